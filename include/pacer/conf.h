@@ -1,0 +1,142 @@
+/*
+ * pacer configuration model, shared by pacerd and the pacer command.
+ *
+ * A configuration is parsed from an INI file (SPEC section 2) into one
+ * struct conf. Parsing never touches a running configuration: callers parse
+ * into a new struct and swap it in only when conf_load() succeeds.
+ */
+#ifndef PACER_CONF_H
+#define PACER_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_NAME_MAX	 64	/* channel, segment, category names */
+#define CONF_MAX_CHANNELS 16
+#define CONF_MAX_CAPS	 8	/* caps per scope */
+#define CONF_MAX_SEGMENTS 32
+#define CONF_MAX_EXCLUDE 16	/* excluded offer categories per segment */
+#define CONF_MAX_SHADOW	 16
+
+/* What a scope of caps counts. */
+enum conf_scope {
+	CONF_SCOPE_CHANNEL,	/* contacts on the decision's channel */
+	CONF_SCOPE_ALL,		/* contacts on every channel */
+	CONF_SCOPE_CAMPAIGN,	/* contacts of the decision's campaign */
+};
+
+/* One rolling-window cap: at most limit contacts in (now - window, now]. */
+struct conf_cap {
+	int	 limit;
+	int64_t	 window;		/* seconds */
+	char	 text[160];		/* how answers name it: "email 3/7d" */
+};
+
+/* What a channel does when Redis cannot answer in time. */
+enum conf_store_failure {
+	CONF_FAIL_DENY,
+	CONF_FAIL_ALLOW,
+};
+
+struct conf_channel {
+	char		 name[CONF_NAME_MAX];
+	struct conf_cap	 caps[CONF_MAX_CAPS];
+	int		 ncaps;
+	int		 quiet_start;	/* minutes after local midnight, -1: none */
+	int		 quiet_end;
+	enum conf_store_failure on_store_failure;
+};
+
+/* Extra rules for customers carrying a segment (e.g. "vulnerable"). */
+struct conf_segment {
+	char		 name[CONF_NAME_MAX];
+	struct conf_cap	 caps[CONF_MAX_CAPS];	/* all channels together */
+	int		 ncaps;
+	char		 exclude[CONF_MAX_EXCLUDE][CONF_NAME_MAX]; /* categories */
+	int		 nexclude;
+};
+
+/* A cap that is evaluated and counted, never enforced. */
+struct conf_shadow {
+	int		 channel;	/* index into channels, -1: all channels */
+	struct conf_cap	 cap;
+};
+
+struct conf_optimizer {
+	char	*offers;		/* path of offers.csv */
+	char	*scores;		/* path of scores.csv */
+	int	 run_at;		/* minutes after local midnight, -1: none */
+	int64_t	 every;			/* seconds, 0: none */
+	int64_t	 horizon;		/* seconds the plan stays live */
+	int	 max_offers_per_customer;
+	int	 time_limit_s;
+	double	 gap;			/* relative gap at which to stop */
+	char	*out_dir;
+	int	 auto_publish;
+	double	 holdout;		/* share of customers never planned */
+	int	 enforce_plan;
+};
+
+struct conf {
+	char	*path;			/* the file it came from */
+
+	struct {
+		char	*listen_host;
+		int	 listen_port;
+		size_t	 max_body_bytes;
+		char	*tokens_file;	/* NULL: no authentication */
+		int	 allow_client_time;
+		int	 max_connections;
+	} server;
+
+	struct {
+		char	*host;
+		int	 port;
+		char	*password;	/* NULL: no AUTH */
+		char	*prefix;
+		int	 timeout_ms;
+	} redis;
+
+	int			 consent_default_allow;
+
+	struct conf_channel	 channels[CONF_MAX_CHANNELS];
+	int			 nchannels;
+	struct conf_cap		 all_caps[CONF_MAX_CAPS];
+	int			 nall_caps;
+	struct conf_cap		 campaign_caps[CONF_MAX_CAPS];
+	int			 ncampaign_caps;
+	struct conf_segment	 segments[CONF_MAX_SEGMENTS];
+	int			 nsegments;
+	struct conf_shadow	 shadow[CONF_MAX_SHADOW];
+	int			 nshadow;
+
+	struct conf_optimizer	 optimizer;
+};
+
+/* conf.c */
+/*
+ * Parse and validate the file at path. Returns a new config (caller frees
+ * with conf_free) or NULL with *cause set to "file:line: message" (caller
+ * frees *cause).
+ */
+struct conf	*conf_load(const char *path, char **cause);
+/* Same as conf_load, but from a string; name is used in messages. */
+struct conf	*conf_load_string(const char *text, const char *name, char **cause);
+/* Free a config; accepts NULL. */
+void		 conf_free(struct conf *);
+/* Index of the channel called name, or -1. */
+int		 conf_channel_index(const struct conf *, const char *name);
+/* Index of the segment called name, or -1. */
+int		 conf_segment_index(const struct conf *, const char *name);
+/* Parse "30s", "15m", "6h", "7d", "2w" into seconds; 0 or -1. */
+int		 conf_parse_duration(const char *text, int64_t *seconds);
+/* Parse "N/DURATION" into a cap (text left empty); 0 or -1. */
+int		 conf_parse_cap(const char *text, struct conf_cap *cap);
+/* Parse "HH:MM" into minutes after midnight; 0 or -1. */
+int		 conf_parse_clock(const char *text, int *minutes);
+/* Write a duration the way the config spells it ("7d", "90m"). */
+void		 conf_format_duration(int64_t seconds, char *buf, size_t len);
+/* The longest window of any cap (enforced or shadow), in seconds. */
+int64_t		 conf_longest_window(const struct conf *);
+
+#endif /* PACER_CONF_H */

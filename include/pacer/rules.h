@@ -1,0 +1,99 @@
+/*
+ * The rule engine: which rules apply to a decision, and how a customer's
+ * history, consent, segments and clock answer them. pacerd compiles the
+ * selected checks into its Redis script (the atomic check-and-reserve);
+ * pacer simulate and the optimizer evaluate the same checks in memory.
+ */
+#ifndef PACER_RULES_H
+#define PACER_RULES_H
+
+#include <stdint.h>
+
+#include "pacer/conf.h"
+
+#define RULES_MAX_CHECKS (2 * CONF_MAX_CAPS + CONF_MAX_CAPS * CONF_MAX_SEGMENTS + \
+    CONF_MAX_CAPS + CONF_MAX_SHADOW)
+
+/* Why a decision came out as it did (SPEC section 3). */
+enum rules_reason {
+	RULES_OK,
+	RULES_NO_CONSENT,
+	RULES_QUIET_HOURS,
+	RULES_CAP,
+	RULES_NOT_PLANNED,
+	RULES_HOLDOUT,
+	RULES_SUPPRESSED,
+	RULES_STORE_UNAVAILABLE,
+	RULES_NREASONS
+};
+
+/* One cap to check for a decision. */
+struct rules_check {
+	enum conf_scope		 scope;
+	int			 channel;	/* CHANNEL scope: which channel */
+	int			 segment;	/* -1: everyone; else members only */
+	int			 shadow;	/* counted, never enforced */
+	const struct conf_cap	*cap;		/* borrowed from the config */
+};
+
+/* One past contact. */
+struct rules_contact {
+	int64_t	 time;			/* unix seconds */
+	int	 channel;		/* index into conf->channels */
+	int	 campaign;		/* caller's campaign id, -1: none */
+};
+
+/* What the engine needs to know of one customer. */
+struct rules_customer {
+	signed char	 consent[CONF_MAX_CHANNELS];	/* 1, 0, -1: unknown */
+	uint32_t	 segments;	/* bit i: member of conf->segments[i] */
+	int32_t		 utc_offset;	/* seconds east of UTC at "now" */
+	const struct rules_contact *history;	/* ascending time, borrowed */
+	int		 nhistory;
+};
+
+/* The engine's answer. */
+struct rules_verdict {
+	enum rules_reason reason;
+	int		 check;		/* index of the denying check, -1 */
+	int64_t		 retry_after;	/* seconds, -1: not known */
+	uint64_t	 shadow_denied;	/* bit i: shadow check i would deny */
+};
+
+/* rules.c */
+/* The reason's name as the API spells it ("no_consent"). */
+const char	*rules_reason_name(enum rules_reason);
+/*
+ * Fill out[] with every check that applies to a decision on channel (with a
+ * campaign when has_campaign), enforced ones first; returns how many.
+ * Segment checks are included with their segment set: they apply only to
+ * members.
+ */
+int		 rules_select(const struct conf *, int channel, int has_campaign,
+		    struct rules_check *out, int max);
+/* Whether category is excluded for a customer with these segments. */
+int		 rules_suppressed(const struct conf *, uint32_t segments,
+		    const char *category);
+/*
+ * Whether local time of day (seconds after local midnight) falls inside the
+ * channel's quiet hours; if so *retry_after is the seconds until they end.
+ */
+int		 rules_quiet(const struct conf_channel *, int local_seconds,
+		    int64_t *retry_after);
+/*
+ * Contacts counted by check in (now - window, now] for a decision on
+ * campaign; *retry_after (may be NULL) becomes the seconds until enough of
+ * them leave the window to make room, -1 when no wait helps.
+ */
+int		 rules_cap_used(const struct rules_check *, const struct rules_contact *,
+		    int n, int64_t now, int campaign, int64_t *retry_after);
+/*
+ * Evaluate a decision in memory: consent, segment exclusion, quiet hours,
+ * then every cap. Holdout and plan checks are the caller's (they need the
+ * plan).
+ */
+void		 rules_decide(const struct conf *, const struct rules_check *, int nchecks,
+		    const struct rules_customer *, int channel, int campaign,
+		    const char *category, int64_t now, struct rules_verdict *);
+
+#endif /* PACER_RULES_H */
