@@ -1,0 +1,198 @@
+/*
+ * The contact-frequency optimizer (SPEC section 4) as a pure library: plain
+ * structs in, plain structs out. No Redis, no libevent, no globals.
+ *
+ * The model: choose x[c,o] in {0,1} for every candidate pair (customer c,
+ * offer o) to maximize sum x * (propensity * value - cost) subject to
+ *   per customer:  sum over offers of channel ch   x <= room_channel[c][ch]
+ *                  sum over offers of campaign cp  x <= room_campaign[c][cp]
+ *                  sum over all offers             x <= room_all[c]
+ *   per offer:     sum x * cost <= budget          (if budget >= 0)
+ *                  sum x        <= capacity        (if capacity >= 0)
+ * The caller folds consent, holdout, segment exclusions (drop the pair) and
+ * segment caps and max_offers_per_customer (lower room_all) into the
+ * instance before solving.
+ *
+ * Two methods: SOLVER_EXACT is one GLPK MIP (small instances, test oracle);
+ * SOLVER_SCALE (default) relaxes the per-offer rows with Lagrange prices,
+ * solves each customer exactly at given prices (so the dual value is a
+ * certified upper bound), repairs to a feasible plan and polishes it with a
+ * small GLPK MIP around the price thresholds.
+ *
+ * GLPK is only ever called on the thread that calls solver_solve, and its
+ * environment is per thread; do not run two solves on one thread at once.
+ */
+#ifndef PACER_SOLVER_H
+#define PACER_SOLVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Room value meaning "no cap": more than any customer could be sent. */
+#define SOLVER_ROOM_NONE	255
+/* Most offers an instance may have (the pair offer index is 16 bits). */
+#define SOLVER_OFFERS_MAX	65535
+
+/* One offer, as the model sees it. */
+struct solver_offer {
+	double	 value;		/* margin if the customer responds, >= 0 */
+	double	 cost;		/* cost of one send, >= 0 */
+	double	 budget;	/* total spend allowed, < 0: none */
+	long	 capacity;	/* most sends, < 0: none */
+	int	 channel;	/* 0 .. nchannels-1 */
+	int	 campaign;	/* 0 .. ncampaigns-1 */
+};
+
+/*
+ * A problem instance. Candidate pairs are stored in compressed rows: the
+ * pairs of customer c are pair_start[c] .. pair_start[c+1]-1, each an offer
+ * index and a propensity in [0,1]. An offer appears at most once per
+ * customer. Build with solver_instance_new and solver_instance_add_customer,
+ * or fill the arrays directly (they are malloc'd and owned by the instance).
+ */
+struct solver_instance {
+	int			 ncustomers;
+	int			 noffers;
+	int			 nchannels;
+	int			 ncampaigns;
+	struct solver_offer	*offers;	/* noffers */
+
+	int64_t			*pair_start;	/* ncustomers + 1 */
+	uint16_t		*pair_offer;	/* pair_start[ncustomers] */
+	float			*pair_propensity; /* pair_start[ncustomers] */
+
+	/* Per customer remaining room; SOLVER_ROOM_NONE for no cap. */
+	uint8_t			*room_all;	/* ncustomers */
+	uint8_t			*room_channel;	/* ncustomers * nchannels */
+	uint8_t			*room_campaign;	/* ncustomers * ncampaigns */
+
+	/* Allocated sizes (builder bookkeeping). */
+	int			 customers_alloc;
+	int64_t			 pairs_alloc;
+};
+
+enum solver_method {
+	SOLVER_SCALE = 0,	/* Lagrangian relaxation + repair + polish */
+	SOLVER_EXACT		/* one monolithic GLPK MIP */
+};
+
+enum solver_status {
+	SOLVER_OPTIMAL = 0,	/* proved optimal (gap 0 up to rounding) */
+	SOLVER_GAP_REACHED,	/* certified gap <= options gap */
+	SOLVER_TIME_LIMIT,	/* stopped by time_limit_s; plan feasible */
+	SOLVER_INFEASIBLE,	/* no feasible plan (cannot happen for a
+				   valid instance: sending nothing is one) */
+	SOLVER_EMPTY,		/* no customers or no candidate pairs */
+	SOLVER_ERROR		/* solve failed; see cause */
+};
+
+/* Progress report handed to the callback; borrowed for the call only. */
+struct solver_progress {
+	const char	*phase;		/* "dual", "repair", "polish", "exact" */
+	int		 iteration;
+	double		 objective;	/* best feasible plan so far */
+	double		 bound;		/* best certified upper bound so far */
+	double		 gap;		/* (bound - objective) / bound */
+	double		 elapsed_s;
+};
+
+struct solver_options {
+	enum solver_method	 method;
+	double			 gap;		/* target relative gap, e.g. 1e-4 */
+	double			 time_limit_s;	/* <= 0: none */
+	int			 threads;	/* <= 0: online CPUs */
+	int			 polish_customers; /* 0: default, < 0: no polish */
+
+	/*
+	 * Warm start: last run's prices, noffers each, or NULL. Budget
+	 * prices are per unit of spend, capacity prices per send.
+	 */
+	const double		*warm_price_budget;
+	const double		*warm_price_capacity;
+
+	/* Called now and then from the solving thread; may be NULL. */
+	void			(*progress)(void *arg,
+				    const struct solver_progress *);
+	/* One line of GLPK or solver log (no newline); may be NULL. */
+	void			(*log)(void *arg, const char *line);
+	void			*arg;		/* passed to both callbacks */
+};
+
+/*
+ * The answer. Arrays are allocated by solver_solve and released by
+ * solver_result_free.
+ */
+struct solver_result {
+	enum solver_status	 status;
+	double			 objective;	/* of the plan in selected */
+	double			 bound;		/* certified upper bound */
+	double			 gap;		/* (bound - objective) / bound,
+						   0 when bound <= 0 */
+	uint8_t			*selected;	/* one byte per pair: 1 chosen */
+	int64_t			 nselected;	/* number of chosen pairs */
+
+	/* Per offer (noffers each). */
+	long			*sends;
+	double			*spend;
+	double			*price_budget;	 /* shadow price per unit of
+						    spend (0 if no budget) */
+	double			*price_capacity; /* shadow price per send */
+	uint8_t			*binding_budget; /* another send would
+						    exceed the budget */
+	uint8_t			*binding_capacity; /* sends == capacity */
+
+	int			 iterations;	/* dual iterations (scale) */
+	int			 polish_improved; /* polish raised objective */
+	double			 seconds;	/* wall time of the solve */
+};
+
+/* solver.c */
+/* Fill options with defaults: scale, gap 1e-4, no time limit, all CPUs. */
+void	solver_options_init(struct solver_options *);
+/*
+ * New empty instance. offers is copied (borrowed). Returns NULL with *cause
+ * set (caller frees) on bad offers. Caller frees with solver_instance_free.
+ */
+struct solver_instance *solver_instance_new(int noffers, int nchannels,
+	    int ncampaigns, const struct solver_offer *offers, char **cause);
+/* Free an instance and its arrays; accepts NULL. */
+void	solver_instance_free(struct solver_instance *);
+/* Preallocate room for more customers and pairs; 0 or -1 (out of memory). */
+int	solver_instance_reserve(struct solver_instance *, int ncustomers,
+	    int64_t npairs);
+/*
+ * Append a customer with npairs candidate pairs (offer, propensity arrays
+ * are borrowed and copied) and remaining room: room_channel has nchannels
+ * entries, room_campaign ncampaigns; either may be NULL for no cap.
+ * Returns the new customer's index, or -1 with *cause set (caller frees)
+ * on a bad offer index, duplicate offer or propensity outside [0,1].
+ */
+int	solver_instance_add_customer(struct solver_instance *, int npairs,
+	    const uint16_t *offer, const float *propensity, uint8_t room_all,
+	    const uint8_t *room_channel, const uint8_t *room_campaign,
+	    char **cause);
+/* Check an instance's arrays; 0 or -1 with *cause set (caller frees). */
+int	solver_instance_check(const struct solver_instance *, char **cause);
+/*
+ * Solve. res is filled (its old contents are ignored); release its arrays
+ * with solver_result_free even when -1 is returned. Returns 0 when a plan
+ * was produced (any status but SOLVER_ERROR), -1 with *cause set (caller
+ * frees) on error. instance and options are borrowed.
+ */
+int	solver_solve(const struct solver_instance *,
+	    const struct solver_options *, struct solver_result *,
+	    char **cause);
+/* Free the arrays of a result (not the struct); accepts NULL. */
+void	solver_result_free(struct solver_result *);
+/* Name of a status ("optimal", "gap_reached", ...); static string. */
+const char *solver_status_name(enum solver_status);
+/*
+ * Independent check that selection (one byte per pair, borrowed) obeys
+ * every room, budget and capacity. Returns 0 if feasible, else -1 with
+ * *cause naming the first violation (caller frees). If objective is not
+ * NULL, the plan's objective is stored there.
+ */
+int	solver_check_feasible(const struct solver_instance *,
+	    const uint8_t *selection, double *objective, char **cause);
+
+#endif /* PACER_SOLVER_H */
