@@ -372,7 +372,8 @@ conf_channel_get(struct conf_parse *p, const char *name, int line)
 	}
 	struct conf_channel *ch = &c->channels[c->nchannels++];
 	memset(ch, 0, sizeof *ch);
-	snprintf(ch->name, sizeof ch->name, "%s", name);
+	/* conf_valid_name bounds the length below CONF_NAME_MAX. */
+	memcpy(ch->name, name, strlen(name) + 1);
 	ch->quiet_start = ch->quiet_end = -1;
 	ch->on_store_failure = CONF_FAIL_DENY;
 	return ch;
@@ -397,7 +398,7 @@ conf_segment_get(struct conf_parse *p, const char *name, int line)
 	}
 	struct conf_segment *s = &c->segments[c->nsegments++];
 	memset(s, 0, sizeof *s);
-	snprintf(s->name, sizeof s->name, "%s", name);
+	memcpy(s->name, name, strlen(name) + 1);
 	return s;
 }
 
