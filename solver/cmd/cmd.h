@@ -11,6 +11,104 @@
 #define CMD_BAD_INPUT	1
 #define CMD_NO_SERVICE	2
 
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf;
+struct redisContext;
+struct redisReply;
+
+/* cmd_util.c */
+#define CMD_OUT_BUF (1 << 20)
+
+/* A buffered file writer: faster than stdio for millions of short lines. */
+struct cmd_out {
+	int		 fd;
+	const char	*path;		/* borrowed */
+	char		*buf;
+	size_t		 len;
+	int		 failed;	/* errno of the first failed write */
+};
+
+/* Rate limiter for progress lines on stderr. */
+struct cmd_progress {
+	double	 start;
+	double	 last;
+};
+
+/* Seconds on a monotonic clock. */
+double		 cmd_clock(void);
+/* printf into a new string (caller frees); NULL when out of memory. */
+char		*cmd_printf(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+/* One "pacer CMD: message" line on stderr. */
+void		 cmd_log(const char *cmd, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* Whether a progress line is due (at most two a second). */
+int		 cmd_progress_due(struct cmd_progress *);
+/* Print "what done/total (pct) rate/s elapsed" on stderr. */
+void		 cmd_progress_line(struct cmd_progress *, const char *cmd,
+		    const char *what, uint64_t done, uint64_t total);
+/* Create path for writing; NULL with *cause (caller frees). */
+struct cmd_out	*cmd_out_open(const char *path, char **cause);
+/* Write the buffer out; 0 or -1 (remembered until close). */
+int		 cmd_out_flush(struct cmd_out *);
+/* Append n bytes. */
+void		 cmd_out_put(struct cmd_out *, const char *s, size_t n);
+/* Append a string. */
+void		 cmd_out_str(struct cmd_out *, const char *s);
+/* Append one character. */
+void		 cmd_out_char(struct cmd_out *, char c);
+/* Append an unsigned decimal. */
+void		 cmd_out_u64(struct cmd_out *, uint64_t v);
+/* Append v with a fixed number of decimals (0..8). */
+void		 cmd_out_fixed(struct cmd_out *, double v, int decimals);
+/* Flush, close and free; 0 or -1 with *cause if any write failed. */
+int		 cmd_out_close(struct cmd_out *, char **cause);
+/* mkdir -p; 0 or -1 with *cause (caller frees). */
+int		 cmd_mkdirs(const char *path, char **cause);
+/* 64 random bits from the system (not for the demo data: that is seeded). */
+uint64_t	 cmd_random64(void);
+/* A run id: UTC time of when plus a random suffix, "20261123T020000Z-1a2b". */
+void		 cmd_run_id(int64_t when, char *buf, size_t len);
+/* Whether s is 1..max bytes of [A-Za-z0-9_.:@-]. */
+int		 cmd_valid_name(const char *s, size_t max);
+
+/* cmd_redis.c */
+#define CMD_PIPE_BATCH 4096	/* commands in flight before reading replies */
+
+/*
+ * A pipeline of write commands whose replies only need checking: append
+ * many, read the replies in batches of CMD_PIPE_BATCH.
+ */
+struct cmd_pipe {
+	struct redisContext	*ctx;		/* borrowed */
+	int			 pending;	/* replies not yet read */
+	uint64_t		 sent;		/* commands appended in total */
+};
+
+/*
+ * Connect to the config's Redis (AUTH when a password is set, then PING).
+ * Returns the context (caller frees with redisFree) or NULL with *cause.
+ */
+struct redisContext *cmd_redis_connect(const struct conf *, char **cause);
+/* Append one command (argv borrowed); reads replies when a batch is full. */
+int		 cmd_pipe_append(struct cmd_pipe *, int argc, const char **argv,
+		    const size_t *argvlen, char **cause);
+/* Read every outstanding reply; 0, or -1 naming the first error reply. */
+int		 cmd_pipe_flush(struct cmd_pipe *, char **cause);
+/* Run one command and return its reply (caller frees with freeReplyObject). */
+struct redisReply *cmd_redis_command(struct redisContext *, int argc,
+		    const char **argv, char **cause);
+/*
+ * Read one reply of a pipeline into *reply (caller frees); 0, or -1 with
+ * *cause when the connection failed.
+ */
+int		 cmd_redis_reply(struct redisContext *, struct redisReply **reply,
+		    char **cause);
+/* A string reply's text, or NULL (nil, error, other types); borrowed. */
+const char	*cmd_reply_str(const struct redisReply *);
+
 /* optimize.c */
 int	 cmd_optimize(int argc, char **argv);
 /* plan.c */
