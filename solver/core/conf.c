@@ -86,6 +86,9 @@ struct conf_parse {
 	const char	*text;		/* string input, or NULL */
 	FILE		*file;		/* file input, or NULL */
 	int		 line;		/* line number being parsed */
+	char		 section[160];	/* current section, as the file spells it */
+	int		 quiet_line[CONF_MAX_CHANNELS];	/* quiet_hours set here */
+	int		 failure_line[CONF_MAX_CHANNELS]; /* on_store_failure set */
 	char		*cause;		/* first error */
 	unsigned char	 seen[NKEYS];
 	int		 seen_run_at_line, seen_every_line;
@@ -237,6 +240,9 @@ conf_set_key(struct conf_parse *p, const struct conf_key *k, const char *v, int 
 	case T_STR: {
 		char	**dst = (char **)(base + k->offset);
 
+		/* Keys with a default (paths, host, prefix) cannot be emptied. */
+		if (*v == '\0' && *k->def != '\0')
+			return conf_error(p, line, "%s: must not be empty", k->name);
 		free(*dst);
 		*dst = NULL;
 		if (*v != '\0' && (*dst = strdup(v)) == NULL)
@@ -282,7 +288,7 @@ conf_set_key(struct conf_parse *p, const struct conf_key *k, const char *v, int 
 		*(double *)(base + k->offset) = d;
 		return 0;
 	case T_DURATION:
-		if (*v == '\0') {
+		if (*v == '\0' && *k->def == '\0') {
 			*(int64_t *)(base + k->offset) = 0;
 			return 0;
 		}
@@ -409,17 +415,24 @@ conf_channel_key(struct conf_parse *p, const char *chname, const char *key,
 {
 	struct conf_channel	*ch = conf_channel_get(p, chname, line);
 	char			 a[16], b[16];
+	int			 idx, end = 0;
 
 	if (ch == NULL)
 		return 0;
+	idx = (int)(ch - p->conf->channels);
 	if (!strcmp(key, "cap"))
 		return conf_add_cap(p, ch->caps, &ch->ncaps, ch->name, v, line);
 	if (!strcmp(key, "quiet_hours")) {
+		if (p->quiet_line[idx] != 0)
+			return conf_error(p, line, "quiet_hours: set twice in "
+			    "[channel %s] (first on line %d)", ch->name,
+			    p->quiet_line[idx]);
+		p->quiet_line[idx] = line;
 		if (*v == '\0') {
 			ch->quiet_start = ch->quiet_end = -1;
 			return 0;
 		}
-		if (sscanf(v, "%15[^-]-%15s", a, b) != 2 ||
+		if (sscanf(v, "%15[^-]-%15s%n", a, b, &end) != 2 || v[end] != '\0' ||
 		    conf_parse_clock(a, &ch->quiet_start) != 0 ||
 		    conf_parse_clock(b, &ch->quiet_end) != 0)
 			return conf_error(p, line, "quiet_hours: \"%s\" is not "
@@ -430,6 +443,11 @@ conf_channel_key(struct conf_parse *p, const char *chname, const char *key,
 		return 0;
 	}
 	if (!strcmp(key, "on_store_failure")) {
+		if (p->failure_line[idx] != 0)
+			return conf_error(p, line, "on_store_failure: set twice in "
+			    "[channel %s] (first on line %d)", ch->name,
+			    p->failure_line[idx]);
+		p->failure_line[idx] = line;
 		if (!strcmp(v, "deny"))
 			ch->on_store_failure = CONF_FAIL_DENY;
 		else if (!strcmp(v, "allow"))
@@ -463,9 +481,11 @@ conf_segment_key(struct conf_parse *p, const char *sname, const char *key,
 		for (tok = strtok_r(copy, ", ", &save); tok != NULL;
 		    tok = strtok_r(NULL, ", ", &save)) {
 			if (!conf_valid_name(tok)) {
+				/* tok points into copy: report before freeing. */
+				conf_error(p, line, "exclude_offers: bad category "
+				    "\"%s\"", tok);
 				free(copy);
-				return conf_error(p, line, "exclude_offers: bad "
-				    "category \"%s\"", tok);
+				return 0;
 			}
 			if (s->nexclude >= CONF_MAX_EXCLUDE) {
 				free(copy);
@@ -487,7 +507,7 @@ conf_shadow_key(struct conf_parse *p, const char *key, const char *v, int line)
 	struct conf		*c = p->conf;
 	struct conf_shadow	*sh;
 	char			 chan[CONF_NAME_MAX] = "all", capt[64], dur[32];
-	int			 n;
+	int			 n, end = 0;
 
 	if (strcmp(key, "cap"))
 		return conf_error(p, line, "unknown key \"%s\" in [shadow]", key);
@@ -495,7 +515,9 @@ conf_shadow_key(struct conf_parse *p, const char *key, const char *v, int line)
 		return conf_error(p, line, "too many shadow caps (at most %d)",
 		    CONF_MAX_SHADOW);
 	sh = &c->shadow[c->nshadow];
-	n = sscanf(v, "%63s %63s", chan, capt);
+	n = sscanf(v, "%63s%n %63s%n", chan, &end, capt, &end);
+	if (n < 1 || v[end] != '\0')
+		return conf_error(p, line, "cap: \"%s\" is not [CHANNEL] N/DURATION", v);
 	if (n == 1) {
 		snprintf(capt, sizeof capt, "%s", chan);
 		snprintf(chan, sizeof chan, "all");
@@ -512,18 +534,78 @@ conf_shadow_key(struct conf_parse *p, const char *key, const char *v, int line)
 	return 0;
 }
 
-/* inih callback: one key = value in a section. */
+/*
+ * Split "channel NAME" into kind and name (borrowed from section, which it
+ * modifies); 1 when section has a name part, else 0.
+ */
 static int
-conf_handler(void *user, const char *section, const char *key, const char *v)
+conf_section_split(char *section, char **kind, char **name)
+{
+	char	*sp = strchr(section, ' ');
+
+	*kind = section;
+	*name = NULL;
+	if (sp == NULL)
+		return 0;
+	*sp++ = '\0';
+	while (*sp == ' ' || *sp == '\t')
+		sp++;
+	*name = sp;
+	return 1;
+}
+
+/*
+ * A section header was read: remember it and create the channel or segment
+ * it names, so that a section without keys still counts and an unknown one
+ * is an error even when empty.
+ */
+static void
+conf_section(struct conf_parse *p, const char *text, size_t len, int line)
+{
+	static const char *const fixed[] = { "server", "redis", "consent", "all",
+	    "campaign", "shadow", "optimizer" };
+	char	 copy[sizeof p->section], *kind, *name;
+
+	if (len >= sizeof p->section) {
+		conf_error(p, line, "section name too long");
+		return;
+	}
+	memcpy(p->section, text, len);
+	p->section[len] = '\0';
+	memcpy(copy, p->section, len + 1);
+	if (conf_section_split(copy, &kind, &name)) {
+		if (!strcmp(kind, "channel"))
+			conf_channel_get(p, name, line);
+		else if (!strcmp(kind, "segment"))
+			conf_segment_get(p, name, line);
+		else
+			conf_error(p, line, "unknown section [%s]", p->section);
+		return;
+	}
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (!strcmp(kind, fixed[i]))
+			return;
+	conf_error(p, line, "unknown section [%s]", p->section);
+}
+
+/*
+ * inih callback: one key = value. The section comes from the reader (inih
+ * truncates long section names to 49 bytes).
+ */
+static int
+conf_handler(void *user, const char *inih_section, const char *key, const char *v)
 {
 	struct conf_parse	*p = user;
 	struct conf		*c = p->conf;
 	int			 line = p->line;
-	char			 kind[32], name[128];
+	char			 copy[sizeof p->section], *kind, *name;
+	const char		*section = p->section;
 
+	(void)inih_section;
 	if (p->cause != NULL)
 		return 0;
-	if (sscanf(section, "%31s %127s", kind, name) == 2) {
+	memcpy(copy, p->section, sizeof copy);
+	if (conf_section_split(copy, &kind, &name)) {
 		if (!strcmp(kind, "channel"))
 			return conf_channel_key(p, name, key, v, line) == 0 &&
 			    p->cause == NULL;
@@ -574,30 +656,68 @@ conf_handler(void *user, const char *section, const char *key, const char *v)
 	return conf_error(p, line, "unknown section [%s]", section);
 }
 
-/* inih reader: hands out one line at a time and counts lines. */
+/* Look at a line before inih does: track sections (see conf_section). */
+static void
+conf_peek(struct conf_parse *p, char *buf)
+{
+	char	*s = buf, *end;
+
+	/* inih skips a UTF-8 byte order mark on the first line. */
+	if (p->line == 1 && !memcmp(s, "\xEF\xBB\xBF", 3))
+		s += 3;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s != '[' || (end = strchr(s, ']')) == NULL)
+		return;	/* a key, a comment or inih's syntax error */
+	conf_section(p, s + 1, (size_t)(end - s - 1), p->line);
+}
+
+/*
+ * inih reader: hands out one line at a time and counts lines. A line longer
+ * than inih's buffer is an error: inih would read its tail as a new line.
+ */
 static char *
 conf_reader(char *buf, int size, void *stream)
 {
 	struct conf_parse	*p = stream;
 	size_t			 n;
 	const char		*nl;
+	int			 ch;
 
 	if (p->file != NULL) {
-		if (fgets(buf, size, p->file) == NULL)
+		if (fgets(buf, size, p->file) == NULL) {
+			if (ferror(p->file))
+				conf_error(p, p->line, "cannot read the file");
 			return NULL;
+		}
 		p->line++;
-		return buf;
+		n = strlen(buf);
+		if (n == (size_t)size - 1 && buf[n - 1] != '\n' &&
+		    (ch = getc(p->file)) != EOF) {
+			while (ch != EOF && ch != '\n')
+				ch = getc(p->file);
+			goto too_long;
+		}
+	} else {
+		if (*p->text == '\0')
+			return NULL;
+		nl = strchr(p->text, '\n');
+		n = nl != NULL ? (size_t)(nl - p->text) + 1 : strlen(p->text);
+		p->line++;
+		if (n > (size_t)size - 1) {
+			p->text += n;
+			goto too_long;
+		}
+		memcpy(buf, p->text, n);
+		buf[n] = '\0';
+		p->text += n;
 	}
-	if (*p->text == '\0')
-		return NULL;
-	nl = strchr(p->text, '\n');
-	n = nl != NULL ? (size_t)(nl - p->text) + 1 : strlen(p->text);
-	if (n > (size_t)size - 1)
-		n = (size_t)size - 1;
-	memcpy(buf, p->text, n);
-	buf[n] = '\0';
-	p->text += n;
-	p->line++;
+	conf_peek(p, buf);
+	return buf;
+
+too_long:
+	conf_error(p, p->line, "line longer than %d bytes", size - 2);
+	buf[0] = '\0';
 	return buf;
 }
 
