@@ -183,7 +183,13 @@ rules_decide(const struct conf *c, const struct rules_check *checks, int nchecks
 				v->shadow_denied |= 1ULL << i;
 			continue;
 		}
-		if (v->reason == RULES_OK) {
+		/*
+		 * Several caps may deny: name the one that binds longest, so
+		 * that retrying after retry_after is not denied by another
+		 * (-1, no wait helps, binds longest of all).
+		 */
+		if (v->reason == RULES_OK || (v->retry_after >= 0 &&
+		    (retry < 0 || retry > v->retry_after))) {
 			v->reason = RULES_CAP;
 			v->check = i;
 			v->retry_after = retry;
