@@ -569,7 +569,7 @@ class HttpClient:
         """
         hdrs = {}
         if body is not None and not isinstance(body, (bytes, str)):
-            body = json.dumps(body)
+            body = json.dumps(body, separators=(",", ":"))
             hdrs["Content-Type"] = "application/json"
         if isinstance(body, str):
             body = body.encode("utf-8")
