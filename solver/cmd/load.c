@@ -1,12 +1,670 @@
-/* Placeholder until this subcommand lands; replaced by its owner. */
+/*
+ * pacer load: seed Redis with customer profiles (consent, time zone,
+ * segments) and past contacts. Every file is validated in full before
+ * anything is written, so a bad file leaves the store untouched; then the
+ * records go out pipelined (many commands per round trip).
+ */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "pacer/conf.h"
+#include "pacer/csv.h"
+#include "pacer/keys.h"
+#include "pacer/tz.h"
 
 #include "cmd.h"
+
+#define LOAD_TZT_MAX	(TZ_MAX_TRANSITIONS * 32)
+#define LOAD_ZONES	1024		/* distinct zones remembered */
+
+/* A growing buffer of NUL-terminated strings, addressed by offset. */
+struct load_arena {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* One validated profile; strings are offsets into the arena. */
+struct load_profile {
+	size_t		 customer;
+	size_t		 segments;
+	int		 zone;		/* index into load_zones, -1: none */
+	signed char	 consent[CONF_MAX_CHANNELS];	/* 1, 0, -1: unknown */
+};
+
+/* One validated contact. */
+struct load_contact {
+	size_t		 customer;
+	size_t		 campaign;	/* offset of "" when none */
+	size_t		 send_id;
+	int64_t		 time;
+	int		 channel;
+};
+
+/* A zone seen in the profiles, with its encoded offset table. */
+struct load_zone {
+	char	 name[TZ_NAME_MAX];
+	char	*tzt;			/* tz_encode text */
+	size_t	 tzt_len;
+};
+
+/* Everything load holds between validation and writing. */
+struct load {
+	const struct conf	*conf;
+	struct load_arena	 arena;
+	struct load_profile	*profiles;
+	size_t			 nprofiles;
+	struct load_contact	*contacts;
+	size_t			 ncontacts;
+	size_t			 old_contacts;	/* skipped: outside every window */
+	struct load_zone	*zones;
+	int			 nzones;
+	int64_t			 now;
+};
+
+/* Append a string to the arena; its offset, or (size_t)-1. */
+static size_t
+load_arena_add(struct load_arena *a, const char *s, size_t n)
+{
+	size_t	 off = a->len;
+
+	if (a->len + n + 1 > a->cap) {
+		size_t	 ncap = a->cap ? a->cap : 1 << 20;
+		char	*nb;
+
+		while (a->len + n + 1 > ncap)
+			ncap *= 2;
+		if ((nb = realloc(a->buf, ncap)) == NULL)
+			return (size_t)-1;
+		a->buf = nb;
+		a->cap = ncap;
+	}
+	memcpy(a->buf + a->len, s, n);
+	a->buf[a->len + n] = '\0';
+	a->len += n + 1;
+	return off;
+}
+
+/* The string at an arena offset (borrowed). */
+static const char *
+load_str(const struct load *l, size_t off)
+{
+	return l->arena.buf + off;
+}
+
+/* Index of zone (its table built on first sight), or -1 if unknown. */
+static int
+load_zone(struct load *l, const char *name)
+{
+	struct tz_table	 t;
+	char		 text[LOAD_TZT_MAX];
+	size_t		 n;
+	void		*p;
+
+	for (int i = 0; i < l->nzones; i++)
+		if (!strcmp(l->zones[i].name, name))
+			return i;
+	if (l->nzones >= LOAD_ZONES || !tz_valid_name(name))
+		return -1;
+	/* The span the daemon stores: 400 days back, 1100 days ahead. */
+	if (tz_table(name, l->now - 400 * 86400LL, l->now + 1100 * 86400LL, &t) != 0)
+		return -1;
+	n = tz_encode(&t, text, sizeof text);
+	if ((p = realloc(l->zones, (size_t)(l->nzones + 1) * sizeof *l->zones)) ==
+	    NULL)
+		return -1;
+	l->zones = p;
+	snprintf(l->zones[l->nzones].name, TZ_NAME_MAX, "%s", name);
+	if ((l->zones[l->nzones].tzt = strdup(text)) == NULL)
+		return -1;
+	l->zones[l->nzones].tzt_len = n;
+	return l->nzones++;
+}
+
+/* Parse a consent cell: 1, 0, or -1 for empty (unknown); -2 if malformed. */
+static int
+load_consent(const char *s)
+{
+	if (*s == '\0')
+		return -1;
+	if (!strcmp(s, "1") || !strcmp(s, "true"))
+		return 1;
+	if (!strcmp(s, "0") || !strcmp(s, "false"))
+		return 0;
+	return -2;
+}
+
+/*
+ * Normalize "a; b;;c" into "a;b;c" in out (at least strlen(s)+1 bytes);
+ * 0, or -1 with the bad name in *bad (borrowed from out).
+ */
+static int
+load_segments(const char *s, char *out, const char **bad)
+{
+	char	*w = out;
+
+	while (*s != '\0') {
+		const char	*start, *end;
+		char		*name = w;
+
+		while (*s == ' ' || *s == ';')
+			s++;
+		start = s;
+		while (*s != '\0' && *s != ';')
+			s++;
+		end = s;
+		while (end > start && end[-1] == ' ')
+			end--;
+		if (end == start)
+			continue;
+		if (w != out)
+			*w++ = ';';
+		name = w;
+		memcpy(w, start, (size_t)(end - start));
+		w += end - start;
+		*w = '\0';
+		if ((size_t)(end - start) >= CONF_NAME_MAX ||
+		    !cmd_valid_name(name, CONF_NAME_MAX - 1)) {
+			*bad = name;
+			return -1;
+		}
+	}
+	*w = '\0';
+	return 0;
+}
+
+/* Read and validate profiles.csv in full; 0 or -1 with *cause. */
+static int
+load_read_profiles(struct load *l, const char *path, char **cause)
+{
+	static const char *const want[] = { "customer", "tz", "segments", NULL };
+	const struct conf	*conf = l->conf;
+	struct csv		*c;
+	struct cmd_progress	 prog = { 0, 0 };
+	int			 col[3], chcol[CONF_MAX_CHANNELS], rc;
+	size_t			 cap = 0;
+	char			*segbuf = NULL;
+	size_t			 segcap = 0;
+
+	if ((c = csv_open(path, cause)) == NULL)
+		return -1;
+	if (csv_require(c, want, col, cause) != 0)
+		goto fail;
+	for (int i = 0; i < conf->nchannels; i++) {
+		if ((chcol[i] = csv_column(c, conf->channels[i].name)) < 0) {
+			*cause = cmd_printf("%s:1: missing column \"%s\" (consent of "
+			    "a configured channel)", path, conf->channels[i].name);
+			goto fail;
+		}
+	}
+	while ((rc = csv_next(c, cause)) == 1) {
+		struct load_profile	*p;
+		const char		*id = c->field[col[0]], *tz = c->field[col[1]];
+		const char		*seg = c->field[col[2]], *bad = NULL;
+		size_t			 n = strlen(seg);
+
+		if (l->nprofiles == cap) {
+			void	*np;
+
+			cap = cap ? cap * 2 : 4096;
+			if ((np = realloc(l->profiles, cap * sizeof *p)) == NULL)
+				goto oom;
+			l->profiles = np;
+		}
+		p = &l->profiles[l->nprofiles];
+		if (!keys_valid_customer(id)) {
+			*cause = csv_error(c, "customer", "\"%.140s\" is not a valid "
+			    "customer id (1-128 of A-Za-z0-9_.:@-)", id);
+			goto fail;
+		}
+		p->zone = -1;
+		if (*tz != '\0' && (p->zone = load_zone(l, tz)) < 0) {
+			*cause = csv_error(c, "tz", "unknown time zone \"%.80s\"", tz);
+			goto fail;
+		}
+		if (n + 1 > segcap) {
+			void	*np;
+
+			segcap = n + 64;
+			if ((np = realloc(segbuf, segcap)) == NULL)
+				goto oom;
+			segbuf = np;
+		}
+		if (load_segments(seg, segbuf, &bad) != 0) {
+			*cause = csv_error(c, "segments", "\"%.80s\" is not a valid "
+			    "segment name", bad);
+			goto fail;
+		}
+		for (int i = 0; i < conf->nchannels; i++) {
+			int	 v = load_consent(c->field[chcol[i]]);
+
+			if (v == -2) {
+				*cause = csv_error(c, conf->channels[i].name,
+				    "want 1, 0, true, false or empty, not \"%.40s\"",
+				    c->field[chcol[i]]);
+				goto fail;
+			}
+			p->consent[i] = (signed char)v;
+		}
+		if ((p->customer = load_arena_add(&l->arena, id, strlen(id))) ==
+		    (size_t)-1 || (p->segments = load_arena_add(&l->arena, segbuf,
+		    strlen(segbuf))) == (size_t)-1)
+			goto oom;
+		l->nprofiles++;
+		if ((l->nprofiles & 16383) == 0 && cmd_progress_due(&prog))
+			cmd_progress_line(&prog, "load", "profiles checked",
+			    l->nprofiles, 0);
+	}
+	if (rc < 0)
+		goto fail;
+	free(segbuf);
+	csv_close(c);
+	return 0;
+oom:
+	*cause = strdup("out of memory");
+fail:
+	free(segbuf);
+	csv_close(c);
+	return -1;
+}
+
+/* A deterministic send id for a loaded contact: reloading adds nothing. */
+static void
+load_send_id(char *buf, size_t len, long line, char **field, const int *col)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+
+	for (int i = 0; i < 5; i++) {
+		for (const unsigned char *p = (const unsigned char *)field[col[i]];
+		    *p; p++) {
+			h ^= *p;
+			h *= 1099511628211ULL;
+		}
+		h ^= 0x1f;
+		h *= 1099511628211ULL;
+	}
+	h ^= (uint64_t)line;
+	h *= 1099511628211ULL;
+	snprintf(buf, len, "load-%016llx", (unsigned long long)h);
+}
+
+/* Read and validate contacts.csv in full; 0 or -1 with *cause. */
+static int
+load_read_contacts(struct load *l, const char *path, char **cause)
+{
+	static const char *const want[] = { "time", "customer", "channel",
+	    "campaign", "offer", NULL };
+	struct csv		*c;
+	struct cmd_progress	 prog = { 0, 0 };
+	int			 col[5], rc;
+	size_t			 cap = 0, empty;
+	int64_t			 oldest = l->now - conf_longest_window(l->conf);
+	char			 sid[64];
+
+	if ((c = csv_open(path, cause)) == NULL)
+		return -1;
+	if (csv_require(c, want, col, cause) != 0)
+		goto fail;
+	if ((empty = load_arena_add(&l->arena, "", 0)) == (size_t)-1)
+		goto oom;
+	while ((rc = csv_next(c, cause)) == 1) {
+		struct load_contact	*k;
+		long long		 t;
+		const char		*id = c->field[col[1]];
+		const char		*campaign = c->field[col[3]];
+		const char		*offer = c->field[col[4]];
+		int			 ch;
+
+		if (csv_long(c->field[col[0]], &t) != 0 || t <= 0) {
+			*cause = csv_error(c, "time", "want unix seconds, not "
+			    "\"%.40s\"", c->field[col[0]]);
+			goto fail;
+		}
+		if (!keys_valid_customer(id)) {
+			*cause = csv_error(c, "customer", "\"%.140s\" is not a valid "
+			    "customer id (1-128 of A-Za-z0-9_.:@-)", id);
+			goto fail;
+		}
+		if ((ch = conf_channel_index(l->conf, c->field[col[2]])) < 0) {
+			*cause = csv_error(c, "channel", "\"%.60s\" is not a "
+			    "configured channel", c->field[col[2]]);
+			goto fail;
+		}
+		if (*campaign != '\0' && !cmd_valid_name(campaign, CONF_NAME_MAX - 1)) {
+			*cause = csv_error(c, "campaign", "\"%.80s\" is not a valid "
+			    "campaign name", campaign);
+			goto fail;
+		}
+		if (*offer != '\0' && !cmd_valid_name(offer, CONF_NAME_MAX - 1)) {
+			*cause = csv_error(c, "offer", "\"%.80s\" is not a valid "
+			    "offer name", offer);
+			goto fail;
+		}
+		/* Outside every window it can never count: don't store it. */
+		if (t <= oldest) {
+			l->old_contacts++;
+			continue;
+		}
+		if (l->ncontacts == cap) {
+			void	*np;
+
+			cap = cap ? cap * 2 : 4096;
+			if ((np = realloc(l->contacts, cap * sizeof *k)) == NULL)
+				goto oom;
+			l->contacts = np;
+		}
+		k = &l->contacts[l->ncontacts];
+		k->time = t;
+		k->channel = ch;
+		load_send_id(sid, sizeof sid, c->line, c->field, col);
+		if ((k->customer = load_arena_add(&l->arena, id, strlen(id))) ==
+		    (size_t)-1 || (k->send_id = load_arena_add(&l->arena, sid,
+		    strlen(sid))) == (size_t)-1)
+			goto oom;
+		k->campaign = empty;
+		if (*campaign != '\0' && (k->campaign = load_arena_add(&l->arena,
+		    campaign, strlen(campaign))) == (size_t)-1)
+			goto oom;
+		l->ncontacts++;
+		if ((l->ncontacts & 16383) == 0 && cmd_progress_due(&prog))
+			cmd_progress_line(&prog, "load", "contacts checked",
+			    l->ncontacts, 0);
+	}
+	if (rc < 0)
+		goto fail;
+	csv_close(c);
+	return 0;
+oom:
+	*cause = strdup("out of memory");
+fail:
+	csv_close(c);
+	return -1;
+}
+
+/* The arena the sort below compares in (qsort has no user argument). */
+static const char *load_sort_base;
+
+/* Order contacts by customer, then time. */
+static int
+load_contact_cmp(const void *a, const void *b)
+{
+	const struct load_contact	*x = a, *y = b;
+	int				 r;
+
+	if (x->customer != y->customer &&
+	    (r = strcmp(load_sort_base + x->customer, load_sort_base + y->customer)))
+		return r;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return 0;
+}
+
+/* Write every profile (HSET of its fields, HDEL of unknown ones); 0 or -1. */
+static int
+load_write_profiles(struct load *l, redisContext *ctx, char **cause)
+{
+	const struct conf	*conf = l->conf;
+	struct cmd_pipe		 pipe = { ctx, 0, 0 };
+	struct cmd_progress	 prog = { 0, 0 };
+	const char		*argv[2 + 2 * (CONF_MAX_CHANNELS + 3)];
+	size_t			 lens[2 + 2 * (CONF_MAX_CHANNELS + 3)];
+	char			 key[KEYS_MAX];
+	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
+	double			 t0 = cmd_clock();
+
+	for (int i = 0; i < conf->nchannels; i++)
+		snprintf(field[i], sizeof field[i], "c:%s", conf->channels[i].name);
+	for (size_t i = 0; i < l->nprofiles; i++) {
+		const struct load_profile	*p = &l->profiles[i];
+		int				 n = 0;
+		size_t				 klen;
+
+		/*
+		 * The file's row replaces the profile: unknown consent and an
+		 * empty zone remove what was stored (HDEL only when needed, so
+		 * the common row costs one command).
+		 */
+		argv[n] = "HDEL";
+		lens[n++] = 4;
+		argv[n] = key;
+		lens[n++] = klen = keys_customer(key, sizeof key,
+		    conf->redis.prefix, load_str(l, p->customer), "p");
+		for (int c = 0; c < conf->nchannels; c++) {
+			if (p->consent[c] >= 0)
+				continue;
+			argv[n] = field[c];
+			lens[n] = strlen(field[c]);
+			n++;
+		}
+		if (p->zone < 0) {
+			argv[n] = "tz";
+			lens[n++] = 2;
+			argv[n] = "tzt";
+			lens[n++] = 3;
+		}
+		if (n > 2 && cmd_pipe_append(&pipe, n, argv, lens, cause) != 0)
+			return -1;
+		n = 0;
+		argv[n] = "HSET";
+		lens[n++] = 4;
+		argv[n] = key;
+		lens[n++] = klen;
+		for (int c = 0; c < conf->nchannels; c++) {
+			if (p->consent[c] < 0)
+				continue;	/* unknown: the default applies */
+			argv[n] = field[c];
+			lens[n] = strlen(field[c]);
+			n++;
+			argv[n] = p->consent[c] ? "1" : "0";
+			lens[n++] = 1;
+		}
+		if (p->zone >= 0) {
+			argv[n] = "tz";
+			lens[n++] = 2;
+			argv[n] = l->zones[p->zone].name;
+			lens[n] = strlen(argv[n]);
+			n++;
+			argv[n] = "tzt";
+			lens[n++] = 3;
+			argv[n] = l->zones[p->zone].tzt;
+			lens[n++] = l->zones[p->zone].tzt_len;
+		}
+		argv[n] = "seg";
+		lens[n++] = 3;
+		argv[n] = load_str(l, p->segments);
+		lens[n] = strlen(argv[n]);
+		n++;
+		if (cmd_pipe_append(&pipe, n, argv, lens, cause) != 0)
+			return -1;
+		if ((i & 4095) == 0 && cmd_progress_due(&prog))
+			cmd_progress_line(&prog, "load", "profiles written", i,
+			    l->nprofiles);
+	}
+	if (cmd_pipe_flush(&pipe, cause) != 0)
+		return -1;
+	cmd_log("load", "profiles: %zu written in %.2fs (%.0f/s)", l->nprofiles,
+	    cmd_clock() - t0, (double)l->nprofiles / (cmd_clock() - t0 + 1e-9));
+	return 0;
+}
+
+/*
+ * Write the contacts grouped by customer: one ZADD with all of a customer's
+ * contacts, then EXPIRE to the longest window; 0 or -1.
+ */
+static int
+load_write_contacts(struct load *l, redisContext *ctx, char **cause)
+{
+	const struct conf	*conf = l->conf;
+	struct cmd_pipe		 pipe = { ctx, 0, 0 };
+	struct cmd_progress	 prog = { 0, 0 };
+	const char		**argv = NULL;
+	size_t			*lens = NULL, argcap = 0;
+	char			*bufs = NULL, key[KEYS_MAX], ttl[32];
+	size_t			 i = 0, j;
+	double			 t0 = cmd_clock();
+	int			 rc = -1;
+	/* Per member and score text: "CHANNEL|CAMPAIGN|SEND_ID" and seconds. */
+	const size_t		 slot = CONF_NAME_MAX * 2 + KEYS_SEND_ID_MAX + 32;
+
+	snprintf(ttl, sizeof ttl, "%lld", (long long)conf_longest_window(conf));
+	load_sort_base = l->arena.buf;
+	qsort(l->contacts, l->ncontacts, sizeof *l->contacts, load_contact_cmp);
+	while (i < l->ncontacts) {
+		const char	*id = load_str(l, l->contacts[i].customer);
+		size_t		 n, klen;
+
+		for (j = i + 1; j < l->ncontacts &&
+		    !strcmp(load_str(l, l->contacts[j].customer), id); j++)
+			;
+		n = j - i;
+		if (2 + 2 * n > argcap) {
+			void	*a, *b, *c;
+
+			argcap = 2 + 2 * n + 64;
+			a = realloc(argv, argcap * sizeof *argv);
+			if (a != NULL)
+				argv = a;
+			b = realloc(lens, argcap * sizeof *lens);
+			if (b != NULL)
+				lens = b;
+			c = realloc(bufs, argcap * slot);
+			if (c != NULL)
+				bufs = c;
+			if (a == NULL || b == NULL || c == NULL) {
+				*cause = strdup("out of memory");
+				goto done;
+			}
+		}
+		klen = keys_customer(key, sizeof key, conf->redis.prefix, id, "h");
+		argv[0] = "ZADD";
+		lens[0] = 4;
+		argv[1] = key;
+		lens[1] = klen;
+		for (size_t k = 0; k < n; k++) {
+			const struct load_contact	*ct = &l->contacts[i + k];
+			char				*score = bufs + (2 * k) * slot;
+			char				*member = bufs + (2 * k + 1) * slot;
+
+			lens[2 + 2 * k] = (size_t)snprintf(score, slot, "%lld",
+			    (long long)ct->time);
+			argv[2 + 2 * k] = score;
+			lens[3 + 2 * k] = keys_contact_member(member, slot,
+			    conf->channels[ct->channel].name, load_str(l, ct->campaign),
+			    load_str(l, ct->send_id));
+			argv[3 + 2 * k] = member;
+		}
+		if (cmd_pipe_append(&pipe, (int)(2 + 2 * n), argv, lens, cause) != 0)
+			goto done;
+		argv[0] = "EXPIRE";
+		lens[0] = 6;
+		argv[2] = ttl;
+		lens[2] = strlen(ttl);
+		if (cmd_pipe_append(&pipe, 3, argv, lens, cause) != 0)
+			goto done;
+		i = j;
+		if (cmd_progress_due(&prog))
+			cmd_progress_line(&prog, "load", "contacts written", i,
+			    l->ncontacts);
+	}
+	if (cmd_pipe_flush(&pipe, cause) != 0)
+		goto done;
+	cmd_log("load", "contacts: %zu written in %.2fs (%.0f/s)", l->ncontacts,
+	    cmd_clock() - t0, (double)l->ncontacts / (cmd_clock() - t0 + 1e-9));
+	rc = 0;
+done:
+	free(argv);
+	free(lens);
+	free(bufs);
+	return rc;
+}
+
+/* Usage line. */
+static int
+load_usage(void)
+{
+	fprintf(stderr, "usage: pacer load -c FILE --profiles CSV [--contacts CSV]\n");
+	return CMD_BAD_INPUT;
+}
 
 int
 cmd_load(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "pacer %s: not built yet\n", argv[0]);
-	return CMD_BAD_INPUT;
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "profiles", required_argument, NULL, 'p' },
+		{ "contacts", required_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*conf_path = NULL, *profiles = NULL, *contacts = NULL;
+	struct conf	*conf = NULL;
+	struct load	 l;
+	redisContext	*ctx = NULL;
+	char		*cause = NULL;
+	int		 ch, rc = CMD_BAD_INPUT;
+	double		 t0 = cmd_clock();
+
+	memset(&l, 0, sizeof l);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'p':
+			profiles = optarg;
+			break;
+		case 'k':
+			contacts = optarg;
+			break;
+		default:
+			return load_usage();
+		}
+	}
+	if (optind != argc || conf_path == NULL ||
+	    (profiles == NULL && contacts == NULL))
+		return load_usage();
+	if ((conf = conf_load(conf_path, &cause)) == NULL)
+		goto fail;
+	l.conf = conf;
+	l.now = (int64_t)time(NULL);
+	if (profiles != NULL && load_read_profiles(&l, profiles, &cause) != 0)
+		goto fail;
+	if (profiles != NULL)
+		cmd_log("load", "%s: %zu profiles valid", profiles, l.nprofiles);
+	if (contacts != NULL && load_read_contacts(&l, contacts, &cause) != 0)
+		goto fail;
+	if (contacts != NULL)
+		cmd_log("load", "%s: %zu contacts valid, %zu older than the longest "
+		    "window skipped", contacts, l.ncontacts, l.old_contacts);
+	if ((ctx = cmd_redis_connect(conf, &cause)) == NULL) {
+		rc = CMD_NO_SERVICE;
+		goto fail;
+	}
+	rc = CMD_NO_SERVICE;
+	if (load_write_profiles(&l, ctx, &cause) != 0)
+		goto fail;
+	if (l.ncontacts > 0 && load_write_contacts(&l, ctx, &cause) != 0)
+		goto fail;
+	cmd_log("load", "done: %zu profiles, %zu contacts in %.2fs", l.nprofiles,
+	    l.ncontacts, cmd_clock() - t0);
+	rc = CMD_OK;
+	goto done;
+fail:
+	cmd_log("load", "%s", cause ? cause : "out of memory");
+done:
+	free(cause);
+	redisFree(ctx);
+	for (int i = 0; i < l.nzones; i++)
+		free(l.zones[i].tzt);
+	free(l.zones);
+	free(l.profiles);
+	free(l.contacts);
+	free(l.arena.buf);
+	conf_free(conf);
+	return rc;
 }
