@@ -1,6 +1,8 @@
 /*
  * Time-zone tables from the system zoneinfo.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 
 #define TZ_CACHE 64
 #define TZ_STEP	 (6 * 3600)	/* no zone changes offset twice in 6 hours */
+#define TZ_OFFSET_MAX (24 * 3600)	/* real offsets stay within +-15 h */
 
 /* A few recent tables, keyed by zone and span (most lookups repeat). */
 static struct tz_cache_entry {
@@ -32,6 +35,25 @@ tz_valid_name(const char *name)
 		    (*p >= '0' && *p <= '9') || strchr("/_+-", *p) != NULL))
 			return 0;
 	return 1;
+}
+
+/*
+ * Whether path is a compiled zone file. The C library silently falls back to
+ * UTC for anything else (a directory such as "Europe", "leapseconds"), which
+ * would pass an unknown zone off as UTC.
+ */
+static int
+tz_is_zone_file(const char *path)
+{
+	char	 magic[4];
+	int	 fd, ok;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK)) < 0)
+		return 0;
+	ok = read(fd, magic, sizeof magic) == (ssize_t)sizeof magic &&
+	    !memcmp(magic, "TZif", 4);
+	close(fd);
+	return ok;
 }
 
 /* Offset east of UTC at t in the zone currently set in TZ. */
@@ -94,7 +116,7 @@ tz_table(const char *zone, int64_t from, int64_t to, struct tz_table *out)
 	}
 	if (strcmp(zone, "UTC") != 0) {
 		snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", zone);
-		if (access(path, R_OK) != 0)
+		if (!tz_is_zone_file(path))
 			return -1;
 	}
 	if ((old = getenv("TZ")) != NULL && (saved = strdup(old)) == NULL)
@@ -130,20 +152,35 @@ tz_offset(const struct tz_table *t, int64_t when)
 	return t->offset[i];
 }
 
+/*
+ * A table that does not fit is written as "" (length 0): a cut-off table
+ * would decode into wrong offsets.
+ */
 size_t
 tz_encode(const struct tz_table *t, char *buf, size_t len)
 {
 	size_t	 off = 0;
 
+	if (len == 0)
+		return 0;
 	buf[0] = '\0';
-	for (int i = 0; i < t->n && off < len; i++) {
+	for (int i = 0; i < t->n; i++) {
 		int n = snprintf(buf + off, len - off, "%s%d@%lld", i ? ";" : "",
 		    (int)t->offset[i], (long long)t->at[i]);
-		if (n < 0)
-			break;
+		if (n < 0 || (size_t)n >= len - off) {
+			buf[0] = '\0';
+			return 0;
+		}
 		off += (size_t)n;
 	}
-	return off < len ? off : len - 1;
+	return off;
+}
+
+/* Whether c may start a number in the encoding (no spaces, no '+'). */
+static int
+tz_number_start(char c)
+{
+	return (c >= '0' && c <= '9') || c == '-';
 }
 
 int
@@ -157,18 +194,27 @@ tz_decode(const char *text, struct tz_table *out)
 		long		 off;
 		long long	 at;
 
-		if (out->n >= TZ_MAX_TRANSITIONS)
+		if (out->n >= TZ_MAX_TRANSITIONS || !tz_number_start(*p))
 			return -1;
+		errno = 0;
 		off = strtol(p, &end, 10);
-		if (end == p || *end != '@')
+		if (end == p || *end != '@' || errno != 0 || off < -TZ_OFFSET_MAX ||
+		    off > TZ_OFFSET_MAX)
 			return -1;
 		p = end + 1;
+		if (!tz_number_start(*p))
+			return -1;
 		at = strtoll(p, &end, 10);
-		if (end == p || (*end != ';' && *end != '\0'))
+		if (end == p || (*end != ';' && *end != '\0') || errno != 0)
+			return -1;
+		/* tz_offset needs ascending instants. */
+		if (out->n > 0 && at <= out->at[out->n - 1])
 			return -1;
 		out->offset[out->n] = (int32_t)off;
 		out->at[out->n] = at;
 		out->n++;
+		if (*end == ';' && end[1] == '\0')
+			return -1;
 		p = *end == ';' ? end + 1 : end;
 	}
 	return out->n > 0 ? 0 : -1;
