@@ -1,0 +1,626 @@
+/*
+ * Customers: the profile (consent, time zone, segments), the explanation of
+ * everything that decides their answers, and erasure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <hiredis/hiredis.h>
+
+#include "pacerd.h"
+#include "pacer/tz.h"
+
+#define CUSTOMER_MAX_SEGMENTS 32
+#define CUSTOMER_TZ_BEFORE (400 * 86400LL)	/* span of the stored offset table */
+#define CUSTOMER_TZ_AFTER  (1100 * 86400LL)
+
+/* A customer request waiting on the store. */
+struct customer_ctx {
+	struct pacerd		*d;
+	struct pacerd_rules	*rules;
+	struct evhttp_request	*req;
+	char			 id[KEYS_CUSTOMER_MAX + 1];
+	int64_t			 now;
+};
+
+/* Make a context holding a reference on the live rules. */
+static struct customer_ctx *
+customer_ctx_new(struct pacerd *d, struct evhttp_request *req, const char *id)
+{
+	struct customer_ctx	*x;
+
+	if ((x = calloc(1, sizeof *x)) == NULL)
+		return NULL;
+	x->d = d;
+	x->req = req;
+	x->rules = pacerd_rules_ref(d);
+	x->now = (int64_t)time(NULL);
+	snprintf(x->id, sizeof x->id, "%s", id);
+	d->inflight++;
+	return x;
+}
+
+/* Drop a context. */
+static void
+customer_ctx_free(struct customer_ctx *x)
+{
+	x->d->inflight--;
+	pacerd_rules_unref(x->rules);
+	free(x);
+}
+
+/* Field value of a flat HGETALL-style reply, or NULL. */
+static const char *
+customer_field(const redisReply *h, const char *name)
+{
+	if (h == NULL || h->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	for (size_t i = 0; i + 1 < h->elements; i += 2)
+		if (!strcmp(h->element[i]->str, name))
+			return h->element[i + 1]->str;
+	return NULL;
+}
+
+/* The profile as JSON from its hash (new reference). */
+static json_t *
+customer_profile_json(const struct conf *c, const char *id, const redisReply *h)
+{
+	json_t		*o = json_object(), *consent = json_object(), *segs = json_array();
+	const char	*tz, *seg;
+	char		 field[CONF_NAME_MAX + 4];
+
+	json_object_set_new(o, "customer", json_string(id));
+	for (int i = 0; i < c->nchannels; i++) {
+		const char *v;
+
+		snprintf(field, sizeof field, "c:%s", c->channels[i].name);
+		v = customer_field(h, field);
+		json_object_set_new(consent, c->channels[i].name, v == NULL ? json_null() :
+		    json_boolean(!strcmp(v, "1")));
+	}
+	json_object_set_new(o, "consent", consent);
+	json_object_set_new(o, "consent_default", json_string(
+	    c->consent_default_allow ? "allow" : "deny"));
+	tz = customer_field(h, "tz");
+	json_object_set_new(o, "tz", json_string(tz ? tz : "UTC"));
+	if ((seg = customer_field(h, "seg")) != NULL && *seg != '\0') {
+		char *copy = strdup(seg), *tok, *save;
+
+		for (tok = copy ? strtok_r(copy, ";", &save) : NULL; tok != NULL;
+		    tok = strtok_r(NULL, ";", &save))
+			json_array_append_new(segs, json_string(tok));
+		free(copy);
+	}
+	json_object_set_new(o, "segments", segs);
+	return o;
+}
+
+/* HGETALL after a PUT: answer with the stored profile. */
+static void
+customer_put_done(const struct store_reply *sr, void *arg)
+{
+	struct customer_ctx	*x = arg;
+	json_t			*o;
+
+	if (!sr->ok) {
+		http_error(x->d, x->req, 503, "store unavailable: %s", sr->error);
+	} else {
+		o = customer_profile_json(x->rules->conf, x->id, sr->reply);
+		http_json(x->d, x->req, 200, o);
+		json_decref(o);
+	}
+	customer_ctx_free(x);
+}
+
+/* HSET reply: read the profile back. */
+static void
+customer_put_written(const struct store_reply *sr, void *arg)
+{
+	struct customer_ctx	*x = arg;
+	char			 key[KEYS_MAX];
+	const char		*argv[2];
+	size_t			 argvlen[2];
+
+	if (!sr->ok) {
+		http_error(x->d, x->req, 503, "store unavailable: %s", sr->error);
+		customer_ctx_free(x);
+		return;
+	}
+	keys_customer(key, sizeof key, x->rules->conf->redis.prefix, x->id, "p");
+	argv[0] = "HGETALL";
+	argv[1] = key;
+	argvlen[0] = 7;
+	argvlen[1] = strlen(key);
+	if (store_command(x->d->store, 2, argv, argvlen, customer_put_done, x) != 0) {
+		http_error(x->d, x->req, 503, "store unavailable");
+		customer_ctx_free(x);
+	}
+}
+
+/* Whether s is a usable segment name. */
+static int
+customer_valid_segment(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	if (n == 0 || n >= CONF_NAME_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("_.-", *s) != NULL))
+			return 0;
+	return 1;
+}
+
+void
+customer_put(struct pacerd *d, struct evhttp_request *req, const char *id)
+{
+	const struct conf	*c = d->rules->conf;
+	struct customer_ctx	*x;
+	json_t			*o, *v, *consent, *segs, *tzv;
+	const char		*key;
+	const char		*argv[2 + 2 * (CONF_MAX_CHANNELS + 3)];
+	size_t			 argvlen[2 + 2 * (CONF_MAX_CHANNELS + 3)];
+	char			 pkey[KEYS_MAX];
+	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
+	char			 segtext[CUSTOMER_MAX_SEGMENTS * CONF_NAME_MAX] = "";
+	char			 tzt[TZ_MAX_TRANSITIONS * 32];
+	struct tz_table		 table;
+	int			 n = 0;
+	int64_t			 now = (int64_t)time(NULL);
+
+	if ((o = http_body_json(d, req)) == NULL)
+		return;
+	json_object_foreach(o, key, v) {
+		if (strcmp(key, "consent") && strcmp(key, "tz") && strcmp(key, "segments")) {
+			http_error(d, req, 400, "unknown field \"%.64s\"", key);
+			goto out;
+		}
+	}
+	keys_customer(pkey, sizeof pkey, c->redis.prefix, id, "p");
+	argv[n++] = "HSET";
+	argv[n++] = pkey;
+	if ((consent = json_object_get(o, "consent")) != NULL) {
+		int	 i = 0;
+
+		if (!json_is_object(consent)) {
+			http_error(d, req, 400, "consent: must be an object of channel: "
+			    "true|false");
+			goto out;
+		}
+		json_object_foreach(consent, key, v) {
+			int ch = conf_channel_index(c, key);
+
+			if (ch < 0) {
+				http_error(d, req, 400, "consent: unknown channel \"%.64s\"",
+				    key);
+				goto out;
+			}
+			if (!json_is_boolean(v)) {
+				http_error(d, req, 400, "consent.%s: must be true or false",
+				    key);
+				goto out;
+			}
+			snprintf(field[i], sizeof field[i], "c:%s", c->channels[ch].name);
+			argv[n++] = field[i++];
+			argv[n++] = json_is_true(v) ? "1" : "0";
+		}
+	}
+	if ((tzv = json_object_get(o, "tz")) != NULL) {
+		if (!json_is_string(tzv)) {
+			http_error(d, req, 400, "tz: must be an IANA time zone name");
+			goto out;
+		}
+		if (tz_table(json_string_value(tzv), now - CUSTOMER_TZ_BEFORE,
+		    now + CUSTOMER_TZ_AFTER, &table) != 0) {
+			http_error(d, req, 400, "tz: unknown time zone \"%.64s\"",
+			    json_string_value(tzv));
+			goto out;
+		}
+		tz_encode(&table, tzt, sizeof tzt);
+		argv[n++] = "tz";
+		argv[n++] = json_string_value(tzv);
+		argv[n++] = "tzt";
+		argv[n++] = tzt;
+	}
+	if ((segs = json_object_get(o, "segments")) != NULL) {
+		size_t	 i, off = 0;
+
+		if (!json_is_array(segs) || json_array_size(segs) > CUSTOMER_MAX_SEGMENTS) {
+			http_error(d, req, 400, "segments: must be a list of at most %d "
+			    "names", CUSTOMER_MAX_SEGMENTS);
+			goto out;
+		}
+		json_array_foreach(segs, i, v) {
+			if (!json_is_string(v) ||
+			    !customer_valid_segment(json_string_value(v))) {
+				http_error(d, req, 400, "segments[%zu]: must be a name of "
+				    "[A-Za-z0-9_.-], 1-63 bytes", i);
+				goto out;
+			}
+			off += (size_t)snprintf(segtext + off, sizeof segtext - off, "%s%s",
+			    off ? ";" : "", json_string_value(v));
+		}
+		argv[n++] = "seg";
+		argv[n++] = segtext;
+	}
+	if (n == 2) {
+		http_error(d, req, 400, "nothing to store: give consent, tz or segments");
+		goto out;
+	}
+	for (int i = 0; i < n; i++)
+		argvlen[i] = strlen(argv[i]);
+	if ((x = customer_ctx_new(d, req, id)) == NULL) {
+		http_error(d, req, 500, "out of memory");
+		goto out;
+	}
+	if (store_command(d->store, n, argv, argvlen, customer_put_written, x) != 0) {
+		http_error(d, req, 503, "store unavailable");
+		customer_ctx_free(x);
+	}
+out:
+	json_decref(o);
+}
+
+/* Append a cap's state to caps: used, limit, resets_in. */
+static void
+customer_cap_json(json_t *caps, const char *rule, const char *channel,
+    const char *campaign, const struct rules_check *k,
+    const struct rules_contact *hist, int nhist, int64_t now, int campaign_id)
+{
+	json_t	*o = json_object();
+	int64_t	 oldest = -1;
+	int	 used = rules_cap_used(k, hist, nhist, now, campaign_id, NULL);
+
+	/* resets_in: when the oldest counted contact leaves the window. */
+	for (int i = 0; i < nhist; i++) {
+		struct rules_check one = *k;
+		struct rules_contact h = hist[i];
+
+		if (rules_cap_used(&one, &h, 1, now, campaign_id, NULL) == 1) {
+			oldest = h.time;
+			break;
+		}
+	}
+	json_object_set_new(o, "rule", json_string(rule));
+	if (channel != NULL)
+		json_object_set_new(o, "channel", json_string(channel));
+	if (campaign != NULL)
+		json_object_set_new(o, "campaign", json_string(campaign));
+	json_object_set_new(o, "used", json_integer(used));
+	json_object_set_new(o, "limit", json_integer(k->cap->limit));
+	json_object_set_new(o, "resets_in", oldest >= 0 ?
+	    json_integer(oldest + k->cap->window - now) : json_null());
+	json_object_set_new(o, "enforced", json_boolean(!k->shadow));
+	json_array_append_new(caps, o);
+}
+
+/* Human words for a wait in seconds: "3 h", "12 min", "40 s". */
+static void
+customer_wait_text(int64_t s, char *buf, size_t len)
+{
+	if (s >= 86400)
+		snprintf(buf, len, "%lld d %lld h", (long long)(s / 86400),
+		    (long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		snprintf(buf, len, "%lld h %lld min", (long long)(s / 3600),
+		    (long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(buf, len, "%lld min", (long long)((s + 59) / 60));
+	else
+		snprintf(buf, len, "%lld s", (long long)s);
+}
+
+/* Build the explanation from the read script's reply (new reference). */
+static json_t *
+customer_explain(struct customer_ctx *x, const redisReply *rr)
+{
+	const struct conf	*c = x->rules->conf;
+	const struct offers	*offers = x->rules->offers;
+	const redisReply	*prof = rr->element[0], *hist = rr->element[1];
+	const redisReply	*log = rr->element[2], *plan = rr->element[3];
+	json_t			*o, *caps, *chans, *contacts, *decisions, *pl;
+	struct rules_contact	*h = NULL;
+	struct rules_customer	 cu;
+	struct tz_table		 table;
+	const char		*tzt, *seg;
+	int			 nh = 0;
+	int64_t			 now = x->now;
+
+	o = customer_profile_json(c, x->id, prof);
+	memset(&cu, 0, sizeof cu);
+	for (int i = 0; i < c->nchannels; i++) {
+		char	 f[CONF_NAME_MAX + 4];
+		const char *v;
+
+		snprintf(f, sizeof f, "c:%s", c->channels[i].name);
+		v = customer_field(prof, f);
+		cu.consent[i] = v == NULL ? -1 : !strcmp(v, "1");
+	}
+	if ((seg = customer_field(prof, "seg")) != NULL) {
+		for (int s = 0; s < c->nsegments; s++) {
+			char	 pat[CONF_NAME_MAX + 2], wrapped[4096];
+
+			snprintf(pat, sizeof pat, ";%s;", c->segments[s].name);
+			snprintf(wrapped, sizeof wrapped, ";%s;", seg);
+			if (strstr(wrapped, pat) != NULL)
+				cu.segments |= 1u << s;
+		}
+	}
+	if ((tzt = customer_field(prof, "tzt")) != NULL && tz_decode(tzt, &table) == 0)
+		cu.utc_offset = tz_offset(&table, now);
+	json_object_set_new(o, "utc_offset", json_integer(cu.utc_offset));
+	json_object_set_new(o, "holdout", json_boolean(keys_in_holdout(x->id,
+	    c->optimizer.holdout)));
+	json_object_set_new(o, "time", json_integer(now));
+
+	/* History, oldest first, as the rule engine wants it. */
+	contacts = json_array();
+	if (hist->elements > 0 &&
+	    (h = calloc(hist->elements / 2 + 1, sizeof *h)) != NULL) {
+		for (size_t i = 0; i + 1 < hist->elements; i += 2) {
+			char	 chn[CONF_NAME_MAX] = "", cmp[CONF_NAME_MAX] = "";
+			char	 sid[KEYS_SEND_ID_MAX + 1] = "";
+			const char *m = hist->element[i]->str;
+
+			sscanf(m, "%63[^|]|%63[^|]|%128s", chn, cmp, sid);
+			if (m[strlen(chn) + 1] == '|')	/* empty campaign */
+				sscanf(m, "%63[^|]||%128s", chn, sid);
+			h[nh].time = strtoll(hist->element[i + 1]->str, NULL, 10);
+			h[nh].channel = conf_channel_index(c, chn);
+			h[nh].campaign = offers ? offers_campaign(offers, cmp) : -1;
+			json_array_insert_new(contacts, 0, json_pack("{s:I,s:s,s:s,s:s}",
+			    "time", (json_int_t)h[nh].time, "channel", chn, "campaign", cmp,
+			    "send_id", sid));
+			nh++;
+		}
+	}
+	cu.history = h;
+	cu.nhistory = nh;
+
+	/* Every cap that applies, and each channel's answer now. */
+	caps = json_array();
+	chans = json_object();
+	for (int ch = 0; ch < c->nchannels; ch++) {
+		const struct decide_program *p = &x->rules->program[ch][0];
+		struct rules_verdict	 v;
+		json_t			*a = json_object(), *change = json_array();
+		char			 rule[256] = "", wait[64], line[320];
+
+		for (int i = 0; i < p->ncheck; i++) {
+			const struct rules_check *k = &p->check[i];
+
+			if (k->segment >= 0 && !(cu.segments & (1u << k->segment)))
+				continue;
+			/* [all] and segment caps are shared: list them once. */
+			if (k->scope == CONF_SCOPE_ALL && ch > 0)
+				continue;
+			customer_cap_json(caps, k->cap->text, k->scope ==
+			    CONF_SCOPE_CHANNEL ? c->channels[ch].name : NULL, NULL, k,
+			    h, nh, now, -1);
+		}
+		rules_decide(c, p->check, p->ncheck, &cu, ch, -1, NULL, now, &v);
+		json_object_set_new(a, "allow", json_boolean(v.reason == RULES_OK));
+		json_object_set_new(a, "reason", json_string(rules_reason_name(v.reason)));
+		if (v.check >= 0) {
+			snprintf(rule, sizeof rule, "%s", p->check[v.check].cap->text);
+			json_object_set_new(a, "rule", json_string(rule));
+		}
+		if (v.retry_after >= 0)
+			json_object_set_new(a, "retry_after", json_integer(v.retry_after));
+		/* What would change the answer. */
+		if (v.reason == RULES_CAP || v.reason == RULES_QUIET_HOURS) {
+			if (v.retry_after >= 0) {
+				customer_wait_text(v.retry_after, wait, sizeof wait);
+				snprintf(line, sizeof line, "allowed in %s", wait);
+				json_array_append_new(change, json_string(line));
+			}
+			if (v.reason == RULES_CAP) {
+				const struct rules_check *k = &p->check[v.check];
+				int used = rules_cap_used(k, h, nh, now, -1, NULL);
+				char dur[32];
+
+				conf_format_duration(k->cap->window, dur, sizeof dur);
+				snprintf(line, sizeof line, "allowed if %s were %d/%s",
+				    rule, used + 1, dur);
+				json_array_append_new(change, json_string(line));
+			}
+		} else if (v.reason == RULES_NO_CONSENT) {
+			snprintf(line, sizeof line, "allowed once the customer consents "
+			    "to %s", c->channels[ch].name);
+			json_array_append_new(change, json_string(line));
+		}
+		json_object_set_new(a, "would_change", change);
+		json_object_set_new(chans, c->channels[ch].name, a);
+	}
+	/* Campaign caps, for every campaign with contacts in its window. */
+	if (offers != NULL && c->ncampaign_caps > 0) {
+		const struct decide_program *p = &x->rules->program[0][1];
+
+		for (int cp = 0; cp < offers->ncampaigns; cp++) {
+			int	 seen = 0;
+
+			for (int i = 0; i < nh; i++)
+				seen |= h[i].campaign == cp;
+			if (!seen)
+				continue;
+			for (int i = 0; i < p->ncheck; i++)
+				if (p->check[i].scope == CONF_SCOPE_CAMPAIGN)
+					customer_cap_json(caps, p->check[i].cap->text, NULL,
+					    offers->campaign[cp], &p->check[i], h, nh, now,
+					    cp);
+		}
+	}
+	json_object_set_new(o, "caps", caps);
+	json_object_set_new(o, "channels", chans);
+	json_object_set_new(o, "recent_contacts", contacts);
+
+	decisions = json_array();
+	for (size_t i = 0; i < log->elements; i++) {
+		char	*f[8] = { 0 }, *copy = strdup(log->element[i]->str), *p = copy;
+		int	 nf = 0;
+
+		while (p != NULL && nf < 8) {
+			f[nf++] = p;
+			if ((p = strchr(p, '|')) != NULL)
+				*p++ = '\0';
+		}
+		if (nf >= 6) {
+			json_t	*e = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "time",
+			    (json_int_t)strtoll(f[0], NULL, 10), "send_id", f[1],
+			    "channel", f[2], "campaign", f[3], "offer", f[4], "reason", f[5]);
+			char	 text[256];
+
+			if (nf >= 7 && *f[6]) {
+				pacerd_rule_text(c, f[6], f[2], 0, text, sizeof text);
+				json_object_set_new(e, "rule", json_string(text));
+			}
+			if (nf >= 8 && *f[7]) {
+				json_t *sh = json_array();
+				char *tok, *save;
+
+				for (tok = strtok_r(f[7], ",", &save); tok != NULL;
+				    tok = strtok_r(NULL, ",", &save)) {
+					pacerd_rule_text(c, tok, f[2], 1, text, sizeof text);
+					json_array_append_new(sh, json_string(text));
+				}
+				json_object_set_new(e, "shadow_denied", sh);
+			}
+			json_array_append_new(decisions, e);
+		}
+		free(copy);
+	}
+	json_object_set_new(o, "recent_decisions", decisions);
+
+	pl = json_object();
+	json_object_set_new(pl, "live_run", x->d->live_run[0] ?
+	    json_string(x->d->live_run) : json_null());
+	json_object_set_new(pl, "enforced", json_boolean(c->optimizer.enforce_plan));
+	{
+		json_t	*runs = json_object();
+
+		for (size_t i = 0; i + 1 < plan->elements; i += 2) {
+			json_t	*list = json_array();
+			char	*copy = strdup(plan->element[i + 1]->str), *tok, *save;
+
+			for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok != NULL;
+			    tok = strtok_r(NULL, ",", &save))
+				json_array_append_new(list, json_string(tok));
+			free(copy);
+			json_object_set_new(runs, plan->element[i]->str, list);
+		}
+		json_object_set_new(pl, "runs", runs);
+		json_object_set(pl, "offers", x->d->live_run[0] &&
+		    json_object_get(runs, x->d->live_run) ?
+		    json_object_get(runs, x->d->live_run) : json_array());
+	}
+	json_object_set_new(o, "plan", pl);
+	json_object_set_new(o, "idempotency_records", json_integer(
+	    rr->element[4]->integer));
+	free(h);
+	return o;
+}
+
+/* Read script reply: answer the explanation. */
+static void
+customer_get_done(const struct store_reply *sr, void *arg)
+{
+	struct customer_ctx	*x = arg;
+	const redisReply	*rr = sr->reply;
+	json_t			*o;
+
+	if (!sr->ok || rr->type != REDIS_REPLY_ARRAY || rr->elements != 5) {
+		http_error(x->d, x->req, 503, "store unavailable: %s",
+		    sr->error ? sr->error : "unexpected reply");
+	} else {
+		o = customer_explain(x, rr);
+		http_json(x->d, x->req, 200, o);
+		json_decref(o);
+	}
+	customer_ctx_free(x);
+}
+
+/* Run a per-customer script with the customer's keys (+ the audit stream). */
+static void
+customer_script(struct pacerd *d, struct evhttp_request *req, const char *id,
+    enum store_script s, int with_audit, store_cb cb)
+{
+	const struct conf	*c = d->rules->conf;
+	struct customer_ctx	*x;
+	static const char *const sfx[5] = { "p", "h", "d", "l", "o" };
+	char			 key[6][KEYS_MAX];
+	const char		*argv[7];
+	size_t			 argvlen[7];
+	int			 n = 0;
+
+	if ((x = customer_ctx_new(d, req, id)) == NULL) {
+		http_error(d, req, 500, "out of memory");
+		return;
+	}
+	if (c->server.allow_client_time) {
+		struct evkeyvalq q;
+		const char *t;
+
+		if (evhttp_parse_query_str(evhttp_uri_get_query(
+		    evhttp_request_get_evhttp_uri(req)) ?
+		    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)) : "",
+		    &q) == 0) {
+			if ((t = evhttp_find_header(&q, "time")) != NULL)
+				x->now = strtoll(t, NULL, 10);
+			evhttp_clear_headers(&q);
+		}
+	}
+	for (int i = 0; i < 5; i++) {
+		keys_customer(key[i], sizeof key[i], c->redis.prefix, id, sfx[i]);
+		argv[n++] = key[i];
+	}
+	if (with_audit) {
+		keys_global(key[5], sizeof key[5], c->redis.prefix, "audit");
+		argv[n++] = key[5];
+		argv[n++] = id;
+	}
+	for (int i = 0; i < n; i++)
+		argvlen[i] = strlen(argv[i]);
+	if (store_script(d->store, s, with_audit ? 6 : 5, n, argv, argvlen, cb, x) != 0) {
+		http_error(d, req, 503, "store unavailable");
+		customer_ctx_free(x);
+	}
+}
+
+void
+customer_get(struct pacerd *d, struct evhttp_request *req, const char *id)
+{
+	customer_script(d, req, id, STORE_READ, 0, customer_get_done);
+}
+
+/* Erase script reply. */
+static void
+customer_delete_done(const struct store_reply *sr, void *arg)
+{
+	struct customer_ctx	*x = arg;
+	const redisReply	*rr = sr->reply;
+
+	if (!sr->ok || rr->type != REDIS_REPLY_INTEGER)
+		http_error(x->d, x->req, 503, "store unavailable: %s",
+		    sr->error ? sr->error : "unexpected reply");
+	else {
+		json_t *o = json_pack("{s:b,s:I}", "erased", 1, "removed",
+		    (json_int_t)rr->integer);
+
+		log_info("customer erased", "customer=%s removed=%lld", x->id,
+		    (long long)rr->integer);
+		http_json(x->d, x->req, 200, o);
+		json_decref(o);
+	}
+	customer_ctx_free(x);
+}
+
+void
+customer_delete(struct pacerd *d, struct evhttp_request *req, const char *id)
+{
+	customer_script(d, req, id, STORE_ERASE, 1, customer_delete_done);
+}

@@ -1,0 +1,657 @@
+/*
+ * Decisions: validate a request, run the rules that need no store (holdout),
+ * then one script call that checks consent, segments, plan, quiet hours and
+ * every cap and reserves the contact atomically.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <hiredis/hiredis.h>
+
+#include "pacerd.h"
+
+#define DECIDE_ARGS_FIXED 17
+
+/* One decision waiting on the store. */
+struct decide_ctx {
+	struct pacerd		*d;
+	struct pacerd_rules	*rules;		/* reference held */
+	struct evhttp_request	*req;		/* single decision, or NULL */
+	struct decide_batch	*batch;		/* batch item, or NULL */
+	int			 index;
+	struct decide_request	 r;
+	double			 started;
+};
+
+/* A batch waiting on its items. */
+struct decide_batch {
+	struct pacerd		*d;
+	struct evhttp_request	*req;
+	int			 n;
+	int			 remaining;
+	char			**result;	/* JSON text per item */
+};
+
+/* Seconds on a monotonic clock. */
+static double
+decide_clock(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+decide_program_build(const struct conf *c, int ch, int has_campaign,
+    struct decide_program *p)
+{
+	memset(p, 0, sizeof *p);
+	p->ncheck = rules_select(c, ch, has_campaign, p->check, RULES_MAX_CHECKS);
+	for (int i = 0; i < p->ncheck; i++) {
+		const struct rules_check *k = &p->check[i];
+		char (*a)[CONF_NAME_MAX + 8] = &p->arg[i * 5];
+
+		snprintf(a[0], sizeof a[0], "%s", k->scope == CONF_SCOPE_CHANNEL ? "c" :
+		    k->scope == CONF_SCOPE_ALL ? "a" : "p");
+		snprintf(a[1], sizeof a[1], "%d", k->cap->limit);
+		snprintf(a[2], sizeof a[2], "%lld", (long long)k->cap->window);
+		snprintf(a[3], sizeof a[3], "%s", k->segment >= 0 ?
+		    c->segments[k->segment].name : "");
+		snprintf(a[4], sizeof a[4], "%d", k->shadow);
+		for (int j = 0; j < 5; j++) {
+			p->argv[i * 5 + j] = a[j];
+			p->argvlen[i * 5 + j] = strlen(a[j]);
+		}
+	}
+}
+
+/* Copy a JSON string member into buf; 1 present, 0 absent, -1 bad. */
+static int
+decide_string(json_t *o, const char *key, char *buf, size_t len, char *cause,
+    size_t causelen)
+{
+	json_t	*v = json_object_get(o, key);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		snprintf(cause, causelen, "%s: must be a string", key);
+		return -1;
+	}
+	if (json_string_length(v) >= len) {
+		snprintf(cause, causelen, "%s: longer than %zu bytes", key, len - 1);
+		return -1;
+	}
+	memcpy(buf, json_string_value(v), json_string_length(v) + 1);
+	if (strlen(buf) != json_string_length(v)) {
+		snprintf(cause, causelen, "%s: contains a NUL byte", key);
+		return -1;
+	}
+	return 1;
+}
+
+int
+decide_parse(const struct pacerd_rules *rules, json_t *o, int64_t now,
+    struct decide_request *r, char *cause, size_t causelen)
+{
+	const struct conf	*c = rules->conf;
+	const char		*key;
+	json_t			*v;
+	char			 name[256];
+	int			 rc;
+
+	memset(r, 0, sizeof *r);
+	r->campaign = r->offer = r->channel = -1;
+	r->time = now;
+	if (!json_is_object(o)) {
+		snprintf(cause, causelen, "a decision must be a JSON object");
+		return -1;
+	}
+	json_object_foreach(o, key, v) {
+		if (strcmp(key, "customer") && strcmp(key, "channel") &&
+		    strcmp(key, "campaign") && strcmp(key, "offer") &&
+		    strcmp(key, "send_id") && strcmp(key, "time") &&
+		    strcmp(key, "dry_run")) {
+			snprintf(cause, causelen, "unknown field \"%.64s\"", key);
+			return -1;
+		}
+	}
+	/* customer */
+	rc = decide_string(o, "customer", name, sizeof name, cause, causelen);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		snprintf(cause, causelen, "customer: required");
+		return -1;
+	}
+	if (!keys_valid_customer(name)) {
+		snprintf(cause, causelen, "customer: must be 1-128 bytes of "
+		    "[A-Za-z0-9_.:@-]");
+		return -1;
+	}
+	memcpy(r->customer, name, strlen(name) + 1);	/* validated: <= 128 */
+	/* channel */
+	rc = decide_string(o, "channel", name, sizeof name, cause, causelen);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		snprintf(cause, causelen, "channel: required");
+		return -1;
+	}
+	if ((r->channel = conf_channel_index(c, name)) < 0) {
+		snprintf(cause, causelen, "channel: unknown channel \"%.64s\"", name);
+		return -1;
+	}
+	/* offer */
+	rc = decide_string(o, "offer", name, sizeof name, cause, causelen);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		if (rules->offers == NULL ||
+		    (r->offer = offers_find(rules->offers, name)) < 0) {
+			snprintf(cause, causelen, "offer: unknown offer \"%.64s\"", name);
+			return -1;
+		}
+		if (rules->offers->offer[r->offer].channel != r->channel) {
+			snprintf(cause, causelen, "offer: \"%.64s\" is sent on %s, not %s",
+			    name, c->channels[rules->offers->offer[r->offer].channel].name,
+			    c->channels[r->channel].name);
+			return -1;
+		}
+		r->campaign = rules->offers->offer[r->offer].campaign;
+	}
+	/* campaign */
+	rc = decide_string(o, "campaign", name, sizeof name, cause, causelen);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		int	 cp = rules->offers ? offers_campaign(rules->offers, name) : -1;
+
+		if (cp < 0) {
+			snprintf(cause, causelen, "campaign: unknown campaign \"%.64s\"",
+			    name);
+			return -1;
+		}
+		if (r->offer >= 0 && cp != r->campaign) {
+			snprintf(cause, causelen, "campaign: offer belongs to campaign "
+			    "\"%s\", not \"%.64s\"",
+			    rules->offers->campaign[r->campaign], name);
+			return -1;
+		}
+		r->campaign = cp;
+	}
+	if (r->campaign >= 0)
+		snprintf(r->campaign_name, sizeof r->campaign_name, "%s",
+		    rules->offers->campaign[r->campaign]);
+	/* send_id */
+	rc = decide_string(o, "send_id", name, sizeof name, cause, causelen);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		if (!keys_valid_send_id(name)) {
+			snprintf(cause, causelen, "send_id: must be 1-128 bytes of "
+			    "[A-Za-z0-9_.:@-]");
+			return -1;
+		}
+		memcpy(r->send_id, name, strlen(name) + 1);	/* validated: <= 128 */
+		r->has_send_id = 1;
+	}
+	/* time */
+	if ((v = json_object_get(o, "time")) != NULL && !json_is_null(v)) {
+		if (!c->server.allow_client_time) {
+			snprintf(cause, causelen, "time: not allowed (server."
+			    "allow_client_time = false)");
+			return -1;
+		}
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 100000000000LL) {
+			snprintf(cause, causelen, "time: must be unix seconds (a whole "
+			    "number >= 0)");
+			return -1;
+		}
+		r->time = json_integer_value(v);
+	}
+	/* dry_run */
+	if ((v = json_object_get(o, "dry_run")) != NULL && !json_is_null(v)) {
+		if (!json_is_boolean(v)) {
+			snprintf(cause, causelen, "dry_run: must be true or false");
+			return -1;
+		}
+		r->dry_run = json_is_true(v);
+	}
+	return 0;
+}
+
+/* A fresh send id: unique per process run. */
+static void
+decide_new_send_id(struct pacerd *d, char *buf, size_t len)
+{
+	snprintf(buf, len, "p%016" PRIx64 "-%" PRIu64, d->send_salt, ++d->send_seq);
+}
+
+/* Render an answer as JSON text (caller frees). Names are validated ids. */
+static char *
+decide_answer(enum rules_reason reason, int allow, const char *rule,
+    int64_t retry_after, const char *send_id)
+{
+	char	 buf[1024];
+	int	 n;
+
+	n = snprintf(buf, sizeof buf, "{\"allow\":%s,\"reason\":\"%s\"",
+	    allow ? "true" : "false", rules_reason_name(reason));
+	if (rule != NULL && *rule != '\0')
+		n += snprintf(buf + n, sizeof buf - (size_t)n, ",\"rule\":\"%s\"", rule);
+	if (retry_after >= 0)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, ",\"retry_after\":%lld",
+		    (long long)retry_after);
+	snprintf(buf + n, sizeof buf - (size_t)n, ",\"send_id\":\"%s\"}", send_id);
+	return strdup(buf);
+}
+
+/* The reason a script returns. */
+static enum rules_reason
+decide_reason(const char *s)
+{
+	for (int i = 0; i < RULES_NREASONS; i++)
+		if (!strcmp(s, rules_reason_name((enum rules_reason)i)))
+			return (enum rules_reason)i;
+	return RULES_STORE_UNAVAILABLE;
+}
+
+/* Answer a batch whose items are all done, and free it. */
+static void
+decide_batch_send(struct pacerd *d, struct decide_batch *b)
+{
+	struct evbuffer	*buf = evbuffer_new();
+
+	evbuffer_add(buf, "{\"results\":[", 12);
+	for (int i = 0; i < b->n; i++) {
+		if (i > 0)
+			evbuffer_add(buf, ",", 1);
+		if (b->result[i] != NULL)
+			evbuffer_add(buf, b->result[i], strlen(b->result[i]));
+		else
+			evbuffer_add(buf, "{\"error\":\"out of memory\"}", 25);
+		free(b->result[i]);
+	}
+	evbuffer_add(buf, "]}", 2);
+	evhttp_add_header(evhttp_request_get_output_headers(b->req), "Content-Type",
+	    "application/json");
+	evhttp_send_reply(b->req, 200, "OK", buf);
+	evbuffer_free(buf);
+	free(b->result);
+	free(b);
+	d->inflight--;
+}
+
+/* Deliver one finished answer (takes ownership of json). */
+static void
+decide_finish(struct decide_ctx *x, char *json)
+{
+	struct pacerd	*d = x->d;
+
+	if (x->batch != NULL) {
+		x->batch->result[x->index] = json;
+		if (--x->batch->remaining == 0)
+			decide_batch_send(d, x->batch);
+	} else {
+		if (json == NULL)
+			http_error(d, x->req, 500, "out of memory");
+		else
+			http_send_text(d, x->req, 200, json, strlen(json),
+			    "application/json");
+		free(json);
+		d->inflight--;
+	}
+	pacerd_rules_unref(x->rules);
+	free(x);
+}
+
+/* Script reply for one decision. */
+static void
+decide_reply_cb(const struct store_reply *sr, void *arg)
+{
+	struct decide_ctx	*x = arg;
+	const struct conf	*c = x->rules->conf;
+	const redisReply	*rr = sr->reply;
+	const struct conf_channel *ch = &c->channels[x->r.channel];
+	enum rules_reason	 reason;
+	char			 rule[256] = "";
+	int64_t			 retry = -1;
+	double			 took = decide_clock() - x->started;
+
+	metrics_store_rtt(x->d->metrics, took, sr->ok);
+	if (!sr->ok || rr->type != REDIS_REPLY_ARRAY || rr->elements != 5 ||
+	    rr->element[0]->type != REDIS_REPLY_STRING) {
+		if (sr->ok)
+			log_warn("unexpected script reply", "customer=%s",
+			    x->r.customer);
+		reason = RULES_STORE_UNAVAILABLE;
+		metrics_decision(x->d->metrics, x->r.channel, reason, took);
+		decide_finish(x, decide_answer(reason,
+		    ch->on_store_failure == CONF_FAIL_ALLOW, NULL, -1, x->r.send_id));
+		return;
+	}
+	reason = decide_reason(rr->element[0]->str);
+	if (rr->element[1]->type == REDIS_REPLY_INTEGER)
+		retry = rr->element[1]->integer;
+	if (rr->element[2]->type == REDIS_REPLY_STRING && rr->element[2]->len > 0)
+		pacerd_rule_text(c, rr->element[2]->str, ch->name, 0, rule,
+		    sizeof rule);
+	if (rr->element[3]->type == REDIS_REPLY_STRING && rr->element[3]->len > 0 &&
+	    rr->element[4]->integer == 0) {
+		char	*list = strndup(rr->element[3]->str, rr->element[3]->len);
+		char	*tok, *save, text[256];
+
+		for (tok = list ? strtok_r(list, ",", &save) : NULL; tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			pacerd_rule_text(c, tok, ch->name, 1, text, sizeof text);
+			metrics_shadow(x->d->metrics, text);
+		}
+		free(list);
+	}
+	metrics_decision(x->d->metrics, x->r.channel, reason, took);
+	decide_finish(x, decide_answer(reason, reason == RULES_OK, rule, retry,
+	    x->r.send_id));
+}
+
+/* Build the script call for a parsed decision and send it. */
+static void
+decide_start(struct decide_ctx *x)
+{
+	struct pacerd		*d = x->d;
+	const struct conf	*c = x->rules->conf;
+	const struct decide_request *r = &x->r;
+	const struct conf_channel *ch = &c->channels[r->channel];
+	const struct decide_program *p = &x->rules->program[r->channel][r->campaign >= 0];
+	const struct offer	*of = r->offer >= 0 ? &x->rules->offers->offer[r->offer] :
+				    NULL;
+	const char		*argv[6 + DECIDE_ARGS_FIXED + RULES_MAX_CHECKS * 5];
+	size_t			 argvlen[6 + DECIDE_ARGS_FIXED + RULES_MAX_CHECKS * 5];
+	char			 key[6][KEYS_MAX], num[8][32], suppress[512] = "";
+	char			 plan[96] = "";
+	int			 n = 0;
+
+	x->started = decide_clock();
+	/* Holdout customers are never contacted with a planned offer. */
+	if (of != NULL && keys_in_holdout(r->customer, c->optimizer.holdout)) {
+		metrics_decision(d->metrics, r->channel, RULES_HOLDOUT, 0);
+		decide_finish(x, decide_answer(RULES_HOLDOUT, 0, NULL, -1, r->send_id));
+		return;
+	}
+	if (of != NULL) {
+		size_t	 off = 0;
+
+		for (int s = 0; s < c->nsegments; s++)
+			for (int e = 0; e < c->segments[s].nexclude; e++)
+				if (!strcmp(c->segments[s].exclude[e], of->category))
+					off += (size_t)snprintf(suppress + off,
+					    sizeof suppress - off, "%s%s;",
+					    off ? "" : ";", c->segments[s].name);
+		if (c->optimizer.enforce_plan)
+			snprintf(plan, sizeof plan, "%s", d->live_run[0] ?
+			    d->live_run : "-");
+	}
+	keys_customer(key[0], sizeof key[0], c->redis.prefix, r->customer, "p");
+	keys_customer(key[1], sizeof key[1], c->redis.prefix, r->customer, "h");
+	keys_customer(key[2], sizeof key[2], c->redis.prefix, r->customer, "d");
+	keys_customer(key[3], sizeof key[3], c->redis.prefix, r->customer, "l");
+	keys_customer(key[4], sizeof key[4], c->redis.prefix, r->customer, "o");
+	keys_global(key[5], sizeof key[5], c->redis.prefix, "audit");
+	for (int i = 0; i < 6; i++) {
+		argv[n] = key[i];
+		argvlen[n++] = strlen(key[i]);
+	}
+	snprintf(num[0], sizeof num[0], "%lld", (long long)r->time);
+	snprintf(num[1], sizeof num[1], "%d", ch->quiet_start >= 0 ?
+	    ch->quiet_start * 60 : -1);
+	snprintf(num[2], sizeof num[2], "%d", ch->quiet_end >= 0 ?
+	    ch->quiet_end * 60 : -1);
+	snprintf(num[3], sizeof num[3], "%lld", (long long)conf_longest_window(c));
+	snprintf(num[4], sizeof num[4], "%lld", (long long)(conf_longest_window(c) >
+	    DECIDE_IDEMPOTENCY_S ? conf_longest_window(c) : DECIDE_IDEMPOTENCY_S));
+	snprintf(num[5], sizeof num[5], "%d", DECIDE_LOG_LEN);
+	snprintf(num[6], sizeof num[6], "%d", DECIDE_AUDIT_LEN);
+	snprintf(num[7], sizeof num[7], "%d", p->ncheck);
+#define ARG(s) do { argv[n] = (s); argvlen[n] = strlen(argv[n]); n++; } while (0)
+	ARG(num[0]);
+	ARG(ch->name);
+	ARG(r->campaign_name);
+	ARG(r->send_id);
+	ARG(r->dry_run ? "1" : "0");
+	ARG(c->consent_default_allow ? "1" : "0");
+	ARG(num[1]);
+	ARG(num[2]);
+	ARG(suppress);
+	ARG(plan);
+	ARG(of != NULL ? of->name : "");
+	ARG(num[3]);
+	ARG(num[4]);
+	ARG(num[5]);
+	ARG(num[6]);
+	ARG(r->customer);
+	ARG(num[7]);
+#undef ARG
+	memcpy(argv + n, p->argv, (size_t)p->ncheck * 5 * sizeof *argv);
+	memcpy(argvlen + n, p->argvlen, (size_t)p->ncheck * 5 * sizeof *argvlen);
+	n += p->ncheck * 5;
+	if (store_script(d->store, STORE_DECIDE, 6, n, argv, argvlen,
+	    decide_reply_cb, x) != 0) {
+		metrics_decision(d->metrics, r->channel, RULES_STORE_UNAVAILABLE, 0);
+		decide_finish(x, decide_answer(RULES_STORE_UNAVAILABLE,
+		    ch->on_store_failure == CONF_FAIL_ALLOW, NULL, -1, r->send_id));
+	}
+}
+
+/* Current time, or -1 when out of range. */
+static int64_t
+decide_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+void
+decide_handle(struct pacerd *d, struct evhttp_request *req)
+{
+	struct decide_ctx	*x;
+	json_t			*o;
+	char			 cause[512];
+
+	if ((o = http_body_json(d, req)) == NULL)
+		return;
+	if ((x = calloc(1, sizeof *x)) == NULL) {
+		json_decref(o);
+		http_error(d, req, 500, "out of memory");
+		return;
+	}
+	x->d = d;
+	x->rules = pacerd_rules_ref(d);
+	x->req = req;
+	if (decide_parse(x->rules, o, decide_now(), &x->r, cause, sizeof cause) != 0) {
+		json_decref(o);
+		pacerd_rules_unref(x->rules);
+		free(x);
+		http_error(d, req, 400, "%s", cause);
+		return;
+	}
+	json_decref(o);
+	if (!x->r.has_send_id)
+		decide_new_send_id(d, x->r.send_id, sizeof x->r.send_id);
+	d->inflight++;
+	decide_start(x);
+}
+
+void
+decide_batch_handle(struct pacerd *d, struct evhttp_request *req)
+{
+	struct decide_batch	*b;
+	struct pacerd_rules	*rules;
+	json_t			*o, *list, *item;
+	size_t			 n, i;
+	char			 cause[512], err[600];
+
+	if ((o = http_body_json(d, req)) == NULL)
+		return;
+	list = json_object_get(o, "requests");
+	if (!json_is_array(list) || json_object_size(o) != 1) {
+		json_decref(o);
+		http_error(d, req, 400, "body must be {\"requests\":[...]}");
+		return;
+	}
+	n = json_array_size(list);
+	if (n > DECIDE_BATCH_MAX) {
+		json_decref(o);
+		http_error(d, req, 400, "requests: %zu items, at most %d", n,
+		    DECIDE_BATCH_MAX);
+		return;
+	}
+	if (n == 0) {
+		json_decref(o);
+		http_send_text(d, req, 200, "{\"results\":[]}", 14, "application/json");
+		return;
+	}
+	if ((b = calloc(1, sizeof *b)) == NULL ||
+	    (b->result = calloc(n, sizeof *b->result)) == NULL) {
+		free(b);
+		json_decref(o);
+		http_error(d, req, 500, "out of memory");
+		return;
+	}
+	b->d = d;
+	b->req = req;
+	b->n = (int)n;
+	b->remaining = (int)n;
+	d->inflight++;
+	rules = pacerd_rules_ref(d);
+	/* Parse every item first: a batch's answers keep its order. */
+	struct decide_ctx **ctx = calloc(n, sizeof *ctx);
+	for (i = 0; i < n; i++) {
+		item = json_array_get(list, i);
+		if (ctx == NULL || (ctx[i] = calloc(1, sizeof **ctx)) == NULL) {
+			b->result[i] = strdup("{\"error\":\"out of memory\"}");
+			b->remaining--;
+			continue;
+		}
+		ctx[i]->d = d;
+		ctx[i]->batch = b;
+		ctx[i]->index = (int)i;
+		if (decide_parse(rules, item, decide_now(), &ctx[i]->r, cause,
+		    sizeof cause) != 0) {
+			json_t *e = json_pack("{s:s}", "error", cause);
+			char   *txt = e ? json_dumps(e, JSON_COMPACT) : NULL;
+
+			json_decref(e);
+			snprintf(err, sizeof err, "{\"error\":\"invalid\"}");
+			b->result[i] = txt ? txt : strdup(err);
+			b->remaining--;
+			free(ctx[i]);
+			ctx[i] = NULL;
+			metrics_http_error(d->metrics, 400);
+			continue;
+		}
+		if (!ctx[i]->r.has_send_id)
+			decide_new_send_id(d, ctx[i]->r.send_id, sizeof ctx[i]->r.send_id);
+		ctx[i]->rules = pacerd_rules_ref(d);
+	}
+	json_decref(o);
+	pacerd_rules_unref(rules);
+	if (b->remaining == 0) {
+		/* Every item was invalid: answer now. */
+		decide_batch_send(d, b);
+		free(ctx);
+		return;
+	}
+	for (i = 0; ctx != NULL && i < n; i++)
+		if (ctx[i] != NULL)
+			decide_start(ctx[i]);
+	free(ctx);
+}
+
+/* One cancel waiting on the store. */
+struct cancel_ctx {
+	struct pacerd		*d;
+	struct evhttp_request	*req;
+};
+
+/* Script reply for a cancel. */
+static void
+decide_cancel_cb(const struct store_reply *sr, void *arg)
+{
+	struct cancel_ctx	*x = arg;
+	const redisReply	*rr = sr->reply;
+
+	x->d->inflight--;
+	if (!sr->ok || rr->type != REDIS_REPLY_INTEGER)
+		http_error(x->d, x->req, 503, "store unavailable: %s",
+		    sr->error ? sr->error : "unexpected reply");
+	else if (rr->integer == 1)
+		http_send_text(x->d, x->req, 200, "{\"released\":true}", 17,
+		    "application/json");
+	else
+		http_send_text(x->d, x->req, 200, "{\"released\":false}", 18,
+		    "application/json");
+	free(x);
+}
+
+void
+decide_cancel_handle(struct pacerd *d, struct evhttp_request *req)
+{
+	const struct conf	*c = d->rules->conf;
+	struct cancel_ctx	*x;
+	json_t			*o;
+	const char		*key, *argv[3];
+	size_t			 argvlen[3];
+	char			 customer[256], send_id[256], cause[512], k[2][KEYS_MAX];
+	json_t			*v;
+
+	if ((o = http_body_json(d, req)) == NULL)
+		return;
+	json_object_foreach(o, key, v) {
+		if (strcmp(key, "customer") && strcmp(key, "send_id")) {
+			json_decref(o);
+			http_error(d, req, 400, "unknown field \"%.64s\"", key);
+			return;
+		}
+	}
+	if (decide_string(o, "customer", customer, sizeof customer, cause,
+	    sizeof cause) != 1 || !keys_valid_customer(customer)) {
+		json_decref(o);
+		http_error(d, req, 400, "customer: required, 1-128 bytes of "
+		    "[A-Za-z0-9_.:@-]");
+		return;
+	}
+	if (decide_string(o, "send_id", send_id, sizeof send_id, cause,
+	    sizeof cause) != 1 || !keys_valid_send_id(send_id)) {
+		json_decref(o);
+		http_error(d, req, 400, "send_id: required, 1-128 bytes of "
+		    "[A-Za-z0-9_.:@-]");
+		return;
+	}
+	json_decref(o);
+	if ((x = calloc(1, sizeof *x)) == NULL) {
+		http_error(d, req, 500, "out of memory");
+		return;
+	}
+	x->d = d;
+	x->req = req;
+	keys_customer(k[0], sizeof k[0], c->redis.prefix, customer, "h");
+	keys_customer(k[1], sizeof k[1], c->redis.prefix, customer, "d");
+	argv[0] = k[0];
+	argv[1] = k[1];
+	argv[2] = send_id;
+	for (int i = 0; i < 3; i++)
+		argvlen[i] = strlen(argv[i]);
+	d->inflight++;
+	if (store_script(d->store, STORE_CANCEL, 2, 3, argv, argvlen,
+	    decide_cancel_cb, x) != 0) {
+		d->inflight--;
+		free(x);
+		http_error(d, req, 503, "store unavailable");
+	}
+}

@@ -1,0 +1,140 @@
+-- pacer decide: check every rule that needs the customer's stored state and
+-- reserve the contact, as one atomic step (Redis runs a script alone).
+--
+-- KEYS: 1 profile hash, 2 history zset, 3 idempotency hash, 4 decision log,
+--       5 plan entries hash, 6 audit stream
+-- ARGV: 1 now, 2 channel, 3 campaign|"", 4 send_id, 5 dry_run 0|1,
+--       6 consent default 0|1, 7 quiet start (s after local midnight, -1 none),
+--       8 quiet end, 9 ";seg;seg;" excluding this offer's category|"",
+--       10 live plan run id ("" = don't check, "-" = none is live), 11 offer|"",
+--       12 longest window (s), 13 idempotency retention (s), 14 log length,
+--       15 audit stream length (0 = off), 16 customer id, 17 number of checks,
+--       then 5 per check: scope c|a|p, limit, window (s), segment|"", shadow 0|1
+-- Returns {reason, retry_after, rule, shadow_rules, duplicate 0|1}; a rule
+-- is "scope:limit:window:segment", shadow_rules a ","-joined list of them.
+local now = tonumber(ARGV[1])
+local channel, campaign, send_id = ARGV[2], ARGV[3], ARGV[4]
+
+local prev = redis.call('HGET', KEYS[3], send_id)
+if prev then
+  local f = {}
+  for v in string.gmatch(prev .. '|', '([^|]*)|') do f[#f + 1] = v end
+  return {f[1], tonumber(f[2]), f[3], f[4], 1}
+end
+
+local p = redis.call('HMGET', KEYS[1], 'c:' .. channel, 'tzt', 'seg')
+local segs = ';' .. (p[3] or '') .. ';'
+local reason, retry, rule, shadow = 'ok', -1, '', ''
+
+local consent = p[1]
+if consent == false then consent = ARGV[6] end
+if consent ~= '1' then reason = 'no_consent' end
+
+if reason == 'ok' and ARGV[9] ~= '' then
+  for s in string.gmatch(ARGV[9], '[^;]+') do
+    if string.find(segs, ';' .. s .. ';', 1, true) then reason = 'suppressed' break end
+  end
+end
+
+if reason == 'ok' and ARGV[10] ~= '' then
+  local planned = false
+  if ARGV[10] ~= '-' then
+    local offers = redis.call('HGET', KEYS[5], ARGV[10])
+    if offers and string.find(',' .. offers .. ',', ',' .. ARGV[11] .. ',', 1, true) then
+      planned = true
+    end
+  end
+  if not planned then reason = 'not_planned' end
+end
+
+local qs = tonumber(ARGV[7])
+if reason == 'ok' and qs >= 0 then
+  local off, first = 0, true
+  if p[2] then
+    -- "OFFSET@FROM;..." ascending: the last entry already begun applies.
+    for o, at in string.gmatch(p[2], '(-?%d+)@(-?%d+)') do
+      if first or tonumber(at) <= now then off = tonumber(o) end
+      first = false
+    end
+  end
+  local qe = tonumber(ARGV[8])
+  local loc = (now + off) % 86400
+  local inq
+  if qs < qe then inq = loc >= qs and loc < qe else inq = loc >= qs or loc < qe end
+  if inq then reason = 'quiet_hours' retry = (qe - loc + 86400) % 86400 end
+end
+
+local maxw = tonumber(ARGV[12])
+if reason == 'ok' then
+  local h = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. (now - maxw), now, 'WITHSCORES')
+  local i = 18
+  for _ = 1, tonumber(ARGV[17]) do
+    local scope, limit, window, seg, sh = ARGV[i], tonumber(ARGV[i + 1]),
+      tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
+    i = i + 5
+    if seg == '' or string.find(segs, ';' .. seg .. ';', 1, true) then
+      local from, times = now - window, {}
+      for j = 1, #h, 2 do
+        local t = tonumber(h[j + 1])
+        if t > from then
+          local m, counts = h[j], false
+          if scope == 'a' then
+            counts = true
+          elseif scope == 'c' then
+            counts = string.sub(m, 1, #channel + 1) == channel .. '|'
+          else
+            counts = campaign ~= '' and string.match(m, '^[^|]*|([^|]*)|') == campaign
+          end
+          if counts then times[#times + 1] = t end
+        end
+      end
+      if #times >= limit then
+        local desc = scope .. ':' .. limit .. ':' .. window .. ':' .. seg
+        -- Room opens when the (used - limit + 1)-th oldest contact leaves.
+        local wait = -1
+        if limit > 0 then wait = times[#times - limit + 1] + window - now end
+        if sh == '1' then
+          shadow = shadow .. (shadow == '' and '' or ',') .. desc
+        elseif reason == 'ok' then
+          reason, retry, rule = 'cap', wait, desc
+        elseif wait < 0 or (retry >= 0 and wait > retry) then
+          retry = wait
+        end
+      end
+    end
+  end
+end
+
+if ARGV[5] == '1' then return {reason, retry, rule, shadow, 0} end
+
+if reason == 'ok' then
+  redis.call('ZADD', KEYS[2], now, channel .. '|' .. campaign .. '|' .. send_id)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - maxw)
+  redis.call('EXPIRE', KEYS[2], maxw)
+end
+
+local keep = tonumber(ARGV[13])
+redis.call('HSET', KEYS[3], send_id, table.concat({reason, retry, rule, shadow,
+  channel, campaign, now, ARGV[11], ''}, '|'))
+if redis.call('HLEN', KEYS[3]) > 256 then
+  -- Forget answers older than the retention (the key itself may live on).
+  local all = redis.call('HGETALL', KEYS[3])
+  for j = 1, #all, 2 do
+    local t = tonumber(string.match(all[j + 1], '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|([^|]*)'))
+    if t and t < now - keep then redis.call('HDEL', KEYS[3], all[j]) end
+  end
+end
+redis.call('EXPIRE', KEYS[3], keep)
+
+local entry = table.concat({now, send_id, channel, campaign, ARGV[11], reason, rule, shadow}, '|')
+redis.call('LPUSH', KEYS[4], entry)
+redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[14]) - 1)
+redis.call('EXPIRE', KEYS[4], keep)
+
+local audit = tonumber(ARGV[15])
+if audit > 0 then
+  redis.call('XADD', KEYS[6], 'MAXLEN', '~', audit, '*', 'customer', ARGV[16],
+    'time', now, 'channel', channel, 'campaign', campaign, 'offer', ARGV[11],
+    'send_id', send_id, 'reason', reason, 'rule', rule, 'shadow', shadow)
+end
+return {reason, retry, rule, shadow, 0}

@@ -1,0 +1,353 @@
+/*
+ * Optimizer runs as child processes (see optimize_job.h).
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "pacerd.h"
+#include "optimize_job.h"
+
+#define JOB_KEEP 32		/* finished runs remembered for status */
+
+enum job_state { JOB_RUNNING, JOB_DONE, JOB_FAILED };
+
+struct optimize_job {
+	char			 run_id[80];
+	pid_t			 pid;
+	enum job_state		 state;
+	int			 exit_code;
+	time_t			 started, finished;
+	char			 progress[512];	/* last progress line */
+	double			 gap;		/* -1: not known yet */
+	const char		*trigger;	/* "schedule" or "api" */
+	struct bufferevent	*out;		/* child's stderr */
+	struct optimize_job	*next;
+};
+
+static struct event *job_sigchld;
+
+/* The pacer command next to this pacerd, or from $PACER_BIN, or on PATH. */
+static void
+job_pacer_path(char *buf, size_t len)
+{
+	char		 self[PATH_MAX];
+	ssize_t		 n;
+	const char	*env = getenv("PACER_BIN");
+
+	if (env != NULL && *env != '\0') {
+		snprintf(buf, len, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			snprintf(buf, len, "%s/pacer", self);
+			if (access(buf, X_OK) == 0)
+				return;
+			snprintf(buf, len, "%s/../solver/pacer", self);
+			if (access(buf, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(buf, len, "pacer");
+}
+
+/* Find a job by run id. */
+static struct optimize_job *
+job_find(struct pacerd *d, const char *run_id)
+{
+	for (struct optimize_job *j = d->jobs; j != NULL; j = j->next)
+		if (!strcmp(j->run_id, run_id))
+			return j;
+	return NULL;
+}
+
+/* The child wrote to stderr: keep its last progress line, log the rest. */
+static void
+job_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct optimize_job	*j = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	char			*line;
+	size_t			 n;
+
+	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
+		const char *g;
+
+		snprintf(j->progress, sizeof j->progress, "%s", line);
+		if ((g = strstr(line, "gap=")) != NULL)
+			j->gap = strtod(g + 4, NULL);
+		log_debug("optimizer", "run_id=%s line=\"%s\"", j->run_id, line);
+		free(line);
+	}
+}
+
+/* The child's stderr closed. */
+static void
+job_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct optimize_job	*j = arg;
+
+	(void)what;
+	job_read_cb(bev, arg);
+	bufferevent_free(bev);
+	j->out = NULL;
+}
+
+/* Reap finished children. */
+static void
+job_sigchld_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct pacerd	*d = arg;
+	pid_t		 pid;
+	int		 status;
+
+	(void)sig;
+	(void)ev;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (struct optimize_job *j = d->jobs; j != NULL; j = j->next) {
+			if (j->pid != pid)
+				continue;
+			j->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 +
+			    (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+			j->state = j->exit_code == 0 ? JOB_DONE : JOB_FAILED;
+			j->finished = time(NULL);
+			if (j->exit_code == 0)
+				log_info("optimizer run finished", "run_id=%s", j->run_id);
+			else
+				log_warn("optimizer run failed", "run_id=%s exit=%d "
+				    "last=\"%s\"", j->run_id, j->exit_code, j->progress);
+		}
+	}
+}
+
+/* Drop the oldest finished records beyond JOB_KEEP. */
+static void
+job_trim(struct pacerd *d)
+{
+	int	 n = 0;
+
+	for (struct optimize_job **pp = &d->jobs; *pp != NULL;) {
+		struct optimize_job *j = *pp;
+
+		if (++n > JOB_KEEP && j->state != JOB_RUNNING) {
+			*pp = j->next;
+			if (j->out != NULL)
+				bufferevent_free(j->out);
+			free(j);
+			continue;
+		}
+		pp = &j->next;
+	}
+}
+
+/* Start one run; the job, or NULL with *cause (static string). */
+static struct optimize_job *
+job_spawn(struct pacerd *d, const char *trigger, const char **cause)
+{
+	struct optimize_job	*j;
+	char			 pacer[PATH_MAX], suffix[8];
+	struct tm		 tm;
+	time_t			 now = time(NULL);
+	int			 fds[2];
+
+	for (struct optimize_job *r = d->jobs; r != NULL; r = r->next) {
+		if (r->state == JOB_RUNNING) {
+			*cause = "a run is already in progress";
+			return NULL;
+		}
+	}
+	if ((j = calloc(1, sizeof *j)) == NULL) {
+		*cause = "out of memory";
+		return NULL;
+	}
+	gmtime_r(&now, &tm);
+	snprintf(suffix, sizeof suffix, "%04x", (unsigned)(d->send_salt ^
+	    (uint64_t)now ^ d->send_seq++) & 0xffff);
+	strftime(j->run_id, sizeof j->run_id, "%Y%m%dT%H%M%SZ", &tm);
+	strncat(j->run_id, "-", sizeof j->run_id - strlen(j->run_id) - 1);
+	strncat(j->run_id, suffix, sizeof j->run_id - strlen(j->run_id) - 1);
+	j->gap = -1;
+	j->started = now;
+	j->trigger = trigger;
+	job_pacer_path(pacer, sizeof pacer);
+	if (pipe(fds) != 0) {
+		free(j);
+		*cause = "cannot make a pipe";
+		return NULL;
+	}
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	if ((j->pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		free(j);
+		*cause = "cannot fork";
+		return NULL;
+	}
+	if (j->pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0)
+			dup2(devnull, STDOUT_FILENO);
+		execl(pacer, "pacer", "optimize", "-c", d->conf_path, "--run-id",
+		    j->run_id, (char *)NULL);
+		execlp("pacer", "pacer", "optimize", "-c", d->conf_path, "--run-id",
+		    j->run_id, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	evutil_make_socket_nonblocking(fds[0]);
+	j->out = bufferevent_socket_new(d->base, fds[0], BEV_OPT_CLOSE_ON_FREE);
+	if (j->out != NULL) {
+		bufferevent_setcb(j->out, job_read_cb, NULL, job_event_cb, j);
+		bufferevent_enable(j->out, EV_READ);
+	} else
+		close(fds[0]);
+	j->next = d->jobs;
+	d->jobs = j;
+	job_trim(d);
+	log_info("optimizer run started", "run_id=%s trigger=%s pid=%d", j->run_id,
+	    trigger, (int)j->pid);
+	return j;
+}
+
+/* A job's status as JSON (new reference). */
+static json_t *
+job_json(const struct optimize_job *j)
+{
+	static const char *const names[] = { "running", "done", "failed" };
+	json_t	*o = json_pack("{s:s,s:s,s:s,s:I}", "run_id", j->run_id, "status",
+	    names[j->state], "trigger", j->trigger, "started", (json_int_t)j->started);
+
+	json_object_set_new(o, "progress", json_string(j->progress));
+	json_object_set_new(o, "gap", j->gap >= 0 ? json_real(j->gap) : json_null());
+	if (j->state != JOB_RUNNING) {
+		json_object_set_new(o, "exit_code", json_integer(j->exit_code));
+		json_object_set_new(o, "finished", json_integer(j->finished));
+	}
+	return o;
+}
+
+void
+optimize_job_start_http(struct pacerd *d, struct evhttp_request *req)
+{
+	struct optimize_job	*j;
+	const char		*cause;
+	json_t			*o;
+
+	if ((j = job_spawn(d, "api", &cause)) == NULL) {
+		http_error(d, req, strstr(cause, "progress") ? 409 : 500, "%s", cause);
+		return;
+	}
+	o = json_pack("{s:s}", "run_id", j->run_id);
+	http_json(d, req, 202, o);
+	json_decref(o);
+}
+
+void
+optimize_job_status_http(struct pacerd *d, struct evhttp_request *req,
+    const char *run_id)
+{
+	struct optimize_job	*j = job_find(d, run_id);
+	json_t			*o;
+
+	if (j == NULL) {
+		http_error(d, req, 404, "no run \"%.80s\" started by this daemon", run_id);
+		return;
+	}
+	o = job_json(j);
+	http_json(d, req, 200, o);
+	json_decref(o);
+}
+
+/* Seconds until the next scheduled run, or -1 when none is configured. */
+static long
+job_next_delay(const struct conf *c, time_t now)
+{
+	struct tm	 tm;
+	long		 at, secs;
+
+	if (c->optimizer.every > 0)
+		return (long)c->optimizer.every;
+	if (c->optimizer.run_at < 0)
+		return -1;
+	localtime_r(&now, &tm);
+	secs = tm.tm_hour * 3600L + tm.tm_min * 60L + tm.tm_sec;
+	at = c->optimizer.run_at * 60L;
+	return at > secs ? at - secs : 86400 - secs + at;
+}
+
+/* The schedule fired: start a run and re-arm. */
+static void
+job_schedule_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct pacerd	*d = arg;
+	const char	*cause;
+
+	(void)fd;
+	(void)ev;
+	if (job_spawn(d, "schedule", &cause) == NULL)
+		log_warn("scheduled optimizer run not started", "error=\"%s\"", cause);
+	optimize_job_reschedule(d);
+}
+
+void
+optimize_job_reschedule(struct pacerd *d)
+{
+	long		 delay = job_next_delay(d->rules->conf, time(NULL));
+	struct timeval	 tv = { delay, 0 };
+
+	evtimer_del(d->schedule_timer);
+	if (delay < 0)
+		return;
+	evtimer_add(d->schedule_timer, &tv);
+	log_debug("optimizer scheduled", "in_seconds=%ld", delay);
+}
+
+int
+optimize_job_init(struct pacerd *d)
+{
+	job_sigchld = evsignal_new(d->base, SIGCHLD, job_sigchld_cb, d);
+	d->schedule_timer = evtimer_new(d->base, job_schedule_cb, d);
+	if (job_sigchld == NULL || d->schedule_timer == NULL ||
+	    evsignal_add(job_sigchld, NULL) != 0)
+		return -1;
+	optimize_job_reschedule(d);
+	return 0;
+}
+
+void
+optimize_job_free_all(struct pacerd *d)
+{
+	while (d->jobs != NULL) {
+		struct optimize_job *j = d->jobs;
+
+		d->jobs = j->next;
+		if (j->out != NULL)
+			bufferevent_free(j->out);
+		free(j);
+	}
+	if (job_sigchld != NULL)
+		event_free(job_sigchld);
+	job_sigchld = NULL;
+	if (d->schedule_timer != NULL)
+		event_free(d->schedule_timer);
+	d->schedule_timer = NULL;
+}

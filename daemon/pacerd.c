@@ -1,0 +1,211 @@
+/*
+ * pacerd: answers "may we contact this customer now?" before every send.
+ */
+#include <sys/random.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <hiredis/hiredis.h>
+
+#include "pacerd.h"
+#include "optimize_job.h"
+
+#define PACERD_DRAIN_MAX_S	10	/* longest wait for requests in flight */
+#define PACERD_PLAN_POLL_MS	1000	/* how often the live plan id is read */
+
+/* Print usage and exit 1. */
+static void __attribute__((noreturn))
+pacerd_usage(void)
+{
+	fprintf(stderr, "usage: pacerd -c FILE [-t] [-d]\n"
+	    "  -c FILE  configuration file\n"
+	    "  -t       check the configuration and exit\n"
+	    "  -d       debug logging\n");
+	exit(1);
+}
+
+/* SIGHUP: reload the configuration; keep the old one if the new is bad. */
+static void
+pacerd_sighup(evutil_socket_t sig, short ev, void *arg)
+{
+	struct pacerd	*d = arg;
+	char		*cause = NULL;
+
+	(void)sig;
+	(void)ev;
+	if (pacerd_reload(d, &cause) != 0) {
+		metrics_reload(d->metrics, 0);
+		log_warn("reload failed, the running config stays", "error=\"%s\"",
+		    cause);
+		free(cause);
+		return;
+	}
+	metrics_reload(d->metrics, 1);
+	optimize_job_reschedule(d);
+	log_info("config reloaded", "file=%s", d->conf_path);
+}
+
+/* While draining: leave once nothing waits on the store. */
+static void
+pacerd_drain_check(evutil_socket_t fd, short ev, void *arg)
+{
+	struct pacerd	*d = arg;
+	static int	 ticks;
+
+	(void)fd;
+	(void)ev;
+	if (d->inflight == 0 || ++ticks > PACERD_DRAIN_MAX_S * 100) {
+		if (d->inflight > 0)
+			log_warn("exiting with requests in flight", "inflight=%d",
+			    d->inflight);
+		/* One more turn lets the last replies reach their sockets. */
+		struct timeval tv = { 0, 20000 };
+		event_base_loopexit(d->base, &tv);
+		event_del(d->drain_timer);
+	}
+}
+
+/* SIGTERM/SIGINT: stop accepting, finish what is in flight, exit 0. */
+static void
+pacerd_sigterm(evutil_socket_t sig, short ev, void *arg)
+{
+	struct pacerd	*d = arg;
+	struct timeval	 tv = { 0, 10000 };
+
+	(void)ev;
+	if (d->draining)
+		return;
+	log_info("draining", "signal=%d inflight=%d", (int)sig, d->inflight);
+	d->draining = 1;
+	http_stop_accepting(d);
+	d->drain_timer = event_new(d->base, -1, EV_PERSIST, pacerd_drain_check, d);
+	event_add(d->drain_timer, &tv);
+}
+
+/* Reply to GET PREFIX:plan:live. */
+static void
+pacerd_plan_cb(const struct store_reply *sr, void *arg)
+{
+	struct pacerd		*d = arg;
+	const redisReply	*rr = sr->reply;
+	char			 run[sizeof d->live_run];
+
+	if (!sr->ok)
+		return;
+	if (rr->type == REDIS_REPLY_STRING)
+		snprintf(run, sizeof run, "%s", rr->str);
+	else
+		run[0] = '\0';
+	if (strcmp(run, d->live_run) != 0) {
+		log_info("live plan changed", "run_id=%s", run[0] ? run : "none");
+		memcpy(d->live_run, run, sizeof run);
+	}
+}
+
+/* Timer: read which plan is live (pacer plan publish switches it). */
+static void
+pacerd_plan_poll(evutil_socket_t fd, short ev, void *arg)
+{
+	struct pacerd	*d = arg;
+	char		 key[KEYS_MAX];
+	const char	*argv[2] = { "GET", key };
+	size_t		 argvlen[2];
+
+	(void)fd;
+	(void)ev;
+	if (!store_ready(d->store))
+		return;
+	keys_global(key, sizeof key, d->rules->conf->redis.prefix, "plan:live");
+	argvlen[0] = 3;
+	argvlen[1] = strlen(key);
+	store_command(d->store, 2, argv, argvlen, pacerd_plan_cb, d);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pacerd	 d;
+	struct conf	*conf;
+	char		*cause = NULL;
+	int		 ch, check_only = 0;
+	struct timeval	 plan_tv = { 0, PACERD_PLAN_POLL_MS * 1000 };
+
+	memset(&d, 0, sizeof d);
+	while ((ch = getopt(argc, argv, "c:td")) != -1) {
+		switch (ch) {
+		case 'c': d.conf_path = optarg; break;
+		case 't': check_only = 1; break;
+		case 'd': log_threshold = LOG_DEBUG; break;
+		default: pacerd_usage();
+		}
+	}
+	if (d.conf_path == NULL || optind != argc)
+		pacerd_usage();
+	if ((conf = conf_load(d.conf_path, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		return 1;
+	}
+	if ((d.rules = pacerd_rules_new(conf, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		return 1;
+	}
+	if (check_only) {
+		printf("configuration OK\n");
+		pacerd_rules_unref(d.rules);
+		return 0;
+	}
+	if (getrandom(&d.send_salt, sizeof d.send_salt, 0) != sizeof d.send_salt)
+		d.send_salt = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+
+	signal(SIGPIPE, SIG_IGN);
+	log_libevent();
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("cannot start the event loop", NULL);
+	if ((d.metrics = metrics_new()) == NULL)
+		fatalx("out of memory", NULL);
+	if ((d.store = store_new(d.base, d.rules->conf, &cause)) == NULL)
+		fatalx("cannot set up the store", "error=\"%s\"", cause);
+	if (http_start(&d, &cause) != 0)
+		fatalx("cannot start HTTP", "error=\"%s\"", cause);
+	if (optimize_job_init(&d) != 0)
+		fatalx("cannot start the optimizer scheduler", NULL);
+	d.sig_hup = evsignal_new(d.base, SIGHUP, pacerd_sighup, &d);
+	d.sig_term = evsignal_new(d.base, SIGTERM, pacerd_sigterm, &d);
+	d.sig_int = evsignal_new(d.base, SIGINT, pacerd_sigterm, &d);
+	d.plan_timer = event_new(d.base, -1, EV_PERSIST, pacerd_plan_poll, &d);
+	if (d.sig_hup == NULL || d.sig_term == NULL || d.sig_int == NULL ||
+	    d.plan_timer == NULL)
+		fatalx("out of memory", NULL);
+	evsignal_add(d.sig_hup, NULL);
+	evsignal_add(d.sig_term, NULL);
+	evsignal_add(d.sig_int, NULL);
+	event_add(d.plan_timer, &plan_tv);
+	log_info("pacerd started", "listen=%s:%d redis=%s:%d",
+	    d.rules->conf->server.listen_host, d.rules->conf->server.listen_port,
+	    d.rules->conf->redis.host, d.rules->conf->redis.port);
+
+	event_base_dispatch(d.base);
+
+	log_info("pacerd stopped", NULL);
+	event_free(d.sig_hup);
+	event_free(d.sig_term);
+	event_free(d.sig_int);
+	event_free(d.plan_timer);
+	if (d.drain_timer != NULL)
+		event_free(d.drain_timer);
+	optimize_job_free_all(&d);
+	evhttp_free(d.http);
+	store_free(d.store);
+	metrics_free(d.metrics);
+	pacerd_rules_unref(d.rules);
+	free(d.conns);
+	event_base_free(d.base);
+	return 0;
+}

@@ -1,0 +1,201 @@
+/*
+ * pacerd private header: one section of prototypes per file.
+ */
+#ifndef PACERD_H
+#define PACERD_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "pacer/conf.h"
+#include "pacer/keys.h"
+#include "pacer/offers.h"
+#include "pacer/rules.h"
+
+struct store;
+struct metrics;
+struct auth;
+
+#define DECIDE_BATCH_MAX	1000
+#define DECIDE_LOG_LEN		50	/* recent decisions kept per customer */
+#define DECIDE_AUDIT_LEN	100000	/* entries kept in the audit stream */
+#define DECIDE_IDEMPOTENCY_S	(2 * 86400) /* at least; see decide_retention */
+
+/* Checks for one channel, with and without a campaign, ready for the script. */
+struct decide_program {
+	struct rules_check	 check[RULES_MAX_CHECKS];
+	int			 ncheck;
+	/* Five script arguments per check: scope, limit, window, segment, shadow. */
+	char			 arg[RULES_MAX_CHECKS * 5][CONF_NAME_MAX + 8];
+	const char		*argv[RULES_MAX_CHECKS * 5];
+	size_t			 argvlen[RULES_MAX_CHECKS * 5];
+};
+
+/* Everything a running configuration needs, swapped as one on reload. */
+struct pacerd_rules {
+	struct conf		*conf;
+	struct offers		*offers;	/* NULL when the offers file is absent */
+	struct decide_program	 program[CONF_MAX_CHANNELS][2];
+	struct auth		*auth;		/* NULL: no tokens_file */
+	int			 refs;		/* requests holding it, +1 while live */
+};
+
+/* The daemon. */
+struct pacerd {
+	struct event_base	*base;
+	struct evhttp		*http;
+	struct evhttp_bound_socket *bound;
+	struct pacerd_rules	*rules;		/* live configuration */
+	const char		*conf_path;
+	struct store		*store;
+	struct metrics		*metrics;
+	char			 live_run[80];	/* live plan run id, "" none */
+	struct event		*plan_timer;
+	struct event		*sig_hup, *sig_term, *sig_int;
+	struct event		*drain_timer;
+	int			 draining;
+	int			 inflight;	/* requests waiting on the store */
+	int			 nconn;
+	void			*conns;		/* set of open connections */
+	struct optimize_job	*jobs;		/* optimizer runs, newest first */
+	struct event		*schedule_timer;
+	uint64_t		 send_seq;
+	uint64_t		 send_salt;
+};
+
+/* log.c */
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+extern enum log_level log_threshold;
+/* Log "level=L msg="..." key=value..." to stderr, if level passes. */
+void	 log_at(enum log_level, const char *msg, const char *fmt, ...)
+	     __attribute__((format(printf, 3, 4)));
+#define log_debug(...) do { if (log_threshold <= LOG_DEBUG) log_at(LOG_DEBUG, __VA_ARGS__); } while (0)
+#define log_info(...) do { if (log_threshold <= LOG_INFO) log_at(LOG_INFO, __VA_ARGS__); } while (0)
+#define log_warn(...) log_at(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_at(LOG_ERROR, __VA_ARGS__)
+/* Log and exit 1: start-up failures and broken invariants only. */
+void	 fatalx(const char *msg, const char *fmt, ...)
+	     __attribute__((format(printf, 2, 3), noreturn));
+/* Route libevent's own messages into the log. */
+void	 log_libevent(void);
+
+/* rules_live.c */
+/* Build a running configuration from a loaded conf (takes ownership). */
+struct pacerd_rules *pacerd_rules_new(struct conf *, char **cause);
+/* Take a reference on the live rules for one request. */
+struct pacerd_rules *pacerd_rules_ref(struct pacerd *);
+/* Drop a reference; frees the rules when the last one goes. */
+void	 pacerd_rules_unref(struct pacerd_rules *);
+/* Reload the config file: swap only if it validates; 0 or -1 (*cause). */
+int	 pacerd_reload(struct pacerd *, char **cause);
+/* Format a check for answers: "email 3/7d", "segment vulnerable 1/7d". */
+void	 pacerd_rule_text(const struct conf *, const char *desc, const char *channel,
+	     int shadow, char *buf, size_t len);
+
+/* http.c */
+/* Bind and serve; 0 or -1 (*cause). */
+int	 http_start(struct pacerd *, char **cause);
+/* Stop accepting new connections. */
+void	 http_stop_accepting(struct pacerd *);
+/* The one place that writes {"error": ...} and its status. */
+void	 http_error(struct pacerd *, struct evhttp_request *, int status,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Send a JSON document (borrowed) with status. */
+void	 http_json(struct pacerd *, struct evhttp_request *, int status, json_t *);
+/* Send a prepared body (borrowed) as JSON with status. */
+void	 http_send_text(struct pacerd *, struct evhttp_request *, int status,
+	     const char *body, size_t len, const char *content_type);
+/* Parse the request body as a JSON object; NULL after answering 4xx. */
+json_t	*http_body_json(struct pacerd *, struct evhttp_request *);
+
+/* decide.c */
+/* A parsed, validated decision request. */
+struct decide_request {
+	char		 customer[KEYS_CUSTOMER_MAX + 1];
+	int		 channel;
+	int		 campaign;	/* offers campaign index, -1: none */
+	char		 campaign_name[CONF_NAME_MAX];
+	int		 offer;		/* offers index, -1: none */
+	char		 send_id[KEYS_SEND_ID_MAX + 1];
+	int		 has_send_id;
+	int64_t		 time;
+	int		 dry_run;
+};
+/*
+ * Validate one decision object against the rules; 0, or -1 with a message
+ * in cause (what is wrong, for a 400).
+ */
+int	 decide_parse(const struct pacerd_rules *, json_t *, int64_t now,
+	     struct decide_request *, char *cause, size_t causelen);
+/* Fill the program of channel ch (with or without a campaign). */
+void	 decide_program_build(const struct conf *, int ch, int has_campaign,
+	     struct decide_program *);
+/* POST /v1/decide */
+void	 decide_handle(struct pacerd *, struct evhttp_request *);
+/* POST /v1/decide/batch */
+void	 decide_batch_handle(struct pacerd *, struct evhttp_request *);
+/* POST /v1/cancel */
+void	 decide_cancel_handle(struct pacerd *, struct evhttp_request *);
+
+/* customer.c */
+/* PUT /v1/customers/{id} */
+void	 customer_put(struct pacerd *, struct evhttp_request *, const char *id);
+/* GET /v1/customers/{id} */
+void	 customer_get(struct pacerd *, struct evhttp_request *, const char *id);
+/* DELETE /v1/customers/{id} */
+void	 customer_delete(struct pacerd *, struct evhttp_request *, const char *id);
+
+/* store.c */
+/* One reply of a store call: borrowed, valid during the callback. */
+struct store_reply {
+	int		 ok;		/* 0: timeout, disconnect or error */
+	const char	*error;		/* why not ok */
+	const void	*reply;		/* redisReply * when ok */
+};
+typedef void (*store_cb)(const struct store_reply *, void *arg);
+/* Connect (asynchronously; reconnects with backoff). NULL on setup error. */
+struct store *store_new(struct event_base *, const struct conf *, char **cause);
+/* Close and free; pending callbacks get a failure. Accepts NULL. */
+void	 store_free(struct store *);
+/* Whether the store is connected and its scripts are loaded. */
+int	 store_ready(const struct store *);
+/* Change the per-call timeout. */
+void	 store_set_timeout(struct store *, int timeout_ms);
+/*
+ * Run script (STORE_DECIDE, STORE_CANCEL) with keys and args (copied).
+ * cb runs exactly once: with the reply, or a failure after timeout_ms.
+ */
+enum store_script { STORE_DECIDE, STORE_CANCEL, STORE_READ, STORE_ERASE,
+	STORE_NSCRIPTS };
+int	 store_script(struct store *, enum store_script, int nkeys, int argc,
+	     const char **argv, const size_t *argvlen, store_cb, void *arg);
+/* Send one command (argv copied); cb as for store_script. */
+int	 store_command(struct store *, int argc, const char **argv,
+	     const size_t *argvlen, store_cb, void *arg);
+/* Round-trip statistics for metrics. */
+void	 store_stats(const struct store *, uint64_t *calls, uint64_t *errors,
+	     uint64_t *timeouts);
+
+/* metrics.c */
+struct metrics *metrics_new(void);
+void	 metrics_free(struct metrics *);
+/* Count one decision. */
+void	 metrics_decision(struct metrics *, int channel, enum rules_reason,
+	     double seconds);
+/* Count one answered HTTP error. */
+void	 metrics_http_error(struct metrics *, int status);
+/* Count a store round trip. */
+void	 metrics_store_rtt(struct metrics *, double seconds, int ok);
+/* Count a shadow rule's would-deny. */
+void	 metrics_shadow(struct metrics *, const char *rule);
+/* Count a reload. */
+void	 metrics_reload(struct metrics *, int ok);
+/* GET /metrics */
+void	 metrics_handle(struct pacerd *, struct evhttp_request *);
+
+#endif /* PACERD_H */

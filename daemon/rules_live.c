@@ -1,0 +1,121 @@
+/*
+ * The running configuration: the parsed config, the offer catalogue and the
+ * compiled script arguments of every channel, swapped as one on reload.
+ * Requests hold a reference, so a reload never pulls rules from under a
+ * decision in flight.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pacerd.h"
+#include "auth.h"
+
+struct pacerd_rules *
+pacerd_rules_new(struct conf *conf, char **cause)
+{
+	struct pacerd_rules	*r;
+
+	if ((r = calloc(1, sizeof *r)) == NULL) {
+		conf_free(conf);
+		*cause = strdup("out of memory");
+		return NULL;
+	}
+	r->conf = conf;
+	r->refs = 1;
+	if (conf->optimizer.offers != NULL &&
+	    (r->offers = offers_load(conf->optimizer.offers, conf, cause)) == NULL)
+		goto fail;
+	if (conf->server.tokens_file != NULL &&
+	    (r->auth = auth_load(conf->server.tokens_file, cause)) == NULL)
+		goto fail;
+	for (int ch = 0; ch < conf->nchannels; ch++)
+		for (int k = 0; k < 2; k++)
+			decide_program_build(conf, ch, k, &r->program[ch][k]);
+	return r;
+fail:
+	pacerd_rules_unref(r);
+	return NULL;
+}
+
+struct pacerd_rules *
+pacerd_rules_ref(struct pacerd *d)
+{
+	d->rules->refs++;
+	return d->rules;
+}
+
+void
+pacerd_rules_unref(struct pacerd_rules *r)
+{
+	if (r == NULL || --r->refs > 0)
+		return;
+	conf_free(r->conf);
+	offers_free(r->offers);
+	auth_free(r->auth);
+	free(r);
+}
+
+int
+pacerd_reload(struct pacerd *d, char **cause)
+{
+	struct conf		*conf;
+	struct pacerd_rules	*r, *old = d->rules;
+
+	if ((conf = conf_load(d->conf_path, cause)) == NULL)
+		return -1;
+	/* Where Redis lives and where we listen need a restart. */
+	if (strcmp(conf->redis.host, old->conf->redis.host) != 0 ||
+	    conf->redis.port != old->conf->redis.port ||
+	    strcmp(conf->redis.prefix, old->conf->redis.prefix) != 0 ||
+	    strcmp(conf->server.listen_host, old->conf->server.listen_host) != 0 ||
+	    conf->server.listen_port != old->conf->server.listen_port)
+		log_warn("reload: listen and redis settings need a restart; kept the "
+		    "running ones", "file=%s", d->conf_path);
+	if ((r = pacerd_rules_new(conf, cause)) == NULL)
+		return -1;
+	free(r->conf->redis.host);
+	free(r->conf->redis.prefix);
+	free(r->conf->server.listen_host);
+	r->conf->redis.host = strdup(old->conf->redis.host);
+	r->conf->redis.prefix = strdup(old->conf->redis.prefix);
+	r->conf->server.listen_host = strdup(old->conf->server.listen_host);
+	r->conf->redis.port = old->conf->redis.port;
+	r->conf->server.listen_port = old->conf->server.listen_port;
+	if (r->conf->redis.host == NULL || r->conf->redis.prefix == NULL ||
+	    r->conf->server.listen_host == NULL) {
+		pacerd_rules_unref(r);
+		*cause = strdup("out of memory");
+		return -1;
+	}
+	d->rules = r;
+	store_set_timeout(d->store, r->conf->redis.timeout_ms);
+	pacerd_rules_unref(old);
+	return 0;
+}
+
+void
+pacerd_rule_text(const struct conf *c, const char *desc, const char *channel,
+    int shadow, char *buf, size_t len)
+{
+	char		 scope = desc[0], seg[CONF_NAME_MAX] = "", dur[32];
+	long long	 limit = 0, window = 0;
+
+	(void)c;
+	if (sscanf(desc, "%*c:%lld:%lld:%63s", &limit, &window, seg) < 2) {
+		snprintf(buf, len, "%s", desc);
+		return;
+	}
+	conf_format_duration(window, dur, sizeof dur);
+	if (seg[0] != '\0')
+		snprintf(buf, len, "%ssegment %s %lld/%s", shadow ? "shadow " : "",
+		    seg, limit, dur);
+	else if (scope == 'c')
+		snprintf(buf, len, "%s%s %lld/%s", shadow ? "shadow " : "", channel,
+		    limit, dur);
+	else if (scope == 'a')
+		snprintf(buf, len, "%sall %lld/%s", shadow ? "shadow " : "", limit, dur);
+	else
+		snprintf(buf, len, "%scampaign %lld/%s", shadow ? "shadow " : "", limit,
+		    dur);
+}

@@ -1,0 +1,477 @@
+/*
+ * The store: one hiredis asynchronous connection to Redis on the daemon's
+ * event loop. Every call in flight is pipelined on that connection; each has
+ * its own timer because hiredis 0.14 has no command timeout; the connection
+ * comes back by itself with a short backoff after Redis goes away.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/adapters/libevent.h>
+
+#include "pacerd.h"
+#include "scripts.h"
+
+#define STORE_BACKOFF_MIN_MS	50
+#define STORE_BACKOFF_MAX_MS	500	/* readiness returns within a second */
+#define STORE_HUNG_MS		2000	/* no reply this long with calls due: reconnect */
+#define STORE_HEALTH_MS		200
+
+static const char *const store_sources[STORE_NSCRIPTS] = {
+	SCRIPT_DECIDE_LUA, SCRIPT_CANCEL_LUA, SCRIPT_READ_LUA, SCRIPT_ERASE_LUA,
+};
+
+/* One call: lives until both its callback ran and hiredis let go of it. */
+struct store_call {
+	struct store	*st;
+	store_cb	 cb;
+	void		*arg;
+	struct event	*timer;
+	int		 answered;	/* cb has run */
+	int		 in_redis;	/* hiredis will still call us */
+	int		 script;	/* -1: plain command */
+	int		 nkeys;
+	int		 argc;
+	char		**argv;
+	size_t		*argvlen;
+	double		 started;
+};
+
+struct store {
+	struct event_base	*base;
+	redisAsyncContext	*ac;
+	char			*host;
+	int			 port;
+	char			*password;
+	int			 timeout_ms;
+	int			 connected;
+	int			 degraded;	/* calls timing out, no reply since */
+	char			 sha[STORE_NSCRIPTS][41];
+	struct event		*reconnect;
+	struct event		*health;
+	int			 backoff_ms;
+	int			 pending;
+	double			 last_reply;
+	uint64_t		 calls, errors, timeouts;
+	int			 closing;
+};
+
+static void	store_connect(struct store *);
+
+/* Seconds on a monotonic clock. */
+static double
+store_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Free a call once nobody refers to it. */
+static void
+store_call_release(struct store_call *c)
+{
+	if (c->in_redis || !c->answered)
+		return;
+	if (c->timer != NULL)
+		event_free(c->timer);
+	for (int i = 0; i < c->argc; i++)
+		free(c->argv[i]);
+	free(c->argv);
+	free(c->argvlen);
+	free(c);
+}
+
+/* Run the caller's callback once. */
+static void
+store_call_answer(struct store_call *c, const struct store_reply *r)
+{
+	if (c->answered)
+		return;
+	c->answered = 1;
+	if (c->timer != NULL)
+		evtimer_del(c->timer);
+	if (c->st != NULL)
+		c->st->pending--;
+	c->cb(r, c->arg);
+}
+
+/* A call's timer: answer with a failure; the late reply is dropped. */
+static void
+store_call_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct store_call	*c = arg;
+	struct store_reply	 r = { 0, "store timeout", NULL };
+
+	(void)fd;
+	(void)ev;
+	c->st->timeouts++;
+	c->st->degraded = 1;
+	store_call_answer(c, &r);
+	store_call_release(c);
+}
+
+static int	store_send(struct store *, struct store_call *, int use_source);
+
+/* hiredis callback for every call. */
+static void
+store_reply_cb(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct store_call	*c = privdata;
+	redisReply		*rr = reply;
+	struct store		*st = ac->data;
+	struct store_reply	 r = { 1, NULL, reply };
+
+	c->in_redis = 0;
+	if (rr == NULL) {
+		r.ok = 0;
+		r.error = "store connection lost";
+	} else {
+		st->last_reply = store_now();
+		st->degraded = 0;
+		if (rr->type == REDIS_REPLY_ERROR) {
+			/* Redis restarted and forgot the script: send its source. */
+			if (c->script >= 0 && !c->answered &&
+			    strncmp(rr->str, "NOSCRIPT", 8) == 0 &&
+			    store_send(st, c, 1) == 0)
+				return;
+			r.ok = 0;
+			r.error = rr->str;
+			st->errors++;
+			log_warn("store error", "detail=\"%s\"", rr->str);
+		}
+	}
+	if (!r.ok && rr == NULL && st != NULL && !c->answered)
+		st->errors++;
+	store_call_answer(c, &r);
+	store_call_release(c);
+}
+
+/* Hand a call to hiredis as EVALSHA (or EVAL with its source); 0 or -1. */
+static int
+store_send(struct store *st, struct store_call *c, int use_source)
+{
+	const char	*argv[4 + 512];
+	size_t		 argvlen[4 + 512];
+	char		 nkeys[16];
+	int		 n = 0;
+
+	if (st->ac == NULL || !st->connected || c->argc > 512)
+		return -1;
+	if (c->script >= 0) {
+		int	 src = use_source || st->sha[c->script][0] == '\0';
+
+		argv[n] = src ? "EVAL" : "EVALSHA";
+		argvlen[n] = strlen(argv[n]);
+		n++;
+		argv[n] = src ? store_sources[c->script] : st->sha[c->script];
+		argvlen[n] = strlen(argv[n]);
+		n++;
+		snprintf(nkeys, sizeof nkeys, "%d", c->nkeys);
+		argv[n] = nkeys;
+		argvlen[n] = strlen(nkeys);
+		n++;
+	}
+	for (int i = 0; i < c->argc; i++) {
+		argv[n] = c->argv[i];
+		argvlen[n] = c->argvlen[i];
+		n++;
+	}
+	if (redisAsyncCommandArgv(st->ac, store_reply_cb, c, n, argv, argvlen) !=
+	    REDIS_OK)
+		return -1;
+	c->in_redis = 1;
+	return 0;
+}
+
+/* Deferred failure, so callbacks never run inside the caller's call. */
+static void
+store_fail_later(evutil_socket_t fd, short ev, void *arg)
+{
+	struct store_call	*c = arg;
+	struct store_reply	 r = { 0, "store unavailable", NULL };
+
+	(void)fd;
+	(void)ev;
+	store_call_answer(c, &r);
+	store_call_release(c);
+}
+
+/* Make and send a call; 0, or -1 when out of memory. */
+static int
+store_call(struct store *st, int script, int nkeys, int argc, const char **argv,
+    const size_t *argvlen, store_cb cb, void *arg)
+{
+	struct store_call	*c;
+	struct timeval		 tv;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return -1;
+	c->st = st;
+	c->cb = cb;
+	c->arg = arg;
+	c->script = script;
+	c->nkeys = nkeys;
+	c->argc = argc;
+	c->started = store_now();
+	if ((c->argv = calloc((size_t)argc, sizeof *c->argv)) == NULL ||
+	    (c->argvlen = calloc((size_t)argc, sizeof *c->argvlen)) == NULL)
+		goto fail;
+	for (int i = 0; i < argc; i++) {
+		if ((c->argv[i] = malloc(argvlen[i] + 1)) == NULL)
+			goto fail;
+		memcpy(c->argv[i], argv[i], argvlen[i]);
+		c->argv[i][argvlen[i]] = '\0';
+		c->argvlen[i] = argvlen[i];
+	}
+	st->calls++;
+	st->pending++;
+	if (store_send(st, c, 0) != 0) {
+		c->timer = evtimer_new(st->base, store_fail_later, c);
+		tv.tv_sec = 0;
+		tv.tv_usec = 0;
+	} else {
+		c->timer = evtimer_new(st->base, store_call_timeout, c);
+		tv.tv_sec = st->timeout_ms / 1000;
+		tv.tv_usec = (st->timeout_ms % 1000) * 1000;
+	}
+	if (c->timer == NULL)
+		goto fail_sent;
+	evtimer_add(c->timer, &tv);
+	return 0;
+fail_sent:
+	st->pending--;
+	if (c->in_redis) {
+		/* hiredis owns it now; answer when it calls back. */
+		c->answered = 1;
+		return -1;
+	}
+fail:
+	if (c->argv != NULL)
+		for (int i = 0; i < argc; i++)
+			free(c->argv[i]);
+	free(c->argv);
+	free(c->argvlen);
+	free(c);
+	return -1;
+}
+
+int
+store_script(struct store *st, enum store_script s, int nkeys, int argc,
+    const char **argv, const size_t *argvlen, store_cb cb, void *arg)
+{
+	return store_call(st, (int)s, nkeys, argc, argv, argvlen, cb, arg);
+}
+
+int
+store_command(struct store *st, int argc, const char **argv, const size_t *argvlen,
+    store_cb cb, void *arg)
+{
+	return store_call(st, -1, 0, argc, argv, argvlen, cb, arg);
+}
+
+/* SCRIPT LOAD reply: remember the script's SHA1. */
+static void
+store_loaded_cb(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct store	*st = ac->data;
+	redisReply	*rr = reply;
+	intptr_t	 i = (intptr_t)privdata;
+
+	if (rr == NULL || st == NULL)
+		return;
+	if (rr->type == REDIS_REPLY_STRING && rr->len == 40) {
+		memcpy(st->sha[i], rr->str, 40);
+		st->sha[i][40] = '\0';
+		st->last_reply = store_now();
+	} else
+		log_warn("script load failed", "detail=\"%s\"",
+		    rr->type == REDIS_REPLY_ERROR ? rr->str : "unexpected reply");
+}
+
+/* AUTH reply. */
+static void
+store_auth_cb(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	redisReply	*rr = reply;
+
+	(void)ac;
+	(void)privdata;
+	if (rr != NULL && rr->type == REDIS_REPLY_ERROR)
+		log_error("redis AUTH failed", "detail=\"%s\"", rr->str);
+}
+
+/* Connection established (or failed). */
+static void
+store_connected_cb(const redisAsyncContext *ac, int status)
+{
+	struct store	*st = ac->data;
+	struct timeval	 tv;
+
+	if (st == NULL)
+		return;
+	if (status != REDIS_OK) {
+		log_debug("redis connect failed", "detail=\"%s\"", ac->errstr);
+		st->ac = NULL;	/* hiredis frees it after this callback */
+		tv.tv_sec = st->backoff_ms / 1000;
+		tv.tv_usec = (st->backoff_ms % 1000) * 1000;
+		evtimer_add(st->reconnect, &tv);
+		st->backoff_ms = st->backoff_ms * 2 > STORE_BACKOFF_MAX_MS ?
+		    STORE_BACKOFF_MAX_MS : st->backoff_ms * 2;
+		return;
+	}
+	st->connected = 1;
+	st->degraded = 0;
+	st->backoff_ms = STORE_BACKOFF_MIN_MS;
+	st->last_reply = store_now();
+	log_info("redis connected", "host=%s port=%d", st->host, st->port);
+}
+
+/* Connection lost: pending calls have been failed by hiredis. */
+static void
+store_disconnected_cb(const redisAsyncContext *ac, int status)
+{
+	struct store	*st = ac->data;
+	struct timeval	 tv;
+
+	(void)status;
+	if (st == NULL || st->closing)
+		return;
+	st->ac = NULL;
+	st->connected = 0;
+	for (int i = 0; i < STORE_NSCRIPTS; i++)
+		st->sha[i][0] = '\0';
+	log_warn("redis disconnected", "detail=\"%s\"", ac->errstr);
+	tv.tv_sec = 0;
+	tv.tv_usec = st->backoff_ms * 1000;
+	evtimer_add(st->reconnect, &tv);
+}
+
+/* Start connecting; failures retry from the reconnect timer. */
+static void
+store_connect(struct store *st)
+{
+	struct timeval	 tv;
+
+	st->ac = redisAsyncConnect(st->host, st->port);
+	if (st->ac == NULL || st->ac->err) {
+		log_warn("redis connect failed", "detail=\"%s\"",
+		    st->ac ? st->ac->errstr : "out of memory");
+		if (st->ac != NULL)
+			redisAsyncFree(st->ac);
+		st->ac = NULL;
+		tv.tv_sec = 0;
+		tv.tv_usec = st->backoff_ms * 1000;
+		evtimer_add(st->reconnect, &tv);
+		return;
+	}
+	st->ac->data = st;
+	redisLibeventAttach(st->ac, st->base);
+	redisAsyncSetConnectCallback(st->ac, store_connected_cb);
+	redisAsyncSetDisconnectCallback(st->ac, store_disconnected_cb);
+	/* Queued now, sent first once the socket connects. */
+	if (st->password != NULL)
+		redisAsyncCommand(st->ac, store_auth_cb, NULL, "AUTH %s", st->password);
+	for (intptr_t i = 0; i < STORE_NSCRIPTS; i++)
+		redisAsyncCommand(st->ac, store_loaded_cb, (void *)i, "SCRIPT LOAD %s",
+		    store_sources[i]);
+}
+
+/* Reconnect timer. */
+static void
+store_reconnect_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	store_connect(arg);
+}
+
+/* Health timer: a connection with calls due and no reply for long is hung. */
+static void
+store_health_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct store	*st = arg;
+
+	(void)fd;
+	(void)ev;
+	if (st->ac != NULL && st->connected && st->degraded &&
+	    (store_now() - st->last_reply) * 1000 > STORE_HUNG_MS) {
+		log_warn("redis not answering, reconnecting", "pending=%d",
+		    st->pending);
+		redisAsyncDisconnect(st->ac);
+	}
+}
+
+struct store *
+store_new(struct event_base *base, const struct conf *conf, char **cause)
+{
+	struct store	*st;
+	struct timeval	 tv = { 0, STORE_HEALTH_MS * 1000 };
+
+	if ((st = calloc(1, sizeof *st)) == NULL)
+		goto oom;
+	st->base = base;
+	st->port = conf->redis.port;
+	st->timeout_ms = conf->redis.timeout_ms;
+	st->backoff_ms = STORE_BACKOFF_MIN_MS;
+	if ((st->host = strdup(conf->redis.host)) == NULL)
+		goto oom;
+	if (conf->redis.password != NULL &&
+	    (st->password = strdup(conf->redis.password)) == NULL)
+		goto oom;
+	st->reconnect = evtimer_new(base, store_reconnect_cb, st);
+	st->health = event_new(base, -1, EV_PERSIST, store_health_cb, st);
+	if (st->reconnect == NULL || st->health == NULL)
+		goto oom;
+	evtimer_add(st->health, &tv);
+	store_connect(st);
+	return st;
+oom:
+	*cause = strdup("out of memory");
+	store_free(st);
+	return NULL;
+}
+
+void
+store_free(struct store *st)
+{
+	if (st == NULL)
+		return;
+	st->closing = 1;
+	if (st->ac != NULL) {
+		st->ac->data = NULL;
+		redisAsyncFree(st->ac);
+	}
+	if (st->reconnect != NULL)
+		event_free(st->reconnect);
+	if (st->health != NULL)
+		event_free(st->health);
+	free(st->host);
+	free(st->password);
+	free(st);
+}
+
+int
+store_ready(const struct store *st)
+{
+	return st->connected && !st->degraded && st->sha[STORE_DECIDE][0] != '\0';
+}
+
+void
+store_set_timeout(struct store *st, int timeout_ms)
+{
+	st->timeout_ms = timeout_ms;
+}
+
+void
+store_stats(const struct store *st, uint64_t *calls, uint64_t *errors,
+    uint64_t *timeouts)
+{
+	*calls = st->calls;
+	*errors = st->errors;
+	*timeouts = st->timeouts;
+}
