@@ -19,8 +19,8 @@
  * certified upper bound), repairs to a feasible plan and polishes it with a
  * small GLPK MIP around the price thresholds.
  *
- * GLPK is only ever called on the thread that calls solver_solve, and its
- * environment is per thread; do not run two solves on one thread at once.
+ * GLPK runs on a short-lived thread of its own, whose GLPK environment is
+ * freed after each solve; the library keeps no global state.
  */
 #ifndef PACER_SOLVER_H
 #define PACER_SOLVER_H
@@ -83,7 +83,9 @@ enum solver_status {
 	SOLVER_INFEASIBLE,	/* no feasible plan (cannot happen for a
 				   valid instance: sending nothing is one) */
 	SOLVER_EMPTY,		/* no customers or no candidate pairs */
-	SOLVER_ERROR		/* solve failed; see cause */
+	SOLVER_ERROR,		/* solve failed; see cause */
+	SOLVER_STALLED		/* bound stopped improving above the target
+				   gap; plan feasible, gap as reported */
 };
 
 /* Progress report handed to the callback; borrowed for the call only. */
@@ -110,7 +112,10 @@ struct solver_options {
 	const double		*warm_price_budget;
 	const double		*warm_price_capacity;
 
-	/* Called now and then from the solving thread; may be NULL. */
+	/*
+	 * Called now and then, possibly from a library thread but never
+	 * two at once and only while solver_solve runs; may be NULL.
+	 */
 	void			(*progress)(void *arg,
 				    const struct solver_progress *);
 	/* One line of GLPK or solver log (no newline); may be NULL. */
