@@ -95,10 +95,9 @@ if reason == 'ok' then
         if limit > 0 then wait = times[#times - limit + 1] + window - now end
         if sh == '1' then
           shadow = shadow .. (shadow == '' and '' or ',') .. desc
-        elseif reason == 'ok' then
+        elseif reason == 'ok' or (retry >= 0 and (wait < 0 or wait > retry)) then
+          -- Name the cap that holds the customer longest (-1: for ever).
           reason, retry, rule = 'cap', wait, desc
-        elseif wait < 0 or (retry >= 0 and wait > retry) then
-          retry = wait
         end
       end
     end
