@@ -27,17 +27,18 @@ class QuietHoursCase(PacerTestCase):
     CONF = {"all": {"cap": ["100/7d"]}, "shadow": None}
 
     def check(self, zone, t, channel, quiet, retry_after=None, msg=""):
-        c = self.consented_customer("q", tz=zone)
-        st, body = self.decide(c, channel, time=t)
+        """One decision at t for a fresh customer in zone (own subTest)."""
         local = datetime.datetime.fromtimestamp(t, ZoneInfo(zone))
         ctx = "%s %s at %s (%d) %s" % (channel, zone, local.isoformat(), t,
                                        msg)
-        if quiet:
-            self.assertDecision(st, body, False, "quiet_hours",
-                                retry_after=retry_after, msg=ctx)
-        else:
-            self.assertDecision(st, body, True, "ok", msg=ctx)
-        return body
+        with self.subTest(ctx):
+            c = self.consented_customer("q", tz=zone)
+            st, body = self.decide(c, channel, time=t)
+            if quiet:
+                self.assertDecision(st, body, False, "quiet_hours",
+                                    retry_after=retry_after, msg=ctx)
+            else:
+                self.assertDecision(st, body, True, "ok", msg=ctx)
 
     def night(self, zone, evening_date, start_h, end_h, channel):
         """Check one quiet night's edges; returns its length in seconds."""

@@ -88,7 +88,7 @@ class TestDryRun(PacerTestCase):
                             "ok")
         st, body = self.decide(c, "push", time=self.T0 + 12)
         self.assertDecision(st, body, False, "cap", rule="push 2/1d",
-                            retry_after=DAY - 10)
+                            retry_after=DAY - 2)
 
     def test_dry_run_reports_the_denial(self):
         c = self.consented_customer()
