@@ -1,6 +1,7 @@
 /*
  * CSV reading for offers, scores, profiles and contact logs.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -50,12 +51,16 @@ csv_error(const struct csv *c, const char *field, const char *fmt, ...)
 	return out;
 }
 
-/* Read one physical line (or more, inside quotes) into c->buf; 1, 0 at EOF. */
+/*
+ * Read one physical line (or more, inside quotes) into c->buf; 1, 0 at EOF.
+ * A quote opens a quoted field only at the start of a field, as csv_split
+ * reads it: a stray quote inside a plain field must not swallow lines.
+ */
 static int
 csv_read_record(struct csv *c)
 {
 	size_t	 len = 0;
-	int	 quoted = 0, ch;
+	int	 quoted = 0, closed = 0, ch;
 
 	for (;;) {
 		ch = getc_unlocked(c->fp);
@@ -73,8 +78,15 @@ csv_read_record(struct csv *c)
 			c->buf = nb;
 			c->cap = ncap;
 		}
-		if (ch == '"')
-			quoted = !quoted;
+		if (ch == '"') {
+			if (quoted)
+				quoted = 0, closed = 1;
+			else if (closed)	/* "" inside quotes */
+				quoted = 1, closed = 0;
+			else if (len == 0 || c->buf[len - 1] == ',')
+				quoted = 1;
+		} else
+			closed = 0;
 		if (ch == '\n') {
 			c->line++;
 			if (!quoted)
@@ -82,11 +94,12 @@ csv_read_record(struct csv *c)
 		}
 		c->buf[len++] = (char)ch;
 	}
+	/* The last line may lack its newline (a newline in quotes is counted). */
+	if (ch == EOF && c->buf[len - 1] != '\n')
+		c->line++;
 	if (len > 0 && c->buf[len - 1] == '\r')
 		len--;
 	c->buf[len] = '\0';
-	if (ch == EOF)
-		c->line++;
 	return 1;
 }
 
@@ -180,7 +193,17 @@ csv_open_stream(FILE *fp, const char *name, char **cause)
 	}
 	if (rc < 0)
 		goto fail;
+	/* Spreadsheets like to start files with a UTF-8 byte order mark. */
+	if (!strncmp(c->field[0], "\xEF\xBB\xBF", 3))
+		c->field[0] += 3;
 	for (int i = 0; i < c->nfields; i++) {
+		for (int j = 0; j < i; j++) {
+			if (!strcmp(c->field[i], c->field[j])) {
+				*cause = csv_error(c, NULL, "column \"%s\" appears "
+				    "twice in the header", c->field[i]);
+				goto fail;
+			}
+		}
 		if ((c->header[i] = strdup(c->field[i])) == NULL) {
 			*cause = strdup("out of memory");
 			goto fail;
@@ -258,7 +281,8 @@ csv_double(const char *s, double *out)
 {
 	char	*end;
 
-	if (*s == '\0')
+	/* strtod/strtoll would skip leading spaces; a field has none. */
+	if (*s == '\0' || isspace((unsigned char)*s))
 		return -1;
 	errno = 0;
 	*out = strtod(s, &end);
@@ -272,7 +296,7 @@ csv_long(const char *s, long long *out)
 {
 	char	*end;
 
-	if (*s == '\0')
+	if (*s == '\0' || isspace((unsigned char)*s))
 		return -1;
 	errno = 0;
 	*out = strtoll(s, &end, 10);
