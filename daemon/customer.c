@@ -173,7 +173,7 @@ customer_put(struct pacerd *d, struct evhttp_request *req, const char *id)
 	int			 n = 0;
 	int64_t			 now = (int64_t)time(NULL);
 
-	if ((o = http_body_json(d, req)) == NULL)
+	if ((o = http_body_json(d, req, 0)) == NULL)
 		return;
 	json_object_foreach(o, key, v) {
 		if (strcmp(key, "consent") && strcmp(key, "tz") && strcmp(key, "segments")) {

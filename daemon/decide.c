@@ -463,7 +463,7 @@ decide_handle(struct pacerd *d, struct evhttp_request *req)
 	json_t			*o;
 	char			 cause[512];
 
-	if ((o = http_body_json(d, req)) == NULL)
+	if ((o = http_body_json(d, req, 0)) == NULL)
 		return;
 	if ((x = calloc(1, sizeof *x)) == NULL) {
 		json_decref(o);
@@ -496,7 +496,7 @@ decide_batch_handle(struct pacerd *d, struct evhttp_request *req)
 	size_t			 n, i;
 	char			 cause[512], err[600];
 
-	if ((o = http_body_json(d, req)) == NULL)
+	if ((o = http_body_json(d, req, 1)) == NULL)
 		return;
 	list = json_object_get(o, "requests");
 	if (!json_is_array(list) || json_object_size(o) != 1) {
@@ -610,7 +610,7 @@ decide_cancel_handle(struct pacerd *d, struct evhttp_request *req)
 	char			 customer[256], send_id[256], cause[512], k[2][KEYS_MAX];
 	json_t			*v;
 
-	if ((o = http_body_json(d, req)) == NULL)
+	if ((o = http_body_json(d, req, 0)) == NULL)
 		return;
 	json_object_foreach(o, key, v) {
 		if (strcmp(key, "customer") && strcmp(key, "send_id")) {

@@ -49,19 +49,29 @@ end
 
 local qs = tonumber(ARGV[7])
 if reason == 'ok' and qs >= 0 then
-  local off, first = 0, true
-  if p[2] then
-    -- "OFFSET@FROM;..." ascending: the last entry already begun applies.
-    for o, at in string.gmatch(p[2], '(-?%d+)@(-?%d+)') do
-      if first or tonumber(at) <= now then off = tonumber(o) end
-      first = false
+  -- The customer's UTC offset at t, from "OFFSET@FROM;..." (ascending).
+  local function offset_at(t)
+    local off, first = 0, true
+    if p[2] then
+      for o, at in string.gmatch(p[2], '(-?%d+)@(-?%d+)') do
+        if first or tonumber(at) <= t then off = tonumber(o) end
+        first = false
+      end
     end
+    return off
   end
+  local off = offset_at(now)
   local qe = tonumber(ARGV[8])
   local loc = (now + off) % 86400
   local inq
   if qs < qe then inq = loc >= qs and loc < qe else inq = loc >= qs or loc < qe end
-  if inq then reason = 'quiet_hours' retry = (qe - loc + 86400) % 86400 end
+  if inq then
+    -- Quiet hours end at local qe; a clock change on the way moves that instant.
+    local t_end = now + (qe - loc + 86400) % 86400
+    local off2 = offset_at(t_end)
+    if off2 ~= off then t_end = t_end - (off2 - off) end
+    reason, retry = 'quiet_hours', t_end - now
+  end
 end
 
 local maxw = tonumber(ARGV[12])

@@ -135,15 +135,30 @@ http_error(struct pacerd *d, struct evhttp_request *req, int status,
 	va_list	 ap;
 	json_t	*o;
 	char	*text;
+	char	 allowed[64];
+	const char *allow = NULL;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* A 405's message starts with what the path takes: "PATH takes GET". */
+	if (status == 405 && (allow = strstr(msg, " takes ")) != NULL) {
+		snprintf(allowed, sizeof allowed, "%s", allow + 7);
+		for (char *p = allowed; *p; p++)
+			if (*p == ' ' && strncmp(p, " or ", 4) == 0) {
+				memmove(p + 1, p + 3, strlen(p + 3) + 1);
+				*p = ',';
+			}
+		allow = allowed;
+	}
 	metrics_http_error(d->metrics, status);
 	log_debug("request refused", "status=%d error=\"%s\"", status, msg);
 	if (status == 401)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "WWW-Authenticate", "Bearer");
+	if (status == 405 && allow != NULL)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+		    allow);
 	o = json_pack("{s:s}", "error", msg);
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
@@ -156,17 +171,19 @@ http_error(struct pacerd *d, struct evhttp_request *req, int status,
 }
 
 json_t *
-http_body_json(struct pacerd *d, struct evhttp_request *req)
+http_body_json(struct pacerd *d, struct evhttp_request *req, int batch)
 {
 	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
 	size_t		 len = evbuffer_get_length(in);
+	size_t		 max = d->rules->conf->server.max_body_bytes;
 	json_error_t	 err;
 	json_t		*o;
 	const char	*data;
 
-	if (len > d->rules->conf->server.max_body_bytes) {
-		http_error(d, req, 413, "body of %zu bytes is over the limit of %zu", len,
-		    d->rules->conf->server.max_body_bytes);
+	if (len > max) {
+		http_error(d, req, 413, "body of %zu bytes is over the limit of %zu "
+		    "(server.max_body_bytes)%s", len, max, batch ?
+		    "; a batch holds at most 1000 requests" : "");
 		return NULL;
 	}
 	if (len == 0) {
@@ -322,7 +339,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
 
 		if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_PUT &&
 		    m != EVHTTP_REQ_DELETE) {
-			http_error(d, req, 405, "customers take GET, PUT or DELETE");
+			http_error(d, req, 405, "%s takes GET, PUT or DELETE", path);
 			return;
 		}
 		if (!http_authorize(d, req, m != EVHTTP_REQ_GET))
@@ -379,7 +396,10 @@ http_start(struct pacerd *d, char **cause)
 		*cause = strdup("out of memory");
 		return -1;
 	}
-	/* Bodies over the limit but under 16x get a JSON 413 from us. */
+	/*
+	 * Bodies over max_body_bytes but under 16 times it get a JSON 413
+	 * from us; larger ones evhttp refuses on its own, without reading.
+	 */
 	evhttp_set_max_body_size(d->http, (ev_ssize_t)c->server.max_body_bytes * 16);
 	evhttp_set_max_headers_size(d->http, 16384);
 	evhttp_set_timeout(d->http, HTTP_IDLE_TIMEOUT);

@@ -110,8 +110,11 @@ void	 http_json(struct pacerd *, struct evhttp_request *, int status, json_t *);
 /* Send a prepared body (borrowed) as JSON with status. */
 void	 http_send_text(struct pacerd *, struct evhttp_request *, int status,
 	     const char *body, size_t len, const char *content_type);
-/* Parse the request body as a JSON object; NULL after answering 4xx. */
-json_t	*http_body_json(struct pacerd *, struct evhttp_request *);
+/*
+ * Parse the request body (at most server.max_body_bytes) as a JSON object;
+ * new reference, or NULL after answering 4xx. batch: word a 413 for it.
+ */
+json_t	*http_body_json(struct pacerd *, struct evhttp_request *, int batch);
 
 /* decide.c */
 /* A parsed, validated decision request. */
