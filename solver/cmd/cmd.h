@@ -109,6 +109,87 @@ int		 cmd_redis_reply(struct redisContext *, struct redisReply **reply,
 /* A string reply's text, or NULL (nil, error, other types); borrowed. */
 const char	*cmd_reply_str(const struct redisReply *);
 
+/* cmd_scores.c */
+struct offers;
+
+/* Strings numbered in order of first appearance, with a hash index. */
+struct cmd_ids {
+	char		*arena;		/* NUL-terminated strings */
+	size_t		 len, acap;
+	size_t		*off;		/* string i starts at arena + off[i] */
+	int		 n, cap;
+	uint32_t	*table;		/* open addressing, UINT32_MAX: empty */
+	size_t		 tcap;
+};
+
+/*
+ * scores.csv as compressed rows: the pairs of customer c (named
+ * ids.arena + ids.off[c]) are start[c] .. start[c+1]-1.
+ */
+struct cmd_scores {
+	struct cmd_ids	 ids;
+	int64_t		*start;		/* ids.n + 1 */
+	uint16_t	*offer;		/* index into the offers */
+	float		*prop;		/* propensity in [0,1] */
+	int64_t		 npairs;
+	long		 lines;
+};
+
+/* Index of string s (n bytes) or -1. */
+int		 cmd_ids_find(const struct cmd_ids *, const char *s, size_t n);
+/* Add s (n bytes, copied); its index or -1 when out of memory. */
+int		 cmd_ids_add(struct cmd_ids *, const char *s, size_t n);
+/* Free the arrays (not the struct); accepts NULL. */
+void		 cmd_ids_free(struct cmd_ids *);
+/*
+ * Read scores.csv; offers borrowed. Fills out (release with
+ * cmd_scores_free), or returns -1 with *cause naming file:line: field.
+ */
+int		 cmd_scores_load(const char *path, const struct offers *,
+		    struct cmd_scores *out, char **cause);
+/* Free the arrays of s (not the struct); accepts NULL. */
+void		 cmd_scores_free(struct cmd_scores *s);
+
+/* cmd_state.c */
+/*
+ * Each scores customer's state at the run's start t, read from Redis:
+ * consent per channel, segments, contacts in the longest window, and the
+ * remaining room under every cap (SOLVER_ROOM_NONE: no cap).
+ */
+struct cmd_state {
+	int		 n;		/* customers, as in the scores */
+	int		 nchannels;
+	int		 ncampaigns;	/* the offers' campaigns */
+	int64_t		 t;
+	uint16_t	*consent;	/* bit ch: may be contacted on ch */
+	uint32_t	*segments;	/* bit i: conf->segments[i] */
+	uint64_t	*segment_names;	/* bit i: names.arena + names.off[i] */
+	struct cmd_ids	 names;		/* segment names seen (first 64) */
+	uint8_t		*room_all;	/* all-channel and segment caps and
+					   max_offers_per_customer */
+	uint8_t		*room_caps_all;	/* the caps alone (saturation) */
+	uint8_t		*room_channel;	/* n * nchannels */
+	uint8_t		*room_campaign;	/* n * ncampaigns */
+	uint16_t	*contacts;	/* in (t - longest window, t] */
+	size_t		*stale;		/* plan fields to remove: offset of
+					   "RUN,RUN" in stale_arena, 0: none */
+	char		*stale_arena;
+	size_t		 stale_len, stale_cap;
+};
+
+/*
+ * Read the state of every customer of scores (borrowed) in pipelined
+ * batches; plan fields other than live (may be NULL) are noted as stale.
+ * Returns 0 (release st with cmd_state_free) or -1 with *cause (Redis
+ * failed).
+ */
+int		 cmd_state_read(struct redisContext *, const struct conf *,
+		    const struct offers *, const struct cmd_scores *,
+		    const char *live, int64_t t, struct cmd_state *st,
+		    char **cause);
+/* Free the arrays of st (not the struct); accepts NULL. */
+void		 cmd_state_free(struct cmd_state *st);
+
 /* optimize.c */
 int	 cmd_optimize(int argc, char **argv);
 /* plan.c */

@@ -1,0 +1,573 @@
+/*
+ * scores.csv (customer,offer,propensity) read fast into compressed rows:
+ * millions of lines a second, propensities as float32, customers numbered
+ * in order of first appearance. The file is read in large blocks and split
+ * in place; a line holding a quote goes through the full CSV rules.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pacer/csv.h"
+#include "pacer/keys.h"
+#include "pacer/offers.h"
+
+#include "cmd.h"
+
+#define SCORES_BLOCK	(8 << 20)	/* bytes read at a time */
+#define SCORES_LINE_MAX	(64 << 10)	/* longest accepted line */
+
+/* String hash (FNV-1a). */
+static uint64_t
+scores_hash(const char *s, size_t n)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+/* Double the id table and rehash; 0 or -1. */
+static int
+scores_ids_grow(struct cmd_ids *ids)
+{
+	size_t		 ncap = ids->tcap ? ids->tcap * 2 : 1 << 16;
+	uint32_t	*nt = malloc(ncap * sizeof *nt);
+
+	if (nt == NULL)
+		return -1;
+	memset(nt, 0xff, ncap * sizeof *nt);
+	for (int i = 0; i < ids->n; i++) {
+		const char	*s = ids->arena + ids->off[i];
+		size_t		 h = (size_t)scores_hash(s, strlen(s)) & (ncap - 1);
+
+		while (nt[h] != UINT32_MAX)
+			h = (h + 1) & (ncap - 1);
+		nt[h] = (uint32_t)i;
+	}
+	free(ids->table);
+	ids->table = nt;
+	ids->tcap = ncap;
+	return 0;
+}
+
+int
+cmd_ids_find(const struct cmd_ids *ids, const char *s, size_t n)
+{
+	size_t	 h;
+
+	if (ids->tcap == 0)
+		return -1;
+	h = (size_t)scores_hash(s, n) & (ids->tcap - 1);
+	while (ids->table[h] != UINT32_MAX) {
+		const char *x = ids->arena + ids->off[ids->table[h]];
+
+		if (strncmp(x, s, n) == 0 && x[n] == '\0')
+			return (int)ids->table[h];
+		h = (h + 1) & (ids->tcap - 1);
+	}
+	return -1;
+}
+
+int
+cmd_ids_add(struct cmd_ids *ids, const char *s, size_t n)
+{
+	size_t	 h;
+
+	if ((size_t)(ids->n + 1) * 2 > ids->tcap && scores_ids_grow(ids) != 0)
+		return -1;
+	if (ids->n == ids->cap) {
+		int	 ncap = ids->cap ? ids->cap * 2 : 4096;
+		void	*p = realloc(ids->off, (size_t)ncap * sizeof *ids->off);
+
+		if (p == NULL)
+			return -1;
+		ids->off = p;
+		ids->cap = ncap;
+	}
+	if (ids->len + n + 1 > ids->acap) {
+		size_t	 ncap = ids->acap ? ids->acap * 2 : 1 << 20;
+		char	*p;
+
+		while (ids->len + n + 1 > ncap)
+			ncap *= 2;
+		if ((p = realloc(ids->arena, ncap)) == NULL)
+			return -1;
+		ids->arena = p;
+		ids->acap = ncap;
+	}
+	memcpy(ids->arena + ids->len, s, n);
+	ids->arena[ids->len + n] = '\0';
+	ids->off[ids->n] = ids->len;
+	ids->len += n + 1;
+	h = (size_t)scores_hash(s, n) & (ids->tcap - 1);
+	while (ids->table[h] != UINT32_MAX)
+		h = (h + 1) & (ids->tcap - 1);
+	ids->table[h] = (uint32_t)ids->n;
+	return ids->n++;
+}
+
+void
+cmd_ids_free(struct cmd_ids *ids)
+{
+	if (ids == NULL)
+		return;
+	free(ids->arena);
+	free(ids->off);
+	free(ids->table);
+	memset(ids, 0, sizeof *ids);
+}
+
+void
+cmd_scores_free(struct cmd_scores *s)
+{
+	if (s == NULL)
+		return;
+	cmd_ids_free(&s->ids);
+	free(s->start);
+	free(s->offer);
+	free(s->prop);
+	memset(s, 0, sizeof *s);
+}
+
+/* Reader state while parsing. */
+struct scores_reader {
+	const char		*path;
+	const struct offers	*offers;
+	struct cmd_ids		 offer_ids;	/* offer name -> index */
+	struct cmd_scores	*out;
+	uint32_t		*cust;		/* customer of each pair */
+	int64_t			 cap;
+	long			 line;
+	int			 nheader;
+	int			 col[3];	/* customer, offer, propensity */
+	int			 last_customer;
+	int			 sorted;	/* rows grouped by customer so far */
+	uint32_t		*offer_seen;	/* last customer per offer + 1 */
+	char			*cause;
+};
+
+/* Set the reader's error "file:line: field F: message". */
+static void
+scores_fail(struct scores_reader *r, const char *field, const char *msg,
+    const char *value, size_t n)
+{
+	if (r->cause != NULL)
+		return;
+	if (n > 80)
+		n = 80;
+	if (field != NULL && value != NULL)
+		r->cause = cmd_printf("%s:%ld: field %s: %s \"%.*s\"", r->path,
+		    r->line, field, msg, (int)n, value);
+	else if (field != NULL)
+		r->cause = cmd_printf("%s:%ld: field %s: %s", r->path, r->line,
+		    field, msg);
+	else
+		r->cause = cmd_printf("%s:%ld: %s", r->path, r->line, msg);
+}
+
+/* Parse a propensity in [0,1]: "0.1234" fast, anything else via strtod. */
+static int
+scores_propensity(const char *s, size_t n, float *out)
+{
+	uint64_t	 ip = 0, fp = 0, scale = 1;
+	size_t		 i = 0;
+	double		 v;
+	char		 tmp[64];
+
+	while (i < n && s[i] >= '0' && s[i] <= '9' && i < 9)
+		ip = ip * 10 + (uint64_t)(s[i++] - '0');
+	if (i > 0 && i < n && s[i] == '.') {
+		size_t	 j = ++i;
+
+		while (i < n && s[i] >= '0' && s[i] <= '9' && i - j < 15) {
+			fp = fp * 10 + (uint64_t)(s[i++] - '0');
+			scale *= 10;
+		}
+	}
+	if (i == n && i > 0) {
+		v = (double)ip + (double)fp / (double)scale;
+	} else {
+		if (n == 0 || n >= sizeof tmp)
+			return -1;
+		memcpy(tmp, s, n);
+		tmp[n] = '\0';
+		if (csv_double(tmp, &v) != 0)
+			return -1;
+	}
+	if (!(v >= 0.0 && v <= 1.0))
+		return -2;
+	*out = (float)v;
+	return 0;
+}
+
+/*
+ * Split a line that holds quotes by the CSV rules, in place (unquoted text
+ * never grows); fills f/len; returns the field count or -1.
+ */
+static int
+scores_split_quoted(char *line, size_t n, char **f, size_t *len, int max)
+{
+	char	*r = line, *end = line + n, *w = line;
+	int	 nf = 0;
+
+	for (;;) {
+		char	*start = w;
+
+		if (nf >= max)
+			return -1;
+		if (r < end && *r == '"') {
+			r++;
+			for (;;) {
+				if (r >= end)
+					return -1;
+				if (*r == '"' && r + 1 < end && r[1] == '"') {
+					*w++ = '"';
+					r += 2;
+				} else if (*r == '"') {
+					r++;
+					break;
+				} else
+					*w++ = *r++;
+			}
+			if (r < end && *r != ',')
+				return -1;
+		} else {
+			while (r < end && *r != ',')
+				*w++ = *r++;
+		}
+		f[nf] = start;
+		len[nf++] = (size_t)(w - start);
+		if (r >= end)
+			return nf;
+		w++;	/* keep a byte between fields */
+		r++;
+	}
+}
+
+/* Split the header line and find the columns; 0 or -1. */
+static int
+scores_header(struct scores_reader *r, char *line, size_t n)
+{
+	static const char *const want[] = { "customer", "offer", "propensity" };
+	char	*f[CSV_MAX_FIELDS];
+	size_t	 len[CSV_MAX_FIELDS];
+	int	 nf = scores_split_quoted(line, n, f, len, CSV_MAX_FIELDS);
+
+	if (nf < 0) {
+		scores_fail(r, NULL, "malformed header line", NULL, 0);
+		return -1;
+	}
+	r->nheader = nf;
+	for (int k = 0; k < 3; k++) {
+		r->col[k] = -1;
+		for (int i = 0; i < nf; i++)
+			if (len[i] == strlen(want[k]) && !memcmp(f[i], want[k], len[i]))
+				r->col[k] = i;
+		if (r->col[k] < 0) {
+			r->cause = cmd_printf("%s:1: missing column \"%s\"", r->path,
+			    want[k]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Parse one data line (not NUL-terminated, no line end); 0 or -1. */
+static int
+scores_line(struct scores_reader *r, char *line, size_t n)
+{
+	char			*f[CSV_MAX_FIELDS];
+	size_t			 len[CSV_MAX_FIELDS];
+	int			 nf = 0, c, o, rc;
+	struct cmd_scores	*s = r->out;
+	float			 p;
+
+	if (memchr(line, '"', n) != NULL) {
+		if ((nf = scores_split_quoted(line, n, f, len, CSV_MAX_FIELDS)) < 0) {
+			scores_fail(r, NULL, "malformed quoted field", NULL, 0);
+			return -1;
+		}
+	} else {
+		char	*q = line, *end = line + n;
+
+		for (;;) {
+			char	*comma = memchr(q, ',', (size_t)(end - q));
+
+			if (nf >= CSV_MAX_FIELDS) {
+				scores_fail(r, NULL, "too many fields", NULL, 0);
+				return -1;
+			}
+			f[nf] = q;
+			if (comma == NULL) {
+				len[nf++] = (size_t)(end - q);
+				break;
+			}
+			len[nf++] = (size_t)(comma - q);
+			q = comma + 1;
+		}
+	}
+	if (nf != r->nheader) {
+		char	 msg[64];
+
+		snprintf(msg, sizeof msg, "%d fields, the header has %d", nf,
+		    r->nheader);
+		scores_fail(r, NULL, msg, NULL, 0);
+		return -1;
+	}
+	/* The customer: most files group rows by customer, so try the last. */
+	{
+		const char	*id = f[r->col[0]];
+		size_t		 idn = len[r->col[0]];
+		const char	*last = r->last_customer >= 0 ?
+				    s->ids.arena + s->ids.off[r->last_customer] : NULL;
+
+		if (last != NULL && strncmp(last, id, idn) == 0 && last[idn] == '\0')
+			c = r->last_customer;
+		else if ((c = cmd_ids_find(&s->ids, id, idn)) >= 0) {
+			r->sorted = 0;
+		} else {
+			char	 tmp[KEYS_CUSTOMER_MAX + 2];
+
+			if (idn == 0 || idn > KEYS_CUSTOMER_MAX) {
+				scores_fail(r, "customer", "not a valid customer id",
+				    id, idn);
+				return -1;
+			}
+			memcpy(tmp, id, idn);
+			tmp[idn] = '\0';
+			if (!keys_valid_customer(tmp)) {
+				scores_fail(r, "customer", "not a valid customer id "
+				    "(1-128 of A-Za-z0-9_.:@-)", id, idn);
+				return -1;
+			}
+			if ((c = cmd_ids_add(&s->ids, id, idn)) < 0) {
+				scores_fail(r, NULL, "out of memory", NULL, 0);
+				return -1;
+			}
+		}
+		r->last_customer = c;
+	}
+	if ((o = cmd_ids_find(&r->offer_ids, f[r->col[1]], len[r->col[1]])) < 0) {
+		scores_fail(r, "offer", "unknown offer (not in the offers file)",
+		    f[r->col[1]], len[r->col[1]]);
+		return -1;
+	}
+	if ((rc = scores_propensity(f[r->col[2]], len[r->col[2]], &p)) != 0) {
+		scores_fail(r, "propensity", rc == -2 ? "outside [0,1]:" :
+		    "not a number:", f[r->col[2]], len[r->col[2]]);
+		return -1;
+	}
+	/* Duplicates are caught here when rows are grouped, later otherwise. */
+	if (r->offer_seen[o] == (uint32_t)c + 1 && r->sorted) {
+		scores_fail(r, "offer", "appears twice for this customer:",
+		    f[r->col[1]], len[r->col[1]]);
+		return -1;
+	}
+	r->offer_seen[o] = (uint32_t)c + 1;
+	if (s->npairs == r->cap) {
+		int64_t	 ncap = r->cap ? r->cap * 2 : 1 << 16;
+		void	*a = realloc(r->cust, (size_t)ncap * sizeof *r->cust);
+
+		if (a != NULL)
+			r->cust = a;
+		void	*b = realloc(s->offer, (size_t)ncap * sizeof *s->offer);
+		if (b != NULL)
+			s->offer = b;
+		void	*d = realloc(s->prop, (size_t)ncap * sizeof *s->prop);
+		if (d != NULL)
+			s->prop = d;
+		if (a == NULL || b == NULL || d == NULL) {
+			scores_fail(r, NULL, "out of memory", NULL, 0);
+			return -1;
+		}
+		r->cap = ncap;
+	}
+	r->cust[s->npairs] = (uint32_t)c;
+	s->offer[s->npairs] = (uint16_t)o;
+	s->prop[s->npairs] = p;
+	s->npairs++;
+	return 0;
+}
+
+/*
+ * Turn the pair list into compressed rows; rows that were not grouped by
+ * customer are sorted by a counting pass. 0 or -1.
+ */
+static int
+scores_rows(struct scores_reader *r)
+{
+	struct cmd_scores	*s = r->out;
+	int64_t			*start, *fill = NULL;
+	uint16_t		*offer = NULL;
+	float			*prop = NULL;
+
+	if ((start = calloc((size_t)s->ids.n + 1, sizeof *start)) == NULL)
+		goto oom;
+	for (int64_t k = 0; k < s->npairs; k++)
+		start[r->cust[k] + 1]++;
+	for (int c = 0; c < s->ids.n; c++)
+		start[c + 1] += start[c];
+	s->start = start;
+	if (r->sorted)
+		return 0;
+	if ((fill = malloc((size_t)s->ids.n * sizeof *fill)) == NULL ||
+	    (offer = malloc((size_t)s->npairs * sizeof *offer + 1)) == NULL ||
+	    (prop = malloc((size_t)s->npairs * sizeof *prop + 1)) == NULL)
+		goto oom;
+	memcpy(fill, start, (size_t)s->ids.n * sizeof *fill);
+	for (int64_t k = 0; k < s->npairs; k++) {
+		int64_t	 at = fill[r->cust[k]]++;
+
+		offer[at] = s->offer[k];
+		prop[at] = s->prop[k];
+	}
+	free(fill);
+	free(s->offer);
+	free(s->prop);
+	s->offer = offer;
+	s->prop = prop;
+	/* Now a duplicate pair is two equal offers in one row. */
+	memset(r->offer_seen, 0, (size_t)r->offers->n * sizeof *r->offer_seen);
+	for (int c = 0; c < s->ids.n; c++) {
+		for (int64_t k = start[c]; k < start[c + 1]; k++) {
+			if (r->offer_seen[offer[k]] == (uint32_t)c + 1) {
+				r->cause = cmd_printf("%s: customer %s: offer %s "
+				    "appears twice", r->path, s->ids.arena +
+				    s->ids.off[c], r->offers->offer[offer[k]].name);
+				return -1;
+			}
+			r->offer_seen[offer[k]] = (uint32_t)c + 1;
+		}
+	}
+	return 0;
+oom:
+	free(fill);
+	free(offer);
+	free(prop);
+	r->cause = strdup("out of memory");
+	return -1;
+}
+
+int
+cmd_scores_load(const char *path, const struct offers *offers,
+    struct cmd_scores *out, char **cause)
+{
+	struct scores_reader	 r;
+	struct cmd_progress	 prog = { 0, 0 };
+	char			*buf = NULL;
+	size_t			 have = 0;
+	int			 fd = -1, eof = 0, header = 0;
+	off_t			 total, done = 0;
+
+	memset(out, 0, sizeof *out);
+	memset(&r, 0, sizeof r);
+	r.path = path;
+	r.offers = offers;
+	r.out = out;
+	r.last_customer = -1;
+	r.sorted = 1;
+	if ((fd = open(path, O_RDONLY)) < 0) {
+		*cause = cmd_printf("%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	total = lseek(fd, 0, SEEK_END);
+	lseek(fd, 0, SEEK_SET);
+	if ((buf = malloc(SCORES_BLOCK + SCORES_LINE_MAX)) == NULL ||
+	    (r.offer_seen = calloc((size_t)offers->n + 1, sizeof *r.offer_seen)) ==
+	    NULL)
+		goto oom;
+	for (int i = 0; i < offers->n; i++)
+		if (cmd_ids_add(&r.offer_ids, offers->offer[i].name,
+		    strlen(offers->offer[i].name)) < 0)
+			goto oom;
+	while (!eof || have > 0) {
+		char	*p = buf, *end, *nl;
+
+		if (!eof) {
+			ssize_t	 n = read(fd, buf + have, SCORES_BLOCK + SCORES_LINE_MAX -
+			    have);
+
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				r.cause = cmd_printf("%s: read failed: %s", path,
+				    strerror(errno));
+				goto fail;
+			}
+			if (n == 0)
+				eof = 1;
+			have += (size_t)n;
+			done += n;
+		}
+		end = buf + have;
+		for (;;) {
+			size_t	 n;
+
+			nl = memchr(p, '\n', (size_t)(end - p));
+			if (nl == NULL) {
+				if (!eof || p == end)
+					break;
+				nl = end;	/* last line without a newline */
+			}
+			n = (size_t)(nl - p);
+			r.line++;
+			if (n > 0 && p[n - 1] == '\r')
+				n--;
+			if (n > 0) {
+				if (!header) {
+					if (scores_header(&r, p, n) != 0)
+						goto fail;
+					header = 1;
+				} else if (scores_line(&r, p, n) != 0)
+					goto fail;
+			}
+			p = nl < end ? nl + 1 : end;
+		}
+		have = (size_t)(end - p);
+		if (have >= SCORES_LINE_MAX && !eof) {
+			r.line++;
+			scores_fail(&r, NULL, "line too long", NULL, 0);
+			goto fail;
+		}
+		memmove(buf, p, have);
+		if (eof)
+			have = 0;
+		if (cmd_progress_due(&prog))
+			cmd_progress_line(&prog, "optimize", "scores: bytes read",
+			    (uint64_t)done, (uint64_t)(total > 0 ? total : 0));
+	}
+	if (!header) {
+		r.line = 1;
+		scores_fail(&r, NULL, "empty file: a header line is needed", NULL, 0);
+		goto fail;
+	}
+	if (scores_rows(&r) != 0)
+		goto fail;
+	out->lines = r.line;
+	close(fd);
+	free(buf);
+	free(r.cust);
+	free(r.offer_seen);
+	cmd_ids_free(&r.offer_ids);
+	return 0;
+oom:
+	scores_fail(&r, NULL, "out of memory", NULL, 0);
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(r.cust);
+	free(r.offer_seen);
+	cmd_ids_free(&r.offer_ids);
+	cmd_scores_free(out);
+	*cause = r.cause != NULL ? r.cause : strdup("out of memory");
+	return -1;
+}

@@ -1,0 +1,368 @@
+/*
+ * What the optimizer needs of each customer, read from Redis in one
+ * pipelined pass (consent, segments, recent contacts, existing plan
+ * entries) and turned into remaining room under every cap at the run's
+ * start t (SPEC section 4), with the same rule engine the daemon uses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "pacer/conf.h"
+#include "pacer/keys.h"
+#include "pacer/offers.h"
+#include "pacer/rules.h"
+#include "pacer/solver.h"
+
+#include "cmd.h"
+
+#define STATE_BATCH	1024	/* customers per pipelined round trip */
+#define STATE_HIST_MAX	4096	/* contacts of one customer considered */
+
+/* The enforced checks, sorted by what they limit. */
+struct state_checks {
+	struct rules_check	 channel[CONF_MAX_CHANNELS][RULES_MAX_CHECKS];
+	int			 nchannel[CONF_MAX_CHANNELS];
+	struct rules_check	 all[RULES_MAX_CHECKS];	/* incl. segment caps */
+	int			 nall;
+	struct rules_check	 campaign[RULES_MAX_CHECKS];
+	int			 ncampaign;
+};
+
+/* Sort rules_select's checks for every channel into state_checks. */
+static void
+state_checks_build(const struct conf *conf, struct state_checks *sc)
+{
+	struct rules_check	 k[RULES_MAX_CHECKS];
+	int			 n;
+
+	memset(sc, 0, sizeof *sc);
+	for (int ch = 0; ch < conf->nchannels; ch++) {
+		n = rules_select(conf, ch, 1, k, RULES_MAX_CHECKS);
+		for (int i = 0; i < n; i++) {
+			if (k[i].shadow)
+				continue;	/* counted, never enforced */
+			if (k[i].scope == CONF_SCOPE_CHANNEL)
+				sc->channel[ch][sc->nchannel[ch]++] = k[i];
+			/* All-channel and campaign checks are the same for
+			   every channel: take them once. */
+			else if (ch == 0 && k[i].scope == CONF_SCOPE_ALL)
+				sc->all[sc->nall++] = k[i];
+			else if (ch == 0 && k[i].scope == CONF_SCOPE_CAMPAIGN)
+				sc->campaign[sc->ncampaign++] = k[i];
+		}
+	}
+}
+
+/* Room left under checks for a customer: min(limit - used), clamped. */
+static int
+state_room(const struct rules_check *k, int n, uint32_t segments,
+    const struct rules_contact *hist, int nhist, int64_t t, int campaign)
+{
+	int	 room = SOLVER_ROOM_NONE - 1, capped = 0;
+
+	for (int i = 0; i < n; i++) {
+		int	 r;
+
+		if (k[i].segment >= 0 && !(segments & (1u << k[i].segment)))
+			continue;
+		r = k[i].cap->limit - rules_cap_used(&k[i], hist, nhist, t, campaign,
+		    NULL);
+		capped = 1;
+		if (r < room)
+			room = r;
+	}
+	if (!capped)
+		return SOLVER_ROOM_NONE;
+	return room < 0 ? 0 : room;
+}
+
+void
+cmd_state_free(struct cmd_state *st)
+{
+	if (st == NULL)
+		return;
+	free(st->consent);
+	free(st->segments);
+	free(st->segment_names);
+	free(st->room_all);
+	free(st->room_caps_all);
+	free(st->room_channel);
+	free(st->room_campaign);
+	free(st->contacts);
+	free(st->stale);
+	free(st->stale_arena);
+	cmd_ids_free(&st->names);
+	memset(st, 0, sizeof *st);
+}
+
+/* Remember "f1,f2" of stale plan fields for customer c; 0 or -1. */
+static int
+state_stale_add(struct cmd_state *st, int c, const char *field, size_t n)
+{
+	size_t	 need = st->stale_len + n + 2;
+
+	if (need > st->stale_cap) {
+		size_t	 ncap = st->stale_cap ? st->stale_cap * 2 : 4096;
+		char	*p;
+
+		while (need > ncap)
+			ncap *= 2;
+		if ((p = realloc(st->stale_arena, ncap)) == NULL)
+			return -1;
+		st->stale_arena = p;
+		st->stale_cap = ncap;
+	}
+	if (st->stale[c] == 0) {
+		if (st->stale_len == 0)
+			st->stale_arena[st->stale_len++] = '\0';	/* 0: none */
+		st->stale[c] = st->stale_len;
+	} else {
+		/* Append to this customer's list: it is the arena's tail. */
+		st->stale_len--;
+		st->stale_arena[st->stale_len++] = ',';
+	}
+	memcpy(st->stale_arena + st->stale_len, field, n);
+	st->stale_len += n;
+	st->stale_arena[st->stale_len++] = '\0';
+	return 0;
+}
+
+/* Parse the replies of one customer into st; 0 or -1. */
+static int
+state_customer(struct cmd_state *st, const struct conf *conf,
+    const struct offers *offers, const struct state_checks *sc, int c,
+    const redisReply *prof, const redisReply *hist, const redisReply *plan,
+    const char *live, struct rules_contact *h, char **cause)
+{
+	int		 nch = conf->nchannels, nh = 0;
+	uint16_t	 consent = 0;
+	uint32_t	 segs = 0;
+	uint64_t	 names = 0;
+	const int64_t	 t = st->t;
+
+	if (prof->type == REDIS_REPLY_ERROR || hist->type == REDIS_REPLY_ERROR ||
+	    plan->type == REDIS_REPLY_ERROR) {
+		const redisReply *e = prof->type == REDIS_REPLY_ERROR ? prof :
+		    hist->type == REDIS_REPLY_ERROR ? hist : plan;
+
+		*cause = cmd_printf("redis: %s", e->str);
+		return -1;
+	}
+	if (prof->type == REDIS_REPLY_ARRAY && prof->elements == (size_t)nch + 1) {
+		for (int ch = 0; ch < nch; ch++) {
+			const char	*v = cmd_reply_str(prof->element[ch]);
+			int		 yes = v == NULL ? conf->consent_default_allow :
+					    !strcmp(v, "1");
+
+			if (yes)
+				consent |= (uint16_t)(1u << ch);
+		}
+		/* seg = "a;b": config segments as rule bits, all as names. */
+		const char	*seg = cmd_reply_str(prof->element[nch]);
+
+		while (seg != NULL && *seg != '\0') {
+			const char	*end = strchr(seg, ';');
+			size_t		 n = end ? (size_t)(end - seg) : strlen(seg);
+			char		 name[CONF_NAME_MAX];
+			int		 i;
+
+			if (n > 0 && n < sizeof name) {
+				memcpy(name, seg, n);
+				name[n] = '\0';
+				if ((i = conf_segment_index(conf, name)) >= 0 && i < 32)
+					segs |= 1u << i;
+				if ((i = cmd_ids_find(&st->names, name, n)) < 0 &&
+				    st->names.n < 64)
+					i = cmd_ids_add(&st->names, name, n);
+				if (i >= 0 && i < 64)
+					names |= 1ULL << i;
+			}
+			seg = end ? end + 1 : NULL;
+		}
+	}
+	/* History: WITHSCORES gives member, score pairs in ascending time. */
+	if (hist->type == REDIS_REPLY_ARRAY) {
+		for (size_t i = 0; i + 1 < hist->elements && nh < STATE_HIST_MAX;
+		    i += 2) {
+			const char	*m = cmd_reply_str(hist->element[i]);
+			const char	*sc_ = cmd_reply_str(hist->element[i + 1]);
+			const char	*bar1, *bar2;
+			char		 name[CONF_NAME_MAX];
+			size_t		 n;
+
+			if (m == NULL || sc_ == NULL)
+				continue;
+			h[nh].time = (int64_t)strtod(sc_, NULL);
+			h[nh].channel = -1;
+			h[nh].campaign = -1;
+			bar1 = strchr(m, '|');
+			n = bar1 ? (size_t)(bar1 - m) : strlen(m);
+			if (n < sizeof name) {
+				memcpy(name, m, n);
+				name[n] = '\0';
+				h[nh].channel = conf_channel_index(conf, name);
+			}
+			if (bar1 != NULL) {
+				bar2 = strchr(bar1 + 1, '|');
+				n = bar2 ? (size_t)(bar2 - bar1 - 1) : strlen(bar1 + 1);
+				if (n > 0 && n < sizeof name) {
+					memcpy(name, bar1 + 1, n);
+					name[n] = '\0';
+					h[nh].campaign = offers_campaign(offers, name);
+				}
+			}
+			nh++;
+		}
+	}
+	/* Plan fields other than the live run's are left-overs to remove. */
+	if (plan->type == REDIS_REPLY_ARRAY) {
+		for (size_t i = 0; i < plan->elements; i++) {
+			const char *f = cmd_reply_str(plan->element[i]);
+
+			if (f == NULL || (live != NULL && !strcmp(f, live)))
+				continue;
+			if (state_stale_add(st, c, f, strlen(f)) != 0) {
+				*cause = strdup("out of memory");
+				return -1;
+			}
+		}
+	}
+	st->consent[c] = consent;
+	st->segments[c] = segs;
+	st->segment_names[c] = names;
+	st->contacts[c] = (uint16_t)(nh > 65535 ? 65535 : nh);
+	for (int ch = 0; ch < nch; ch++)
+		st->room_channel[(size_t)c * (size_t)nch + (size_t)ch] = (uint8_t)
+		    state_room(sc->channel[ch], sc->nchannel[ch], segs, h, nh, t, -1);
+	st->room_caps_all[c] = (uint8_t)state_room(sc->all, sc->nall, segs, h, nh,
+	    t, -1);
+	st->room_all[c] = st->room_caps_all[c];
+	if (conf->optimizer.max_offers_per_customer > 0 &&
+	    conf->optimizer.max_offers_per_customer < st->room_all[c])
+		st->room_all[c] = (uint8_t)conf->optimizer.max_offers_per_customer;
+	for (int cp = 0; cp < st->ncampaigns; cp++)
+		st->room_campaign[(size_t)c * (size_t)st->ncampaigns + (size_t)cp] =
+		    (uint8_t)state_room(sc->campaign, sc->ncampaign, segs, h, nh, t,
+		    cp);
+	return 0;
+}
+
+int
+cmd_state_read(struct redisContext *ctx, const struct conf *conf,
+    const struct offers *offers, const struct cmd_scores *scores,
+    const char *live, int64_t t, struct cmd_state *st, char **cause)
+{
+	struct state_checks	*sc = NULL;
+	struct rules_contact	*h = NULL;
+	struct cmd_progress	 prog = { 0, 0 };
+	const int		 n = scores->ids.n, nch = conf->nchannels;
+	const char		*argv[CONF_MAX_CHANNELS + 8];
+	size_t			 lens[CONF_MAX_CHANNELS + 8];
+	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
+	char			 kp[KEYS_MAX], kh[KEYS_MAX], ko[KEYS_MAX];
+	char			 from[32], to[32];
+	redisReply		*rep[3] = { NULL, NULL, NULL };
+	int			 rc = -1;
+
+	memset(st, 0, sizeof *st);
+	st->n = n;
+	st->nchannels = nch;
+	st->ncampaigns = offers->ncampaigns;
+	st->t = t;
+	if ((sc = malloc(sizeof *sc)) == NULL ||
+	    (h = malloc(STATE_HIST_MAX * sizeof *h)) == NULL ||
+	    (st->consent = calloc((size_t)n + 1, sizeof *st->consent)) == NULL ||
+	    (st->segments = calloc((size_t)n + 1, sizeof *st->segments)) == NULL ||
+	    (st->segment_names = calloc((size_t)n + 1,
+	    sizeof *st->segment_names)) == NULL ||
+	    (st->room_all = calloc((size_t)n + 1, 1)) == NULL ||
+	    (st->room_caps_all = calloc((size_t)n + 1, 1)) == NULL ||
+	    (st->room_channel = calloc((size_t)n * (size_t)nch + 1, 1)) == NULL ||
+	    (st->room_campaign = calloc((size_t)n * (size_t)st->ncampaigns + 1, 1)) ==
+	    NULL ||
+	    (st->contacts = calloc((size_t)n + 1, sizeof *st->contacts)) == NULL ||
+	    (st->stale = calloc((size_t)n + 1, sizeof *st->stale)) == NULL) {
+		*cause = strdup("out of memory");
+		goto done;
+	}
+	state_checks_build(conf, sc);
+	for (int ch = 0; ch < nch; ch++)
+		snprintf(field[ch], sizeof field[ch], "c:%s", conf->channels[ch].name);
+	snprintf(from, sizeof from, "(%lld", (long long)(t -
+	    conf_longest_window(conf)));
+	snprintf(to, sizeof to, "%lld", (long long)t);
+	for (int b = 0; b < n; b += STATE_BATCH) {
+		int	 e = b + STATE_BATCH < n ? b + STATE_BATCH : n;
+
+		for (int c = b; c < e; c++) {
+			const char	*id = scores->ids.arena + scores->ids.off[c];
+			int		 k = 0;
+
+			argv[k] = "HMGET";
+			lens[k++] = 5;
+			argv[k] = kp;
+			lens[k++] = keys_customer(kp, sizeof kp, conf->redis.prefix, id,
+			    "p");
+			for (int ch = 0; ch < nch; ch++) {
+				argv[k] = field[ch];
+				lens[k] = strlen(field[ch]);
+				k++;
+			}
+			argv[k] = "seg";
+			lens[k++] = 3;
+			if (redisAppendCommandArgv(ctx, k, argv, lens) != REDIS_OK)
+				goto lost;
+			argv[0] = "ZRANGEBYSCORE";
+			lens[0] = 13;
+			argv[1] = kh;
+			lens[1] = keys_customer(kh, sizeof kh, conf->redis.prefix, id,
+			    "h");
+			argv[2] = from;
+			lens[2] = strlen(from);
+			argv[3] = to;
+			lens[3] = strlen(to);
+			argv[4] = "WITHSCORES";
+			lens[4] = 10;
+			if (redisAppendCommandArgv(ctx, 5, argv, lens) != REDIS_OK)
+				goto lost;
+			argv[0] = "HKEYS";
+			lens[0] = 5;
+			argv[1] = ko;
+			lens[1] = keys_customer(ko, sizeof ko, conf->redis.prefix, id,
+			    "o");
+			if (redisAppendCommandArgv(ctx, 2, argv, lens) != REDIS_OK)
+				goto lost;
+		}
+		for (int c = b; c < e; c++) {
+			for (int i = 0; i < 3; i++)
+				if (cmd_redis_reply(ctx, &rep[i], cause) != 0)
+					goto done;
+			if (state_customer(st, conf, offers, sc, c, rep[0], rep[1],
+			    rep[2], live, h, cause) != 0)
+				goto done;
+			for (int i = 0; i < 3; i++) {
+				freeReplyObject(rep[i]);
+				rep[i] = NULL;
+			}
+		}
+		if (cmd_progress_due(&prog))
+			cmd_progress_line(&prog, "optimize", "customers read from redis",
+			    (uint64_t)e, (uint64_t)n);
+	}
+	rc = 0;
+	goto done;
+lost:
+	*cause = cmd_printf("redis: %s", ctx->errstr);
+done:
+	for (int i = 0; i < 3; i++)
+		if (rep[i] != NULL)
+			freeReplyObject(rep[i]);
+	free(sc);
+	free(h);
+	if (rc != 0)
+		cmd_state_free(st);
+	return rc;
+}
