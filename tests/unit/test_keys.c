@@ -1,0 +1,155 @@
+/*
+ * Unit tests for solver/core/keys.c: ids, key names with their hash tag,
+ * history members and the holdout share.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pacer/keys.h"
+
+/* Customer and send ids: 1-128 bytes of [A-Za-z0-9_.:@-]. */
+static void
+test_valid_ids(void **state)
+{
+	static const char *const good[] = { "a", "0", "c-42", "jane.doe@example.com",
+	    "tenant:42:cust_7", "ABCxyz019_.:@-" };
+	static const char *const bad[] = { "", " ", "a b", "a/b", "a{b", "a}b",
+	    "a|b", "a\nb", "a\tb", "a,b", "a;b", "a*b", "a#b", "a%b", "a\"b",
+	    "caf\xC3\xA9", "a\x7f", "\x80" };
+	char	 id[KEYS_CUSTOMER_MAX + 2];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		assert_int_equal(keys_valid_customer(good[i]), 1);
+		assert_int_equal(keys_valid_send_id(good[i]), 1);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (keys_valid_customer(bad[i]) || keys_valid_send_id(bad[i]))
+			fail_msg("accepted \"%s\"", bad[i]);
+	}
+	memset(id, 'x', sizeof id);
+	id[128] = '\0';
+	assert_int_equal(keys_valid_customer(id), 1);
+	assert_int_equal(keys_valid_send_id(id), 1);
+	id[128] = 'x';
+	id[129] = '\0';
+	assert_int_equal(keys_valid_customer(id), 0);
+	assert_int_equal(keys_valid_send_id(id), 0);
+	/* A bad byte anywhere, even at the very end, is caught. */
+	id[127] = '/';
+	id[128] = '\0';
+	assert_int_equal(keys_valid_customer(id), 0);
+}
+
+/* Key names carry the customer's hash tag. */
+static void
+test_key_names(void **state)
+{
+	char	 buf[KEYS_MAX], small[8];
+	size_t	 n;
+
+	(void)state;
+	n = keys_customer(buf, sizeof buf, "pacer", "c-42", "h");
+	assert_string_equal(buf, "pacer:{c-42}:h");
+	assert_int_equal(n, strlen(buf));
+	keys_customer(buf, sizeof buf, "p", "a:b@c", "p");
+	assert_string_equal(buf, "p:{a:b@c}:p");
+	n = keys_global(buf, sizeof buf, "pacer", "plan:live");
+	assert_string_equal(buf, "pacer:plan:live");
+	assert_int_equal(n, 15);
+	/* Like snprintf: the length it needs, the text cut to fit. */
+	n = keys_customer(small, sizeof small, "pacer", "c-42", "h");
+	assert_int_equal(n, 14);
+	assert_string_equal(small, "pacer:{");
+	n = keys_contact_member(buf, sizeof buf, "email", "welcome", "s1");
+	assert_string_equal(buf, "email|welcome|s1");
+	assert_int_equal(n, 16);
+	keys_contact_member(buf, sizeof buf, "sms", NULL, "s2");
+	assert_string_equal(buf, "sms||s2");
+	keys_contact_member(buf, sizeof buf, "sms", "", "s2");
+	assert_string_equal(buf, "sms||s2");
+	/* The longest customer and suffix fit in KEYS_MAX. */
+	{
+		char	 id[KEYS_CUSTOMER_MAX + 1];
+
+		memset(id, 'c', KEYS_CUSTOMER_MAX);
+		id[KEYS_CUSTOMER_MAX] = '\0';
+		n = keys_customer(buf, sizeof buf, "pacer-production", id, "h");
+		assert_true(n < sizeof buf);
+	}
+}
+
+/* The holdout is deterministic and close to the share. */
+static void
+test_holdout(void **state)
+{
+	char	 id[32];
+	int	 in5 = 0, in50 = 0, nested = 1;
+	int	 n = 100000;
+
+	(void)state;
+	for (int i = 0; i < n; i++) {
+		int	 a, b;
+
+		snprintf(id, sizeof id, "cust-%d", i);
+		a = keys_in_holdout(id, 0.05);
+		assert_int_equal(a, keys_in_holdout(id, 0.05));
+		b = keys_in_holdout(id, 0.5);
+		in5 += a;
+		in50 += b;
+		/* A customer held out at 5% stays held out at 50%. */
+		if (a && !b)
+			nested = 0;
+		assert_int_equal(keys_in_holdout(id, 0), 0);
+		assert_int_equal(keys_in_holdout(id, -1), 0);
+		assert_int_equal(keys_in_holdout(id, 1), 1);
+	}
+	/* Within 3.5 standard deviations of the expected count. */
+	assert_in_range(in5, 5000 - 240, 5000 + 240);
+	assert_in_range(in50, 50000 - 560, 50000 + 560);
+	assert_true(nested);
+	/* Similar ids land on both sides (no clumping on the last byte). */
+	in5 = 0;
+	for (int i = 0; i < 1000; i++) {
+		snprintf(id, sizeof id, "%d", i);
+		in5 += keys_in_holdout(id, 0.1);
+	}
+	assert_in_range(in5, 60, 140);
+	/*
+	 * Known answers pin the hash: every process, run and the daemon's
+	 * script must agree on who is held out.
+	 */
+	{
+		static const int want[] = { 17, 23, 27, 32, 53, 54, 64, 81, 85, 100,
+		    109, 120, 143, 148, 165, 184 };
+		size_t	 k = 0;
+
+		for (int i = 0; i < 200; i++) {
+			snprintf(id, sizeof id, "cust-%d", i);
+			if (!keys_in_holdout(id, 0.05))
+				continue;
+			assert_true(k < sizeof want / sizeof want[0]);
+			assert_int_equal(i, want[k]);
+			k++;
+		}
+		assert_int_equal(k, sizeof want / sizeof want[0]);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_ids),
+		cmocka_unit_test(test_key_names),
+		cmocka_unit_test(test_holdout),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
