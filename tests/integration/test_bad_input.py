@@ -96,7 +96,7 @@ class BadInputCase(PacerTestCase):
         before = self.dump()
         st, resp = self.http.request(method, path, body)
         self.assertError(st, resp, status, mentions,
-                         msg="%s: %s %s %r" % (desc, method, path, body))
+                         msg="%s: %s %s %.300r" % (desc, method, path, body))
         self.assertEqual(self.redis.cli("DBSIZE"), before_size,
                          "%s changed the key count" % desc)
         self.assertEqual(self.dump(), before, "%s changed the store" % desc)
@@ -292,6 +292,102 @@ class TestClientTimeRefused(BadInputCase):
         self.assertDecision(st, body, True, "ok")
         st, body = self.decide(self.seed, "push")
         self.assertDecision(st, body, False, "cap", rule="push 2/1d")
+
+
+class TestProtocolAbuse(BadInputCase):
+    """Broken HTTP and hostile JSON: answered or closed, never a crash."""
+
+    def send_raw(self, data, desc):
+        before = self.dump()
+        st, headers, body = raw_http(self.daemon.port, data, timeout=10)
+        self.assertTrue(self.daemon.running(), "%s killed pacerd" % desc)
+        self.assertEqual(self.dump(), before, "%s changed the store" % desc)
+        return st, body
+
+    def test_garbage_request_lines(self):
+        for data in (b"GARBAGE\r\n\r\n", b"\x00\x01\x02\r\n\r\n",
+                     b"POST /v1/decide HTTP/9.9\r\n\r\n",
+                     b"POST /v1/decide HTTP/1.1\r\nContent-Length: -5\r\n"
+                     b"\r\n",
+                     b"POST /v1/decide HTTP/1.1\r\nContent-Length: zz\r\n"
+                     b"\r\n",
+                     b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\n\r\n",
+                     b"GET /healthz HTTP/1.1\r\nX: " + b"h" * 100000 +
+                     b"\r\n\r\n"):
+            with self.subTest(data[:40]):
+                st, body = self.send_raw(data, repr(data[:40]))
+                if st is not None:
+                    self.assertTrue(400 <= st < 500, (st, body))
+
+    def test_body_shorter_than_announced(self):
+        c = self.seed
+        body = b'{"customer":"%s","channel":"push"}' % c.encode()
+        req = (b"POST /v1/decide HTTP/1.1\r\nHost: x\r\n"
+               b"Content-Length: %d\r\n\r\n" % (len(body) + 50)) + body
+        s = __import__("socket").create_connection(("127.0.0.1",
+                                                    self.daemon.port))
+        s.sendall(req)
+        s.close()          # gone before the body is complete
+        st, _ = self.http.get("/healthz")
+        self.assertEqual(st, 200)
+
+    def test_pipelined_requests_answer_in_order(self):
+        c = self.consented_customer()
+        one = b'{"customer":"%s","channel":"push","time":%d}' % (
+            c.encode(), self.T0)
+        bad = b'{"customer":"%s","channel":"fax"}' % c.encode()
+        req = b""
+        for b in (one, bad, one):
+            req += (b"POST /v1/decide HTTP/1.1\r\nHost: x\r\n"
+                    b"Content-Length: %d\r\n\r\n" % len(b)) + b
+        s = __import__("socket").create_connection(("127.0.0.1",
+                                                    self.daemon.port),
+                                                   timeout=10)
+        try:
+            s.sendall(req)
+            data = b""
+            while data.count(b"HTTP/1.1 ") < 3 or not data.endswith(b"}"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            s.close()
+        statuses = [int(p.split(b" ", 1)[0]) for p in
+                    data.split(b"HTTP/1.1 ")[1:]]
+        self.assertEqual(statuses, [200, 400, 200], data)
+        # Two contacts for push 2/1d: the store saw both.
+        st, body = self.decide(c, "push", time=self.T0 + 1)
+        self.assertDecision(st, body, False, "cap", rule="push 2/1d")
+
+    def test_hostile_json(self):
+        c = self.seed
+        cases = [
+            ("deep nesting", "[" * 30000 + "]" * 30000),
+            ("deep object", '{"a":' * 10000 + "1" + "}" * 10000),
+            ("invalid UTF-8", b'{"customer":"\xff\xfe","channel":"push"}'),
+            ("lone surrogate",
+             '{"customer":"\\ud800","channel":"push"}'),
+            ("huge number",
+             '{"customer":"%s","channel":"push","time":1e400}' % c),
+            ("huge integer",
+             '{"customer":"%s","channel":"push","time":%d}' % (c, 2 ** 70)),
+        ]
+        for desc, body in cases:
+            with self.subTest(desc):
+                self.assertRejected("POST", "/v1/decide", body, 400, None,
+                                    desc)
+
+    def test_extreme_times_never_crash(self):
+        for t in (0, -1, 2 ** 62, -(2 ** 62), 2 ** 63 - 1):
+            with self.subTest(t):
+                st, body = self.decide(self.seed, "push", time=t,
+                                       dry_run=True)
+                self.assertTrue(st == 200 or 400 <= st < 500, (st, body))
+                if st != 200:
+                    self.assertError(st, body, None, "time")
+        st, _ = self.http.get("/healthz")
+        self.assertEqual(st, 200)
 
 
 if __name__ == "__main__":
