@@ -153,6 +153,49 @@ class ConcurrencyChecks:
         self.assertEqual((allowed, denied), (N, 0))
 
 
+    def test_simultaneous_cancels_release_once(self):
+        c = self.consented_customer()
+        st, body = self.decide(c, "push", send_id="race", time=self.T0)
+        self.assertDecision(st, body, True, "ok")
+        reqs = [("/v1/cancel", {"customer": c, "send_id": "race"})] * 100
+        results = storm(self.ports(), reqs)
+        released = 0
+        for st, body in results:
+            self.assertEqual(st, 200, body)
+            self.assertIn(body.get("released"), (True, False), body)
+            released += body["released"] is True
+        self.assertEqual(released, 1)
+        # Exactly one reservation went: CAP fit again.
+        for i in range(CAP):
+            st, body = self.decide(c, "push", time=self.T0 + 1 + i)
+            self.assertDecision(st, body, True, "ok", msg="#%d" % i)
+        st, body = self.decide(c, "push", time=self.T0 + 100)
+        self.assertDecision(st, body, False, "cap")
+
+    def test_decisions_racing_cancels(self):
+        # CAP sends reserved, then CAP cancels race 100 new decisions: at
+        # most CAP of the new ones fit, and exactly CAP once the dust
+        # settles (every cancel freed one).
+        c = self.consented_customer()
+        for i in range(CAP):
+            self.decide(c, "push", send_id="old-%d" % i, time=self.T0)
+        reqs = [("/v1/cancel", {"customer": c, "send_id": "old-%d" % i})
+                for i in range(CAP)]
+        reqs += [("/v1/decide", {"customer": c, "channel": "push",
+                                 "time": self.T0 + 1})] * 100
+        results = storm(self.ports(), reqs)
+        released = sum(1 for st, b in results[:CAP] if b.get("released"))
+        self.assertEqual(released, CAP, results[:CAP])
+        allowed = sum(1 for st, b in results[CAP:] if b.get("allow"))
+        self.assertLessEqual(allowed, CAP)
+        # Whatever raced, the customer now holds exactly CAP contacts or
+        # fewer, and fills up to exactly CAP.
+        more = 0
+        for i in range(CAP + 1):
+            st, body = self.decide(c, "push", time=self.T0 + 2)
+            more += body["allow"] is True
+        self.assertEqual(allowed + more, CAP)
+
 class TestOneDaemon(ConcurrencyChecks, PacerTestCase):
     CONF = CONF
     DAEMONS = 1
