@@ -44,7 +44,7 @@ static struct event *job_sigchld;
 static void
 job_pacer_path(char *buf, size_t len)
 {
-	char		 self[PATH_MAX];
+	char		 self[PATH_MAX - 64];
 	ssize_t		 n;
 	const char	*env = getenv("PACER_BIN");
 

@@ -1,0 +1,97 @@
+#!/bin/sh
+# Decision benchmark (shared/BENCH.md section 1). Prints one summary line per
+# figure; never fails for being slow.
+#   BENCH_CUSTOMERS (1000000)  BENCH_SECONDS (20)  BENCH_CONTACTS_PER (2)
+set -eu
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+pacer_install_deps wrk time
+N=${BENCH_CUSTOMERS:-1000000}
+SECS=${BENCH_SECONDS:-20}
+PER=${BENCH_CONTACTS_PER:-2}
+W=$(mktemp -d /tmp/pacer-bench.XXXXXX)
+PIDS=""
+cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$W"; }
+trap cleanup EXIT INT TERM
+
+echo "== build (-O2 -DNDEBUG)" >&2
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release \
+	-DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
+cmake --build build-bench -j "$(nproc)" --target pacerd pacer >/dev/null
+cc -O2 -o "$W/bare" scripts/bench/bare_evhttp.c $(pkg-config --cflags --libs libevent)
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+RPORT=$(free_port); HPORT=$(free_port); BPORT=$(free_port)
+redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no \
+	--dir "$W" --daemonize no --logfile "$W/redis.log" &
+PIDS="$PIDS $!"
+"$W/bare" "$BPORT" & PIDS="$PIDS $!"
+sleep 0.5
+
+echo "== data: $N customers with consent, $PER contacts each" >&2
+NOW=$(date +%s)
+awk -v n="$N" 'BEGIN { print "customer,tz,segments,email,sms,push";
+	split("UTC Europe/Paris America/New_York Asia/Tokyo", z, " ");
+	for (i = 0; i < n; i++) printf "b%012d,%s,,1,1,1\n", i, z[i % 4 + 1] }' > "$W/profiles.csv"
+awk -v n="$N" -v per="$PER" -v now="$NOW" 'BEGIN { print "time,customer,channel,campaign,offer";
+	split("email sms push", c, " ");
+	for (i = 0; i < n; i++) for (k = 0; k < per; k++)
+		printf "%d,b%012d,%s,,\n", now - 86400 * (k + 1) - i % 3600, i, c[(i + k) % 3 + 1] }' > "$W/contacts.csv"
+sed -e "s/^listen = .*/listen = 127.0.0.1:$HPORT/" -e "s/^port = 6379/port = $RPORT/" \
+	-e "s|^offers = conf/offers.csv|offers = $PWD/conf/offers.csv|" \
+	-e "s/^max_connections = .*/max_connections = 10000/" conf/pacer.conf > "$W/pacer.conf"
+./build-bench/solver/pacer load -c "$W/pacer.conf" --profiles "$W/profiles.csv" 2>/dev/null
+mem0=$(redis-cli -p "$RPORT" info memory | awk -F: '/^used_memory:/ { print $2+0 }')
+t0=$(date +%s.%N)
+echo "customer,tz,segments,email,sms,push" > "$W/none.csv"
+./build-bench/solver/pacer load -c "$W/pacer.conf" --profiles "$W/none.csv" --contacts "$W/contacts.csv" 2>/dev/null
+t1=$(date +%s.%N)
+mem1=$(redis-cli -p "$RPORT" info memory | awk -F: '/^used_memory:/ { print $2+0 }')
+mem_line=$(awk -v a="$mem0" -v b="$mem1" -v n="$((N * PER))" -v t0="$t0" -v t1="$t1" \
+	'BEGIN { printf "redis memory per stored contact: %.0f bytes (%d contacts loaded at %.0f/s)", (b - a) / n, n, n / (t1 - t0) }')
+
+./build-bench/daemon/pacerd -c "$W/pacer.conf" 2>"$W/pacerd.log" & PIDS="$PIDS $!"
+sleep 0.5
+curl -sf "http://127.0.0.1:$HPORT/readyz" >/dev/null || { echo "pacerd not ready" >&2; cat "$W/pacerd.log" >&2; exit 1; }
+
+run_wrk() {	# name conns url [env...]
+	name=$1; conns=$2; url=$3; shift 3
+	env BENCH_N="$N" "$@" wrk -t2 -c"$conns" -d"${SECS}s" --timeout 5s \
+		-s scripts/bench/decide.lua "$url" 2>&1 | awk -v n="$name" '/^RESULT/ { $1 = n; print }'
+}
+get() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+
+echo "== wrk runs, ${SECS}s each" >&2
+bare=$(run_wrk bare 64 "http://127.0.0.1:$BPORT/v1/decide")
+uni=$(run_wrk uniform 64 "http://127.0.0.1:$HPORT")
+hot=$(run_wrk hot 64 "http://127.0.0.1:$HPORT" BENCH_HOT=0.01)
+c8=$(run_wrk c8 8 "http://127.0.0.1:$HPORT")
+batch=$(run_wrk batch 8 "http://127.0.0.1:$HPORT" BENCH_BATCH=1000)
+
+# The store's ceiling: the same script, pipelined 16 deep from 64 clients.
+SHA=$(redis-cli -p "$RPORT" script load "$(cat daemon/decide.lua)")
+calls=$((N < 2000000 ? 2000000 : N))
+ref=$(redis-benchmark -p "$RPORT" -c 64 -P 16 -n "$calls" -r "$N" --csv \
+	EVALSHA "$SHA" 6 "pacer:{b__rand_int__}:p" "pacer:{b__rand_int__}:h" \
+	"pacer:{b__rand_int__}:d" "pacer:{b__rand_int__}:l" "pacer:{b__rand_int__}:o" pacer:audit \
+	"$(date +%s)" email "" "s__rand_int__" 0 0 75600 28800 "" "" "" 604800 604800 50 100000 \
+	"b__rand_int__" 5 c 3 604800 "" 0 c 1 86400 "" 0 a 5 604800 "" 0 a 1 604800 vulnerable 0 \
+	c 2 604800 "" 1 2>/dev/null | tail -1 | awk -F, '{ gsub(/"/, "", $2); print $2 + 0 }')
+
+echo
+echo "pacer decision benchmark: $N customers, wrk -t2, ${SECS}s per run, $(nproc) cores"
+printf "bare evhttp (64 conns):        %8s req/s\n" "$(get "$bare" rps)"
+printf "decide uniform (64 conns):     %8s decisions/s  p50 %s ms  p99 %s ms  p99.9 %s ms  ratio to bare %s  errors %s non2xx %s\n" \
+	"$(get "$uni" rps)" "$(get "$uni" p50_ms)" "$(get "$uni" p99_ms)" "$(get "$uni" p999_ms)" \
+	"$(awk -v a="$(get "$uni" rps)" -v b="$(get "$bare" rps)" 'BEGIN { printf "%.2f", a / b }')" \
+	"$(get "$uni" errors)" "$(get "$uni" non2xx)"
+printf "decide 1%% hot (64 conns):      %8s decisions/s  p50 %s ms  p99 %s ms  p99.9 %s ms\n" \
+	"$(get "$hot" rps)" "$(get "$hot" p50_ms)" "$(get "$hot" p99_ms)" "$(get "$hot" p999_ms)"
+printf "decide (8 conns):              %8s decisions/s  p50 %s ms  p99 %s ms  p99.9 %s ms\n" \
+	"$(get "$c8" rps)" "$(get "$c8" p50_ms)" "$(get "$c8" p99_ms)" "$(get "$c8" p999_ms)"
+brps=$(get "$batch" rps)
+printf "batch of 1000 (8 conns):       %8s decisions/s  ratio to pipelined Lua %s\n" \
+	"$(awk -v r="$brps" 'BEGIN { printf "%.0f", r * 1000 }')" \
+	"$(awk -v r="$brps" -v l="$ref" 'BEGIN { if (l > 0) printf "%.2f", r * 1000 / l; else print "n/a" }')"
+printf "redis-benchmark same script -P16 -c64: %8s calls/s\n" "$ref"
+echo "$mem_line"
