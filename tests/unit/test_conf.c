@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -366,6 +367,11 @@ test_error_syntax(void **state)
 	    "t.conf:1: syntax error: expected [section] or key = value");
 	expect_error("[channel email]\ncap = 1/1d\n  indented continuation\n",
 	    "t.conf:3: syntax error: expected [section] or key = value");
+	/* The longest line that fits: 198 bytes and its newline. */
+	snprintf(text, sizeof text, "[channel email]\ncap = 1/1d ;%0186d\n[x]\n", 0);
+	expect_error(text, "t.conf:3: unknown section [x]");
+	snprintf(text, sizeof text, "[channel email]\ncap = 1/1d ;%0187d\n[x]\n", 0);
+	expect_error(text, "t.conf:2: line longer than 198 bytes");
 	/* A line longer than inih's buffer is an error, not two lines. */
 	snprintf(text, sizeof text, "[channel email]\ncap = 1/1d ; %0300d\ncap = 2/2d\n", 0);
 	expect_error(text, "t.conf:2: line longer than 198 bytes");
@@ -639,6 +645,61 @@ test_load_file_errors(void **state)
 	conf_free(NULL);
 }
 
+/* Write text to a temporary file and load it with conf_load. */
+static struct conf *
+load_file(const char *text, char *path, size_t len, char **cause)
+{
+	FILE		*fp;
+	struct conf	*c;
+	int		 fd;
+
+	snprintf(path, len, "/tmp/pacer-conf-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	c = conf_load(path, cause);
+	unlink(path);
+	return c;
+}
+
+/* The file reader counts lines and refuses long ones like the string one. */
+static void
+test_load_file_lines(void **state)
+{
+	char		 text[1024], path[64], want[256], *cause = NULL;
+	struct conf	*c;
+
+	(void)state;
+	c = load_file("\xEF\xBB\xBF[channel email]\r\ncap = 3/7d\r\n[channel sms]",
+	    path, sizeof path, &cause);
+	assert_non_null(c);
+	assert_int_equal(c->nchannels, 2);
+	assert_int_equal(c->channels[0].ncaps, 1);
+	conf_free(c);
+
+	snprintf(text, sizeof text, "[channel email]\ncap = 1/1d ; %0300d\n"
+	    "[bogus]\n", 0);
+	assert_null(load_file(text, path, sizeof path, &cause));
+	snprintf(want, sizeof want, "%s:2: line longer than 198 bytes", path);
+	assert_string_equal(cause, want);
+	free(cause);
+
+	/* The longest line that fits: 198 bytes and its newline. */
+	snprintf(text, sizeof text, "[channel email]\ncap = 1/1d ;%0186d\n[x]\n", 0);
+	assert_null(load_file(text, path, sizeof path, &cause));
+	snprintf(want, sizeof want, "%s:3: unknown section [x]", path);
+	assert_string_equal(cause, want);
+	free(cause);
+	snprintf(text, sizeof text, "[channel email]\ncap = 1/1d ;%0187d\n[x]\n", 0);
+	assert_null(load_file(text, path, sizeof path, &cause));
+	snprintf(want, sizeof want, "%s:2: line longer than 198 bytes", path);
+	assert_string_equal(cause, want);
+	free(cause);
+}
+
 /* conf_parse_duration: units, zero, overflow and junk. */
 static void
 test_parse_duration(void **state)
@@ -782,6 +843,7 @@ main(void)
 		cmocka_unit_test(test_error_contradictions),
 		cmocka_unit_test(test_error_names),
 		cmocka_unit_test(test_load_file_errors),
+		cmocka_unit_test(test_load_file_lines),
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_cap),
 		cmocka_unit_test(test_parse_clock),
