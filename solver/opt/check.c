@@ -1,0 +1,101 @@
+/*
+ * An independent feasibility checker: recounts a plan against every room,
+ * budget and capacity of the instance, sharing no code with the solvers
+ * (it reads the original budget rows, not the derived send limits).
+ */
+#include <stdlib.h>
+
+#include "opt.h"
+
+/* Check selection against inst; see solver.h. */
+int
+solver_check_feasible(const struct solver_instance *inst,
+    const uint8_t *selection, double *objective, char **cause)
+{
+	const struct solver_offer	*of;
+	long				*sends = NULL;
+	int				*per_ch = NULL, *per_cp = NULL;
+	int				 c, o, n, ch, cp;
+	int64_t				 k;
+	double				 obj = 0, spend;
+
+	sends = calloc(inst->noffers > 0 ? inst->noffers : 1, sizeof *sends);
+	per_ch = calloc(inst->nchannels, sizeof *per_ch);
+	per_cp = calloc(inst->ncampaigns, sizeof *per_cp);
+	if (sends == NULL || per_ch == NULL || per_cp == NULL) {
+		solver_cause(cause, "out of memory");
+		goto fail;
+	}
+	for (c = 0; c < inst->ncustomers; c++) {
+		n = 0;
+		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
+		    k++) {
+			if (selection[k] > 1) {
+				solver_cause(cause, "pair %lld: selection %u",
+				    (long long)k, (unsigned)selection[k]);
+				goto fail;
+			}
+			if (!selection[k])
+				continue;
+			o = inst->pair_offer[k];
+			of = &inst->offers[o];
+			n++;
+			per_ch[of->channel]++;
+			per_cp[of->campaign]++;
+			sends[o]++;
+			obj += (double)inst->pair_propensity[k] * of->value -
+			    of->cost;
+		}
+		if (n > inst->room_all[c]) {
+			solver_cause(cause, "customer %d: %d offers, room %u",
+			    c, n, (unsigned)inst->room_all[c]);
+			goto fail;
+		}
+		for (ch = 0; ch < inst->nchannels; ch++) {
+			if (per_ch[ch] > inst->room_channel[(size_t)c *
+			    inst->nchannels + ch]) {
+				solver_cause(cause, "customer %d: channel %d "
+				    "over its room", c, ch);
+				goto fail;
+			}
+			per_ch[ch] = 0;
+		}
+		for (cp = 0; cp < inst->ncampaigns; cp++) {
+			if (per_cp[cp] > inst->room_campaign[(size_t)c *
+			    inst->ncampaigns + cp]) {
+				solver_cause(cause, "customer %d: campaign %d "
+				    "over its room", c, cp);
+				goto fail;
+			}
+			per_cp[cp] = 0;
+		}
+	}
+	for (o = 0; o < inst->noffers; o++) {
+		of = &inst->offers[o];
+		spend = sends[o] * of->cost;
+		/* Relative slack for rounding of the spend sum only. */
+		if (of->budget >= 0 &&
+		    spend > of->budget * (1 + 1e-12) + 1e-9) {
+			solver_cause(cause, "offer %d: spend %.6f over budget "
+			    "%.6f", o, spend, of->budget);
+			goto fail;
+		}
+		if (of->capacity >= 0 && sends[o] > of->capacity) {
+			solver_cause(cause, "offer %d: %ld sends over capacity "
+			    "%ld", o, sends[o], of->capacity);
+			goto fail;
+		}
+	}
+	if (objective != NULL)
+		*objective = obj;
+	free(sends);
+	free(per_ch);
+	free(per_cp);
+	return (0);
+
+fail:
+	free(sends);
+	free(per_ch);
+	free(per_cp);
+	return (-1);
+}

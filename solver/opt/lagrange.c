@@ -1,0 +1,942 @@
+/*
+ * Scale mode: Lagrangian relaxation of the per-offer rows.
+ *
+ * Budget and capacity rows of one offer have the same variables, with
+ * coefficients cost and 1, so for 0/1 sends they merge into one limit
+ * K_o = min(capacity, floor(budget / cost)) with one price pi_o per send.
+ * Given prices, every customer's subproblem is independent and solved
+ * exactly (flow.c), so
+ *	L(pi) = sum_c max_x sum_o x (w_co - pi_o) + sum_o pi_o K_o
+ * is a certified upper bound for every pi >= 0.
+ *
+ * Prices: each sweep also yields, for every candidate pair, the critical
+ * price a_co below which the customer takes offer o (others fixed). The
+ * price at which offer o's demand meets K_o is then its K_o-th largest
+ * a_co: an exact coordinate minimizer of L. All offers move towards their
+ * target together, damped per offer when the move changes direction
+ * (offers are substitutes within a customer's room). Sweeps run on
+ * customer shards, one thread each.
+ *
+ * Primal: at the current prices drop, for each over-demanded offer, the
+ * sends with the lowest critical price, then fill freed room greedily. A
+ * GLPK "polish" then re-solves the customers nearest their thresholds with
+ * everyone else fixed, kept when it improves the plan.
+ */
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "opt.h"
+
+#define LAGRANGE_MAX_ITER	400
+#define LAGRANGE_STALL_ITER	25
+#define LAGRANGE_POLISH		2000
+
+enum lagrange_mode {
+	LAGRANGE_INIT,		/* laminarity and bucket sizes */
+	LAGRANGE_DUAL,		/* L(pi), demand, critical prices */
+	LAGRANGE_REPAIR		/* plan at pi with over-demand cut */
+};
+
+/* Scratch and outputs of one customer shard. */
+struct lagrange_shard {
+	struct lagrange		*lg;
+	int			 first, last;	/* customers */
+	enum lagrange_mode	 mode;
+
+	struct flow_work	*fw;
+	struct flow_sub		 sub;
+	double			*w;		/* net value per item */
+	int64_t			*pair;		/* pair per item */
+	int			*offer;		/* offer per item */
+	int			*room;		/* per group */
+
+	double			 phi;		/* sum of subproblem values */
+	double			 objective;	/* of the repaired plan */
+	long			*demand;	/* per offer */
+	int64_t			*useful;	/* per offer: items (init) */
+	int64_t			*bcnt;		/* per offer: bucket entries */
+	int			*touched;	/* customers that lost a send */
+	int			 ntouched;
+	int			 error;
+};
+
+struct lagrange {
+	const struct solver_instance	*inst;
+	const struct solver_options	*opts;
+	int				 nshards;
+	struct lagrange_shard		*shard;
+	int				 ngroups;
+
+	long		*limit;		/* sends allowed, -1 none */
+	uint8_t		*active;	/* limit can bind */
+	double		*pi;		/* current prices */
+	double		*target;	/* coordinate minimizers */
+	double		*step;		/* damping per offer */
+	double		*last_move;
+	double		*cutoff;	/* repair: keep a > cutoff, or -inf */
+	uint8_t		*laminar;	/* per customer */
+
+	int64_t		*bstart;	/* (offer, shard) -> bucket offset */
+	float		*bucket;	/* critical prices a > 0 */
+	long		*over;		/* demand - limit at the last sweep */
+
+	uint8_t		*plan;		/* per pair: current repaired plan */
+	uint8_t		*spare;		/* per pair: scratch plan */
+	double		 plan_objective;
+	float		*score;		/* per customer: distance to a
+					   threshold, for the polish */
+	long		*usage;		/* per offer: sends in plan */
+	double		 start;
+};
+
+static void	*lagrange_worker(void *);
+static int	 lagrange_sweep(struct lagrange *, enum lagrange_mode);
+static void	 lagrange_customer(struct lagrange_shard *, int, int);
+static float	 lagrange_select(float *, int64_t, int64_t);
+static void	 lagrange_targets(struct lagrange *);
+static int	 lagrange_repair(struct lagrange *);
+static void	 lagrange_fill(struct lagrange *, int, long *);
+static int	 lagrange_polish(struct lagrange *, double *, double,
+		    char **);
+static void	 lagrange_free(struct lagrange *);
+static int	 lagrange_setup(struct lagrange *, char **);
+static void	 lagrange_progress(struct lagrange *, const char *, int,
+		    double, double);
+
+/* Load customer c's items and solve its subproblem at the current pi. */
+static void
+lagrange_customer(struct lagrange_shard *sh, int c, int thresholds)
+{
+	struct lagrange			*lg = sh->lg;
+	const struct solver_instance	*inst = lg->inst;
+	const struct solver_offer	*of;
+	struct flow_sub			*s = &sh->sub;
+	int64_t				 k;
+	int				 n = 0, o, nch = inst->nchannels;
+	double				 w;
+
+	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
+		o = inst->pair_offer[k];
+		of = &inst->offers[o];
+		w = (double)inst->pair_propensity[k] * of->value - of->cost;
+		if (w <= 0)
+			continue;
+		sh->w[n] = w;
+		sh->pair[n] = k;
+		sh->offer[n] = o;
+		s->r[n] = w - lg->pi[o];
+		s->ch[n] = of->channel;
+		s->cp[n] = nch + of->campaign;
+		sh->room[of->channel] =
+		    inst->room_channel[(size_t)c * nch + of->channel];
+		sh->room[nch + of->campaign] = inst->room_campaign[(size_t)c *
+		    inst->ncampaigns + of->campaign];
+		n++;
+	}
+	s->n = n;
+	sh->room[s->all] = inst->room_all[c];
+	if (lg->laminar != NULL)
+		flow_solve(s, lg->laminar[c], thresholds, sh->fw);
+}
+
+/* Sweep one shard of customers in the shard's mode. */
+static void *
+lagrange_worker(void *arg)
+{
+	struct lagrange_shard		*sh = arg;
+	struct lagrange			*lg = sh->lg;
+	const struct solver_instance	*inst = lg->inst;
+	struct flow_sub			*s = &sh->sub;
+	int				 c, i, o, si, lost;
+	int64_t				 k, pos;
+	double				 a, d, best;
+
+	si = (int)(sh - lg->shard);
+	sh->phi = 0;
+	sh->objective = 0;
+	sh->ntouched = 0;
+	for (o = 0; o < inst->noffers; o++) {
+		sh->demand[o] = 0;
+		sh->bcnt[o] = 0;
+		if (sh->mode == LAGRANGE_INIT)
+			sh->useful[o] = 0;
+	}
+	for (c = sh->first; c < sh->last; c++) {
+		if (sh->mode == LAGRANGE_INIT) {
+			lagrange_customer(sh, c, 0);
+			lg->laminar[c] = (uint8_t)flow_is_laminar(s, sh->fw);
+			for (i = 0; i < s->n; i++)
+				sh->useful[sh->offer[i]]++;
+			continue;
+		}
+		lagrange_customer(sh, c, 1);
+		sh->phi += s->value;
+		if (sh->mode == LAGRANGE_DUAL) {
+			for (i = 0; i < s->n; i++) {
+				o = sh->offer[i];
+				if (s->sel[i])
+					sh->demand[o]++;
+				if (!lg->active[o])
+					continue;
+				a = sh->w[i] - s->t[i];
+				if (a <= 0)
+					continue;
+				pos = lg->bstart[(int64_t)o * lg->nshards + si] +
+				    sh->bcnt[o]++;
+				lg->bucket[pos] = (float)a;
+			}
+			continue;
+		}
+
+		/* Repair: cut over-demanded offers at their cutoff. */
+		lost = 0;
+		best = HUGE_VAL;
+		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++)
+			lg->plan[k] = 0;
+		for (i = 0; i < s->n; i++) {
+			o = sh->offer[i];
+			a = sh->w[i] - s->t[i];
+			/* Compare as floats: the bucket counted floats. */
+			if (s->sel[i] && (float)a <= (float)lg->cutoff[o]) {
+				s->sel[i] = 0;
+				lost = 1;
+			}
+			if (s->sel[i]) {
+				lg->plan[sh->pair[i]] = 1;
+				sh->demand[o]++;
+				sh->objective += sh->w[i];
+			}
+			if (lg->pi[o] > 0 && isfinite(a)) {
+				d = fabs(a - lg->pi[o]);
+				if (d < best)
+					best = d;
+			}
+		}
+		lg->score[c] = (float)best;
+		if (lost)
+			sh->touched[sh->ntouched++] = c;
+	}
+	return (NULL);
+}
+
+/* Run one sweep over all shards, one thread each. */
+static int
+lagrange_sweep(struct lagrange *lg, enum lagrange_mode mode)
+{
+	pthread_t	 tids[64];	/* nshards <= 64 */
+	int		 i, started = 0;
+
+	for (i = 0; i < lg->nshards; i++)
+		lg->shard[i].mode = mode;
+	if (lg->nshards == 1) {
+		lagrange_worker(&lg->shard[0]);
+		return (0);
+	}
+	for (i = 1; i < lg->nshards; i++) {
+		if (pthread_create(&tids[i], NULL, lagrange_worker,
+		    &lg->shard[i]) != 0)
+			break;
+		started = i;
+	}
+	lagrange_worker(&lg->shard[0]);
+	/* A shard whose thread did not start runs here. */
+	for (i = started + 1; i < lg->nshards; i++)
+		lagrange_worker(&lg->shard[i]);
+	for (i = 1; i <= started; i++)
+		pthread_join(tids[i], NULL);
+	return (0);
+}
+
+/*
+ * Rearrange v[0..n) so v[k] is the (k+1)-th largest and return it
+ * (quickselect, three-way partition so ties cannot stall it).
+ */
+static float
+lagrange_select(float *v, int64_t n, int64_t k)
+{
+	int64_t	lo = 0, hi = n - 1, i, lt, gt;
+	float	pivot, a, b, c, tmp;
+
+	while (lo < hi) {
+		a = v[lo];
+		b = v[lo + (hi - lo) / 2];
+		c = v[hi];
+		pivot = a < b ? (b < c ? b : (a < c ? c : a)) :
+		    (a < c ? a : (b < c ? c : b));
+		/* Descending: [lo,lt) > pivot, [lt,gt] == pivot, rest <. */
+		lt = lo;
+		gt = hi;
+		i = lo;
+		while (i <= gt) {
+			if (v[i] > pivot) {
+				tmp = v[i]; v[i] = v[lt]; v[lt] = tmp;
+				lt++;
+				i++;
+			} else if (v[i] < pivot) {
+				tmp = v[i]; v[i] = v[gt]; v[gt] = tmp;
+				gt--;
+			} else
+				i++;
+		}
+		if (k < lt)
+			hi = lt - 1;
+		else if (k > gt)
+			lo = gt + 1;
+		else
+			return (pivot);
+	}
+	return (v[k]);
+}
+
+/*
+ * From the last dual sweep: per offer, the price where demand meets the
+ * limit (target), and the repair cutoff (the limit-th largest critical
+ * price) where demand exceeds it.
+ */
+static void
+lagrange_targets(struct lagrange *lg)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int				 o, s;
+	int64_t				 n, i, base, K;
+	long				 demand;
+	float				 ak, next, *v;
+
+	for (o = 0; o < inst->noffers; o++) {
+		demand = 0;
+		for (s = 0; s < lg->nshards; s++)
+			demand += lg->shard[s].demand[o];
+		lg->over[o] = lg->limit[o] >= 0 ? demand - lg->limit[o] : 0;
+		lg->target[o] = 0;
+		lg->cutoff[o] = -HUGE_VAL;
+		if (!lg->active[o])
+			continue;
+		/* Gather the shards' segments into one run. */
+		base = lg->bstart[(int64_t)o * lg->nshards];
+		n = 0;
+		for (s = 0; s < lg->nshards; s++) {
+			int64_t	from = lg->bstart[(int64_t)o * lg->nshards + s];
+
+			if (from != base + n)
+				memmove(lg->bucket + base + n,
+				    lg->bucket + from,
+				    lg->shard[s].bcnt[o] * sizeof *lg->bucket);
+			n += lg->shard[s].bcnt[o];
+		}
+		K = lg->limit[o];
+		if (n <= K)
+			continue;	/* everyone who wants it fits */
+		v = lg->bucket + base;
+		if (K == 0) {
+			ak = 0;
+			for (i = 0; i < n; i++)
+				if (v[i] > ak)
+					ak = v[i];
+			lg->target[o] = ak;
+			lg->cutoff[o] = HUGE_VAL;
+			continue;
+		}
+		ak = lagrange_select(v, n, K - 1);
+		next = 0;
+		for (i = K; i < n; i++)
+			if (v[i] > next)
+				next = v[i];
+		/* Any price in [next, ak] meets the limit; take the middle. */
+		lg->target[o] = 0.5 * ((double)ak + (double)next);
+		/*
+		 * Keep a > next when that is exactly the top K; with ties at
+		 * ak keep only a > ak and let the fill hand out the rest.
+		 */
+		if (lg->over[o] > 0)
+			lg->cutoff[o] = next < ak ? next : ak;
+	}
+}
+
+/*
+ * Greedy fill of customer c: add unchosen pairs, best first, while room
+ * and the offers' remaining sends allow.
+ */
+static void
+lagrange_fill(struct lagrange *lg, int c, long *left)
+{
+	const struct solver_instance	*inst = lg->inst;
+	const struct solver_offer	*of;
+	struct lagrange_shard		*sh = &lg->shard[0];
+	struct flow_sub			*s = &sh->sub;
+	int				 i, j, m, o, n_all = 0;
+	int				*cnt = sh->room + lg->ngroups;
+	int64_t				 k;
+	double				 w;
+
+	/* Count what the customer already has, per group. */
+	m = 0;
+	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
+		o = inst->pair_offer[k];
+		of = &inst->offers[o];
+		cnt[of->channel] = cnt[inst->nchannels + of->campaign] = 0;
+	}
+	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
+		o = inst->pair_offer[k];
+		of = &inst->offers[o];
+		if (lg->plan[k]) {
+			cnt[of->channel]++;
+			cnt[inst->nchannels + of->campaign]++;
+			n_all++;
+			continue;
+		}
+		if (left[o] == 0)
+			continue;
+		w = (double)inst->pair_propensity[k] * of->value - of->cost;
+		if (w <= 0)
+			continue;
+		/* Insertion by value into the candidate list. */
+		for (j = m; j > 0 && s->r[j - 1] < w; j--) {
+			s->r[j] = s->r[j - 1];
+			sh->pair[j] = sh->pair[j - 1];
+		}
+		s->r[j] = w;
+		sh->pair[j] = k;
+		m++;
+	}
+	if (m == 0 || n_all >= inst->room_all[c])
+		return;
+	for (i = 0; i < m; i++) {
+		int	chg, cpg;
+
+		k = sh->pair[i];
+		o = inst->pair_offer[k];
+		of = &inst->offers[o];
+		chg = of->channel;
+		cpg = inst->nchannels + of->campaign;
+		if (left[o] == 0 || n_all >= inst->room_all[c] ||
+		    cnt[chg] >= inst->room_channel[(size_t)c *
+		    inst->nchannels + chg] ||
+		    cnt[cpg] >= inst->room_campaign[(size_t)c *
+		    inst->ncampaigns + of->campaign])
+			continue;
+		lg->plan[k] = 1;
+		lg->plan_objective += s->r[i];
+		lg->usage[o]++;
+		if (left[o] > 0)
+			left[o]--;
+		cnt[chg]++;
+		cnt[cpg]++;
+		n_all++;
+	}
+}
+
+/*
+ * A feasible plan at the current prices (those of the last dual sweep):
+ * cut over-demanded offers, then fill freed room and unused sends.
+ * Returns 0 or -1.
+ */
+static int
+lagrange_repair(struct lagrange *lg)
+{
+	const struct solver_instance	*inst = lg->inst;
+	long				*left;
+	int				 o, s, i, c, any = 0;
+	int64_t				 k, np = inst->pair_start[inst->ncustomers];
+
+	if (lagrange_sweep(lg, LAGRANGE_REPAIR) != 0)
+		return (-1);
+	if ((left = calloc(inst->noffers + 1, sizeof *left)) == NULL)
+		return (-1);
+	lg->plan_objective = 0;
+	for (s = 0; s < lg->nshards; s++)
+		lg->plan_objective += lg->shard[s].objective;
+	for (o = 0; o < inst->noffers; o++) {
+		lg->usage[o] = 0;
+		for (s = 0; s < lg->nshards; s++)
+			lg->usage[o] += lg->shard[s].demand[o];
+		left[o] = lg->limit[o] < 0 ? -1 : lg->limit[o] - lg->usage[o];
+		if (lg->limit[o] >= 0 && left[o] < 0) {
+			/* Cannot happen (cutoffs count exactly); stay safe. */
+			for (k = 0; k < np && left[o] < 0; k++) {
+				if (lg->plan[k] && inst->pair_offer[k] == o) {
+					lg->plan[k] = 0;
+					lg->usage[o]--;
+					left[o]++;
+					lg->plan_objective -=
+					    solver_pair_value(inst, k);
+				}
+			}
+		}
+		if (lg->limit[o] >= 0 && left[o] > 0 && lg->pi[o] > 0)
+			any = 1;
+	}
+	/* Customers who lost a send first, then anyone for unused sends. */
+	for (s = 0; s < lg->nshards; s++)
+		for (i = 0; i < lg->shard[s].ntouched; i++)
+			lagrange_fill(lg, lg->shard[s].touched[i], left);
+	if (any) {
+		for (c = 0; c < inst->ncustomers; c++) {
+			for (k = inst->pair_start[c];
+			    k < inst->pair_start[c + 1]; k++) {
+				o = inst->pair_offer[k];
+				if (!lg->plan[k] && left[o] > 0 &&
+				    lg->pi[o] > 0)
+					break;
+			}
+			if (k < inst->pair_start[c + 1])
+				lagrange_fill(lg, c, left);
+		}
+	}
+	free(left);
+	return (0);
+}
+
+/*
+ * Polish: the customers nearest a price threshold as one GLPK MIP with
+ * everyone else fixed. Keeps the result when it is better. If the subset
+ * is every customer, *bound may be lowered to GLPK's bound.
+ */
+static int
+lagrange_polish(struct lagrange *lg, double *bound, double time_limit,
+    char **cause)
+{
+	const struct solver_instance	*inst = lg->inst;
+	struct exact_job		 job;
+	int				*list = NULL, n, c, want, o;
+	long				*left = NULL;
+	float				*tmp = NULL, thr;
+	int64_t				 k;
+	double				 before = 0, after = 0, obj;
+	uint8_t				*swap;
+	char				*why = NULL;
+
+	want = lg->opts->polish_customers > 0 ? lg->opts->polish_customers :
+	    LAGRANGE_POLISH;
+	if (want > inst->ncustomers)
+		want = inst->ncustomers;
+	list = calloc(want + 1, sizeof *list);
+	left = calloc(inst->noffers + 1, sizeof *left);
+	tmp = calloc(inst->ncustomers + 1, sizeof *tmp);
+	if (list == NULL || left == NULL || tmp == NULL)
+		goto nomem;
+	if (want < inst->ncustomers) {
+		memcpy(tmp, lg->score, inst->ncustomers * sizeof *tmp);
+		/* The want-th least score. */
+		thr = lagrange_select(tmp, inst->ncustomers,
+		    inst->ncustomers - want);
+	} else
+		thr = HUGE_VALF;
+	n = 0;
+	for (c = 0; c < inst->ncustomers && n < want; c++)
+		if (lg->score[c] <= thr)
+			list[n++] = c;
+
+	/* Sends left for the subset: limit minus everyone else's. */
+	for (o = 0; o < inst->noffers; o++)
+		left[o] = lg->usage[o];
+	for (int i = 0; i < n; i++) {
+		c = list[i];
+		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
+		    k++) {
+			if (lg->plan[k]) {
+				left[inst->pair_offer[k]]--;
+				before += solver_pair_value(inst, k);
+			}
+		}
+	}
+	for (o = 0; o < inst->noffers; o++)
+		left[o] = lg->limit[o] < 0 ? -1 : lg->limit[o] - left[o];
+
+	memcpy(lg->spare, lg->plan, inst->pair_start[inst->ncustomers]);
+	memset(&job, 0, sizeof job);
+	job.inst = inst;
+	job.customers = list;
+	job.ncustomers = n;
+	job.limit = left;
+	job.start = lg->plan;
+	job.time_limit_s = time_limit;
+	job.mip_gap = 0;
+	job.log = lg->opts->log;
+	job.arg = lg->opts->arg;
+	job.selected = lg->spare;
+	if (exact_solve(&job, cause) != 0)
+		goto fail;
+	if (job.found) {
+		after = job.objective;
+		if (n == inst->ncustomers && job.bound < *bound)
+			*bound = job.bound;
+		if (after > before + 1e-9 * (1 + fabs(before)) &&
+		    solver_check_feasible(inst, lg->spare, &obj, &why) == 0) {
+			swap = lg->plan;
+			lg->plan = lg->spare;
+			lg->spare = swap;
+			lg->plan_objective = obj;
+			for (o = 0; o < inst->noffers; o++)
+				lg->usage[o] = 0;
+			for (k = 0; k < inst->pair_start[inst->ncustomers]; k++)
+				if (lg->plan[k])
+					lg->usage[inst->pair_offer[k]]++;
+		} else if (why != NULL) {
+			solver_log(lg->opts->log, lg->opts->arg,
+			    "polish plan rejected: %s", why);
+			free(why);
+		}
+	}
+	solver_log(lg->opts->log, lg->opts->arg, "polish: %d customers, "
+	    "%.6f -> %.6f", n, before, after);
+	free(list);
+	free(left);
+	free(tmp);
+	return (after > before + 1e-9 * (1 + fabs(before)));
+
+nomem:
+	solver_cause(cause, "out of memory");
+fail:
+	free(list);
+	free(left);
+	free(tmp);
+	return (-1);
+}
+
+/* Report progress through the options' callback. */
+static void
+lagrange_progress(struct lagrange *lg, const char *phase, int it,
+    double obj, double bound)
+{
+	struct solver_progress	pr;
+
+	if (lg->opts->progress == NULL)
+		return;
+	memset(&pr, 0, sizeof pr);
+	pr.phase = phase;
+	pr.iteration = it;
+	pr.objective = obj;
+	pr.bound = bound;
+	pr.gap = bound > 0 ? (bound - obj) / bound : 0;
+	pr.elapsed_s = solver_now() - lg->start;
+	lg->opts->progress(lg->opts->arg, &pr);
+}
+
+/* Free the working state. */
+static void
+lagrange_free(struct lagrange *lg)
+{
+	int	i;
+
+	if (lg->shard != NULL) {
+		for (i = 0; i < lg->nshards; i++) {
+			struct lagrange_shard *sh = &lg->shard[i];
+
+			flow_work_free(sh->fw);
+			free(sh->sub.r);
+			free(sh->sub.t);
+			free(sh->sub.ch);
+			free(sh->sub.cp);
+			free(sh->sub.sel);
+			free(sh->w);
+			free(sh->pair);
+			free(sh->offer);
+			free(sh->room);
+			free(sh->demand);
+			free(sh->useful);
+			free(sh->bcnt);
+			free(sh->touched);
+		}
+	}
+	free(lg->shard);
+	free(lg->limit);
+	free(lg->active);
+	free(lg->pi);
+	free(lg->target);
+	free(lg->step);
+	free(lg->last_move);
+	free(lg->cutoff);
+	free(lg->laminar);
+	free(lg->bstart);
+	free(lg->bucket);
+	free(lg->over);
+	free(lg->plan);
+	free(lg->spare);
+	free(lg->score);
+	free(lg->usage);
+}
+
+/* Allocate the working state, split customers into shards, size buckets. */
+static int
+lagrange_setup(struct lagrange *lg, char **cause)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int				 i, o, no = inst->noffers + 1, c;
+	int64_t				 np = inst->pair_start[inst->ncustomers];
+	int64_t				 per, acc, total, useful;
+	long				 ncpu;
+
+	lg->nshards = lg->opts->threads;
+	if (lg->nshards <= 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		lg->nshards = ncpu > 0 ? (int)ncpu : 1;
+	}
+	if (lg->nshards > 64)
+		lg->nshards = 64;
+	if (lg->nshards > inst->ncustomers)
+		lg->nshards = inst->ncustomers > 0 ? inst->ncustomers : 1;
+	lg->ngroups = inst->nchannels + inst->ncampaigns + 1;
+	lg->shard = calloc(lg->nshards, sizeof *lg->shard);
+	lg->limit = calloc(no, sizeof *lg->limit);
+	lg->active = calloc(no, 1);
+	lg->pi = calloc(no, sizeof *lg->pi);
+	lg->target = calloc(no, sizeof *lg->target);
+	lg->step = calloc(no, sizeof *lg->step);
+	lg->last_move = calloc(no, sizeof *lg->last_move);
+	lg->cutoff = calloc(no, sizeof *lg->cutoff);
+	lg->over = calloc(no, sizeof *lg->over);
+	lg->usage = calloc(no, sizeof *lg->usage);
+	lg->laminar = calloc(inst->ncustomers + 1, 1);
+	lg->score = calloc(inst->ncustomers + 1, sizeof *lg->score);
+	lg->plan = calloc(np + 1, 1);
+	lg->spare = calloc(np + 1, 1);
+	lg->bstart = calloc((size_t)no * lg->nshards + 1, sizeof *lg->bstart);
+	if (lg->shard == NULL || lg->limit == NULL || lg->active == NULL ||
+	    lg->pi == NULL || lg->target == NULL || lg->step == NULL ||
+	    lg->last_move == NULL || lg->cutoff == NULL || lg->over == NULL ||
+	    lg->usage == NULL || lg->laminar == NULL || lg->score == NULL ||
+	    lg->plan == NULL || lg->spare == NULL || lg->bstart == NULL)
+		goto nomem;
+
+	/* Shards of about equal pair counts. */
+	per = np / lg->nshards + 1;
+	acc = 0;
+	c = 0;
+	for (i = 0; i < lg->nshards; i++) {
+		struct lagrange_shard *sh = &lg->shard[i];
+
+		sh->lg = lg;
+		sh->first = c;
+		while (c < inst->ncustomers &&
+		    (i == lg->nshards - 1 || inst->pair_start[c] - acc < per))
+			c++;
+		sh->last = c;
+		acc = inst->pair_start[c];
+		sh->fw = flow_work_new(inst->noffers, lg->ngroups);
+		sh->sub.r = calloc(no, sizeof *sh->sub.r);
+		sh->sub.t = calloc(no, sizeof *sh->sub.t);
+		sh->sub.ch = calloc(no, sizeof *sh->sub.ch);
+		sh->sub.cp = calloc(no, sizeof *sh->sub.cp);
+		sh->sub.sel = calloc(no, 1);
+		sh->sub.all = lg->ngroups - 1;
+		sh->w = calloc(no, sizeof *sh->w);
+		sh->pair = calloc(no, sizeof *sh->pair);
+		sh->offer = calloc(no, sizeof *sh->offer);
+		/* Room per group, then a second block for fill counts. */
+		sh->room = calloc(2 * lg->ngroups, sizeof *sh->room);
+		sh->sub.room = sh->room;
+		sh->demand = calloc(no, sizeof *sh->demand);
+		sh->useful = calloc(no, sizeof *sh->useful);
+		sh->bcnt = calloc(no, sizeof *sh->bcnt);
+		sh->touched = calloc(sh->last - sh->first + 1,
+		    sizeof *sh->touched);
+		if (sh->fw == NULL || sh->sub.r == NULL || sh->sub.t == NULL ||
+		    sh->sub.ch == NULL || sh->sub.cp == NULL ||
+		    sh->sub.sel == NULL || sh->w == NULL || sh->pair == NULL ||
+		    sh->offer == NULL || sh->room == NULL ||
+		    sh->demand == NULL || sh->useful == NULL ||
+		    sh->bcnt == NULL || sh->touched == NULL)
+			goto nomem;
+	}
+
+	solver_offer_limits(inst, lg->limit);
+	if (lagrange_sweep(lg, LAGRANGE_INIT) != 0)
+		goto nomem;
+	total = 0;
+	for (o = 0; o < inst->noffers; o++) {
+		useful = 0;
+		for (i = 0; i < lg->nshards; i++)
+			useful += lg->shard[i].useful[o];
+		/* Only a limit below the offer's candidates can bind. */
+		lg->active[o] = lg->limit[o] >= 0 && useful > lg->limit[o];
+		for (i = 0; i < lg->nshards; i++) {
+			lg->bstart[(int64_t)o * lg->nshards + i] = total;
+			if (lg->active[o])
+				total += lg->shard[i].useful[o];
+		}
+	}
+	if ((lg->bucket = calloc(total + 1, sizeof *lg->bucket)) == NULL)
+		goto nomem;
+	return (0);
+
+nomem:
+	solver_cause(cause, "out of memory");
+	return (-1);
+}
+
+/* Scale mode; see the top of this file. */
+int
+lagrange_run(const struct solver_instance *inst,
+    const struct solver_options *opts, struct solver_result *res,
+    char **cause)
+{
+	struct lagrange	 lg;
+	double		*best_pi = NULL, L, best = HUGE_VAL, gap = 1, move;
+	double		 target_gap = opts->gap, remaining, trivial = 0;
+	int		 o, s, it = 0, stall = 0, timed_out = 0, nonlaminar = 0;
+	int		 repaired = 0, c;
+	int64_t		 k, np = inst->pair_start[inst->ncustomers];
+
+	memset(&lg, 0, sizeof lg);
+	lg.inst = inst;
+	lg.opts = opts;
+	lg.start = solver_now();
+	if (lagrange_setup(&lg, cause) != 0)
+		goto fail;
+	if ((best_pi = calloc(inst->noffers + 1, sizeof *best_pi)) == NULL) {
+		solver_cause(cause, "out of memory");
+		goto fail;
+	}
+	for (c = 0; c < inst->ncustomers; c++)
+		nonlaminar += !lg.laminar[c];
+	for (k = 0; k < np; k++)
+		if (solver_pair_value(inst, k) > 0)
+			trivial += solver_pair_value(inst, k);
+	best = trivial;
+	solver_log(opts->log, opts->arg, "scale: %d customers, %lld pairs, "
+	    "%d offers, %d threads, %d crossing customers", inst->ncustomers,
+	    (long long)np, inst->noffers, lg.nshards, nonlaminar);
+
+	/* Warm start from last run's prices, per send. */
+	for (o = 0; o < inst->noffers; o++) {
+		lg.step[o] = 0.5;
+		if (!lg.active[o])
+			continue;
+		if (opts->warm_price_budget != NULL &&
+		    opts->warm_price_budget[o] > 0)
+			lg.pi[o] += opts->warm_price_budget[o] *
+			    inst->offers[o].cost;
+		if (opts->warm_price_capacity != NULL &&
+		    opts->warm_price_capacity[o] > 0)
+			lg.pi[o] += opts->warm_price_capacity[o];
+	}
+	lg.plan_objective = 0;
+
+	for (it = 1; it <= LAGRANGE_MAX_ITER; it++) {
+		if (lagrange_sweep(&lg, LAGRANGE_DUAL) != 0) {
+			solver_cause(cause, "out of memory");
+			goto fail;
+		}
+		L = 0;
+		for (s = 0; s < lg.nshards; s++)
+			L += lg.shard[s].phi;
+		for (o = 0; o < inst->noffers; o++)
+			if (lg.limit[o] >= 0)
+				L += lg.pi[o] * lg.limit[o];
+		if (L < best - 1e-9 * fabs(best)) {
+			if (L < best - 1e-7 * fabs(best))
+				stall = 0;
+			best = L;
+			memcpy(best_pi, lg.pi, inst->noffers * sizeof *best_pi);
+		} else
+			stall++;
+		lagrange_targets(&lg);
+
+		/* A plan now and then, and whenever the bound is close. */
+		gap = best > 0 ? (best - res->objective) / best : 0;
+		if (it <= 2 || it % 3 == 0 || stall > 3) {
+			if (lagrange_repair(&lg) != 0) {
+				solver_cause(cause, "out of memory");
+				goto fail;
+			}
+			if (!repaired || lg.plan_objective > res->objective) {
+				repaired = 1;
+				memcpy(res->selected, lg.plan, np);
+				res->objective = lg.plan_objective;
+			}
+		}
+		gap = best > 0 ? (best - res->objective) / best : 0;
+		lagrange_progress(&lg, "dual", it, res->objective, best);
+		if (gap <= target_gap || stall >= LAGRANGE_STALL_ITER)
+			break;
+		if (opts->time_limit_s > 0 &&
+		    solver_now() - lg.start > opts->time_limit_s * 0.8) {
+			timed_out = 1;
+			break;
+		}
+		/* Damped move toward the coordinate minimizers. */
+		for (o = 0; o < inst->noffers; o++) {
+			if (!lg.active[o])
+				continue;
+			move = lg.target[o] - lg.pi[o];
+			if (move * lg.last_move[o] < 0)
+				lg.step[o] *= 0.5;
+			else if (lg.step[o] < 1)
+				lg.step[o] = fmin(1, lg.step[o] * 1.2);
+			if (lg.step[o] < 1e-3)
+				lg.step[o] = 1e-3;
+			lg.last_move[o] = move;
+			lg.pi[o] += lg.step[o] * move;
+			if (lg.pi[o] < 0)
+				lg.pi[o] = 0;
+		}
+	}
+	if (it > LAGRANGE_MAX_ITER)
+		it = LAGRANGE_MAX_ITER;
+	res->iterations = it;
+
+	/* Polish the plan the best prices give, if the gap is still open. */
+	if (gap > target_gap && opts->polish_customers >= 0 && !timed_out) {
+		memcpy(lg.pi, best_pi, inst->noffers * sizeof *lg.pi);
+		if (lagrange_sweep(&lg, LAGRANGE_DUAL) != 0 ||
+		    (lagrange_targets(&lg), lagrange_repair(&lg)) != 0) {
+			solver_cause(cause, "out of memory");
+			goto fail;
+		}
+		if (lg.plan_objective < res->objective) {
+			/* Polish around the best plan, not a worse one. */
+			memcpy(lg.plan, res->selected, np);
+			for (o = 0; o < inst->noffers; o++)
+				lg.usage[o] = 0;
+			for (k = 0; k < np; k++)
+				if (lg.plan[k])
+					lg.usage[inst->pair_offer[k]]++;
+			lg.plan_objective = res->objective;
+		}
+		remaining = opts->time_limit_s > 0 ? opts->time_limit_s -
+		    (solver_now() - lg.start) : 60;
+		if (remaining > 0.5) {
+			res->polish_improved = 0;
+			switch (lagrange_polish(&lg, &best, remaining, cause)) {
+			case -1:
+				goto fail;
+			case 1:
+				res->polish_improved = 1;
+				memcpy(res->selected, lg.plan, np);
+				res->objective = lg.plan_objective;
+				break;
+			}
+		}
+		gap = best > 0 ? (best - res->objective) / best : 0;
+		lagrange_progress(&lg, "polish", it, res->objective, best);
+	}
+
+	solver_result_tally(inst, res);
+	if (best < res->objective)
+		best = res->objective;	/* rounding only */
+	res->bound = best;
+	res->gap = best > 0 ? (best - res->objective) / best : 0;
+	if (res->gap <= 1e-9)
+		res->status = SOLVER_OPTIMAL;
+	else if (res->gap <= target_gap)
+		res->status = SOLVER_GAP_REACHED;
+	else if (timed_out || (opts->time_limit_s > 0 &&
+	    solver_now() - lg.start > opts->time_limit_s))
+		res->status = SOLVER_TIME_LIMIT;
+	else
+		res->status = SOLVER_STALLED;
+	solver_set_prices(inst, lg.limit, best_pi, res);
+	free(best_pi);
+	lagrange_free(&lg);
+	return (0);
+
+fail:
+	free(best_pi);
+	lagrange_free(&lg);
+	return (-1);
+}

@@ -1,0 +1,129 @@
+/*
+ * Private header of the optimization library (solver/opt). The public API
+ * is include/pacer/solver.h; these are the modules behind it, also used by
+ * the unit tests.
+ */
+#ifndef PACER_OPT_H
+#define PACER_OPT_H
+
+#include <stdint.h>
+
+#include "pacer/solver.h"
+
+/*
+ * One customer's subproblem at given prices: choose items (candidate pairs
+ * with positive net value) maximizing the sum of reduced values r under the
+ * room of every group. Groups are numbered 0 .. ngroups-1: channels first,
+ * then campaigns, then one "all" group (the instance layout).
+ */
+struct flow_sub {
+	int		 n;		/* items */
+	double		*r;		/* reduced value per item */
+	int		*ch;		/* channel group per item */
+	int		*cp;		/* campaign group per item */
+	int		*room;		/* per group, indexed by group number */
+	int		 all;		/* the "all" group number */
+
+	/* Out. */
+	uint8_t		*sel;		/* 1 if chosen */
+	double		*t;		/* threshold: item i is chosen iff
+					   r[i] > t[i] with the others fixed */
+	double		 value;		/* sum of chosen r */
+};
+
+/* Per thread scratch memory for flow_*, sized for an instance. */
+struct flow_work;
+
+/* flow.c */
+/* Scratch for at most nitems items and ngroups groups; caller frees. */
+struct flow_work *flow_work_new(int nitems, int ngroups);
+/* Free; accepts NULL. */
+void	flow_work_free(struct flow_work *);
+/*
+ * 1 if the groups that can bind (room below their number of items) form a
+ * laminar family, so greedy by value is exact; 0 if a channel and a
+ * campaign group cross.
+ */
+int	flow_is_laminar(const struct flow_sub *, struct flow_work *);
+/*
+ * Solve the subproblem exactly (greedy when laminar, else successive
+ * shortest paths on a small flow network): fills sel and value, and t
+ * when thresholds is set. s's arrays are borrowed.
+ */
+void	flow_solve(struct flow_sub *, int laminar, int thresholds,
+	    struct flow_work *);
+/* Solve by enumeration (tests only, n <= 20); returns the best value. */
+double	flow_brute(const struct flow_sub *, uint8_t *sel);
+
+/*
+ * A GLPK MIP over a subset of customers with everything else fixed: the
+ * exact mode (all customers) and the polish (customers near their price
+ * thresholds).
+ */
+struct exact_job {
+	const struct solver_instance	*inst;
+	const int			*customers;	/* NULL: all */
+	int				 ncustomers;
+	const long			*limit;	/* sends left per offer, or
+						   -1 for none (borrowed) */
+	const uint8_t			*start;	/* per pair, may be NULL */
+	double				 time_limit_s;	/* <= 0: none */
+	double				 mip_gap;
+	void				(*log)(void *, const char *);
+	void				*arg;
+
+	/* Out. */
+	uint8_t				*selected;	/* per pair; only the
+							   subset's pairs are
+							   written */
+	double				 objective;	/* of the subset */
+	double				 bound;		/* upper bound on it */
+	int				 optimal;	/* within mip_gap */
+	int				 found;		/* a plan was found */
+};
+
+/* exact.c */
+/* Solve a job; 0 (see found/optimal) or -1 with *cause (caller frees). */
+int	exact_solve(struct exact_job *, char **cause);
+/* Whole instance as one MIP into res (solver_solve's exact mode). */
+int	exact_run(const struct solver_instance *,
+	    const struct solver_options *, struct solver_result *,
+	    char **cause);
+
+/* lagrange.c */
+/* Scale mode: Lagrangian relaxation, repair and polish into res. */
+int	lagrange_run(const struct solver_instance *,
+	    const struct solver_options *, struct solver_result *,
+	    char **cause);
+
+/* solver.c */
+/* Net value of a pair: propensity * value - cost. */
+double	solver_pair_value(const struct solver_instance *, int64_t pair);
+/*
+ * Sends allowed per offer: min(capacity, floor(budget / cost)), or -1 for
+ * none. limit has noffers entries (caller's memory).
+ */
+void	solver_offer_limits(const struct solver_instance *, long *limit);
+/* Seconds on a monotonic clock. */
+double	solver_now(void);
+/* Allocate the result arrays; 0 or -1. */
+int	solver_result_alloc(const struct solver_instance *,
+	    struct solver_result *);
+/* Fill sends, spend, binding flags, nselected, objective from selected. */
+void	solver_result_tally(const struct solver_instance *,
+	    struct solver_result *);
+/*
+ * Shadow prices into res from one price per send per offer (pi): budget
+ * price per unit of spend where the budget is the tighter limit, else a
+ * capacity price.
+ */
+void	solver_set_prices(const struct solver_instance *, const long *limit,
+	    const double *pi, struct solver_result *);
+/* Log a formatted line through options (printf-checked). */
+void	solver_log(void (*log)(void *, const char *), void *arg,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Allocate a printf-formatted *cause (caller frees). */
+void	solver_cause(char **cause, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+#endif /* PACER_OPT_H */

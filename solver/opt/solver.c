@@ -1,0 +1,537 @@
+/*
+ * The public face of the optimizer: options, the instance builder, results
+ * and the dispatch to the exact or the scale method.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "opt.h"
+
+static int	solver_grow_customers(struct solver_instance *, int);
+static int	solver_grow_pairs(struct solver_instance *, int64_t);
+
+/* Fill options with defaults. */
+void
+solver_options_init(struct solver_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->method = SOLVER_SCALE;
+	o->gap = 1e-4;
+	o->time_limit_s = 0;
+	o->threads = 0;
+	o->polish_customers = 0;
+}
+
+/* New empty instance over a copy of offers. */
+struct solver_instance *
+solver_instance_new(int noffers, int nchannels, int ncampaigns,
+    const struct solver_offer *offers, char **cause)
+{
+	struct solver_instance	*inst;
+	int			 o;
+
+	if (noffers < 0 || noffers > SOLVER_OFFERS_MAX) {
+		solver_cause(cause, "bad number of offers: %d", noffers);
+		return (NULL);
+	}
+	if (nchannels < 1 || ncampaigns < 1) {
+		solver_cause(cause, "need at least one channel and campaign");
+		return (NULL);
+	}
+	for (o = 0; o < noffers; o++) {
+		const struct solver_offer *of = &offers[o];
+
+		if (!isfinite(of->value) || of->value < 0 ||
+		    !isfinite(of->cost) || of->cost < 0 ||
+		    !isfinite(of->budget)) {
+			solver_cause(cause, "offer %d: bad value, cost or "
+			    "budget", o);
+			return (NULL);
+		}
+		if (of->channel < 0 || of->channel >= nchannels ||
+		    of->campaign < 0 || of->campaign >= ncampaigns) {
+			solver_cause(cause, "offer %d: bad channel or campaign",
+			    o);
+			return (NULL);
+		}
+	}
+	if ((inst = calloc(1, sizeof *inst)) == NULL)
+		goto nomem;
+	inst->noffers = noffers;
+	inst->nchannels = nchannels;
+	inst->ncampaigns = ncampaigns;
+	inst->offers = calloc(noffers > 0 ? noffers : 1, sizeof *inst->offers);
+	inst->pair_start = calloc(1, sizeof *inst->pair_start);
+	if (inst->offers == NULL || inst->pair_start == NULL)
+		goto nomem;
+	if (noffers > 0)
+		memcpy(inst->offers, offers, noffers * sizeof *offers);
+	return (inst);
+
+nomem:
+	solver_instance_free(inst);
+	solver_cause(cause, "out of memory");
+	return (NULL);
+}
+
+/* Free an instance; accepts NULL. */
+void
+solver_instance_free(struct solver_instance *inst)
+{
+	if (inst == NULL)
+		return;
+	free(inst->offers);
+	free(inst->pair_start);
+	free(inst->pair_offer);
+	free(inst->pair_propensity);
+	free(inst->room_all);
+	free(inst->room_channel);
+	free(inst->room_campaign);
+	free(inst);
+}
+
+/* Make room for at least n customers. */
+static int
+solver_grow_customers(struct solver_instance *inst, int n)
+{
+	int64_t	*ps;
+	uint8_t	*ra, *rch, *rcp;
+	int	 na;
+
+	if (n <= inst->customers_alloc)
+		return (0);
+	na = inst->customers_alloc > 0 ? inst->customers_alloc : 1024;
+	while (na < n)
+		na = na > (1 << 29) ? n : na * 2;
+	if ((ps = realloc(inst->pair_start, (na + 1) * sizeof *ps)) == NULL)
+		return (-1);
+	inst->pair_start = ps;
+	if ((ra = realloc(inst->room_all, na)) == NULL)
+		return (-1);
+	inst->room_all = ra;
+	if ((rch = realloc(inst->room_channel,
+	    (size_t)na * inst->nchannels)) == NULL)
+		return (-1);
+	inst->room_channel = rch;
+	if ((rcp = realloc(inst->room_campaign,
+	    (size_t)na * inst->ncampaigns)) == NULL)
+		return (-1);
+	inst->room_campaign = rcp;
+	inst->customers_alloc = na;
+	return (0);
+}
+
+/* Make room for at least n pairs. */
+static int
+solver_grow_pairs(struct solver_instance *inst, int64_t n)
+{
+	uint16_t	*po;
+	float		*pp;
+	int64_t		 na;
+
+	if (n <= inst->pairs_alloc)
+		return (0);
+	na = inst->pairs_alloc > 0 ? inst->pairs_alloc : 16384;
+	while (na < n)
+		na *= 2;
+	if ((po = realloc(inst->pair_offer, na * sizeof *po)) == NULL)
+		return (-1);
+	inst->pair_offer = po;
+	if ((pp = realloc(inst->pair_propensity, na * sizeof *pp)) == NULL)
+		return (-1);
+	inst->pair_propensity = pp;
+	inst->pairs_alloc = na;
+	return (0);
+}
+
+/* Preallocate for ncustomers customers and npairs pairs in all. */
+int
+solver_instance_reserve(struct solver_instance *inst, int ncustomers,
+    int64_t npairs)
+{
+	if (solver_grow_customers(inst, ncustomers) != 0 ||
+	    solver_grow_pairs(inst, npairs) != 0)
+		return (-1);
+	return (0);
+}
+
+/* Append one customer; see solver.h. */
+int
+solver_instance_add_customer(struct solver_instance *inst, int npairs,
+    const uint16_t *offer, const float *propensity, uint8_t room_all,
+    const uint8_t *room_channel, const uint8_t *room_campaign, char **cause)
+{
+	int64_t	 base;
+	int	 c, i, j;
+
+	if (npairs < 0 || npairs > inst->noffers) {
+		solver_cause(cause, "customer %d: bad number of pairs %d",
+		    inst->ncustomers, npairs);
+		return (-1);
+	}
+	for (i = 0; i < npairs; i++) {
+		if (offer[i] >= inst->noffers) {
+			solver_cause(cause, "customer %d: unknown offer %u",
+			    inst->ncustomers, (unsigned)offer[i]);
+			return (-1);
+		}
+		if (!(propensity[i] >= 0 && propensity[i] <= 1)) {
+			solver_cause(cause, "customer %d: propensity %g "
+			    "outside [0,1]", inst->ncustomers,
+			    (double)propensity[i]);
+			return (-1);
+		}
+		/* Quadratic, but a customer has at most tens of pairs. */
+		for (j = 0; j < i && npairs <= 64; j++) {
+			if (offer[j] == offer[i]) {
+				solver_cause(cause, "customer %d: offer %u "
+				    "twice", inst->ncustomers,
+				    (unsigned)offer[i]);
+				return (-1);
+			}
+		}
+	}
+	if (inst->ncustomers == 0x7fffffff)
+		goto nomem;
+	c = inst->ncustomers;
+	base = inst->pair_start[c];
+	if (solver_grow_customers(inst, c + 1) != 0 ||
+	    solver_grow_pairs(inst, base + npairs) != 0)
+		goto nomem;
+	if (npairs > 0) {
+		memcpy(inst->pair_offer + base, offer, npairs * sizeof *offer);
+		memcpy(inst->pair_propensity + base, propensity,
+		    npairs * sizeof *propensity);
+	}
+	inst->pair_start[c + 1] = base + npairs;
+	inst->room_all[c] = room_all;
+	if (room_channel != NULL)
+		memcpy(inst->room_channel + (size_t)c * inst->nchannels,
+		    room_channel, inst->nchannels);
+	else
+		memset(inst->room_channel + (size_t)c * inst->nchannels,
+		    SOLVER_ROOM_NONE, inst->nchannels);
+	if (room_campaign != NULL)
+		memcpy(inst->room_campaign + (size_t)c * inst->ncampaigns,
+		    room_campaign, inst->ncampaigns);
+	else
+		memset(inst->room_campaign + (size_t)c * inst->ncampaigns,
+		    SOLVER_ROOM_NONE, inst->ncampaigns);
+	inst->ncustomers = c + 1;
+	return (c);
+
+nomem:
+	solver_cause(cause, "out of memory");
+	return (-1);
+}
+
+/* Check the arrays of an instance (for callers that filled them). */
+int
+solver_instance_check(const struct solver_instance *inst, char **cause)
+{
+	int		 c, o;
+	int64_t		 k;
+	uint8_t		*seen = NULL;
+
+	if (inst->ncustomers < 0 || inst->noffers < 0 ||
+	    inst->noffers > SOLVER_OFFERS_MAX || inst->nchannels < 1 ||
+	    inst->ncampaigns < 1) {
+		solver_cause(cause, "bad instance sizes");
+		return (-1);
+	}
+	if (inst->pair_start == NULL || inst->pair_start[0] != 0) {
+		solver_cause(cause, "bad pair_start");
+		return (-1);
+	}
+	for (o = 0; o < inst->noffers; o++) {
+		const struct solver_offer *of = &inst->offers[o];
+
+		if (!isfinite(of->value) || of->value < 0 ||
+		    !isfinite(of->cost) || of->cost < 0 ||
+		    !isfinite(of->budget) || of->channel < 0 ||
+		    of->channel >= inst->nchannels || of->campaign < 0 ||
+		    of->campaign >= inst->ncampaigns) {
+			solver_cause(cause, "offer %d: bad fields", o);
+			return (-1);
+		}
+	}
+	if ((seen = calloc(inst->noffers > 0 ? inst->noffers : 1, 1)) == NULL) {
+		solver_cause(cause, "out of memory");
+		return (-1);
+	}
+	for (c = 0; c < inst->ncustomers; c++) {
+		if (inst->pair_start[c + 1] < inst->pair_start[c]) {
+			solver_cause(cause, "customer %d: bad pair_start", c);
+			goto fail;
+		}
+		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
+		    k++) {
+			float p = inst->pair_propensity[k];
+
+			o = inst->pair_offer[k];
+			if (o >= inst->noffers || seen[o]) {
+				solver_cause(cause, "customer %d: bad or "
+				    "repeated offer %d", c, o);
+				goto fail;
+			}
+			seen[o] = 1;
+			if (!(p >= 0 && p <= 1)) {
+				solver_cause(cause, "customer %d: propensity "
+				    "%g outside [0,1]", c, (double)p);
+				goto fail;
+			}
+		}
+		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++)
+			seen[inst->pair_offer[k]] = 0;
+	}
+	free(seen);
+	return (0);
+
+fail:
+	free(seen);
+	return (-1);
+}
+
+/* Net value of one pair. */
+double
+solver_pair_value(const struct solver_instance *inst, int64_t k)
+{
+	const struct solver_offer *of = &inst->offers[inst->pair_offer[k]];
+
+	return ((double)inst->pair_propensity[k] * of->value - of->cost);
+}
+
+/* Sends allowed per offer, from capacity and budget. */
+void
+solver_offer_limits(const struct solver_instance *inst, long *limit)
+{
+	const struct solver_offer	*of;
+	double				 k;
+	int				 o;
+
+	for (o = 0; o < inst->noffers; o++) {
+		of = &inst->offers[o];
+		limit[o] = of->capacity >= 0 ? of->capacity : -1;
+		if (of->budget < 0 || of->cost <= 0)
+			continue;
+		/* Tolerate rounding: 10 sends of 0.1 fit a budget of 1. */
+		k = floor(of->budget / of->cost * (1 + 1e-12) + 1e-9);
+		if (k > 2e9)
+			continue;
+		if (limit[o] < 0 || (long)k < limit[o])
+			limit[o] = (long)k;
+	}
+}
+
+/* Seconds on a monotonic clock. */
+double
+solver_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec * 1e-9);
+}
+
+/* Allocate the arrays of a result for inst. */
+int
+solver_result_alloc(const struct solver_instance *inst,
+    struct solver_result *res)
+{
+	size_t	no = inst->noffers > 0 ? inst->noffers : 1;
+	size_t	np = inst->pair_start[inst->ncustomers] > 0 ?
+		    (size_t)inst->pair_start[inst->ncustomers] : 1;
+
+	res->selected = calloc(np, 1);
+	res->sends = calloc(no, sizeof *res->sends);
+	res->spend = calloc(no, sizeof *res->spend);
+	res->price_budget = calloc(no, sizeof *res->price_budget);
+	res->price_capacity = calloc(no, sizeof *res->price_capacity);
+	res->binding_budget = calloc(no, 1);
+	res->binding_capacity = calloc(no, 1);
+	if (res->selected == NULL || res->sends == NULL ||
+	    res->spend == NULL || res->price_budget == NULL ||
+	    res->price_capacity == NULL || res->binding_budget == NULL ||
+	    res->binding_capacity == NULL)
+		return (-1);
+	return (0);
+}
+
+/* Tally sends, spend, binding flags and objective of res->selected. */
+void
+solver_result_tally(const struct solver_instance *inst,
+    struct solver_result *res)
+{
+	const struct solver_offer	*of;
+	int64_t				 k, np = inst->pair_start[inst->ncustomers];
+	int				 o;
+	double				 obj = 0;
+
+	res->nselected = 0;
+	for (o = 0; o < inst->noffers; o++) {
+		res->sends[o] = 0;
+		res->spend[o] = 0;
+	}
+	for (k = 0; k < np; k++) {
+		if (!res->selected[k])
+			continue;
+		res->sends[inst->pair_offer[k]]++;
+		res->nselected++;
+		obj += solver_pair_value(inst, k);
+	}
+	for (o = 0; o < inst->noffers; o++) {
+		of = &inst->offers[o];
+		res->spend[o] = res->sends[o] * of->cost;
+		res->binding_budget[o] = of->budget >= 0 && of->cost > 0 &&
+		    res->spend[o] + of->cost > of->budget * (1 + 1e-12) + 1e-9;
+		res->binding_capacity[o] = of->capacity >= 0 &&
+		    res->sends[o] >= of->capacity;
+	}
+	res->objective = obj;
+}
+
+/* Free the arrays of a result; accepts NULL. */
+void
+solver_result_free(struct solver_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->selected);
+	free(res->sends);
+	free(res->spend);
+	free(res->price_budget);
+	free(res->price_capacity);
+	free(res->binding_budget);
+	free(res->binding_capacity);
+	res->selected = NULL;
+	res->sends = NULL;
+	res->spend = NULL;
+	res->price_budget = NULL;
+	res->price_capacity = NULL;
+	res->binding_budget = NULL;
+	res->binding_capacity = NULL;
+}
+
+/* Name of a status. */
+const char *
+solver_status_name(enum solver_status st)
+{
+	switch (st) {
+	case SOLVER_OPTIMAL:
+		return ("optimal");
+	case SOLVER_GAP_REACHED:
+		return ("gap_reached");
+	case SOLVER_TIME_LIMIT:
+		return ("time_limit");
+	case SOLVER_INFEASIBLE:
+		return ("infeasible");
+	case SOLVER_EMPTY:
+		return ("empty");
+	case SOLVER_ERROR:
+		return ("error");
+	case SOLVER_STALLED:
+		return ("stalled");
+	}
+	return ("unknown");
+}
+
+/* Solve with the method of the options. */
+int
+solver_solve(const struct solver_instance *inst,
+    const struct solver_options *opts, struct solver_result *res,
+    char **cause)
+{
+	struct solver_options	 defaults;
+	double			 start = solver_now();
+	int			 rv;
+
+	memset(res, 0, sizeof *res);
+	res->status = SOLVER_ERROR;
+	if (opts == NULL) {
+		solver_options_init(&defaults);
+		opts = &defaults;
+	}
+	if (solver_instance_check(inst, cause) != 0)
+		return (-1);
+	if (!(opts->gap >= 0) || opts->gap >= 1) {
+		solver_cause(cause, "gap must be in [0,1): %g", opts->gap);
+		return (-1);
+	}
+	if (solver_result_alloc(inst, res) != 0) {
+		solver_cause(cause, "out of memory");
+		return (-1);
+	}
+	if (inst->ncustomers == 0 || inst->pair_start[inst->ncustomers] == 0) {
+		/* Nothing to choose: report it rather than solve. */
+		solver_result_tally(inst, res);
+		res->status = SOLVER_EMPTY;
+		res->seconds = solver_now() - start;
+		return (0);
+	}
+	if (opts->method == SOLVER_EXACT)
+		rv = exact_run(inst, opts, res, cause);
+	else
+		rv = lagrange_run(inst, opts, res, cause);
+	res->seconds = solver_now() - start;
+	if (rv != 0)
+		res->status = SOLVER_ERROR;
+	return (rv);
+}
+
+/* Split each offer's price per send into budget and capacity prices. */
+void
+solver_set_prices(const struct solver_instance *inst, const long *limit,
+    const double *pi, struct solver_result *res)
+{
+	const struct solver_offer	*of;
+	int				 o;
+
+	for (o = 0; o < inst->noffers; o++) {
+		of = &inst->offers[o];
+		res->price_budget[o] = res->price_capacity[o] = 0;
+		if (limit[o] < 0 || pi[o] <= 0)
+			continue;
+		/* The budget is the limit when capacity does not cut deeper. */
+		if (of->budget >= 0 && of->cost > 0 &&
+		    (of->capacity < 0 || limit[o] < of->capacity))
+			res->price_budget[o] = pi[o] / of->cost;
+		else
+			res->price_capacity[o] = pi[o];
+	}
+}
+
+/* Log a formatted line if there is a log callback. */
+void
+solver_log(void (*log)(void *, const char *), void *arg, const char *fmt,
+    ...)
+{
+	char	buf[512];
+	va_list	ap;
+
+	if (log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	log(arg, buf);
+}
+
+/* Set *cause to a formatted message (caller frees); cause may be NULL. */
+void
+solver_cause(char **cause, const char *fmt, ...)
+{
+	va_list	ap;
+	char	buf[512];
+
+	if (cause == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	*cause = strdup(buf);
+}

@@ -1,0 +1,200 @@
+/*
+ * The per-customer subproblem (solver/opt/flow.c) against brute force:
+ * values, choices and thresholds, on random small customers with laminar
+ * and crossing channel / campaign groups.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../solver/opt/opt.h"
+
+#define MAXN	12
+#define MAXG	(3 * MAXN + 1)
+
+struct case_ {
+	struct flow_sub	 s;
+	double		 r[MAXN], t[MAXN];
+	int		 ch[MAXN], cp[MAXN], room[MAXG];
+	uint8_t		 sel[MAXN];
+};
+
+static uint64_t	rng_state = 88172645463325252ULL;
+
+/* xorshift64: deterministic across platforms. */
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (rng_state);
+}
+
+/* Uniform in [0,1). */
+static double
+rng_unit(void)
+{
+	return ((rng() >> 11) * (1.0 / 9007199254740992.0));
+}
+
+/* A random customer: nch channels, ncp campaigns, small rooms. */
+static void
+make_case(struct case_ *k, int crossing)
+{
+	int	i, n, nch, ncp;
+
+	memset(k, 0, sizeof *k);
+	n = 1 + (int)(rng() % 10);
+	nch = 1 + (int)(rng() % 3);
+	ncp = 1 + (int)(rng() % 4);
+	for (i = 0; i < n; i++) {
+		k->ch[i] = (int)(rng() % nch);
+		/* Laminar: campaigns nested in channels. */
+		k->cp[i] = crossing ? nch + (int)(rng() % ncp) :
+		    nch + k->ch[i] * ncp + (int)(rng() % ncp);
+		k->r[i] = rng_unit() * 4 - 1;
+	}
+	for (i = 0; i < nch + nch * ncp; i++)
+		k->room[i] = (int)(rng() % 4);
+	k->room[nch + nch * ncp] = (int)(rng() % 5);
+	k->s.n = n;
+	k->s.r = k->r;
+	k->s.t = k->t;
+	k->s.ch = k->ch;
+	k->s.cp = k->cp;
+	k->s.room = k->room;
+	k->s.sel = k->sel;
+	k->s.all = nch + nch * ncp;
+}
+
+/* Threshold of item i by brute force: best without i minus best with. */
+static double
+brute_threshold(struct case_ *k, int i)
+{
+	uint8_t	sel[MAXN];
+	double	keep = k->r[i], without, with;
+
+	k->r[i] = -1e9;
+	without = flow_brute(&k->s, sel);
+	k->r[i] = 1e6;
+	with = flow_brute(&k->s, sel);
+	k->r[i] = keep;
+	if (!sel[i])
+		return (HUGE_VAL);
+	return (without - (with - 1e6));
+}
+
+/* Check one solver (laminar or general) on many random customers. */
+static void
+check_many(int crossing, int laminar_solver)
+{
+	struct flow_work	*w;
+	struct case_		 k;
+	uint8_t			 bsel[MAXN];
+	double			 best, bt, got, sum;
+	int			 trial, i, checked = 0;
+
+	w = flow_work_new(MAXN, MAXG);
+	assert_non_null(w);
+	for (trial = 0; trial < 3000; trial++) {
+		make_case(&k, crossing);
+		if (laminar_solver && !flow_is_laminar(&k.s, w))
+			continue;
+		checked++;
+		flow_solve(&k.s, laminar_solver, 1, w);
+		best = flow_brute(&k.s, bsel);
+		assert_true(fabs(k.s.value - best) < 1e-9);
+		/* The choice is feasible and worth what it says. */
+		sum = 0;
+		for (i = 0; i < k.s.n; i++)
+			if (k.sel[i])
+				sum += k.r[i];
+		assert_true(fabs(sum - best) < 1e-9);
+		for (i = 0; i < k.s.n; i++) {
+			bt = brute_threshold(&k, i);
+			got = k.t[i];
+			if (isinf(bt)) {
+				assert_true(isinf(got) || got > 1e5);
+				continue;
+			}
+			if (fabs(got - bt) > 1e-9)
+				fail_msg("trial %d item %d: threshold %g, "
+				    "brute %g", trial, i, got, bt);
+			/* Chosen exactly when above the threshold. */
+			assert_int_equal(k.sel[i], k.r[i] > got);
+		}
+	}
+	assert_true(checked > 200);
+	flow_work_free(w);
+}
+
+/* Greedy on laminar customers. */
+static void
+test_greedy_laminar(void **state)
+{
+	(void)state;
+	check_many(0, 1);
+}
+
+/* Greedy also holds when crossing groups cannot bind. */
+static void
+test_greedy_nonbinding_crossing(void **state)
+{
+	(void)state;
+	check_many(1, 1);
+}
+
+/* Flow on laminar and crossing customers. */
+static void
+test_flow_general(void **state)
+{
+	(void)state;
+	check_many(0, 0);
+	check_many(1, 0);
+}
+
+/* Crossing groups that bind are detected. */
+static void
+test_laminar_detection(void **state)
+{
+	struct flow_work	*w;
+	struct case_		 k;
+
+	(void)state;
+	w = flow_work_new(MAXN, MAXG);
+	memset(&k, 0, sizeof k);
+	/* Items: (ch0,cpA) (ch0,cpB) (ch1,cpA), all rooms 1: crossing. */
+	k.s.n = 3;
+	k.ch[0] = 0; k.cp[0] = 2;
+	k.ch[1] = 0; k.cp[1] = 3;
+	k.ch[2] = 1; k.cp[2] = 2;
+	k.room[0] = k.room[1] = k.room[2] = k.room[3] = 1;
+	k.room[4] = 3;
+	k.s.r = k.r; k.s.t = k.t; k.s.ch = k.ch; k.s.cp = k.cp;
+	k.s.room = k.room; k.s.sel = k.sel; k.s.all = 4;
+	assert_int_equal(flow_is_laminar(&k.s, w), 0);
+	/* Campaign rooms that cover their items: laminar again. */
+	k.room[2] = k.room[3] = 2;
+	assert_int_equal(flow_is_laminar(&k.s, w), 1);
+	flow_work_free(w);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_greedy_laminar),
+		cmocka_unit_test(test_greedy_nonbinding_crossing),
+		cmocka_unit_test(test_flow_general),
+		cmocka_unit_test(test_laminar_detection),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
