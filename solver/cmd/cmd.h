@@ -194,6 +194,22 @@ void		 cmd_state_free(struct cmd_state *st);
 int	 cmd_optimize(int argc, char **argv);
 /* plan.c */
 int	 cmd_plan(int argc, char **argv);
+/*
+ * Make run_id the live plan after checking (atomically, in Redis) that it
+ * exists, is complete and has not expired; who is recorded in the run's
+ * hash. Returns CMD_OK, CMD_BAD_INPUT or CMD_NO_SERVICE with *cause set
+ * (caller frees).
+ */
+int	 cmd_plan_publish(struct redisContext *, const struct conf *,
+	    const char *run_id, const char *who, char **cause);
+/*
+ * The live and candidate run ids (each a new string the caller frees, or
+ * NULL when unset); 0, or -1 with *cause when Redis failed.
+ */
+int	 cmd_plan_current(struct redisContext *, const struct conf *, char **live,
+	    char **candidate, char **cause);
+/* Who is publishing: $USER, $LOGNAME or "unknown" (static or environment). */
+const char *cmd_plan_who(void);
 /* simulate.c */
 int	 cmd_simulate(int argc, char **argv);
 /* load.c */

@@ -1,12 +1,948 @@
-/* Placeholder until this subcommand lands; replaced by its owner. */
+/*
+ * pacer optimize: one optimization run (SPEC sections 1, 4, 5).
+ *
+ * offers + scores (files) and each customer's consent, segments and recent
+ * contacts (Redis, one pipelined pass) become a solver instance: pairs that
+ * may not be planned (no consent, no room, holdout, segment exclusion, not
+ * worth their cost) are dropped, and every cap becomes remaining room at
+ * the run's start. The plan goes to the run folder (assignments.csv,
+ * summary.json, report.html) and to Redis as a candidate; it goes live only
+ * with --publish or optimizer.auto_publish.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "pacer/conf.h"
+#include "pacer/keys.h"
+#include "pacer/offers.h"
+#include "pacer/report.h"
+#include "pacer/rules.h"
+#include "pacer/solver.h"
 
 #include "cmd.h"
+
+#define OPT_ITER_MAX	20000	/* progress points kept for the report */
+
+
+/* Everything one run holds. */
+struct opt_run {
+	const struct conf	*conf;
+	struct offers		*offers;
+	struct cmd_scores	 scores;
+	struct cmd_state	 state;
+	struct solver_instance	*inst;
+	struct solver_result	 res;
+	int			 have_res;
+	int			*inst_customer;	/* instance index -> scores index */
+	int			*scores_inst;	/* scores index -> instance, -1 */
+	int8_t			*nothing;	/* scores index -> reason, -1 */
+	uint32_t		*excluded;	/* per offer: segments excluding it */
+	char			 run_id[REPORT_ID_MAX];
+	char			*run_dir;
+	enum solver_method	 method;
+	int64_t			 t;
+	double			 t0;
+	struct report_iteration	*iter;
+	int			 niter;
+	double			 last_print;
+	double			*warm_budget;
+	double			*warm_capacity;
+	char			*live;
+	char			*candidate;
+	long			 assignments;
+	long			 assigned_customers;
+};
+
+/* Progress from the solver: one line on stderr, one point for the report. */
+static void
+opt_progress(void *arg, const struct solver_progress *p)
+{
+	struct opt_run	*r = arg;
+
+	fprintf(stderr, "pacer optimize: %s iteration=%d objective=%.4f "
+	    "bound=%.4f gap=%.5f%% elapsed=%.2fs\n", p->phase, p->iteration,
+	    p->objective, p->bound, 100.0 * p->gap, p->elapsed_s);
+	if (r->niter < OPT_ITER_MAX && isfinite(p->objective) &&
+	    isfinite(p->bound)) {
+		r->iter[r->niter].iteration = p->iteration;
+		r->iter[r->niter].elapsed_s = p->elapsed_s;
+		r->iter[r->niter].objective = p->objective;
+		r->iter[r->niter].bound = p->bound;
+		r->niter++;
+	}
+}
+
+/* A line of solver or GLPK log. */
+static void
+opt_solver_log(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "pacer optimize: solver: %s\n", line);
+}
+
+/*
+ * Read the last run's shadow prices (PREFIX:run:ID "prices", a JSON object
+ * offer -> [budget price, capacity price]) as a warm start; silently none
+ * when missing or unreadable.
+ */
+static void
+opt_warm_start(struct opt_run *r, redisContext *ctx)
+{
+	const char	*prev = r->candidate ? r->candidate : r->live;
+	char		 key[KEYS_MAX + 128], *cause = NULL;
+	const char	*argv[3];
+	redisReply	*rep;
+	json_t		*root;
+	int		 found = 0;
+
+	if (prev == NULL)
+		return;
+	snprintf(key, sizeof key, "%s:run:%s", r->conf->redis.prefix, prev);
+	argv[0] = "HGET";
+	argv[1] = key;
+	argv[2] = "prices";
+	if ((rep = cmd_redis_command(ctx, 3, argv, &cause)) == NULL) {
+		free(cause);
+		return;
+	}
+	root = cmd_reply_str(rep) ? json_loads(rep->str, 0, NULL) : NULL;
+	freeReplyObject(rep);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return;
+	}
+	r->warm_budget = calloc((size_t)r->offers->n, sizeof *r->warm_budget);
+	r->warm_capacity = calloc((size_t)r->offers->n, sizeof *r->warm_capacity);
+	for (int o = 0; r->warm_budget && r->warm_capacity && o < r->offers->n;
+	    o++) {
+		json_t	*v = json_object_get(root, r->offers->offer[o].name);
+
+		if (!json_is_array(v) || json_array_size(v) != 2)
+			continue;
+		r->warm_budget[o] = json_number_value(json_array_get(v, 0));
+		r->warm_capacity[o] = json_number_value(json_array_get(v, 1));
+		found++;
+	}
+	json_decref(root);
+	if (found == 0) {
+		free(r->warm_budget);
+		free(r->warm_capacity);
+		r->warm_budget = r->warm_capacity = NULL;
+	} else
+		cmd_log("optimize", "warm start: shadow prices of %d offers from "
+		    "run %s", found, prev);
+}
+
+/*
+ * Drop the pairs that cannot be planned and add every customer with pairs
+ * left to the instance; note for the others the first reason (the report's
+ * order). 0 or -1 with *cause.
+ */
+static int
+opt_build(struct opt_run *r, char **cause)
+{
+	const struct conf	*conf = r->conf;
+	const struct offers	*of = r->offers;
+	const struct cmd_scores	*s = &r->scores;
+	const struct cmd_state	*st = &r->state;
+	struct solver_offer	*so;
+	uint16_t		*po = NULL;
+	float			*pp = NULL;
+	int			 maxpairs = 0, rc = -1;
+	int64_t			 kept_total = 0;
+
+	if ((so = calloc((size_t)of->n + 1, sizeof *so)) == NULL ||
+	    (r->excluded = calloc((size_t)of->n + 1, sizeof *r->excluded)) == NULL)
+		goto oom;
+	for (int o = 0; o < of->n; o++) {
+		so[o].value = of->offer[o].value;
+		so[o].cost = of->offer[o].cost;
+		so[o].budget = of->offer[o].budget;
+		so[o].capacity = of->offer[o].capacity;
+		so[o].channel = of->offer[o].channel;
+		so[o].campaign = of->offer[o].campaign;
+		for (int g = 0; g < conf->nsegments && g < 32; g++)
+			if (rules_suppressed(conf, 1u << g, of->offer[o].category))
+				r->excluded[o] |= 1u << g;
+	}
+	if ((r->inst = solver_instance_new(of->n, conf->nchannels,
+	    of->ncampaigns > 0 ? of->ncampaigns : 1, so, cause)) == NULL)
+		goto done;
+	for (int c = 0; c < s->ids.n; c++)
+		if (s->start[c + 1] - s->start[c] > maxpairs)
+			maxpairs = (int)(s->start[c + 1] - s->start[c]);
+	if ((po = malloc(((size_t)maxpairs + 1) * sizeof *po)) == NULL ||
+	    (pp = malloc(((size_t)maxpairs + 1) * sizeof *pp)) == NULL ||
+	    (r->scores_inst = malloc(((size_t)s->ids.n + 1) *
+	    sizeof *r->scores_inst)) == NULL ||
+	    (r->nothing = malloc((size_t)s->ids.n + 1)) == NULL ||
+	    (r->inst_customer = malloc(((size_t)s->ids.n + 1) *
+	    sizeof *r->inst_customer)) == NULL)
+		goto oom;
+	if (solver_instance_reserve(r->inst, s->ids.n, s->npairs) != 0)
+		goto oom;
+	for (int c = 0; c < s->ids.n; c++) {
+		const uint8_t	*rch = st->room_channel + (size_t)c * (size_t)st->nchannels;
+		const uint8_t	*rcp = st->room_campaign + (size_t)c *
+				    (size_t)st->ncampaigns;
+		const char	*id = s->ids.arena + s->ids.off[c];
+		int		 alive[5] = { 0, 0, 0, 0, 0 }, n = 0, holdout;
+
+		holdout = keys_in_holdout(id, conf->optimizer.holdout);
+		for (int64_t k = s->start[c]; k < s->start[c + 1]; k++) {
+			const struct offer	*o = &of->offer[s->offer[k]];
+			double			 net;
+
+			if (!(st->consent[c] & (1u << o->channel)))
+				continue;
+			alive[0]++;
+			if (st->room_all[c] == 0 || rch[o->channel] == 0 ||
+			    (st->ncampaigns > 0 && rcp[o->campaign] == 0))
+				continue;
+			alive[1]++;
+			if (holdout)
+				continue;
+			alive[2]++;
+			if (st->segments[c] & r->excluded[s->offer[k]])
+				continue;
+			alive[3]++;
+			net = (double)s->prop[k] * o->value - o->cost;
+			if (!(net > 0))
+				continue;
+			alive[4]++;
+			po[n] = s->offer[k];
+			pp[n++] = s->prop[k];
+		}
+		r->scores_inst[c] = -1;
+		r->nothing[c] = -1;
+		if (n == 0) {
+			int	 stage = 0;
+
+			while (stage < 4 && alive[stage] > 0)
+				stage++;
+			/* Stages map one to one onto the report's reasons. */
+			r->nothing[c] = (int8_t)(stage == 0 ? REPORT_NOTHING_NO_CONSENT :
+			    stage == 1 ? REPORT_NOTHING_SATURATED :
+			    stage == 2 ? REPORT_NOTHING_HOLDOUT :
+			    stage == 3 ? REPORT_NOTHING_SUPPRESSED :
+			    REPORT_NOTHING_NOT_WORTH_COST);
+			continue;
+		}
+		int k = solver_instance_add_customer(r->inst, n, po, pp,
+		    st->room_all[c], rch, st->ncampaigns > 0 ? rcp : NULL, cause);
+		if (k < 0)
+			goto done;
+		r->scores_inst[c] = k;
+		r->inst_customer[k] = c;
+		kept_total += n;
+	}
+	cmd_log("optimize", "instance: %d of %d customers, %lld of %lld pairs "
+	    "can be planned", r->inst->ncustomers, s->ids.n, (long long)kept_total,
+	    (long long)s->npairs);
+	rc = 0;
+	goto done;
+oom:
+	*cause = strdup("out of memory");
+done:
+	free(so);
+	free(po);
+	free(pp);
+	return rc;
+}
+
+/* Add "1/7d, 2/1d" for caps to buf (len bytes). */
+static void
+opt_caps_text(const struct conf_cap *caps, int n, char *buf, size_t len)
+{
+	size_t	 off = strlen(buf);
+
+	for (int i = 0; i < n && off < len; i++) {
+		char	 d[32];
+		int	 w;
+
+		conf_format_duration(caps[i].window, d, sizeof d);
+		w = snprintf(buf + off, len - off, "%s%d/%s", off ? ", " : "",
+		    caps[i].limit, d);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/*
+ * Walk the plan: write assignments.csv, build each customer's plan entry
+ * (handed to emit), and fill the report's per-offer, channel, campaign,
+ * segment and histogram figures. 0 or -1 with *cause.
+ */
+static int
+opt_outputs(struct opt_run *r, struct report_run *rep, char **cause)
+{
+	const struct conf	*conf = r->conf;
+	const struct offers	*of = r->offers;
+	const struct cmd_scores	*s = &r->scores;
+	const struct cmd_state	*st = &r->state;
+	const struct solver_instance *in = r->inst;
+	struct cmd_out		*out;
+	char			*path;
+	int			 nseg = st->names.n, nrep_seg, ch;
+	long			*seg_cust = NULL, *seg_alloc = NULL;
+	double			*seg_ev = NULL;
+	int			 sends_ch[CONF_MAX_CHANNELS];
+
+	if ((path = cmd_printf("%s/assignments.csv", r->run_dir)) == NULL ||
+	    (out = cmd_out_open(path, cause)) == NULL) {
+		free(path);
+		return -1;
+	}
+	/* Report arrays. */
+	nrep_seg = nseg + 1;	/* seen segments and "(no segment)" */
+	for (int g = 0; g < conf->nsegments; g++)
+		if (cmd_ids_find(&st->names, conf->segments[g].name,
+		    strlen(conf->segments[g].name)) < 0)
+			nrep_seg++;
+	rep->noffers = of->n;
+	rep->ncampaigns = of->ncampaigns;
+	rep->nsegments = nrep_seg;
+	if ((rep->offers = calloc((size_t)of->n + 1, sizeof *rep->offers)) == NULL ||
+	    (rep->campaigns = calloc((size_t)of->ncampaigns + 1,
+	    sizeof *rep->campaigns)) == NULL ||
+	    (rep->segments = calloc((size_t)nrep_seg, sizeof *rep->segments)) ==
+	    NULL || (seg_cust = calloc((size_t)nrep_seg, sizeof *seg_cust)) == NULL ||
+	    (seg_alloc = calloc((size_t)nrep_seg, sizeof *seg_alloc)) == NULL ||
+	    (seg_ev = calloc((size_t)nrep_seg, sizeof *seg_ev)) == NULL) {
+		*cause = strdup("out of memory");
+		goto fail;
+	}
+	for (int o = 0; o < of->n; o++) {
+		struct report_offer	*ro = &rep->offers[o];
+		const struct offer	*o_ = &of->offer[o];
+
+		snprintf(ro->name, sizeof ro->name, "%s", o_->name);
+		snprintf(ro->channel, sizeof ro->channel, "%s",
+		    conf->channels[o_->channel].name);
+		snprintf(ro->campaign, sizeof ro->campaign, "%s",
+		    of->campaign[o_->campaign]);
+		snprintf(ro->category, sizeof ro->category, "%s", o_->category);
+		ro->value = o_->value;
+		ro->cost = o_->cost;
+		ro->budget = o_->budget;
+		ro->capacity = o_->capacity;
+		if (r->have_res) {
+			ro->shadow_price_budget = r->res.price_budget[o];
+			ro->shadow_price_capacity = r->res.price_capacity[o];
+			ro->budget_binding = r->res.binding_budget[o];
+			ro->capacity_binding = r->res.binding_capacity[o];
+		}
+	}
+	for (int cp = 0; cp < of->ncampaigns; cp++)
+		snprintf(rep->campaigns[cp].name, sizeof rep->campaigns[cp].name, "%s",
+		    of->campaign[cp]);
+	rep->nchannels = conf->nchannels;
+	for (ch = 0; ch < conf->nchannels; ch++)
+		snprintf(rep->channels[ch].name, sizeof rep->channels[ch].name, "%s",
+		    conf->channels[ch].name);
+	for (int g = 0; g < nseg; g++)
+		snprintf(rep->segments[g].name, sizeof rep->segments[g].name, "%s",
+		    st->names.arena + st->names.off[g]);
+	snprintf(rep->segments[nseg].name, sizeof rep->segments[nseg].name,
+	    "(no segment)");
+	for (int g = 0, k = nseg + 1; g < conf->nsegments; g++)
+		if (cmd_ids_find(&st->names, conf->segments[g].name,
+		    strlen(conf->segments[g].name)) < 0)
+			snprintf(rep->segments[k++].name, sizeof rep->segments[0].name,
+			    "%s", conf->segments[g].name);
+	for (int g = 0; g < nrep_seg; g++) {
+		int	 cg = conf_segment_index(conf, rep->segments[g].name);
+
+		if (cg < 0)
+			continue;
+		opt_caps_text(conf->segments[cg].caps, conf->segments[cg].ncaps,
+		    rep->segments[g].caps, sizeof rep->segments[g].caps);
+		for (int e = 0; e < conf->segments[cg].nexclude; e++) {
+			size_t	 off = strlen(rep->segments[g].exclude);
+
+			snprintf(rep->segments[g].exclude + off,
+			    sizeof rep->segments[g].exclude - off, "%s%s",
+			    off ? ", " : "", conf->segments[cg].exclude[e]);
+		}
+	}
+
+	cmd_out_str(out, "customer,offer,channel,expected_value\n");
+	for (int c = 0; c < s->ids.n; c++) {
+		const char	*id = s->ids.arena + s->ids.off[c];
+		int		 k = r->scores_inst[c], sends = 0, budget_hit = 0;
+		double		 ev = 0;
+
+		memset(sends_ch, 0, sizeof sends_ch);
+		if (k >= 0 && r->have_res) {
+			for (int64_t p = in->pair_start[k]; p < in->pair_start[k + 1];
+			    p++) {
+				int			 o = in->pair_offer[p];
+				const struct offer	*o_ = &of->offer[o];
+				double			 net;
+
+				if (!r->res.selected[p]) {
+					if (r->res.binding_budget[o] ||
+					    r->res.binding_capacity[o] ||
+					    r->res.price_budget[o] > 0 ||
+					    r->res.price_capacity[o] > 0)
+						budget_hit = 1;
+					continue;
+				}
+				net = (double)in->pair_propensity[p] * o_->value - o_->cost;
+				cmd_out_str(out, id);
+				cmd_out_char(out, ',');
+				cmd_out_str(out, o_->name);
+				cmd_out_char(out, ',');
+				cmd_out_str(out, conf->channels[o_->channel].name);
+				cmd_out_char(out, ',');
+				cmd_out_fixed(out, net, 6);
+				cmd_out_char(out, '\n');
+				rep->offers[o].expected_value += net;
+				rep->channels[o_->channel].sends++;
+				rep->channels[o_->channel].expected_value += net;
+				rep->campaigns[o_->campaign].sends++;
+				rep->campaigns[o_->campaign].expected_value += net;
+				sends_ch[o_->channel]++;
+				sends++;
+				ev += net;
+			}
+		}
+		if (sends > 0) {
+			r->assignments += sends;
+			r->assigned_customers++;
+		} else if (k >= 0)
+			r->nothing[c] = (int8_t)(budget_hit ?
+			    REPORT_NOTHING_BUDGET_EXHAUSTED :
+			    REPORT_NOTHING_NOT_WORTH_COST);
+		if (sends == 0 && r->nothing[c] >= 0)
+			rep->nothing[r->nothing[c]]++;
+		/* Histograms and saturation, before and after the plan. */
+		{
+			int	 before = st->contacts[c], after = before + sends;
+
+			rep->hist_before[before < REPORT_HIST_BINS - 1 ? before :
+			    REPORT_HIST_BINS - 1]++;
+			rep->hist_after[after < REPORT_HIST_BINS - 1 ? after :
+			    REPORT_HIST_BINS - 1]++;
+		}
+		for (ch = 0; ch < conf->nchannels; ch++) {
+			int	 rc_ = st->room_channel[(size_t)c * (size_t)st->nchannels +
+				    (size_t)ch];
+			int	 ra = st->room_caps_all[c];
+
+			if (rc_ == 0 || ra == 0)
+				rep->channels[ch].saturated_before++;
+			if ((rc_ != SOLVER_ROOM_NONE && rc_ - sends_ch[ch] <= 0) ||
+			    (ra != SOLVER_ROOM_NONE && ra - sends <= 0))
+				rep->channels[ch].saturated_after++;
+		}
+		/* Fairness: every segment the customer carries, or none. */
+		if (st->segment_names[c] == 0) {
+			seg_cust[nseg]++;
+			seg_alloc[nseg] += sends > 0;
+			seg_ev[nseg] += ev;
+		}
+		for (int g = 0; g < nseg && g < 64; g++) {
+			if (!(st->segment_names[c] & (1ULL << g)))
+				continue;
+			seg_cust[g]++;
+			seg_alloc[g] += sends > 0;
+			seg_ev[g] += ev;
+		}
+	}
+	for (int g = 0; g < nrep_seg; g++) {
+		rep->segments[g].customers = seg_cust[g];
+		rep->segments[g].allocated = seg_alloc[g];
+		rep->segments[g].mean_expected_value = seg_cust[g] > 0 ?
+		    seg_ev[g] / (double)seg_cust[g] : 0;
+	}
+	for (int o = 0; o < of->n; o++) {
+		rep->offers[o].sends = r->have_res ? r->res.sends[o] : 0;
+		rep->offers[o].spend = r->have_res ? r->res.spend[o] : 0;
+	}
+	free(seg_cust);
+	free(seg_alloc);
+	free(seg_ev);
+	if (cmd_out_close(out, cause) != 0) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	return 0;
+fail:
+	free(seg_cust);
+	free(seg_alloc);
+	free(seg_ev);
+	cmd_out_close(out, cause);
+	free(path);
+	return -1;
+}
+
+/* HSET PREFIX:run:ID with n field/value pairs (borrowed); pipelined. */
+static int
+opt_run_hash(struct cmd_pipe *pipe, const struct opt_run *r, const char **fv,
+    int n, char **cause)
+{
+	const char	*argv[2 + 64];
+	char		 key[KEYS_MAX + 128];
+
+	snprintf(key, sizeof key, "%s:run:%s", r->conf->redis.prefix, r->run_id);
+	argv[0] = "HSET";
+	argv[1] = key;
+	for (int i = 0; i < 2 * n && i < 64; i++)
+		argv[2 + i] = fv[i];
+	return cmd_pipe_append(pipe, 2 + 2 * n, argv, NULL, cause);
+}
+
+/* The prices as JSON for the next run's warm start (caller frees). */
+static char *
+opt_prices_json(const struct opt_run *r)
+{
+	json_t	*root = json_object();
+	char	*s;
+
+	for (int o = 0; r->have_res && o < r->offers->n; o++) {
+		json_t	*a = json_array();
+
+		json_array_append_new(a, json_real(r->res.price_budget[o]));
+		json_array_append_new(a, json_real(r->res.price_capacity[o]));
+		json_object_set_new(root, r->offers->offer[o].name, a);
+	}
+	s = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	return s;
+}
+
+/*
+ * Write the plan to Redis as a candidate: the run's hash (status writing),
+ * every planned customer's entry (PREFIX:{C}:o RUN_ID -> "o1,o2", expiring
+ * after the horizon and a day) with left-over fields of older runs removed,
+ * the hash's figures (status complete), then PREFIX:plan:candidate. An
+ * older candidate whose entries were removed is marked superseded.
+ */
+static int
+opt_write_plan(struct opt_run *r, redisContext *ctx, const char *status_name,
+    char **cause)
+{
+	const struct conf	*conf = r->conf;
+	const struct cmd_scores	*s = &r->scores;
+	const struct solver_instance *in = r->inst;
+	struct cmd_pipe		 pipe = { ctx, 0, 0 };
+	struct cmd_progress	 prog = { 0, 0 };
+	char			 created[32], expires[32], ttl[32], obj[64], bound[64];
+	char			 gap[64], ncust[32], nassign[32], finished[32];
+	char			 key[KEYS_MAX], *entry = NULL, *prices = NULL;
+	char			 ckey[KEYS_MAX];
+	const char		*argv[3 + 64];
+	size_t			 entry_cap = 0;
+	int64_t			 ttl_s = r->conf->optimizer.horizon + 86400;
+	double			 t0 = cmd_clock();
+	long			 written = 0;
+	int			 rc = -1;
+
+	snprintf(created, sizeof created, "%lld", (long long)r->t);
+	snprintf(expires, sizeof expires, "%lld", (long long)(r->t + ttl_s));
+	snprintf(ttl, sizeof ttl, "%lld", (long long)ttl_s);
+	{
+		const char *fv[] = { "status", "writing", "created", created,
+		    "method", r->method == SOLVER_EXACT ? "exact" : "scale",
+		    "folder", r->run_dir, "expires", expires };
+
+		if (opt_run_hash(&pipe, r, fv, 5, cause) != 0)
+			goto done;
+	}
+	for (int c = 0; c < s->ids.n; c++) {
+		const char	*id = s->ids.arena + s->ids.off[c];
+		int		 k = r->scores_inst[c], na = 0;
+		size_t		 len = 0;
+
+		if (r->state.stale[c] != 0) {
+			/* HDEL key RUN RUN ...: fields of runs neither live nor new. */
+			char	*list = strdup(r->state.stale_arena + r->state.stale[c]);
+			char	*p = list, *f;
+
+			if (list == NULL)
+				goto oom;
+			argv[0] = "HDEL";
+			argv[1] = key;
+			keys_customer(key, sizeof key, conf->redis.prefix, id, "o");
+			na = 2;
+			while ((f = strsep(&p, ",")) != NULL && na < 64)
+				argv[na++] = f;
+			rc = cmd_pipe_append(&pipe, na, argv, NULL, cause);
+			free(list);
+			if (rc != 0)
+				goto done;
+			rc = -1;
+		}
+		if (k < 0 || !r->have_res)
+			continue;
+		for (int64_t p = in->pair_start[k]; p < in->pair_start[k + 1]; p++) {
+			const char	*name;
+			size_t		 n;
+
+			if (!r->res.selected[p])
+				continue;
+			name = r->offers->offer[in->pair_offer[p]].name;
+			n = strlen(name);
+			if (len + n + 2 > entry_cap) {
+				char	*e;
+
+				entry_cap = (len + n + 2) * 2 + 256;
+				if ((e = realloc(entry, entry_cap)) == NULL)
+					goto oom;
+				entry = e;
+			}
+			if (len > 0)
+				entry[len++] = ',';
+			memcpy(entry + len, name, n);
+			len += n;
+			entry[len] = '\0';
+		}
+		if (len == 0)
+			continue;
+		keys_customer(key, sizeof key, conf->redis.prefix, id, "o");
+		argv[0] = "HSET";
+		argv[1] = key;
+		argv[2] = r->run_id;
+		argv[3] = entry;
+		if (cmd_pipe_append(&pipe, 4, argv, NULL, cause) != 0)
+			goto done;
+		argv[0] = "EXPIRE";
+		argv[2] = ttl;
+		if (cmd_pipe_append(&pipe, 3, argv, NULL, cause) != 0)
+			goto done;
+		written++;
+		if ((written & 4095) == 0 && cmd_progress_due(&prog))
+			cmd_progress_line(&prog, "optimize", "plan entries written",
+			    (uint64_t)written, (uint64_t)r->assigned_customers);
+	}
+	snprintf(obj, sizeof obj, "%.6f", r->have_res ? r->res.objective : 0.0);
+	snprintf(bound, sizeof bound, "%.6f", r->have_res ? r->res.bound : 0.0);
+	snprintf(gap, sizeof gap, "%.8f", r->have_res ? r->res.gap : 0.0);
+	snprintf(ncust, sizeof ncust, "%d", s->ids.n);
+	snprintf(nassign, sizeof nassign, "%ld", r->assignments);
+	snprintf(finished, sizeof finished, "%lld", (long long)time(NULL));
+	if ((prices = opt_prices_json(r)) == NULL)
+		goto oom;
+	{
+		const char *fv[] = { "status", "complete", "solver_status",
+		    status_name, "objective", obj, "bound", bound, "gap", gap,
+		    "customers", ncust, "assignments", nassign, "finished", finished,
+		    "prices", prices };
+
+		if (opt_run_hash(&pipe, r, fv, 9, cause) != 0)
+			goto done;
+	}
+	keys_global(ckey, sizeof ckey, conf->redis.prefix, "plan:candidate");
+	argv[0] = "SET";
+	argv[1] = ckey;
+	argv[2] = r->run_id;
+	if (cmd_pipe_append(&pipe, 3, argv, NULL, cause) != 0)
+		goto done;
+	if (r->candidate != NULL && (r->live == NULL ||
+	    strcmp(r->candidate, r->live) != 0)) {
+		char	 okey[KEYS_MAX + 128];
+
+		snprintf(okey, sizeof okey, "%s:run:%s", conf->redis.prefix,
+		    r->candidate);
+		argv[0] = "HSET";
+		argv[1] = okey;
+		argv[2] = "status";
+		argv[3] = "superseded";
+		if (cmd_pipe_append(&pipe, 4, argv, NULL, cause) != 0)
+			goto done;
+	}
+	if (cmd_pipe_flush(&pipe, cause) != 0)
+		goto done;
+	cmd_log("optimize", "plan: %ld entries (%ld assignments) written to redis "
+	    "in %.2fs (%.0f assignments/s); candidate is %s", written,
+	    r->assignments, cmd_clock() - t0, (double)r->assignments /
+	    (cmd_clock() - t0 + 1e-9), r->run_id);
+	rc = 0;
+	goto done;
+oom:
+	*cause = strdup("out of memory");
+done:
+	free(entry);
+	free(prices);
+	return rc;
+}
+
+/* Usage line. */
+static int
+opt_usage(void)
+{
+	fprintf(stderr, "usage: pacer optimize -c FILE [--offers CSV] [--scores CSV] "
+	    "[--out DIR] [--publish] [--method exact|scale] [--run-id ID]\n");
+	return CMD_BAD_INPUT;
+}
+
+/* Free what a run holds. */
+static void
+opt_free(struct opt_run *r)
+{
+	offers_free(r->offers);
+	cmd_scores_free(&r->scores);
+	cmd_state_free(&r->state);
+	solver_instance_free(r->inst);
+	if (r->have_res)
+		solver_result_free(&r->res);
+	free(r->inst_customer);
+	free(r->scores_inst);
+	free(r->nothing);
+	free(r->excluded);
+	free(r->run_dir);
+	free(r->iter);
+	free(r->warm_budget);
+	free(r->warm_capacity);
+	free(r->live);
+	free(r->candidate);
+}
 
 int
 cmd_optimize(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "pacer %s: not built yet\n", argv[0]);
-	return CMD_BAD_INPUT;
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "offers", required_argument, NULL, 'O' },
+		{ "scores", required_argument, NULL, 'S' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "publish", no_argument, NULL, 'p' },
+		{ "method", required_argument, NULL, 'm' },
+		{ "run-id", required_argument, NULL, 'r' },
+		{ "now", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char		*conf_path = NULL, *offers_path = NULL;
+	const char		*scores_path = NULL, *out_dir = NULL;
+	const char		*run_id = NULL;
+	int			 publish = 0, ch, rc = CMD_BAD_INPUT;
+	struct conf		*conf = NULL;
+	struct opt_run		 r;
+	struct solver_options	 so;
+	struct report_run	 rep;
+	redisContext		*ctx = NULL;
+	char			*cause = NULL, *dir = NULL, real[PATH_MAX];
+	long long		 now = 0;
+
+	memset(&r, 0, sizeof r);
+	memset(&rep, 0, sizeof rep);
+	r.t0 = cmd_clock();
+	r.method = SOLVER_SCALE;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'O':
+			offers_path = optarg;
+			break;
+		case 'S':
+			scores_path = optarg;
+			break;
+		case 'o':
+			out_dir = optarg;
+			break;
+		case 'p':
+			publish = 1;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "exact"))
+				r.method = SOLVER_EXACT;
+			else if (!strcmp(optarg, "scale"))
+				r.method = SOLVER_SCALE;
+			else {
+				cmd_log("optimize", "--method: want exact or scale");
+				return CMD_BAD_INPUT;
+			}
+			break;
+		case 'r':
+			run_id = optarg;
+			break;
+		case 't': {
+			char	*end;
+
+			now = strtoll(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || now <= 0) {
+				cmd_log("optimize", "--now: want unix seconds");
+				return CMD_BAD_INPUT;
+			}
+			break;
+		}
+		default:
+			return opt_usage();
+		}
+	}
+	if (optind != argc || conf_path == NULL)
+		return opt_usage();
+	if (run_id != NULL && (!cmd_valid_name(run_id, 100) ||
+	    strchr(run_id, ',') != NULL)) {
+		cmd_log("optimize", "--run-id: 1-100 of A-Za-z0-9_.:@-");
+		return CMD_BAD_INPUT;
+	}
+	if ((conf = conf_load(conf_path, &cause)) == NULL)
+		goto fail;
+	r.conf = conf;
+	if (offers_path == NULL)
+		offers_path = conf->optimizer.offers;
+	if (scores_path == NULL)
+		scores_path = conf->optimizer.scores;
+	if (out_dir == NULL)
+		out_dir = conf->optimizer.out_dir;
+	if (offers_path == NULL || scores_path == NULL || out_dir == NULL) {
+		cause = cmd_printf("%s: optimizer offers, scores and out_dir are "
+		    "needed (or --offers, --scores, --out)", conf_path);
+		goto fail;
+	}
+	r.t = now > 0 ? now : (int64_t)time(NULL);
+	if (run_id != NULL)
+		snprintf(r.run_id, sizeof r.run_id, "%s", run_id);
+	else
+		cmd_run_id(r.t, r.run_id, sizeof r.run_id);
+	cmd_log("optimize", "run %s: offers=%s scores=%s method=%s", r.run_id,
+	    offers_path, scores_path, r.method == SOLVER_EXACT ? "exact" : "scale");
+
+	/* Input files: every error names file, line and field (exit 1). */
+	if ((r.offers = offers_load(offers_path, conf, &cause)) == NULL)
+		goto fail;
+	if (r.offers->n > SOLVER_OFFERS_MAX) {
+		cause = cmd_printf("%s: %d offers, at most %d", offers_path,
+		    r.offers->n, SOLVER_OFFERS_MAX);
+		goto fail;
+	}
+	if (cmd_scores_load(scores_path, r.offers, &r.scores, &cause) != 0)
+		goto fail;
+	cmd_log("optimize", "%s: %d customers, %lld pairs in %.2fs", scores_path,
+	    r.scores.ids.n, (long long)r.scores.npairs, cmd_clock() - r.t0);
+
+	/* Redis: the customers' state (exit 2 when it cannot be reached). */
+	if ((ctx = cmd_redis_connect(conf, &cause)) == NULL) {
+		rc = CMD_NO_SERVICE;
+		goto fail;
+	}
+	if (cmd_plan_current(ctx, conf, &r.live, &r.candidate, &cause) != 0) {
+		rc = CMD_NO_SERVICE;
+		goto fail;
+	}
+	opt_warm_start(&r, ctx);
+	{
+		double t1 = cmd_clock();
+
+		if (cmd_state_read(ctx, conf, r.offers, &r.scores, r.live, r.t,
+		    &r.state, &cause) != 0) {
+			rc = CMD_NO_SERVICE;
+			goto fail;
+		}
+		cmd_log("optimize", "redis: state of %d customers read in %.2fs",
+		    r.scores.ids.n, cmd_clock() - t1);
+	}
+
+	/* The instance and the solve. */
+	if (opt_build(&r, &cause) != 0)
+		goto fail;
+	if ((r.iter = calloc(OPT_ITER_MAX, sizeof *r.iter)) == NULL) {
+		cause = strdup("out of memory");
+		goto fail;
+	}
+	solver_options_init(&so);
+	so.method = r.method;
+	if (conf->optimizer.gap > 0)
+		so.gap = conf->optimizer.gap;
+	so.time_limit_s = conf->optimizer.time_limit_s;
+	so.warm_price_budget = r.warm_budget;
+	so.warm_price_capacity = r.warm_capacity;
+	so.progress = opt_progress;
+	so.log = opt_solver_log;
+	so.arg = &r;
+	r.have_res = 1;
+	if (solver_solve(r.inst, &so, &r.res, &cause) != 0) {
+		char *msg = cmd_printf("solver: %s", cause ? cause : "failed");
+
+		free(cause);
+		cause = msg;
+		goto fail;
+	}
+	if (r.res.status == SOLVER_EMPTY)
+		cmd_log("optimize", "empty instance: no customer has an eligible "
+		    "offer with consent, room and a positive expected value; the "
+		    "plan is empty");
+	else if (r.res.status == SOLVER_INFEASIBLE)
+		cmd_log("optimize", "the instance is infeasible; the plan is empty");
+	cmd_log("optimize", "solved: status=%s objective=%.4f bound=%.4f "
+	    "gap=%.5f%% in %.2fs", solver_status_name(r.res.status),
+	    r.res.objective, r.res.bound, 100.0 * r.res.gap, r.res.seconds);
+
+	/* The run folder. */
+	if ((dir = cmd_printf("%s/%s", out_dir, r.run_id)) == NULL ||
+	    cmd_mkdirs(dir, &cause) != 0)
+		goto fail;
+	r.run_dir = realpath(dir, real) ? strdup(real) : strdup(dir);
+	if (r.run_dir == NULL || opt_outputs(&r, &rep, &cause) != 0)
+		goto fail;
+	snprintf(rep.run_id, sizeof rep.run_id, "%s", r.run_id);
+	report_find_previous(r.run_dir, rep.previous_run_id,
+	    sizeof rep.previous_run_id);
+	rep.created = r.t;
+	rep.runtime_s = cmd_clock() - r.t0;
+	snprintf(rep.status, sizeof rep.status, "%s",
+	    solver_status_name(r.res.status));
+	snprintf(rep.method, sizeof rep.method, "%s",
+	    r.method == SOLVER_EXACT ? "exact" : "scale");
+	rep.objective = r.res.objective;
+	rep.bound = r.res.bound;
+	rep.gap = r.res.gap;
+	rep.customers = r.scores.ids.n;
+	rep.eligible_pairs = (long)r.scores.npairs;
+	rep.assignments = r.assignments;
+	rep.iterations = r.iter;	/* the report owns them from here */
+	rep.niterations = r.niter;
+	r.iter = NULL;
+	if (report_write(&rep, r.run_dir, &cause) != 0) {
+		cmd_log("optimize", "report: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	cmd_log("optimize", "run folder: %s (%ld assignments to %ld customers)",
+	    r.run_dir, r.assignments, r.assigned_customers);
+
+	/* The plan, as a candidate; live only when asked. */
+	if (opt_write_plan(&r, ctx, solver_status_name(r.res.status), &cause) != 0) {
+		rc = CMD_NO_SERVICE;
+		goto fail;
+	}
+	if (publish || conf->optimizer.auto_publish) {
+		char	 who[160];
+
+		snprintf(who, sizeof who, "%s (pacer optimize%s)", cmd_plan_who(),
+		    publish ? " --publish" : ", auto_publish");
+		if ((rc = cmd_plan_publish(ctx, conf, r.run_id, who, &cause)) !=
+		    CMD_OK)
+			goto fail;
+	} else
+		cmd_log("optimize", "review, then: pacer plan publish %s -c %s",
+		    r.run_id, conf_path);
+	cmd_log("optimize", "done in %.2fs", cmd_clock() - r.t0);
+	rc = CMD_OK;
+	goto done;
+fail:
+	cmd_log("optimize", "%s", cause ? cause : "out of memory");
+done:
+	free(cause);
+	free(dir);
+	report_free(&rep);
+	opt_free(&r);
+	redisFree(ctx);
+	conf_free(conf);
+	return rc;
 }
