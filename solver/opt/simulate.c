@@ -1,0 +1,991 @@
+/*
+ * simulate.c: replay a contact log through the rule engine
+ * (include/pacer/simulate.h).
+ *
+ * Built for millions of contacts: the log is read once into flat arrays
+ * (times, customer ids, channel, campaign and offer ids), names are
+ * interned in open-addressing hash tables, and each replay keeps every
+ * customer's allowed history in one preallocated array, sliced by a
+ * prefix sum of the customer's contact count (a customer can never have
+ * more allowed contacts than contacts). Because the replay runs in time
+ * order, each customer's slice is ascending and a moving start index drops
+ * contacts that have left the longest cap window, so rules_decide only
+ * ever sees the contacts that can still count.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "pacer/csv.h"
+#include "pacer/keys.h"
+#include "pacer/rules.h"
+#include "pacer/simulate.h"
+#include "pacer/tz.h"
+
+#define SIM_MAX_ZONES	512
+
+/* Interned names: id <-> string, open addressing on a power-of-two table. */
+struct sim_names {
+	char		*arena;		/* NUL-terminated names back to back */
+	size_t		 alen, acap;
+	size_t		*off;		/* per id: offset into arena */
+	int32_t		 n, ncap;
+	int32_t		*slot;		/* id, or -1 for empty */
+	uint32_t	*slot_hash;
+	size_t		 nslots;
+};
+
+struct simulate_log {
+	char		*path;		/* for messages */
+	long		 n;		/* contacts */
+	int64_t		*time;
+	int32_t		*customer;
+	uint8_t		*channel;	/* id in channels */
+	int32_t		*campaign;	/* id in campaigns, -1: none */
+	int32_t		*offer;		/* id in offers, -1: none */
+	uint32_t	*line;		/* line in the file */
+	struct sim_names customers, channels, campaigns, offers;
+	int64_t		*start;		/* per customer: history slice, +1 */
+
+	/* Profiles (when read). */
+	int		 profiles;
+	int		 nconsent;	/* consent columns */
+	char		 consent_name[CSV_MAX_FIELDS][CONF_NAME_MAX];
+	signed char	*consent;	/* customers x nconsent; -1 unknown */
+	uint8_t		*has_profile;
+	int16_t		*zone;		/* index into zones, -1: UTC */
+	size_t		*segments;	/* offset into seg_arena, or SIZE_MAX */
+	char		*seg_arena;
+	size_t		 seg_len, seg_cap;
+	struct tz_table	*zones;
+	int		 nzones;
+	char		(*zone_name)[TZ_NAME_MAX];
+};
+
+/* printf into a new string (caller frees). */
+static char *
+sim_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* printf into a new string (caller frees); NULL when out of memory. */
+static char *
+sim_fmt(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+	char	*s;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* FNV-1a of len bytes. */
+static uint32_t
+sim_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	while (len--)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+/* Free a name table's memory. */
+static void
+sim_names_free(struct sim_names *t)
+{
+	free(t->arena);
+	free(t->off);
+	free(t->slot);
+	free(t->slot_hash);
+	memset(t, 0, sizeof *t);
+}
+
+/* The string of id. */
+static const char *
+sim_names_get(const struct sim_names *t, int32_t id)
+{
+	return t->arena + t->off[id];
+}
+
+/* Id of s, or -1. */
+static int32_t
+sim_names_find(const struct sim_names *t, const char *s)
+{
+	size_t	 len = strlen(s), i;
+	uint32_t h = sim_hash(s, len);
+
+	if (t->nslots == 0)
+		return -1;
+	for (i = h & (t->nslots - 1);; i = (i + 1) & (t->nslots - 1)) {
+		int32_t id = t->slot[i];
+
+		if (id < 0)
+			return -1;
+		if (t->slot_hash[i] == h && !strcmp(t->arena + t->off[id], s))
+			return id;
+	}
+}
+
+/* Double the slot table (or make the first one); 0 or -1. */
+static int
+sim_names_grow(struct sim_names *t)
+{
+	size_t	 n = t->nslots ? t->nslots * 2 : 1024, i, j;
+	int32_t	*slot;
+	uint32_t *hash;
+
+	if ((slot = malloc(n * sizeof *slot)) == NULL ||
+	    (hash = malloc(n * sizeof *hash)) == NULL) {
+		free(slot);
+		return -1;
+	}
+	memset(slot, 0xff, n * sizeof *slot);
+	for (i = 0; i < t->nslots; i++) {
+		if (t->slot[i] < 0)
+			continue;
+		for (j = t->slot_hash[i] & (n - 1); slot[j] >= 0; j = (j + 1) & (n - 1))
+			;
+		slot[j] = t->slot[i];
+		hash[j] = t->slot_hash[i];
+	}
+	free(t->slot);
+	free(t->slot_hash);
+	t->slot = slot;
+	t->slot_hash = hash;
+	t->nslots = n;
+	return 0;
+}
+
+/* Id of s, adding it if new; -1 when out of memory. */
+static int32_t
+sim_names_intern(struct sim_names *t, const char *s)
+{
+	size_t	 len = strlen(s), i;
+	uint32_t h = sim_hash(s, len);
+
+	/* Keep the table at most half full. */
+	if ((size_t)t->n * 2 >= t->nslots && sim_names_grow(t) != 0)
+		return -1;
+	for (i = h & (t->nslots - 1);; i = (i + 1) & (t->nslots - 1)) {
+		int32_t id = t->slot[i];
+
+		if (id < 0)
+			break;
+		if (t->slot_hash[i] == h && !strcmp(t->arena + t->off[id], s))
+			return id;
+	}
+	if (t->n == INT32_MAX)
+		return -1;
+	if (t->n == t->ncap) {
+		int32_t	 ncap = t->ncap ? t->ncap * 2 : 1024;
+		size_t	*off = realloc(t->off, (size_t)ncap * sizeof *off);
+
+		if (off == NULL)
+			return -1;
+		t->off = off;
+		t->ncap = ncap;
+	}
+	if (t->alen + len + 1 > t->acap) {
+		size_t	 acap = t->acap ? t->acap : 16384;
+		char	*a;
+
+		while (acap < t->alen + len + 1)
+			acap *= 2;
+		if ((a = realloc(t->arena, acap)) == NULL)
+			return -1;
+		t->arena = a;
+		t->acap = acap;
+	}
+	memcpy(t->arena + t->alen, s, len + 1);
+	t->off[t->n] = t->alen;
+	t->alen += len + 1;
+	t->slot[i] = t->n;
+	t->slot_hash[i] = h;
+	return t->n++;
+}
+
+/* How many contacts the log holds. */
+long
+simulate_log_contacts(const struct simulate_log *log)
+{
+	return log->n;
+}
+
+/* How many distinct customers the log holds. */
+long
+simulate_log_customers(const struct simulate_log *log)
+{
+	return log->customers.n;
+}
+
+/* Free a log; accepts NULL. */
+void
+simulate_log_free(struct simulate_log *log)
+{
+	if (log == NULL)
+		return;
+	free(log->path);
+	free(log->time);
+	free(log->customer);
+	free(log->channel);
+	free(log->campaign);
+	free(log->offer);
+	free(log->line);
+	free(log->start);
+	sim_names_free(&log->customers);
+	sim_names_free(&log->channels);
+	sim_names_free(&log->campaigns);
+	sim_names_free(&log->offers);
+	free(log->consent);
+	free(log->has_profile);
+	free(log->zone);
+	free(log->segments);
+	free(log->seg_arena);
+	free(log->zones);
+	free(log->zone_name);
+	free(log);
+}
+
+/* Grow the contact arrays to hold cap contacts; 0 or -1. */
+static int
+sim_log_reserve(struct simulate_log *log, long cap)
+{
+	void	*p;
+
+#define SIM_GROW(field) do {						\
+	if ((p = realloc(log->field, (size_t)cap * sizeof *log->field)) == NULL) \
+		return -1;						\
+	log->field = p;							\
+} while (0)
+	SIM_GROW(time);
+	SIM_GROW(customer);
+	SIM_GROW(channel);
+	SIM_GROW(campaign);
+	SIM_GROW(offer);
+	SIM_GROW(line);
+#undef SIM_GROW
+	return 0;
+}
+
+/* A contact's position in time order: time, then file order. */
+struct sim_order {
+	int64_t	 time;
+	long	 index;
+};
+
+/* qsort order of struct sim_order. */
+static int
+sim_order_cmp(const void *a, const void *b)
+{
+	const struct sim_order *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Put the log in time order (stable); 0 or -1 when out of memory. */
+static int
+sim_log_sort(struct simulate_log *log)
+{
+	struct sim_order *o;
+	long	 i;
+	void	*tmp;
+
+	for (i = 1; i < log->n; i++)
+		if (log->time[i] < log->time[i - 1])
+			break;
+	if (i >= log->n)
+		return 0;	/* already sorted: the usual case */
+	if ((o = malloc((size_t)log->n * sizeof *o)) == NULL)
+		return -1;
+	for (i = 0; i < log->n; i++) {
+		o[i].time = log->time[i];
+		o[i].index = i;
+	}
+	qsort(o, (size_t)log->n, sizeof *o, sim_order_cmp);
+	/* Permute each array through one scratch buffer of 8-byte cells. */
+	if ((tmp = malloc((size_t)log->n * sizeof(int64_t))) == NULL) {
+		free(o);
+		return -1;
+	}
+#define SIM_PERMUTE(field) do {						\
+	__typeof__(log->field) t_ = tmp;				\
+	for (i = 0; i < log->n; i++)					\
+		t_[i] = log->field[o[i].index];				\
+	memcpy(log->field, t_, (size_t)log->n * sizeof *log->field);	\
+} while (0)
+	SIM_PERMUTE(time);
+	SIM_PERMUTE(customer);
+	SIM_PERMUTE(channel);
+	SIM_PERMUTE(campaign);
+	SIM_PERMUTE(offer);
+	SIM_PERMUTE(line);
+#undef SIM_PERMUTE
+	free(tmp);
+	free(o);
+	return 0;
+}
+
+/* Read contacts.csv into a new log; NULL with *cause (file:line: field). */
+struct simulate_log *
+simulate_log_read(const char *path, simulate_progress_fn *progress, void *arg,
+    char **cause)
+{
+	static const char *const want[] = { "time", "customer", "channel", NULL };
+	struct simulate_log *log;
+	struct csv	*csv = NULL;
+	int		 col[3], ccamp, coffer, rc;
+	long		 cap = 0, i;
+	int32_t		 id;
+
+	if ((log = calloc(1, sizeof *log)) == NULL ||
+	    (log->path = strdup(path)) == NULL) {
+		*cause = sim_fmt("out of memory");
+		free(log);
+		return NULL;
+	}
+	if ((csv = csv_open(path, cause)) == NULL)
+		goto fail;
+	if (csv_require(csv, want, col, cause) != 0)
+		goto fail;
+	ccamp = csv_column(csv, "campaign");
+	coffer = csv_column(csv, "offer");
+	while ((rc = csv_next(csv, cause)) == 1) {
+		const char	*f_time, *f_cust, *f_chan, *f_camp, *f_offer;
+		long long	 t;
+
+		if (log->n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (sim_log_reserve(log, cap) != 0)
+				goto oom;
+		}
+		if (col[0] >= csv->nfields || col[1] >= csv->nfields ||
+		    col[2] >= csv->nfields) {
+			*cause = csv_error(csv, col[0] >= csv->nfields ? "time" :
+			    (col[1] >= csv->nfields ? "customer" : "channel"),
+			    "missing");
+			goto fail;
+		}
+		f_time = csv->field[col[0]];
+		f_cust = csv->field[col[1]];
+		f_chan = csv->field[col[2]];
+		f_camp = ccamp >= 0 && ccamp < csv->nfields ? csv->field[ccamp] : "";
+		f_offer = coffer >= 0 && coffer < csv->nfields ?
+		    csv->field[coffer] : "";
+		if (csv_long(f_time, &t) != 0 || t < 0) {
+			*cause = csv_error(csv, "time", "\"%.40s\" is not unix "
+			    "seconds", f_time);
+			goto fail;
+		}
+		if (!keys_valid_customer(f_cust)) {
+			*cause = csv_error(csv, "customer", "\"%.140s\" is not a "
+			    "valid customer id (1-128 of A-Za-z0-9_.:@-)", f_cust);
+			goto fail;
+		}
+		if (*f_chan == '\0' || strlen(f_chan) >= CONF_NAME_MAX) {
+			*cause = csv_error(csv, "channel", "\"%.80s\" is not a "
+			    "channel name", f_chan);
+			goto fail;
+		}
+		log->time[log->n] = t;
+		if ((id = sim_names_intern(&log->customers, f_cust)) < 0)
+			goto oom;
+		log->customer[log->n] = id;
+		if ((id = sim_names_intern(&log->channels, f_chan)) < 0)
+			goto oom;
+		if (id >= CONF_MAX_CHANNELS * 4) {
+			*cause = csv_error(csv, "channel", "too many distinct "
+			    "channels (%d)", id + 1);
+			goto fail;
+		}
+		log->channel[log->n] = (uint8_t)id;
+		log->campaign[log->n] = -1;
+		if (*f_camp != '\0' &&
+		    (log->campaign[log->n] = sim_names_intern(&log->campaigns,
+		    f_camp)) < 0)
+			goto oom;
+		log->offer[log->n] = -1;
+		if (*f_offer != '\0' &&
+		    (log->offer[log->n] = sim_names_intern(&log->offers,
+		    f_offer)) < 0)
+			goto oom;
+		log->line[log->n] = (uint32_t)csv->line;
+		log->n++;
+		if (progress != NULL && (log->n & 262143) == 0)
+			progress(arg, "read", log->n, 0);
+	}
+	if (rc < 0)
+		goto fail;
+	csv_close(csv);
+	csv = NULL;
+	if (sim_log_sort(log) != 0)
+		goto oom;
+
+	/* History slices: customer c owns start[c] .. start[c+1]-1. */
+	if ((log->start = calloc((size_t)log->customers.n + 1,
+	    sizeof *log->start)) == NULL)
+		goto oom;
+	for (i = 0; i < log->n; i++)
+		log->start[log->customer[i] + 1]++;
+	for (i = 0; i < log->customers.n; i++)
+		log->start[i + 1] += log->start[i];
+	if (progress != NULL)
+		progress(arg, "read", log->n, log->n);
+	return log;
+oom:
+	*cause = sim_fmt("out of memory");
+fail:
+	csv_close(csv);
+	simulate_log_free(log);
+	return NULL;
+}
+
+/* Parse a consent cell: 1, 0, -1 (empty), or -2 when malformed. */
+static int
+sim_consent(const char *s)
+{
+	if (*s == '\0')
+		return -1;
+	if (!strcmp(s, "1") || !strcasecmp(s, "true"))
+		return 1;
+	if (!strcmp(s, "0") || !strcasecmp(s, "false"))
+		return 0;
+	return -2;
+}
+
+/* Index of zone name in the log's zones, adding it; -1 if unknown. */
+static int
+sim_zone(struct simulate_log *log, const char *name)
+{
+	int64_t	 from = 0, to = 0;
+	int	 i;
+
+	for (i = 0; i < log->nzones; i++)
+		if (!strcmp(log->zone_name[i], name))
+			return i;
+	if (log->nzones >= SIM_MAX_ZONES || !tz_valid_name(name) ||
+	    strlen(name) >= TZ_NAME_MAX)
+		return -1;
+	if (log->n > 0) {
+		from = log->time[0] - 86400;
+		to = log->time[log->n - 1] + 86400;
+	}
+	if (tz_table(name, from, to, &log->zones[log->nzones]) != 0)
+		return -1;
+	snprintf(log->zone_name[log->nzones], TZ_NAME_MAX, "%s", name);
+	return log->nzones++;
+}
+
+/* Read profiles.csv for the log's customers; 0 or -1 (file:line: field). */
+int
+simulate_log_profiles(struct simulate_log *log, const char *path, char **cause)
+{
+	static const char *const want[] = { "customer", "tz", "segments", NULL };
+	struct csv	*csv;
+	int		 col[3], ccol[CSV_MAX_FIELDS], i, rc;
+	size_t		 nc = (size_t)log->customers.n;
+
+	if ((csv = csv_open(path, cause)) == NULL)
+		return -1;
+	if (csv_require(csv, want, col, cause) != 0)
+		goto fail;
+	/* Every other column is a channel's consent. */
+	log->nconsent = 0;
+	for (i = 0; i < csv->nheader; i++) {
+		if (i == col[0] || i == col[1] || i == col[2])
+			continue;
+		ccol[log->nconsent] = i;
+		snprintf(log->consent_name[log->nconsent], CONF_NAME_MAX, "%s",
+		    csv->header[i]);
+		log->nconsent++;
+	}
+	free(log->consent);
+	free(log->has_profile);
+	free(log->zone);
+	free(log->segments);
+	free(log->zones);
+	free(log->zone_name);
+	log->consent = malloc(nc * (size_t)(log->nconsent ? log->nconsent : 1));
+	log->has_profile = calloc(nc ? nc : 1, 1);
+	log->zone = malloc((nc ? nc : 1) * sizeof *log->zone);
+	log->segments = malloc((nc ? nc : 1) * sizeof *log->segments);
+	log->zones = calloc(SIM_MAX_ZONES, sizeof *log->zones);
+	log->zone_name = calloc(SIM_MAX_ZONES, sizeof *log->zone_name);
+	log->nzones = 0;
+	if ((nc > 0 && log->consent == NULL) || log->has_profile == NULL ||
+	    log->zone == NULL || log->segments == NULL || log->zones == NULL ||
+	    log->zone_name == NULL) {
+		*cause = sim_fmt("out of memory");
+		goto fail;
+	}
+	if (nc > 0)
+		memset(log->consent, 0xff, nc * (size_t)log->nconsent);
+	for (size_t c = 0; c < nc; c++) {
+		log->zone[c] = -1;
+		log->segments[c] = SIZE_MAX;
+	}
+	while ((rc = csv_next(csv, cause)) == 1) {
+		const char	*id, *tz, *seg;
+		int32_t		 c;
+		int		 z, k;
+		size_t		 len;
+
+		if (col[0] >= csv->nfields || col[1] >= csv->nfields ||
+		    col[2] >= csv->nfields) {
+			*cause = csv_error(csv, "customer", "missing fields");
+			goto fail;
+		}
+		id = csv->field[col[0]];
+		tz = csv->field[col[1]];
+		seg = csv->field[col[2]];
+		if (!keys_valid_customer(id)) {
+			*cause = csv_error(csv, "customer", "\"%.140s\" is not a "
+			    "valid customer id", id);
+			goto fail;
+		}
+		for (k = 0; k < log->nconsent; k++) {
+			if (ccol[k] < csv->nfields &&
+			    sim_consent(csv->field[ccol[k]]) == -2) {
+				*cause = csv_error(csv, log->consent_name[k],
+				    "want 1, 0, true, false or empty, not "
+				    "\"%.40s\"", csv->field[ccol[k]]);
+				goto fail;
+			}
+		}
+		if ((c = sim_names_find(&log->customers, id)) < 0)
+			continue;	/* never contacted: nothing to replay */
+		z = -1;
+		if (*tz != '\0' && (z = sim_zone(log, tz)) < 0) {
+			*cause = csv_error(csv, "tz", "unknown time zone \"%.80s\"",
+			    tz);
+			goto fail;
+		}
+		log->zone[c] = (int16_t)z;
+		log->has_profile[c] = 1;
+		for (k = 0; k < log->nconsent; k++)
+			log->consent[(size_t)c * (size_t)log->nconsent + (size_t)k] =
+			    (signed char)(ccol[k] < csv->nfields ?
+			    sim_consent(csv->field[ccol[k]]) : -1);
+		len = strlen(seg);
+		if (len > 0) {
+			if (log->seg_len + len + 1 > log->seg_cap) {
+				size_t	 ncap = log->seg_cap ? log->seg_cap : 65536;
+				char	*p;
+
+				while (ncap < log->seg_len + len + 1)
+					ncap *= 2;
+				if ((p = realloc(log->seg_arena, ncap)) == NULL) {
+					*cause = sim_fmt("out of memory");
+					goto fail;
+				}
+				log->seg_arena = p;
+				log->seg_cap = ncap;
+			}
+			memcpy(log->seg_arena + log->seg_len, seg, len + 1);
+			log->segments[c] = log->seg_len;
+			log->seg_len += len + 1;
+		}
+	}
+	if (rc < 0)
+		goto fail;
+	csv_close(csv);
+	log->profiles = 1;
+	return 0;
+fail:
+	csv_close(csv);
+	return -1;
+}
+
+/* Free the arrays of res (not the struct); accepts NULL. */
+void
+simulate_result_free(struct simulate_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->rules);
+	memset(res, 0, sizeof *res);
+}
+
+/* The rule of res called text, or NULL. */
+const struct simulate_rule *
+simulate_find_rule(const struct simulate_result *res, const char *text)
+{
+	int	 i;
+
+	for (i = 0; i < res->nrules; i++)
+		if (!strcmp(res->rules[i].text, text))
+			return &res->rules[i];
+	return NULL;
+}
+
+/* Name of a kind ("cap", "shadow", ...). */
+const char *
+simulate_kind_name(enum simulate_kind k)
+{
+	switch (k) {
+	case SIMULATE_CAP:
+		return "cap";
+	case SIMULATE_SHADOW:
+		return "shadow";
+	case SIMULATE_CONSENT:
+		return "consent";
+	case SIMULATE_QUIET:
+		return "quiet_hours";
+	case SIMULATE_SUPPRESSED:
+		return "suppressed";
+	}
+	return "unknown";
+}
+
+/* The replay's working state for one configuration. */
+struct sim_replay {
+	struct simulate_rule *rules;
+	int		 nrules, rcap;
+	uint64_t	**seen;		/* per rule: bitmap of customers */
+	/* The checks that apply on channel ch with (1) or without a campaign. */
+	struct rules_check checks[CONF_MAX_CHANNELS][2][RULES_MAX_CHECKS];
+	int		 nchecks[CONF_MAX_CHANNELS][2];
+	int		 rule_of[CONF_MAX_CHANNELS][2][RULES_MAX_CHECKS];
+	int		 consent_rule[CONF_MAX_CHANNELS];
+	int		 quiet_rule[CONF_MAX_CHANNELS];
+	int		 suppressed_rule;
+};
+
+/* Index of the rule called text, adding it; -1 when out of memory. */
+static int
+sim_rule(struct sim_replay *r, const char *text, enum simulate_kind kind,
+    size_t ncustomers)
+{
+	int	 i;
+
+	for (i = 0; i < r->nrules; i++)
+		if (!strcmp(r->rules[i].text, text))
+			return i;
+	if (r->nrules == r->rcap) {
+		int	 ncap = r->rcap ? r->rcap * 2 : 32;
+		void	*p;
+
+		if ((p = realloc(r->rules, (size_t)ncap * sizeof *r->rules)) == NULL)
+			return -1;
+		r->rules = p;
+		if ((p = realloc(r->seen, (size_t)ncap * sizeof *r->seen)) == NULL)
+			return -1;
+		r->seen = p;
+		r->rcap = ncap;
+	}
+	memset(&r->rules[r->nrules], 0, sizeof r->rules[0]);
+	snprintf(r->rules[r->nrules].text, sizeof r->rules[0].text, "%s", text);
+	r->rules[r->nrules].kind = kind;
+	if ((r->seen[r->nrules] = calloc(ncustomers / 64 + 1,
+	    sizeof(uint64_t))) == NULL)
+		return -1;
+	return r->nrules++;
+}
+
+/* Count one denial of customer c under rule i. */
+static void
+sim_count(struct sim_replay *r, int i, int32_t c)
+{
+	uint64_t	 bit = 1ULL << (c & 63);
+
+	r->rules[i].denied++;
+	if (!(r->seen[i][c >> 6] & bit)) {
+		r->seen[i][c >> 6] |= bit;
+		r->rules[i].customers++;
+	}
+}
+
+/* Bitmask of conf's segments named in "a;b;c"; unknown names ignored. */
+static uint32_t
+sim_segmask(const struct conf *conf, const char *list)
+{
+	char	 name[CONF_NAME_MAX];
+	uint32_t mask = 0;
+	size_t	 n;
+	int	 s;
+
+	while (*list != '\0') {
+		n = strcspn(list, ";");
+		if (n > 0 && n < sizeof name) {
+			memcpy(name, list, n);
+			name[n] = '\0';
+			if ((s = conf_segment_index(conf, name)) >= 0 && s < 32)
+				mask |= 1u << s;
+		}
+		list += n;
+		if (*list == ';')
+			list++;
+	}
+	return mask;
+}
+
+/* Set up checks and rules for conf; 0 or -1 with *cause. */
+static int
+sim_replay_setup(struct sim_replay *r, const struct simulate_log *log,
+    const struct conf *conf, int have_categories, char **cause)
+{
+	size_t	 nc = (size_t)log->customers.n;
+	char	 text[192];
+	int	 ch, hc, k, any_exclude = 0, s;
+
+	r->suppressed_rule = -1;
+	for (ch = 0; ch < conf->nchannels; ch++) {
+		r->consent_rule[ch] = -1;
+		r->quiet_rule[ch] = -1;
+		if (log->profiles) {
+			snprintf(text, sizeof text, "no_consent %s",
+			    conf->channels[ch].name);
+			if ((r->consent_rule[ch] = sim_rule(r, text,
+			    SIMULATE_CONSENT, nc)) < 0)
+				goto oom;
+		}
+		if (log->profiles && conf->channels[ch].quiet_start >= 0) {
+			int qs = conf->channels[ch].quiet_start;
+			int qe = conf->channels[ch].quiet_end;
+
+			snprintf(text, sizeof text, "%s quiet_hours "
+			    "%02d:%02d-%02d:%02d", conf->channels[ch].name,
+			    qs / 60, qs % 60, qe / 60, qe % 60);
+			if ((r->quiet_rule[ch] = sim_rule(r, text,
+			    SIMULATE_QUIET, nc)) < 0)
+				goto oom;
+		}
+	}
+	for (s = 0; s < conf->nsegments; s++)
+		any_exclude |= conf->segments[s].nexclude > 0;
+	if (log->profiles && have_categories && any_exclude &&
+	    (r->suppressed_rule = sim_rule(r, "suppressed", SIMULATE_SUPPRESSED,
+	    nc)) < 0)
+		goto oom;
+	for (ch = 0; ch < conf->nchannels; ch++) {
+		for (hc = 0; hc < 2; hc++) {
+			r->nchecks[ch][hc] = rules_select(conf, ch, hc,
+			    r->checks[ch][hc], RULES_MAX_CHECKS);
+			for (k = 0; k < r->nchecks[ch][hc]; k++) {
+				const struct rules_check *c = &r->checks[ch][hc][k];
+
+				if ((r->rule_of[ch][hc][k] = sim_rule(r,
+				    c->cap->text, c->shadow ? SIMULATE_SHADOW :
+				    SIMULATE_CAP, nc)) < 0)
+					goto oom;
+			}
+		}
+	}
+	return 0;
+oom:
+	*cause = sim_fmt("out of memory");
+	return -1;
+}
+
+/* Free a replay's working memory (the rules move to the result first). */
+static void
+sim_replay_free(struct sim_replay *r)
+{
+	int	 i;
+
+	for (i = 0; i < r->nrules; i++)
+		free(r->seen[i]);
+	free(r->seen);
+	free(r->rules);
+}
+
+/* Replay the log under conf into res; 0 or -1 with *cause. */
+int
+simulate_run(const struct simulate_log *log, const struct conf *conf,
+    const struct offers *offers, simulate_progress_fn *progress, void *arg,
+    struct simulate_result *res, char **cause)
+{
+	struct sim_replay *r = NULL;
+	struct rules_contact *hist = NULL;
+	struct conf	 noquiet;
+	const char	**category = NULL;
+	int		 chanmap[CONF_MAX_CHANNELS * 4], pcol[CONF_MAX_CHANNELS];
+	int32_t		*count = NULL, *wstart = NULL;
+	uint32_t	*segmask = NULL;
+	uint64_t	*denied_seen = NULL;
+	size_t		 nc = (size_t)log->customers.n;
+	int64_t		 longest = conf_longest_window(conf);
+	double		 t0;
+	struct timespec	 ts;
+	long		 i;
+	int		 k;
+
+	memset(res, 0, sizeof *res);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+
+	/* Every channel of the log must be configured. */
+	for (k = 0; k < log->channels.n; k++) {
+		chanmap[k] = conf_channel_index(conf, sim_names_get(&log->channels, k));
+		if (chanmap[k] >= 0)
+			continue;
+		for (i = 0; i < log->n && log->channel[i] != k; i++)
+			;
+		*cause = sim_fmt("%s:%u: field channel: \"%s\" is not a channel "
+		    "of %s", log->path, i < log->n ? log->line[i] : 0,
+		    sim_names_get(&log->channels, k),
+		    conf->path ? conf->path : "the config");
+		return -1;
+	}
+
+	if ((r = calloc(1, sizeof *r)) == NULL ||
+	    (hist = malloc((log->n ? (size_t)log->n : 1) * sizeof *hist)) == NULL ||
+	    (count = calloc(nc + 1, sizeof *count)) == NULL ||
+	    (wstart = calloc(nc + 1, sizeof *wstart)) == NULL ||
+	    (segmask = calloc(nc + 1, sizeof *segmask)) == NULL ||
+	    (denied_seen = calloc(nc / 64 + 1, sizeof *denied_seen)) == NULL ||
+	    (category = calloc((size_t)log->offers.n + 1, sizeof *category)) == NULL) {
+		*cause = sim_fmt("out of memory");
+		goto fail;
+	}
+	res->categories = offers != NULL;
+	res->profiles = log->profiles;
+	if (sim_replay_setup(r, log, conf, offers != NULL, cause) != 0)
+		goto fail;
+
+	/* Offer categories, by the log's offer ids. */
+	for (k = 0; offers != NULL && k < log->offers.n; k++) {
+		int o = offers_find(offers, sim_names_get(&log->offers, k));
+
+		category[k] = o >= 0 ? offers->offer[o].category : NULL;
+	}
+	/* Consent columns and segments as this config names them. */
+	for (k = 0; k < conf->nchannels; k++) {
+		pcol[k] = -1;
+		for (int j = 0; log->profiles && j < log->nconsent; j++)
+			if (!strcmp(log->consent_name[j], conf->channels[k].name))
+				pcol[k] = j;
+	}
+	if (log->profiles)
+		for (size_t c = 0; c < nc; c++)
+			if (log->segments[c] != SIZE_MAX)
+				segmask[c] = sim_segmask(conf,
+				    log->seg_arena + log->segments[c]);
+	/*
+	 * Without profiles nothing is known of consent or time zones: the
+	 * engine gets consent everywhere and a config without quiet hours.
+	 */
+	noquiet = *conf;
+	for (k = 0; k < noquiet.nchannels; k++)
+		noquiet.channels[k].quiet_start = -1;
+
+	for (i = 0; i < log->n; i++) {
+		struct rules_customer	 cu;
+		struct rules_verdict	 v;
+		int32_t			 c = log->customer[i];
+		int64_t			 t = log->time[i], base = log->start[c];
+		int			 ch = chanmap[log->channel[i]];
+		int			 camp = log->campaign[i];
+		int			 hc = camp >= 0;
+		const char		*cat = log->offer[i] >= 0 ?
+					     category[log->offer[i]] : NULL;
+
+		/* Contacts that left the longest window can never count again. */
+		while (wstart[c] < count[c] && hist[base + wstart[c]].time <=
+		    t - longest)
+			wstart[c]++;
+		memset(&cu, 0, sizeof cu);
+		if (log->profiles) {
+			for (k = 0; k < conf->nchannels; k++)
+				cu.consent[k] = !log->has_profile[c] || pcol[k] < 0 ?
+				    -1 : log->consent[(size_t)c *
+				    (size_t)log->nconsent + (size_t)pcol[k]];
+			cu.segments = segmask[c];
+			cu.utc_offset = log->zone[c] >= 0 ?
+			    tz_offset(&log->zones[log->zone[c]], t) : 0;
+		} else
+			memset(cu.consent, 1, sizeof cu.consent);
+		cu.history = hist + base + wstart[c];
+		cu.nhistory = count[c] - wstart[c];
+		rules_decide(log->profiles ? conf : &noquiet, r->checks[ch][hc],
+		    r->nchecks[ch][hc], &cu, ch, camp, cat, t, &v);
+
+		for (k = 0; v.shadow_denied != 0 && k < 64 &&
+		    k < r->nchecks[ch][hc]; k++)
+			if (v.shadow_denied & (1ULL << k))
+				sim_count(r, r->rule_of[ch][hc][k], c);
+		if (v.reason == RULES_OK) {
+			hist[base + count[c]].time = t;
+			hist[base + count[c]].channel = ch;
+			hist[base + count[c]].campaign = camp;
+			count[c]++;
+			res->allowed++;
+		} else {
+			int rule = -1;
+
+			switch (v.reason) {
+			case RULES_NO_CONSENT:
+				rule = r->consent_rule[ch];
+				break;
+			case RULES_QUIET_HOURS:
+				rule = r->quiet_rule[ch];
+				break;
+			case RULES_SUPPRESSED:
+				rule = r->suppressed_rule;
+				break;
+			case RULES_CAP:
+				rule = r->rule_of[ch][hc][v.check];
+				break;
+			default:
+				break;
+			}
+			if (rule >= 0)
+				sim_count(r, rule, c);
+			res->denied++;
+			if (!(denied_seen[c >> 6] & (1ULL << (c & 63)))) {
+				denied_seen[c >> 6] |= 1ULL << (c & 63);
+				res->customers_denied++;
+			}
+		}
+		if (progress != NULL && (i & 262143) == 262143)
+			progress(arg, "replay", i + 1, log->n);
+	}
+	if (progress != NULL)
+		progress(arg, "replay", log->n, log->n);
+
+	res->contacts = log->n;
+	res->customers = log->customers.n;
+	if (log->n > 0) {
+		res->first_time = log->time[0];
+		res->last_time = log->time[log->n - 1];
+	}
+	res->rules = r->rules;
+	res->nrules = r->nrules;
+	r->rules = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	res->seconds = (double)ts.tv_sec + ts.tv_nsec / 1e9 - t0;
+	sim_replay_free(r);
+	free(r);
+	free(hist);
+	free(count);
+	free(wstart);
+	free(segmask);
+	free(denied_seen);
+	free(category);
+	return 0;
+fail:
+	if (r != NULL)
+		sim_replay_free(r);
+	free(r);
+	free(hist);
+	free(count);
+	free(wstart);
+	free(segmask);
+	free(denied_seen);
+	free(category);
+	simulate_result_free(res);
+	return -1;
+}
