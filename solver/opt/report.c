@@ -835,7 +835,10 @@ report_load_summary(const char *path, struct report_run *run, char **cause)
 
 	memset(run, 0, sizeof *run);
 	if ((root = json_load_file(path, 0, &err)) == NULL) {
-		*cause = report_fmt("%s:%d: %s", path, err.line, err.text);
+		if (err.line > 0)
+			*cause = report_fmt("%s:%d: %s", path, err.line, err.text);
+		else
+			*cause = report_fmt("%s: %s", path, err.text);
 		return -1;
 	}
 	if (!json_is_object(root)) {
