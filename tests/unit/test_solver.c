@@ -1,0 +1,340 @@
+/*
+ * The optimizer end to end (include/pacer/solver.h): scale mode against
+ * the exact GLPK optimum, the dual bound against it, every plan through the
+ * independent feasibility checker, and the odd instances (no pairs, zero
+ * budgets, no room) reported rather than crashed on.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pacer/solver.h"
+
+static uint64_t	rng_state;
+
+/* splitmix64, deterministic per seed. */
+static uint64_t
+rng(void)
+{
+	uint64_t	z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return (z ^ (z >> 31));
+}
+
+/* Uniform in [0,1). */
+static double
+unit(void)
+{
+	return ((rng() >> 11) * 0x1.0p-53);
+}
+
+/*
+ * A random instance: noffers offers on 3 channels and 4 campaigns that
+ * cross channels, tight budgets and capacities, small rooms.
+ */
+static struct solver_instance *
+make_instance(uint64_t seed, int ncust, int noffers, int crossing)
+{
+	struct solver_offer	 of[16];
+	struct solver_instance	*inst;
+	uint16_t		 offer[16];
+	float			 prop[16];
+	uint8_t			 rch[3], rcp[4];
+	char			*cause = NULL;
+	int			 c, o, k;
+
+	rng_state = seed;
+	for (o = 0; o < noffers; o++) {
+		of[o].channel = (int)(rng() % 3);
+		of[o].campaign = crossing ? (int)(rng() % 4) : of[o].channel;
+		of[o].value = 5 + unit() * 50;
+		of[o].cost = unit() < 0.2 ? 0 : 0.05 + unit() * 0.5;
+		of[o].budget = unit() < 0.7 ? of[o].cost * ncust *
+		    (0.02 + unit() * 0.2) : -1;
+		of[o].capacity = unit() < 0.4 ?
+		    (long)(ncust * (0.02 + unit() * 0.2)) : -1;
+	}
+	inst = solver_instance_new(noffers, 3, 4, of, &cause);
+	assert_non_null(inst);
+	for (c = 0; c < ncust; c++) {
+		k = 0;
+		for (o = 0; o < noffers; o++) {
+			if (unit() < 0.5)
+				continue;
+			offer[k] = (uint16_t)o;
+			prop[k] = (float)(unit() < 0.1 ? unit() :
+			    unit() * unit() * 0.3);
+			k++;
+		}
+		rch[0] = (uint8_t)(rng() % 3);
+		rch[1] = 1;
+		rch[2] = (uint8_t)(1 + rng() % 2);
+		rcp[0] = rcp[1] = 1;
+		rcp[2] = (uint8_t)(rng() % 3);
+		rcp[3] = SOLVER_ROOM_NONE;
+		assert_true(solver_instance_add_customer(inst, k, offer, prop,
+		    (uint8_t)(1 + rng() % 4), rch, rcp, &cause) == c);
+	}
+	return (inst);
+}
+
+/* Solve with a method; checks the plan and the reported numbers. */
+static void
+solve(const struct solver_instance *inst, enum solver_method m, double gap,
+    struct solver_result *res)
+{
+	struct solver_options	 opts;
+	char			*cause = NULL;
+	double			 obj;
+	int			 o;
+	long			 sends;
+
+	solver_options_init(&opts);
+	opts.method = m;
+	opts.gap = gap;
+	opts.threads = 2;
+	if (solver_solve(inst, &opts, res, &cause) != 0)
+		fail_msg("solve: %s", cause);
+	if (solver_check_feasible(inst, res->selected, &obj, &cause) != 0)
+		fail_msg("infeasible plan: %s", cause);
+	assert_true(fabs(obj - res->objective) < 1e-6 * (1 + fabs(obj)));
+	assert_true(res->bound >= res->objective - 1e-6);
+	sends = 0;
+	for (o = 0; o < inst->noffers; o++) {
+		sends += res->sends[o];
+		assert_true(res->price_budget[o] >= 0);
+		assert_true(res->price_capacity[o] >= 0);
+	}
+	assert_int_equal(sends, res->nselected);
+}
+
+/* Scale mode within 0.01% of exact; its bound above the optimum. */
+static void
+test_scale_vs_exact(void **state)
+{
+	struct solver_instance	*inst;
+	struct solver_result	 ex, sc;
+	int			 seed;
+
+	(void)state;
+	for (seed = 1; seed <= 12; seed++) {
+		inst = make_instance(seed, 150 + 25 * seed, 12, seed % 3 != 0);
+		solve(inst, SOLVER_EXACT, 0, &ex);
+		assert_int_equal(ex.status, SOLVER_OPTIMAL);
+		solve(inst, SOLVER_SCALE, 1e-4, &sc);
+		/* The Lagrangian bound is an upper bound on the optimum. */
+		if (sc.bound < ex.objective - 1e-6 * ex.objective)
+			fail_msg("seed %d: bound %.6f below optimum %.6f",
+			    seed, sc.bound, ex.objective);
+		if (sc.objective < ex.objective * (1 - 1e-4))
+			fail_msg("seed %d: scale %.6f exact %.6f", seed,
+			    sc.objective, ex.objective);
+		assert_true(sc.objective <= ex.objective + 1e-6 *
+		    (1 + ex.objective));
+		assert_true(sc.status == SOLVER_OPTIMAL ||
+		    sc.status == SOLVER_GAP_REACHED);
+		solver_result_free(&ex);
+		solver_result_free(&sc);
+		solver_instance_free(inst);
+	}
+}
+
+/* The dual bound of scale mode without polish still bounds the optimum. */
+static void
+test_bound_without_polish(void **state)
+{
+	struct solver_instance	*inst;
+	struct solver_options	 opts;
+	struct solver_result	 ex, sc;
+	char			*cause = NULL;
+	int			 seed;
+
+	(void)state;
+	for (seed = 20; seed < 40; seed++) {
+		inst = make_instance(seed, 60 + seed, 8, 1);
+		solve(inst, SOLVER_EXACT, 0, &ex);
+		solver_options_init(&opts);
+		opts.polish_customers = -1;
+		opts.gap = 0;
+		assert_int_equal(solver_solve(inst, &opts, &sc, &cause), 0);
+		assert_int_equal(solver_check_feasible(inst, sc.selected, NULL,
+		    &cause), 0);
+		if (sc.bound < ex.objective - 1e-7 * (1 + ex.objective))
+			fail_msg("seed %d: bound %.9f below optimum %.9f",
+			    seed, sc.bound, ex.objective);
+		assert_true(sc.objective <= ex.objective + 1e-6);
+		solver_result_free(&ex);
+		solver_result_free(&sc);
+		solver_instance_free(inst);
+	}
+}
+
+/* No customers, or customers without pairs: empty, not a crash. */
+static void
+test_empty(void **state)
+{
+	struct solver_offer	 of = { 10, 1, -1, -1, 0, 0 };
+	struct solver_instance	*inst;
+	struct solver_result	 res;
+	char			*cause = NULL;
+
+	(void)state;
+	inst = solver_instance_new(1, 1, 1, &of, &cause);
+	assert_non_null(inst);
+	assert_int_equal(solver_solve(inst, NULL, &res, &cause), 0);
+	assert_int_equal(res.status, SOLVER_EMPTY);
+	solver_result_free(&res);
+	assert_int_equal(solver_instance_add_customer(inst, 0, NULL, NULL, 3,
+	    NULL, NULL, &cause), 0);
+	assert_int_equal(solver_solve(inst, NULL, &res, &cause), 0);
+	assert_int_equal(res.status, SOLVER_EMPTY);
+	assert_true(res.objective == 0);
+	solver_result_free(&res);
+	solver_instance_free(inst);
+}
+
+/* Zero budgets and no room: a plan of nothing, optimal, no crash. */
+static void
+test_zero_budgets(void **state)
+{
+	struct solver_instance	*inst;
+	struct solver_result	 res;
+	int			 o, m;
+
+	(void)state;
+	for (m = 0; m < 2; m++) {
+		inst = make_instance(7, 100, 6, 1);
+		for (o = 0; o < inst->noffers; o++) {
+			inst->offers[o].cost = 1;
+			inst->offers[o].budget = 0;
+		}
+		solve(inst, m == 0 ? SOLVER_SCALE : SOLVER_EXACT, 1e-4, &res);
+		assert_int_equal(res.nselected, 0);
+		assert_true(res.objective == 0);
+		assert_int_equal(res.status, SOLVER_OPTIMAL);
+		solver_result_free(&res);
+		/* Budgets back, but nobody has room. */
+		for (o = 0; o < inst->noffers; o++)
+			inst->offers[o].budget = -1;
+		memset(inst->room_all, 0, inst->ncustomers);
+		solve(inst, m == 0 ? SOLVER_SCALE : SOLVER_EXACT, 1e-4, &res);
+		assert_int_equal(res.nselected, 0);
+		solver_result_free(&res);
+		solver_instance_free(inst);
+	}
+}
+
+/* Bad input is refused with a cause. */
+static void
+test_bad_input(void **state)
+{
+	struct solver_offer	 of = { 10, 1, -1, -1, 0, 0 };
+	struct solver_instance	*inst;
+	uint16_t		 offer[2] = { 0, 0 };
+	float			 prop[2] = { 0.5f, 0.5f };
+	char			*cause = NULL;
+
+	(void)state;
+	of.channel = 5;
+	assert_null(solver_instance_new(1, 1, 1, &of, &cause));
+	assert_non_null(cause);
+	free(cause);
+	cause = NULL;
+	of.channel = 0;
+	inst = solver_instance_new(1, 1, 1, &of, &cause);
+	assert_int_equal(solver_instance_add_customer(inst, 2, offer, prop, 3,
+	    NULL, NULL, &cause), -1);
+	free(cause);
+	cause = NULL;
+	prop[0] = 1.5f;
+	assert_int_equal(solver_instance_add_customer(inst, 1, offer, prop, 3,
+	    NULL, NULL, &cause), -1);
+	free(cause);
+	solver_instance_free(inst);
+}
+
+/* The checker catches each kind of violation. */
+static void
+test_checker(void **state)
+{
+	struct solver_offer	 of[2] = {
+		{ 10, 1, 1.5, -1, 0, 0 },	/* budget: one send */
+		{ 10, 0, -1, 1, 0, 1 },		/* capacity: one send */
+	};
+	struct solver_instance	*inst;
+	uint16_t		 offer[2] = { 0, 1 };
+	float			 prop[2] = { 0.5f, 0.5f };
+	uint8_t			 sel[4], one = 1;
+	char			*cause = NULL;
+
+	(void)state;
+	inst = solver_instance_new(2, 1, 2, of, &cause);
+	solver_instance_add_customer(inst, 2, offer, prop, 2, NULL, NULL,
+	    &cause);
+	solver_instance_add_customer(inst, 2, offer, prop, 2, NULL, NULL,
+	    &cause);
+	memset(sel, 0, sizeof sel);
+	sel[0] = sel[1] = 1;
+	assert_int_equal(solver_check_feasible(inst, sel, NULL, &cause), 0);
+	sel[2] = 1;	/* second send of offer 0: over budget */
+	assert_int_equal(solver_check_feasible(inst, sel, NULL, &cause), -1);
+	free(cause);
+	sel[2] = 0;
+	sel[3] = 1;	/* second send of offer 1: over capacity */
+	assert_int_equal(solver_check_feasible(inst, sel, NULL, &cause), -1);
+	free(cause);
+	sel[3] = 0;
+	inst->room_channel[0] = one;	/* customer 0: one send on ch 0 */
+	assert_int_equal(solver_check_feasible(inst, sel, NULL, &cause), -1);
+	free(cause);
+	solver_instance_free(inst);
+}
+
+/* Warm prices from a previous run give the same answer. */
+static void
+test_warm_start(void **state)
+{
+	struct solver_instance	*inst;
+	struct solver_options	 opts;
+	struct solver_result	 a, b;
+	char			*cause = NULL;
+
+	(void)state;
+	inst = make_instance(99, 400, 12, 1);
+	solve(inst, SOLVER_SCALE, 1e-4, &a);
+	solver_options_init(&opts);
+	opts.warm_price_budget = a.price_budget;
+	opts.warm_price_capacity = a.price_capacity;
+	assert_int_equal(solver_solve(inst, &opts, &b, &cause), 0);
+	assert_int_equal(solver_check_feasible(inst, b.selected, NULL, &cause),
+	    0);
+	assert_true(b.iterations <= a.iterations);
+	assert_true(b.gap <= 1e-4);
+	solver_result_free(&a);
+	solver_result_free(&b);
+	solver_instance_free(inst);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scale_vs_exact),
+		cmocka_unit_test(test_bound_without_polish),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_zero_budgets),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_checker),
+		cmocka_unit_test(test_warm_start),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
