@@ -827,6 +827,7 @@ test_format_duration(void **state)
 	assert_string_equal(buf, "86401s");
 }
 
+/* Run every test of this file. */
 int
 main(void)
 {

@@ -376,6 +376,7 @@ test_numbers(void **state)
 			fail_msg("csv_long accepted \"%s\"", bad_long[i]);
 }
 
+/* Run every test of this file. */
 int
 main(void)
 {

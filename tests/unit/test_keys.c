@@ -142,6 +142,7 @@ test_holdout(void **state)
 	}
 }
 
+/* Run every test of this file. */
 int
 main(void)
 {

@@ -278,6 +278,7 @@ test_many(void **state)
 	offers_free(o);
 }
 
+/* Run every test of this file. */
 int
 main(void)
 {

@@ -602,6 +602,7 @@ test_reason_names(void **state)
 	assert_string_equal(rules_reason_name((enum rules_reason)-1), "unknown");
 }
 
+/* Run every test of this file. */
 int
 main(void)
 {

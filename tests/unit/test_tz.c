@@ -344,6 +344,7 @@ test_quiet_hours_across_dst(void **state)
 	conf_free(c);
 }
 
+/* Run every test of this file. */
 int
 main(void)
 {
