@@ -34,16 +34,17 @@ static const char report_css[] =
 	".verdict b{white-space:nowrap}"
 	"p.explain{color:#3a3a3a;max-width:72em;margin:.3em 0 .8em}"
 	".pair{display:flex;flex-wrap:wrap;gap:20px 28px;align-items:flex-start}"
-	".pair figure{margin:0;flex:0 1 " "560px}"
-	".pair .numbers{flex:1 1 300px;overflow-x:auto}"
+	".pair figure{margin:0;flex:0 1 560px}"
+	".pair .numbers{flex:0 1 auto}"
 	"figure figcaption{font-weight:600;margin:0 0 4px}"
 	".wide{overflow-x:auto}"
 	"table{border-collapse:collapse;font-size:.88em;margin:.3em 0 .8em}"
 	"th,td{padding:3px 8px;border-bottom:1px solid #e2e2e2;text-align:left;"
 	"vertical-align:top}"
 	"th{background:#f5f5f5;font-weight:600}"
-	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;"
-	"white-space:nowrap}"
+	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
+	"td.n{white-space:nowrap}th{vertical-align:bottom}"
+	"table.offers th{max-width:7.5em}table.offers td{max-width:12em}"
 	".flag{color:#c0392b;font-weight:700}"
 	".muted{color:#777}"
 	"svg.chart{max-width:100%;height:auto;display:block}"
@@ -55,7 +56,7 @@ static const char report_css[] =
 	"page-break-inside:avoid}figure,table{break-inside:avoid}"
 	"h2{break-after:avoid;page-break-after:avoid}"
 	".verdict{background:none}th{background:none}"
-	"a{color:inherit;text-decoration:none}}";
+	"a{color:inherit;text-decoration:none}.wide{overflow:visible}}";
 
 /* Append a number formatted for people (see svg_number). */
 static void

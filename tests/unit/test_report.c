@@ -764,9 +764,44 @@ test_empty_run(void **state)
 	free(parent);
 }
 
+/*
+ * With PACER_REPORT_OUT=DIR, write the tiny run (r2, with r1 before it)
+ * into DIR and exit: tests/integration/test_report_render.py renders it.
+ */
+static int
+write_sample(const char *parent)
+{
+	struct report_run prev, run;
+	char	*d1, *d2, *cause = NULL;
+
+	mkdir(parent, 0755);
+	d1 = run_dir(parent, "r1");
+	d2 = run_dir(parent, "r2");
+	previous_run(&prev);
+	write_text(d1, "assignments.csv", "customer,offer,channel,expected_value\n"
+	    "c1,card,email,48\nc2,phone,sms,19\nc3,tips,email,0.5\n"
+	    "c9,old,email,3\n");
+	tiny_run(&run);
+	snprintf(run.previous_run_id, sizeof run.previous_run_id, "r1");
+	write_text(d2, "assignments.csv", "customer,offer,channel,expected_value\n"
+	    "c1,card,email,48\nc1,tips,email,1.5\nc2,card,email,28\n"
+	    "c2,phone,sms,19\nc3,tips,email,0.5\n");
+	if (report_write(&prev, d1, &cause) != 0 ||
+	    report_write(&run, d2, &cause) != 0) {
+		fprintf(stderr, "%s\n", cause);
+		return 1;
+	}
+	report_free(&prev);
+	report_free(&run);
+	free(d1);
+	free(d2);
+	return 0;
+}
+
 int
 main(void)
 {
+	const char *out = getenv("PACER_REPORT_OUT");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_summary_figures),
 		cmocka_unit_test(test_roundtrip),
@@ -777,5 +812,7 @@ main(void)
 		cmocka_unit_test(test_empty_run),
 	};
 
+	if (out != NULL && *out != '\0')
+		return write_sample(out);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
