@@ -315,10 +315,10 @@ class TestOptimizeInput(OptimizeCase):
     def test_exact_within_scale_bound(self):
         pe = self.optimize("--method", "exact", "--run-id", "exact-run")
         ps = self.optimize("--method", "scale", "--run-id", "scale-run")
-        ex = load_json((os.path.join(self.reports, "exact-run",
-                                         "summary.json")))
-        sc = load_json((os.path.join(self.reports, "scale-run",
-                                         "summary.json")))
+        ex = load_json(os.path.join(self.reports, "exact-run",
+                                     "summary.json"))
+        sc = load_json(os.path.join(self.reports, "scale-run",
+                                     "summary.json"))
         self.assertLessEqual(ex["objective"], sc["bound"] + 1e-6,
                              pe.stderr + ps.stderr)
         self.assertGreaterEqual(sc["objective"],
