@@ -42,13 +42,19 @@ struct flow_work {
 	double	*cost;
 	int	*item_edge;	/* per item: its edge or -1 */
 	double	*dist;
-	double	*dist2;
 	int	*pred;		/* edge into node on shortest path */
 	int	*queue;
 	uint8_t	*inq;
 	int	 nedges;
 	int	 nnodes, src, sink;
 	uint8_t	*kind;		/* per group: 1 channel node, 2 campaign */
+	int	*gedge;		/* per group: its edge to or from its node */
+	int	*local;		/* per group: reduced node or campaign slot */
+	int	*chans;		/* channel groups of this customer */
+	int	*camps;		/* campaign groups of this customer */
+	double	*D;		/* reduced distances, K x K */
+	double	*inc;		/* per campaign slot: cost into it from K */
+	double	*outc;		/* per campaign slot: cost out of it to K */
 };
 
 static void	flow_touch(struct flow_work *, int);
@@ -56,9 +62,12 @@ static void	flow_prepare(const struct flow_sub *, struct flow_work *);
 static void	flow_greedy(struct flow_sub *, int, struct flow_work *);
 static int	flow_tightest(const struct flow_sub *, struct flow_work *, int);
 static void	flow_add_edge(struct flow_work *, int, int, int, double);
-static double	flow_mcf(const struct flow_sub *, struct flow_work *,
+static void	flow_build(const struct flow_sub *, struct flow_work *,
+		    const uint8_t *);
+static void	flow_ssp(struct flow_work *);
+static double	flow_collect(const struct flow_sub *, struct flow_work *,
 		    uint8_t *);
-static void	flow_bellman(struct flow_work *, int, int, double *);
+static int	flow_reduced(struct flow_sub *, struct flow_work *);
 static void	flow_general(struct flow_sub *, int, struct flow_work *);
 static int	flow_order_cmp(const struct flow_sub *, int, int);
 
@@ -92,8 +101,14 @@ flow_work_new(int nitems, int ngroups)
 	w->cost = calloc(nedges, sizeof *w->cost);
 	w->item_edge = calloc(nitems, sizeof *w->item_edge);
 	w->dist = calloc(nnodes, sizeof *w->dist);
-	w->dist2 = calloc(nnodes, sizeof *w->dist2);
 	w->kind = calloc(ngroups, 1);
+	w->gedge = calloc(ngroups, sizeof *w->gedge);
+	w->local = calloc(ngroups, sizeof *w->local);
+	w->chans = calloc(ngroups, sizeof *w->chans);
+	w->camps = calloc(ngroups, sizeof *w->camps);
+	w->D = calloc((size_t)(ngroups + 3) * (ngroups + 3), sizeof *w->D);
+	w->inc = calloc((size_t)ngroups * (ngroups + 3), sizeof *w->inc);
+	w->outc = calloc((size_t)ngroups * (ngroups + 3), sizeof *w->outc);
 	w->pred = calloc(nnodes, sizeof *w->pred);
 	w->queue = calloc(nnodes, sizeof *w->queue);
 	w->inq = calloc(nnodes, sizeof *w->inq);
@@ -102,7 +117,9 @@ flow_work_new(int nitems, int ngroups)
 	    w->mark == NULL || w->node == NULL ||
 	    w->head == NULL || w->next == NULL || w->to == NULL ||
 	    w->cap == NULL || w->cost == NULL || w->item_edge == NULL ||
-	    w->dist == NULL || w->dist2 == NULL || w->kind == NULL ||
+	    w->dist == NULL || w->kind == NULL || w->gedge == NULL ||
+	    w->local == NULL || w->chans == NULL || w->camps == NULL ||
+	    w->D == NULL || w->inc == NULL || w->outc == NULL ||
 	    w->pred == NULL || w->queue == NULL ||
 	    w->inq == NULL) {
 		flow_work_free(w);
@@ -132,8 +149,14 @@ flow_work_free(struct flow_work *w)
 	free(w->cost);
 	free(w->item_edge);
 	free(w->dist);
-	free(w->dist2);
 	free(w->kind);
+	free(w->gedge);
+	free(w->local);
+	free(w->chans);
+	free(w->camps);
+	free(w->D);
+	free(w->inc);
+	free(w->outc);
 	free(w->pred);
 	free(w->queue);
 	free(w->inq);
@@ -325,73 +348,88 @@ flow_add_edge(struct flow_work *w, int a, int b, int cap, double cost)
 }
 
 /*
- * Maximum-weight b-matching by successive shortest paths. Stores the
- * choice in sel and returns its value; the residual graph stays in w for
- * the thresholds. Path costs only grow, so stopping at the first
- * non-negative path is optimal.
+ * Build the flow network of s: source -> all -> channel -> (item) ->
+ * campaign -> sink, with the items of init (may be NULL) already flowing.
  */
-static double
-flow_mcf(const struct flow_sub *s, struct flow_work *w, uint8_t *sel)
+static void
+flow_build(const struct flow_sub *s, struct flow_work *w, const uint8_t *init)
 {
-	int	 i, g, u, v, e, nnodes, src, allnode, sink, qh, qt;
-	double	 value, nd;
+	int	 i, g, u, e, nnodes, allnode = 1, flow = 0;
 
-	src = 0;
-	allnode = 1;
 	nnodes = 2;
 	for (i = 0; i < w->ntouched; i++) {
 		g = w->touched[i];
 		w->node[g] = g == s->all ? allnode : nnodes++;
+		w->kind[g] = 0;
 	}
-	sink = nnodes++;
+	w->src = 0;
+	w->sink = nnodes++;
 	w->nnodes = nnodes;
-	w->src = src;
-	w->sink = sink;
 	for (u = 0; u < nnodes; u++)
 		w->head[u] = -1;
 	w->nedges = 0;
-	flow_add_edge(w, src, allnode, s->room[s->all], 0);
+	flow_add_edge(w, w->src, allnode, s->room[s->all], 0);
 	/* Channel groups hang off the total; campaigns feed the sink. */
-	for (i = 0; i < w->ntouched; i++)
-		w->kind[w->touched[i]] = 0;
 	for (i = 0; i < s->n; i++) {
 		g = s->ch[i];
 		if (w->kind[g] == 0) {
 			w->kind[g] = 1;
+			w->gedge[g] = w->nedges;
 			flow_add_edge(w, allnode, w->node[g], s->room[g], 0);
 		}
-	}
-	for (i = 0; i < s->n; i++) {
 		g = s->cp[i];
 		if (w->kind[g] == 0) {
 			w->kind[g] = 2;
-			flow_add_edge(w, w->node[g], sink, s->room[g], 0);
+			w->gedge[g] = w->nedges;
+			flow_add_edge(w, w->node[g], w->sink, s->room[g], 0);
 		}
 	}
 	for (i = 0; i < s->n; i++) {
-		sel[i] = 0;
 		w->item_edge[i] = -1;
 		if (s->r[i] <= 0)
 			continue;
-		w->item_edge[i] = w->nedges;
+		e = w->item_edge[i] = w->nedges;
 		flow_add_edge(w, w->node[s->ch[i]], w->node[s->cp[i]], 1,
 		    -s->r[i]);
+		if (init == NULL || !init[i])
+			continue;
+		/* One unit along source, all, channel, item, campaign. */
+		w->cap[e] = 0;
+		w->cap[e ^ 1] = 1;
+		w->cap[w->gedge[s->ch[i]]]--;
+		w->cap[w->gedge[s->ch[i]] ^ 1]++;
+		w->cap[w->gedge[s->cp[i]]]--;
+		w->cap[w->gedge[s->cp[i]] ^ 1]++;
+		flow++;
 	}
+	w->cap[0] -= flow;
+	w->cap[1] += flow;
+}
+
+/*
+ * Successive shortest paths from the current (min-cost) flow until no
+ * path of negative cost is left: path costs only grow, so that is the
+ * maximum-weight b-matching.
+ */
+static void
+flow_ssp(struct flow_work *w)
+{
+	int	 u, v, e, qh, qt, n = w->nnodes;
+	double	 nd;
 
 	for (;;) {
-		/* Bellman-Ford with a FIFO queue (no negative cycles). */
-		for (u = 0; u < nnodes; u++) {
+		for (u = 0; u < n; u++) {
 			w->dist[u] = HUGE_VAL;
 			w->pred[u] = -1;
 			w->inq[u] = 0;
 		}
-		w->dist[src] = 0;
+		w->dist[w->src] = 0;
 		qh = qt = 0;
-		w->queue[qt++] = src;
-		w->inq[src] = 1;
+		w->queue[qt++] = w->src;
+		w->inq[w->src] = 1;
 		while (qh != qt) {
 			u = w->queue[qh];
-			qh = (qh + 1) % nnodes;
+			qh = qh + 1 == n ? 0 : qh + 1;
 			w->inq[u] = 0;
 			for (e = w->head[u]; e != -1; e = w->next[e]) {
 				if (w->cap[e] <= 0)
@@ -404,112 +442,178 @@ flow_mcf(const struct flow_sub *s, struct flow_work *w, uint8_t *sel)
 					if (!w->inq[v]) {
 						w->inq[v] = 1;
 						w->queue[qt] = v;
-						qt = (qt + 1) % nnodes;
+						qt = qt + 1 == n ? 0 : qt + 1;
 					}
 				}
 			}
 		}
-		if (w->dist[sink] >= -1e-12)
+		if (w->dist[w->sink] >= -1e-12)
 			break;
 		/* Capacities are integers, so augment by one unit. */
-		for (v = sink; v != src; v = w->to[e ^ 1]) {
+		for (v = w->sink; v != w->src; v = w->to[e ^ 1]) {
 			e = w->pred[v];
 			w->cap[e] -= 1;
 			w->cap[e ^ 1] += 1;
 		}
 	}
-	value = 0;
+}
+
+/* Read the chosen items off the flow into sel; returns their value. */
+static double
+flow_collect(const struct flow_sub *s, struct flow_work *w, uint8_t *sel)
+{
+	int	 i, e;
+	double	 value = 0;
+
 	for (i = 0; i < s->n; i++) {
 		e = w->item_edge[i];
-		if (e != -1 && w->cap[e] == 0) {
-			sel[i] = 1;
+		sel[i] = e != -1 && w->cap[e] == 0;
+		if (sel[i])
 			value += s->r[i];
-		}
 	}
 	return (value);
 }
 
 /*
- * Shortest residual distances from root (reverse = 0) or to root (reverse
- * = 1) into dist; HUGE_VAL where unreachable. The residual graph of an
- * optimal flow has no negative cycle, so a FIFO Bellman-Ford ends.
+ * Thresholds and optimality from the residual graph of the choice in
+ * s->sel. With a zero-cost edge sink -> source the optimum is a
+ * circulation with no negative cycle; an unchosen item u -> v enters when
+ * -r + d(v, u) < 0, a chosen one leaves when r + d(u, v) < 0 (d: residual
+ * distances). Campaign nodes touch only channels and the sink, so they are
+ * eliminated first, leaving source, all, sink and the channels (a handful
+ * of nodes) for Floyd-Warshall. Returns -1 if the choice is not optimal
+ * (a negative cycle), else 0 with t filled.
  */
-static void
-flow_bellman(struct flow_work *w, int root, int reverse, double *dist)
+static int
+flow_reduced(struct flow_sub *s, struct flow_work *w)
 {
-	int	 u, v, e, f, qh, qt, n = w->nnodes;
-	double	 nd;
+	enum { S, A, T };
+	int	 i, g, q, x, y, z, K, nch = 0, ncp = 0, flow = 0;
+	double	*D = w->D, c, best;
 
-	for (u = 0; u < n; u++) {
-		dist[u] = HUGE_VAL;
-		w->inq[u] = 0;
+	for (i = 0; i < w->ntouched; i++) {
+		g = w->touched[i];
+		w->cnt[g] = 0;
+		w->local[g] = -1;
 	}
-	dist[root] = 0;
-	qh = qt = 0;
-	w->queue[qt++] = root;
-	w->inq[root] = 1;
-	while (qh != qt) {
-		u = w->queue[qh];
-		qh = (qh + 1) % n;
-		w->inq[u] = 0;
-		for (e = w->head[u]; e != -1; e = w->next[e]) {
-			/* Backwards, edge e^1 (to[e] -> u) is the one used. */
-			f = reverse ? e ^ 1 : e;
-			if (w->cap[f] <= 0)
+	for (i = 0; i < s->n; i++) {
+		if (w->local[s->ch[i]] == -1) {
+			w->local[s->ch[i]] = 3 + nch;
+			w->chans[nch++] = s->ch[i];
+		}
+		if (w->local[s->cp[i]] == -1) {
+			w->local[s->cp[i]] = ncp;
+			w->camps[ncp++] = s->cp[i];
+		}
+		if (s->sel[i]) {
+			w->cnt[s->ch[i]]++;
+			w->cnt[s->cp[i]]++;
+			flow++;
+		}
+	}
+	K = 3 + nch;
+	for (x = 0; x < K * K; x++)
+		D[x] = HUGE_VAL;
+	for (x = 0; x < K; x++)
+		D[x * K + x] = 0;
+	D[T * K + S] = 0;
+	if (flow < s->room[s->all])
+		D[S * K + A] = 0;
+	if (flow > 0)
+		D[A * K + S] = D[S * K + T] = 0;
+	for (q = 0; q < nch; q++) {
+		g = w->chans[q];
+		if (w->cnt[g] < s->room[g])
+			D[A * K + 3 + q] = 0;
+		if (w->cnt[g] > 0)
+			D[(3 + q) * K + A] = 0;
+	}
+	/* Campaign slots: cheapest way in from, and out to, each node. */
+	for (q = 0; q < ncp; q++) {
+		g = w->camps[q];
+		for (x = 0; x < K; x++)
+			w->inc[q * K + x] = w->outc[q * K + x] = HUGE_VAL;
+		if (w->cnt[g] > 0)
+			w->inc[q * K + T] = 0;
+		if (w->cnt[g] < s->room[g])
+			w->outc[q * K + T] = 0;
+	}
+	for (i = 0; i < s->n; i++) {
+		q = w->local[s->cp[i]];
+		x = w->local[s->ch[i]];
+		if (s->sel[i]) {
+			if (s->r[i] < w->outc[q * K + x])
+				w->outc[q * K + x] = s->r[i];
+		} else if (s->r[i] > 0 && -s->r[i] < w->inc[q * K + x])
+			w->inc[q * K + x] = -s->r[i];
+	}
+	for (q = 0; q < ncp; q++) {
+		for (x = 0; x < K; x++) {
+			if (w->inc[q * K + x] == HUGE_VAL)
 				continue;
-			v = w->to[e];
-			nd = dist[u] + w->cost[f];
-			if (nd < dist[v] - 1e-12) {
-				dist[v] = nd;
-				if (!w->inq[v]) {
-					w->inq[v] = 1;
-					w->queue[qt] = v;
-					qt = (qt + 1) % n;
-				}
+			for (y = 0; y < K; y++) {
+				c = w->inc[q * K + x] + w->outc[q * K + y];
+				if (c < D[x * K + y])
+					D[x * K + y] = c;
 			}
 		}
 	}
+	for (z = 0; z < K; z++)
+		for (x = 0; x < K; x++) {
+			if (D[x * K + z] == HUGE_VAL)
+				continue;
+			for (y = 0; y < K; y++) {
+				c = D[x * K + z] + D[z * K + y];
+				if (c < D[x * K + y])
+					D[x * K + y] = c;
+			}
+		}
+	for (x = 0; x < K; x++)
+		if (D[x * K + x] < -1e-9)
+			return (-1);
+
+	for (i = 0; i < s->n; i++) {
+		q = w->local[s->cp[i]];
+		x = w->local[s->ch[i]];
+		best = HUGE_VAL;
+		if (s->sel[i]) {
+			/* Leave: the cheapest way back round to its campaign. */
+			for (y = 0; y < K; y++) {
+				c = D[x * K + y] + w->inc[q * K + y];
+				if (c < best)
+					best = c;
+			}
+			s->t[i] = best == HUGE_VAL ? 0 : -best;
+		} else {
+			/* Enter: the cheapest way from its campaign back. */
+			for (y = 0; y < K; y++) {
+				c = w->outc[q * K + y] + D[y * K + x];
+				if (c < best)
+					best = c;
+			}
+			s->t[i] = best;
+		}
+		if (s->t[i] < 0)
+			s->t[i] = 0;
+	}
+	return (0);
 }
 
 /*
- * General subproblem: flow, then thresholds by sensitivity analysis. With
- * a zero-cost edge sink -> source the optimum is a circulation with no
- * negative cycle; an unchosen item u -> v enters when -r + d(v, u) < 0,
- * a chosen one leaves when r + d(u, v) < 0 (d: residual distances).
+ * General subproblem. Greedy is usually optimal even when groups cross,
+ * and the threshold computation proves it; otherwise solve the flow.
  */
 static void
 flow_general(struct flow_sub *s, int thresholds, struct flow_work *w)
 {
-	int	 i, g, u, e, flow;
-
-	flow_prepare(s, w);
-	s->value = flow_mcf(s, w, s->sel);
-	if (!thresholds)
+	flow_greedy(s, 0, w);
+	if (flow_reduced(s, w) == 0)
 		return;
-	flow = s->room[s->all] - w->cap[0];
-	/* Edge 0 is source -> all; close the circulation. */
-	flow_add_edge(w, w->sink, w->src, 1 << 20, 0);
-	w->cap[w->nedges - 1] = flow;
-	for (i = 0; i < s->n; i++)
-		s->t[i] = HUGE_VAL;
-	for (i = 0; i < w->ntouched; i++) {
-		g = w->touched[i];
-		if (g == s->all || w->kind[g] != 1)
-			continue;
-		u = w->node[g];
-		flow_bellman(w, u, 0, w->dist);
-		flow_bellman(w, u, 1, w->dist2);
-		for (e = 0; e < s->n; e++) {
-			if (s->ch[e] != g)
-				continue;
-			if (s->sel[e])
-				s->t[e] = -w->dist[w->node[s->cp[e]]];
-			else
-				s->t[e] = w->dist2[w->node[s->cp[e]]];
-			if (s->t[e] < 0)
-				s->t[e] = 0;
-		}
-	}
+	flow_build(s, w, NULL);
+	flow_ssp(w);
+	s->value = flow_collect(s, w, s->sel);
+	if (thresholds)
+		(void)flow_reduced(s, w);
 }
 
 /* Solve one subproblem exactly; see opt.h. */
