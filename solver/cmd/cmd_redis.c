@@ -101,6 +101,8 @@ cmd_reply_str(const struct redisReply *r)
 	return NULL;
 }
 
+static int	cmd_pipe_read(struct cmd_pipe *, int, char **);
+
 int
 cmd_pipe_append(struct cmd_pipe *p, int argc, const char **argv,
     const size_t *argvlen, char **cause)
@@ -111,19 +113,25 @@ cmd_pipe_append(struct cmd_pipe *p, int argc, const char **argv,
 	}
 	p->pending++;
 	p->sent++;
-	if (p->pending >= CMD_PIPE_BATCH)
-		return cmd_pipe_flush(p, cause);
+	/*
+	 * Reading a reply sends everything appended so far; read only the
+	 * oldest batch, so the newest stays in flight while we append more
+	 * (Redis works while we build commands).
+	 */
+	if (p->pending >= 2 * CMD_PIPE_BATCH)
+		return cmd_pipe_read(p, CMD_PIPE_BATCH, cause);
 	return 0;
 }
 
-int
-cmd_pipe_flush(struct cmd_pipe *p, char **cause)
+/* Read n replies (or all pending); 0, or -1 naming the first error reply. */
+static int
+cmd_pipe_read(struct cmd_pipe *p, int n, char **cause)
 {
 	redisReply	*r;
 	int		 failed = 0;
 
 	/* Read every reply even after an error, so the connection stays usable. */
-	while (p->pending > 0) {
+	while (p->pending > 0 && n-- > 0) {
 		if (cmd_redis_reply(p->ctx, &r, cause) != 0) {
 			p->pending = 0;
 			return -1;
@@ -136,4 +144,10 @@ cmd_pipe_flush(struct cmd_pipe *p, char **cause)
 		freeReplyObject(r);
 	}
 	return failed ? -1 : 0;
+}
+
+int
+cmd_pipe_flush(struct cmd_pipe *p, char **cause)
+{
+	return cmd_pipe_read(p, p->pending, cause);
 }

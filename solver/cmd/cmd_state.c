@@ -250,6 +250,59 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 	return 0;
 }
 
+/*
+ * Append the three reads of customers b..e-1: profile fields, history in
+ * (from, to], plan fields. 0, or -1 when hiredis cannot buffer them.
+ */
+static int
+state_append(redisContext *ctx, const struct conf *conf,
+    const struct cmd_scores *scores, int b, int e,
+    char field[][CONF_NAME_MAX + 4], const char *from, const char *to)
+{
+	const char	*argv[CONF_MAX_CHANNELS + 8];
+	size_t		 lens[CONF_MAX_CHANNELS + 8];
+	char		 kp[KEYS_MAX], kh[KEYS_MAX], ko[KEYS_MAX];
+	const int	 nch = conf->nchannels;
+
+	for (int c = b; c < e; c++) {
+		const char	*id = scores->ids.arena + scores->ids.off[c];
+		int		 k = 0;
+
+		argv[k] = "HMGET";
+		lens[k++] = 5;
+		argv[k] = kp;
+		lens[k++] = keys_customer(kp, sizeof kp, conf->redis.prefix, id, "p");
+		for (int ch = 0; ch < nch; ch++) {
+			argv[k] = field[ch];
+			lens[k] = strlen(field[ch]);
+			k++;
+		}
+		argv[k] = "seg";
+		lens[k++] = 3;
+		if (redisAppendCommandArgv(ctx, k, argv, lens) != REDIS_OK)
+			return -1;
+		argv[0] = "ZRANGEBYSCORE";
+		lens[0] = 13;
+		argv[1] = kh;
+		lens[1] = keys_customer(kh, sizeof kh, conf->redis.prefix, id, "h");
+		argv[2] = from;
+		lens[2] = strlen(from);
+		argv[3] = to;
+		lens[3] = strlen(to);
+		argv[4] = "WITHSCORES";
+		lens[4] = 10;
+		if (redisAppendCommandArgv(ctx, 5, argv, lens) != REDIS_OK)
+			return -1;
+		argv[0] = "HKEYS";
+		lens[0] = 5;
+		argv[1] = ko;
+		lens[1] = keys_customer(ko, sizeof ko, conf->redis.prefix, id, "o");
+		if (redisAppendCommandArgv(ctx, 2, argv, lens) != REDIS_OK)
+			return -1;
+	}
+	return 0;
+}
+
 int
 cmd_state_read(struct redisContext *ctx, const struct conf *conf,
     const struct offers *offers, const struct cmd_scores *scores,
@@ -259,10 +312,7 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 	struct rules_contact	*h = NULL;
 	struct cmd_progress	 prog = { 0, 0 };
 	const int		 n = scores->ids.n, nch = conf->nchannels;
-	const char		*argv[CONF_MAX_CHANNELS + 8];
-	size_t			 lens[CONF_MAX_CHANNELS + 8];
 	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
-	char			 kp[KEYS_MAX], kh[KEYS_MAX], ko[KEYS_MAX];
 	char			 from[32], to[32];
 	redisReply		*rep[3] = { NULL, NULL, NULL };
 	int			 rc = -1;
@@ -294,48 +344,19 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 	snprintf(from, sizeof from, "(%lld", (long long)(t -
 	    conf_longest_window(conf)));
 	snprintf(to, sizeof to, "%lld", (long long)t);
+	/*
+	 * Two batches in flight: append batch b+1 before reading the replies
+	 * of batch b, so Redis answers while we compute rooms.
+	 */
+	if (n > 0 && state_append(ctx, conf, scores, 0, n < STATE_BATCH ? n :
+	    STATE_BATCH, field, from, to) != 0)
+		goto lost;
 	for (int b = 0; b < n; b += STATE_BATCH) {
 		int	 e = b + STATE_BATCH < n ? b + STATE_BATCH : n;
 
-		for (int c = b; c < e; c++) {
-			const char	*id = scores->ids.arena + scores->ids.off[c];
-			int		 k = 0;
-
-			argv[k] = "HMGET";
-			lens[k++] = 5;
-			argv[k] = kp;
-			lens[k++] = keys_customer(kp, sizeof kp, conf->redis.prefix, id,
-			    "p");
-			for (int ch = 0; ch < nch; ch++) {
-				argv[k] = field[ch];
-				lens[k] = strlen(field[ch]);
-				k++;
-			}
-			argv[k] = "seg";
-			lens[k++] = 3;
-			if (redisAppendCommandArgv(ctx, k, argv, lens) != REDIS_OK)
-				goto lost;
-			argv[0] = "ZRANGEBYSCORE";
-			lens[0] = 13;
-			argv[1] = kh;
-			lens[1] = keys_customer(kh, sizeof kh, conf->redis.prefix, id,
-			    "h");
-			argv[2] = from;
-			lens[2] = strlen(from);
-			argv[3] = to;
-			lens[3] = strlen(to);
-			argv[4] = "WITHSCORES";
-			lens[4] = 10;
-			if (redisAppendCommandArgv(ctx, 5, argv, lens) != REDIS_OK)
-				goto lost;
-			argv[0] = "HKEYS";
-			lens[0] = 5;
-			argv[1] = ko;
-			lens[1] = keys_customer(ko, sizeof ko, conf->redis.prefix, id,
-			    "o");
-			if (redisAppendCommandArgv(ctx, 2, argv, lens) != REDIS_OK)
-				goto lost;
-		}
+		if (e < n && state_append(ctx, conf, scores, e, e + STATE_BATCH < n ?
+		    e + STATE_BATCH : n, field, from, to) != 0)
+			goto lost;
 		for (int c = b; c < e; c++) {
 			for (int i = 0; i < 3; i++)
 				if (cmd_redis_reply(ctx, &rep[i], cause) != 0)
