@@ -669,11 +669,11 @@ static void
 html_changes(struct svg_buf *b, const struct report_run *run,
     const struct report_changes *ch, const char *note)
 {
-	const char	**names;
-	double		*sb, *sa;
-	struct svg_series s[2];
-	struct svg_chart c = { "Sends per offer, previous run and this run",
-	    "offer", "sends", HTML_CHART_W, 0 };
+	struct svg_bar	*bars;
+	char		(*notes)[96];
+	char		 n1[64], n2[64], n3[64];
+	struct svg_chart c = { "Sends per offer, this run against the previous "
+	    "run", "sends (dashed: previous run)", NULL, HTML_CHART_W + 80, 0 };
 	int		 i;
 
 	svg_printf(b, "<section id=\"changes\"><h2>Changes against the previous "
@@ -729,26 +729,30 @@ html_changes(struct svg_buf *b, const struct report_run *run,
 		html_explain(b, "New and dropped assignments are unknown because "
 		    "one of the runs has no <code>assignments.csv</code>.");
 
-	names = calloc((size_t)(ch->noffers > 0 ? ch->noffers : 1), sizeof *names);
-	sb = calloc((size_t)(ch->noffers > 0 ? ch->noffers : 1), sizeof *sb);
-	sa = calloc((size_t)(ch->noffers > 0 ? ch->noffers : 1), sizeof *sa);
-	if (names != NULL && sb != NULL && sa != NULL) {
+	bars = calloc((size_t)(ch->noffers > 0 ? ch->noffers : 1), sizeof *bars);
+	notes = calloc((size_t)(ch->noffers > 0 ? ch->noffers : 1), sizeof *notes);
+	if (bars != NULL && notes != NULL) {
 		for (i = 0; i < ch->noffers; i++) {
-			names[i] = ch->offers[i].name;
-			sb[i] = (double)ch->offers[i].sends_before;
-			sa[i] = (double)ch->offers[i].sends_after;
+			const struct report_offer_change *o = &ch->offers[i];
+			long d = o->sends_after - o->sends_before;
+
+			bars[i].label = o->name;
+			bars[i].value = (double)o->sends_after;
+			bars[i].limit = (double)o->sends_before;
+			snprintf(notes[i], sizeof notes[i], "%s (was %s, %s%s)",
+			    svg_number((double)o->sends_after, 0, n1, sizeof n1),
+			    svg_number((double)o->sends_before, 0, n2, sizeof n2),
+			    d > 0 ? "+" : "", svg_number((double)d, 0, n3,
+			    sizeof n3));
+			bars[i].note = notes[i];
 		}
-		s[0].name = "previous run";
-		s[0].values = sb;
-		s[1].name = "this run";
-		s[1].values = sa;
-		svg_printf(b, "<figure><figcaption>Sends per offer</figcaption>");
-		svg_vbars(b, &c, names, ch->noffers, s, 2);
+		svg_printf(b, "<figure><figcaption>Sends per offer: this run, "
+		    "the dashed mark is the previous run</figcaption>");
+		svg_hbars(b, &c, bars, ch->noffers);
 		svg_printf(b, "</figure>\n");
 	}
-	free(names);
-	free(sb);
-	free(sa);
+	free(bars);
+	free(notes);
 
 	svg_printf(b, "<div class=\"wide\"><table><tr><th>Offer</th>"
 	    "<th class=\"n\">Sends before</th><th class=\"n\">Sends now</th>"

@@ -251,8 +251,11 @@ simulate_write_html(const char *path, const char *contacts_name,
 		return -1;
 	}
 	fp = fopen(path, "w");
-	if (fp == NULL || fwrite(b.data, 1, b.len, fp) != b.len ||
-	    fclose(fp) != 0) {
+	if (fp != NULL && fwrite(b.data, 1, b.len, fp) != b.len) {
+		fclose(fp);
+		fp = NULL;
+	}
+	if (fp == NULL || fclose(fp) != 0) {
 		size_t len = strlen(path) + 64;
 
 		if ((*cause = malloc(len)) != NULL)
