@@ -299,6 +299,17 @@ svg_hbars(struct svg_buf *b, const struct svg_chart *c,
 		svg_empty(b, c, w);
 		return;
 	}
+	/* Room for the longest label (in characters), within reason. */
+	for (i = 0; i < n; i++) {
+		size_t chars = bars[i].label ? strlen(bars[i].label) : 0;
+
+		if (chars > 34)
+			chars = 34;
+		if ((int)(chars * 6.6) + 12 > label_w)
+			label_w = (int)(chars * 6.6) + 12;
+	}
+	if (label_w > 240)
+		label_w = 240;
 	for (i = 0; i < n; i++) {
 		if (svg_finite(bars[i].value) > max)
 			max = svg_finite(bars[i].value);
@@ -337,7 +348,7 @@ svg_hbars(struct svg_buf *b, const struct svg_chart *c,
 		if (v > 0 && bw < 1)
 			bw = 1;	/* a non-zero value stays visible */
 		svg_text(b, label_w - 6, y + row / 2.0 + 4, "end", NULL,
-		    svg_cut(bars[i].label ? bars[i].label : "", 22, cut,
+		    svg_cut(bars[i].label ? bars[i].label : "", 34, cut,
 		    sizeof cut));
 		svg_printf(b, "<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" "
 		    "height=\"%d\" fill=\"%s\"/>", label_w, y + 5, bw, row - 10,
