@@ -151,6 +151,8 @@ struct scores_reader {
 	int			 last_customer;
 	int			 sorted;	/* rows grouped by customer so far */
 	uint32_t		*offer_seen;	/* last customer per offer + 1 */
+	size_t			*offer_len;	/* name lengths */
+	int			 last_offer;
 	char			*cause;
 };
 
@@ -355,7 +357,23 @@ scores_line(struct scores_reader *r, char *line, size_t n)
 		}
 		r->last_customer = c;
 	}
-	if ((o = cmd_ids_find(&r->offer_ids, f[r->col[1]], len[r->col[1]])) < 0) {
+	/*
+	 * Rows usually list a customer's offers in catalogue order: try the
+	 * few offers after the last one before hashing.
+	 */
+	o = -1;
+	for (int k = 1, n_ = r->offers->n; k <= 4 && k <= n_; k++) {
+		int	 g = (r->last_offer + k) % n_;
+
+		if (r->offer_len[g] == len[r->col[1]] &&
+		    memcmp(r->offers->offer[g].name, f[r->col[1]], len[r->col[1]]) == 0) {
+			o = g;
+			break;
+		}
+	}
+	if (o < 0)
+		o = cmd_ids_find(&r->offer_ids, f[r->col[1]], len[r->col[1]]);
+	if (o < 0) {
 		scores_fail(r, "offer", "unknown offer (not in the offers file)",
 		    f[r->col[1]], len[r->col[1]]);
 		return -1;
@@ -372,6 +390,7 @@ scores_line(struct scores_reader *r, char *line, size_t n)
 		return -1;
 	}
 	r->offer_seen[o] = (uint32_t)c + 1;
+	r->last_offer = o;
 	if (s->npairs == r->cap) {
 		int64_t	 ncap = r->cap ? r->cap * 2 : 1 << 16;
 		void	*a = realloc(r->cust, (size_t)ncap * sizeof *r->cust);
@@ -484,6 +503,11 @@ cmd_scores_load(const char *path, const struct offers *offers,
 	    (r.offer_seen = calloc((size_t)offers->n + 1, sizeof *r.offer_seen)) ==
 	    NULL)
 		goto oom;
+	if ((r.offer_len = calloc((size_t)offers->n + 1, sizeof *r.offer_len)) ==
+	    NULL)
+		goto oom;
+	for (int i = 0; i < offers->n; i++)
+		r.offer_len[i] = strlen(offers->offer[i].name);
 	for (int i = 0; i < offers->n; i++)
 		if (cmd_ids_add(&r.offer_ids, offers->offer[i].name,
 		    strlen(offers->offer[i].name)) < 0)
@@ -556,6 +580,7 @@ cmd_scores_load(const char *path, const struct offers *offers,
 	free(buf);
 	free(r.cust);
 	free(r.offer_seen);
+	free(r.offer_len);
 	cmd_ids_free(&r.offer_ids);
 	return 0;
 oom:
@@ -566,6 +591,7 @@ fail:
 	free(buf);
 	free(r.cust);
 	free(r.offer_seen);
+	free(r.offer_len);
 	cmd_ids_free(&r.offer_ids);
 	cmd_scores_free(out);
 	*cause = r.cause != NULL ? r.cause : strdup("out of memory");
