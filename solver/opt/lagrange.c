@@ -34,7 +34,7 @@
 
 #define LAGRANGE_MAX_ITER	400
 #define LAGRANGE_STALL_ITER	25
-#define LAGRANGE_POLISH		2000
+#define LAGRANGE_POLISH		500
 
 enum lagrange_mode {
 	LAGRANGE_INIT,		/* laminarity and bucket sizes */
@@ -779,7 +779,8 @@ lagrange_run(const struct solver_instance *inst,
 	double		*best_pi = NULL, L, best = HUGE_VAL, gap = 1, move;
 	double		 target_gap = opts->gap, remaining, trivial = 0;
 	int		 o, s, it = 0, stall = 0, timed_out = 0, nonlaminar = 0;
-	int		 repaired = 0, c;
+	int		 repaired = 0, c, improved_it = 0;
+	double		 bound_mark = HUGE_VAL;
 	int64_t		 k, np = inst->pair_start[inst->ncustomers];
 
 	memset(&lg, 0, sizeof lg);
@@ -848,11 +849,20 @@ lagrange_run(const struct solver_instance *inst,
 				repaired = 1;
 				memcpy(res->selected, lg.plan, np);
 				res->objective = lg.plan_objective;
+				improved_it = it;
+				bound_mark = best;
 			}
 		}
 		gap = best > 0 ? (best - res->objective) / best : 0;
 		lagrange_progress(&lg, "dual", it, res->objective, best);
 		if (gap <= target_gap || stall >= LAGRANGE_STALL_ITER)
+			break;
+		/*
+		 * The plan stopped improving and the bound moves by less than
+		 * a tenth of the gap: the rest is integrality, for the polish.
+		 */
+		if (it - improved_it >= 9 &&
+		    bound_mark - best < 0.1 * (best - res->objective))
 			break;
 		if (opts->time_limit_s > 0 &&
 		    solver_now() - lg.start > opts->time_limit_s * 0.8) {
