@@ -114,8 +114,10 @@ bench_generate(int n, uint64_t seed)
 	}
 	for (i = 0; i < n; i++) {
 		/* Consent: most customers accept email, fewer sms and push. */
-		consent = (bench_unit(&r) < 0.9) | (bench_unit(&r) < 0.6) << 1 |
-		    (bench_unit(&r) < 0.7) << 2;
+		/* One draw per statement: operand order is unspecified. */
+		consent = bench_unit(&r) < 0.9;
+		consent |= (bench_unit(&r) < 0.6) << 1;
+		consent |= (bench_unit(&r) < 0.7) << 2;
 		affinity = exp(bench_between(&r, -1, 1));
 		k = 0;
 		for (o = 0; o < BENCH_OFFERS; o++) {
