@@ -59,7 +59,34 @@ struct opt_run {
 	char			*candidate;
 	long			 assignments;
 	long			 assigned_customers;
+	redisContext		*ctx;		/* borrowed; NULL before connecting */
+	int			 hash_started;	/* PREFIX:run:ID exists */
+	double			 last_status;	/* when progress last went there */
 };
+
+/*
+ * Set fields of PREFIX:run:ID now (not pipelined): the run's status and
+ * progress for whoever watches it (pacerd's GET /v1/optimize/ID). Failures
+ * are ignored: the run goes on and its end reports Redis errors.
+ */
+static void
+opt_status(struct opt_run *r, const char **fv, int n)
+{
+	const char	*argv[2 + 32];
+	char		 key[KEYS_MAX + 128], *cause = NULL;
+	redisReply	*rep;
+
+	if (r->ctx == NULL)
+		return;
+	snprintf(key, sizeof key, "%s:run:%s", r->conf->redis.prefix, r->run_id);
+	argv[0] = "HSET";
+	argv[1] = key;
+	for (int i = 0; i < 2 * n && i < 32; i++)
+		argv[2 + i] = fv[i];
+	if ((rep = cmd_redis_command(r->ctx, 2 + 2 * n, argv, &cause)) != NULL)
+		freeReplyObject(rep);
+	free(cause);
+}
 
 /* Progress from the solver: one line on stderr, one point for the report. */
 static void
@@ -77,6 +104,19 @@ opt_progress(void *arg, const struct solver_progress *p)
 		r->iter[r->niter].objective = p->objective;
 		r->iter[r->niter].bound = p->bound;
 		r->niter++;
+	}
+	if (cmd_clock() - r->last_status >= 0.5) {
+		char	 it[32], obj[64], bound[64], gap[64], el[32];
+		const char *fv[] = { "phase", p->phase, "iteration", it,
+		    "objective", obj, "bound", bound, "gap", gap, "elapsed", el };
+
+		r->last_status = cmd_clock();
+		snprintf(it, sizeof it, "%d", p->iteration);
+		snprintf(obj, sizeof obj, "%.6f", p->objective);
+		snprintf(bound, sizeof bound, "%.6f", p->bound);
+		snprintf(gap, sizeof gap, "%.8f", p->gap);
+		snprintf(el, sizeof el, "%.2f", p->elapsed_s);
+		opt_status(r, fv, 6);
 	}
 }
 
@@ -638,9 +678,9 @@ opt_write_plan(struct opt_run *r, redisContext *ctx, const char *status_name,
 		const char *fv[] = { "status", "complete", "solver_status",
 		    status_name, "objective", obj, "bound", bound, "gap", gap,
 		    "customers", ncust, "assignments", nassign, "finished", finished,
-		    "prices", prices };
+		    "prices", prices, "phase", "done" };
 
-		if (opt_run_hash(&pipe, r, fv, 9, cause) != 0)
+		if (opt_run_hash(&pipe, r, fv, 10, cause) != 0)
 			goto done;
 	}
 	keys_global(ckey, sizeof ckey, conf->redis.prefix, "plan:candidate");
@@ -683,7 +723,8 @@ static int
 opt_usage(void)
 {
 	fprintf(stderr, "usage: pacer optimize -c FILE [--offers CSV] [--scores CSV] "
-	    "[--out DIR] [--publish] [--method exact|scale] [--run-id ID]\n");
+	    "[--out DIR] [--publish] [--method exact|scale] [--run-id ID] "
+	    "[--now UNIX]\n");
 	return CMD_BAD_INPUT;
 }
 
@@ -836,6 +877,17 @@ cmd_optimize(int argc, char **argv)
 		goto fail;
 	}
 	opt_warm_start(&r, ctx);
+	r.ctx = ctx;
+	{
+		char	 created[32];
+		const char *fv[] = { "status", "running", "created", created,
+		    "method", r.method == SOLVER_EXACT ? "exact" : "scale",
+		    "phase", "reading" };
+
+		snprintf(created, sizeof created, "%lld", (long long)r.t);
+		opt_status(&r, fv, 4);
+		r.hash_started = 1;
+	}
 	{
 		double t1 = cmd_clock();
 
@@ -937,6 +989,12 @@ cmd_optimize(int argc, char **argv)
 	goto done;
 fail:
 	cmd_log("optimize", "%s", cause ? cause : "out of memory");
+	if (r.hash_started && rc != CMD_NO_SERVICE) {
+		const char *fv[] = { "status", "failed", "error",
+		    cause ? cause : "out of memory" };
+
+		opt_status(&r, fv, 2);
+	}
 done:
 	free(cause);
 	free(dir);

@@ -140,6 +140,8 @@ class TestOptimize(OptimizeCase):
         self.assertEqual(self.r("GET", "pacer:plan:candidate"), self.run_id)
         h = self.run_hash(self.run_id)
         self.assertEqual(h["status"], "complete")
+        self.assertEqual(h["phase"], "done")
+        self.assertEqual(h["method"], "scale")
         self.assertEqual(os.path.realpath(h["folder"]),
                          os.path.realpath(self.folder))
         for k in ("objective", "bound", "gap", "created", "prices"):
