@@ -514,9 +514,11 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 			json_object_set_new(runs, plan->element[i]->str, list);
 		}
 		json_object_set_new(pl, "runs", runs);
-		json_object_set(pl, "offers", x->d->live_run[0] &&
-		    json_object_get(runs, x->d->live_run) ?
-		    json_object_get(runs, x->d->live_run) : json_array());
+		json_t	*live = x->d->live_run[0] ?
+		    json_object_get(runs, x->d->live_run) : NULL;
+
+		json_object_set_new(pl, "offers", live != NULL ? json_incref(live) :
+		    json_array());
 	}
 	json_object_set_new(o, "plan", pl);
 	json_object_set_new(o, "idempotency_records", json_integer(

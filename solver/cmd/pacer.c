@@ -13,11 +13,11 @@ static const struct {
 } pacer_commands[] = {
 	{ "optimize", cmd_optimize,
 	  "optimize -c FILE [--offers CSV] [--scores CSV] [--out DIR] [--publish] "
-	  "[--method exact|scale]" },
+	  "[--method exact|scale] [--run-id ID] [--now UNIX]" },
 	{ "plan", cmd_plan, "plan publish RUN_ID [-c FILE] | plan show [-c FILE]" },
 	{ "simulate", cmd_simulate,
 	  "simulate -c PROPOSED.conf --contacts CSV [--against CURRENT.conf] "
-	  "[--html OUT]" },
+	  "[--profiles CSV] [--html OUT]" },
 	{ "load", cmd_load, "load -c FILE --profiles CSV [--contacts CSV]" },
 	{ "demo-data", cmd_demo_data,
 	  "demo-data --customers N --offers M --seed S --out DIR" },

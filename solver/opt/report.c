@@ -960,7 +960,8 @@ report_read_pairs(const char *dir, uint64_t **out, size_t *n, char **cause)
 		goto fail;
 	csv_close(csv);
 	free(path);
-	qsort(v, len, sizeof *v, report_cmp_u64);
+	if (len > 0)
+		qsort(v, len, sizeof *v, report_cmp_u64);
 	*out = v;
 	*n = len;
 	return 1;
