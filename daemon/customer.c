@@ -315,6 +315,60 @@ customer_wait_text(int64_t s, char *buf, size_t len)
 		snprintf(buf, len, "%lld s", (long long)s);
 }
 
+/* The time field (7th) of a decision record, or 0. */
+static int64_t
+customer_record_time(const char *rec)
+{
+	for (int i = 0; i < 6 && rec != NULL; i++)
+		if ((rec = strchr(rec, '|')) != NULL)
+			rec++;
+	return rec != NULL ? strtoll(rec, NULL, 10) : 0;
+}
+
+/*
+ * A decision record "reason|retry|rule|shadow|channel|campaign|time|offer|
+ * state" as JSON (new reference), or NULL when malformed.
+ */
+static json_t *
+customer_record_json(const struct conf *c, const char *send_id, const char *rec)
+{
+	char	*f[9] = { 0 }, *copy = strdup(rec), *p = copy, text[256];
+	int	 nf = 0;
+	json_t	*e;
+
+	while (p != NULL && nf < 9) {
+		f[nf++] = p;
+		if ((p = strchr(p, '|')) != NULL)
+			*p++ = '\0';
+	}
+	if (nf < 9) {
+		free(copy);
+		return NULL;
+	}
+	e = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "time",
+	    (json_int_t)strtoll(f[6], NULL, 10), "send_id", send_id, "channel", f[4],
+	    "campaign", f[5], "offer", f[7], "reason", f[0]);
+	if (e != NULL && *f[2]) {
+		pacerd_rule_text(c, f[2], f[4], 0, text, sizeof text);
+		json_object_set_new(e, "rule", json_string(text));
+	}
+	if (e != NULL && *f[3]) {
+		json_t	*sh = json_array();
+		char	*tok, *save;
+
+		for (tok = strtok_r(f[3], ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			pacerd_rule_text(c, tok, f[4], 1, text, sizeof text);
+			json_array_append_new(sh, json_string(text));
+		}
+		json_object_set_new(e, "shadow_denied", sh);
+	}
+	if (e != NULL && !strcmp(f[8], "released"))
+		json_object_set_new(e, "released", json_true());
+	free(copy);
+	return e;
+}
+
 /* Build the explanation from the read script's reply (new reference). */
 static json_t *
 customer_explain(struct customer_ctx *x, const redisReply *rr)
@@ -322,7 +376,7 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 	const struct conf	*c = x->rules->conf;
 	const struct offers	*offers = x->rules->offers;
 	const redisReply	*prof = rr->element[0], *hist = rr->element[1];
-	const redisReply	*log = rr->element[2], *plan = rr->element[3];
+	const redisReply	*recs = rr->element[2], *plan = rr->element[3];
 	json_t			*o, *caps, *chans, *contacts, *decisions, *pl;
 	struct rules_contact	*h = NULL;
 	struct rules_customer	 cu;
@@ -459,40 +513,35 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 	json_object_set_new(o, "channels", chans);
 	json_object_set_new(o, "recent_contacts", contacts);
 
+	/* Recent decisions: the newest records of the decisions hash. */
 	decisions = json_array();
-	for (size_t i = 0; i < log->elements; i++) {
-		char	*f[8] = { 0 }, *copy = strdup(log->element[i]->str), *p = copy;
-		int	 nf = 0;
+	{
+		size_t	 nrec = recs->elements / 2, *order;
 
-		while (p != NULL && nf < 8) {
-			f[nf++] = p;
-			if ((p = strchr(p, '|')) != NULL)
-				*p++ = '\0';
-		}
-		if (nf >= 6) {
-			json_t	*e = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "time",
-			    (json_int_t)strtoll(f[0], NULL, 10), "send_id", f[1],
-			    "channel", f[2], "campaign", f[3], "offer", f[4], "reason", f[5]);
-			char	 text[256];
+		order = calloc(nrec + 1, sizeof *order);
+		for (size_t i = 0; order != NULL && i < nrec; i++)
+			order[i] = i;
+		/* Insertion sort by time, newest first: at most a few hundred. */
+		for (size_t i = 1; order != NULL && i < nrec; i++) {
+			size_t	 k = order[i], j = i;
+			int64_t	 tk = customer_record_time(recs->element[2 * k + 1]->str);
 
-			if (nf >= 7 && *f[6]) {
-				pacerd_rule_text(c, f[6], f[2], 0, text, sizeof text);
-				json_object_set_new(e, "rule", json_string(text));
+			while (j > 0 && customer_record_time(
+			    recs->element[2 * order[j - 1] + 1]->str) < tk) {
+				order[j] = order[j - 1];
+				j--;
 			}
-			if (nf >= 8 && *f[7]) {
-				json_t *sh = json_array();
-				char *tok, *save;
-
-				for (tok = strtok_r(f[7], ",", &save); tok != NULL;
-				    tok = strtok_r(NULL, ",", &save)) {
-					pacerd_rule_text(c, tok, f[2], 1, text, sizeof text);
-					json_array_append_new(sh, json_string(text));
-				}
-				json_object_set_new(e, "shadow_denied", sh);
-			}
-			json_array_append_new(decisions, e);
+			order[j] = k;
 		}
-		free(copy);
+		for (size_t i = 0; order != NULL && i < nrec && i < DECIDE_LOG_LEN; i++) {
+			json_t	*e = customer_record_json(c,
+			    recs->element[2 * order[i]]->str,
+			    recs->element[2 * order[i] + 1]->str);
+
+			if (e != NULL)
+				json_array_append_new(decisions, e);
+		}
+		free(order);
 	}
 	json_object_set_new(o, "recent_decisions", decisions);
 
@@ -522,7 +571,7 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 	}
 	json_object_set_new(o, "plan", pl);
 	json_object_set_new(o, "idempotency_records", json_integer(
-	    rr->element[4]->integer));
+	    (json_int_t)(recs->elements / 2)));
 	free(h);
 	return o;
 }
@@ -535,7 +584,7 @@ customer_get_done(const struct store_reply *sr, void *arg)
 	const redisReply	*rr = sr->reply;
 	json_t			*o;
 
-	if (!sr->ok || rr->type != REDIS_REPLY_ARRAY || rr->elements != 5) {
+	if (!sr->ok || rr->type != REDIS_REPLY_ARRAY || rr->elements != 4) {
 		http_error(x->d, x->req, 503, "store unavailable: %s",
 		    sr->error ? sr->error : "unexpected reply");
 	} else {
@@ -553,10 +602,10 @@ customer_script(struct pacerd *d, struct evhttp_request *req, const char *id,
 {
 	const struct conf	*c = d->rules->conf;
 	struct customer_ctx	*x;
-	static const char *const sfx[5] = { "p", "h", "d", "l", "o" };
-	char			 key[6][KEYS_MAX];
-	const char		*argv[7];
-	size_t			 argvlen[7];
+	static const char *const sfx[4] = { "p", "h", "d", "o" };
+	char			 key[5][KEYS_MAX];
+	const char		*argv[6];
+	size_t			 argvlen[6];
 	int			 n = 0;
 
 	if ((x = customer_ctx_new(d, req, id)) == NULL) {
@@ -576,18 +625,18 @@ customer_script(struct pacerd *d, struct evhttp_request *req, const char *id,
 			evhttp_clear_headers(&q);
 		}
 	}
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 4; i++) {
 		keys_customer(key[i], sizeof key[i], c->redis.prefix, id, sfx[i]);
 		argv[n++] = key[i];
 	}
 	if (with_audit) {
-		keys_global(key[5], sizeof key[5], c->redis.prefix, "audit");
-		argv[n++] = key[5];
+		keys_global(key[4], sizeof key[4], c->redis.prefix, "audit");
+		argv[n++] = key[4];
 		argv[n++] = id;
 	}
 	for (int i = 0; i < n; i++)
 		argvlen[i] = strlen(argv[i]);
-	if (store_script(d->store, s, with_audit ? 6 : 5, n, argv, argvlen, cb, x) != 0) {
+	if (store_script(d->store, s, with_audit ? 5 : 4, n, argv, argvlen, cb, x) != 0) {
 		http_error(d, req, 503, "store unavailable");
 		customer_ctx_free(x);
 	}

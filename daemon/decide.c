@@ -15,7 +15,8 @@
 
 #include "pacerd.h"
 
-#define DECIDE_ARGS_FIXED 17
+#define DECIDE_KEYS 5
+#define DECIDE_ARGS (DECIDE_KEYS + 16)
 
 /* One decision waiting on the store. */
 struct decide_ctx {
@@ -51,24 +52,24 @@ void
 decide_program_build(const struct conf *c, int ch, int has_campaign,
     struct decide_program *p)
 {
+	size_t	 off = 0;
+
 	memset(p, 0, sizeof *p);
 	p->ncheck = rules_select(c, ch, has_campaign, p->check, RULES_MAX_CHECKS);
 	for (int i = 0; i < p->ncheck; i++) {
 		const struct rules_check *k = &p->check[i];
-		char (*a)[CONF_NAME_MAX + 8] = &p->arg[i * 5];
+		int	 n;
 
-		snprintf(a[0], sizeof a[0], "%s", k->scope == CONF_SCOPE_CHANNEL ? "c" :
-		    k->scope == CONF_SCOPE_ALL ? "a" : "p");
-		snprintf(a[1], sizeof a[1], "%d", k->cap->limit);
-		snprintf(a[2], sizeof a[2], "%lld", (long long)k->cap->window);
-		snprintf(a[3], sizeof a[3], "%s", k->segment >= 0 ?
-		    c->segments[k->segment].name : "");
-		snprintf(a[4], sizeof a[4], "%d", k->shadow);
-		for (int j = 0; j < 5; j++) {
-			p->argv[i * 5 + j] = a[j];
-			p->argvlen[i * 5 + j] = strlen(a[j]);
-		}
+		n = snprintf(p->packed + off, sizeof p->packed - off, "%s%s:%d:%lld:%s:%d",
+		    i ? ";" : "", k->scope == CONF_SCOPE_CHANNEL ? "c" :
+		    k->scope == CONF_SCOPE_ALL ? "a" : "p", k->cap->limit,
+		    (long long)k->cap->window, k->segment >= 0 ?
+		    c->segments[k->segment].name : "", k->shadow);
+		if (n < 0 || (size_t)n >= sizeof p->packed - off)
+			break;
+		off += (size_t)n;
 	}
+	p->packedlen = off;
 }
 
 /* Copy a JSON string member into buf; 1 present, 0 absent, -1 bad. */
@@ -372,9 +373,9 @@ decide_start(struct decide_ctx *x)
 	const struct decide_program *p = &x->rules->program[r->channel][r->campaign >= 0];
 	const struct offer	*of = r->offer >= 0 ? &x->rules->offers->offer[r->offer] :
 				    NULL;
-	const char		*argv[6 + DECIDE_ARGS_FIXED + RULES_MAX_CHECKS * 5];
-	size_t			 argvlen[6 + DECIDE_ARGS_FIXED + RULES_MAX_CHECKS * 5];
-	char			 key[6][KEYS_MAX], num[8][32], suppress[512] = "";
+	const char		*argv[DECIDE_ARGS];
+	size_t			 argvlen[DECIDE_ARGS];
+	char			 key[DECIDE_KEYS][KEYS_MAX], num[8][32], suppress[512] = "";
 	char			 plan[96] = "";
 	int			 n = 0;
 
@@ -401,10 +402,9 @@ decide_start(struct decide_ctx *x)
 	keys_customer(key[0], sizeof key[0], c->redis.prefix, r->customer, "p");
 	keys_customer(key[1], sizeof key[1], c->redis.prefix, r->customer, "h");
 	keys_customer(key[2], sizeof key[2], c->redis.prefix, r->customer, "d");
-	keys_customer(key[3], sizeof key[3], c->redis.prefix, r->customer, "l");
-	keys_customer(key[4], sizeof key[4], c->redis.prefix, r->customer, "o");
-	keys_global(key[5], sizeof key[5], c->redis.prefix, "audit");
-	for (int i = 0; i < 6; i++) {
+	keys_customer(key[3], sizeof key[3], c->redis.prefix, r->customer, "o");
+	keys_global(key[4], sizeof key[4], c->redis.prefix, "audit");
+	for (int i = 0; i < DECIDE_KEYS; i++) {
 		argv[n] = key[i];
 		argvlen[n++] = strlen(key[i]);
 	}
@@ -416,9 +416,7 @@ decide_start(struct decide_ctx *x)
 	snprintf(num[3], sizeof num[3], "%lld", (long long)conf_longest_window(c));
 	snprintf(num[4], sizeof num[4], "%lld", (long long)(conf_longest_window(c) >
 	    DECIDE_IDEMPOTENCY_S ? conf_longest_window(c) : DECIDE_IDEMPOTENCY_S));
-	snprintf(num[5], sizeof num[5], "%d", DECIDE_LOG_LEN);
-	snprintf(num[6], sizeof num[6], "%d", DECIDE_AUDIT_LEN);
-	snprintf(num[7], sizeof num[7], "%d", p->ncheck);
+	snprintf(num[5], sizeof num[5], "%d", DECIDE_AUDIT_LEN);
 #define ARG(s) do { argv[n] = (s); argvlen[n] = strlen(argv[n]); n++; } while (0)
 	ARG(num[0]);
 	ARG(ch->name);
@@ -434,14 +432,11 @@ decide_start(struct decide_ctx *x)
 	ARG(num[3]);
 	ARG(num[4]);
 	ARG(num[5]);
-	ARG(num[6]);
 	ARG(r->customer);
-	ARG(num[7]);
 #undef ARG
-	memcpy(argv + n, p->argv, (size_t)p->ncheck * 5 * sizeof *argv);
-	memcpy(argvlen + n, p->argvlen, (size_t)p->ncheck * 5 * sizeof *argvlen);
-	n += p->ncheck * 5;
-	if (store_script(d->store, STORE_DECIDE, 6, n, argv, argvlen,
+	argv[n] = p->packed;
+	argvlen[n++] = p->packedlen;
+	if (store_script(d->store, STORE_DECIDE, DECIDE_KEYS, n, argv, argvlen,
 	    decide_reply_cb, x) != 0) {
 		metrics_decision(d->metrics, r->channel, RULES_STORE_UNAVAILABLE, 0);
 		decide_finish(x, decide_answer(RULES_STORE_UNAVAILABLE,

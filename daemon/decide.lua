@@ -1,17 +1,19 @@
 -- pacer decide: check every rule that needs the customer's stored state and
 -- reserve the contact, as one atomic step (Redis runs a script alone).
 --
--- KEYS: 1 profile hash, 2 history zset, 3 idempotency hash, 4 decision log,
---       5 plan entries hash, 6 audit stream
+-- KEYS: 1 profile hash, 2 history zset, 3 decisions hash (idempotency and
+--       recent decisions), 4 plan entries hash, 5 audit stream
 -- ARGV: 1 now, 2 channel, 3 campaign|"", 4 send_id, 5 dry_run 0|1,
 --       6 consent default 0|1, 7 quiet start (s after local midnight, -1 none),
 --       8 quiet end, 9 ";seg;seg;" excluding this offer's category|"",
 --       10 live plan run id ("" = don't check, "-" = none is live), 11 offer|"",
---       12 longest window (s), 13 idempotency retention (s), 14 log length,
---       15 audit stream length (0 = off), 16 customer id, 17 number of checks,
---       then 5 per check: scope c|a|p, limit, window (s), segment|"", shadow 0|1
+--       12 longest window (s), 13 decision retention (s), 14 audit stream
+--       length (0 = off), 15 customer id,
+--       16 checks: "scope:limit:window:segment:shadow;..." with scope c|a|p
 -- Returns {reason, retry_after, rule, shadow_rules, duplicate 0|1}; a rule
 -- is "scope:limit:window:segment", shadow_rules a ","-joined list of them.
+-- A decision record (KEYS[3] field send_id) is
+-- "reason|retry|rule|shadow|channel|campaign|time|offer|state".
 local now = tonumber(ARGV[1])
 local channel, campaign, send_id = ARGV[2], ARGV[3], ARGV[4]
 
@@ -39,7 +41,7 @@ end
 if reason == 'ok' and ARGV[10] ~= '' then
   local planned = false
   if ARGV[10] ~= '-' then
-    local offers = redis.call('HGET', KEYS[5], ARGV[10])
+    local offers = redis.call('HGET', KEYS[4], ARGV[10])
     if offers and string.find(',' .. offers .. ',', ',' .. ARGV[11] .. ',', 1, true) then
       planned = true
     end
@@ -75,34 +77,44 @@ if reason == 'ok' and qs >= 0 then
 end
 
 local maxw = tonumber(ARGV[12])
+local stale = false
 if reason == 'ok' then
-  local h = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. (now - maxw), now, 'WITHSCORES')
-  local i = 18
-  for _ = 1, tonumber(ARGV[17]) do
-    local scope, limit, window, seg, sh = ARGV[i], tonumber(ARGV[i + 1]),
-      tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
-    i = i + 5
+  -- The whole history is small: it is trimmed to the longest window.
+  local h = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+  local times, members = {}, {}
+  for j = 1, #h, 2 do
+    local t = tonumber(h[j + 1])
+    if t <= now - maxw then stale = true end
+    if t > now - maxw and t <= now then
+      times[#times + 1] = t
+      members[#members + 1] = h[j]
+    end
+  end
+  local chp = channel .. '|'
+  for scope, limit, window, seg, sh in string.gmatch(ARGV[16],
+      '(%a):(%d+):(%d+):([^:;]*):(%d)') do
+    limit, window = tonumber(limit), tonumber(window)
     if seg == '' or string.find(segs, ';' .. seg .. ';', 1, true) then
-      local from, times = now - window, {}
-      for j = 1, #h, 2 do
-        local t = tonumber(h[j + 1])
+      local from, counted = now - window, {}
+      for j = 1, #times do
+        local t = times[j]
         if t > from then
-          local m, counts = h[j], false
+          local m, counts = members[j], false
           if scope == 'a' then
             counts = true
           elseif scope == 'c' then
-            counts = string.sub(m, 1, #channel + 1) == channel .. '|'
+            counts = string.sub(m, 1, #chp) == chp
           else
             counts = campaign ~= '' and string.match(m, '^[^|]*|([^|]*)|') == campaign
           end
-          if counts then times[#times + 1] = t end
+          if counts then counted[#counted + 1] = t end
         end
       end
-      if #times >= limit then
+      if #counted >= limit then
         local desc = scope .. ':' .. limit .. ':' .. window .. ':' .. seg
         -- Room opens when the (used - limit + 1)-th oldest contact leaves.
         local wait = -1
-        if limit > 0 then wait = times[#times - limit + 1] + window - now end
+        if limit > 0 then wait = counted[#counted - limit + 1] + window - now end
         if sh == '1' then
           shadow = shadow .. (shadow == '' and '' or ',') .. desc
         elseif reason == 'ok' or (retry >= 0 and (wait < 0 or wait > retry)) then
@@ -117,15 +129,16 @@ end
 if ARGV[5] == '1' then return {reason, retry, rule, shadow, 0} end
 
 if reason == 'ok' then
-  redis.call('ZADD', KEYS[2], now, channel .. '|' .. campaign .. '|' .. send_id)
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - maxw)
-  redis.call('EXPIRE', KEYS[2], maxw)
+  -- Strings from ARGV, not numbers: Lua would format them again.
+  redis.call('ZADD', KEYS[2], ARGV[1], channel .. '|' .. campaign .. '|' .. send_id)
+  if stale then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - maxw) end
+  redis.call('EXPIRE', KEYS[2], ARGV[12])
 end
 
 local keep = tonumber(ARGV[13])
-redis.call('HSET', KEYS[3], send_id, table.concat({reason, retry, rule, shadow,
-  channel, campaign, now, ARGV[11], ''}, '|'))
-if redis.call('HLEN', KEYS[3]) > 256 then
+if redis.call('HSET', KEYS[3], send_id, table.concat({reason, retry, rule, shadow,
+    channel, campaign, ARGV[1], ARGV[11], ''}, '|')) == 1 and
+    redis.call('HLEN', KEYS[3]) > 256 then
   -- Forget answers older than the retention (the key itself may live on).
   local all = redis.call('HGETALL', KEYS[3])
   for j = 1, #all, 2 do
@@ -133,17 +146,11 @@ if redis.call('HLEN', KEYS[3]) > 256 then
     if t and t < now - keep then redis.call('HDEL', KEYS[3], all[j]) end
   end
 end
-redis.call('EXPIRE', KEYS[3], keep)
+redis.call('EXPIRE', KEYS[3], ARGV[13])
 
-local entry = table.concat({now, send_id, channel, campaign, ARGV[11], reason, rule, shadow}, '|')
-redis.call('LPUSH', KEYS[4], entry)
-redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[14]) - 1)
-redis.call('EXPIRE', KEYS[4], keep)
-
-local audit = tonumber(ARGV[15])
-if audit > 0 then
-  redis.call('XADD', KEYS[6], 'MAXLEN', '~', audit, '*', 'customer', ARGV[16],
-    'time', now, 'channel', channel, 'campaign', campaign, 'offer', ARGV[11],
+if ARGV[14] ~= '0' then
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[14], '*', 'customer', ARGV[15],
+    'time', ARGV[1], 'channel', channel, 'campaign', campaign, 'offer', ARGV[11],
     'send_id', send_id, 'reason', reason, 'rule', rule, 'shadow', shadow)
 end
 return {reason, retry, rule, shadow, 0}

@@ -1,19 +1,18 @@
 -- pacer erase: the right to erasure. Deletes every key of the customer and
 -- their entries in the audit stream.
--- KEYS: 1 profile, 2 history, 3 idempotency, 4 decision log, 5 plan entries,
---       6 audit stream
+-- KEYS: 1 profile, 2 history, 3 decisions, 4 plan entries, 5 audit stream
 -- ARGV: 1 customer id
 -- Returns the number of keys and audit entries removed.
-local n = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+local n = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 local from = '-'
 while true do
-  local batch = redis.call('XRANGE', KEYS[6], from, '+', 'COUNT', 1000)
+  local batch = redis.call('XRANGE', KEYS[5], from, '+', 'COUNT', 1000)
   if #batch == 0 then break end
   for _, e in ipairs(batch) do
     local f = e[2]
     for i = 1, #f, 2 do
       if f[i] == 'customer' and f[i + 1] == ARGV[1] then
-        n = n + redis.call('XDEL', KEYS[6], e[1])
+        n = n + redis.call('XDEL', KEYS[5], e[1])
         break
       end
     end

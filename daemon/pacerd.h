@@ -22,7 +22,7 @@ struct metrics;
 struct auth;
 
 #define DECIDE_BATCH_MAX	1000
-#define DECIDE_LOG_LEN		50	/* recent decisions kept per customer */
+#define DECIDE_LOG_LEN		50	/* recent decisions an explanation shows */
 #define DECIDE_AUDIT_LEN	100000	/* entries kept in the audit stream */
 #define DECIDE_IDEMPOTENCY_S	(2 * 86400) /* at least; see decide_retention */
 
@@ -30,10 +30,9 @@ struct auth;
 struct decide_program {
 	struct rules_check	 check[RULES_MAX_CHECKS];
 	int			 ncheck;
-	/* Five script arguments per check: scope, limit, window, segment, shadow. */
-	char			 arg[RULES_MAX_CHECKS * 5][CONF_NAME_MAX + 8];
-	const char		*argv[RULES_MAX_CHECKS * 5];
-	size_t			 argvlen[RULES_MAX_CHECKS * 5];
+	/* The script's checks argument: "scope:limit:window:segment:shadow;..." */
+	char			 packed[RULES_MAX_CHECKS * (CONF_NAME_MAX + 40)];
+	size_t			 packedlen;
 };
 
 /* Everything a running configuration needs, swapped as one on reload. */

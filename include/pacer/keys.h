@@ -7,8 +7,9 @@
  *                             tzt = UTC-offset table (tz_table), seg = "a;b"
  *   PREFIX:{C}:h       zset   contact history: member CHANNEL|CAMPAIGN|SEND_ID,
  *                             score = unix seconds; trimmed to the longest window
- *   PREFIX:{C}:d       hash   idempotency: SEND_ID -> first answer (keys_answer)
- *   PREFIX:{C}:l       list   recent decisions, newest first, bounded
+ *   PREFIX:{C}:d       hash   decisions: SEND_ID -> the first answer, as
+ *                             "reason|retry|rule|shadow|channel|campaign|time|
+ *                             offer|state"; idempotency and recent decisions
  *   PREFIX:{C}:o       hash   plan entries: RUN_ID -> "offer1,offer2"
  *   PREFIX:plan:live       string  the live run id
  *   PREFIX:plan:candidate  string  the newest candidate run id
