@@ -405,8 +405,10 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 				cu.segments |= 1u << s;
 		}
 	}
-	if ((tzt = customer_field(prof, "tzt")) != NULL && tz_decode(tzt, &table) == 0)
+	if ((tzt = customer_field(prof, "tzt")) != NULL && tz_decode(tzt, &table) == 0) {
 		cu.utc_offset = tz_offset(&table, now);
+		cu.zone = &table;
+	}
 	json_object_set_new(o, "utc_offset", json_integer(cu.utc_offset));
 	json_object_set_new(o, "holdout", json_boolean(keys_in_holdout(x->id,
 	    c->optimizer.holdout)));

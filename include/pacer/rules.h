@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "pacer/conf.h"
+#include "pacer/tz.h"
 
 #define RULES_MAX_CHECKS (2 * CONF_MAX_CAPS + CONF_MAX_CAPS * CONF_MAX_SEGMENTS + \
     CONF_MAX_CAPS + CONF_MAX_SHADOW)
@@ -50,6 +51,8 @@ struct rules_customer {
 	int32_t		 utc_offset;	/* seconds east of UTC at "now" */
 	const struct rules_contact *history;	/* ascending time, borrowed */
 	int		 nhistory;
+	/* The zone's offsets (borrowed), or NULL: utc_offset holds throughout. */
+	const struct tz_table *zone;
 };
 
 /* The engine's answer. */

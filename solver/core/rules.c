@@ -149,6 +149,7 @@ rules_decide(const struct conf *c, const struct rules_check *checks, int nchecks
 {
 	int	 consent = cu->consent[channel];
 	int64_t	 local, retry;
+	int32_t	 offset;
 
 	memset(v, 0, sizeof *v);
 	v->check = -1;
@@ -163,8 +164,16 @@ rules_decide(const struct conf *c, const struct rules_check *checks, int nchecks
 		v->reason = RULES_SUPPRESSED;
 		return;
 	}
-	local = ((now + cu->utc_offset) % 86400 + 86400) % 86400;
+	offset = cu->zone != NULL ? tz_offset(cu->zone, now) : cu->utc_offset;
+	local = ((now + offset) % 86400 + 86400) % 86400;
 	if (rules_quiet(&c->channels[channel], (int)local, &retry)) {
+		/* A clock change before quiet hours end moves that instant. */
+		if (cu->zone != NULL) {
+			int32_t	 later = tz_offset(cu->zone, now + retry);
+
+			if (later != offset)
+				retry -= later - offset;
+		}
 		v->reason = RULES_QUIET_HOURS;
 		v->retry_after = retry;
 		return;

@@ -588,6 +588,33 @@ test_decide_local_time(void **state)
 	assert_int_equal(v.retry_after, 11 * HOUR);
 }
 
+/* With the zone's table, quiet hours end at local 08:00 across a clock change. */
+static void
+test_decide_quiet_across_dst(void **state)
+{
+	const struct conf	*c = *state;
+	struct rules_customer	 cu;
+	struct rules_verdict	 v;
+	struct tz_table		 paris;
+	/* 2026-10-24 21:00 in Paris (+02:00) is 19:00 UTC; clocks go back at
+	 * 2026-10-25 01:00 UTC, so 08:00 (+01:00) is 07:00 UTC: 12 hours. */
+	const int64_t		 evening = 1792868400;
+
+	assert_int_equal(tz_table("Europe/Paris", evening - 86400, evening + 86400,
+	    &paris), 0);
+	customer_init(&cu);
+	cu.zone = &paris;
+	decide(c, &cu, EMAIL, -1, NULL, evening, &v);
+	assert_int_equal(v.reason, RULES_QUIET_HOURS);
+	assert_int_equal(v.retry_after, 12 * HOUR);
+	/* Spring forward, 2026-03-28 21:00 (+01:00) = 20:00 UTC: 10 hours. */
+	assert_int_equal(tz_table("Europe/Paris", 1774728000 - 86400,
+	    1774728000 + 86400, &paris), 0);
+	decide(c, &cu, EMAIL, -1, NULL, 1774728000, &v);
+	assert_int_equal(v.reason, RULES_QUIET_HOURS);
+	assert_int_equal(v.retry_after, 10 * HOUR);
+}
+
 /* Every reason has its API name. */
 static void
 test_reason_names(void **state)
@@ -607,6 +634,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decide_quiet_across_dst),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_select_empty),
 		cmocka_unit_test(test_cap_window_edges),
