@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "pacer/str.h"
 
 double
 cmd_clock(void)
@@ -26,19 +27,11 @@ cmd_clock(void)
 char *
 cmd_printf(const char *fmt, ...)
 {
-	va_list	 ap, aq;
-	int	 n;
+	va_list	 ap;
 	char	*s;
 
 	va_start(ap, fmt);
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL) {
-		va_end(ap);
-		return NULL;
-	}
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	s = str_vprintf(fmt, ap);
 	va_end(ap);
 	return s;
 }
@@ -285,17 +278,5 @@ cmd_run_id(int64_t when, char *buf, size_t len)
 int
 cmd_valid_name(const char *s, size_t max)
 {
-	size_t	 n = 0;
-
-	for (; s[n] != '\0'; n++) {
-		char	 c = s[n];
-
-		if (n >= max)
-			return 0;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' ||
-		    c == '@' || c == '-'))
-			return 0;
-	}
-	return n > 0;
+	return str_valid_id(s, max);
 }

@@ -9,23 +9,7 @@
 #include <string.h>
 
 #include "pacer/csv.h"
-
-/* Format a message into a new string (caller frees). */
-static char *
-csv_vformat(const char *fmt, va_list ap)
-{
-	va_list	 aq;
-	int	 n;
-	char	*s;
-
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return s;
-}
+#include "pacer/str.h"
 
 char *
 csv_error(const struct csv *c, const char *field, const char *fmt, ...)
@@ -35,7 +19,7 @@ csv_error(const struct csv *c, const char *field, const char *fmt, ...)
 	size_t	 n;
 
 	va_start(ap, fmt);
-	msg = csv_vformat(fmt, ap);
+	msg = str_vprintf(fmt, ap);
 	va_end(ap);
 	if (msg == NULL)
 		return NULL;

@@ -5,36 +5,18 @@
 #include <string.h>
 
 #include "pacer/keys.h"
-
-/* Whether s is 1..max bytes of [A-Za-z0-9_.:@-]. */
-static int
-keys_valid_id(const char *s, size_t max)
-{
-	size_t	 n = 0;
-
-	for (; s[n] != '\0'; n++) {
-		char	 c = s[n];
-
-		if (n >= max)
-			return 0;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' ||
-		    c == '@' || c == '-'))
-			return 0;
-	}
-	return n > 0;
-}
+#include "pacer/str.h"
 
 int
 keys_valid_customer(const char *s)
 {
-	return keys_valid_id(s, KEYS_CUSTOMER_MAX);
+	return str_valid_id(s, KEYS_CUSTOMER_MAX);
 }
 
 int
 keys_valid_send_id(const char *s)
 {
-	return keys_valid_id(s, KEYS_SEND_ID_MAX);
+	return str_valid_id(s, KEYS_SEND_ID_MAX);
 }
 
 size_t

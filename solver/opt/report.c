@@ -18,6 +18,7 @@
 
 #include "pacer/csv.h"
 #include "pacer/report.h"
+#include "pacer/str.h"
 #include "report_int.h"
 
 static const char *const report_nothing_names[REPORT_NOTHING_NREASONS] = {
@@ -39,16 +40,10 @@ char *
 report_fmt(const char *fmt, ...)
 {
 	va_list	 ap;
-	int	 n;
 	char	*s;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	s = str_vprintf(fmt, ap);
 	va_end(ap);
 	return s;
 }

@@ -25,6 +25,7 @@
 #include "pacer/keys.h"
 #include "pacer/rules.h"
 #include "pacer/simulate.h"
+#include "pacer/str.h"
 #include "pacer/tz.h"
 
 #define SIM_MAX_ZONES	512
@@ -76,16 +77,10 @@ static char *
 sim_fmt(const char *fmt, ...)
 {
 	va_list	 ap;
-	int	 n;
 	char	*s;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	s = str_vprintf(fmt, ap);
 	va_end(ap);
 	return s;
 }
