@@ -61,33 +61,21 @@ pacerd_reload(struct pacerd *d, char **cause)
 {
 	struct conf		*conf;
 	struct pacerd_rules	*r, *old = d->rules;
+	const char		*key;
 
 	if ((conf = conf_load(d->conf_path, cause)) == NULL)
 		return -1;
 	/* Where Redis lives and where we listen need a restart. */
-	if (strcmp(conf->redis.host, old->conf->redis.host) != 0 ||
-	    conf->redis.port != old->conf->redis.port ||
-	    strcmp(conf->redis.prefix, old->conf->redis.prefix) != 0 ||
-	    strcmp(conf->server.listen_host, old->conf->server.listen_host) != 0 ||
-	    conf->server.listen_port != old->conf->server.listen_port)
-		log_warn("reload: listen and redis settings need a restart; kept the "
-		    "running ones", "file=%s", d->conf_path);
-	if ((r = pacerd_rules_new(conf, cause)) == NULL)
-		return -1;
-	free(r->conf->redis.host);
-	free(r->conf->redis.prefix);
-	free(r->conf->server.listen_host);
-	r->conf->redis.host = strdup(old->conf->redis.host);
-	r->conf->redis.prefix = strdup(old->conf->redis.prefix);
-	r->conf->server.listen_host = strdup(old->conf->server.listen_host);
-	r->conf->redis.port = old->conf->redis.port;
-	r->conf->server.listen_port = old->conf->server.listen_port;
-	if (r->conf->redis.host == NULL || r->conf->redis.prefix == NULL ||
-	    r->conf->server.listen_host == NULL) {
-		pacerd_rules_unref(r);
-		*cause = strdup("out of memory");
+	if ((key = conf_restart_key(conf, old->conf)) != NULL)
+		log_warn("reload: this key needs a restart; kept the running value",
+		    "key=%s file=%s", key, d->conf_path);
+	conf_keep_restart_keys(conf, old->conf, cause);
+	if (*cause != NULL) {
+		conf_free(conf);
 		return -1;
 	}
+	if ((r = pacerd_rules_new(conf, cause)) == NULL)
+		return -1;
 	d->rules = r;
 	store_set_timeout(d->store, r->conf->redis.timeout_ms);
 	pacerd_rules_unref(old);

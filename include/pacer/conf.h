@@ -136,6 +136,18 @@ int		 conf_parse_cap(const char *text, struct conf_cap *cap);
 int		 conf_parse_clock(const char *text, int *minutes);
 /* Write a duration the way the config spells it ("7d", "90m"). */
 void		 conf_format_duration(int64_t seconds, char *buf, size_t len);
+/*
+ * The name of the first key that only a restart may change (the table's
+ * reloadable = 0: listen, the Redis location and password, the prefix)
+ * whose value differs between a and b, or NULL.
+ */
+const char	*conf_restart_key(const struct conf *a, const struct conf *b);
+/*
+ * Copy every restart-only key of from into to, so a reload keeps them;
+ * *cause is NULL, or set (caller frees) when out of memory.
+ */
+void		 conf_keep_restart_keys(struct conf *to, const struct conf *from,
+		    char **cause);
 /* The longest window of any cap (enforced or shadow), in seconds. */
 int64_t		 conf_longest_window(const struct conf *);
 

@@ -883,3 +883,79 @@ conf_longest_window(const struct conf *c)
 #undef LONGEST
 	return w;
 }
+
+const char *
+conf_restart_key(const struct conf *a, const struct conf *b)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct conf_key	*k = &conf_keys[i];
+		const char		*x, *y;
+
+		if (k->reloadable)
+			continue;
+		switch (k->type) {
+		case T_STR:
+			x = *(char *const *)((const char *)a + k->offset);
+			y = *(char *const *)((const char *)b + k->offset);
+			if ((x == NULL) != (y == NULL) || (x != NULL && strcmp(x, y)))
+				return k->name;
+			break;
+		case T_INT:
+		case T_BOOL:
+		case T_ALLOWDENY:
+		case T_CLOCK:
+			if (*(const int *)((const char *)a + k->offset) !=
+			    *(const int *)((const char *)b + k->offset))
+				return k->name;
+			break;
+		case T_LISTEN:
+			if (strcmp(a->server.listen_host, b->server.listen_host) ||
+			    a->server.listen_port != b->server.listen_port)
+				return k->name;
+			break;
+		default:
+			break;
+		}
+	}
+	return NULL;
+}
+
+void
+conf_keep_restart_keys(struct conf *to, const struct conf *from, char **cause)
+{
+	*cause = NULL;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct conf_key	*k = &conf_keys[i];
+
+		if (k->reloadable)
+			continue;
+		switch (k->type) {
+		case T_STR: {
+			char	**dst = (char **)((char *)to + k->offset);
+			char	*const *src = (char *const *)((const char *)from + k->offset);
+
+			free(*dst);
+			*dst = NULL;
+			if (*src != NULL && (*dst = strdup(*src)) == NULL)
+				*cause = strdup("out of memory");
+			break;
+		}
+		case T_INT:
+		case T_BOOL:
+		case T_ALLOWDENY:
+		case T_CLOCK:
+			*(int *)((char *)to + k->offset) =
+			    *(const int *)((const char *)from + k->offset);
+			break;
+		case T_LISTEN:
+			free(to->server.listen_host);
+			to->server.listen_host = strdup(from->server.listen_host);
+			to->server.listen_port = from->server.listen_port;
+			if (to->server.listen_host == NULL)
+				*cause = strdup("out of memory");
+			break;
+		default:
+			break;
+		}
+	}
+}

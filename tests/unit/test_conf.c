@@ -828,10 +828,40 @@ test_format_duration(void **state)
 }
 
 /* Run every test of this file. */
+/* Only the table's restart-only keys are reported and kept on reload. */
+static void
+test_restart_keys(void **state)
+{
+	struct conf	*a, *b;
+	char		*cause = NULL;
+
+	(void)state;
+	a = load_ok("[channel email]\ncap = 1/1d\n[redis]\nport = 6379\n"
+	    "timeout_ms = 50\n");
+	b = load_ok("[channel email]\ncap = 2/1d\n[redis]\nport = 6379\n"
+	    "timeout_ms = 80\n");
+	assert_null(conf_restart_key(a, b));
+	conf_free(b);
+	b = load_ok("[server]\nlisten = 127.0.0.1:9000\n[channel email]\n"
+	    "cap = 2/1d\n[redis]\nport = 6380\nprefix = other\n");
+	assert_string_equal(conf_restart_key(b, a), "listen");
+	conf_keep_restart_keys(b, a, &cause);
+	assert_null(cause);
+	assert_null(conf_restart_key(b, a));
+	assert_int_equal(b->redis.port, 6379);
+	assert_string_equal(b->redis.prefix, "pacer");
+	assert_int_equal(b->server.listen_port, 8425);
+	/* What may change on reload did. */
+	assert_int_equal(b->channels[0].caps[0].limit, 2);
+	conf_free(a);
+	conf_free(b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_restart_keys),
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
