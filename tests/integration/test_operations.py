@@ -564,6 +564,32 @@ class TestRedisFrozen(StoreFaultCase):
         self.assertGreater(metric(m, "pacer_store_errors_total",
                                   kind="timeout"), 0)
 
+    def test_denied_on_timeout_is_not_reserved(self):
+        # A decision answered "deny, store_unavailable" must not count as a
+        # contact when the frozen Redis later runs the queued script: the
+        # caller did not send. (email: on_store_failure = deny, 1/1d.)
+        c = self.consented_customer()
+        probe = self.consented_customer("probe")
+        sid = "frozen-" + uuid.uuid4().hex[:12]
+        pid = self.redis.proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            st, first = self.decide(c, "email", time=self.T0, send_id=sid)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        self.assertDecision(st, first, False, "store_unavailable",
+                            msg="email during the freeze")
+        self.wait_recovered(time.monotonic(), probe)
+        self.assertEqual(self.zrange(c), [],
+                         "POST /v1/decide %r answered %r, yet its contact "
+                         "was reserved once Redis resumed" % (
+                             {"customer": c, "channel": "email",
+                              "send_id": sid}, first))
+        st, body = self.decide(c, "email", time=self.T0,
+                               send_id="next-" + uuid.uuid4().hex[:8])
+        self.assertDecision(st, body, True, "ok",
+                            msg="the first real email of the day")
+
     def test_long_freeze_recovers(self):
         # Longer than the daemon's hung-connection limit (2 s).
         records, results, t_stop, t_cont, ready, t_ready = self.freeze(
