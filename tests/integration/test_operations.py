@@ -183,6 +183,26 @@ def decision_load(customers, channels, t, dry_run=True):
     return request
 
 
+class DebugPacerd(Pacerd):
+    """A pacerd started with -d (debug log lines)."""
+
+    def start(self, timeout=START_TIMEOUT):
+        require_binary(pacerd_path(), "pacerd")
+        with open(self.log, "ab") as logf:
+            self.proc = subprocess.Popen(
+                [pacerd_path(), "-d", "-c", self.conf_path],
+                stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
+                cwd=self.workdir)
+        _register(self.proc)
+        ok, _ = wait_until(lambda: not self.running() or
+                           http_status(self.port, "/healthz") == 200, timeout)
+        if not ok or not self.running():
+            self.kill()
+            raise AssertionError("%s did not start:\n%s" % (
+                self.name, self.log_text()))
+        return self
+
+
 class OpsCase(PacerTestCase):
     """PacerTestCase with the helpers these tests share."""
 
@@ -304,6 +324,38 @@ class TestReload(OpsCase):
         self.assertTrue(self.daemon.running())
         st, _ = self.http.get("/readyz")
         self.assertEqual(st, 200)
+
+    def test_api_reload_reschedules_optimizer_like_sighup(self):
+        # [optimizer] every is reloadable: SIGHUP and POST /v1/admin/reload
+        # must both re-arm the schedule. A pacerd with -d logs each arming
+        # ("optimizer scheduled" in_seconds=N).
+        port = free_port()
+
+        def conf(every):
+            return make_config(merge_overrides(
+                base_overrides(port, self.redis.port, self.workdir),
+                self.CONF, {"optimizer": {"every": every}}))
+        path = write_file(os.path.join(self.workdir, "sched.conf"),
+                          conf("1h"))
+        d = DebugPacerd(path, port, self.workdir, name="sched")
+        d.start()
+        self.daemons.append(d)          # its log on failure, stopped at end
+
+        def armed(n):
+            return ("in_seconds=%d" % n) in d.log_text()
+        ok, _ = wait_until(lambda: armed(3600), 5)
+        self.assertTrue(ok, "no 'optimizer scheduled in_seconds=3600' at start")
+        write_atomic(path, conf("2h"))
+        d.signal(signal.SIGHUP)
+        ok, _ = wait_until(lambda: armed(7200), 5)
+        self.assertTrue(ok, "SIGHUP did not re-arm the schedule (every=2h)")
+        write_atomic(path, conf("3h"))
+        st, body = HttpClient(port).post("/v1/admin/reload")
+        self.assertEqual((st, body), (200, {"reloaded": True}))
+        ok, _ = wait_until(lambda: armed(10800), 2)
+        self.assertTrue(ok, "POST /v1/admin/reload -> 200 {\"reloaded\":true} "
+                        "with every = 3h, but the optimizer schedule was not "
+                        "re-armed (SIGHUP does re-arm it)")
 
     def test_good_reload_under_load_new_caps_counters_kept(self):
         a = self.consented_customer()
