@@ -16,7 +16,7 @@
 #include "pacerd.h"
 
 #define DECIDE_KEYS 5
-#define DECIDE_ARGS (DECIDE_KEYS + 16)
+#define DECIDE_ARGS (DECIDE_KEYS + 18)
 
 /* One decision waiting on the store. */
 struct decide_ctx {
@@ -358,8 +358,9 @@ decide_reply_cb(const struct store_reply *sr, void *arg)
 		free(list);
 	}
 	metrics_decision(x->d->metrics, x->r.channel, reason, took);
-	decide_finish(x, decide_answer(reason, reason == RULES_OK, rule, retry,
-	    x->r.send_id));
+	decide_finish(x, decide_answer(reason, reason == RULES_OK ||
+	    (reason == RULES_STORE_UNAVAILABLE &&
+	    ch->on_store_failure == CONF_FAIL_ALLOW), rule, retry, x->r.send_id));
 }
 
 /* Build the script call for a parsed decision and send it. */
@@ -436,6 +437,19 @@ decide_start(struct decide_ctx *x)
 #undef ARG
 	argv[n] = p->packed;
 	argvlen[n++] = p->packedlen;
+	/* The deadline after which our timer has answered for the store. */
+	{
+		struct timespec	 ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(num[6], sizeof num[6], "%lld", (long long)ts.tv_sec * 1000 +
+		    ts.tv_nsec / 1000000 + c->redis.timeout_ms);
+	}
+	argv[n] = num[6];
+	argvlen[n] = strlen(num[6]);
+	n++;
+	argv[n] = ch->on_store_failure == CONF_FAIL_ALLOW ? "1" : "0";
+	argvlen[n++] = 1;
 	if (store_script(d->store, STORE_DECIDE, DECIDE_KEYS, n, argv, argvlen,
 	    decide_reply_cb, x) != 0) {
 		metrics_decision(d->metrics, r->channel, RULES_STORE_UNAVAILABLE, 0);

@@ -9,7 +9,10 @@
 --       10 live plan run id ("" = don't check, "-" = none is live), 11 offer|"",
 --       12 longest window (s), 13 decision retention (s), 14 audit stream
 --       length (0 = off), 15 customer id,
---       16 checks: "scope:limit:window:segment:shadow;..." with scope c|a|p
+--       16 checks: "scope:limit:window:segment:shadow;..." with scope c|a|p,
+--       17 the caller's deadline (unix ms): past it the caller has already
+--       answered store_unavailable, 18 that answer's allow 0|1
+--       (the channel's on_store_failure)
 -- Returns {reason, retry_after, rule, shadow_rules, duplicate 0|1}; a rule
 -- is "scope:limit:window:segment", shadow_rules a ","-joined list of them.
 -- A decision record (KEYS[3] field send_id) is
@@ -22,6 +25,23 @@ if prev then
   local f = {}
   for v in string.gmatch(prev .. '|', '([^|]*)|') do f[#f + 1] = v end
   return {f[1], tonumber(f[2]), f[3], f[4], 1}
+end
+
+-- Too late: the caller answered store_unavailable when its timer ran out.
+-- Record that answer, and count the contact only if it was "allow" (the
+-- send then went out), so the store matches what the caller was told.
+local clock = redis.call('TIME')
+if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[17]) then
+  if ARGV[5] ~= '1' then
+    if ARGV[18] == '1' then
+      redis.call('ZADD', KEYS[2], ARGV[1], channel .. '|' .. campaign .. '|' .. send_id)
+      redis.call('EXPIRE', KEYS[2], ARGV[12])
+    end
+    redis.call('HSET', KEYS[3], send_id, table.concat({'store_unavailable', -1, '', '',
+      channel, campaign, ARGV[1], ARGV[11], ''}, '|'))
+    redis.call('EXPIRE', KEYS[3], ARGV[13])
+  end
+  return {'store_unavailable', -1, '', '', 0}
 end
 
 local p = redis.call('HMGET', KEYS[1], 'c:' .. channel, 'tzt', 'seg')

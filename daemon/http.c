@@ -240,6 +240,7 @@ http_reload(struct pacerd *d, struct evhttp_request *req)
 		return;
 	}
 	metrics_reload(d->metrics, 1);
+	optimize_job_reschedule(d);
 	log_info("config reloaded", "file=%s", d->conf_path);
 	http_send_text(d, req, 200, "{\"reloaded\":true}", 17, "application/json");
 }

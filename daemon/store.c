@@ -402,6 +402,8 @@ store_health_cb(evutil_socket_t fd, short ev, void *arg)
 	    (store_now() - st->last_reply) * 1000 > STORE_HUNG_MS) {
 		log_warn("redis not answering, reconnecting", "pending=%d",
 		    st->pending);
+		/* Not ready from now on: late replies must not make it look so. */
+		st->connected = 0;
 		redisAsyncDisconnect(st->ac);
 	}
 }
@@ -458,7 +460,8 @@ store_free(struct store *st)
 int
 store_ready(const struct store *st)
 {
-	return st->connected && !st->degraded && st->sha[STORE_DECIDE][0] != '\0';
+	return st->ac != NULL && st->connected && !st->degraded &&
+	    st->sha[STORE_DECIDE][0] != '\0';
 }
 
 void
