@@ -437,13 +437,17 @@ decide_start(struct decide_ctx *x)
 #undef ARG
 	argv[n] = p->packed;
 	argvlen[n++] = p->packedlen;
-	/* The deadline after which our timer has answered for the store. */
+	/*
+	 * The deadline after which our timer has answered for the store,
+	 * from the loop's cached clock: the timer counts from the same instant,
+	 * so it never fires before this deadline.
+	 */
 	{
-		struct timespec	 ts;
+		struct timeval	 tv;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		snprintf(num[6], sizeof num[6], "%lld", (long long)ts.tv_sec * 1000 +
-		    ts.tv_nsec / 1000000 + c->redis.timeout_ms);
+		event_base_gettimeofday_cached(d->base, &tv);
+		snprintf(num[6], sizeof num[6], "%lld", (long long)tv.tv_sec * 1000 +
+		    tv.tv_usec / 1000 + c->redis.timeout_ms);
 	}
 	argv[n] = num[6];
 	argvlen[n] = strlen(num[6]);

@@ -32,6 +32,7 @@ struct store_call {
 	struct event	*timer;
 	int		 answered;	/* cb has run */
 	int		 in_redis;	/* hiredis will still call us */
+	int		 timing_out;	/* inside its timer: keep it alive */
 	int		 script;	/* -1: plain command */
 	int		 nkeys;
 	int		 argc;
@@ -75,7 +76,7 @@ store_now(void)
 static void
 store_call_release(struct store_call *c)
 {
-	if (c->in_redis || !c->answered)
+	if (c->in_redis || !c->answered || c->timing_out)
 		return;
 	if (c->timer != NULL)
 		event_free(c->timer);
@@ -105,13 +106,25 @@ static void
 store_call_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	struct store_call	*c = arg;
+	struct store		*st = c->st;
 	struct store_reply	 r = { 0, "store timeout", NULL };
 
 	(void)fd;
 	(void)ev;
-	c->st->timeouts++;
-	c->st->degraded = 1;
-	store_call_answer(c, &r);
+	/*
+	 * On a busy loop the reply may already wait in the socket while the
+	 * timer fires first: take it before giving up, so that an answer the
+	 * script gave in time is the one the caller gets.
+	 */
+	c->timing_out = 1;
+	if (st->ac != NULL && st->connected && !c->answered)
+		redisAsyncHandleRead(st->ac);
+	c->timing_out = 0;
+	if (!c->answered) {
+		st->timeouts++;
+		st->degraded = 1;
+		store_call_answer(c, &r);
+	}
 	store_call_release(c);
 }
 
