@@ -17,10 +17,14 @@
  * (offers are substitutes within a customer's room). Sweeps run on
  * customer shards, one thread each.
  *
- * Primal: at the current prices drop, for each over-demanded offer, the
- * sends with the lowest critical price, then fill freed room greedily. A
- * GLPK "polish" then re-solves the customers nearest their thresholds with
- * everyone else fixed, kept when it improves the plan.
+ * Primal, after every sweep: the sweep keeps each pair's choice and
+ * critical price (its switch price), so the repair solves nothing again.
+ * It drops, for each over-demanded offer, the sends with the lowest
+ * critical price, then fills freed room and unused sends in value order
+ * over all customers at once (customer order gave the last sends of an
+ * offer to whoever came first and could leave the plan stuck above the
+ * gap). A GLPK "polish" then re-solves the customers nearest their
+ * thresholds with everyone else fixed, kept when it improves the plan.
  */
 #include <float.h>
 #include <limits.h>
@@ -65,6 +69,13 @@ struct lagrange_shard {
 	int			 error;
 };
 
+/* A pair that could go into freed room, with its net value. */
+struct lagrange_cand {
+	float		 w;
+	int		 customer;
+	int64_t		 pair;
+};
+
 struct lagrange {
 	const struct solver_instance	*inst;
 	const struct solver_options	*opts;
@@ -85,6 +96,13 @@ struct lagrange {
 	float		*bucket;	/* critical prices a > 0 */
 	long		*over;		/* demand - limit at the last sweep */
 
+	uint8_t		*choice;	/* per pair: chosen at the last
+					   dual sweep's prices */
+	float		*switch_price;	/* per pair: the critical price a
+					   of the last dual sweep */
+	struct lagrange_cand *cand;	/* refill candidates */
+	int64_t		 ncand, cand_alloc;
+	uint8_t		*queued;	/* per customer: pairs in cand */
 	uint8_t		*plan;		/* per pair: current repaired plan */
 	uint8_t		*spare;		/* per pair: scratch plan */
 	double		 plan_objective;
@@ -97,10 +115,14 @@ struct lagrange {
 static void	*lagrange_worker(void *);
 static int	 lagrange_sweep(struct lagrange *, enum lagrange_mode);
 static void	 lagrange_customer(struct lagrange_shard *, int, int);
+static void	 lagrange_cut(struct lagrange_shard *);
 static float	 lagrange_select(float *, int64_t, int64_t);
 static void	 lagrange_targets(struct lagrange *);
 static int	 lagrange_repair(struct lagrange *);
-static void	 lagrange_fill(struct lagrange *, int, long *);
+static int	 lagrange_cand_cmp(const void *, const void *);
+static int	 lagrange_queue(struct lagrange *, int, const long *);
+static int	 lagrange_fits(const struct lagrange *, int, int64_t);
+static int	 lagrange_refill(struct lagrange *, long *);
 static int	 lagrange_polish(struct lagrange *, double *, double,
 		    char **);
 static void	 lagrange_free(struct lagrange *);
@@ -152,9 +174,9 @@ lagrange_worker(void *arg)
 	struct lagrange			*lg = sh->lg;
 	const struct solver_instance	*inst = lg->inst;
 	struct flow_sub			*s = &sh->sub;
-	int				 c, i, o, si, lost;
+	int				 c, i, o, si;
 	int64_t				 k, pos;
-	double				 a, d, best;
+	double				 a;
 
 	si = (int)(sh - lg->shard);
 	sh->phi = 0;
@@ -165,6 +187,10 @@ lagrange_worker(void *arg)
 		sh->bcnt[o] = 0;
 		if (sh->mode == LAGRANGE_INIT)
 			sh->useful[o] = 0;
+	}
+	if (sh->mode == LAGRANGE_REPAIR) {
+		lagrange_cut(sh);
+		return (NULL);
 	}
 	for (c = sh->first; c < sh->last; c++) {
 		if (sh->mode == LAGRANGE_INIT) {
@@ -177,51 +203,79 @@ lagrange_worker(void *arg)
 		lagrange_customer(sh, c, 1);
 		sh->phi += s->value;
 		if (sh->mode == LAGRANGE_DUAL) {
+			for (k = inst->pair_start[c];
+			    k < inst->pair_start[c + 1]; k++) {
+				lg->choice[k] = 0;
+				lg->switch_price[k] = -HUGE_VALF;
+			}
 			for (i = 0; i < s->n; i++) {
 				o = sh->offer[i];
+				a = sh->w[i] - s->t[i];
+				lg->choice[sh->pair[i]] = s->sel[i];
+				lg->switch_price[sh->pair[i]] = (float)a;
 				if (s->sel[i])
 					sh->demand[o]++;
 				if (!lg->active[o])
 					continue;
-				a = sh->w[i] - s->t[i];
 				if (a <= 0)
 					continue;
 				pos = lg->bstart[(int64_t)o * lg->nshards + si] +
 				    sh->bcnt[o]++;
 				lg->bucket[pos] = (float)a;
 			}
-			continue;
 		}
+	}
+	return (NULL);
+}
 
-		/* Repair: cut over-demanded offers at their cutoff. */
+/*
+ * Repair pass over one shard, from the last dual sweep's choices and
+ * switch prices (no subproblem is solved again): cut the sends of
+ * over-demanded offers at their cutoff, note who lost one, and score each
+ * customer by its distance to a price threshold for the polish.
+ */
+static void
+lagrange_cut(struct lagrange_shard *sh)
+{
+	struct lagrange			*lg = sh->lg;
+	const struct solver_instance	*inst = lg->inst;
+	int				 c, o, lost;
+	int64_t				 k;
+	float				 a;
+	double				 d, best;
+
+	for (c = sh->first; c < sh->last; c++) {
 		lost = 0;
 		best = HUGE_VAL;
-		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++)
-			lg->plan[k] = 0;
-		for (i = 0; i < s->n; i++) {
-			o = sh->offer[i];
-			a = sh->w[i] - s->t[i];
+		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
+		    k++) {
+			lg->plan[k] = lg->choice[k];
+			if (!lg->choice[k])
+				continue;
+			o = inst->pair_offer[k];
+			a = lg->switch_price[k];
 			/* Compare as floats: the bucket counted floats. */
-			if (s->sel[i] && (float)a <= (float)lg->cutoff[o]) {
-				s->sel[i] = 0;
+			if (a <= (float)lg->cutoff[o]) {
+				lg->plan[k] = 0;
 				lost = 1;
-			}
-			if (s->sel[i]) {
-				lg->plan[sh->pair[i]] = 1;
+			} else {
 				sh->demand[o]++;
-				sh->objective += sh->w[i];
+				sh->objective += solver_pair_value(inst, k);
 			}
-			if (lg->pi[o] > 0 && isfinite(a)) {
-				d = fabs(a - lg->pi[o]);
-				if (d < best)
-					best = d;
-			}
+		}
+		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
+		    k++) {
+			o = inst->pair_offer[k];
+			if (lg->pi[o] <= 0 || !isfinite(lg->switch_price[k]))
+				continue;
+			d = fabs((double)lg->switch_price[k] - lg->pi[o]);
+			if (d < best)
+				best = d;
 		}
 		lg->score[c] = (float)best;
 		if (lost)
 			sh->touched[sh->ntouched++] = c;
 	}
-	return (NULL);
 }
 
 /* Run one sweep over all shards, one thread each. */
@@ -357,82 +411,113 @@ lagrange_targets(struct lagrange *lg)
 	}
 }
 
-/*
- * Greedy fill of customer c: add unchosen pairs, best first, while room
- * and the offers' remaining sends allow.
- */
-static void
-lagrange_fill(struct lagrange *lg, int c, long *left)
+/* Candidates by decreasing net value, then by pair (deterministic). */
+static int
+lagrange_cand_cmp(const void *a, const void *b)
+{
+	const struct lagrange_cand	*x = a, *y = b;
+
+	if (x->w != y->w)
+		return (x->w > y->w ? -1 : 1);
+	return (x->pair < y->pair ? -1 : x->pair > y->pair);
+}
+
+/* Queue customer c's unchosen pairs that could still be sent. */
+static int
+lagrange_queue(struct lagrange *lg, int c, const long *left)
 {
 	const struct solver_instance	*inst = lg->inst;
-	const struct solver_offer	*of;
-	struct lagrange_shard		*sh = &lg->shard[0];
-	struct flow_sub			*s = &sh->sub;
-	int				 i, j, m, o, n_all = 0;
-	int				*cnt = sh->room + lg->ngroups;
-	int64_t				 k;
+	struct lagrange_cand		*nc;
+	int64_t				 k, n;
 	double				 w;
+	int				 o;
 
-	/* Count what the customer already has, per group. */
-	m = 0;
+	if (lg->queued[c])
+		return (0);
+	lg->queued[c] = 1;
 	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
 		o = inst->pair_offer[k];
-		of = &inst->offers[o];
-		cnt[of->channel] = cnt[inst->nchannels + of->campaign] = 0;
-	}
-	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
-		o = inst->pair_offer[k];
-		of = &inst->offers[o];
-		if (lg->plan[k]) {
-			cnt[of->channel]++;
-			cnt[inst->nchannels + of->campaign]++;
-			n_all++;
+		if (lg->plan[k] || left[o] == 0)
 			continue;
+		if ((w = solver_pair_value(inst, k)) <= 0)
+			continue;
+		if (lg->ncand == lg->cand_alloc) {
+			n = lg->cand_alloc > 0 ? 2 * lg->cand_alloc : 4096;
+			if ((nc = realloc(lg->cand, n * sizeof *nc)) == NULL)
+				return (-1);
+			lg->cand = nc;
+			lg->cand_alloc = n;
 		}
-		if (left[o] == 0)
-			continue;
-		w = (double)inst->pair_propensity[k] * of->value - of->cost;
-		if (w <= 0)
-			continue;
-		/* Insertion by value into the candidate list. */
-		for (j = m; j > 0 && s->r[j - 1] < w; j--) {
-			s->r[j] = s->r[j - 1];
-			sh->pair[j] = sh->pair[j - 1];
-		}
-		s->r[j] = w;
-		sh->pair[j] = k;
-		m++;
+		nc = &lg->cand[lg->ncand++];
+		nc->w = (float)w;
+		nc->customer = c;
+		nc->pair = k;
 	}
-	if (m == 0 || n_all >= inst->room_all[c])
-		return;
-	for (i = 0; i < m; i++) {
-		int	chg, cpg;
+	return (0);
+}
 
-		k = sh->pair[i];
-		o = inst->pair_offer[k];
-		of = &inst->offers[o];
-		chg = of->channel;
-		cpg = inst->nchannels + of->campaign;
-		if (left[o] == 0 || n_all >= inst->room_all[c] ||
-		    cnt[chg] >= inst->room_channel[(size_t)c *
-		    inst->nchannels + chg] ||
-		    cnt[cpg] >= inst->room_campaign[(size_t)c *
-		    inst->ncampaigns + of->campaign])
+/* 1 if customer c has room for one more send of pair k's offer. */
+static int
+lagrange_fits(const struct lagrange *lg, int c, int64_t pair)
+{
+	const struct solver_instance	*inst = lg->inst;
+	const struct solver_offer	*of, *want;
+	int64_t				 k;
+	int				 n_all = 0, n_ch = 0, n_cp = 0;
+
+	want = &inst->offers[inst->pair_offer[pair]];
+	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
+		if (!lg->plan[k])
 			continue;
-		lg->plan[k] = 1;
-		lg->plan_objective += s->r[i];
-		lg->usage[o]++;
-		if (left[o] > 0)
-			left[o]--;
-		cnt[chg]++;
-		cnt[cpg]++;
+		of = &inst->offers[inst->pair_offer[k]];
 		n_all++;
+		n_ch += of->channel == want->channel;
+		n_cp += of->campaign == want->campaign;
 	}
+	return (n_all < inst->room_all[c] &&
+	    n_ch < inst->room_channel[(size_t)c * inst->nchannels +
+	    want->channel] &&
+	    n_cp < inst->room_campaign[(size_t)c * inst->ncampaigns +
+	    want->campaign]);
 }
 
 /*
- * A feasible plan at the current prices (those of the last dual sweep):
- * cut over-demanded offers, then fill freed room and unused sends.
+ * Fill freed room and unused sends in value order over all customers at
+ * once (not customer by customer, which hands the last sends of an offer
+ * to whoever comes first): the queued pairs, best net value first, each
+ * taken if its offer has sends left and its customer has room. left is
+ * updated. Returns 0 or -1 (out of memory).
+ */
+static int
+lagrange_refill(struct lagrange *lg, long *left)
+{
+	const struct solver_instance	*inst = lg->inst;
+	struct lagrange_cand		*cd;
+	int64_t				 i;
+	int				 o;
+
+	if (lg->ncand > 1)
+		qsort(lg->cand, lg->ncand, sizeof *lg->cand,
+		    lagrange_cand_cmp);
+	for (i = 0; i < lg->ncand; i++) {
+		cd = &lg->cand[i];
+		lg->queued[cd->customer] = 0;
+		o = inst->pair_offer[cd->pair];
+		if (left[o] == 0 || !lagrange_fits(lg, cd->customer, cd->pair))
+			continue;
+		lg->plan[cd->pair] = 1;
+		lg->plan_objective += solver_pair_value(inst, cd->pair);
+		lg->usage[o]++;
+		if (left[o] > 0)
+			left[o]--;
+	}
+	lg->ncand = 0;
+	return (0);
+}
+
+/*
+ * A feasible plan at the prices of the last dual sweep: cut over-demanded
+ * offers, then fill freed room and unused sends in value order.
  * Returns 0 or -1.
  */
 static int
@@ -470,10 +555,12 @@ lagrange_repair(struct lagrange *lg)
 		if (lg->limit[o] >= 0 && left[o] > 0 && lg->pi[o] > 0)
 			any = 1;
 	}
-	/* Customers who lost a send first, then anyone for unused sends. */
+	/* Customers who lost a send, and anyone for unused priced sends. */
 	for (s = 0; s < lg->nshards; s++)
 		for (i = 0; i < lg->shard[s].ntouched; i++)
-			lagrange_fill(lg, lg->shard[s].touched[i], left);
+			if (lagrange_queue(lg, lg->shard[s].touched[i],
+			    left) != 0)
+				goto nomem;
 	if (any) {
 		for (c = 0; c < inst->ncustomers; c++) {
 			for (k = inst->pair_start[c];
@@ -483,12 +570,22 @@ lagrange_repair(struct lagrange *lg)
 				    lg->pi[o] > 0)
 					break;
 			}
-			if (k < inst->pair_start[c + 1])
-				lagrange_fill(lg, c, left);
+			if (k < inst->pair_start[c + 1] &&
+			    lagrange_queue(lg, c, left) != 0)
+				goto nomem;
 		}
 	}
+	if (lagrange_refill(lg, left) != 0)
+		goto nomem;
 	free(left);
 	return (0);
+
+nomem:
+	for (k = 0; k < lg->ncand; k++)
+		lg->queued[lg->cand[k].customer] = 0;
+	lg->ncand = 0;
+	free(left);
+	return (-1);
 }
 
 /*
@@ -657,6 +754,10 @@ lagrange_free(struct lagrange *lg)
 	free(lg->over);
 	free(lg->plan);
 	free(lg->spare);
+	free(lg->choice);
+	free(lg->switch_price);
+	free(lg->queued);
+	free(lg->cand);
 	free(lg->score);
 	free(lg->usage);
 }
@@ -695,12 +796,17 @@ lagrange_setup(struct lagrange *lg, char **cause)
 	lg->score = calloc(inst->ncustomers + 1, sizeof *lg->score);
 	lg->plan = calloc(np + 1, 1);
 	lg->spare = calloc(np + 1, 1);
+	lg->choice = calloc(np + 1, 1);
+	lg->switch_price = calloc(np + 1, sizeof *lg->switch_price);
+	lg->queued = calloc(inst->ncustomers + 1, 1);
 	lg->bstart = calloc((size_t)no * lg->nshards + 1, sizeof *lg->bstart);
 	if (lg->shard == NULL || lg->limit == NULL || lg->active == NULL ||
 	    lg->pi == NULL || lg->target == NULL || lg->step == NULL ||
 	    lg->last_move == NULL || lg->cutoff == NULL || lg->over == NULL ||
 	    lg->usage == NULL || lg->laminar == NULL || lg->score == NULL ||
-	    lg->plan == NULL || lg->spare == NULL || lg->bstart == NULL)
+	    lg->plan == NULL || lg->spare == NULL || lg->bstart == NULL ||
+	    lg->choice == NULL || lg->switch_price == NULL ||
+	    lg->queued == NULL)
 		goto nomem;
 
 	/* Shards of about equal pair counts. */
@@ -838,20 +944,20 @@ lagrange_run(const struct solver_instance *inst,
 			stall++;
 		lagrange_targets(&lg);
 
-		/* A plan now and then, and whenever the bound is close. */
-		gap = best > 0 ? (best - res->objective) / best : 0;
-		if (it <= 2 || it % 3 == 0 || stall > 3) {
-			if (lagrange_repair(&lg) != 0) {
-				solver_cause(cause, "out of memory");
-				goto fail;
-			}
-			if (!repaired || lg.plan_objective > res->objective) {
-				repaired = 1;
-				memcpy(res->selected, lg.plan, np);
-				res->objective = lg.plan_objective;
-				improved_it = it;
-				bound_mark = best;
-			}
+		/*
+		 * A plan at every sweep's prices: the repair reuses the
+		 * sweep's choices, so it costs a pass over the pairs.
+		 */
+		if (lagrange_repair(&lg) != 0) {
+			solver_cause(cause, "out of memory");
+			goto fail;
+		}
+		if (!repaired || lg.plan_objective > res->objective) {
+			repaired = 1;
+			memcpy(res->selected, lg.plan, np);
+			res->objective = lg.plan_objective;
+			improved_it = it;
+			bound_mark = best;
 		}
 		gap = best > 0 ? (best - res->objective) / best : 0;
 		lagrange_progress(&lg, "dual", it, res->objective, best);
