@@ -120,7 +120,7 @@ static float	 lagrange_select(float *, int64_t, int64_t);
 static void	 lagrange_targets(struct lagrange *);
 static int	 lagrange_repair(struct lagrange *);
 static int	 lagrange_cand_cmp(const void *, const void *);
-static int	 lagrange_queue(struct lagrange *, int, const long *);
+static int	 lagrange_queue(struct lagrange *, int, const long *, int);
 static int	 lagrange_fits(const struct lagrange *, int, int64_t);
 static int	 lagrange_refill(struct lagrange *, long *);
 static int	 lagrange_polish(struct lagrange *, double *, double,
@@ -422,9 +422,12 @@ lagrange_cand_cmp(const void *a, const void *b)
 	return (x->pair < y->pair ? -1 : x->pair > y->pair);
 }
 
-/* Queue customer c's unchosen pairs that could still be sent. */
+/*
+ * Queue customer c's unchosen pairs that could still be sent: all of them,
+ * or with priced only those of offers with a price and sends left.
+ */
 static int
-lagrange_queue(struct lagrange *lg, int c, const long *left)
+lagrange_queue(struct lagrange *lg, int c, const long *left, int priced)
 {
 	const struct solver_instance	*inst = lg->inst;
 	struct lagrange_cand		*nc;
@@ -437,7 +440,8 @@ lagrange_queue(struct lagrange *lg, int c, const long *left)
 	lg->queued[c] = 1;
 	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
 		o = inst->pair_offer[k];
-		if (lg->plan[k] || left[o] == 0)
+		if (lg->plan[k] || left[o] == 0 ||
+		    (priced && (left[o] < 0 || lg->pi[o] <= 0)))
 			continue;
 		if ((w = solver_pair_value(inst, k)) <= 0)
 			continue;
@@ -559,19 +563,23 @@ lagrange_repair(struct lagrange *lg)
 	for (s = 0; s < lg->nshards; s++)
 		for (i = 0; i < lg->shard[s].ntouched; i++)
 			if (lagrange_queue(lg, lg->shard[s].touched[i],
-			    left) != 0)
+			    left, 0) != 0)
 				goto nomem;
 	if (any) {
 		for (c = 0; c < inst->ncustomers; c++) {
+			int	want = 0, n_all = 0;
+
 			for (k = inst->pair_start[c];
 			    k < inst->pair_start[c + 1]; k++) {
 				o = inst->pair_offer[k];
+				n_all += lg->plan[k];
 				if (!lg->plan[k] && left[o] > 0 &&
 				    lg->pi[o] > 0)
-					break;
+					want = 1;
 			}
-			if (k < inst->pair_start[c + 1] &&
-			    lagrange_queue(lg, c, left) != 0)
+			/* Only customers with room left can take one. */
+			if (want && n_all < inst->room_all[c] &&
+			    lagrange_queue(lg, c, left, 1) != 0)
 				goto nomem;
 		}
 	}
