@@ -102,7 +102,10 @@ if reason == 'ok' then
   -- The whole history is small: it is trimmed to the longest window.
   local h = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
   local times, members = {}, {}
+  -- A retry of an allowed send whose record was pruned: still the first answer.
+  local mine = channel .. '|' .. campaign .. '|' .. send_id
   for j = 1, #h, 2 do
+    if h[j] == mine then return {'ok', -1, '', '', 1} end
     local t = tonumber(h[j + 1])
     if t <= now - maxw then stale = true end
     if t > now - maxw and t <= now then
@@ -158,13 +161,20 @@ end
 local keep = tonumber(ARGV[13])
 if redis.call('HSET', KEYS[3], send_id, table.concat({reason, retry, rule, shadow,
     channel, campaign, ARGV[1], ARGV[11], ''}, '|')) == 1 and
-    redis.call('HLEN', KEYS[3]) > 256 then
-  -- Forget answers older than the retention (the key itself may live on).
-  local all = redis.call('HGETALL', KEYS[3])
+    redis.call('HLEN', KEYS[3]) > 512 then
+  -- Bound the records: keep the newest 256 (amortized: once per 256 new
+  -- ones). An allowed send stays idempotent through its history entry.
+  local all, recs, drop = redis.call('HGETALL', KEYS[3]), {}, {}
   for j = 1, #all, 2 do
-    local t = tonumber(string.match(all[j + 1], '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|([^|]*)'))
-    if t and t < now - keep then redis.call('HDEL', KEYS[3], all[j]) end
+    local t = tonumber(string.match(all[j + 1],
+      '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|([^|]*)')) or 0
+    recs[#recs + 1] = {t, all[j]}
   end
+  table.sort(recs, function(x, y) return x[1] < y[1] end)
+  for j = 1, #recs do
+    if j <= #recs - 256 or recs[j][1] < now - keep then drop[#drop + 1] = recs[j][2] end
+  end
+  if #drop > 0 then redis.call('HDEL', KEYS[3], unpack(drop)) end
 end
 redis.call('EXPIRE', KEYS[3], ARGV[13])
 
