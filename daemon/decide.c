@@ -16,6 +16,7 @@
 #include "pacerd.h"
 
 #define DECIDE_KEYS 5
+#define DECIDE_DEADLINE_MARGIN_MS 2	/* clock skew between us and Redis */
 #define DECIDE_ARGS (DECIDE_KEYS + 18)
 
 /* One decision waiting on the store. */
@@ -445,9 +446,14 @@ decide_start(struct decide_ctx *x)
 	{
 		struct timeval	 tv;
 
+		/*
+		 * A little early is safe: a script past its deadline answers
+		 * store_unavailable itself, which is what the timer would say.
+		 */
 		event_base_gettimeofday_cached(d->base, &tv);
 		snprintf(num[6], sizeof num[6], "%lld", (long long)tv.tv_sec * 1000 +
-		    tv.tv_usec / 1000 + c->redis.timeout_ms);
+		    tv.tv_usec / 1000 + c->redis.timeout_ms - (c->redis.timeout_ms > 10 ?
+		    DECIDE_DEADLINE_MARGIN_MS : 0));
 	}
 	argv[n] = num[6];
 	argvlen[n] = strlen(num[6]);

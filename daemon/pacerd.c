@@ -136,6 +136,7 @@ main(int argc, char **argv)
 	char		*cause = NULL;
 	int		 ch, check_only = 0;
 	struct timeval	 plan_tv = { 0, PACERD_PLAN_POLL_MS * 1000 };
+	struct event_config *cfg;
 
 	memset(&d, 0, sizeof d);
 	while ((ch = getopt(argc, argv, "c:td")) != -1) {
@@ -166,8 +167,15 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	log_libevent();
-	if ((d.base = event_base_new()) == NULL)
+	/*
+	 * Precise timers: the store's deadlines (decide.lua) are compared with
+	 * Redis's clock, and a coarse clock could fire a timer a tick early.
+	 */
+	if ((cfg = event_config_new()) == NULL ||
+	    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER) != 0 ||
+	    (d.base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("cannot start the event loop", NULL);
+	event_config_free(cfg);
 	if ((d.metrics = metrics_new()) == NULL)
 		fatalx("out of memory", NULL);
 	if ((d.store = store_new(d.base, d.rules->conf, &cause)) == NULL)
