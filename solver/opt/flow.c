@@ -53,8 +53,17 @@ struct flow_work {
 	int	*chans;		/* channel groups of this customer */
 	int	*camps;		/* campaign groups of this customer */
 	double	*D;		/* reduced distances, K x K */
-	double	*inc;		/* per campaign slot: cost into it from K */
-	double	*outc;		/* per campaign slot: cost out of it to K */
+	/*
+	 * Per campaign slot q, short lists (at q * K) of the nodes with a
+	 * finite cost into the slot and out of it, and those costs: a slot
+	 * touches a node or two, so lists beat dense K-wide rows.
+	 */
+	double	*inc;		/* cost into the slot from inc_node */
+	double	*outc;		/* cost out of the slot to outc_node */
+	int	*inc_node;
+	int	*outc_node;
+	int	*ninc;		/* per slot: entries in its lists */
+	int	*noutc;
 };
 
 static void	flow_touch(struct flow_work *, int);
@@ -70,6 +79,7 @@ static double	flow_collect(const struct flow_sub *, struct flow_work *,
 static int	flow_reduced(struct flow_sub *, struct flow_work *);
 static void	flow_general(struct flow_sub *, int, struct flow_work *);
 static int	flow_order_cmp(const struct flow_sub *, int, int);
+static void	flow_slot_min(int *, double *, int *, int, double);
 
 /* Allocate scratch memory for nitems items and ngroups groups. */
 struct flow_work *
@@ -109,6 +119,12 @@ flow_work_new(int nitems, int ngroups)
 	w->D = calloc((size_t)(ngroups + 3) * (ngroups + 3), sizeof *w->D);
 	w->inc = calloc((size_t)ngroups * (ngroups + 3), sizeof *w->inc);
 	w->outc = calloc((size_t)ngroups * (ngroups + 3), sizeof *w->outc);
+	w->inc_node = calloc((size_t)ngroups * (ngroups + 3),
+	    sizeof *w->inc_node);
+	w->outc_node = calloc((size_t)ngroups * (ngroups + 3),
+	    sizeof *w->outc_node);
+	w->ninc = calloc(ngroups, sizeof *w->ninc);
+	w->noutc = calloc(ngroups, sizeof *w->noutc);
 	w->pred = calloc(nnodes, sizeof *w->pred);
 	w->queue = calloc(nnodes, sizeof *w->queue);
 	w->inq = calloc(nnodes, sizeof *w->inq);
@@ -120,6 +136,8 @@ flow_work_new(int nitems, int ngroups)
 	    w->dist == NULL || w->kind == NULL || w->gedge == NULL ||
 	    w->local == NULL || w->chans == NULL || w->camps == NULL ||
 	    w->D == NULL || w->inc == NULL || w->outc == NULL ||
+	    w->inc_node == NULL || w->outc_node == NULL || w->ninc == NULL ||
+	    w->noutc == NULL ||
 	    w->pred == NULL || w->queue == NULL ||
 	    w->inq == NULL) {
 		flow_work_free(w);
@@ -157,6 +175,10 @@ flow_work_free(struct flow_work *w)
 	free(w->D);
 	free(w->inc);
 	free(w->outc);
+	free(w->inc_node);
+	free(w->outc_node);
+	free(w->ninc);
+	free(w->noutc);
 	free(w->pred);
 	free(w->queue);
 	free(w->inq);
@@ -474,21 +496,40 @@ flow_collect(const struct flow_sub *s, struct flow_work *w, uint8_t *sel)
 	return (value);
 }
 
+/* Lower node x's entry in a slot list (node, cost, n) to c, or add it. */
+static void
+flow_slot_min(int *node, double *cost, int *n, int x, double c)
+{
+	int	j;
+
+	for (j = 0; j < *n; j++) {
+		if (node[j] == x) {
+			if (c < cost[j])
+				cost[j] = c;
+			return;
+		}
+	}
+	node[j] = x;
+	cost[j] = c;
+	(*n)++;
+}
+
 /*
  * Thresholds and optimality from the residual graph of the choice in
  * s->sel. With a zero-cost edge sink -> source the optimum is a
  * circulation with no negative cycle; an unchosen item u -> v enters when
  * -r + d(v, u) < 0, a chosen one leaves when r + d(u, v) < 0 (d: residual
- * distances). Campaign nodes touch only channels and the sink, so they are
- * eliminated first, leaving source, all, sink and the channels (a handful
- * of nodes) for Floyd-Warshall. Returns -1 if the choice is not optimal
+ * distances). Campaign nodes touch only channels and the sink, and source
+ * and "all" only carry zero-cost edges, so all of them are eliminated,
+ * leaving the sink and the channels (a handful of nodes) for
+ * Floyd-Warshall. Returns -1 if the choice is not optimal
  * (a negative cycle), else 0 with t filled.
  */
 static int
 flow_reduced(struct flow_sub *s, struct flow_work *w)
 {
-	enum { S, A, T };
-	int	 i, g, q, x, y, z, K, nch = 0, ncp = 0, flow = 0;
+	enum { T };
+	int	 i, g, q, x, y, z, a, b, K, nch = 0, ncp = 0, flow = 0;
 	double	*D = w->D, c, best;
 
 	for (i = 0; i < w->ntouched; i++) {
@@ -498,7 +539,7 @@ flow_reduced(struct flow_sub *s, struct flow_work *w)
 	}
 	for (i = 0; i < s->n; i++) {
 		if (w->local[s->ch[i]] == -1) {
-			w->local[s->ch[i]] = 3 + nch;
+			w->local[s->ch[i]] = 1 + nch;
 			w->chans[nch++] = s->ch[i];
 		}
 		if (w->local[s->cp[i]] == -1) {
@@ -511,48 +552,57 @@ flow_reduced(struct flow_sub *s, struct flow_work *w)
 			flow++;
 		}
 	}
-	K = 3 + nch;
+	/*
+	 * Source and the "all" node carry only zero-cost edges, so they are
+	 * eliminated too: channel x reaches channel y through "all" when x
+	 * has flow to push back and y has room, the sink reaches y through
+	 * source and "all" when the total has room, x reaches the sink when
+	 * it has flow.
+	 */
+	K = 1 + nch;
 	for (x = 0; x < K * K; x++)
 		D[x] = HUGE_VAL;
 	for (x = 0; x < K; x++)
 		D[x * K + x] = 0;
-	D[T * K + S] = 0;
-	if (flow < s->room[s->all])
-		D[S * K + A] = 0;
-	if (flow > 0)
-		D[A * K + S] = D[S * K + T] = 0;
 	for (q = 0; q < nch; q++) {
 		g = w->chans[q];
-		if (w->cnt[g] < s->room[g])
-			D[A * K + 3 + q] = 0;
+		if (w->cnt[g] < s->room[g]) {
+			if (flow < s->room[s->all])
+				D[T * K + 1 + q] = 0;
+			for (y = 0; y < nch; y++)
+				if (w->cnt[w->chans[y]] > 0)
+					D[(1 + y) * K + 1 + q] = 0;
+		}
 		if (w->cnt[g] > 0)
-			D[(3 + q) * K + A] = 0;
+			D[(1 + q) * K + T] = 0;
 	}
 	/* Campaign slots: cheapest way in from, and out to, each node. */
 	for (q = 0; q < ncp; q++) {
 		g = w->camps[q];
-		for (x = 0; x < K; x++)
-			w->inc[q * K + x] = w->outc[q * K + x] = HUGE_VAL;
+		w->ninc[q] = w->noutc[q] = 0;
 		if (w->cnt[g] > 0)
-			w->inc[q * K + T] = 0;
+			flow_slot_min(w->inc_node + q * K, w->inc + q * K,
+			    &w->ninc[q], T, 0);
 		if (w->cnt[g] < s->room[g])
-			w->outc[q * K + T] = 0;
+			flow_slot_min(w->outc_node + q * K, w->outc + q * K,
+			    &w->noutc[q], T, 0);
 	}
 	for (i = 0; i < s->n; i++) {
 		q = w->local[s->cp[i]];
 		x = w->local[s->ch[i]];
-		if (s->sel[i]) {
-			if (s->r[i] < w->outc[q * K + x])
-				w->outc[q * K + x] = s->r[i];
-		} else if (s->r[i] > 0 && -s->r[i] < w->inc[q * K + x])
-			w->inc[q * K + x] = -s->r[i];
+		if (s->sel[i])
+			flow_slot_min(w->outc_node + q * K, w->outc + q * K,
+			    &w->noutc[q], x, s->r[i]);
+		else if (s->r[i] > 0)
+			flow_slot_min(w->inc_node + q * K, w->inc + q * K,
+			    &w->ninc[q], x, -s->r[i]);
 	}
 	for (q = 0; q < ncp; q++) {
-		for (x = 0; x < K; x++) {
-			if (w->inc[q * K + x] == HUGE_VAL)
-				continue;
-			for (y = 0; y < K; y++) {
-				c = w->inc[q * K + x] + w->outc[q * K + y];
+		for (a = 0; a < w->ninc[q]; a++) {
+			x = w->inc_node[q * K + a];
+			for (b = 0; b < w->noutc[q]; b++) {
+				y = w->outc_node[q * K + b];
+				c = w->inc[q * K + a] + w->outc[q * K + b];
 				if (c < D[x * K + y])
 					D[x * K + y] = c;
 			}
@@ -578,16 +628,18 @@ flow_reduced(struct flow_sub *s, struct flow_work *w)
 		best = HUGE_VAL;
 		if (s->sel[i]) {
 			/* Leave: the cheapest way back round to its campaign. */
-			for (y = 0; y < K; y++) {
-				c = D[x * K + y] + w->inc[q * K + y];
+			for (a = 0; a < w->ninc[q]; a++) {
+				y = w->inc_node[q * K + a];
+				c = D[x * K + y] + w->inc[q * K + a];
 				if (c < best)
 					best = c;
 			}
 			s->t[i] = best == HUGE_VAL ? 0 : -best;
 		} else {
 			/* Enter: the cheapest way from its campaign back. */
-			for (y = 0; y < K; y++) {
-				c = w->outc[q * K + y] + D[y * K + x];
+			for (b = 0; b < w->noutc[q]; b++) {
+				y = w->outc_node[q * K + b];
+				c = w->outc[q * K + b] + D[y * K + x];
 				if (c < best)
 					best = c;
 			}

@@ -23,7 +23,11 @@
  * critical price, then fills freed room and unused sends in value order
  * over all customers at once (customer order gave the last sends of an
  * offer to whoever came first and could leave the plan stuck above the
- * gap). A GLPK "polish" then re-solves the customers nearest their
+ * gap). Near the prices' fixed point a customer who lost a send often
+ * wants, next, an offer with no sends left; an exchange step hands it the
+ * send of that offer's weakest holder when that raises the plan's value
+ * (this, not the prices, kept the plan short of the gap for several more
+ * sweeps). A GLPK "polish" then re-solves the customers nearest their
  * thresholds with everyone else fixed, kept when it improves the plan.
  */
 #include <float.h>
@@ -39,6 +43,7 @@
 #define LAGRANGE_MAX_ITER	400
 #define LAGRANGE_STALL_ITER	25
 #define LAGRANGE_POLISH		500
+#define LAGRANGE_HOLDERS	4	/* weakest holders kept per offer */
 
 enum lagrange_mode {
 	LAGRANGE_INIT,		/* laminarity and bucket sizes */
@@ -66,6 +71,12 @@ struct lagrange_shard {
 	int64_t			*bcnt;		/* per offer: bucket entries */
 	int			*touched;	/* customers that lost a send */
 	int			 ntouched;
+	/*
+	 * Per offer with a limit, the LAGRANGE_HOLDERS kept sends with the
+	 * lowest critical price (the cheapest to take away), -1 if none.
+	 */
+	int64_t			*hold_pair;
+	float			*hold_price;
 	int			 error;
 };
 
@@ -116,6 +127,7 @@ static void	*lagrange_worker(void *);
 static int	 lagrange_sweep(struct lagrange *, enum lagrange_mode);
 static void	 lagrange_customer(struct lagrange_shard *, int, int);
 static void	 lagrange_cut(struct lagrange_shard *);
+static void	 lagrange_hold(struct lagrange_shard *, int, int64_t, float);
 static float	 lagrange_select(float *, int64_t, int64_t);
 static void	 lagrange_targets(struct lagrange *);
 static int	 lagrange_repair(struct lagrange *);
@@ -123,6 +135,11 @@ static int	 lagrange_cand_cmp(const void *, const void *);
 static int	 lagrange_queue(struct lagrange *, int, const long *, int);
 static int	 lagrange_fits(const struct lagrange *, int, int64_t);
 static int	 lagrange_refill(struct lagrange *, long *);
+static int	 lagrange_owner(const struct lagrange *, int64_t);
+static double	 lagrange_best_free(const struct lagrange *, int,
+		    const long *);
+static double	 lagrange_take_free(struct lagrange *, int, long *);
+static void	 lagrange_exchange(struct lagrange *, long *);
 static int	 lagrange_polish(struct lagrange *, double *, double,
 		    char **);
 static void	 lagrange_free(struct lagrange *);
@@ -228,6 +245,29 @@ lagrange_worker(void *arg)
 	return (NULL);
 }
 
+/* Note pair k (offer o, critical price a) if among o's weakest holders. */
+static void
+lagrange_hold(struct lagrange_shard *sh, int o, int64_t k, float a)
+{
+	int64_t	*hp = sh->hold_pair + (int64_t)o * LAGRANGE_HOLDERS;
+	float	*ha = sh->hold_price + (int64_t)o * LAGRANGE_HOLDERS;
+	int	 j, worst = 0;
+
+	for (j = 0; j < LAGRANGE_HOLDERS; j++) {
+		if (hp[j] == -1) {
+			hp[j] = k;
+			ha[j] = a;
+			return;
+		}
+		if (ha[j] > ha[worst])
+			worst = j;
+	}
+	if (a < ha[worst]) {
+		hp[worst] = k;
+		ha[worst] = a;
+	}
+}
+
 /*
  * Repair pass over one shard, from the last dual sweep's choices and
  * switch prices (no subproblem is solved again): cut the sends of
@@ -244,6 +284,8 @@ lagrange_cut(struct lagrange_shard *sh)
 	float				 a;
 	double				 d, best;
 
+	for (k = 0; k < (int64_t)inst->noffers * LAGRANGE_HOLDERS; k++)
+		sh->hold_pair[k] = -1;
 	for (c = sh->first; c < sh->last; c++) {
 		lost = 0;
 		best = HUGE_VAL;
@@ -261,6 +303,8 @@ lagrange_cut(struct lagrange_shard *sh)
 			} else {
 				sh->demand[o]++;
 				sh->objective += solver_pair_value(inst, k);
+				if (lg->limit[o] >= 0)
+					lagrange_hold(sh, o, k, a);
 			}
 		}
 		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
@@ -519,6 +563,173 @@ lagrange_refill(struct lagrange *lg, long *left)
 	return (0);
 }
 
+/* The customer of pair k (binary search of pair_start). */
+static int
+lagrange_owner(const struct lagrange *lg, int64_t k)
+{
+	const int64_t	*ps = lg->inst->pair_start;
+	int		 lo = 0, hi = lg->inst->ncustomers - 1, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		if (ps[mid] <= k)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return (lo);
+}
+
+/*
+ * Net value of customer c's best unchosen pair that fits its room and
+ * whose offer has sends left (left nonzero), or 0.
+ */
+static double
+lagrange_best_free(const struct lagrange *lg, int c, const long *left)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int64_t				 k;
+	double				 w, best = 0;
+
+	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
+		if (lg->plan[k] || left[inst->pair_offer[k]] == 0)
+			continue;
+		if ((w = solver_pair_value(inst, k)) > best &&
+		    lagrange_fits(lg, c, k))
+			best = w;
+	}
+	return (best);
+}
+
+/*
+ * Give customer c its best unchosen pair that fits its room and whose
+ * offer has sends left; returns the pair's net value, or 0 if none.
+ */
+static double
+lagrange_take_free(struct lagrange *lg, int c, long *left)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int64_t				 k, best_k = -1;
+	double				 w, best = 0;
+	int				 o;
+
+	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
+		if (lg->plan[k] || left[inst->pair_offer[k]] == 0)
+			continue;
+		if ((w = solver_pair_value(inst, k)) > best &&
+		    lagrange_fits(lg, c, k)) {
+			best = w;
+			best_k = k;
+		}
+	}
+	if (best_k < 0)
+		return (0);
+	o = inst->pair_offer[best_k];
+	lg->plan[best_k] = 1;
+	lg->usage[o]++;
+	if (left[o] > 0)
+		left[o]--;
+	return (best);
+}
+
+/*
+ * After the refill: a customer who lost a send may want, as its next best
+ * choice, an offer with no sends left, which the refill cannot give, and
+ * settles for much less. Try handing it the send of one of that offer's
+ * weakest holders (dropping one of its own sends if its room needs it),
+ * the holder refilling from offers with sends left; keep each exchange
+ * that raises the plan's value. left is updated.
+ */
+static void
+lagrange_exchange(struct lagrange *lg, long *left)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int				 s, i, j, o, c, h, fit, ntouched = 0;
+	int64_t				 k, kd, kh, bk, bd, bkh, first;
+	double				 w, delta, best;
+
+	for (s = 0; s < lg->nshards; s++)
+		ntouched += lg->shard[s].ntouched;
+	/* Far from the prices' fixed point the cuts are many and crude. */
+	if (ntouched > 64 + inst->ncustomers / 100)
+		return;
+	for (s = 0; s < lg->nshards; s++) {
+		for (i = 0; i < lg->shard[s].ntouched; i++) {
+			c = lg->shard[s].touched[i];
+			first = inst->pair_start[c];
+			best = 1e-9 * (1 + fabs(lg->plan_objective));
+			bk = bd = bkh = -1;
+			for (k = inst->pair_start[c];
+			    k < inst->pair_start[c + 1]; k++) {
+				o = inst->pair_offer[k];
+				if (lg->plan[k] || left[o] != 0 ||
+				    (w = solver_pair_value(inst, k)) <= 0)
+					continue;
+				/* kd: the own send dropped; first - 1: none. */
+				for (kd = first - 1;
+				    kd < inst->pair_start[c + 1]; kd++) {
+					if (kd >= first && !lg->plan[kd])
+						continue;
+					if (kd >= first)
+						lg->plan[kd] = 0;
+					fit = lagrange_fits(lg, c, k);
+					if (kd >= first)
+						lg->plan[kd] = 1;
+					if (!fit)
+						continue;
+					for (j = 0; j < lg->nshards *
+					    LAGRANGE_HOLDERS; j++) {
+						kh = lg->shard[j /
+						    LAGRANGE_HOLDERS].hold_pair[
+						    (int64_t)o *
+						    LAGRANGE_HOLDERS +
+						    j % LAGRANGE_HOLDERS];
+						if (kh < 0 || !lg->plan[kh])
+							continue;
+						h = lagrange_owner(lg, kh);
+						if (h == c)
+							continue;
+						lg->plan[kh] = 0;
+						delta = w - solver_pair_value(
+						    inst, kh) +
+						    lagrange_best_free(lg, h,
+						    left);
+						lg->plan[kh] = 1;
+						if (kd >= first)
+							delta -=
+							    solver_pair_value(
+							    inst, kd);
+						if (delta > best) {
+							best = delta;
+							bk = k;
+							bd = kd;
+							bkh = kh;
+						}
+					}
+				}
+			}
+			if (bk < 0)
+				continue;
+			/* Apply; the holder's refill is exact now. */
+			if (bd >= first) {
+				o = inst->pair_offer[bd];
+				lg->plan[bd] = 0;
+				lg->usage[o]--;
+				if (left[o] >= 0)
+					left[o]++;
+				lg->plan_objective -= solver_pair_value(inst,
+				    bd);
+			}
+			lg->plan[bkh] = 0;
+			lg->plan[bk] = 1;
+			lg->plan_objective += solver_pair_value(inst, bk) -
+			    solver_pair_value(inst, bkh);
+			lg->plan_objective += lagrange_take_free(lg,
+			    lagrange_owner(lg, bkh), left);
+		}
+	}
+}
+
 /*
  * A feasible plan at the prices of the last dual sweep: cut over-demanded
  * offers, then fill freed room and unused sends in value order.
@@ -585,6 +796,7 @@ lagrange_repair(struct lagrange *lg)
 	}
 	if (lagrange_refill(lg, left) != 0)
 		goto nomem;
+	lagrange_exchange(lg, left);
 	free(left);
 	return (0);
 
@@ -746,6 +958,8 @@ lagrange_free(struct lagrange *lg)
 			free(sh->useful);
 			free(sh->bcnt);
 			free(sh->touched);
+			free(sh->hold_pair);
+			free(sh->hold_price);
 		}
 	}
 	free(lg->shard);
@@ -849,12 +1063,17 @@ lagrange_setup(struct lagrange *lg, char **cause)
 		sh->bcnt = calloc(no, sizeof *sh->bcnt);
 		sh->touched = calloc(sh->last - sh->first + 1,
 		    sizeof *sh->touched);
+		sh->hold_pair = calloc((size_t)no * LAGRANGE_HOLDERS,
+		    sizeof *sh->hold_pair);
+		sh->hold_price = calloc((size_t)no * LAGRANGE_HOLDERS,
+		    sizeof *sh->hold_price);
 		if (sh->fw == NULL || sh->sub.r == NULL || sh->sub.t == NULL ||
 		    sh->sub.ch == NULL || sh->sub.cp == NULL ||
 		    sh->sub.sel == NULL || sh->w == NULL || sh->pair == NULL ||
 		    sh->offer == NULL || sh->room == NULL ||
 		    sh->demand == NULL || sh->useful == NULL ||
-		    sh->bcnt == NULL || sh->touched == NULL)
+		    sh->bcnt == NULL || sh->touched == NULL ||
+		    sh->hold_pair == NULL || sh->hold_price == NULL)
 			goto nomem;
 	}
 
