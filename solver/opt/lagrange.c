@@ -34,6 +34,8 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +46,7 @@
 #define LAGRANGE_STALL_ITER	25
 #define LAGRANGE_POLISH		500
 #define LAGRANGE_HOLDERS	4	/* weakest holders kept per offer */
+#define LAGRANGE_SPIN_S		0.005	/* a worker's busy wait for work */
 
 enum lagrange_mode {
 	LAGRANGE_INIT,		/* laminarity and bucket sizes */
@@ -94,6 +97,21 @@ struct lagrange {
 	struct lagrange_shard		*shard;
 	int				 ngroups;
 
+	/*
+	 * Shards 1 .. nthreads run on threads that live for the whole solve:
+	 * a sweep is a millisecond at a few thousand customers, less than
+	 * starting a thread and waking an idle CPU takes, so they wait for
+	 * the next sweep busy for a few milliseconds, then on cv.
+	 */
+	pthread_t			 thread[64];
+	int				 nthreads;
+	pthread_mutex_t			 mu;
+	pthread_cond_t			 cv;
+	int				 sync_init;
+	atomic_int			 generation;	/* sweeps started */
+	atomic_int			 ndone;		/* shards finished */
+	atomic_int			 quit;
+
 	long		*limit;		/* sends allowed, -1 none */
 	uint8_t		*active;	/* limit can bind */
 	double		*pi;		/* current prices */
@@ -114,6 +132,8 @@ struct lagrange {
 	struct lagrange_cand *cand;	/* refill candidates */
 	int64_t		 ncand, cand_alloc;
 	uint8_t		*queued;	/* per customer: pairs in cand */
+	int		*fill_ch;	/* lagrange_queue scratch, per channel */
+	int		*fill_cp;	/* and per campaign */
 	uint8_t		*plan;		/* per pair: current repaired plan */
 	uint8_t		*spare;		/* per pair: scratch plan */
 	double		 plan_objective;
@@ -124,6 +144,9 @@ struct lagrange {
 };
 
 static void	*lagrange_worker(void *);
+static void	*lagrange_thread(void *);
+static void	 lagrange_threads_start(struct lagrange *);
+static void	 lagrange_threads_stop(struct lagrange *);
 static int	 lagrange_sweep(struct lagrange *, enum lagrange_mode);
 static void	 lagrange_customer(struct lagrange_shard *, int, int);
 static void	 lagrange_cut(struct lagrange_shard *);
@@ -322,31 +345,103 @@ lagrange_cut(struct lagrange_shard *sh)
 	}
 }
 
+/* A shard's thread: run a sweep of its shard each time one starts. */
+static void *
+lagrange_thread(void *arg)
+{
+	struct lagrange_shard	*sh = arg;
+	struct lagrange		*lg = sh->lg;
+	int			 seen = 0, spins;
+	double			 since;
+
+	for (;;) {
+		since = solver_now();
+		for (spins = 0; atomic_load(&lg->generation) == seen &&
+		    !atomic_load(&lg->quit); spins++) {
+			if ((spins & 255) != 255 ||
+			    solver_now() - since < LAGRANGE_SPIN_S)
+				continue;
+			pthread_mutex_lock(&lg->mu);
+			while (atomic_load(&lg->generation) == seen &&
+			    !atomic_load(&lg->quit))
+				pthread_cond_wait(&lg->cv, &lg->mu);
+			pthread_mutex_unlock(&lg->mu);
+		}
+		if (atomic_load(&lg->quit))
+			return (NULL);
+		seen = atomic_load(&lg->generation);
+		lagrange_worker(sh);
+		atomic_fetch_add(&lg->ndone, 1);
+	}
+}
+
+/* Start a thread for each shard but the first; fewer if that fails. */
+static void
+lagrange_threads_start(struct lagrange *lg)
+{
+	int	i;
+
+	if (lg->nshards < 2)
+		return;
+	if (pthread_mutex_init(&lg->mu, NULL) != 0)
+		return;
+	if (pthread_cond_init(&lg->cv, NULL) != 0) {
+		pthread_mutex_destroy(&lg->mu);
+		return;
+	}
+	lg->sync_init = 1;
+	atomic_init(&lg->generation, 0);
+	atomic_init(&lg->ndone, 0);
+	atomic_init(&lg->quit, 0);
+	for (i = 1; i < lg->nshards; i++) {
+		if (pthread_create(&lg->thread[i], NULL, lagrange_thread,
+		    &lg->shard[i]) != 0)
+			break;
+		lg->nthreads = i;
+	}
+}
+
+/* Stop and join the shard threads. */
+static void
+lagrange_threads_stop(struct lagrange *lg)
+{
+	int	i;
+
+	if (!lg->sync_init)
+		return;
+	pthread_mutex_lock(&lg->mu);
+	atomic_store(&lg->quit, 1);
+	pthread_cond_broadcast(&lg->cv);
+	pthread_mutex_unlock(&lg->mu);
+	for (i = 1; i <= lg->nthreads; i++)
+		pthread_join(lg->thread[i], NULL);
+	lg->nthreads = 0;
+	pthread_cond_destroy(&lg->cv);
+	pthread_mutex_destroy(&lg->mu);
+	lg->sync_init = 0;
+}
+
 /* Run one sweep over all shards, one thread each. */
 static int
 lagrange_sweep(struct lagrange *lg, enum lagrange_mode mode)
 {
-	pthread_t	 tids[64];	/* nshards <= 64 */
-	int		 i, started = 0;
+	int	i;
 
 	for (i = 0; i < lg->nshards; i++)
 		lg->shard[i].mode = mode;
-	if (lg->nshards == 1) {
-		lagrange_worker(&lg->shard[0]);
-		return (0);
-	}
-	for (i = 1; i < lg->nshards; i++) {
-		if (pthread_create(&tids[i], NULL, lagrange_worker,
-		    &lg->shard[i]) != 0)
-			break;
-		started = i;
+	if (lg->nthreads > 0) {
+		atomic_store(&lg->ndone, 0);
+		pthread_mutex_lock(&lg->mu);
+		atomic_fetch_add(&lg->generation, 1);
+		pthread_cond_broadcast(&lg->cv);
+		pthread_mutex_unlock(&lg->mu);
 	}
 	lagrange_worker(&lg->shard[0]);
 	/* A shard whose thread did not start runs here. */
-	for (i = started + 1; i < lg->nshards; i++)
+	for (i = lg->nthreads + 1; i < lg->nshards; i++)
 		lagrange_worker(&lg->shard[i]);
-	for (i = 1; i <= started; i++)
-		pthread_join(tids[i], NULL);
+	while (atomic_load(&lg->ndone) < lg->nthreads)
+		sched_yield();
 	return (0);
 }
 
@@ -475,17 +570,42 @@ lagrange_queue(struct lagrange *lg, int c, const long *left, int priced)
 {
 	const struct solver_instance	*inst = lg->inst;
 	struct lagrange_cand		*nc;
-	int64_t				 k, n;
+	const struct solver_offer	*of;
+	int64_t				 k, n, before = lg->ncand;
 	double				 w;
-	int				 o;
+	int				 o, n_all = 0;
+	int				*n_ch = lg->fill_ch, *n_cp = lg->fill_cp;
 
 	if (lg->queued[c])
 		return (0);
 	lg->queued[c] = 1;
+	/* Sends per group now: a pair whose group is full cannot go in. */
+	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
+		of = &inst->offers[inst->pair_offer[k]];
+		n_ch[of->channel] = n_cp[of->campaign] = 0;
+	}
+	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
+		if (!lg->plan[k])
+			continue;
+		of = &inst->offers[inst->pair_offer[k]];
+		n_all++;
+		n_ch[of->channel]++;
+		n_cp[of->campaign]++;
+	}
+	if (n_all >= inst->room_all[c]) {
+		lg->queued[c] = 0;
+		return (0);
+	}
 	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
 		o = inst->pair_offer[k];
+		of = &inst->offers[o];
 		if (lg->plan[k] || left[o] == 0 ||
 		    (priced && (left[o] < 0 || lg->pi[o] <= 0)))
+			continue;
+		if (n_ch[of->channel] >= inst->room_channel[(size_t)c *
+		    inst->nchannels + of->channel] ||
+		    n_cp[of->campaign] >= inst->room_campaign[(size_t)c *
+		    inst->ncampaigns + of->campaign])
 			continue;
 		if ((w = solver_pair_value(inst, k)) <= 0)
 			continue;
@@ -501,6 +621,9 @@ lagrange_queue(struct lagrange *lg, int c, const long *left, int priced)
 		nc->customer = c;
 		nc->pair = k;
 	}
+	/* The refill clears the mark of customers it sees; none here. */
+	if (lg->ncand == before)
+		lg->queued[c] = 0;
 	return (0);
 }
 
@@ -940,6 +1063,7 @@ lagrange_free(struct lagrange *lg)
 {
 	int	i;
 
+	lagrange_threads_stop(lg);
 	if (lg->shard != NULL) {
 		for (i = 0; i < lg->nshards; i++) {
 			struct lagrange_shard *sh = &lg->shard[i];
@@ -979,6 +1103,8 @@ lagrange_free(struct lagrange *lg)
 	free(lg->choice);
 	free(lg->switch_price);
 	free(lg->queued);
+	free(lg->fill_ch);
+	free(lg->fill_cp);
 	free(lg->cand);
 	free(lg->score);
 	free(lg->usage);
@@ -1021,6 +1147,8 @@ lagrange_setup(struct lagrange *lg, char **cause)
 	lg->choice = calloc(np + 1, 1);
 	lg->switch_price = calloc(np + 1, sizeof *lg->switch_price);
 	lg->queued = calloc(inst->ncustomers + 1, 1);
+	lg->fill_ch = calloc(inst->nchannels, sizeof *lg->fill_ch);
+	lg->fill_cp = calloc(inst->ncampaigns, sizeof *lg->fill_cp);
 	lg->bstart = calloc((size_t)no * lg->nshards + 1, sizeof *lg->bstart);
 	if (lg->shard == NULL || lg->limit == NULL || lg->active == NULL ||
 	    lg->pi == NULL || lg->target == NULL || lg->step == NULL ||
@@ -1028,7 +1156,7 @@ lagrange_setup(struct lagrange *lg, char **cause)
 	    lg->usage == NULL || lg->laminar == NULL || lg->score == NULL ||
 	    lg->plan == NULL || lg->spare == NULL || lg->bstart == NULL ||
 	    lg->choice == NULL || lg->switch_price == NULL ||
-	    lg->queued == NULL)
+	    lg->queued == NULL || lg->fill_ch == NULL || lg->fill_cp == NULL)
 		goto nomem;
 
 	/* Shards of about equal pair counts. */
@@ -1078,6 +1206,7 @@ lagrange_setup(struct lagrange *lg, char **cause)
 	}
 
 	solver_offer_limits(inst, lg->limit);
+	lagrange_threads_start(lg);
 	if (lagrange_sweep(lg, LAGRANGE_INIT) != 0)
 		goto nomem;
 	total = 0;
