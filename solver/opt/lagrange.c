@@ -46,6 +46,7 @@
 #define LAGRANGE_STALL_ITER	25
 #define LAGRANGE_POLISH		500
 #define LAGRANGE_HOLDERS	4	/* weakest holders kept per offer */
+#define LAGRANGE_REPAIR_OVER	0.02	/* see lagrange_run */
 #define LAGRANGE_SPIN_S		0.005	/* a worker's busy wait for work */
 
 enum lagrange_mode {
@@ -1241,7 +1242,9 @@ lagrange_run(const struct solver_instance *inst,
 	double		*best_pi = NULL, L, best = HUGE_VAL, gap = 1, move;
 	double		 target_gap = opts->gap, remaining, trivial = 0;
 	int		 o, s, it = 0, stall = 0, timed_out = 0, nonlaminar = 0;
-	int		 repaired = 0, c, improved_it = 0;
+	int		 repaired = 0, c, improved_it = 0, do_repair;
+	int64_t		 over;
+	double		 limited = 0;
 	double		 bound_mark = HUGE_VAL;
 	int64_t		 k, np = inst->pair_start[inst->ncustomers];
 
@@ -1257,6 +1260,9 @@ lagrange_run(const struct solver_instance *inst,
 	}
 	for (c = 0; c < inst->ncustomers; c++)
 		nonlaminar += !lg.laminar[c];
+	for (o = 0; o < inst->noffers; o++)
+		if (lg.active[o])
+			limited += lg.limit[o];
 	for (k = 0; k < np; k++)
 		if (solver_pair_value(inst, k) > 0)
 			trivial += solver_pair_value(inst, k);
@@ -1302,13 +1308,23 @@ lagrange_run(const struct solver_instance *inst,
 
 		/*
 		 * A plan at every sweep's prices: the repair reuses the
-		 * sweep's choices, so it costs a pass over the pairs.
+		 * sweep's choices, so it costs a pass over the pairs, and
+		 * a refill as large as the over-demand. While that is more
+		 * than a few percent of all limited sends the plan cannot
+		 * be near the bound, so only the first is repaired.
 		 */
-		if (lagrange_repair(&lg) != 0) {
+		over = 0;
+		for (o = 0; o < inst->noffers; o++)
+			if (lg.over[o] > 0)
+				over += lg.over[o];
+		do_repair = !repaired ||
+		    over <= LAGRANGE_REPAIR_OVER * limited;
+		if (do_repair && lagrange_repair(&lg) != 0) {
 			solver_cause(cause, "out of memory");
 			goto fail;
 		}
-		if (!repaired || lg.plan_objective > res->objective) {
+		if (do_repair && (!repaired ||
+		    lg.plan_objective > res->objective)) {
 			repaired = 1;
 			memcpy(res->selected, lg.plan, np);
 			res->objective = lg.plan_objective;
