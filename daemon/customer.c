@@ -141,21 +141,6 @@ customer_put_written(const struct store_reply *sr, void *arg)
 	}
 }
 
-/* Whether s is a usable segment name. */
-static int
-customer_valid_segment(const char *s)
-{
-	size_t	 n = strlen(s);
-
-	if (n == 0 || n >= CONF_NAME_MAX)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("_.-", *s) != NULL))
-			return 0;
-	return 1;
-}
-
 void
 customer_put(struct pacerd *d, struct evhttp_request *req, const char *id)
 {
@@ -237,7 +222,7 @@ customer_put(struct pacerd *d, struct evhttp_request *req, const char *id)
 		}
 		json_array_foreach(segs, i, v) {
 			if (!json_is_string(v) ||
-			    !customer_valid_segment(json_string_value(v))) {
+			    !conf_valid_name(json_string_value(v))) {
 				http_error(d, req, 400, "segments[%zu]: must be a name of "
 				    "[A-Za-z0-9_.-], 1-63 bytes", i);
 				goto out;

@@ -124,6 +124,8 @@ struct conf	*conf_load(const char *path, char **cause);
 struct conf	*conf_load_string(const char *text, const char *name, char **cause);
 /* Free a config; accepts NULL. */
 void		 conf_free(struct conf *);
+/* Whether s is a usable channel or segment name: 1-63 of [A-Za-z0-9_.-]. */
+int		 conf_valid_name(const char *s);
 /* Index of the channel called name, or -1. */
 int		 conf_channel_index(const struct conf *, const char *name);
 /* Index of the segment called name, or -1. */

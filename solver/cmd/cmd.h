@@ -7,6 +7,8 @@
 #ifndef PACER_CMD_H
 #define PACER_CMD_H
 
+#include "pacer/str.h"
+
 #define CMD_OK		0
 #define CMD_BAD_INPUT	1
 #define CMD_NO_SERVICE	2
@@ -38,9 +40,6 @@ struct cmd_progress {
 
 /* Seconds on a monotonic clock. */
 double		 cmd_clock(void);
-/* printf into a new string (caller frees); NULL when out of memory. */
-char		*cmd_printf(const char *fmt, ...)
-		    __attribute__((format(printf, 1, 2)));
 /* One "pacer CMD: message" line on stderr. */
 void		 cmd_log(const char *cmd, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));

@@ -12,6 +12,7 @@
 #include "pacer/conf.h"
 
 #include "cmd.h"
+#include "pacer/str.h"
 
 struct redisContext *
 cmd_redis_connect(const struct conf *conf, char **cause)
@@ -31,7 +32,7 @@ cmd_redis_connect(const struct conf *conf, char **cause)
 	tv.tv_usec = (connect_ms % 1000) * 1000;
 	ctx = redisConnectWithTimeout(conf->redis.host, conf->redis.port, tv);
 	if (ctx == NULL || ctx->err) {
-		*cause = cmd_printf("redis %s:%d: cannot connect: %s",
+		*cause = str_printf("redis %s:%d: cannot connect: %s",
 		    conf->redis.host, conf->redis.port,
 		    ctx ? ctx->errstr : "out of memory");
 		redisFree(ctx);
@@ -65,12 +66,12 @@ cmd_redis_command(struct redisContext *ctx, int argc, const char **argv,
 
 	r = redisCommandArgv(ctx, argc, argv, NULL);
 	if (r == NULL) {
-		*cause = cmd_printf("redis: %s", ctx->errstr[0] ? ctx->errstr :
+		*cause = str_printf("redis: %s", ctx->errstr[0] ? ctx->errstr :
 		    "connection lost");
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		*cause = cmd_printf("redis: %s: %s", argv[0], r->str);
+		*cause = str_printf("redis: %s: %s", argv[0], r->str);
 		freeReplyObject(r);
 		return NULL;
 	}
@@ -83,7 +84,7 @@ cmd_redis_reply(struct redisContext *ctx, struct redisReply **reply, char **caus
 	void	*r = NULL;
 
 	if (redisGetReply(ctx, &r) != REDIS_OK || r == NULL) {
-		*cause = cmd_printf("redis: %s", ctx->errstr[0] ? ctx->errstr :
+		*cause = str_printf("redis: %s", ctx->errstr[0] ? ctx->errstr :
 		    "connection lost");
 		return -1;
 	}
@@ -108,7 +109,7 @@ cmd_pipe_append(struct cmd_pipe *p, int argc, const char **argv,
     const size_t *argvlen, char **cause)
 {
 	if (redisAppendCommandArgv(p->ctx, argc, argv, argvlen) != REDIS_OK) {
-		*cause = cmd_printf("redis: %s", p->ctx->errstr);
+		*cause = str_printf("redis: %s", p->ctx->errstr);
 		return -1;
 	}
 	p->pending++;
@@ -138,7 +139,7 @@ cmd_pipe_read(struct cmd_pipe *p, int n, char **cause)
 		}
 		p->pending--;
 		if (r->type == REDIS_REPLY_ERROR && !failed) {
-			*cause = cmd_printf("redis: %s", r->str);
+			*cause = str_printf("redis: %s", r->str);
 			failed = 1;
 		}
 		freeReplyObject(r);

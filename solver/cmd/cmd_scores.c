@@ -17,6 +17,7 @@
 #include "pacer/offers.h"
 
 #include "cmd.h"
+#include "pacer/str.h"
 
 #define SCORES_BLOCK	(8 << 20)	/* bytes read at a time */
 #define SCORES_LINE_MAX	(64 << 10)	/* longest accepted line */
@@ -166,13 +167,13 @@ scores_fail(struct scores_reader *r, const char *field, const char *msg,
 	if (n > 80)
 		n = 80;
 	if (field != NULL && value != NULL)
-		r->cause = cmd_printf("%s:%ld: field %s: %s \"%.*s\"", r->path,
+		r->cause = str_printf("%s:%ld: field %s: %s \"%.*s\"", r->path,
 		    r->line, field, msg, (int)n, value);
 	else if (field != NULL)
-		r->cause = cmd_printf("%s:%ld: field %s: %s", r->path, r->line,
+		r->cause = str_printf("%s:%ld: field %s: %s", r->path, r->line,
 		    field, msg);
 	else
-		r->cause = cmd_printf("%s:%ld: %s", r->path, r->line, msg);
+		r->cause = str_printf("%s:%ld: %s", r->path, r->line, msg);
 }
 
 /* Parse a propensity in [0,1]: "0.1234" fast, anything else via strtod. */
@@ -274,7 +275,7 @@ scores_header(struct scores_reader *r, char *line, size_t n)
 			if (len[i] == strlen(want[k]) && !memcmp(f[i], want[k], len[i]))
 				r->col[k] = i;
 		if (r->col[k] < 0) {
-			r->cause = cmd_printf("%s:1: missing column \"%s\"", r->path,
+			r->cause = str_printf("%s:1: missing column \"%s\"", r->path,
 			    want[k]);
 			return -1;
 		}
@@ -458,7 +459,7 @@ scores_rows(struct scores_reader *r)
 	for (int c = 0; c < s->ids.n; c++) {
 		for (int64_t k = start[c]; k < start[c + 1]; k++) {
 			if (r->offer_seen[offer[k]] == (uint32_t)c + 1) {
-				r->cause = cmd_printf("%s: customer %s: offer %s "
+				r->cause = str_printf("%s: customer %s: offer %s "
 				    "appears twice", r->path, s->ids.arena +
 				    s->ids.off[c], r->offers->offer[offer[k]].name);
 				return -1;
@@ -494,7 +495,7 @@ cmd_scores_load(const char *path, const struct offers *offers,
 	r.last_customer = -1;
 	r.sorted = 1;
 	if ((fd = open(path, O_RDONLY)) < 0) {
-		*cause = cmd_printf("%s: cannot open: %s", path, strerror(errno));
+		*cause = str_printf("%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
 	total = lseek(fd, 0, SEEK_END);
@@ -522,7 +523,7 @@ cmd_scores_load(const char *path, const struct offers *offers,
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
-				r.cause = cmd_printf("%s: read failed: %s", path,
+				r.cause = str_printf("%s: read failed: %s", path,
 				    strerror(errno));
 				goto fail;
 			}

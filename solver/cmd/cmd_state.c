@@ -17,6 +17,7 @@
 #include "pacer/solver.h"
 
 #include "cmd.h"
+#include "pacer/str.h"
 
 #define STATE_BATCH	1024	/* customers per pipelined round trip */
 #define STATE_HIST_MAX	4096	/* contacts of one customer considered */
@@ -148,7 +149,7 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 		const redisReply *e = prof->type == REDIS_REPLY_ERROR ? prof :
 		    hist->type == REDIS_REPLY_ERROR ? hist : plan;
 
-		*cause = cmd_printf("redis: %s", e->str);
+		*cause = str_printf("redis: %s", e->str);
 		return -1;
 	}
 	if (prof->type == REDIS_REPLY_ARRAY && prof->elements == (size_t)nch + 1) {
@@ -376,7 +377,7 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 	rc = 0;
 	goto done;
 lost:
-	*cause = cmd_printf("redis: %s", ctx->errstr);
+	*cause = str_printf("redis: %s", ctx->errstr);
 done:
 	for (int i = 0; i < 3; i++)
 		if (rep[i] != NULL)

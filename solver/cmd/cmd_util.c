@@ -24,18 +24,6 @@ cmd_clock(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-char *
-cmd_printf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	s = str_vprintf(fmt, ap);
-	va_end(ap);
-	return s;
-}
-
 void
 cmd_log(const char *cmd, const char *fmt, ...)
 {
@@ -89,7 +77,7 @@ cmd_out_open(const char *path, char **cause)
 		return NULL;
 	}
 	if ((o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) {
-		*cause = cmd_printf("%s: cannot create: %s", path, strerror(errno));
+		*cause = str_printf("%s: cannot create: %s", path, strerror(errno));
 		free(o->buf);
 		free(o);
 		return NULL;
@@ -204,7 +192,7 @@ cmd_out_close(struct cmd_out *o, char **cause)
 	if (close(o->fd) != 0 && !o->failed)
 		o->failed = errno;
 	if (o->failed) {
-		*cause = cmd_printf("%s: write failed: %s", o->path,
+		*cause = str_printf("%s: write failed: %s", o->path,
 		    strerror(o->failed));
 		rc = -1;
 	}
@@ -229,7 +217,7 @@ cmd_mkdirs(const char *path, char **cause)
 
 		*s = '\0';
 		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			*cause = cmd_printf("%s: cannot create directory: %s", p,
+			*cause = str_printf("%s: cannot create directory: %s", p,
 			    strerror(errno));
 			free(p);
 			return -1;

@@ -13,6 +13,7 @@
 #include "pacer/conf.h"
 
 #include "cmd.h"
+#include "pacer/str.h"
 
 #define DEMO_DAY	86400
 #define DEMO_MAX_CH	CONF_MAX_CHANNELS
@@ -189,7 +190,7 @@ demo_open(const char *dir, const char *name, char **path)
 	struct cmd_out	*o;
 	char		*cause = NULL;
 
-	if ((*path = cmd_printf("%s/%s", dir, name)) == NULL)
+	if ((*path = str_printf("%s/%s", dir, name)) == NULL)
 		return NULL;
 	if ((o = cmd_out_open(*path, &cause)) == NULL) {
 		cmd_log("demo-data", "%s", cause);

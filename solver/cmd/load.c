@@ -18,6 +18,7 @@
 #include "pacer/tz.h"
 
 #include "cmd.h"
+#include "pacer/str.h"
 
 #define LOAD_TZT_MAX	(TZ_MAX_TRANSITIONS * 32)
 #define LOAD_ZONES	1024		/* distinct zones remembered */
@@ -197,7 +198,7 @@ load_read_profiles(struct load *l, const char *path, char **cause)
 		goto fail;
 	for (int i = 0; i < conf->nchannels; i++) {
 		if ((chcol[i] = csv_column(c, conf->channels[i].name)) < 0) {
-			*cause = cmd_printf("%s:1: missing column \"%s\" (consent of "
+			*cause = str_printf("%s:1: missing column \"%s\" (consent of "
 			    "a configured channel)", path, conf->channels[i].name);
 			goto fail;
 		}

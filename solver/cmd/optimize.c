@@ -28,6 +28,7 @@
 #include "pacer/solver.h"
 
 #include "cmd.h"
+#include "pacer/str.h"
 
 #define OPT_ITER_MAX	20000	/* progress points kept for the report */
 
@@ -337,7 +338,7 @@ opt_outputs(struct opt_run *r, struct report_run *rep, char **cause)
 	double			*seg_ev = NULL;
 	int			 sends_ch[CONF_MAX_CHANNELS];
 
-	if ((path = cmd_printf("%s/assignments.csv", r->run_dir)) == NULL ||
+	if ((path = str_printf("%s/assignments.csv", r->run_dir)) == NULL ||
 	    (out = cmd_out_open(path, cause)) == NULL) {
 		free(path);
 		return -1;
@@ -842,7 +843,7 @@ cmd_optimize(int argc, char **argv)
 	if (out_dir == NULL)
 		out_dir = conf->optimizer.out_dir;
 	if (offers_path == NULL || scores_path == NULL || out_dir == NULL) {
-		cause = cmd_printf("%s: optimizer offers, scores and out_dir are "
+		cause = str_printf("%s: optimizer offers, scores and out_dir are "
 		    "needed (or --offers, --scores, --out)", conf_path);
 		goto fail;
 	}
@@ -858,7 +859,7 @@ cmd_optimize(int argc, char **argv)
 	if ((r.offers = offers_load(offers_path, conf, &cause)) == NULL)
 		goto fail;
 	if (r.offers->n > SOLVER_OFFERS_MAX) {
-		cause = cmd_printf("%s: %d offers, at most %d", offers_path,
+		cause = str_printf("%s: %d offers, at most %d", offers_path,
 		    r.offers->n, SOLVER_OFFERS_MAX);
 		goto fail;
 	}
@@ -919,7 +920,7 @@ cmd_optimize(int argc, char **argv)
 	so.arg = &r;
 	r.have_res = 1;
 	if (solver_solve(r.inst, &so, &r.res, &cause) != 0) {
-		char *msg = cmd_printf("solver: %s", cause ? cause : "failed");
+		char *msg = str_printf("solver: %s", cause ? cause : "failed");
 
 		free(cause);
 		cause = msg;
@@ -936,7 +937,7 @@ cmd_optimize(int argc, char **argv)
 	    r.res.objective, r.res.bound, 100.0 * r.res.gap, r.res.seconds);
 
 	/* The run folder. */
-	if ((dir = cmd_printf("%s/%s", out_dir, r.run_id)) == NULL ||
+	if ((dir = str_printf("%s/%s", out_dir, r.run_id)) == NULL ||
 	    cmd_mkdirs(dir, &cause) != 0)
 		goto fail;
 	r.run_dir = realpath(dir, real) ? strdup(real) : strdup(dir);

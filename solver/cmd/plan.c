@@ -15,6 +15,7 @@
 #include "pacer/keys.h"
 
 #include "cmd.h"
+#include "pacer/str.h"
 
 /*
  * Check and switch in one step (Redis runs a script alone): the run must
@@ -72,7 +73,7 @@ cmd_plan_publish(struct redisContext *ctx, const struct conf *conf,
 	int		 rc;
 
 	if (!cmd_valid_name(run_id, 100)) {
-		*cause = cmd_printf("\"%.100s\" is not a run id", run_id);
+		*cause = str_printf("\"%.100s\" is not a run id", run_id);
 		return CMD_BAD_INPUT;
 	}
 	snprintf(krun, sizeof krun, "%s:run:%s", conf->redis.prefix, run_id);
@@ -97,16 +98,16 @@ cmd_plan_publish(struct redisContext *ctx, const struct conf *conf,
 	code = r->element[0]->integer;
 	switch (code) {
 	case 0:
-		*cause = cmd_printf("run %s: no such run (key %s)", run_id, krun);
+		*cause = str_printf("run %s: no such run (key %s)", run_id, krun);
 		rc = CMD_BAD_INPUT;
 		break;
 	case 1:
-		*cause = cmd_printf("run %s: status is \"%s\", only a complete run "
+		*cause = str_printf("run %s: status is \"%s\", only a complete run "
 		    "can be published", run_id, cmd_reply_str(r->element[1]));
 		rc = CMD_BAD_INPUT;
 		break;
 	case 2:
-		*cause = cmd_printf("run %s: its plan entries expired (horizon "
+		*cause = str_printf("run %s: its plan entries expired (horizon "
 		    "passed); run the optimizer again", run_id);
 		rc = CMD_BAD_INPUT;
 		break;

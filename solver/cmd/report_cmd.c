@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cmd.h"
+#include "pacer/str.h"
 #include "pacer/report.h"
 #include "pacer/svg.h"
 
@@ -31,7 +32,7 @@ report_cmd_load(const char *arg, struct report_run *run, char **dir)
 	size_t		 n;
 
 	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
-		path = cmd_printf("%s/summary.json", arg);
+		path = str_printf("%s/summary.json", arg);
 		*dir = strdup(arg);
 	} else {
 		/* A summary.json named directly: its folder is the run's. */

@@ -211,8 +211,7 @@ conf_parse_bool(const char *v, int *out)
 	return 0;
 }
 
-/* Whether s is a usable name: letters, digits, "_.-", 1..63 bytes. */
-static int
+int
 conf_valid_name(const char *s)
 {
 	size_t	 n = strlen(s);

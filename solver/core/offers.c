@@ -6,27 +6,13 @@
 
 #include "pacer/csv.h"
 #include "pacer/offers.h"
+#include "pacer/str.h"
 
 enum { O_OFFER, O_CHANNEL, O_CAMPAIGN, O_CATEGORY, O_VALUE, O_COST, O_BUDGET,
     O_CAPACITY, O_NCOLS };
 
 static const char *const offers_columns[] = { "offer", "channel", "campaign",
     "category", "value", "cost", "budget", "capacity", NULL };
-
-/* Whether s is a usable offer, campaign or category name. */
-static int
-offers_valid_name(const char *s)
-{
-	size_t	 n = strlen(s);
-
-	if (n == 0 || n >= CONF_NAME_MAX)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("_.:@-", *s) != NULL))
-			return 0;
-	return 1;
-}
 
 /* Add a campaign name if new; its index or -1. */
 static int
@@ -77,7 +63,7 @@ offers_load(const char *path, const struct conf *conf, char **cause)
 		}
 		of = &o->offer[o->n];
 		memset(of, 0, sizeof *of);
-		if (!offers_valid_name(f[col[O_OFFER]])) {
+		if (!str_valid_id(f[col[O_OFFER]], CONF_NAME_MAX - 1)) {
 			*cause = csv_error(c, "offer", "bad offer name \"%s\"",
 			    f[col[O_OFFER]]);
 			goto fail;
@@ -93,14 +79,14 @@ offers_load(const char *path, const struct conf *conf, char **cause)
 			    "configured", f[col[O_CHANNEL]]);
 			goto fail;
 		}
-		if (!offers_valid_name(f[col[O_CAMPAIGN]])) {
+		if (!str_valid_id(f[col[O_CAMPAIGN]], CONF_NAME_MAX - 1)) {
 			*cause = csv_error(c, "campaign", "bad campaign name \"%s\"",
 			    f[col[O_CAMPAIGN]]);
 			goto fail;
 		}
 		if ((of->campaign = offers_add_campaign(o, f[col[O_CAMPAIGN]])) < 0)
 			goto oom;
-		if (!offers_valid_name(f[col[O_CATEGORY]])) {
+		if (!str_valid_id(f[col[O_CATEGORY]], CONF_NAME_MAX - 1)) {
 			*cause = csv_error(c, "category", "bad category \"%s\"",
 			    f[col[O_CATEGORY]]);
 			goto fail;

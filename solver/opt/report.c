@@ -35,19 +35,6 @@ report_nothing_name(enum report_nothing r)
 	return report_nothing_names[r];
 }
 
-/* printf into a new string (caller frees); NULL when out of memory. */
-char *
-report_fmt(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	s = str_vprintf(fmt, ap);
-	va_end(ap);
-	return s;
-}
-
 /* Release the arrays of run (not the struct) and zero it; accepts NULL. */
 void
 report_free(struct report_run *run)
@@ -134,7 +121,7 @@ report_parent(const char *dir)
 	while (n > 1 && dir[n - 1] == '/')
 		n--;
 	if (n == 0)
-		return report_fmt(".");
+		return str_printf(".");
 	if ((p = malloc(n + 1)) == NULL)
 		return NULL;
 	memcpy(p, dir, n);
@@ -420,28 +407,28 @@ report_write_file(const char *dir, const char *name, const char *data,
 	char	*path = NULL, *tmp = NULL;
 	FILE	*fp = NULL;
 
-	path = report_fmt("%s/%s", dir, name);
-	tmp = report_fmt("%s/.%s.tmp", dir, name);
+	path = str_printf("%s/%s", dir, name);
+	tmp = str_printf("%s/.%s.tmp", dir, name);
 	if (path == NULL || tmp == NULL) {
-		*cause = report_fmt("out of memory");
+		*cause = str_printf("out of memory");
 		goto fail;
 	}
 	if ((fp = fopen(tmp, "w")) == NULL) {
-		*cause = report_fmt("%s: %s", tmp, strerror(errno));
+		*cause = str_printf("%s: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	if (fwrite(data, 1, len, fp) != len || fflush(fp) != 0) {
-		*cause = report_fmt("%s: %s", tmp, strerror(errno));
+		*cause = str_printf("%s: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	if (fclose(fp) != 0) {
 		fp = NULL;
-		*cause = report_fmt("%s: %s", tmp, strerror(errno));
+		*cause = str_printf("%s: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	fp = NULL;
 	if (rename(tmp, path) != 0) {
-		*cause = report_fmt("%s: %s", path, strerror(errno));
+		*cause = str_printf("%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	free(path);
@@ -476,18 +463,18 @@ report_previous_changes(const struct report_run *run, const char *dir,
 	if (run->previous_run_id[0] == '\0')
 		return 0;
 	if ((parent = report_parent(dir)) == NULL ||
-	    (prev_dir = report_fmt("%s/%s", parent, run->previous_run_id)) == NULL ||
-	    (path = report_fmt("%s/summary.json", prev_dir)) == NULL) {
-		*note = report_fmt("out of memory");
+	    (prev_dir = str_printf("%s/%s", parent, run->previous_run_id)) == NULL ||
+	    (path = str_printf("%s/summary.json", prev_dir)) == NULL) {
+		*note = str_printf("out of memory");
 		goto out;
 	}
 	if (report_load_summary(path, &prev, &cause) != 0) {
-		*note = report_fmt("previous run %s could not be read: %s",
+		*note = str_printf("previous run %s could not be read: %s",
 		    run->previous_run_id, cause);
 		goto out;
 	}
 	if (report_compare(&prev, prev_dir, run, dir, changes, &cause) != 0) {
-		*note = report_fmt("comparison with %s failed: %s",
+		*note = str_printf("comparison with %s failed: %s",
 		    run->previous_run_id, cause);
 		report_changes_free(changes);
 		goto out;
@@ -512,14 +499,14 @@ report_write_summary_with(const struct report_run *run, const char *dir,
 	int	 rc;
 
 	if ((j = report_json(run, changes, note)) == NULL) {
-		*cause = report_fmt("out of memory");
+		*cause = str_printf("out of memory");
 		return -1;
 	}
 	text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
 	    JSON_REAL_PRECISION(12));
 	json_decref(j);
 	if (text == NULL) {
-		*cause = report_fmt("out of memory");
+		*cause = str_printf("out of memory");
 		return -1;
 	}
 	rc = report_write_file(dir, "summary.json", text, strlen(text), cause);
@@ -577,7 +564,7 @@ report_bad(struct report_reader *r, const char *field, const char *what)
 	if (r->failed)
 		return;
 	r->failed = 1;
-	*r->cause = report_fmt("%s: field %s: %s", r->path, field, what);
+	*r->cause = str_printf("%s: field %s: %s", r->path, field, what);
 }
 
 /* Read a number field (null reads as dflt when nullable). */
@@ -831,13 +818,13 @@ report_load_summary(const char *path, struct report_run *run, char **cause)
 	memset(run, 0, sizeof *run);
 	if ((root = json_load_file(path, 0, &err)) == NULL) {
 		if (err.line > 0)
-			*cause = report_fmt("%s:%d: %s", path, err.line, err.text);
+			*cause = str_printf("%s:%d: %s", path, err.line, err.text);
 		else
-			*cause = report_fmt("%s: %s", path, err.text);
+			*cause = str_printf("%s: %s", path, err.text);
 		return -1;
 	}
 	if (!json_is_object(root)) {
-		*cause = report_fmt("%s: not a JSON object", path);
+		*cause = str_printf("%s: not a JSON object", path);
 		json_decref(root);
 		return -1;
 	}
@@ -923,7 +910,7 @@ report_read_pairs(const char *dir, uint64_t **out, size_t *n, char **cause)
 
 	*out = NULL;
 	*n = 0;
-	if (dir == NULL || (path = report_fmt("%s/assignments.csv", dir)) == NULL)
+	if (dir == NULL || (path = str_printf("%s/assignments.csv", dir)) == NULL)
 		return 0;
 	if (stat(path, &st) != 0) {
 		free(path);
@@ -939,7 +926,7 @@ report_read_pairs(const char *dir, uint64_t **out, size_t *n, char **cause)
 		if (len == cap) {
 			cap = cap ? cap * 2 : 4096;
 			if ((nv = realloc(v, cap * sizeof *v)) == NULL) {
-				*cause = report_fmt("out of memory");
+				*cause = str_printf("out of memory");
 				goto fail;
 			}
 			v = nv;
@@ -993,7 +980,7 @@ report_compare(const struct report_run *before, const char *before_dir,
 	n = after->noffers + before->noffers;
 	if (n > 0 && (changes->offers = calloc((size_t)n,
 	    sizeof *changes->offers)) == NULL) {
-		*cause = report_fmt("out of memory");
+		*cause = str_printf("out of memory");
 		return -1;
 	}
 	for (k = 0; k < after->noffers; k++) {
@@ -1099,7 +1086,7 @@ report_find_previous(const char *run_dir, char *id, size_t len)
 
 		if (e->d_name[0] == '.' || !strcmp(e->d_name, self))
 			continue;
-		if ((path = report_fmt("%s/%s/summary.json", parent,
+		if ((path = str_printf("%s/%s/summary.json", parent,
 		    e->d_name)) == NULL)
 			continue;
 		root = json_load_file(path, 0, NULL);

@@ -15,6 +15,7 @@
 #include "pacer/report.h"
 #include "pacer/svg.h"
 #include "report_int.h"
+#include "pacer/str.h"
 
 #define HTML_CHART_W	560
 
@@ -871,7 +872,7 @@ report_write_html(const struct report_run *run,
 	int	 rc;
 
 	if ((html = report_html(run, changes, note)) == NULL) {
-		*cause = report_fmt("out of memory");
+		*cause = str_printf("out of memory");
 		return -1;
 	}
 	rc = report_write_file(dir, "report.html", html, strlen(html), cause);

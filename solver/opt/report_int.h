@@ -10,8 +10,6 @@
 #include "pacer/report.h"
 
 /* report.c */
-/* printf into a new string (caller frees); NULL when out of memory. */
-char	*report_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A segment's allocation rate (allocated / customers), 0 when empty. */
 double	 report_segment_rate(const struct report_segment *);
 /* The highest allocation rate of any non-empty segment. */

@@ -68,22 +68,6 @@ struct simulate_log {
 	char		(*zone_name)[TZ_NAME_MAX];
 };
 
-/* printf into a new string (caller frees). */
-static char *
-sim_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* printf into a new string (caller frees); NULL when out of memory. */
-static char *
-sim_fmt(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	s = str_vprintf(fmt, ap);
-	va_end(ap);
-	return s;
-}
 
 /* FNV-1a of len bytes. */
 static uint32_t
@@ -348,7 +332,7 @@ simulate_log_read(const char *path, simulate_progress_fn *progress, void *arg,
 
 	if ((log = calloc(1, sizeof *log)) == NULL ||
 	    (log->path = strdup(path)) == NULL) {
-		*cause = sim_fmt("out of memory");
+		*cause = str_printf("out of memory");
 		free(log);
 		return NULL;
 	}
@@ -441,7 +425,7 @@ simulate_log_read(const char *path, simulate_progress_fn *progress, void *arg,
 		progress(arg, "read", log->n, log->n);
 	return log;
 oom:
-	*cause = sim_fmt("out of memory");
+	*cause = str_printf("out of memory");
 fail:
 	csv_close(csv);
 	simulate_log_free(log);
@@ -523,7 +507,7 @@ simulate_log_profiles(struct simulate_log *log, const char *path, char **cause)
 	if ((nc > 0 && log->consent == NULL) || log->has_profile == NULL ||
 	    log->zone == NULL || log->segments == NULL || log->zones == NULL ||
 	    log->zone_name == NULL) {
-		*cause = sim_fmt("out of memory");
+		*cause = str_printf("out of memory");
 		goto fail;
 	}
 	if (nc > 0)
@@ -583,7 +567,7 @@ simulate_log_profiles(struct simulate_log *log, const char *path, char **cause)
 				while (ncap < log->seg_len + len + 1)
 					ncap *= 2;
 				if ((p = realloc(log->seg_arena, ncap)) == NULL) {
-					*cause = sim_fmt("out of memory");
+					*cause = str_printf("out of memory");
 					goto fail;
 				}
 				log->seg_arena = p;
@@ -781,7 +765,7 @@ sim_replay_setup(struct sim_replay *r, const struct simulate_log *log,
 	}
 	return 0;
 oom:
-	*cause = sim_fmt("out of memory");
+	*cause = str_printf("out of memory");
 	return -1;
 }
 
@@ -829,7 +813,7 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 			continue;
 		for (i = 0; i < log->n && log->channel[i] != k; i++)
 			;
-		*cause = sim_fmt("%s:%u: field channel: \"%s\" is not a channel "
+		*cause = str_printf("%s:%u: field channel: \"%s\" is not a channel "
 		    "of %s", log->path, i < log->n ? log->line[i] : 0,
 		    sim_names_get(&log->channels, k),
 		    conf->path ? conf->path : "the config");
@@ -843,7 +827,7 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 	    (segmask = calloc(nc + 1, sizeof *segmask)) == NULL ||
 	    (denied_seen = calloc(nc / 64 + 1, sizeof *denied_seen)) == NULL ||
 	    (category = calloc((size_t)log->offers.n + 1, sizeof *category)) == NULL) {
-		*cause = sim_fmt("out of memory");
+		*cause = str_printf("out of memory");
 		goto fail;
 	}
 	res->categories = offers != NULL;
