@@ -415,9 +415,6 @@ decide_start(struct decide_ctx *x)
 	    ch->quiet_start * 60 : -1);
 	snprintf(num[2], sizeof num[2], "%d", ch->quiet_end >= 0 ?
 	    ch->quiet_end * 60 : -1);
-	snprintf(num[3], sizeof num[3], "%lld", (long long)conf_longest_window(c));
-	snprintf(num[4], sizeof num[4], "%lld", (long long)(conf_longest_window(c) >
-	    DECIDE_IDEMPOTENCY_S ? conf_longest_window(c) : DECIDE_IDEMPOTENCY_S));
 	snprintf(num[5], sizeof num[5], "%d", DECIDE_AUDIT_LEN);
 #define ARG(s) do { argv[n] = (s); argvlen[n] = strlen(argv[n]); n++; } while (0)
 	ARG(num[0]);
@@ -431,8 +428,8 @@ decide_start(struct decide_ctx *x)
 	ARG(suppress);
 	ARG(plan);
 	ARG(of != NULL ? of->name : "");
-	ARG(num[3]);
-	ARG(num[4]);
+	ARG(x->rules->window_arg);
+	ARG(x->rules->retention_arg);
 	ARG(num[5]);
 	ARG(r->customer);
 #undef ARG

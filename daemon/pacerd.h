@@ -40,6 +40,8 @@ struct pacerd_rules {
 	struct conf		*conf;
 	struct offers		*offers;	/* NULL when the offers file is absent */
 	struct decide_program	 program[CONF_MAX_CHANNELS][2];
+	char			 window_arg[24];	/* longest window, seconds */
+	char			 retention_arg[24];	/* decision records, seconds */
 	struct auth		*auth;		/* NULL: no tokens_file */
 	int			 refs;		/* requests holding it, +1 while live */
 };
