@@ -3,13 +3,22 @@
  * one customer carries the hash tag {CUSTOMER} so that a Redis Cluster keeps
  * them in one slot (a script may touch them together).
  *
- *   PREFIX:{C}:p       hash   profile: c:CHANNEL = 1|0, tz = IANA zone,
- *                             tzt = UTC-offset table (tz_table), seg = "a;b"
- *   PREFIX:{C}:h       zset   contact history: member CHANNEL|CAMPAIGN|SEND_ID,
- *                             score = unix seconds; trimmed to the longest window
- *   PREFIX:{C}:d       hash   decisions: SEND_ID -> the first answer, as
- *                             "reason|retry|rule|shadow|channel|campaign|time|
- *                             offer|state"; idempotency and recent decisions
+ *   PREFIX:{C}:p       hash   everything a decision reads or writes, so that a
+ *                             decision is one HMGET and one HSET:
+ *       c:CHANNEL = 1|0       consent
+ *       tz, tzt, seg          IANA zone, its UTC-offset table (tz_table), "a;b"
+ *       pv = 1                a profile is stored (PUT or load); without it
+ *                             the key holds only decisions and expires after
+ *                             the record retention
+ *       h                     contact history: "TIME|CHANNEL|CAMPAIGN|SEND_ID\n"
+ *                             per contact (unix seconds), trimmed to the
+ *                             longest window when a decision writes it
+ *       d:SEND_ID             the first answer to SEND_ID, as "reason|retry|
+ *                             rule|shadow|channel|campaign|time|offer|state";
+ *                             idempotency and recent decisions
+ *       dn, dt                number of d: fields, and the oldest one's time
+ *                             (records are pruned past the retention, newest
+ *                             256 kept once there are more than 512)
  *   PREFIX:{C}:o       hash   plan entries: RUN_ID -> "offer1,offer2"
  *   PREFIX:plan:live       string  the live run id
  *   PREFIX:plan:candidate  string  the newest candidate run id
@@ -37,9 +46,28 @@ size_t		 keys_customer(char *buf, size_t len, const char *prefix,
 /* Write "PREFIX:NAME" into buf; returns its length. */
 size_t		 keys_global(char *buf, size_t len, const char *prefix,
 		    const char *name);
-/* Write a history member "CHANNEL|CAMPAIGN|SEND_ID"; returns its length. */
+/* One contact of a packed history (field h); pointers into the history. */
+struct keys_contact {
+	int64_t		 time;
+	const char	*channel, *campaign, *send_id;
+	size_t		 channel_len, campaign_len, send_id_len;
+};
+
+/*
+ * Write a history entry "TIME|CHANNEL|CAMPAIGN|SEND_ID\n" (campaign may be
+ * NULL); returns its length, as snprintf does.
+ */
+size_t		 keys_contact_entry(char *buf, size_t len, int64_t time,
+		    const char *channel, const char *campaign, const char *send_id);
+/*
+ * Read the entry of history h (len bytes) at *pos into c and move *pos past
+ * it: 1 when one was read, 0 at the end, -1 when the text is malformed.
+ */
+/* Old history member "CHANNEL|CAMPAIGN|SEND_ID" (goes with the zset). */
 size_t		 keys_contact_member(char *buf, size_t len, const char *channel,
 		    const char *campaign, const char *send_id);
+int		 keys_history_next(const char *h, size_t len, size_t *pos,
+		    struct keys_contact *c);
 /*
  * Whether customer falls in the holdout share (deterministic: FNV-1a of the
  * id, so every process and every run agree).

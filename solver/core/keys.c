@@ -1,7 +1,9 @@
 /*
  * Redis key names and encodings (layout documented in pacer/keys.h).
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <string.h>
 
 #include "pacer/keys.h"
@@ -37,6 +39,16 @@ keys_global(char *buf, size_t len, const char *prefix, const char *name)
 }
 
 size_t
+keys_contact_entry(char *buf, size_t len, int64_t time, const char *channel,
+    const char *campaign, const char *send_id)
+{
+	int	 n = snprintf(buf, len, "%lld|%s|%s|%s\n", (long long)time, channel,
+	    campaign ? campaign : "", send_id);
+
+	return n < 0 ? 0 : (size_t)n;
+}
+
+size_t
 keys_contact_member(char *buf, size_t len, const char *channel,
     const char *campaign, const char *send_id)
 {
@@ -44,6 +56,56 @@ keys_contact_member(char *buf, size_t len, const char *channel,
 	    send_id);
 
 	return n < 0 ? 0 : (size_t)n;
+}
+
+/* Length of the field at h[from] ending before stop (or at end): -1 if none. */
+static ssize_t
+keys_field(const char *h, size_t end, size_t from, char stop)
+{
+	const char	*e = memchr(h + from, stop, end - from);
+
+	return e == NULL ? -1 : (ssize_t)(e - (h + from));
+}
+
+int
+keys_history_next(const char *h, size_t len, size_t *pos, struct keys_contact *c)
+{
+	size_t		 at = *pos, end;
+	const char	*nl;
+	ssize_t		 n[3];
+	int64_t		 t = 0;
+
+	if (at >= len)
+		return 0;
+	if ((nl = memchr(h + at, '\n', len - at)) == NULL)
+		return -1;
+	end = (size_t)(nl - h);
+	if (h[at] == '-' || h[at] == '|')
+		return -1;
+	for (; at < end && h[at] != '|'; at++) {
+		if (h[at] < '0' || h[at] > '9' || t > (INT64_MAX - 9) / 10)
+			return -1;
+		t = t * 10 + (h[at] - '0');
+	}
+	if (at++ >= end)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		if ((n[i] = keys_field(h, end, at, '|')) < 0)
+			return -1;
+		if (i == 0)
+			c->channel = h + at, c->channel_len = (size_t)n[i];
+		else
+			c->campaign = h + at, c->campaign_len = (size_t)n[i];
+		at += (size_t)n[i] + 1;
+	}
+	n[2] = (ssize_t)(end - at);
+	if (memchr(h + at, '|', (size_t)n[2]) != NULL || c->channel_len == 0)
+		return -1;
+	c->send_id = h + at;
+	c->send_id_len = (size_t)n[2];
+	c->time = t;
+	*pos = end + 1;
+	return 1;
 }
 
 int

@@ -67,13 +67,11 @@ test_key_names(void **state)
 	n = keys_customer(small, sizeof small, "pacer", "c-42", "h");
 	assert_int_equal(n, 14);
 	assert_string_equal(small, "pacer:{");
-	n = keys_contact_member(buf, sizeof buf, "email", "welcome", "s1");
-	assert_string_equal(buf, "email|welcome|s1");
-	assert_int_equal(n, 16);
-	keys_contact_member(buf, sizeof buf, "sms", NULL, "s2");
-	assert_string_equal(buf, "sms||s2");
-	keys_contact_member(buf, sizeof buf, "sms", "", "s2");
-	assert_string_equal(buf, "sms||s2");
+	n = keys_contact_entry(buf, sizeof buf, 1700000000, "email", "welcome", "s1");
+	assert_string_equal(buf, "1700000000|email|welcome|s1\n");
+	assert_int_equal(n, 28);
+	keys_contact_entry(buf, sizeof buf, 5, "sms", NULL, "s2");
+	assert_string_equal(buf, "5|sms||s2\n");
 	/* The longest customer and suffix fit in KEYS_MAX. */
 	{
 		char	 id[KEYS_CUSTOMER_MAX + 1];
@@ -82,6 +80,41 @@ test_key_names(void **state)
 		id[KEYS_CUSTOMER_MAX] = '\0';
 		n = keys_customer(buf, sizeof buf, "pacer-production", id, "h");
 		assert_true(n < sizeof buf);
+	}
+}
+
+/* A packed history reads back entry by entry; malformed text is refused. */
+static void
+test_history(void **state)
+{
+	static const char h[] = "1700000000|email|welcome|s1\n5|sms||\n";
+	static const char *const bad[] = {
+		"1|email|c|s", "x|email||s\n", "|email||s\n", "-1|email||s\n",
+		"1|email|s\n", "1|email|c|s|t\n", "1||c|s\n", "1\n",
+		"99999999999999999999|email||s\n",
+	};
+	struct keys_contact c;
+	size_t		 pos = 0;
+
+	(void)state;
+	assert_int_equal(keys_history_next(h, sizeof h - 1, &pos, &c), 1);
+	assert_int_equal(c.time, 1700000000);
+	assert_int_equal(c.channel_len, 5);
+	assert_memory_equal(c.channel, "email", 5);
+	assert_int_equal(c.campaign_len, 7);
+	assert_memory_equal(c.campaign, "welcome", 7);
+	assert_int_equal(c.send_id_len, 2);
+	assert_memory_equal(c.send_id, "s1", 2);
+	assert_int_equal(keys_history_next(h, sizeof h - 1, &pos, &c), 1);
+	assert_int_equal(c.time, 5);
+	assert_int_equal(c.campaign_len, 0);
+	assert_int_equal(c.send_id_len, 0);
+	assert_int_equal(keys_history_next(h, sizeof h - 1, &pos, &c), 0);
+	assert_int_equal(keys_history_next("", 0, &(size_t){ 0 }, &c), 0);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		pos = 0;
+		assert_int_equal(keys_history_next(bad[i], strlen(bad[i]), &pos,
+		    &c), -1);
 	}
 }
 
@@ -149,6 +182,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_ids),
 		cmocka_unit_test(test_key_names),
+		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_holdout),
 	};
 
