@@ -141,6 +141,14 @@ customer_put_written(const struct store_reply *sr, void *arg)
 	}
 }
 
+/* A reply nobody waits for (PERSIST after a PUT: HGETALL follows it). */
+static void
+customer_ignore(const struct store_reply *sr, void *arg)
+{
+	(void)sr;
+	(void)arg;
+}
+
 void
 customer_put(struct pacerd *d, struct evhttp_request *req, const char *id)
 {
@@ -148,8 +156,8 @@ customer_put(struct pacerd *d, struct evhttp_request *req, const char *id)
 	struct customer_ctx	*x;
 	json_t			*o, *v, *consent, *segs, *tzv;
 	const char		*key;
-	const char		*argv[2 + 2 * (CONF_MAX_CHANNELS + 3)];
-	size_t			 argvlen[2 + 2 * (CONF_MAX_CHANNELS + 3)];
+	const char		*argv[2 + 2 * (CONF_MAX_CHANNELS + 4)];
+	size_t			 argvlen[2 + 2 * (CONF_MAX_CHANNELS + 4)];
 	char			 pkey[KEYS_MAX];
 	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
 	char			 segtext[CUSTOMER_MAX_SEGMENTS * CONF_NAME_MAX] = "";
@@ -237,6 +245,9 @@ customer_put(struct pacerd *d, struct evhttp_request *req, const char *id)
 		http_error(d, req, 400, "nothing to store: give consent, tz or segments");
 		goto out;
 	}
+	/* A stored profile: the key no longer expires with its decisions. */
+	argv[n++] = "pv";
+	argv[n++] = "1";
 	for (int i = 0; i < n; i++)
 		argvlen[i] = strlen(argv[i]);
 	if ((x = customer_ctx_new(d, req, id)) == NULL) {
@@ -246,7 +257,11 @@ customer_put(struct pacerd *d, struct evhttp_request *req, const char *id)
 	if (store_command(d->store, n, argv, argvlen, customer_put_written, x) != 0) {
 		http_error(d, req, 503, "store unavailable");
 		customer_ctx_free(x);
+		goto out;
 	}
+	argv[0] = "PERSIST";
+	argvlen[0] = 7;
+	(void)store_command(d->store, 2, argv, argvlen, customer_ignore, NULL);
 out:
 	json_decref(o);
 }
@@ -589,10 +604,10 @@ customer_script(struct pacerd *d, struct evhttp_request *req, const char *id,
 {
 	const struct conf	*c = d->rules->conf;
 	struct customer_ctx	*x;
-	static const char *const sfx[4] = { "p", "h", "d", "o" };
-	char			 key[5][KEYS_MAX];
-	const char		*argv[6];
-	size_t			 argvlen[6];
+	static const char *const sfx[2] = { "p", "o" };
+	char			 key[3][KEYS_MAX];
+	const char		*argv[4];
+	size_t			 argvlen[4];
 	int			 n = 0;
 
 	if ((x = customer_ctx_new(d, req, id)) == NULL) {
@@ -612,18 +627,18 @@ customer_script(struct pacerd *d, struct evhttp_request *req, const char *id,
 			evhttp_clear_headers(&q);
 		}
 	}
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 2; i++) {
 		keys_customer(key[i], sizeof key[i], c->redis.prefix, id, sfx[i]);
 		argv[n++] = key[i];
 	}
 	if (with_audit) {
-		keys_global(key[4], sizeof key[4], c->redis.prefix, "audit");
-		argv[n++] = key[4];
+		keys_global(key[2], sizeof key[2], c->redis.prefix, "audit");
+		argv[n++] = key[2];
 		argv[n++] = id;
 	}
 	for (int i = 0; i < n; i++)
 		argvlen[i] = strlen(argv[i]);
-	if (store_script(d->store, s, with_audit ? 5 : 4, n, argv, argvlen, cb, x) != 0) {
+	if (store_script(d->store, s, with_audit ? 3 : 2, n, argv, argvlen, cb, x) != 0) {
 		http_error(d, req, 503, "store unavailable");
 		customer_ctx_free(x);
 	}

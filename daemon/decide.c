@@ -15,9 +15,9 @@
 
 #include "pacerd.h"
 
-#define DECIDE_KEYS 5
+#define DECIDE_KEYS 3
 #define DECIDE_DEADLINE_MARGIN_MS 2	/* clock skew between us and Redis */
-#define DECIDE_ARGS (DECIDE_KEYS + 18)
+#define DECIDE_ARGS (DECIDE_KEYS + 11)
 
 /* One decision waiting on the store. */
 struct decide_ctx {
@@ -53,13 +53,37 @@ void
 decide_program_build(const struct conf *c, int ch, int has_campaign,
     struct decide_program *p)
 {
-	size_t	 off = 0;
+	const struct conf_channel *cc = &c->channels[ch];
+	int64_t	 window = conf_longest_window(c);
+	size_t	 off;
+	int	 n, order[RULES_MAX_CHECKS];
 
 	memset(p, 0, sizeof *p);
+	/* The fixed part of the script's program (daemon/decide.lua, ARGV 10). */
+	n = snprintf(p->packed, sizeof p->packed, "%d %d %d %d %lld %lld %d|",
+	    c->consent_default_allow, cc->quiet_start >= 0 ? cc->quiet_start * 60 : -1,
+	    cc->quiet_end >= 0 ? cc->quiet_end * 60 : -1,
+	    cc->on_store_failure == CONF_FAIL_ALLOW, (long long)window,
+	    (long long)(window > DECIDE_IDEMPOTENCY_S ? window : DECIDE_IDEMPOTENCY_S),
+	    DECIDE_AUDIT_LEN);
+	off = n > 0 ? (size_t)n : 0;
 	p->ncheck = rules_select(c, ch, has_campaign, p->check, RULES_MAX_CHECKS);
+	/*
+	 * The script takes the checks by ascending limit and stops at the first
+	 * above the contacts in the window (usually at once).
+	 */
+	for (int i = 0; i < p->ncheck; i++)
+		order[i] = i;
+	for (int i = 1; i < p->ncheck; i++)
+		for (int j = i; j > 0 && p->check[order[j - 1]].cap->limit >
+		    p->check[order[j]].cap->limit; j--) {
+			int	 t = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
 	for (int i = 0; i < p->ncheck; i++) {
-		const struct rules_check *k = &p->check[i];
-		int	 n;
+		const struct rules_check *k = &p->check[order[i]];
 
 		n = snprintf(p->packed + off, sizeof p->packed - off, "%s%s:%d:%lld:%s:%d",
 		    i ? ";" : "", k->scope == CONF_SCOPE_CHANNEL ? "c" :
@@ -377,7 +401,7 @@ decide_start(struct decide_ctx *x)
 				    NULL;
 	const char		*argv[DECIDE_ARGS];
 	size_t			 argvlen[DECIDE_ARGS];
-	char			 key[DECIDE_KEYS][KEYS_MAX], num[8][32], suppress[512] = "";
+	char			 key[DECIDE_KEYS][KEYS_MAX], num[2][32], suppress[512] = "";
 	char			 plan[96] = "";
 	int			 n = 0;
 
@@ -402,61 +426,44 @@ decide_start(struct decide_ctx *x)
 			    d->live_run : "-");
 	}
 	keys_customer(key[0], sizeof key[0], c->redis.prefix, r->customer, "p");
-	keys_customer(key[1], sizeof key[1], c->redis.prefix, r->customer, "h");
-	keys_customer(key[2], sizeof key[2], c->redis.prefix, r->customer, "d");
-	keys_customer(key[3], sizeof key[3], c->redis.prefix, r->customer, "o");
-	keys_global(key[4], sizeof key[4], c->redis.prefix, "audit");
+	keys_customer(key[1], sizeof key[1], c->redis.prefix, r->customer, "o");
+	keys_global(key[2], sizeof key[2], c->redis.prefix, "audit");
 	for (int i = 0; i < DECIDE_KEYS; i++) {
 		argv[n] = key[i];
 		argvlen[n++] = strlen(key[i]);
 	}
 	snprintf(num[0], sizeof num[0], "%lld", (long long)r->time);
-	snprintf(num[1], sizeof num[1], "%d", ch->quiet_start >= 0 ?
-	    ch->quiet_start * 60 : -1);
-	snprintf(num[2], sizeof num[2], "%d", ch->quiet_end >= 0 ?
-	    ch->quiet_end * 60 : -1);
-	snprintf(num[5], sizeof num[5], "%d", DECIDE_AUDIT_LEN);
+	/*
+	 * The deadline after which our timer has answered for the store,
+	 * from the loop's cached clock: the timer counts from the same instant,
+	 * so it never fires before this deadline. A little early is safe: a
+	 * script past its deadline answers store_unavailable itself, which is
+	 * what the timer would say.
+	 */
+	{
+		struct timeval	 tv;
+
+		event_base_gettimeofday_cached(d->base, &tv);
+		snprintf(num[1], sizeof num[1], "%lld", (long long)tv.tv_sec * 1000 +
+		    tv.tv_usec / 1000 + c->redis.timeout_ms - (c->redis.timeout_ms > 10 ?
+		    DECIDE_DEADLINE_MARGIN_MS : 0));
+	}
 #define ARG(s) do { argv[n] = (s); argvlen[n] = strlen(argv[n]); n++; } while (0)
 	ARG(num[0]);
 	ARG(ch->name);
 	ARG(r->campaign_name);
 	ARG(r->send_id);
 	ARG(r->dry_run ? "1" : "0");
-	ARG(c->consent_default_allow ? "1" : "0");
-	ARG(num[1]);
-	ARG(num[2]);
 	ARG(suppress);
 	ARG(plan);
 	ARG(of != NULL ? of->name : "");
-	ARG(x->rules->window_arg);
-	ARG(x->rules->retention_arg);
-	ARG(num[5]);
 	ARG(r->customer);
 #undef ARG
 	argv[n] = p->packed;
 	argvlen[n++] = p->packedlen;
-	/*
-	 * The deadline after which our timer has answered for the store,
-	 * from the loop's cached clock: the timer counts from the same instant,
-	 * so it never fires before this deadline.
-	 */
-	{
-		struct timeval	 tv;
-
-		/*
-		 * A little early is safe: a script past its deadline answers
-		 * store_unavailable itself, which is what the timer would say.
-		 */
-		event_base_gettimeofday_cached(d->base, &tv);
-		snprintf(num[6], sizeof num[6], "%lld", (long long)tv.tv_sec * 1000 +
-		    tv.tv_usec / 1000 + c->redis.timeout_ms - (c->redis.timeout_ms > 10 ?
-		    DECIDE_DEADLINE_MARGIN_MS : 0));
-	}
-	argv[n] = num[6];
-	argvlen[n] = strlen(num[6]);
+	argv[n] = num[1];
+	argvlen[n] = strlen(num[1]);
 	n++;
-	argv[n] = ch->on_store_failure == CONF_FAIL_ALLOW ? "1" : "0";
-	argvlen[n++] = 1;
 	if (store_script(d->store, STORE_DECIDE, DECIDE_KEYS, n, argv, argvlen,
 	    decide_reply_cb, x) != 0) {
 		metrics_decision(d->metrics, r->channel, RULES_STORE_UNAVAILABLE, 0);
@@ -621,9 +628,9 @@ decide_cancel_handle(struct pacerd *d, struct evhttp_request *req)
 	const struct conf	*c = d->rules->conf;
 	struct cancel_ctx	*x;
 	json_t			*o;
-	const char		*key, *argv[3];
-	size_t			 argvlen[3];
-	char			 customer[256], send_id[256], cause[512], k[2][KEYS_MAX];
+	const char		*key, *argv[2];
+	size_t			 argvlen[2];
+	char			 customer[256], send_id[256], cause[512], k[KEYS_MAX];
 	json_t			*v;
 
 	if ((o = http_body_json(d, req, 0)) == NULL)
@@ -656,15 +663,13 @@ decide_cancel_handle(struct pacerd *d, struct evhttp_request *req)
 	}
 	x->d = d;
 	x->req = req;
-	keys_customer(k[0], sizeof k[0], c->redis.prefix, customer, "h");
-	keys_customer(k[1], sizeof k[1], c->redis.prefix, customer, "d");
-	argv[0] = k[0];
-	argv[1] = k[1];
-	argv[2] = send_id;
-	for (int i = 0; i < 3; i++)
+	keys_customer(k, sizeof k, c->redis.prefix, customer, "p");
+	argv[0] = k;
+	argv[1] = send_id;
+	for (int i = 0; i < 2; i++)
 		argvlen[i] = strlen(argv[i]);
 	d->inflight++;
-	if (store_script(d->store, STORE_CANCEL, 2, 3, argv, argvlen,
+	if (store_script(d->store, STORE_CANCEL, 1, 2, argv, argvlen,
 	    decide_cancel_cb, x) != 0) {
 		d->inflight--;
 		free(x);

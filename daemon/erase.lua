@@ -1,18 +1,18 @@
 -- pacer erase: the right to erasure. Deletes every key of the customer and
 -- their entries in the audit stream.
--- KEYS: 1 profile, 2 history, 3 decisions, 4 plan entries, 5 audit stream
+-- KEYS: 1 customer hash, 2 plan entries, 3 audit stream
 -- ARGV: 1 customer id
 -- Returns the number of keys and audit entries removed.
-local n = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+local n = redis.call('DEL', KEYS[1], KEYS[2])
 local from = '-'
 while true do
-  local batch = redis.call('XRANGE', KEYS[5], from, '+', 'COUNT', 1000)
+  local batch = redis.call('XRANGE', KEYS[3], from, '+', 'COUNT', 1000)
   if #batch == 0 then break end
   for _, e in ipairs(batch) do
     local f = e[2]
     for i = 1, #f, 2 do
       if f[i] == 'customer' and f[i + 1] == ARGV[1] then
-        n = n + redis.call('XDEL', KEYS[5], e[1])
+        n = n + redis.call('XDEL', KEYS[3], e[1])
         break
       end
     end

@@ -24,14 +24,17 @@ struct auth;
 #define DECIDE_BATCH_MAX	1000
 #define DECIDE_LOG_LEN		50	/* recent decisions an explanation shows */
 #define DECIDE_AUDIT_LEN	100000	/* entries kept in the audit stream */
-#define DECIDE_IDEMPOTENCY_S	(2 * 86400) /* at least; see decide_retention */
+#define DECIDE_IDEMPOTENCY_S	(2 * 86400) /* records kept at least, or the longest window */
 
 /* Checks for one channel, with and without a campaign, ready for the script. */
 struct decide_program {
 	struct rules_check	 check[RULES_MAX_CHECKS];
 	int			 ncheck;
-	/* The script's checks argument: "scope:limit:window:segment:shadow;..." */
-	char			 packed[RULES_MAX_CHECKS * (CONF_NAME_MAX + 40)];
+	/*
+	 * The script's program argument (daemon/decide.lua): the channel's
+	 * fixed values, then "scope:limit:window:segment:shadow;..."
+	 */
+	char			 packed[128 + RULES_MAX_CHECKS * (CONF_NAME_MAX + 40)];
 	size_t			 packedlen;
 };
 
@@ -40,8 +43,6 @@ struct pacerd_rules {
 	struct conf		*conf;
 	struct offers		*offers;	/* NULL when the offers file is absent */
 	struct decide_program	 program[CONF_MAX_CHANNELS][2];
-	char			 window_arg[24];	/* longest window, seconds */
-	char			 retention_arg[24];	/* decision records, seconds */
 	struct auth		*auth;		/* NULL: no tokens_file */
 	int			 refs;		/* requests holding it, +1 while live */
 };

@@ -15,7 +15,6 @@ struct pacerd_rules *
 pacerd_rules_new(struct conf *conf, char **cause)
 {
 	struct pacerd_rules	*r;
-	int64_t			 window;
 
 	if ((r = calloc(1, sizeof *r)) == NULL) {
 		conf_free(conf);
@@ -33,11 +32,6 @@ pacerd_rules_new(struct conf *conf, char **cause)
 	for (int ch = 0; ch < conf->nchannels; ch++)
 		for (int k = 0; k < 2; k++)
 			decide_program_build(conf, ch, k, &r->program[ch][k]);
-	/* Decision records outlive every window, and at least two days. */
-	window = conf_longest_window(conf);
-	snprintf(r->window_arg, sizeof r->window_arg, "%lld", (long long)window);
-	snprintf(r->retention_arg, sizeof r->retention_arg, "%lld", (long long)
-	    (window > DECIDE_IDEMPOTENCY_S ? window : DECIDE_IDEMPOTENCY_S));
 	return r;
 fail:
 	pacerd_rules_unref(r);

@@ -16,7 +16,7 @@
  *       d:SEND_ID             the first answer to SEND_ID, as "reason|retry|
  *                             rule|shadow|channel|campaign|time|offer|state";
  *                             idempotency and recent decisions
- *       dn, dt                number of d: fields, and the oldest one's time
+ *       n = "COUNT OLDEST"    number of d: fields and the oldest one's time
  *                             (records are pruned past the retention, newest
  *                             256 kept once there are more than 512)
  *   PREFIX:{C}:o       hash   plan entries: RUN_ID -> "offer1,offer2"

@@ -393,6 +393,27 @@ def scan_keys(r, match="*"):
             return sorted(keys)
 
 
+def customer_history(r, customer, prefix=PREFIX):
+    """
+    A customer's contact history (field h of the customer hash, see
+    include/pacer/keys.h) as [(time, "CHANNEL|CAMPAIGN|SEND_ID"), ...].
+    """
+    h = r.call("HGET", "%s:{%s}:p" % (prefix, customer), "h") or ""
+    out = []
+    for line in h.split("\n"):
+        if line:
+            t, m = line.split("|", 1)
+            out.append((int(t), m))
+    return out
+
+
+def customer_records(r, customer, prefix=PREFIX):
+    """A customer's decision records: {send_id: "reason|retry|..."}."""
+    flat = r.call("HGETALL", "%s:{%s}:p" % (prefix, customer)) or []
+    return {k[2:]: v for k, v in zip(flat[0::2], flat[1::2])
+            if k.startswith("d:")}
+
+
 def customer_pattern(customer, prefix=PREFIX):
     """The SCAN pattern of every key of one customer ("pacer:{C}:*")."""
     return "%s:{%s}:*" % (prefix, customer)

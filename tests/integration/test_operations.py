@@ -30,6 +30,7 @@ import time
 import uuid
 
 from pacertest import (EXAMPLE_CONF, HttpClient, Pacerd, PacerTestCase, Redis,
+                       customer_history,
                        RedisServer, START_TIMEOUT, base_overrides, free_port,
                        base_time, main, make_config, merge_overrides,
                        read_text, scan_keys,
@@ -212,8 +213,9 @@ class OpsCase(PacerTestCase):
         return body
 
     def zrange(self, customer):
+        """The customer's history members, oldest first."""
         with Redis(self.redis.port) as r:
-            return r.call("ZRANGE", "pacer:{%s}:h" % customer, 0, -1)
+            return [m for _, m in customer_history(r, customer)]
 
     def assertFailures(self, records, ok, what):
         """Every record satisfies ok(rec); list the first offenders."""
@@ -766,9 +768,8 @@ class TestSigterm(OpsCase):
 
     def assertReserved(self, pairs):
         with Redis(self.redis.port) as r:
-            got = r.pipeline([("ZRANGE", "pacer:{%s}:h" % c, 0, -1)
-                              for c, _ in pairs])
-        lost = [(c, m) for (c, m), h in zip(pairs, got) if m not in (h or [])]
+            got = [[m for _, m in customer_history(r, c)] for c, _ in pairs]
+        lost = [(c, m) for (c, m), h in zip(pairs, got) if m not in h]
         self.assertFalse(lost, "%d of %d answered reservations lost, e.g. %r"
                          % (len(lost), len(pairs), lost[:5]))
 
@@ -911,7 +912,7 @@ class TestRedisAuth(OpsCase):
 
     def zrange(self, customer):
         with self.redis.client() as r:
-            return r.call("ZRANGE", "pacer:{%s}:h" % customer, 0, -1)
+            return [m for _, m in customer_history(r, customer)]
 
     def test_right_password(self):
         ok, _ = wait_until(

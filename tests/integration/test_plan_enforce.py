@@ -13,7 +13,8 @@ import shutil
 import tempfile
 import time
 
-from pacertest import PacerTestCase, Redis, main, run_pacer
+from pacertest import (PacerTestCase, Redis, customer_history, main,
+                       run_pacer)
 
 HOLDOUT = 0.2
 PUBLISH_BOUND = 3.0       # seconds for pacerd to see a published plan
@@ -170,8 +171,9 @@ class TestPlanEnforce(PacerTestCase):
                 member = "%s|%s|%s" % (self.offers[o]["channel"],
                                        self.offers[o]["campaign"],
                                        body["send_id"])
-                self.assertIn(member, self.r("ZRANGE", "pacer:{%s}:h" % c,
-                                             0, -1))
+                with Redis(self.redis.port) as r:
+                    self.assertIn(member, [m for _, m in
+                                           customer_history(r, c)])
                 break
         else:
             self.fail("no planned pair allowed now: %r" % reasons)
