@@ -84,6 +84,8 @@ struct cmd_pipe {
 	struct redisContext	*ctx;		/* borrowed */
 	int			 pending;	/* replies not yet read */
 	uint64_t		 sent;		/* commands appended in total */
+	int			 noscript;	/* NOSCRIPT replies read: Redis
+						   lost a script (EVALSHA) */
 };
 
 /*
@@ -148,6 +150,19 @@ int		 cmd_scores_load(const char *path, const struct offers *,
 		    struct cmd_scores *out, char **cause);
 /* Free the arrays of s (not the struct); accepts NULL. */
 void		 cmd_scores_free(struct cmd_scores *s);
+
+/* cmd_history.c */
+struct rules_contact;
+
+/*
+ * The contacts of packed history h (len bytes, borrowed) with a time in
+ * (from, to], at most max of them, into out in stored order; channel and
+ * campaign as indexes into conf's channels and the offers' campaigns (-1:
+ * unknown). Returns how many, or -1 when h is malformed (checked in full).
+ */
+int		 cmd_history_contacts(const char *h, size_t len,
+		    const struct conf *, const struct offers *, int64_t from,
+		    int64_t to, struct rules_contact *out, int max);
 
 /* cmd_state.c */
 /*
