@@ -194,8 +194,9 @@ struct cmd_state {
 /*
  * Read the state of every customer of scores (borrowed) in pipelined
  * batches; plan fields other than live (may be NULL) are noted as stale.
- * Returns 0 (release st with cmd_state_free) or -1 with *cause (Redis
- * failed).
+ * Returns CMD_OK (release st with cmd_state_free), or with *cause
+ * CMD_NO_SERVICE (Redis failed) or CMD_BAD_INPUT (a customer's stored
+ * history is malformed; the message names the customer).
  */
 int		 cmd_state_read(struct redisContext *, const struct conf *,
 		    const struct offers *, const struct cmd_scores *,

@@ -133,8 +133,9 @@ state_stale_add(struct cmd_state *st, int c, const char *field, size_t n)
 }
 
 /*
- * Parse the replies of customer c (named id) into st; 0, or -1 with *cause
- * (an error reply, a malformed history).
+ * Parse the replies of customer c (named id) into st: CMD_OK, or with
+ * *cause CMD_BAD_INPUT (a malformed history) or CMD_NO_SERVICE (an error
+ * reply, out of memory).
  */
 static int
 state_customer(struct cmd_state *st, const struct conf *conf,
@@ -152,7 +153,7 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 		const redisReply *e = prof->type == REDIS_REPLY_ERROR ? prof : plan;
 
 		*cause = str_printf("redis: %s", e->str);
-		return -1;
+		return CMD_NO_SERVICE;
 	}
 	if (prof->type == REDIS_REPLY_ARRAY && prof->elements == (size_t)nch + 2) {
 		const redisReply *hr = prof->element[nch + 1];
@@ -193,7 +194,7 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 		    t, h, STATE_HIST_MAX)) < 0) {
 			*cause = str_printf("customer %s: malformed contact history "
 			    "(field h of %s:{%s}:p)", id, conf->redis.prefix, id);
-			return -1;
+			return CMD_BAD_INPUT;
 		}
 	}
 	/* Plan fields other than the live run's are left-overs to remove. */
@@ -205,7 +206,7 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 				continue;
 			if (state_stale_add(st, c, f, strlen(f)) != 0) {
 				*cause = strdup("out of memory");
-				return -1;
+				return CMD_NO_SERVICE;
 			}
 		}
 	}
@@ -226,7 +227,7 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 		st->room_campaign[(size_t)c * (size_t)st->ncampaigns + (size_t)cp] =
 		    (uint8_t)state_room(sc->campaign, sc->ncampaign, segs, h, nh, t,
 		    cp);
-	return 0;
+	return CMD_OK;
 }
 
 /*
@@ -283,7 +284,7 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 	const int		 n = scores->ids.n, nch = conf->nchannels;
 	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
 	redisReply		*rep[2] = { NULL, NULL };
-	int			 rc = -1;
+	int			 rc = CMD_NO_SERVICE, r;
 
 	memset(st, 0, sizeof *st);
 	st->n = n;
@@ -326,10 +327,12 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 			for (int i = 0; i < 2; i++)
 				if (cmd_redis_reply(ctx, &rep[i], cause) != 0)
 					goto done;
-			if (state_customer(st, conf, offers, sc, c,
+			if ((r = state_customer(st, conf, offers, sc, c,
 			    scores->ids.arena + scores->ids.off[c], rep[0], rep[1],
-			    live, h, cause) != 0)
+			    live, h, cause)) != CMD_OK) {
+				rc = r;
 				goto done;
+			}
 			for (int i = 0; i < 2; i++) {
 				freeReplyObject(rep[i]);
 				rep[i] = NULL;
@@ -339,7 +342,7 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 			cmd_progress_line(&prog, "optimize", "customers read from redis",
 			    (uint64_t)e, (uint64_t)n);
 	}
-	rc = 0;
+	rc = CMD_OK;
 	goto done;
 lost:
 	*cause = str_printf("redis: %s", ctx->errstr);
@@ -349,7 +352,7 @@ done:
 			freeReplyObject(rep[i]);
 	free(sc);
 	free(h);
-	if (rc != 0)
+	if (rc != CMD_OK)
 		cmd_state_free(st);
 	return rc;
 }

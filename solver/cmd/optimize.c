@@ -890,11 +890,13 @@ cmd_optimize(int argc, char **argv)
 		r.hash_started = 1;
 	}
 	{
-		double t1 = cmd_clock();
+		double	 t1 = cmd_clock();
+		int	 st;
 
-		if (cmd_state_read(ctx, conf, r.offers, &r.scores, r.live, r.t,
-		    &r.state, &cause) != 0) {
-			rc = CMD_NO_SERVICE;
+		/* A malformed stored history is bad input, not a lost Redis. */
+		if ((st = cmd_state_read(ctx, conf, r.offers, &r.scores, r.live,
+		    r.t, &r.state, &cause)) != CMD_OK) {
+			rc = st;
 			goto fail;
 		}
 		cmd_log("optimize", "redis: state of %d customers read in %.2fs",
