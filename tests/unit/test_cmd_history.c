@@ -22,25 +22,22 @@ struct fixture {
 	char		 campaign[2][CONF_NAME_MAX];
 };
 
+static struct fixture fixture = {
+	.offers = { .campaign = fixture.campaign, .ncampaigns = 2 },
+	.campaign = { "winback", "welcome" },
+};
+
 /* cmocka setup. */
 static int
 setup(void **state)
 {
-	struct fixture	*f = calloc(1, sizeof *f);
-	char		*cause = NULL;
+	char	*cause = NULL;
 
-	if (f == NULL)
-		return -1;
-	f->conf = conf_load_string("[channel email]\n[channel sms]\n"
+	fixture.conf = conf_load_string("[channel email]\n[channel sms]\n"
 	    "[channel push]\n", "h.conf", &cause);
-	if (f->conf == NULL)
-		return -1;
-	snprintf(f->campaign[0], CONF_NAME_MAX, "winback");
-	snprintf(f->campaign[1], CONF_NAME_MAX, "welcome");
-	f->offers.campaign = f->campaign;
-	f->offers.ncampaigns = 2;
-	*state = f;
-	return 0;
+	free(cause);
+	*state = &fixture;
+	return fixture.conf == NULL ? -1 : 0;
 }
 
 /* cmocka teardown. */
@@ -50,7 +47,7 @@ teardown(void **state)
 	struct fixture	*f = *state;
 
 	conf_free(f->conf);
-	free(f);
+	f->conf = NULL;
 	return 0;
 }
 
