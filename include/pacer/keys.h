@@ -63,9 +63,6 @@ size_t		 keys_contact_entry(char *buf, size_t len, int64_t time,
  * Read the entry of history h (len bytes) at *pos into c and move *pos past
  * it: 1 when one was read, 0 at the end, -1 when the text is malformed.
  */
-/* Old history member "CHANNEL|CAMPAIGN|SEND_ID" (goes with the zset). */
-size_t		 keys_contact_member(char *buf, size_t len, const char *channel,
-		    const char *campaign, const char *send_id);
 int		 keys_history_next(const char *h, size_t len, size_t *pos,
 		    struct keys_contact *c);
 /*

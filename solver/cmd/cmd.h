@@ -84,6 +84,8 @@ struct cmd_pipe {
 	struct redisContext	*ctx;		/* borrowed */
 	int			 pending;	/* replies not yet read */
 	uint64_t		 sent;		/* commands appended in total */
+	int			 noscript;	/* NOSCRIPT replies read: Redis
+						   lost a script (EVALSHA) */
 };
 
 /*
@@ -149,6 +151,19 @@ int		 cmd_scores_load(const char *path, const struct offers *,
 /* Free the arrays of s (not the struct); accepts NULL. */
 void		 cmd_scores_free(struct cmd_scores *s);
 
+/* cmd_history.c */
+struct rules_contact;
+
+/*
+ * The contacts of packed history h (len bytes, borrowed) with a time in
+ * (from, to], at most max of them, into out in stored order; channel and
+ * campaign as indexes into conf's channels and the offers' campaigns (-1:
+ * unknown). Returns how many, or -1 when h is malformed (checked in full).
+ */
+int		 cmd_history_contacts(const char *h, size_t len,
+		    const struct conf *, const struct offers *, int64_t from,
+		    int64_t to, struct rules_contact *out, int max);
+
 /* cmd_state.c */
 /*
  * Each scores customer's state at the run's start t, read from Redis:
@@ -179,8 +194,9 @@ struct cmd_state {
 /*
  * Read the state of every customer of scores (borrowed) in pipelined
  * batches; plan fields other than live (may be NULL) are noted as stale.
- * Returns 0 (release st with cmd_state_free) or -1 with *cause (Redis
- * failed).
+ * Returns CMD_OK (release st with cmd_state_free), or with *cause
+ * CMD_NO_SERVICE (Redis failed) or CMD_BAD_INPUT (a customer's stored
+ * history is malformed; the message names the customer).
  */
 int		 cmd_state_read(struct redisContext *, const struct conf *,
 		    const struct offers *, const struct cmd_scores *,

@@ -138,6 +138,9 @@ cmd_pipe_read(struct cmd_pipe *p, int n, char **cause)
 			return -1;
 		}
 		p->pending--;
+		if (r->type == REDIS_REPLY_ERROR &&
+		    strncmp(r->str, "NOSCRIPT", 8) == 0)
+			p->noscript++;
 		if (r->type == REDIS_REPLY_ERROR && !failed) {
 			*cause = str_printf("redis: %s", r->str);
 			failed = 1;

@@ -1,8 +1,9 @@
 /*
  * What the optimizer needs of each customer, read from Redis in one
- * pipelined pass (consent, segments, recent contacts, existing plan
- * entries) and turned into remaining room under every cap at the run's
- * start t (SPEC section 4), with the same rule engine the daemon uses.
+ * pipelined pass (one HMGET of the profile hash for consent, segments and
+ * the packed contact history; one HKEYS of the plan entries) and turned
+ * into remaining room under every cap at the run's start t (SPEC section
+ * 4), with the same rule engine the daemon uses.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,11 +132,15 @@ state_stale_add(struct cmd_state *st, int c, const char *field, size_t n)
 	return 0;
 }
 
-/* Parse the replies of one customer into st; 0 or -1. */
+/*
+ * Parse the replies of customer c (named id) into st: CMD_OK, or with
+ * *cause CMD_BAD_INPUT (a malformed history) or CMD_NO_SERVICE (an error
+ * reply, out of memory).
+ */
 static int
 state_customer(struct cmd_state *st, const struct conf *conf,
     const struct offers *offers, const struct state_checks *sc, int c,
-    const redisReply *prof, const redisReply *hist, const redisReply *plan,
+    const char *id, const redisReply *prof, const redisReply *plan,
     const char *live, struct rules_contact *h, char **cause)
 {
 	int		 nch = conf->nchannels, nh = 0;
@@ -144,15 +149,15 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 	uint64_t	 names = 0;
 	const int64_t	 t = st->t;
 
-	if (prof->type == REDIS_REPLY_ERROR || hist->type == REDIS_REPLY_ERROR ||
-	    plan->type == REDIS_REPLY_ERROR) {
-		const redisReply *e = prof->type == REDIS_REPLY_ERROR ? prof :
-		    hist->type == REDIS_REPLY_ERROR ? hist : plan;
+	if (prof->type == REDIS_REPLY_ERROR || plan->type == REDIS_REPLY_ERROR) {
+		const redisReply *e = prof->type == REDIS_REPLY_ERROR ? prof : plan;
 
 		*cause = str_printf("redis: %s", e->str);
-		return -1;
+		return CMD_NO_SERVICE;
 	}
-	if (prof->type == REDIS_REPLY_ARRAY && prof->elements == (size_t)nch + 1) {
+	if (prof->type == REDIS_REPLY_ARRAY && prof->elements == (size_t)nch + 2) {
+		const redisReply *hr = prof->element[nch + 1];
+
 		for (int ch = 0; ch < nch; ch++) {
 			const char	*v = cmd_reply_str(prof->element[ch]);
 			int		 yes = v == NULL ? conf->consent_default_allow :
@@ -183,39 +188,13 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 			}
 			seg = end ? end + 1 : NULL;
 		}
-	}
-	/* History: WITHSCORES gives member, score pairs in ascending time. */
-	if (hist->type == REDIS_REPLY_ARRAY) {
-		for (size_t i = 0; i + 1 < hist->elements && nh < STATE_HIST_MAX;
-		    i += 2) {
-			const char	*m = cmd_reply_str(hist->element[i]);
-			const char	*sc_ = cmd_reply_str(hist->element[i + 1]);
-			const char	*bar1, *bar2;
-			char		 name[CONF_NAME_MAX];
-			size_t		 n;
-
-			if (m == NULL || sc_ == NULL)
-				continue;
-			h[nh].time = (int64_t)strtod(sc_, NULL);
-			h[nh].channel = -1;
-			h[nh].campaign = -1;
-			bar1 = strchr(m, '|');
-			n = bar1 ? (size_t)(bar1 - m) : strlen(m);
-			if (n < sizeof name) {
-				memcpy(name, m, n);
-				name[n] = '\0';
-				h[nh].channel = conf_channel_index(conf, name);
-			}
-			if (bar1 != NULL) {
-				bar2 = strchr(bar1 + 1, '|');
-				n = bar2 ? (size_t)(bar2 - bar1 - 1) : strlen(bar1 + 1);
-				if (n > 0 && n < sizeof name) {
-					memcpy(name, bar1 + 1, n);
-					name[n] = '\0';
-					h[nh].campaign = offers_campaign(offers, name);
-				}
-			}
-			nh++;
+		/* Contacts in (t - longest window, t]: what counts at t. */
+		if (hr->type == REDIS_REPLY_STRING && (nh = cmd_history_contacts(
+		    hr->str, hr->len, conf, offers, t - conf_longest_window(conf),
+		    t, h, STATE_HIST_MAX)) < 0) {
+			*cause = str_printf("customer %s: malformed contact history "
+			    "(field h of %s:{%s}:p)", id, conf->redis.prefix, id);
+			return CMD_BAD_INPUT;
 		}
 	}
 	/* Plan fields other than the live run's are left-overs to remove. */
@@ -227,7 +206,7 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 				continue;
 			if (state_stale_add(st, c, f, strlen(f)) != 0) {
 				*cause = strdup("out of memory");
-				return -1;
+				return CMD_NO_SERVICE;
 			}
 		}
 	}
@@ -248,21 +227,21 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 		st->room_campaign[(size_t)c * (size_t)st->ncampaigns + (size_t)cp] =
 		    (uint8_t)state_room(sc->campaign, sc->ncampaign, segs, h, nh, t,
 		    cp);
-	return 0;
+	return CMD_OK;
 }
 
 /*
- * Append the three reads of customers b..e-1: profile fields, history in
- * (from, to], plan fields. 0, or -1 when hiredis cannot buffer them.
+ * Append the two reads of customers b..e-1: profile fields with the
+ * history, plan fields. 0, or -1 when hiredis cannot buffer them.
  */
 static int
 state_append(redisContext *ctx, const struct conf *conf,
     const struct cmd_scores *scores, int b, int e,
-    char field[][CONF_NAME_MAX + 4], const char *from, const char *to)
+    char field[][CONF_NAME_MAX + 4])
 {
 	const char	*argv[CONF_MAX_CHANNELS + 8];
 	size_t		 lens[CONF_MAX_CHANNELS + 8];
-	char		 kp[KEYS_MAX], kh[KEYS_MAX], ko[KEYS_MAX];
+	char		 kp[KEYS_MAX], ko[KEYS_MAX];
 	const int	 nch = conf->nchannels;
 
 	for (int c = b; c < e; c++) {
@@ -280,19 +259,9 @@ state_append(redisContext *ctx, const struct conf *conf,
 		}
 		argv[k] = "seg";
 		lens[k++] = 3;
+		argv[k] = "h";
+		lens[k++] = 1;
 		if (redisAppendCommandArgv(ctx, k, argv, lens) != REDIS_OK)
-			return -1;
-		argv[0] = "ZRANGEBYSCORE";
-		lens[0] = 13;
-		argv[1] = kh;
-		lens[1] = keys_customer(kh, sizeof kh, conf->redis.prefix, id, "h");
-		argv[2] = from;
-		lens[2] = strlen(from);
-		argv[3] = to;
-		lens[3] = strlen(to);
-		argv[4] = "WITHSCORES";
-		lens[4] = 10;
-		if (redisAppendCommandArgv(ctx, 5, argv, lens) != REDIS_OK)
 			return -1;
 		argv[0] = "HKEYS";
 		lens[0] = 5;
@@ -314,9 +283,8 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 	struct cmd_progress	 prog = { 0, 0 };
 	const int		 n = scores->ids.n, nch = conf->nchannels;
 	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
-	char			 from[32], to[32];
-	redisReply		*rep[3] = { NULL, NULL, NULL };
-	int			 rc = -1;
+	redisReply		*rep[2] = { NULL, NULL };
+	int			 rc = CMD_NO_SERVICE, r;
 
 	memset(st, 0, sizeof *st);
 	st->n = n;
@@ -342,30 +310,30 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 	state_checks_build(conf, sc);
 	for (int ch = 0; ch < nch; ch++)
 		snprintf(field[ch], sizeof field[ch], "c:%s", conf->channels[ch].name);
-	snprintf(from, sizeof from, "(%lld", (long long)(t -
-	    conf_longest_window(conf)));
-	snprintf(to, sizeof to, "%lld", (long long)t);
 	/*
 	 * Two batches in flight: append batch b+1 before reading the replies
 	 * of batch b, so Redis answers while we compute rooms.
 	 */
 	if (n > 0 && state_append(ctx, conf, scores, 0, n < STATE_BATCH ? n :
-	    STATE_BATCH, field, from, to) != 0)
+	    STATE_BATCH, field) != 0)
 		goto lost;
 	for (int b = 0; b < n; b += STATE_BATCH) {
 		int	 e = b + STATE_BATCH < n ? b + STATE_BATCH : n;
 
 		if (e < n && state_append(ctx, conf, scores, e, e + STATE_BATCH < n ?
-		    e + STATE_BATCH : n, field, from, to) != 0)
+		    e + STATE_BATCH : n, field) != 0)
 			goto lost;
 		for (int c = b; c < e; c++) {
-			for (int i = 0; i < 3; i++)
+			for (int i = 0; i < 2; i++)
 				if (cmd_redis_reply(ctx, &rep[i], cause) != 0)
 					goto done;
-			if (state_customer(st, conf, offers, sc, c, rep[0], rep[1],
-			    rep[2], live, h, cause) != 0)
+			if ((r = state_customer(st, conf, offers, sc, c,
+			    scores->ids.arena + scores->ids.off[c], rep[0], rep[1],
+			    live, h, cause)) != CMD_OK) {
+				rc = r;
 				goto done;
-			for (int i = 0; i < 3; i++) {
+			}
+			for (int i = 0; i < 2; i++) {
 				freeReplyObject(rep[i]);
 				rep[i] = NULL;
 			}
@@ -374,17 +342,17 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 			cmd_progress_line(&prog, "optimize", "customers read from redis",
 			    (uint64_t)e, (uint64_t)n);
 	}
-	rc = 0;
+	rc = CMD_OK;
 	goto done;
 lost:
 	*cause = str_printf("redis: %s", ctx->errstr);
 done:
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 2; i++)
 		if (rep[i] != NULL)
 			freeReplyObject(rep[i]);
 	free(sc);
 	free(h);
-	if (rc != 0)
+	if (rc != CMD_OK)
 		cmd_state_free(st);
 	return rc;
 }

@@ -405,15 +405,18 @@ load_contact_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* Write every profile (HSET of its fields, HDEL of unknown ones); 0 or -1. */
+/*
+ * Write every profile: HSET of its fields and pv (a profile is stored), HDEL
+ * of unknown ones, PERSIST (a key that held only decisions expires); 0 or -1.
+ */
 static int
 load_write_profiles(struct load *l, redisContext *ctx, char **cause)
 {
 	const struct conf	*conf = l->conf;
-	struct cmd_pipe		 pipe = { ctx, 0, 0 };
+	struct cmd_pipe		 pipe = { ctx, 0, 0, 0 };
 	struct cmd_progress	 prog = { 0, 0 };
-	const char		*argv[2 + 2 * (CONF_MAX_CHANNELS + 3)];
-	size_t			 lens[2 + 2 * (CONF_MAX_CHANNELS + 3)];
+	const char		*argv[2 + 2 * (CONF_MAX_CHANNELS + 4)];
+	size_t			 lens[2 + 2 * (CONF_MAX_CHANNELS + 4)];
 	char			 key[KEYS_MAX];
 	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
 	double			 t0 = cmd_clock();
@@ -428,7 +431,7 @@ load_write_profiles(struct load *l, redisContext *ctx, char **cause)
 		/*
 		 * The file's row replaces the profile: unknown consent and an
 		 * empty zone remove what was stored (HDEL only when needed, so
-		 * the common row costs one command).
+		 * the common row costs two commands: HSET and PERSIST).
 		 */
 		argv[n] = "HDEL";
 		lens[n++] = 4;
@@ -480,7 +483,15 @@ load_write_profiles(struct load *l, redisContext *ctx, char **cause)
 		argv[n] = load_str(l, p->segments);
 		lens[n] = strlen(argv[n]);
 		n++;
+		argv[n] = "pv";
+		lens[n++] = 2;
+		argv[n] = "1";
+		lens[n++] = 1;
 		if (cmd_pipe_append(&pipe, n, argv, lens, cause) != 0)
+			return -1;
+		argv[0] = "PERSIST";
+		lens[0] = 7;
+		if (cmd_pipe_append(&pipe, 2, argv, lens, cause) != 0)
 			return -1;
 		if ((i & 4095) == 0 && cmd_progress_due(&prog))
 			cmd_progress_line(&prog, "load", "profiles written", i,
@@ -494,78 +505,135 @@ load_write_profiles(struct load *l, redisContext *ctx, char **cause)
 }
 
 /*
- * Write the contacts grouped by customer: one ZADD with all of a customer's
- * contacts, then EXPIRE to the longest window; 0 or -1.
+ * Merge one customer's loaded contacts into the packed history (field h of
+ * the profile hash, pacer/keys.h) in one step.
+ * KEYS: 1 the profile hash. ARGV: 1 the oldest time kept (entries at or
+ * before it are dropped), 2 the longest window (s), 3 the new entries
+ * "TIME|CHANNEL|CAMPAIGN|SEND_ID\n", ascending time.
+ * An entry whose CHANNEL|CAMPAIGN|SEND_ID is stored already is skipped, so
+ * loading a file twice counts its contacts once. New entries are merged in
+ * time order, so a history kept ascending stays so. A line that is not an
+ * entry is kept as it is: it is not load's to repair, and pacer optimize
+ * names the customer. Without a profile (no pv) the key expires after the
+ * longest window, as the contacts stop counting then; never sooner than it
+ * would have (decision records may be kept longer).
+ */
+static const char load_merge_lua[] =
+    "local cur = redis.call('HMGET', KEYS[1], 'h', 'pv')\n"
+    "local h, add = cur[1] or '', ARGV[3]\n"
+    "if h ~= '' then\n"
+    "  local oldest, seen, ot, oe, nt, ne, out = tonumber(ARGV[1]), {}, {}, {},"
+    " {}, {}, {}\n"
+    "  for e in string.gmatch(h, '[^\\n]+') do\n"
+    "    local t, id = string.match(e, '^(%d+)|(.+)$')\n"
+    "    if t then seen[id] = true t = tonumber(t) end\n"
+    "    if not t or t > oldest then ot[#ot + 1] = t or false oe[#oe + 1] = e end\n"
+    "  end\n"
+    "  for e in string.gmatch(add, '[^\\n]+') do\n"
+    "    local t, id = string.match(e, '^(%d+)|(.+)$')\n"
+    "    if not seen[id] then\n"
+    "      seen[id] = true nt[#nt + 1] = tonumber(t) ne[#ne + 1] = e\n"
+    "    end\n"
+    "  end\n"
+    "  local j = 1\n"
+    "  for i = 1, #oe do\n"
+    "    while ot[i] and j <= #ne and nt[j] < ot[i] do\n"
+    "      out[#out + 1] = ne[j] j = j + 1\n"
+    "    end\n"
+    "    out[#out + 1] = oe[i]\n"
+    "  end\n"
+    "  for i = j, #ne do out[#out + 1] = ne[i] end\n"
+    "  add = #out > 0 and table.concat(out, '\\n') .. '\\n' or ''\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'h', add)\n"
+    "if not cur[2] then\n"
+    "  local w = tonumber(ARGV[2])\n"
+    "  if redis.call('TTL', KEYS[1]) < w then redis.call('EXPIRE', KEYS[1], w) end\n"
+    "end\n"
+    "return 1\n";
+
+/*
+ * The merge script's SHA1 (SCRIPT LOAD) into sha; 0, or -1 when Redis would
+ * not cache it (then every call sends the source).
  */
 static int
-load_write_contacts(struct load *l, redisContext *ctx, char **cause)
+load_merge_sha(redisContext *ctx, char sha[41])
+{
+	const char	*argv[3] = { "SCRIPT", "LOAD", load_merge_lua };
+	redisReply	*r;
+	char		*cause = NULL;
+	int		 rc = -1;
+
+	if ((r = cmd_redis_command(ctx, 3, argv, &cause)) == NULL) {
+		free(cause);
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_STRING && r->len == 40) {
+		memcpy(sha, r->str, 41);
+		rc = 0;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+/*
+ * One pass over the sorted contacts: the merge script once per customer, as
+ * EVALSHA sha, or EVAL of the source when sha is NULL; pipelined. 0, or -1
+ * with *cause; *noscript says whether Redis had lost the script.
+ */
+static int
+load_merge_pass(struct load *l, redisContext *ctx, const char *sha,
+    int *noscript, char **cause)
 {
 	const struct conf	*conf = l->conf;
-	struct cmd_pipe		 pipe = { ctx, 0, 0 };
+	struct cmd_pipe		 pipe = { ctx, 0, 0, 0 };
 	struct cmd_progress	 prog = { 0, 0 };
-	const char		**argv = NULL;
-	size_t			*lens = NULL, argcap = 0;
-	char			*bufs = NULL, key[KEYS_MAX], ttl[32];
-	size_t			 i = 0, j;
-	double			 t0 = cmd_clock();
+	const char		*argv[7];
+	size_t			 lens[7], cap = 0, i = 0, j;
+	char			*entries = NULL, key[KEYS_MAX], oldest[32], window[32];
+	/* The longest entry: "TIME|CHANNEL|CAMPAIGN|SEND_ID\n". */
+	const size_t		 slot = 24 + 2 * CONF_NAME_MAX + KEYS_SEND_ID_MAX;
 	int			 rc = -1;
-	/* Per member and score text: "CHANNEL|CAMPAIGN|SEND_ID" and seconds. */
-	const size_t		 slot = CONF_NAME_MAX * 2 + KEYS_SEND_ID_MAX + 32;
 
-	snprintf(ttl, sizeof ttl, "%lld", (long long)conf_longest_window(conf));
-	load_sort_base = l->arena.buf;
-	qsort(l->contacts, l->ncontacts, sizeof *l->contacts, load_contact_cmp);
+	snprintf(oldest, sizeof oldest, "%lld", (long long)(l->now -
+	    conf_longest_window(conf)));
+	snprintf(window, sizeof window, "%lld",
+	    (long long)conf_longest_window(conf));
+	argv[0] = sha != NULL ? "EVALSHA" : "EVAL";
+	argv[1] = sha != NULL ? sha : load_merge_lua;
+	argv[2] = "1";
+	argv[3] = key;
+	argv[4] = oldest;
+	argv[5] = window;
+	for (int k = 0; k < 6; k++)
+		lens[k] = strlen(argv[k]);
 	while (i < l->ncontacts) {
 		const char	*id = load_str(l, l->contacts[i].customer);
-		size_t		 n, klen;
+		size_t		 len = 0;
 
-		for (j = i + 1; j < l->ncontacts &&
-		    !strcmp(load_str(l, l->contacts[j].customer), id); j++)
-			;
-		n = j - i;
-		if (2 + 2 * n > argcap) {
-			void	*a, *b, *c;
+		for (j = i; j < l->ncontacts && (j == i ||
+		    !strcmp(load_str(l, l->contacts[j].customer), id)); j++) {
+			const struct load_contact	*ct = &l->contacts[j];
 
-			argcap = 2 + 2 * n + 64;
-			a = realloc(argv, argcap * sizeof *argv);
-			if (a != NULL)
-				argv = a;
-			b = realloc(lens, argcap * sizeof *lens);
-			if (b != NULL)
-				lens = b;
-			c = realloc(bufs, argcap * slot);
-			if (c != NULL)
-				bufs = c;
-			if (a == NULL || b == NULL || c == NULL) {
-				*cause = strdup("out of memory");
-				goto done;
+			if (len + slot > cap) {
+				char	*p;
+
+				cap = cap ? cap * 2 : 4096;
+				if ((p = realloc(entries, cap)) == NULL) {
+					*cause = strdup("out of memory");
+					goto done;
+				}
+				entries = p;
 			}
+			len += keys_contact_entry(entries + len, cap - len, ct->time,
+			    conf->channels[ct->channel].name,
+			    load_str(l, ct->campaign), load_str(l, ct->send_id));
 		}
-		klen = keys_customer(key, sizeof key, conf->redis.prefix, id, "h");
-		argv[0] = "ZADD";
-		lens[0] = 4;
-		argv[1] = key;
-		lens[1] = klen;
-		for (size_t k = 0; k < n; k++) {
-			const struct load_contact	*ct = &l->contacts[i + k];
-			char				*score = bufs + (2 * k) * slot;
-			char				*member = bufs + (2 * k + 1) * slot;
-
-			lens[2 + 2 * k] = (size_t)snprintf(score, slot, "%lld",
-			    (long long)ct->time);
-			argv[2 + 2 * k] = score;
-			lens[3 + 2 * k] = keys_contact_member(member, slot,
-			    conf->channels[ct->channel].name, load_str(l, ct->campaign),
-			    load_str(l, ct->send_id));
-			argv[3 + 2 * k] = member;
-		}
-		if (cmd_pipe_append(&pipe, (int)(2 + 2 * n), argv, lens, cause) != 0)
-			goto done;
-		argv[0] = "EXPIRE";
-		lens[0] = 6;
-		argv[2] = ttl;
-		lens[2] = strlen(ttl);
-		if (cmd_pipe_append(&pipe, 3, argv, lens, cause) != 0)
+		lens[3] = keys_customer(key, sizeof key, conf->redis.prefix, id,
+		    "p");
+		argv[6] = entries;
+		lens[6] = len;
+		if (cmd_pipe_append(&pipe, 7, argv, lens, cause) != 0)
 			goto done;
 		i = j;
 		if (cmd_progress_due(&prog))
@@ -574,14 +642,48 @@ load_write_contacts(struct load *l, redisContext *ctx, char **cause)
 	}
 	if (cmd_pipe_flush(&pipe, cause) != 0)
 		goto done;
-	cmd_log("load", "contacts: %zu written in %.2fs (%.0f/s)", l->ncontacts,
-	    cmd_clock() - t0, (double)l->ncontacts / (cmd_clock() - t0 + 1e-9));
 	rc = 0;
 done:
-	free(argv);
-	free(lens);
-	free(bufs);
+	if (rc != 0) {
+		char	*ignored = NULL;
+
+		/* Read what is still in flight: the connection stays usable. */
+		(void)cmd_pipe_flush(&pipe, &ignored);
+		free(ignored);
+	}
+	*noscript = pipe.noscript > 0;
+	free(entries);
 	return rc;
+}
+
+/*
+ * Write the contacts grouped by customer: each customer's new entries
+ * merged into the history by one script call; 0 or -1.
+ */
+static int
+load_write_contacts(struct load *l, redisContext *ctx, char **cause)
+{
+	char		 sha[41];
+	int		 cached, noscript = 0, rc;
+	double		 t0 = cmd_clock();
+
+	load_sort_base = l->arena.buf;
+	qsort(l->contacts, l->ncontacts, sizeof *l->contacts, load_contact_cmp);
+	cached = load_merge_sha(ctx, sha) == 0;
+	rc = load_merge_pass(l, ctx, cached ? sha : NULL, &noscript, cause);
+	if (rc != 0 && cached && noscript) {
+		/* Redis lost the script on the way (restart, failover, SCRIPT
+		   FLUSH): send the source. Merging again adds nothing twice. */
+		cmd_log("load", "redis lost the merge script: sending its source");
+		free(*cause);
+		*cause = NULL;
+		rc = load_merge_pass(l, ctx, NULL, &noscript, cause);
+	}
+	if (rc != 0)
+		return -1;
+	cmd_log("load", "contacts: %zu written in %.2fs (%.0f/s)", l->ncontacts,
+	    cmd_clock() - t0, (double)l->ncontacts / (cmd_clock() - t0 + 1e-9));
+	return 0;
 }
 
 /* Usage line. */

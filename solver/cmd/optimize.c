@@ -577,7 +577,7 @@ opt_write_plan(struct opt_run *r, redisContext *ctx, const char *status_name,
 	const struct conf	*conf = r->conf;
 	const struct cmd_scores	*s = &r->scores;
 	const struct solver_instance *in = r->inst;
-	struct cmd_pipe		 pipe = { ctx, 0, 0 };
+	struct cmd_pipe		 pipe = { ctx, 0, 0, 0 };
 	struct cmd_progress	 prog = { 0, 0 };
 	char			 created[32], expires[32], ttl[32], obj[64], bound[64];
 	char			 gap[64], ncust[32], nassign[32], finished[32];
@@ -890,11 +890,13 @@ cmd_optimize(int argc, char **argv)
 		r.hash_started = 1;
 	}
 	{
-		double t1 = cmd_clock();
+		double	 t1 = cmd_clock();
+		int	 st;
 
-		if (cmd_state_read(ctx, conf, r.offers, &r.scores, r.live, r.t,
-		    &r.state, &cause) != 0) {
-			rc = CMD_NO_SERVICE;
+		/* A malformed stored history is bad input, not a lost Redis. */
+		if ((st = cmd_state_read(ctx, conf, r.offers, &r.scores, r.live,
+		    r.t, &r.state, &cause)) != CMD_OK) {
+			rc = st;
 			goto fail;
 		}
 		cmd_log("optimize", "redis: state of %d customers read in %.2fs",

@@ -48,16 +48,6 @@ keys_contact_entry(char *buf, size_t len, int64_t time, const char *channel,
 	return n < 0 ? 0 : (size_t)n;
 }
 
-size_t
-keys_contact_member(char *buf, size_t len, const char *channel,
-    const char *campaign, const char *send_id)
-{
-	int	 n = snprintf(buf, len, "%s|%s|%s", channel, campaign ? campaign : "",
-	    send_id);
-
-	return n < 0 ? 0 : (size_t)n;
-}
-
 /* Length of the field at h[from] ending before stop (or at end): -1 if none. */
 static ssize_t
 keys_field(const char *h, size_t end, size_t from, char stop)

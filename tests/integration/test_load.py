@@ -1,6 +1,7 @@
 """
 pacer load: profiles and contacts into Redis with the key layout of
-include/pacer/keys.h; a bad file writes nothing; exit 2 without Redis.
+include/pacer/keys.h (one hash PREFIX:{C}:p: the profile, pv, and the packed
+contact history h); a bad file writes nothing; exit 2 without Redis.
 
 RedisCase (a throwaway redis-server and a config, no pacerd) is shared with
 test_optimize.py and test_plan.py.
@@ -10,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -19,6 +21,24 @@ from pacertest import (PREFIX, Redis, RedisServer, base_overrides, free_port,
                        run_pacer, scan_keys, stop_process, write_file)
 
 WEEK = 7 * 86400
+
+
+def parse_history(h):
+    """
+    Field h ("TIME|CHANNEL|CAMPAIGN|SEND_ID\n" per contact) as a list of
+    (time, channel, campaign, send_id); raises ValueError when malformed.
+    """
+    out = []
+    if not h:
+        return out
+    if not h.endswith("\n"):
+        raise ValueError("h does not end with a newline: %r" % h)
+    for line in h[:-1].split("\n"):
+        f = line.split("|")
+        if len(f) != 4 or not f[0].isdigit() or not f[1]:
+            raise ValueError("malformed history entry %r" % line)
+        out.append((int(f[0]), f[1], f[2], f[3]))
+    return out
 
 
 def fnv_holdout(customer, share):
@@ -107,10 +127,10 @@ class TestLoad(RedisCase):
                    "--contacts", self.contacts(now))
         d = self.dump()
         self.assertEqual(sorted(d), sorted([
-            "pacer:{alice}:p", "pacer:{bob}:p", "pacer:{carol@x.y}:p",
-            "pacer:{alice}:h", "pacer:{bob}:h"]))
+            "pacer:{alice}:p", "pacer:{bob}:p", "pacer:{carol@x.y}:p"]))
         t, alice = d["pacer:{alice}:p"]
         self.assertEqual(t, "hash")
+        self.assertEqual(alice["pv"], "1")
         self.assertEqual(alice["c:email"], "1")
         self.assertEqual(alice["c:sms"], "0")
         self.assertNotIn("c:push", alice)       # empty: unknown consent
@@ -139,20 +159,21 @@ class TestLoad(RedisCase):
             self.assertEqual(current, want, key)
             self.assertGreaterEqual(len(entries), 3, "DST changes included")
 
-        t, hist = d["pacer:{alice}:h"]
-        self.assertEqual(t, "zset")
-        members = hist[0::2]
-        scores = [int(float(s)) for s in hist[1::2]]
-        self.assertEqual(scores, [now - 7200, now - 3600])
-        self.assertTrue(members[0].startswith("sms||load-"), members)
-        self.assertTrue(members[1].startswith("email|winback|load-"), members)
-        bob_h = d["pacer:{bob}:h"][1]
-        self.assertEqual(len(bob_h), 2, "the old contact is not stored")
-        self.assertTrue(bob_h[0].startswith("push|engagement|"))
-        # History expires after the longest window (7d in the example).
-        ttl = self.r("TTL", "pacer:{alice}:h")
-        self.assertTrue(WEEK - 30 <= ttl <= WEEK, ttl)
-        self.assertEqual(self.r("TTL", "pacer:{alice}:p"), -1)
+        # The history: field h of the profile hash, ascending time.
+        hist = parse_history(alice["h"])
+        self.assertEqual([(t, ch, cp) for t, ch, cp, _ in hist],
+                         [(now - 7200, "sms", ""),
+                          (now - 3600, "email", "winback")])
+        self.assertTrue(all(s.startswith("load-") for *_, s in hist), hist)
+        self.assertEqual(len({s for *_, s in hist}), 2, "distinct send ids")
+        bob_h = parse_history(d["pacer:{bob}:p"][1]["h"])
+        self.assertEqual([(t, ch, cp) for t, ch, cp, _ in bob_h],
+                         [(now - 60, "push", "engagement")],
+                         "the contact older than every window is not stored")
+        self.assertNotIn("h", carol)
+        # With a profile the key never expires.
+        for c in ("alice", "bob", "carol@x.y"):
+            self.assertEqual(self.r("TTL", "pacer:{%s}:p" % c), -1, c)
 
         # Loading the same files again changes nothing (stable send ids).
         self.pacer("load", "-c", self.conf_path, "--profiles",
@@ -166,7 +187,115 @@ class TestLoad(RedisCase):
                              "alice,,,,1,\n")
         self.pacer("load", "-c", self.conf_path, "--profiles", self.path("p2.csv"))
         alice = self.dump()["pacer:{alice}:p"][1]
-        self.assertEqual(alice, {"c:sms": "1", "seg": ""})
+        self.assertEqual(alice, {"c:sms": "1", "seg": "", "pv": "1"})
+
+    def history(self, customer):
+        """The customer's stored history (see parse_history)."""
+        return parse_history(self.r("HGET", "pacer:{%s}:p" % customer, "h"))
+
+    def load_contacts(self, name, rows, *extra):
+        """Write rows (time, customer, channel, campaign, offer) and load."""
+        path = self.write(name, "time,customer,channel,campaign,offer\n" +
+                          "".join("%d,%s,%s,%s,%s\n" % r for r in rows))
+        return self.pacer("load", "-c", self.conf_path, "--contacts", path,
+                          *extra)
+
+    def test_contacts_merge_without_duplicates(self):
+        now = int(time.time())
+        first = [(now - 3 * 86400, "dave", "email", "winback", ""),
+                 (now - 86400, "dave", "sms", "", "")]
+        self.load_contacts("k1.csv", first)
+        h1 = self.history("dave")
+        self.assertEqual([(t, ch) for t, ch, _, _ in h1],
+                         [(now - 3 * 86400, "email"), (now - 86400, "sms")])
+        # The same file again: nothing counts twice.
+        self.load_contacts("k1.csv", first)
+        self.assertEqual(self.history("dave"), h1)
+        # A file with those two rows and two new ones, one older than what
+        # is stored: only the new ones are added, in time order.
+        self.load_contacts("k1.csv", first + [
+            (now - 5 * 86400, "dave", "push", "", ""),
+            (now - 3600, "dave", "email", "", "")])
+        h2 = self.history("dave")
+        self.assertEqual([(t, ch) for t, ch, _, _ in h2],
+                         [(now - 5 * 86400, "push"), (now - 3 * 86400, "email"),
+                          (now - 86400, "sms"), (now - 3600, "email")])
+        self.assertEqual([e for e in h2 if e in h1], h1, "kept as they were")
+
+    def test_profileless_key_expires_until_a_profile_is_loaded(self):
+        now = int(time.time())
+        self.load_contacts("k.csv", [(now - 60, "erin", "email", "", "")])
+        key = "pacer:{erin}:p"
+        self.assertEqual(self.r("HKEYS", key), ["h"])
+        ttl = self.r("TTL", key)
+        self.assertTrue(WEEK - 30 <= ttl <= WEEK, "longest window: %s" % ttl)
+        # A longer TTL (decision records kept longer) is not shortened.
+        self.r("EXPIRE", key, 30 * 86400)
+        self.load_contacts("k2.csv", [(now - 30, "erin", "sms", "", "")])
+        self.assertGreater(self.r("TTL", key), 29 * 86400)
+        # A key that lost its TTL without a profile gets it back.
+        self.r("PERSIST", key)
+        self.load_contacts("k3.csv", [(now - 20, "erin", "push", "", "")])
+        self.assertTrue(WEEK - 30 <= self.r("TTL", key) <= WEEK)
+        # Loading a profile marks it (pv) and removes the TTL; the history
+        # stays, and later contacts leave the TTL alone.
+        self.write("pe.csv", "customer,tz,segments,email,sms,push\n"
+                             "erin,UTC,,1,1,1\n")
+        self.pacer("load", "-c", self.conf_path, "--profiles",
+                   self.path("pe.csv"))
+        self.assertEqual(self.r("TTL", key), -1)
+        self.assertEqual(self.r("HGET", key, "pv"), "1")
+        self.assertEqual(len(self.history("erin")), 3)
+        self.load_contacts("k4.csv", [(now - 10, "erin", "email", "", "")])
+        self.assertEqual(self.r("TTL", key), -1)
+        self.assertEqual(len(self.history("erin")), 4)
+
+    def test_contacts_past_the_longest_window_are_dropped(self):
+        now = int(time.time())
+        key = "pacer:{fay}:p"
+        # Stored before: one past the longest window (7d), one inside, one
+        # line that is not an entry (kept: optimize reports it, load does
+        # not repair it).
+        self.r("HSET", key, "pv", "1", "h",
+               "%d|email||old\n%d|sms|winback|kept\ngarbage\n"
+               % (now - WEEK - 100, now - 2 * 86400))
+        p = self.load_contacts("k.csv", [
+            (now - WEEK - 50, "fay", "push", "", ""),   # too old: skipped
+            (now - 86400, "fay", "email", "", "")])
+        self.assertIn("1 older than the longest window skipped", p.stderr)
+        h = self.r("HGET", key, "h").split("\n")
+        self.assertEqual(h[0], "%d|sms|winback|kept" % (now - 2 * 86400))
+        self.assertEqual(h[1], "garbage")
+        self.assertTrue(h[2].startswith("%d|email||load-" % (now - 86400)), h)
+        self.assertEqual(h[3:], [""])
+
+    def test_script_lost_midway(self):
+        """Redis forgetting the script (SCRIPT FLUSH) loses no contact."""
+        now = int(time.time())
+        n = 20000
+        rows = [(now - 3600 - i % 1000, "g%05d" % i, "email", "", "")
+                for i in range(n)]
+        stop = threading.Event()
+
+        def flusher():
+            with Redis(self.redis.port) as r:
+                while not stop.is_set():
+                    r.call("SCRIPT", "FLUSH")
+                    time.sleep(0.001)
+        th = threading.Thread(target=flusher)
+        th.start()
+        try:
+            p = self.load_contacts("many.csv", rows)
+        finally:
+            stop.set()
+            th.join()
+        with Redis(self.redis.port) as r:
+            got = r.pipeline([("HGET", "pacer:{g%05d}:p" % i, "h")
+                              for i in range(n)])
+        self.assertEqual([len(parse_history(h)) for h in got], [1] * n)
+        # A flush every millisecond meets a load of 20,000 customers.
+        self.assertIn("redis lost the merge script: sending its source",
+                      p.stderr)
 
     def assertRejected(self, args, mentions):
         before = self.dump()

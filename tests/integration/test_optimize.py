@@ -357,5 +357,83 @@ class TestOptimizeInput(OptimizeCase):
                                 ex["objective"] * (1 - GAP) - 1e-6)
 
 
+class TestOptimizeHistory(RedisCase):
+    """
+    The contacts optimize counts come from field h of the profile hash (what
+    pacer load and pacerd store), in the window (t - longest window, t].
+    """
+    CONF = {
+        "channel email": {"cap": ["3/7d", "1/1d"]},
+        "channel sms": {"cap": ["1/1d"]},
+        "optimizer": {"holdout": "0", "max_offers_per_customer": "3",
+                      "horizon": "1d"},
+    }
+    OFFERS = ("offer,channel,campaign,category,value,cost,budget,capacity\n"
+              "mail_a,email,ca,discount,50,0.01,,\n"
+              "text_b,sms,cb,discount,40,0.01,,\n")
+
+    def setUp(self):
+        self.flush()
+        self.offers = self.write("h_offers.csv", self.OFFERS)
+        self.reports = self.path("h_reports")
+
+    def run_optimize(self, customers, expect=0):
+        """Optimize customers (every one scored for both offers)."""
+        scores = self.write("h_scores.csv", "customer,offer,propensity\n" +
+                            "".join("%s,mail_a,0.5\n%s,text_b,0.5\n" % (c, c)
+                                    for c in customers))
+        return self.pacer("optimize", "-c", self.conf_path, "--offers",
+                          self.offers, "--scores", scores, "--out",
+                          self.reports, expect=expect)
+
+    def planned(self, p):
+        """customer -> set of offers of the run p made."""
+        run_id = [l.rsplit("candidate is ", 1)[1].strip()
+                  for l in p.stderr.splitlines() if "candidate is " in l][0]
+        out = defaultdict(set)
+        for a in read_csv(os.path.join(self.reports, run_id,
+                                       "assignments.csv")):
+            out[a["customer"]].add(a["offer"])
+        return out
+
+    def test_loaded_contacts_use_up_room(self):
+        now = int(time.time())
+        who = ["free", "day_capped", "week_capped", "future", "too_old"]
+        self.write("h_profiles.csv", "customer,tz,segments,email,sms,push\n" +
+                   "".join("%s,UTC,,1,1,1\n" % c for c in who))
+        rows = [(now - 3600, "day_capped", "email", "", "")]           # 1/1d
+        rows += [(now - d * DAY, "week_capped", "email", "", "")        # 3/7d
+                 for d in (2, 3, 4)]
+        rows += [(now + 3600, "future", "email", "", ""),               # after t
+                 (now + 7200, "future", "sms", "", "")]
+        self.write("h_contacts.csv", "time,customer,channel,campaign,offer\n" +
+                   "".join("%d,%s,%s,%s,%s\n" % r for r in rows))
+        self.pacer("load", "-c", self.conf_path, "--profiles",
+                   self.path("h_profiles.csv"), "--contacts",
+                   self.path("h_contacts.csv"))
+        # Stored, not loaded: three emails just past the longest window.
+        old = "".join("%d|email||o%d\n" % (now - 7 * DAY - 60 - i, i)
+                      for i in range(3))
+        self.r("HSET", "pacer:{too_old}:p", "h", old)
+        plan = self.planned(self.run_optimize(who))
+        self.assertEqual(plan["free"], {"mail_a", "text_b"})
+        self.assertEqual(plan["day_capped"], {"text_b"}, "email 1/1d is used")
+        self.assertEqual(plan["week_capped"], {"text_b"}, "email 3/7d is used")
+        self.assertEqual(plan["future"], {"mail_a", "text_b"},
+                         "contacts after the run's start do not count")
+        self.assertEqual(plan["too_old"], {"mail_a", "text_b"},
+                         "contacts past the longest window do not count")
+
+    def test_malformed_history_names_the_customer(self):
+        self.write("h_profiles.csv", "customer,tz,segments,email,sms,push\n"
+                   "fine,UTC,,1,1,1\nbroken-7,UTC,,1,1,1\n")
+        self.pacer("load", "-c", self.conf_path, "--profiles",
+                   self.path("h_profiles.csv"))
+        self.r("HSET", "pacer:{broken-7}:p", "h", "1700000000|email|x\n")
+        p = self.run_optimize(["fine", "broken-7"], expect=1)
+        self.assertIn("customer broken-7: malformed contact history", p.stderr)
+        self.assertIn("pacer:{broken-7}:p", p.stderr)
+
+
 if __name__ == "__main__":
     main()

@@ -1,6 +1,6 @@
 /*
  * Unit tests for solver/core/keys.c: ids, key names with their hash tag,
- * history members and the holdout share.
+ * the packed history and the holdout share.
  */
 #include <setjmp.h>
 #include <stdarg.h>
