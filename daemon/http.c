@@ -283,6 +283,7 @@ http_conn_answered(struct http_conn *c)
 		return;
 	}
 	c->state = HTTP_CONN_READ;
+	c->last_active = http_now(c->srv);	/* idle from now, not from the request */
 	if (!c->reading && !c->peer_eof) {
 		event_add(&c->ev_read, NULL);
 		c->reading = 1;
