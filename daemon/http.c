@@ -174,6 +174,20 @@ http_conn_close(struct http_conn *c)
 		http_conn_free(c);
 }
 
+/*
+ * After a read or write returned -1: 1 when the connection failed (it is
+ * then closed), 0 when the socket is only not ready (the level-triggered
+ * event fires again).
+ */
+static int
+http_conn_failed(struct http_conn *c)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	http_conn_close(c);
+	return 1;
+}
+
 /* Make room for len more bytes in a buffer of at most max; 0 or -1. */
 static int
 http_grow(char **buf, size_t *cap, size_t used, size_t len, size_t max)
@@ -209,14 +223,9 @@ http_conn_send(struct http_conn *c, const struct iovec *iov, int iovcnt)
 
 	if (c->outoff == c->outlen) {
 		c->outoff = c->outlen = 0;
-		do
-			n = writev(c->fd, iov, iovcnt);
-		while (n < 0 && errno == EINTR);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				http_conn_close(c);
+		if ((n = writev(c->fd, iov, iovcnt)) < 0) {
+			if (http_conn_failed(c))
 				return -1;
-			}
 			n = 0;
 		}
 	}
@@ -942,12 +951,8 @@ http_conn_read_cb(evutil_socket_t fd, short ev, void *arg)
 		c->reading = 0;
 		return;
 	}
-	do
-		n = read(fd, c->in + c->inlen, sizeof c->in - c->inlen);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			http_conn_close(c);
+	if ((n = read(fd, c->in + c->inlen, sizeof c->in - c->inlen)) < 0) {
+		http_conn_failed(c);
 		return;
 	}
 	if (n == 0) {
@@ -976,12 +981,8 @@ http_conn_write_cb(evutil_socket_t fd, short ev, void *arg)
 	ssize_t			 n;
 
 	(void)ev;
-	do
-		n = write(fd, c->out + c->outoff, c->outlen - c->outoff);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			http_conn_close(c);
+	if ((n = write(fd, c->out + c->outoff, c->outlen - c->outoff)) < 0) {
+		http_conn_failed(c);
 		return;
 	}
 	c->outoff += (size_t)n;

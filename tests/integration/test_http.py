@@ -116,6 +116,14 @@ def post(path, body, extra=b"", version=b"1.1"):
                                               len(body), extra)) + body
 
 
+def chunked(path, chunks):
+    """A POST whose body is sent in these chunks."""
+    return (b"POST %s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"\r\n" % path.encode() +
+            b"".join(b"%x\r\n%s\r\n" % (len(ch), ch) for ch in chunks) +
+            b"0\r\n\r\n")
+
+
 def get(path, extra=b"", version=b"1.1"):
     return b"GET %s HTTP/%s\r\nHost: x\r\n%s\r\n" % (path.encode(), version,
                                                    extra)
@@ -144,6 +152,14 @@ class HttpCase(PacerTestCase):
     def assertDecided(self, st, body, allow=True):
         self.assertEqual(st, 200, body)
         self.assertIs(body.get("allow"), allow, body)
+
+    def assertAnswered(self, r, send_id):
+        """The next answer on r is the decision send_id; r serves on."""
+        st, _, body = r.json_response()
+        self.assertDecided(st, body)
+        self.assertEqual(body["send_id"], send_id)
+        r.send(get("/healthz"))
+        self.assertEqual(r.response()[0], 200)
 
     def assertStillServes(self):
         c = self.customer()
@@ -192,40 +208,20 @@ class TestHttp(HttpCase):
         r = self.raw()
         for i in range(len(data)):
             r.send(data[i:i + 1])
-        st, _, body = r.json_response()
-        self.assertDecided(st, body)
-        self.assertEqual(body["send_id"], "trickle")
-        # The connection goes on serving.
-        r.send(get("/healthz"))
-        self.assertEqual(r.response()[0], 200)
+        self.assertAnswered(r, "trickle")
 
     def test_chunked_body(self):
         c = self.customer()
         body = json.dumps(self.decision(c, send_id="chunked")).encode()
-        chunks = [body[:5], body[5:17], body[17:]]
-        data = (b"POST /v1/decide HTTP/1.1\r\nHost: x\r\n"
-                b"Transfer-Encoding: chunked\r\n\r\n")
-        for ch in chunks:
-            data += b"%x\r\n%s\r\n" % (len(ch), ch)
-        data += b"0\r\n\r\n"
         r = self.raw()
-        r.send(data)
-        st, _, resp = r.json_response()
-        self.assertDecided(st, resp)
-        self.assertEqual(resp["send_id"], "chunked")
-        r.send(get("/healthz"))
-        self.assertEqual(r.response()[0], 200)
+        r.send(chunked("/v1/decide", [body[:5], body[5:17], body[17:]]))
+        self.assertAnswered(r, "chunked")
 
     def test_chunked_body_over_the_limit_is_413(self):
         before = self.dump()
         pad = b"x" * 8192
-        data = (b"POST /v1/decide HTTP/1.1\r\nHost: x\r\n"
-                b"Transfer-Encoding: chunked\r\n\r\n")
-        data += b"".join(b"%x\r\n%s\r\n" % (len(pad), pad)
-                         for _ in range(MAX_BODY // len(pad) + 2))
-        data += b"0\r\n\r\n"
         r = self.raw()
-        r.send(data)
+        r.send(chunked("/v1/decide", [pad] * (MAX_BODY // len(pad) + 2)))
         st, headers, body = r.json_response()
         self.assertError(st, body, 413, "max_body_bytes")
         self.assertEqual(headers.get("connection"), "close")
@@ -241,9 +237,7 @@ class TestHttp(HttpCase):
         st, _, interim = r.response()
         self.assertEqual((st, interim), (100, b""))
         r.send(body)
-        st, _, resp = r.json_response()
-        self.assertDecided(st, resp)
-        self.assertEqual(resp["send_id"], "expect")
+        self.assertAnswered(r, "expect")
 
     def test_expect_100_continue_over_the_limit_is_413(self):
         # Refused from the head alone: no 100, the body is never needed.
