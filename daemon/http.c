@@ -92,7 +92,7 @@ struct http_conn {
 	int			 fd;
 	enum http_conn_state	 state;
 	int			 admitted;	/* counted in d->nconn */
-	int			 busy;		/* http_conn_process on the stack */
+	int			 processing;	/* http_conn_process on the stack */
 	int			 reading;	/* ev_read added */
 	int			 writing;	/* ev_write added */
 	int			 peer_eof;	/* the client shut its side */
@@ -170,7 +170,7 @@ http_conn_close(struct http_conn *c)
 		return;
 	}
 	c->state = HTTP_CONN_CLOSED;
-	if (c->busy == 0)
+	if (!c->processing)
 		http_conn_free(c);
 }
 
@@ -297,7 +297,7 @@ http_conn_answered(struct http_conn *c)
 		event_add(&c->ev_read, NULL);
 		c->reading = 1;
 	}
-	if (c->busy == 0)
+	if (!c->processing)
 		http_conn_process(c);
 }
 
@@ -332,7 +332,7 @@ http_reply(struct http_request *req, int status, const char *content_type,
 
 	if (c->state == HTTP_CONN_ORPHAN) {
 		c->state = HTTP_CONN_CLOSED;
-		if (c->busy == 0)
+		if (!c->processing)
 			http_conn_free(c);
 		return;
 	}
@@ -593,7 +593,6 @@ http_dispatch(struct pacerd *d, struct http_request *req)
 
 	if (m != HTTP_GET && m != HTTP_POST && m != HTTP_PUT && m != HTTP_DELETE &&
 	    m != HTTP_HEAD && m != HTTP_OPTIONS && m != HTTP_PATCH) {
-		req->close = 1;
 		http_error(d, req, 501, "method %s is not supported",
 		    http_method_str((enum http_method)m));
 		return;
@@ -900,7 +899,7 @@ http_conn_process(struct http_conn *c)
 {
 	struct pacerd	*d = c->srv->d;
 
-	c->busy++;
+	c->processing = 1;
 	while (c->state == HTTP_CONN_READ && c->inoff < c->inlen) {
 		size_t		 n;
 		enum http_errno	 err;
@@ -926,7 +925,7 @@ http_conn_process(struct http_conn *c)
 	/* The client shut its side and nothing complete is left to answer. */
 	if (c->state == HTTP_CONN_READ && c->peer_eof)
 		http_conn_close(c);
-	if (--c->busy == 0 && c->state == HTTP_CONN_CLOSED)
+	if (--!c->processing && c->state == HTTP_CONN_CLOSED)
 		http_conn_free(c);
 }
 
@@ -1141,7 +1140,7 @@ http_free(struct pacerd *d)
 		struct http_conn *c = srv->conns;
 
 		c->state = HTTP_CONN_CLOSED;
-		c->busy = 1;
+		c->processing = 1;	/* close, but leave the freeing to us */
 		http_conn_close(c);
 		http_conn_free(c);
 	}
