@@ -112,7 +112,9 @@ struct http_server {
 	struct pacerd		*d;
 	struct evconnlistener	*listener;
 	struct event		*sweep;
-	struct http_conn	*conns;
+	struct http_conn	*conns;		/* open connections and orphans */
+	struct http_conn	*dead;		/* closed, freed by reap */
+	struct event		*reap;
 	time_t			 date_sec;
 	char			 date[48];	/* "Date: ...\r\n" of date_sec */
 };
@@ -130,16 +132,10 @@ http_now(const struct http_server *srv)
 	return tv.tv_sec;
 }
 
-/* Unlink and free a connection whose socket is closed. */
+/* Free a connection's memory. */
 static void
 http_conn_free(struct http_conn *c)
 {
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		c->srv->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
 	free(c->req.head);
 	free(c->req.body);
 	free(c->out);
@@ -147,9 +143,47 @@ http_conn_free(struct http_conn *c)
 }
 
 /*
+ * Move a closed connection from the live list to the dead one, which the
+ * reaper frees once the loop is back at its top: functions up the stack
+ * may still look at the connection, never after that.
+ */
+static void
+http_conn_bury(struct http_conn *c)
+{
+	struct http_server	*srv = c->srv;
+
+	c->state = HTTP_CONN_CLOSED;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = NULL;
+	c->next = srv->dead;
+	srv->dead = c;
+	event_active(srv->reap, EV_TIMEOUT, 0);
+}
+
+/* Event: free the connections closed during the last turn of the loop. */
+static void
+http_reap_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_server	*srv = arg;
+
+	(void)fd;
+	(void)ev;
+	while (srv->dead != NULL) {
+		struct http_conn *c = srv->dead;
+
+		srv->dead = c->next;
+		http_conn_free(c);
+	}
+}
+
+/*
  * Close the socket. A connection whose request is with a handler becomes an
- * orphan (the handler's answer frees it); any other is freed unless a
- * caller up the stack still uses it (http_conn_process frees it then).
+ * orphan (the handler's answer buries it); any other is buried now.
  */
 static void
 http_conn_close(struct http_conn *c)
@@ -169,9 +203,7 @@ http_conn_close(struct http_conn *c)
 		c->state = HTTP_CONN_ORPHAN;
 		return;
 	}
-	c->state = HTTP_CONN_CLOSED;
-	if (!c->processing)
-		http_conn_free(c);
+	http_conn_bury(c);
 }
 
 /*
@@ -331,9 +363,7 @@ http_reply(struct http_request *req, int status, const char *content_type,
 	int			 n, closing;
 
 	if (c->state == HTTP_CONN_ORPHAN) {
-		c->state = HTTP_CONN_CLOSED;
-		if (!c->processing)
-			http_conn_free(c);
+		http_conn_bury(c);
 		return;
 	}
 	closing = req->close || !req->keep_alive;
@@ -891,8 +921,7 @@ http_conn_refuse(struct http_conn *c, enum http_errno err)
 
 /*
  * Parse buffered input and hand each complete request to its handler, one
- * at a time; stop when a request waits for its answer. Frees a connection
- * closed meanwhile, so callers must not touch c afterwards.
+ * at a time; stop when a request waits for its answer.
  */
 static void
 http_conn_process(struct http_conn *c)
@@ -925,8 +954,7 @@ http_conn_process(struct http_conn *c)
 	/* The client shut its side and nothing complete is left to answer. */
 	if (c->state == HTTP_CONN_READ && c->peer_eof)
 		http_conn_close(c);
-	if (--!c->processing && c->state == HTTP_CONN_CLOSED)
-		http_conn_free(c);
+	c->processing = 0;
 }
 
 /* EV_READ: take what the socket has. */
@@ -1108,7 +1136,8 @@ http_start(struct pacerd *d, char **cause)
 		return -1;
 	}
 	evconnlistener_set_error_cb(srv->listener, http_accept_error_cb);
-	if ((srv->sweep = event_new(d->base, -1, EV_PERSIST, http_sweep_cb,
+	if ((srv->reap = event_new(d->base, -1, 0, http_reap_cb, srv)) == NULL ||
+	    (srv->sweep = event_new(d->base, -1, EV_PERSIST, http_sweep_cb,
 	    srv)) == NULL || event_add(srv->sweep, &sweep_tv) != 0) {
 		*cause = strdup("out of memory");
 		return -1;
@@ -1137,13 +1166,13 @@ http_free(struct pacerd *d)
 		event_free(srv->sweep);
 	/* Nothing answers requests any more: orphans go too. */
 	while (srv->conns != NULL) {
-		struct http_conn *c = srv->conns;
-
-		c->state = HTTP_CONN_CLOSED;
-		c->processing = 1;	/* close, but leave the freeing to us */
-		http_conn_close(c);
-		http_conn_free(c);
+		http_conn_close(srv->conns);
+		if (srv->conns != NULL && srv->conns->state == HTTP_CONN_ORPHAN)
+			http_conn_bury(srv->conns);
 	}
+	http_reap_cb(-1, 0, srv);
+	if (srv->reap != NULL)
+		event_free(srv->reap);
 	free(srv);
 	d->http = NULL;
 }
