@@ -309,6 +309,20 @@ class TestHttp(HttpCase):
         st, _, body = r.json_response()
         self.assertEqual((st, body), (200, {"status": "ok"}))
 
+    def test_query_parameters(self):
+        # GET /v1/customers/{id}?time=T explains the customer at T
+        # (allow_client_time is on in tests); percent-escapes are decoded.
+        c = self.customer()
+        t = str(self.T0).encode()
+        for query in (b"time=" + t, b"x=1&time=%%%02X" % t[0] + t[1:] + b"&y",
+                      b"timex=5&time=" + t + b"#frag"):
+            with self.subTest(query):
+                r = self.raw()
+                r.send(get("/v1/customers/%s?%s" % (c, query.decode())))
+                st, _, body = r.json_response()
+                self.assertEqual(st, 200, body)
+                self.assertEqual(body.get("time"), self.T0, body)
+
     def test_oversized_header_is_refused(self):
         r = self.raw()
         r.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"h" * 20000 +
