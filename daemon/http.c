@@ -59,8 +59,8 @@ enum http_conn_state {
 				 * input is discarded until EOF or HTTP_LINGER_S,
 				 * so the client reads the answer, not a reset */
 	HTTP_CONN_ORPHAN,	/* socket closed while a handler holds the request:
-				 * its answer is dropped and frees the connection */
-	HTTP_CONN_CLOSED	/* socket closed; freed once off the stack */
+				 * its answer is dropped and buries the connection */
+	HTTP_CONN_CLOSED	/* on the dead list until the reaper frees it */
 };
 
 /* Which piece of the request head http-parser is handing us. */
@@ -120,7 +120,6 @@ struct http_server {
 };
 
 static void http_conn_process(struct http_conn *);
-static void http_dispatch(struct pacerd *, struct http_request *);
 
 /* Seconds on the loop's cached clock (no system call). */
 static time_t
