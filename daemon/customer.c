@@ -7,8 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <hiredis/hiredis.h>
 
 #include "pacerd.h"
@@ -22,14 +20,14 @@
 struct customer_ctx {
 	struct pacerd		*d;
 	struct pacerd_rules	*rules;
-	struct evhttp_request	*req;
+	struct http_request	*req;
 	char			 id[KEYS_CUSTOMER_MAX + 1];
 	int64_t			 now;
 };
 
 /* Make a context holding a reference on the live rules. */
 static struct customer_ctx *
-customer_ctx_new(struct pacerd *d, struct evhttp_request *req, const char *id)
+customer_ctx_new(struct pacerd *d, struct http_request *req, const char *id)
 {
 	struct customer_ctx	*x;
 
@@ -150,7 +148,7 @@ customer_ignore(const struct store_reply *sr, void *arg)
 }
 
 void
-customer_put(struct pacerd *d, struct evhttp_request *req, const char *id)
+customer_put(struct pacerd *d, struct http_request *req, const char *id)
 {
 	const struct conf	*c = d->rules->conf;
 	struct customer_ctx	*x;
@@ -599,7 +597,7 @@ customer_get_done(const struct store_reply *sr, void *arg)
 
 /* Run a per-customer script with the customer's keys (+ the audit stream). */
 static void
-customer_script(struct pacerd *d, struct evhttp_request *req, const char *id,
+customer_script(struct pacerd *d, struct http_request *req, const char *id,
     enum store_script s, int with_audit, store_cb cb)
 {
 	const struct conf	*c = d->rules->conf;
@@ -615,17 +613,10 @@ customer_script(struct pacerd *d, struct evhttp_request *req, const char *id,
 		return;
 	}
 	if (c->server.allow_client_time) {
-		struct evkeyvalq q;
-		const char *t;
+		char t[32];
 
-		if (evhttp_parse_query_str(evhttp_uri_get_query(
-		    evhttp_request_get_evhttp_uri(req)) ?
-		    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)) : "",
-		    &q) == 0) {
-			if ((t = evhttp_find_header(&q, "time")) != NULL)
-				x->now = strtoll(t, NULL, 10);
-			evhttp_clear_headers(&q);
-		}
+		if (http_query(req, "time", t, sizeof t) != NULL)
+			x->now = strtoll(t, NULL, 10);
 	}
 	for (int i = 0; i < 2; i++) {
 		keys_customer(key[i], sizeof key[i], c->redis.prefix, id, sfx[i]);
@@ -645,7 +636,7 @@ customer_script(struct pacerd *d, struct evhttp_request *req, const char *id,
 }
 
 void
-customer_get(struct pacerd *d, struct evhttp_request *req, const char *id)
+customer_get(struct pacerd *d, struct http_request *req, const char *id)
 {
 	customer_script(d, req, id, STORE_READ, 0, customer_get_done);
 }
@@ -673,7 +664,7 @@ customer_delete_done(const struct store_reply *sr, void *arg)
 }
 
 void
-customer_delete(struct pacerd *d, struct evhttp_request *req, const char *id)
+customer_delete(struct pacerd *d, struct http_request *req, const char *id)
 {
 	customer_script(d, req, id, STORE_ERASE, 1, customer_delete_done);
 }

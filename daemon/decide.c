@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <event2/http.h>
 #include <hiredis/hiredis.h>
 
 #include "pacerd.h"
@@ -23,7 +22,7 @@
 struct decide_ctx {
 	struct pacerd		*d;
 	struct pacerd_rules	*rules;		/* reference held */
-	struct evhttp_request	*req;		/* single decision, or NULL */
+	struct http_request	*req;		/* single decision, or NULL */
 	struct decide_batch	*batch;		/* batch item, or NULL */
 	int			 index;
 	struct decide_request	 r;
@@ -33,7 +32,7 @@ struct decide_ctx {
 /* A batch waiting on its items. */
 struct decide_batch {
 	struct pacerd		*d;
-	struct evhttp_request	*req;
+	struct http_request	*req;
 	int			 n;
 	int			 remaining;
 	char			**result;	/* JSON text per item */
@@ -307,9 +306,8 @@ decide_batch_send(struct pacerd *d, struct decide_batch *b)
 		free(b->result[i]);
 	}
 	evbuffer_add(buf, "]}", 2);
-	evhttp_add_header(evhttp_request_get_output_headers(b->req), "Content-Type",
-	    "application/json");
-	evhttp_send_reply(b->req, 200, "OK", buf);
+	http_send_text(d, b->req, 200, (const char *)evbuffer_pullup(buf, -1),
+	    evbuffer_get_length(buf), "application/json");
 	evbuffer_free(buf);
 	free(b->result);
 	free(b);
@@ -480,7 +478,7 @@ decide_now(void)
 }
 
 void
-decide_handle(struct pacerd *d, struct evhttp_request *req)
+decide_handle(struct pacerd *d, struct http_request *req)
 {
 	struct decide_ctx	*x;
 	json_t			*o;
@@ -511,7 +509,7 @@ decide_handle(struct pacerd *d, struct evhttp_request *req)
 }
 
 void
-decide_batch_handle(struct pacerd *d, struct evhttp_request *req)
+decide_batch_handle(struct pacerd *d, struct http_request *req)
 {
 	struct decide_batch	*b;
 	struct pacerd_rules	*rules;
@@ -599,7 +597,7 @@ decide_batch_handle(struct pacerd *d, struct evhttp_request *req)
 /* One cancel waiting on the store. */
 struct cancel_ctx {
 	struct pacerd		*d;
-	struct evhttp_request	*req;
+	struct http_request	*req;
 };
 
 /* Script reply for a cancel. */
@@ -623,7 +621,7 @@ decide_cancel_cb(const struct store_reply *sr, void *arg)
 }
 
 void
-decide_cancel_handle(struct pacerd *d, struct evhttp_request *req)
+decide_cancel_handle(struct pacerd *d, struct http_request *req)
 {
 	const struct conf	*c = d->rules->conf;
 	struct cancel_ctx	*x;

@@ -1,121 +1,404 @@
 /*
- * HTTP on libevent's evhttp: routing, authentication, body limits, the
- * connection cap, and the one function that answers errors.
+ * HTTP/1.1 on raw libevent events: accept with an evconnlistener, one
+ * persistent EV_READ event per connection, requests parsed by http-parser,
+ * answers written straight to the socket. Also routing, authentication,
+ * body limits, the connection cap, and the one function that answers errors.
+ *
+ * Why not evhttp: it spends about 10 µs of CPU per request on this machine
+ * (four epoll_ctl calls, an ioctl and many small allocations per request);
+ * this layer costs about a third of that. In the steady state a request is
+ * one read() and one writev(), with no epoll_ctl and no allocation: every
+ * buffer belongs to the connection and is reused.
+ *
+ * A connection answers its requests strictly in order: once a request is
+ * complete, parsing stops until it is answered (pipelined bytes wait in the
+ * input buffer), so a request that waits on Redis holds back the next one.
  */
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>	/* events live in their connection */
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <http_parser.h>
 
 #include "pacerd.h"
 #include "auth.h"
 #include "optimize_job.h"
 
-#define HTTP_CONN_BUCKETS 4096
 #define HTTP_IDLE_TIMEOUT 60	/* seconds a keep-alive connection may idle */
+#define HTTP_LINGER_S	2	/* seconds to drain input after a closing answer */
+#define HTTP_INPUT_SIZE	8192	/* per-connection input buffer */
+#define HTTP_HEAD_MAX	16384	/* URL plus header names and values, bytes */
+#define HTTP_HEADERS_MAX 64	/* header fields in one request */
+#define HTTP_KEEP_BUFFER 65536	/* larger body or output buffers are freed after use */
+#define HTTP_PATH_MAX	512
 
-/* Open connections, so the daemon can cap them (evhttp 2.1 cannot). */
+/* Where a connection is; every state says what its events are doing. */
+enum http_conn_state {
+	HTTP_CONN_READ,		/* EV_READ on; input is parsed as it comes */
+	HTTP_CONN_HANDLE,	/* a request is with its handler; later input is
+				 * buffered, not parsed (EV_READ stays on to see
+				 * more pipelined bytes or EOF) */
+	HTTP_CONN_WRITE,	/* an answer is partly written; EV_WRITE sends the
+				 * rest, then parsing resumes */
+	HTTP_CONN_LINGER,	/* answered with close: our side is shut down and
+				 * input is discarded until EOF or HTTP_LINGER_S,
+				 * so the client reads the answer, not a reset */
+	HTTP_CONN_ORPHAN,	/* socket closed while a handler holds the request:
+				 * its answer is dropped and buries the connection */
+	HTTP_CONN_CLOSED	/* on the dead list until the reaper frees it */
+};
+
+/* Which piece of the request head http-parser is handing us. */
+enum http_piece { HTTP_PIECE_URL, HTTP_PIECE_NAME, HTTP_PIECE_VALUE };
+
+/* One request; lives in its connection and is reused for the next one. */
+struct http_request {
+	struct http_conn	*conn;
+	unsigned		 method;	/* enum http_method */
+	int			 keep_alive;	/* the client keeps the connection */
+	int			 close;		/* we close after answering */
+	int			 http10;	/* HTTP/1.0 */
+	enum http_piece		 piece;
+	/* URL, then each header's name and value, NUL-terminated. */
+	char			*head;
+	size_t			 headlen, headcap;
+	struct {
+		uint32_t	 name, value;	/* offsets in head */
+	}			 header[HTTP_HEADERS_MAX];
+	int			 nheader;
+	char			*body;
+	size_t			 bodylen, bodycap;
+};
+
+/* One client connection. */
 struct http_conn {
-	struct evhttp_connection *evcon;
+	struct http_server	*srv;
+	struct http_conn	*prev, *next;
+	int			 fd;
+	enum http_conn_state	 state;
+	int			 admitted;	/* counted in d->nconn */
+	int			 processing;	/* http_conn_process on the stack */
+	int			 reading;	/* ev_read added */
+	int			 writing;	/* ev_write added */
+	int			 peer_eof;	/* the client shut its side */
+	int			 refuse;	/* status a parser callback refused with */
+	time_t			 last_active;
+	struct event		 ev_read, ev_write;
+	http_parser		 parser;
+	struct http_request	 req;
+	char			*out;		/* what the socket did not take yet */
+	size_t			 outoff, outlen, outcap;
+	size_t			 inoff, inlen;	/* unparsed input: in[inoff, inlen) */
+	char			 in[HTTP_INPUT_SIZE];
+};
+
+/* The server: its listener, its connections and the idle sweep. */
+struct http_server {
 	struct pacerd		*d;
-	struct http_conn	*next;
+	struct evconnlistener	*listener;
+	struct event		*sweep;
+	struct http_conn	*conns;		/* open connections and orphans */
+	struct http_conn	*dead;		/* closed, freed by reap */
+	struct event		*reap;
+	time_t			 date_sec;
+	char			 date[48];	/* "Date: ...\r\n" of date_sec */
 };
 
-struct http_conns {
-	struct http_conn	*bucket[HTTP_CONN_BUCKETS];
-};
+static void http_conn_process(struct http_conn *);
 
-/* Bucket of a connection pointer. */
-static unsigned
-http_conn_hash(const struct evhttp_connection *evcon)
+/* Seconds on the loop's cached clock (no system call). */
+static time_t
+http_now(const struct http_server *srv)
 {
-	uintptr_t	 p = (uintptr_t)evcon;
+	struct timeval	 tv;
 
-	return (unsigned)((p >> 4) ^ (p >> 16)) % HTTP_CONN_BUCKETS;
+	event_base_gettimeofday_cached(srv->d->base, &tv);
+	return tv.tv_sec;
 }
 
-/* A tracked connection closed. */
+/* Free a connection's memory. */
 static void
-http_conn_closed(struct evhttp_connection *evcon, void *arg)
+http_conn_free(struct http_conn *c)
 {
-	struct pacerd		*d = arg;
-	struct http_conns	*set = d->conns;
-	struct http_conn	**pp = &set->bucket[http_conn_hash(evcon)];
+	free(c->req.head);
+	free(c->req.body);
+	free(c->out);
+	free(c);
+}
 
-	for (; *pp != NULL; pp = &(*pp)->next) {
-		if ((*pp)->evcon == evcon) {
-			struct http_conn *c = *pp;
+/*
+ * Move a closed connection from the live list to the dead one, which the
+ * reaper frees once the loop is back at its top: functions up the stack
+ * may still look at the connection, never after that.
+ */
+static void
+http_conn_bury(struct http_conn *c)
+{
+	struct http_server	*srv = c->srv;
 
-			*pp = c->next;
-			free(c);
-			d->nconn--;
-			return;
-		}
+	c->state = HTTP_CONN_CLOSED;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = NULL;
+	c->next = srv->dead;
+	srv->dead = c;
+	event_active(srv->reap, EV_TIMEOUT, 0);
+}
+
+/* Event: free the connections closed during the last turn of the loop. */
+static void
+http_reap_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_server	*srv = arg;
+
+	(void)fd;
+	(void)ev;
+	while (srv->dead != NULL) {
+		struct http_conn *c = srv->dead;
+
+		srv->dead = c->next;
+		http_conn_free(c);
 	}
 }
 
-/* Track the request's connection; 0, or -1 when over the cap. */
-static int
-http_conn_admit(struct pacerd *d, struct evhttp_request *req)
+/*
+ * Close the socket. A connection whose request is with a handler becomes an
+ * orphan (the handler's answer buries it); any other is buried now.
+ */
+static void
+http_conn_close(struct http_conn *c)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	struct http_conns	*set = d->conns;
-	struct http_conn	*c;
-	unsigned		 h;
+	if (c->fd >= 0) {
+		event_del(&c->ev_read);
+		event_del(&c->ev_write);
+		close(c->fd);
+		c->fd = -1;
+		c->reading = c->writing = 0;
+	}
+	if (c->admitted) {
+		c->srv->d->nconn--;
+		c->admitted = 0;
+	}
+	if (c->state == HTTP_CONN_HANDLE || c->state == HTTP_CONN_ORPHAN) {
+		c->state = HTTP_CONN_ORPHAN;
+		return;
+	}
+	http_conn_bury(c);
+}
 
-	if (evcon == NULL)
+/*
+ * After a read or write returned -1: 1 when the connection failed (it is
+ * then closed), 0 when the socket is only not ready (the level-triggered
+ * event fires again).
+ */
+static int
+http_conn_failed(struct http_conn *c)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return 0;
-	h = http_conn_hash(evcon);
-	for (c = set->bucket[h]; c != NULL; c = c->next)
-		if (c->evcon == evcon)
-			return 0;
-	if (d->nconn >= d->rules->conf->server.max_connections)
+	http_conn_close(c);
+	return 1;
+}
+
+/* Make room for len more bytes in a buffer of at most max; 0 or -1. */
+static int
+http_grow(char **buf, size_t *cap, size_t used, size_t len, size_t max)
+{
+	size_t	 want = *cap ? *cap : 1024;
+	char	*p;
+
+	if (used + len <= *cap)
+		return 0;
+	if (used + len > max)
 		return -1;
-	if ((c = calloc(1, sizeof *c)) == NULL)
+	while (want < used + len)
+		want *= 2;
+	if (want > max)
+		want = max;
+	if ((p = realloc(*buf, want)) == NULL)
 		return -1;
-	c->evcon = evcon;
-	c->d = d;
-	c->next = set->bucket[h];
-	set->bucket[h] = c;
-	d->nconn++;
-	evhttp_connection_set_closecb(evcon, http_conn_closed, d);
+	*buf = p;
+	*cap = want;
 	return 0;
 }
 
-void
-http_send_text(struct pacerd *d, struct evhttp_request *req, int status,
-    const char *body, size_t len, const char *content_type)
+/*
+ * Write iov now and keep what the socket does not take for EV_WRITE (after
+ * what already waits, so answers keep their order). 0, or -1 when the
+ * connection failed and was closed.
+ */
+static int
+http_conn_send(struct http_conn *c, const struct iovec *iov, int iovcnt)
 {
-	struct evbuffer	*buf = evhttp_request_get_output_buffer(req);
-	const char	*phrase;
+	ssize_t	 n = 0;
+	size_t	 done;
 
-	(void)d;
-	switch (status) {
-	case 200: phrase = "OK"; break;
-	case 202: phrase = "Accepted"; break;
-	case 409: phrase = "Conflict"; break;
-	case 414: phrase = "URI Too Long"; break;
-	case 500: phrase = "Internal Server Error"; break;
-	case 400: phrase = "Bad Request"; break;
-	case 401: phrase = "Unauthorized"; break;
-	case 403: phrase = "Forbidden"; break;
-	case 404: phrase = "Not Found"; break;
-	case 405: phrase = "Method Not Allowed"; break;
-	case 413: phrase = "Payload Too Large"; break;
-	case 503: phrase = "Service Unavailable"; break;
-	default: phrase = "Error"; break;
+	if (c->outoff == c->outlen) {
+		c->outoff = c->outlen = 0;
+		if ((n = writev(c->fd, iov, iovcnt)) < 0) {
+			if (http_conn_failed(c))
+				return -1;
+			n = 0;
+		}
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-	    content_type);
-	evbuffer_add(buf, body, len);
-	evhttp_send_reply(req, status, phrase, NULL);
+	done = (size_t)n;
+	for (int i = 0; i < iovcnt; i++) {
+		size_t	 skip = done < iov[i].iov_len ? done : iov[i].iov_len;
+		size_t	 rest = iov[i].iov_len - skip;
+
+		done -= skip;
+		if (rest == 0)
+			continue;
+		if (c->outoff > 0) {
+			memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
+			c->outlen -= c->outoff;
+			c->outoff = 0;
+		}
+		if (http_grow(&c->out, &c->outcap, c->outlen, rest, SIZE_MAX / 2) != 0) {
+			http_conn_close(c);
+			return -1;
+		}
+		memcpy(c->out + c->outlen, (const char *)iov[i].iov_base + skip, rest);
+		c->outlen += rest;
+	}
+	if (c->outoff < c->outlen && !c->writing) {
+		event_add(&c->ev_write, NULL);
+		c->writing = 1;
+	}
+	return 0;
+}
+
+/*
+ * Answer closing the connection: shut our side, then discard what the
+ * client still sends until it closes too (closing with unread input would
+ * reset the connection and could destroy the answer before it is read).
+ */
+static void
+http_conn_linger(struct http_conn *c)
+{
+	c->state = HTTP_CONN_LINGER;
+	c->last_active = http_now(c->srv);
+	if (c->peer_eof || shutdown(c->fd, SHUT_WR) != 0) {
+		http_conn_close(c);
+		return;
+	}
+	if (!c->reading) {
+		event_add(&c->ev_read, NULL);
+		c->reading = 1;
+	}
+}
+
+/* The answer to the current request is on its way: next request or close. */
+static void
+http_conn_answered(struct http_conn *c)
+{
+	struct http_request	*req = &c->req;
+
+	if (req->bodycap > HTTP_KEEP_BUFFER) {
+		free(req->body);
+		req->body = NULL;
+		req->bodycap = 0;
+	}
+	if (req->close || !req->keep_alive) {
+		http_conn_linger(c);
+		return;
+	}
+	c->state = HTTP_CONN_READ;
+	c->last_active = http_now(c->srv);	/* idle from now, not from the request */
+	if (!c->reading && !c->peer_eof) {
+		event_add(&c->ev_read, NULL);
+		c->reading = 1;
+	}
+	if (!c->processing)
+		http_conn_process(c);
+}
+
+/* Refresh the cached Date header once a second. */
+static const char *
+http_date(struct http_server *srv)
+{
+	time_t		 now = http_now(srv);
+	struct tm	 tm;
+
+	if (now != srv->date_sec && gmtime_r(&now, &tm) != NULL) {
+		strftime(srv->date, sizeof srv->date,
+		    "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+		srv->date_sec = now;
+	}
+	return srv->date;
+}
+
+/*
+ * Send the answer to req: status, content type, extra header lines (each
+ * ending in CRLF, or NULL) and the body (borrowed). Drops it when the client
+ * has gone.
+ */
+static void
+http_reply(struct http_request *req, int status, const char *content_type,
+    const char *extra, const char *body, size_t len)
+{
+	struct http_conn	*c = req->conn;
+	char			 head[1024];
+	struct iovec		 iov[2];
+	int			 n, closing;
+
+	if (c->state == HTTP_CONN_ORPHAN) {
+		http_conn_bury(c);
+		return;
+	}
+	closing = req->close || !req->keep_alive;
+	n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\n%s%s\r\n", status,
+	    http_status_str((enum http_status)status), http_date(c->srv),
+	    content_type, len, closing ? "Connection: close\r\n" : req->http10 ?
+	    "Connection: keep-alive\r\n" : "", extra ? extra : "");
+	if (n < 0 || (size_t)n >= sizeof head) {
+		/* Only a huge extra header could do this; send the essentials. */
+		n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n", status,
+		    http_status_str((enum http_status)status), content_type, len);
+		req->close = 1;
+	}
+	iov[0].iov_base = head;
+	iov[0].iov_len = (size_t)n;
+	iov[1].iov_base = (void *)(uintptr_t)body;	/* writev does not write it */
+	iov[1].iov_len = req->method == HTTP_HEAD ? 0 : len;
+	c->state = HTTP_CONN_WRITE;
+	if (http_conn_send(c, iov, 2) != 0)
+		return;
+	if (c->outoff == c->outlen)
+		http_conn_answered(c);
 }
 
 void
-http_json(struct pacerd *d, struct evhttp_request *req, int status, json_t *o)
+http_send_text(struct pacerd *d, struct http_request *req, int status,
+    const char *body, size_t len, const char *content_type)
+{
+	(void)d;
+	http_reply(req, status, content_type, NULL, body, len);
+}
+
+void
+http_json(struct pacerd *d, struct http_request *req, int status, json_t *o)
 {
 	char	*text = json_dumps(o, JSON_COMPACT);
 
@@ -128,14 +411,14 @@ http_json(struct pacerd *d, struct evhttp_request *req, int status, json_t *o)
 }
 
 void
-http_error(struct pacerd *d, struct evhttp_request *req, int status,
+http_error(struct pacerd *d, struct http_request *req, int status,
     const char *fmt, ...)
 {
 	char	 msg[1024];
 	va_list	 ap;
 	json_t	*o;
 	char	*text;
-	char	 allowed[64];
+	char	 allowed[64], extra[96] = "";
 	const char *allow = NULL;
 
 	va_start(ap, fmt);
@@ -154,44 +437,48 @@ http_error(struct pacerd *d, struct evhttp_request *req, int status,
 	metrics_http_error(d->metrics, status);
 	log_debug("request refused", "status=%d error=\"%s\"", status, msg);
 	if (status == 401)
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "WWW-Authenticate", "Bearer");
+		snprintf(extra, sizeof extra, "WWW-Authenticate: Bearer\r\n");
 	if (status == 405 && allow != NULL)
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-		    allow);
+		snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
 	o = json_pack("{s:s}", "error", msg);
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (text == NULL)
-		http_send_text(d, req, status, "{\"error\":\"out of memory\"}", 25,
-		    "application/json");
+		http_reply(req, status, "application/json", extra,
+		    "{\"error\":\"out of memory\"}", 25);
 	else
-		http_send_text(d, req, status, text, strlen(text), "application/json");
+		http_reply(req, status, "application/json", extra, text, strlen(text));
 	free(text);
 }
 
-json_t *
-http_body_json(struct pacerd *d, struct evhttp_request *req, int batch)
+/* Answer 413 for a body of len bytes (at least len when chunked). */
+static void
+http_body_refuse(struct pacerd *d, struct http_request *req, size_t len,
+    int at_least, int batch)
 {
-	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
-	size_t		 len = evbuffer_get_length(in);
-	size_t		 max = d->rules->conf->server.max_body_bytes;
+	http_error(d, req, 413, "body of %s%zu bytes is over the limit of %zu "
+	    "(server.max_body_bytes)%s", at_least ? "at least " : "", len,
+	    d->rules->conf->server.max_body_bytes, batch ?
+	    "; a batch holds at most 1000 requests" : "");
+}
+
+json_t *
+http_body_json(struct pacerd *d, struct http_request *req, int batch)
+{
+	size_t		 len = req->bodylen;
 	json_error_t	 err;
 	json_t		*o;
-	const char	*data;
 
-	if (len > max) {
-		http_error(d, req, 413, "body of %zu bytes is over the limit of %zu "
-		    "(server.max_body_bytes)%s", len, max, batch ?
-		    "; a batch holds at most 1000 requests" : "");
+	/* The reader refuses larger bodies; a reload may have lowered it. */
+	if (len > d->rules->conf->server.max_body_bytes) {
+		http_body_refuse(d, req, len, 0, batch);
 		return NULL;
 	}
 	if (len == 0) {
 		http_error(d, req, 400, "empty body: a JSON object is needed");
 		return NULL;
 	}
-	data = (const char *)evbuffer_pullup(in, -1);
-	o = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+	o = json_loadb(req->body, len, JSON_REJECT_DUPLICATES, &err);
 	if (o == NULL) {
 		http_error(d, req, 400, "malformed JSON at line %d column %d: %s",
 		    err.line, err.column, err.text);
@@ -205,16 +492,71 @@ http_body_json(struct pacerd *d, struct evhttp_request *req, int batch)
 	return o;
 }
 
+const char *
+http_header(const struct http_request *req, const char *name)
+{
+	for (int i = 0; i < req->nheader; i++)
+		if (strcasecmp(req->head + req->header[i].name, name) == 0)
+			return req->head + req->header[i].value;
+	return NULL;
+}
+
+/* Value of one hex digit, or -1. */
+static int
+http_hex(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+const char *
+http_query(const struct http_request *req, const char *name, char *buf,
+    size_t len)
+{
+	const char	*q = strchr(req->head, '?');
+	size_t		 namelen = strlen(name);
+
+	if (q == NULL || len == 0)
+		return NULL;
+	for (q++; *q != '\0' && *q != '#'; q += strcspn(q, "&#"), q += *q == '&') {
+		size_t	 n = 0;
+
+		if (strncmp(q, name, namelen) != 0 || q[namelen] != '=')
+			continue;
+		for (q += namelen + 1; *q != '\0' && *q != '&' && *q != '#'; q++) {
+			char	 ch = *q;
+
+			if (ch == '+')
+				ch = ' ';
+			else if (ch == '%' && http_hex(q[1]) >= 0 && http_hex(q[2]) >= 0) {
+				ch = (char)(http_hex(q[1]) * 16 + http_hex(q[2]));
+				q += 2;
+			}
+			if (n + 1 >= len)
+				return NULL;
+			buf[n++] = ch;
+		}
+		buf[n] = '\0';
+		return buf;
+	}
+	return NULL;
+}
+
 /* GET /healthz: the process is alive. */
 static void
-http_healthz(struct pacerd *d, struct evhttp_request *req)
+http_healthz(struct pacerd *d, struct http_request *req)
 {
 	http_send_text(d, req, 200, "{\"status\":\"ok\"}", 15, "application/json");
 }
 
 /* GET /readyz: Redis reachable and config loaded. */
 static void
-http_readyz(struct pacerd *d, struct evhttp_request *req)
+http_readyz(struct pacerd *d, struct http_request *req)
 {
 	if (d->draining)
 		http_error(d, req, 503, "draining");
@@ -227,7 +569,7 @@ http_readyz(struct pacerd *d, struct evhttp_request *req)
 
 /* POST /v1/admin/reload */
 static void
-http_reload(struct pacerd *d, struct evhttp_request *req)
+http_reload(struct pacerd *d, struct http_request *req)
 {
 	char	*cause = NULL;
 
@@ -247,7 +589,7 @@ http_reload(struct pacerd *d, struct evhttp_request *req)
 
 /* Whether the caller may go on; answers 401/403 otherwise. */
 static int
-http_authorize(struct pacerd *d, struct evhttp_request *req, int need_admin)
+http_authorize(struct pacerd *d, struct http_request *req, int need_admin)
 {
 	const struct auth	*a = d->rules->auth;
 	const char		*h;
@@ -255,8 +597,7 @@ http_authorize(struct pacerd *d, struct evhttp_request *req, int need_admin)
 
 	if (a == NULL)
 		return 1;
-	h = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Authorization");
+	h = http_header(req, "Authorization");
 	role = auth_role(a, h);
 	if (role == AUTH_NONE) {
 		http_error(d, req, 401, h ? "unknown token" :
@@ -272,19 +613,17 @@ http_authorize(struct pacerd *d, struct evhttp_request *req, int need_admin)
 
 /* Route one request. */
 static void
-http_dispatch(struct evhttp_request *req, void *arg)
+http_dispatch(struct pacerd *d, struct http_request *req)
 {
-	struct pacerd	*d = arg;
-	const char	*uri = evhttp_request_get_uri(req);
-	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	char		 path[512];
+	const char	*uri = req->head;
+	unsigned	 m = req->method;
+	char		 path[HTTP_PATH_MAX];
 	size_t		 n;
 
-	if (http_conn_admit(d, req) != 0) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
-		    "close");
-		http_error(d, req, 503, "too many connections (server.max_connections "
-		    "= %d)", d->rules->conf->server.max_connections);
+	if (m != HTTP_GET && m != HTTP_POST && m != HTTP_PUT && m != HTTP_DELETE &&
+	    m != HTTP_HEAD && m != HTTP_OPTIONS && m != HTTP_PATCH) {
+		http_error(d, req, 501, "method %s is not supported",
+		    http_method_str((enum http_method)m));
 		return;
 	}
 	n = strcspn(uri, "?#");
@@ -297,7 +636,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
 
 	if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz") ||
 	    !strcmp(path, "/metrics")) {
-		if (m != EVHTTP_REQ_GET) {
+		if (m != HTTP_GET) {
 			http_error(d, req, 405, "%s takes GET", path);
 			return;
 		}
@@ -314,14 +653,13 @@ http_dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (d->draining) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
-		    "close");
+		req->close = 1;
 		http_error(d, req, 503, "shutting down");
 		return;
 	}
 	if (!strcmp(path, "/v1/decide") || !strcmp(path, "/v1/decide/batch") ||
 	    !strcmp(path, "/v1/cancel")) {
-		if (m != EVHTTP_REQ_POST) {
+		if (m != HTTP_POST) {
 			http_error(d, req, 405, "%s takes POST", path);
 			return;
 		}
@@ -338,28 +676,27 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	if (!strncmp(path, "/v1/customers/", 14)) {
 		const char *id = path + 14;
 
-		if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_PUT &&
-		    m != EVHTTP_REQ_DELETE) {
+		if (m != HTTP_GET && m != HTTP_PUT && m != HTTP_DELETE) {
 			http_error(d, req, 405, "%s takes GET, PUT or DELETE", path);
 			return;
 		}
-		if (!http_authorize(d, req, m != EVHTTP_REQ_GET))
+		if (!http_authorize(d, req, m != HTTP_GET))
 			return;
 		if (!keys_valid_customer(id)) {
 			http_error(d, req, 400, "customer id must be 1-128 bytes of "
 			    "[A-Za-z0-9_.:@-]");
 			return;
 		}
-		if (m == EVHTTP_REQ_GET)
+		if (m == HTTP_GET)
 			customer_get(d, req, id);
-		else if (m == EVHTTP_REQ_PUT)
+		else if (m == HTTP_PUT)
 			customer_put(d, req, id);
 		else
 			customer_delete(d, req, id);
 		return;
 	}
 	if (!strcmp(path, "/v1/admin/reload")) {
-		if (m != EVHTTP_REQ_POST) {
+		if (m != HTTP_POST) {
 			http_error(d, req, 405, "%s takes POST", path);
 			return;
 		}
@@ -370,7 +707,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	if (!strcmp(path, "/v1/optimize") || !strncmp(path, "/v1/optimize/", 13)) {
 		int	 is_start = path[12] == '\0';
 
-		if (m != (is_start ? EVHTTP_REQ_POST : EVHTTP_REQ_GET)) {
+		if (m != (is_start ? HTTP_POST : HTTP_GET)) {
 			http_error(d, req, 405, "%s takes %s", path,
 			    is_start ? "POST" : "GET");
 			return;
@@ -386,34 +723,422 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	http_error(d, req, 404, "no such path: %.200s", path);
 }
 
+/* http-parser: a new request starts; reset the per-request storage. */
+static int
+http_on_message_begin(http_parser *p)
+{
+	struct http_conn	*c = p->data;
+	struct http_request	*req = &c->req;
+
+	req->headlen = 0;
+	req->nheader = 0;
+	req->piece = HTTP_PIECE_URL;
+	req->bodylen = 0;
+	req->close = 0;
+	return 0;
+}
+
+/*
+ * Append a piece of the head. http-parser hands each URL, name and value in
+ * order, possibly split in several calls; a new kind of piece ends the one
+ * before with a NUL. Room for one more byte is always kept, so the last
+ * piece can be ended too. 0, or -1 after setting the status to refuse with.
+ */
+static int
+http_head_add(struct http_conn *c, enum http_piece piece, const char *at,
+    size_t len)
+{
+	struct http_request	*req = &c->req;
+	int			 starts = piece != req->piece;
+
+	if (http_grow(&req->head, &req->headcap, req->headlen, len + 2,
+	    HTTP_HEAD_MAX) != 0) {
+		c->refuse = piece == HTTP_PIECE_URL ? 414 : 431;
+		return -1;
+	}
+	if (starts) {
+		req->head[req->headlen++] = '\0';
+		if (piece == HTTP_PIECE_NAME) {
+			if (req->nheader == HTTP_HEADERS_MAX) {
+				c->refuse = 431;
+				return -1;
+			}
+			req->header[req->nheader].name = (uint32_t)req->headlen;
+			req->header[req->nheader++].value = (uint32_t)req->headlen - 1;
+		} else
+			req->header[req->nheader - 1].value = (uint32_t)req->headlen;
+	}
+	req->piece = piece;
+	memcpy(req->head + req->headlen, at, len);
+	req->headlen += len;
+	return 0;
+}
+
+/* http-parser: part of the URL. */
+static int
+http_on_url(http_parser *p, const char *at, size_t len)
+{
+	return http_head_add(p->data, HTTP_PIECE_URL, at, len);
+}
+
+/* http-parser: part of a header name. */
+static int
+http_on_header_field(http_parser *p, const char *at, size_t len)
+{
+	return http_head_add(p->data, HTTP_PIECE_NAME, at, len);
+}
+
+/* http-parser: part of a header value. */
+static int
+http_on_header_value(http_parser *p, const char *at, size_t len)
+{
+	return http_head_add(p->data, HTTP_PIECE_VALUE, at, len);
+}
+
+/*
+ * http-parser: the head is complete. Refuse what will not be served before
+ * reading a body (over the connection cap, body over the limit), and
+ * answer "100 Continue" to a client that waits for it.
+ */
+static int
+http_on_headers_complete(http_parser *p)
+{
+	struct http_conn	*c = p->data;
+	struct http_request	*req = &c->req;
+	struct pacerd		*d = c->srv->d;
+	const char		*expect;
+
+	/* End the last piece (its room is kept); a name alone has value "". */
+	if (req->head == NULL) {
+		c->refuse = 400;
+		return -1;
+	}
+	req->head[req->headlen] = '\0';
+	req->method = p->method;
+	req->http10 = p->http_major == 1 && p->http_minor == 0;
+	if (!c->admitted) {
+		c->refuse = 503;
+		return -1;
+	}
+	if ((p->flags & F_CONTENTLENGTH) &&
+	    p->content_length > d->rules->conf->server.max_body_bytes) {
+		c->refuse = 413;
+		return -1;
+	}
+	if ((expect = http_header(req, "Expect")) != NULL &&
+	    strcasecmp(expect, "100-continue") == 0 && !req->http10 &&
+	    ((p->flags & F_CHUNKED) || p->content_length > 0)) {
+		static const char	 cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+		struct iovec		 iov = { (void *)(uintptr_t)cont, sizeof cont - 1 };
+
+		if (http_conn_send(c, &iov, 1) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* http-parser: part of the body (de-chunked). */
+static int
+http_on_body(http_parser *p, const char *at, size_t len)
+{
+	struct http_conn	*c = p->data;
+	struct http_request	*req = &c->req;
+	size_t			 max = c->srv->d->rules->conf->server.max_body_bytes;
+
+	if (http_grow(&req->body, &req->bodycap, req->bodylen, len, max) != 0) {
+		c->refuse = req->bodylen + len > max ? 413 : 500;
+		req->bodylen += len;
+		return -1;
+	}
+	memcpy(req->body + req->bodylen, at, len);
+	req->bodylen += len;
+	return 0;
+}
+
+/* http-parser: the request is complete; pause so it is handled alone. */
+static int
+http_on_message_complete(http_parser *p)
+{
+	struct http_conn	*c = p->data;
+
+	c->req.keep_alive = http_should_keep_alive(p);
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static const http_parser_settings http_settings = {
+	.on_message_begin = http_on_message_begin,
+	.on_url = http_on_url,
+	.on_header_field = http_on_header_field,
+	.on_header_value = http_on_header_value,
+	.on_headers_complete = http_on_headers_complete,
+	.on_body = http_on_body,
+	.on_message_complete = http_on_message_complete,
+};
+
+/* Answer a request the parser or a callback refused, and close. */
+static void
+http_conn_refuse(struct http_conn *c, enum http_errno err)
+{
+	struct pacerd		*d = c->srv->d;
+	struct http_request	*req = &c->req;
+	int			 batch;
+
+	c->state = HTTP_CONN_HANDLE;
+	req->close = 1;
+	switch (err == HPE_HEADER_OVERFLOW ? 431 : c->refuse) {
+	case 503:
+		http_error(d, req, 503, "too many connections (server.max_connections "
+		    "= %d)", d->rules->conf->server.max_connections);
+		break;
+	case 413:
+		/* The head is complete: a 413 comes after headers_complete. */
+		batch = strncmp(req->head, "/v1/decide/batch", 16) == 0 &&
+		    strchr("?#", req->head[16]) != NULL;
+		if (c->parser.flags & F_CONTENTLENGTH)
+			http_body_refuse(d, req, (size_t)c->parser.content_length, 0,
+			    batch);
+		else
+			http_body_refuse(d, req, req->bodylen, 1, batch);
+		break;
+	case 414:
+		http_error(d, req, 414, "URI too long");
+		break;
+	case 431:
+		http_error(d, req, 431, "request header fields too large (at most "
+		    "%d fields, %d bytes)", HTTP_HEADERS_MAX, HTTP_HEAD_MAX);
+		break;
+	case 500:
+		http_error(d, req, 500, "out of memory");
+		break;
+	default:
+		http_error(d, req, 400, "malformed HTTP request: %s",
+		    http_errno_description(err));
+		break;
+	}
+}
+
+/*
+ * Parse buffered input and hand each complete request to its handler, one
+ * at a time; stop when a request waits for its answer.
+ */
+static void
+http_conn_process(struct http_conn *c)
+{
+	struct pacerd	*d = c->srv->d;
+
+	c->processing = 1;
+	while (c->state == HTTP_CONN_READ && c->inoff < c->inlen) {
+		size_t		 n;
+		enum http_errno	 err;
+
+		n = http_parser_execute(&c->parser, &http_settings, c->in + c->inoff,
+		    c->inlen - c->inoff);
+		c->inoff += n;
+		if (c->state != HTTP_CONN_READ)
+			break;		/* a failed "100 Continue" closed it */
+		err = HTTP_PARSER_ERRNO(&c->parser);
+		if (err == HPE_PAUSED) {
+			http_parser_pause(&c->parser, 0);
+			c->state = HTTP_CONN_HANDLE;
+			/* Bytes after an upgrade request are not HTTP. */
+			if (c->parser.upgrade)
+				c->req.close = 1;
+			http_dispatch(d, &c->req);
+		} else if (err != HPE_OK)
+			http_conn_refuse(c, err);
+	}
+	if (c->inoff == c->inlen)
+		c->inoff = c->inlen = 0;
+	/* The client shut its side and nothing complete is left to answer. */
+	if (c->state == HTTP_CONN_READ && c->peer_eof)
+		http_conn_close(c);
+	c->processing = 0;
+}
+
+/* EV_READ: take what the socket has. */
+static void
+http_conn_read_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_conn	*c = arg;
+	ssize_t			 n;
+
+	(void)ev;
+	if (c->state == HTTP_CONN_LINGER)
+		c->inoff = c->inlen = 0;	/* discard */
+	else if (c->inoff > 0) {
+		memmove(c->in, c->in + c->inoff, c->inlen - c->inoff);
+		c->inlen -= c->inoff;
+		c->inoff = 0;
+	}
+	if (c->inlen == sizeof c->in) {
+		/* Pipelined requests fill the buffer: wait for the answer. */
+		event_del(&c->ev_read);
+		c->reading = 0;
+		return;
+	}
+	if ((n = read(fd, c->in + c->inlen, sizeof c->in - c->inlen)) < 0) {
+		http_conn_failed(c);
+		return;
+	}
+	if (n == 0) {
+		c->peer_eof = 1;
+		event_del(&c->ev_read);
+		c->reading = 0;
+		if (c->state == HTTP_CONN_LINGER)
+			http_conn_close(c);
+		else if (c->state == HTTP_CONN_READ)
+			http_conn_process(c);
+		return;
+	}
+	if (c->state == HTTP_CONN_LINGER)
+		return;
+	c->inlen += (size_t)n;
+	c->last_active = http_now(c->srv);
+	if (c->state == HTTP_CONN_READ)
+		http_conn_process(c);
+}
+
+/* EV_WRITE: send the rest of an answer; resume parsing once it is out. */
+static void
+http_conn_write_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_conn	*c = arg;
+	ssize_t			 n;
+
+	(void)ev;
+	if ((n = write(fd, c->out + c->outoff, c->outlen - c->outoff)) < 0) {
+		http_conn_failed(c);
+		return;
+	}
+	c->outoff += (size_t)n;
+	c->last_active = http_now(c->srv);
+	if (c->outoff < c->outlen)
+		return;
+	c->outoff = c->outlen = 0;
+	event_del(&c->ev_write);
+	c->writing = 0;
+	if (c->outcap > HTTP_KEEP_BUFFER) {
+		free(c->out);
+		c->out = NULL;
+		c->outcap = 0;
+	}
+	if (c->state == HTTP_CONN_WRITE)
+		http_conn_answered(c);
+}
+
+/* A new connection: admit it (or mark it for a 503) and start reading. */
+static void
+http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct http_server	*srv = arg;
+	struct pacerd		*d = srv->d;
+	struct http_conn	*c;
+	int			 one = 1;
+
+	(void)l;
+	(void)sa;
+	(void)salen;
+	/* The input buffer needs no clearing. */
+	if ((c = malloc(sizeof *c)) == NULL) {
+		close(fd);
+		return;
+	}
+	memset(c, 0, offsetof(struct http_conn, in));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c->srv = srv;
+	c->fd = fd;
+	c->state = HTTP_CONN_READ;
+	c->req.conn = c;
+	c->last_active = http_now(srv);
+	if (d->nconn < d->rules->conf->server.max_connections) {
+		c->admitted = 1;
+		d->nconn++;
+	}
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	event_assign(&c->ev_read, d->base, fd, EV_READ | EV_PERSIST,
+	    http_conn_read_cb, c);
+	event_assign(&c->ev_write, d->base, fd, EV_WRITE | EV_PERSIST,
+	    http_conn_write_cb, c);
+	c->next = srv->conns;
+	if (srv->conns != NULL)
+		srv->conns->prev = c;
+	srv->conns = c;
+	event_add(&c->ev_read, NULL);
+	c->reading = 1;
+}
+
+/* accept() failed (out of descriptors, most likely). */
+static void
+http_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	log_debug("accept failed", "error=\"%s\"",
+	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+/* Timer: close idle keep-alive connections and finished lingerers. */
+static void
+http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_server	*srv = arg;
+	struct http_conn	*c, *next;
+	time_t			 now = http_now(srv);
+
+	(void)fd;
+	(void)ev;
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next;
+		if ((c->state == HTTP_CONN_LINGER &&
+		    now - c->last_active >= HTTP_LINGER_S) ||
+		    ((c->state == HTTP_CONN_READ || c->state == HTTP_CONN_WRITE) &&
+		    now - c->last_active >= HTTP_IDLE_TIMEOUT))
+			http_conn_close(c);
+	}
+}
+
 int
 http_start(struct pacerd *d, char **cause)
 {
 	const struct conf	*c = d->rules->conf;
-	char			 msg[512];
+	struct http_server	*srv;
+	struct evutil_addrinfo	 hints, *ai = NULL, *a;
+	char			 port[16], msg[512];
+	struct timeval		 sweep_tv = { 1, 0 };
 
-	if ((d->conns = calloc(1, sizeof(struct http_conns))) == NULL ||
-	    (d->http = evhttp_new(d->base)) == NULL) {
+	if ((srv = calloc(1, sizeof *srv)) == NULL) {
 		*cause = strdup("out of memory");
 		return -1;
 	}
-	/*
-	 * Bodies over max_body_bytes but under 16 times it get a JSON 413
-	 * from us; larger ones evhttp refuses on its own, without reading.
-	 */
-	evhttp_set_max_body_size(d->http, (ev_ssize_t)c->server.max_body_bytes * 16);
-	evhttp_set_max_headers_size(d->http, 16384);
-	evhttp_set_timeout(d->http, HTTP_IDLE_TIMEOUT);
-	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(d->http, http_dispatch, d);
-	d->bound = evhttp_bind_socket_with_handle(d->http, c->server.listen_host,
-	    (ev_uint16_t)c->server.listen_port);
-	if (d->bound == NULL) {
+	srv->d = d;
+	d->http = srv;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
+	snprintf(port, sizeof port, "%d", c->server.listen_port);
+	if (evutil_getaddrinfo(c->server.listen_host, port, &hints, &ai) == 0) {
+		for (a = ai; a != NULL && srv->listener == NULL; a = a->ai_next)
+			srv->listener = evconnlistener_new_bind(d->base, http_accept_cb,
+			    srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+			    LEV_OPT_REUSEABLE, -1, a->ai_addr, (int)a->ai_addrlen);
+		evutil_freeaddrinfo(ai);
+	}
+	if (srv->listener == NULL) {
 		snprintf(msg, sizeof msg, "cannot listen on %s:%d", c->server.listen_host,
 		    c->server.listen_port);
 		*cause = strdup(msg);
+		return -1;
+	}
+	evconnlistener_set_error_cb(srv->listener, http_accept_error_cb);
+	if ((srv->reap = event_new(d->base, -1, 0, http_reap_cb, srv)) == NULL ||
+	    (srv->sweep = event_new(d->base, -1, EV_PERSIST, http_sweep_cb,
+	    srv)) == NULL || event_add(srv->sweep, &sweep_tv) != 0) {
+		*cause = strdup("out of memory");
 		return -1;
 	}
 	return 0;
@@ -422,8 +1147,31 @@ http_start(struct pacerd *d, char **cause)
 void
 http_stop_accepting(struct pacerd *d)
 {
-	/* Freeing evhttp would close live connections; unbind the listener. */
-	if (d->bound != NULL)
-		evhttp_del_accept_socket(d->http, d->bound);
-	d->bound = NULL;
+	if (d->http != NULL && d->http->listener != NULL) {
+		evconnlistener_free(d->http->listener);
+		d->http->listener = NULL;
+	}
+}
+
+void
+http_free(struct pacerd *d)
+{
+	struct http_server	*srv = d->http;
+
+	if (srv == NULL)
+		return;
+	http_stop_accepting(d);
+	if (srv->sweep != NULL)
+		event_free(srv->sweep);
+	/* Nothing answers requests any more: orphans go too. */
+	while (srv->conns != NULL) {
+		http_conn_close(srv->conns);
+		if (srv->conns != NULL && srv->conns->state == HTTP_CONN_ORPHAN)
+			http_conn_bury(srv->conns);
+	}
+	http_reap_cb(-1, 0, srv);
+	if (srv->reap != NULL)
+		event_free(srv->reap);
+	free(srv);
+	d->http = NULL;
 }

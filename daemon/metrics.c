@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/http.h>
 
 #include "pacerd.h"
 
@@ -128,7 +127,7 @@ metrics_write_histogram(struct evbuffer *b, const char *name, const char *help,
 }
 
 void
-metrics_handle(struct pacerd *d, struct evhttp_request *req)
+metrics_handle(struct pacerd *d, struct http_request *req)
 {
 	struct metrics		*m = d->metrics;
 	const struct conf	*c = d->rules->conf;
@@ -190,8 +189,7 @@ metrics_handle(struct pacerd *d, struct evhttp_request *req)
 	}
 	evbuffer_add_printf(b, "# HELP pacer_plan_live Whether a plan is live.\n"
 	    "# TYPE pacer_plan_live gauge\npacer_plan_live %d\n", d->live_run[0] != 0);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-	    "text/plain; version=0.0.4; charset=utf-8");
-	evhttp_send_reply(req, 200, "OK", b);
+	http_send_text(d, req, 200, (const char *)evbuffer_pullup(b, -1),
+	    evbuffer_get_length(b), "text/plain; version=0.0.4; charset=utf-8");
 	evbuffer_free(b);
 }

@@ -246,7 +246,7 @@ job_json(const struct optimize_job *j)
 }
 
 void
-optimize_job_start_http(struct pacerd *d, struct evhttp_request *req)
+optimize_job_start_http(struct pacerd *d, struct http_request *req)
 {
 	struct optimize_job	*j;
 	const char		*cause;
@@ -262,7 +262,7 @@ optimize_job_start_http(struct pacerd *d, struct evhttp_request *req)
 }
 
 void
-optimize_job_status_http(struct pacerd *d, struct evhttp_request *req,
+optimize_job_status_http(struct pacerd *d, struct http_request *req,
     const char *run_id)
 {
 	struct optimize_job	*j = job_find(d, run_id);

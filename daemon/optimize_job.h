@@ -7,9 +7,8 @@
 #ifndef PACERD_OPTIMIZE_JOB_H
 #define PACERD_OPTIMIZE_JOB_H
 
-#include <event2/http.h>
-
 struct pacerd;
+struct http_request;
 
 /* optimize_job.c */
 /* Start watching children and arm the schedule; 0 or -1. */
@@ -17,9 +16,9 @@ int	 optimize_job_init(struct pacerd *);
 /* Re-arm the schedule after a reload. */
 void	 optimize_job_reschedule(struct pacerd *);
 /* POST /v1/optimize */
-void	 optimize_job_start_http(struct pacerd *, struct evhttp_request *);
+void	 optimize_job_start_http(struct pacerd *, struct http_request *);
 /* GET /v1/optimize/{run_id} */
-void	 optimize_job_status_http(struct pacerd *, struct evhttp_request *,
+void	 optimize_job_status_http(struct pacerd *, struct http_request *,
 	     const char *run_id);
 /* Free every job record (children are left to finish on their own). */
 void	 optimize_job_free_all(struct pacerd *);

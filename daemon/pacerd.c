@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/http.h>
 #include <hiredis/hiredis.h>
 
 #include "pacerd.h"
@@ -209,11 +208,11 @@ main(int argc, char **argv)
 	if (d.drain_timer != NULL)
 		event_free(d.drain_timer);
 	optimize_job_free_all(&d);
-	evhttp_free(d.http);
+	/* The store first: its pending callbacks answer their requests. */
 	store_free(d.store);
+	http_free(&d);
 	metrics_free(d.metrics);
 	pacerd_rules_unref(d.rules);
-	free(d.conns);
 	event_base_free(d.base);
 	return 0;
 }

@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 #include <event2/event.h>
-#include <event2/http.h>
 #include <jansson.h>
 
 #include "pacer/conf.h"
@@ -20,6 +19,8 @@
 struct store;
 struct metrics;
 struct auth;
+struct http_server;
+struct http_request;
 
 #define DECIDE_BATCH_MAX	1000
 #define DECIDE_LOG_LEN		50	/* recent decisions an explanation shows */
@@ -50,8 +51,7 @@ struct pacerd_rules {
 /* The daemon. */
 struct pacerd {
 	struct event_base	*base;
-	struct evhttp		*http;
-	struct evhttp_bound_socket *bound;
+	struct http_server	*http;
 	struct pacerd_rules	*rules;		/* live configuration */
 	const char		*conf_path;
 	struct store		*store;
@@ -62,8 +62,7 @@ struct pacerd {
 	struct event		*drain_timer;
 	int			 draining;
 	int			 inflight;	/* requests waiting on the store */
-	int			 nconn;
-	void			*conns;		/* set of open connections */
+	int			 nconn;		/* admitted HTTP connections */
 	struct optimize_job	*jobs;		/* optimizer runs, newest first */
 	struct event		*schedule_timer;
 	uint64_t		 send_seq;
@@ -100,23 +99,38 @@ void	 pacerd_rule_text(const struct conf *, const char *desc, const char *channe
 	     int shadow, char *buf, size_t len);
 
 /* http.c */
-/* Bind and serve; 0 or -1 (*cause). */
+/*
+ * A request handed to a handler is borrowed: it stays valid until the
+ * handler answers it, exactly once, with http_send_text, http_json or
+ * http_error (now or from a store callback). If the client has gone by
+ * then, the answer is dropped.
+ */
+/* Listen and serve; 0 or -1 (*cause). */
 int	 http_start(struct pacerd *, char **cause);
-/* Stop accepting new connections. */
+/* Stop accepting new connections (open ones are served on). */
 void	 http_stop_accepting(struct pacerd *);
+/* Close every connection and free the server; requests still held by
+ * handlers become invalid, so the store goes first. */
+void	 http_free(struct pacerd *);
 /* The one place that writes {"error": ...} and its status. */
-void	 http_error(struct pacerd *, struct evhttp_request *, int status,
+void	 http_error(struct pacerd *, struct http_request *, int status,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Send a JSON document (borrowed) with status. */
-void	 http_json(struct pacerd *, struct evhttp_request *, int status, json_t *);
-/* Send a prepared body (borrowed) as JSON with status. */
-void	 http_send_text(struct pacerd *, struct evhttp_request *, int status,
+void	 http_json(struct pacerd *, struct http_request *, int status, json_t *);
+/* Send a prepared body (borrowed) with status and content type. */
+void	 http_send_text(struct pacerd *, struct http_request *, int status,
 	     const char *body, size_t len, const char *content_type);
 /*
  * Parse the request body (at most server.max_body_bytes) as a JSON object;
  * new reference, or NULL after answering 4xx. batch: word a 413 for it.
  */
-json_t	*http_body_json(struct pacerd *, struct evhttp_request *, int batch);
+json_t	*http_body_json(struct pacerd *, struct http_request *, int batch);
+/* A request header's value (borrowed, valid until the answer), or NULL. */
+const char *http_header(const struct http_request *, const char *name);
+/* Copy a query parameter, percent-decoded, into buf; buf, or NULL when
+ * absent or longer than len - 1. */
+const char *http_query(const struct http_request *, const char *name, char *buf,
+	     size_t len);
 
 /* decide.c */
 /* A parsed, validated decision request. */
@@ -141,19 +155,19 @@ int	 decide_parse(const struct pacerd_rules *, json_t *, int64_t now,
 void	 decide_program_build(const struct conf *, int ch, int has_campaign,
 	     struct decide_program *);
 /* POST /v1/decide */
-void	 decide_handle(struct pacerd *, struct evhttp_request *);
+void	 decide_handle(struct pacerd *, struct http_request *);
 /* POST /v1/decide/batch */
-void	 decide_batch_handle(struct pacerd *, struct evhttp_request *);
+void	 decide_batch_handle(struct pacerd *, struct http_request *);
 /* POST /v1/cancel */
-void	 decide_cancel_handle(struct pacerd *, struct evhttp_request *);
+void	 decide_cancel_handle(struct pacerd *, struct http_request *);
 
 /* customer.c */
 /* PUT /v1/customers/{id} */
-void	 customer_put(struct pacerd *, struct evhttp_request *, const char *id);
+void	 customer_put(struct pacerd *, struct http_request *, const char *id);
 /* GET /v1/customers/{id} */
-void	 customer_get(struct pacerd *, struct evhttp_request *, const char *id);
+void	 customer_get(struct pacerd *, struct http_request *, const char *id);
 /* DELETE /v1/customers/{id} */
-void	 customer_delete(struct pacerd *, struct evhttp_request *, const char *id);
+void	 customer_delete(struct pacerd *, struct http_request *, const char *id);
 
 /* store.c */
 /* One reply of a store call: borrowed, valid during the callback. */
@@ -201,6 +215,6 @@ void	 metrics_shadow(struct metrics *, const char *rule);
 /* Count a reload. */
 void	 metrics_reload(struct metrics *, int ok);
 /* GET /metrics */
-void	 metrics_handle(struct pacerd *, struct evhttp_request *);
+void	 metrics_handle(struct pacerd *, struct http_request *);
 
 #endif /* PACERD_H */

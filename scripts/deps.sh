@@ -2,8 +2,8 @@
 # Install pacer's build and test dependencies from Debian's packages when any
 # is missing. Sourced by scripts/test.sh, scripts/run.sh and the benchmarks.
 PACER_DEPS="build-essential cmake pkg-config libevent-dev libhiredis-dev \
-libglpk-dev libjansson-dev libinih-dev libcmocka-dev redis-server redis-tools \
-python3 curl tzdata"
+libglpk-dev libjansson-dev libinih-dev libhttp-parser-dev libcmocka-dev \
+redis-server redis-tools python3 curl tzdata"
 pacer_install_deps() {
 	missing=""
 	for p in $PACER_DEPS "$@"; do
