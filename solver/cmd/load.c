@@ -511,10 +511,10 @@ load_write_profiles(struct load *l, redisContext *ctx, char **cause)
  * before it are dropped), 2 the longest window (s), 3 the new entries
  * "TIME|CHANNEL|CAMPAIGN|SEND_ID\n", ascending time.
  * An entry whose CHANNEL|CAMPAIGN|SEND_ID is stored already is skipped, so
- * loading a file twice counts its contacts once (and, when every entry is
- * stored as it is, writes nothing: the common reload). New entries are merged in
- * time order, so a history kept ascending stays so. A line that is not an
- * entry is kept as it is: it is not load's to repair, and pacer optimize
+ * loading a file twice counts its contacts once; when every entry is stored
+ * as it is (the common reload), nothing is written. New entries are merged
+ * in time order, so a history kept ascending stays so. A line that is not
+ * an entry is kept as it is: it is not load's to repair, and pacer optimize
  * names the customer. Without a profile (no pv) the key expires after the
  * longest window, as the contacts stop counting then; never sooner than it
  * would have (decision records may be kept longer).
