@@ -511,9 +511,10 @@ load_write_profiles(struct load *l, redisContext *ctx, char **cause)
  * before it are dropped), 2 the longest window (s), 3 the new entries
  * "TIME|CHANNEL|CAMPAIGN|SEND_ID\n", ascending time.
  * An entry whose CHANNEL|CAMPAIGN|SEND_ID is stored already is skipped, so
- * loading a file twice counts its contacts once. New entries are merged in
- * time order, so a history kept ascending stays so. A line that is not an
- * entry is kept as it is: it is not load's to repair, and pacer optimize
+ * loading a file twice counts its contacts once; when every entry is stored
+ * as it is (the common reload), nothing is written. New entries are merged
+ * in time order, so a history kept ascending stays so. A line that is not
+ * an entry is kept as it is: it is not load's to repair, and pacer optimize
  * names the customer. Without a profile (no pv) the key expires after the
  * longest window, as the contacts stop counting then; never sooner than it
  * would have (decision records may be kept longer).
@@ -522,6 +523,13 @@ static const char load_merge_lua[] =
     "local cur = redis.call('HMGET', KEYS[1], 'h', 'pv')\n"
     "local h, add = cur[1] or '', ARGV[3]\n"
     "if h ~= '' then\n"
+    "  local nh, same = '\\n' .. h, true\n"
+    "  for e in string.gmatch(add, '[^\\n]+\\n') do\n"
+    "    if not string.find(nh, '\\n' .. e, 1, true) then same = false break end\n"
+    "  end\n"
+    "  if same then add = nil end\n"
+    "end\n"
+    "if h ~= '' and add then\n"
     "  local oldest, seen, ot, oe, nt, ne, out = tonumber(ARGV[1]), {}, {}, {},"
     " {}, {}, {}\n"
     "  for e in string.gmatch(h, '[^\\n]+') do\n"
@@ -545,7 +553,7 @@ static const char load_merge_lua[] =
     "  for i = j, #ne do out[#out + 1] = ne[i] end\n"
     "  add = #out > 0 and table.concat(out, '\\n') .. '\\n' or ''\n"
     "end\n"
-    "redis.call('HSET', KEYS[1], 'h', add)\n"
+    "if add then redis.call('HSET', KEYS[1], 'h', add) end\n"
     "if not cur[2] then\n"
     "  local w = tonumber(ARGV[2])\n"
     "  if redis.call('TTL', KEYS[1]) < w then redis.call('EXPIRE', KEYS[1], w) end\n"

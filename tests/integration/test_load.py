@@ -8,6 +8,7 @@ test_optimize.py and test_plan.py.
 """
 import datetime
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -388,9 +389,18 @@ class TestLoad(RedisCase):
                        os.path.join(out, "contacts.csv"))
         el = time.monotonic() - t
         with Redis(self.redis.port) as r:
-            self.assertEqual(len(scan_keys(r, "pacer:*:p")), 20000)
+            keys = scan_keys(r, "pacer:*:p")
+            self.assertEqual(len(keys), 20000)
+            hs = r.pipeline([("HGET", k, "h") for k in keys])
         self.assertIn("profiles", p.stderr)
         self.assertLess(el, 20, p.stderr)
+        # Every contact inside the longest window is stored, once.
+        valid, old = map(int, re.search(
+            r"(\d+) contacts valid, (\d+) older", p.stderr).groups())
+        with open(os.path.join(out, "contacts.csv")) as f:
+            self.assertEqual(valid + old, sum(1 for _ in f) - 1)
+        self.assertGreater(valid, 10000)
+        self.assertEqual(sum(len(parse_history(h)) for h in hs), valid)
 
 
 if __name__ == "__main__":
