@@ -141,14 +141,14 @@ end
 if reason == 'ok' and qs >= 0 then
   -- The customer's UTC offset at t, from "OFFSET@FROM;..." (ascending).
   local function offset_at(t)
-    local off, first = 0, true
+    local off, first = '0', true
     if p[7] then
       for o, at in string.gmatch(p[7], '(-?%d+)@(-?%d+)') do
-        if first or tonumber(at) <= t then off = tonumber(o) end
+        if first or tonumber(at) <= t then off = o else break end
         first = false
       end
     end
-    return off
+    return tonumber(off)
   end
   local off = offset_at(now)
   qe = tonumber(qe)

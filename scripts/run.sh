@@ -41,6 +41,7 @@ python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', $HPORT))" 2>/
 
 say "redis-server on 127.0.0.1:$RPORT (private, no persistence)"
 redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$RUN" \
+	--hash-max-listpack-value 1024 \
 	--logfile "$RUN/redis.log" --pidfile "$RUN/redis.pid" --daemonize yes
 for _ in 1 2 3 4 5 6 7 8 9 10; do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.2; done
 
