@@ -861,6 +861,8 @@ http_on_message_complete(http_parser *p)
 {
 	struct http_conn	*c = p->data;
 
+	/* Trailers of a chunked body add fields after headers_complete. */
+	c->req.head[c->req.headlen] = '\0';
 	c->req.keep_alive = http_should_keep_alive(p);
 	http_parser_pause(p, 1);
 	return 0;
