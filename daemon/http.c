@@ -781,17 +781,24 @@ http_on_url(http_parser *p, const char *at, size_t len)
 	return http_head_add(p->data, HTTP_PIECE_URL, at, len);
 }
 
-/* http-parser: part of a header name. */
+/*
+ * http-parser: part of a header name. Trailer fields after a chunked body
+ * are skipped: the head was complete before the body.
+ */
 static int
 http_on_header_field(http_parser *p, const char *at, size_t len)
 {
+	if (p->flags & F_TRAILING)
+		return 0;
 	return http_head_add(p->data, HTTP_PIECE_NAME, at, len);
 }
 
-/* http-parser: part of a header value. */
+/* http-parser: part of a header value (trailers skipped, as names). */
 static int
 http_on_header_value(http_parser *p, const char *at, size_t len)
 {
+	if (p->flags & F_TRAILING)
+		return 0;
 	return http_head_add(p->data, HTTP_PIECE_VALUE, at, len);
 }
 

@@ -116,12 +116,12 @@ def post(path, body, extra=b"", version=b"1.1"):
                                               len(body), extra)) + body
 
 
-def chunked(path, chunks):
-    """A POST whose body is sent in these chunks."""
+def chunked(path, chunks, trailer=b""):
+    """A POST whose body is sent in these chunks (then trailer fields)."""
     return (b"POST %s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
             b"\r\n" % path.encode() +
             b"".join(b"%x\r\n%s\r\n" % (len(ch), ch) for ch in chunks) +
-            b"0\r\n\r\n")
+            b"0\r\n%s\r\n" % trailer)
 
 
 def get(path, extra=b"", version=b"1.1"):
@@ -216,6 +216,10 @@ class TestHttp(HttpCase):
         r = self.raw()
         r.send(chunked("/v1/decide", [body[:5], body[5:17], body[17:]]))
         self.assertAnswered(r, "chunked")
+        # Trailer fields after the last chunk are read and ignored.
+        r.send(chunked("/v1/decide", [body.replace(b"chunked", b"trailer")],
+                       b"X-Checksum: 1234\r\nX-Other: " + b"t" * 3000 + b"\r\n"))
+        self.assertAnswered(r, "trailer")
 
     def test_chunked_body_over_the_limit_is_413(self):
         before = self.dump()
