@@ -13,8 +13,6 @@
 #include "pacer/tz.h"
 
 #define CUSTOMER_MAX_SEGMENTS 32
-#define CUSTOMER_TZ_BEFORE (400 * 86400LL)	/* span of the stored offset table */
-#define CUSTOMER_TZ_AFTER  (1100 * 86400LL)
 
 /* A customer request waiting on the store. */
 struct customer_ctx {
@@ -206,8 +204,7 @@ customer_put(struct pacerd *d, struct http_request *req, const char *id)
 			http_error(d, req, 400, "tz: must be an IANA time zone name");
 			goto out;
 		}
-		if (tz_table(json_string_value(tzv), now - CUSTOMER_TZ_BEFORE,
-		    now + CUSTOMER_TZ_AFTER, &table) != 0) {
+		if (tz_profile_table(json_string_value(tzv), now, &table) != 0) {
 			http_error(d, req, 400, "tz: unknown time zone \"%.64s\"",
 			    json_string_value(tzv));
 			goto out;

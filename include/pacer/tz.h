@@ -31,6 +31,13 @@ int		 tz_valid_name(const char *name);
  */
 int		 tz_table(const char *zone, int64_t from, int64_t to,
 		    struct tz_table *out);
+/*
+ * The table a customer profile stores (field tzt): from 400 days before now
+ * to 1100 days after, both ends on a UTC day boundary so that storing the
+ * same zone again the same day writes the same text. 0 or -1 as tz_table.
+ */
+int		 tz_profile_table(const char *zone, int64_t now,
+		    struct tz_table *out);
 /* The UTC offset at t (before the span: its first, after: its last). */
 int32_t		 tz_offset(const struct tz_table *, int64_t t);
 /* Encode as "OFF0@AT0;OFF1@AT1;..." (what the Redis script reads). */

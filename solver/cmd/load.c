@@ -112,8 +112,7 @@ load_zone(struct load *l, const char *name)
 			return i;
 	if (l->nzones >= LOAD_ZONES || !tz_valid_name(name))
 		return -1;
-	/* The span the daemon stores: 400 days back, 1100 days ahead. */
-	if (tz_table(name, l->now - 400 * 86400LL, l->now + 1100 * 86400LL, &t) != 0)
+	if (tz_profile_table(name, l->now, &t) != 0)
 		return -1;
 	n = tz_encode(&t, text, sizeof text);
 	if ((p = realloc(l->zones, (size_t)(l->nzones + 1) * sizeof *l->zones)) ==

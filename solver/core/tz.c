@@ -100,6 +100,14 @@ tz_scan(int64_t from, int64_t to, struct tz_table *out)
 }
 
 int
+tz_profile_table(const char *zone, int64_t now, struct tz_table *out)
+{
+	int64_t	 day = now - ((now % 86400) + 86400) % 86400;
+
+	return tz_table(zone, day - 400 * 86400LL, day + 1100 * 86400LL, out);
+}
+
+int
 tz_table(const char *zone, int64_t from, int64_t to, struct tz_table *out)
 {
 	char		 path[256], *saved = NULL;

@@ -202,6 +202,27 @@ test_encode_round_trip(void **state)
 	assert_memory_equal(back.offset, t.offset, sizeof t.offset);
 }
 
+/* The stored table is the same all day long and moves with the day. */
+static void
+test_profile_table(void **state)
+{
+	struct tz_table	 a, b;
+	char		 ta[2048], tb[2048];
+
+	(void)state;
+	assert_int_equal(tz_profile_table("Europe/Paris", Y2026 + 1, &a), 0);
+	assert_int_equal(tz_profile_table("Europe/Paris", Y2026 + 86399, &b), 0);
+	tz_encode(&a, ta, sizeof ta);
+	tz_encode(&b, tb, sizeof tb);
+	assert_string_equal(ta, tb);
+	assert_int_equal(a.at[0], Y2026 - 400 * 86400LL);
+	assert_int_equal(tz_offset(&a, Y2026 + 1099 * 86400LL), tz_offset(&b,
+	    Y2026 + 1099 * 86400LL));
+	assert_int_equal(tz_profile_table("Europe/Paris", Y2026 + 86400, &b), 0);
+	assert_int_equal(b.at[0], Y2026 - 399 * 86400LL);
+	assert_int_equal(tz_profile_table("Nowhere/City", Y2026, &b), -1);
+}
+
 /* A buffer too small gets "" rather than a cut-off table. */
 static void
 test_encode_truncated(void **state)
@@ -350,6 +371,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utc),
+		cmocka_unit_test(test_profile_table),
 		cmocka_unit_test(test_paris_2026),
 		cmocka_unit_test(test_new_york_2026),
 		cmocka_unit_test(test_span_and_cache),
