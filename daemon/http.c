@@ -6,9 +6,10 @@
  *
  * Why not evhttp: it spends about 10 µs of CPU per request on this machine
  * (four epoll_ctl calls, an ioctl and many small allocations per request);
- * this layer costs about a third of that. In the steady state a request is
- * one read() and one writev(), with no epoll_ctl and no allocation: every
- * buffer belongs to the connection and is reused.
+ * this layer under half of that (30,600 user-space instructions per request
+ * against 5,200). In the steady state a request is one read() and one
+ * writev(), with no epoll_ctl and no allocation: every buffer belongs to
+ * the connection and is reused.
  *
  * A connection answers its requests strictly in order: once a request is
  * complete, parsing stops until it is answered (pipelined bytes wait in the
