@@ -393,18 +393,47 @@ def scan_keys(r, match="*"):
             return sorted(keys)
 
 
+def in_holdout(customer, share):
+    """keys_in_holdout() of solver/core/keys.c: FNV-1a 64, then a mix."""
+    if share <= 0:
+        return False
+    m = (1 << 64) - 1
+    h = 1469598103934665603
+    for b in customer.encode():
+        h ^= b
+        h = (h * 1099511628211) & m
+    h ^= h >> 33
+    h = (h * 0xff51afd7ed558ccd) & m
+    h ^= h >> 33
+    return (h % 1000000) < share * 1000000.0
+
+
+def parse_history(h):
+    """
+    Field h ("TIME|CHANNEL|CAMPAIGN|SEND_ID\n" per contact) as a list of
+    (time, channel, campaign, send_id); raises ValueError when malformed.
+    """
+    out = []
+    if not h:
+        return out
+    if not h.endswith("\n"):
+        raise ValueError("h does not end with a newline: %r" % h)
+    for line in h[:-1].split("\n"):
+        f = line.split("|")
+        if len(f) != 4 or not f[0].isdigit() or not f[1]:
+            raise ValueError("malformed history entry %r" % line)
+        out.append((int(f[0]), f[1], f[2], f[3]))
+    return out
+
+
 def customer_history(r, customer, prefix=PREFIX):
     """
     A customer's contact history (field h of the customer hash, see
     include/pacer/keys.h) as [(time, "CHANNEL|CAMPAIGN|SEND_ID"), ...].
     """
-    h = r.call("HGET", "%s:{%s}:p" % (prefix, customer), "h") or ""
-    out = []
-    for line in h.split("\n"):
-        if line:
-            t, m = line.split("|", 1)
-            out.append((int(t), m))
-    return out
+    h = r.call("HGET", "%s:{%s}:p" % (prefix, customer), "h")
+    return [(t, "%s|%s|%s" % (ch, cp, sid))
+            for t, ch, cp, sid in parse_history(h)]
 
 
 def customer_records(r, customer, prefix=PREFIX):

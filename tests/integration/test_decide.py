@@ -8,20 +8,8 @@ and the request's "time"), cap (with "rule" and "retry_after"), suppressed
 import datetime
 import unittest
 
-from pacertest import PacerTestCase, DAY, WEEK, local_to_unix, main
-
-
-def in_holdout(customer, share):
-    """keys_in_holdout (solver/core/keys.c): FNV-1a of the id, mixed."""
-    m = (1 << 64) - 1
-    h = 1469598103934665603
-    for b in customer.encode():
-        h ^= b
-        h = (h * 1099511628211) & m
-    h ^= h >> 33
-    h = (h * 0xff51afd7ed558ccd) & m
-    h ^= h >> 33
-    return (h % 1000000) < share * 1000000.0
+from pacertest import (PacerTestCase, DAY, WEEK, in_holdout, local_to_unix,
+                       main)
 
 
 class TestReasons(PacerTestCase):

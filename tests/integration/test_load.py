@@ -17,43 +17,11 @@ import time
 import unittest
 
 from pacertest import (PREFIX, Redis, RedisServer, base_overrides, free_port,
-                       main, make_config, merge_overrides, read_text,
-                       redis_dump, redis_server_path, require_redis,
+                       main, make_config, merge_overrides, parse_history,
+                       read_text, redis_dump, redis_server_path, require_redis,
                        run_pacer, scan_keys, stop_process, write_file)
 
 WEEK = 7 * 86400
-
-
-def parse_history(h):
-    """
-    Field h ("TIME|CHANNEL|CAMPAIGN|SEND_ID\n" per contact) as a list of
-    (time, channel, campaign, send_id); raises ValueError when malformed.
-    """
-    out = []
-    if not h:
-        return out
-    if not h.endswith("\n"):
-        raise ValueError("h does not end with a newline: %r" % h)
-    for line in h[:-1].split("\n"):
-        f = line.split("|")
-        if len(f) != 4 or not f[0].isdigit() or not f[1]:
-            raise ValueError("malformed history entry %r" % line)
-        out.append((int(f[0]), f[1], f[2], f[3]))
-    return out
-
-
-def fnv_holdout(customer, share):
-    """keys_in_holdout() of keys.c, in Python."""
-    if share <= 0:
-        return False
-    h = 1469598103934665603
-    for b in customer.encode():
-        h ^= b
-        h = (h * 1099511628211) & 0xFFFFFFFFFFFFFFFF
-    h ^= h >> 33
-    h = (h * 0xff51afd7ed558ccd) & 0xFFFFFFFFFFFFFFFF
-    h ^= h >> 33
-    return (h % 1000000) < share * 1000000.0
 
 
 class RedisCase(unittest.TestCase):

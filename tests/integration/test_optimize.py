@@ -11,8 +11,8 @@ import os
 import time
 from collections import defaultdict
 
-from pacertest import main
-from test_load import RedisCase, fnv_holdout
+from pacertest import in_holdout, main
+from test_load import RedisCase
 
 DAY = 86400
 CAPS = {  # what CONF below configures: (limit, window seconds)
@@ -191,7 +191,7 @@ class TestOptimize(OptimizeCase):
             prof = profiles[cust]
             segs = set(filter(None, prof["segments"].split(";")))
             h = history[cust]
-            self.assertFalse(fnv_holdout(cust, HOLDOUT), cust + " is holdout")
+            self.assertFalse(in_holdout(cust, HOLDOUT), cust + " is holdout")
             self.assertLessEqual(len(planned), MAX_OFFERS)
             self.assertEqual(len({o["offer"] for o in planned}), len(planned))
             for o in planned:
@@ -243,7 +243,7 @@ class TestOptimize(OptimizeCase):
             os.path.join(self.folder, "assignments.csv"))})
         counted = sum(v for k, v in nothing.items() if k != "total")
         self.assertEqual(counted, self.N - got)
-        holdout = sum(fnv_holdout(c["customer"], HOLDOUT) for c in read_csv(
+        holdout = sum(in_holdout(c["customer"], HOLDOUT) for c in read_csv(
             os.path.join(self.data, "profiles.csv")))
         self.assertGreater(nothing["holdout"], 0)
         self.assertLessEqual(nothing["holdout"], holdout)

@@ -13,26 +13,12 @@ import shutil
 import tempfile
 import time
 
-from pacertest import (PacerTestCase, Redis, customer_history, main,
-                       run_pacer)
+from pacertest import (PacerTestCase, Redis, customer_history, in_holdout,
+                       main, run_pacer)
 
 HOLDOUT = 0.2
 PUBLISH_BOUND = 3.0       # seconds for pacerd to see a published plan
 RUN_BOUND = 90.0          # seconds for an optimizer run started by the API
-
-
-def in_holdout(customer, share):
-    """keys_in_holdout() of solver/core/keys.c: FNV-1a 64, then a mix."""
-    if share <= 0:
-        return False
-    h = 1469598103934665603
-    for b in customer.encode():
-        h ^= b
-        h = (h * 1099511628211) & 0xFFFFFFFFFFFFFFFF
-    h ^= h >> 33
-    h = (h * 0xff51afd7ed558ccd) & 0xFFFFFFFFFFFFFFFF
-    h ^= h >> 33
-    return (h % 1000000) < share * 1000000.0
 
 
 def read_csv(path):
