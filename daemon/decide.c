@@ -121,6 +121,18 @@ decide_string(json_t *o, const char *key, char *buf, size_t len, char *cause,
 	return 1;
 }
 
+/* decide_string for a member that must be there; 0, or -1 with the cause. */
+static int
+decide_required(json_t *o, const char *key, char *buf, size_t len, char *cause,
+    size_t causelen)
+{
+	int	 rc = decide_string(o, key, buf, len, cause, causelen);
+
+	if (rc == 0)
+		snprintf(cause, causelen, "%s: required", key);
+	return rc == 1 ? 0 : -1;
+}
+
 int
 decide_parse(const struct pacerd_rules *rules, json_t *o, int64_t now,
     struct decide_request *r, char *cause, size_t causelen)
@@ -148,13 +160,8 @@ decide_parse(const struct pacerd_rules *rules, json_t *o, int64_t now,
 		}
 	}
 	/* customer */
-	rc = decide_string(o, "customer", name, sizeof name, cause, causelen);
-	if (rc < 0)
+	if (decide_required(o, "customer", name, sizeof name, cause, causelen) != 0)
 		return -1;
-	if (rc == 0) {
-		snprintf(cause, causelen, "customer: required");
-		return -1;
-	}
 	if (!keys_valid_customer(name)) {
 		snprintf(cause, causelen, "customer: must be 1-128 bytes of "
 		    "[A-Za-z0-9_.:@-]");
@@ -162,13 +169,8 @@ decide_parse(const struct pacerd_rules *rules, json_t *o, int64_t now,
 	}
 	memcpy(r->customer, name, strlen(name) + 1);	/* validated: <= 128 */
 	/* channel */
-	rc = decide_string(o, "channel", name, sizeof name, cause, causelen);
-	if (rc < 0)
+	if (decide_required(o, "channel", name, sizeof name, cause, causelen) != 0)
 		return -1;
-	if (rc == 0) {
-		snprintf(cause, causelen, "channel: required");
-		return -1;
-	}
 	if ((r->channel = conf_channel_index(c, name)) < 0) {
 		snprintf(cause, causelen, "channel: unknown channel \"%.64s\"", name);
 		return -1;
