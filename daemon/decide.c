@@ -13,6 +13,7 @@
 #include <hiredis/hiredis.h>
 
 #include "pacerd.h"
+#include "pacer/str.h"
 
 #define DECIDE_KEYS 3
 #define DECIDE_DEADLINE_MARGIN_MS 2	/* clock skew between us and Redis */
@@ -46,6 +47,23 @@ decide_clock(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+char *
+decide_suppress_build(const struct conf *c, const char *category)
+{
+	char	*s = strdup(""), *t;
+
+	for (int i = 0; s != NULL && i < c->nsegments; i++)
+		for (int e = 0; e < c->segments[i].nexclude; e++)
+			if (!strcmp(c->segments[i].exclude[e], category)) {
+				t = str_printf("%s%s%s;", s, *s ? "" : ";",
+				    c->segments[i].name);
+				free(s);
+				s = t;
+				break;
+			}
+	return s;
 }
 
 void
@@ -401,7 +419,8 @@ decide_start(struct decide_ctx *x)
 				    NULL;
 	const char		*argv[DECIDE_ARGS];
 	size_t			 argvlen[DECIDE_ARGS];
-	char			 key[DECIDE_KEYS][KEYS_MAX], num[2][32], suppress[512] = "";
+	char			 key[DECIDE_KEYS][KEYS_MAX], num[2][32];
+	const char		*suppress = "";
 	char			 plan[96] = "";
 	int			 n = 0;
 
@@ -413,14 +432,7 @@ decide_start(struct decide_ctx *x)
 		return;
 	}
 	if (of != NULL) {
-		size_t	 off = 0;
-
-		for (int s = 0; s < c->nsegments; s++)
-			for (int e = 0; e < c->segments[s].nexclude; e++)
-				if (!strcmp(c->segments[s].exclude[e], of->category))
-					off += (size_t)snprintf(suppress + off,
-					    sizeof suppress - off, "%s%s;",
-					    off ? "" : ";", c->segments[s].name);
+		suppress = x->rules->suppress[r->offer];
 		if (c->optimizer.enforce_plan)
 			snprintf(plan, sizeof plan, "%s", d->live_run[0] ?
 			    d->live_run : "-");

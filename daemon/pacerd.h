@@ -44,6 +44,7 @@ struct pacerd_rules {
 	struct conf		*conf;
 	struct offers		*offers;	/* NULL when the offers file is absent */
 	struct decide_program	 program[CONF_MAX_CHANNELS][2];
+	char			**suppress;	/* per offer: decide_suppress_build */
 	struct auth		*auth;		/* NULL: no tokens_file */
 	int			 refs;		/* requests holding it, +1 while live */
 };
@@ -152,6 +153,11 @@ struct decide_request {
 int	 decide_parse(const struct pacerd_rules *, json_t *, int64_t now,
 	     struct decide_request *, char *cause, size_t causelen);
 /* Fill the program of channel ch (with or without a campaign). */
+/*
+ * The script's suppression argument for an offer category: ";seg;seg;" of
+ * the segments whose exclusions name it, or "" (allocated; NULL: no memory).
+ */
+char	*decide_suppress_build(const struct conf *, const char *category);
 void	 decide_program_build(const struct conf *, int ch, int has_campaign,
 	     struct decide_program *);
 /* POST /v1/decide */

@@ -32,7 +32,18 @@ pacerd_rules_new(struct conf *conf, char **cause)
 	for (int ch = 0; ch < conf->nchannels; ch++)
 		for (int k = 0; k < 2; k++)
 			decide_program_build(conf, ch, k, &r->program[ch][k]);
+	if (r->offers != NULL) {
+		if ((r->suppress = calloc((size_t)r->offers->n + 1,
+		    sizeof *r->suppress)) == NULL)
+			goto nomem;
+		for (int i = 0; i < r->offers->n; i++)
+			if ((r->suppress[i] = decide_suppress_build(conf,
+			    r->offers->offer[i].category)) == NULL)
+				goto nomem;
+	}
 	return r;
+nomem:
+	*cause = strdup("out of memory");
 fail:
 	pacerd_rules_unref(r);
 	return NULL;
@@ -50,6 +61,10 @@ pacerd_rules_unref(struct pacerd_rules *r)
 {
 	if (r == NULL || --r->refs > 0)
 		return;
+	if (r->suppress != NULL)
+		for (int i = 0; i < r->offers->n; i++)
+			free(r->suppress[i]);
+	free(r->suppress);
 	conf_free(r->conf);
 	offers_free(r->offers);
 	auth_free(r->auth);
