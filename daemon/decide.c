@@ -15,9 +15,14 @@
 #include "pacerd.h"
 #include "pacer/str.h"
 
-#define DECIDE_KEYS 3
 #define DECIDE_DEADLINE_MARGIN_MS 2	/* clock skew between us and Redis */
-#define DECIDE_ARGS (DECIDE_KEYS + 11)
+#define DECIDE_CALL_MAX 64	/* decisions in one script call */
+/*
+ * A decision's script argument: numbers, ids, names, the plan run id and
+ * the suppressing segments (";seg;...;", at most every segment).
+ */
+#define DECIDE_ARG_MAX (64 + KEYS_SEND_ID_MAX + KEYS_CUSTOMER_MAX + \
+	2 * CONF_NAME_MAX + 96 + 2 + CONF_MAX_SEGMENTS * (CONF_NAME_MAX + 1))
 
 /* One decision waiting on the store. */
 struct decide_ctx {
@@ -28,6 +33,14 @@ struct decide_ctx {
 	int			 index;
 	struct decide_request	 r;
 	double			 started;
+};
+
+/* The decisions of one script call. */
+struct decide_call {
+	struct pacerd		*d;
+	int			 n;
+	double			 started;
+	struct decide_ctx	*item[DECIDE_CALL_MAX];
 };
 
 /* A batch waiting on its items. */
@@ -76,9 +89,9 @@ decide_program_build(const struct conf *c, int ch, int has_campaign,
 	int	 n, order[RULES_MAX_CHECKS];
 
 	memset(p, 0, sizeof *p);
-	/* The fixed part of the script's program (daemon/decide.lua, ARGV 10). */
-	n = snprintf(p->packed, sizeof p->packed, "%d %d %d %d %lld %lld %d|",
-	    c->consent_default_allow, cc->quiet_start >= 0 ? cc->quiet_start * 60 : -1,
+	/* The fixed part of the script's program (daemon/decide.lua). */
+	n = snprintf(p->packed, sizeof p->packed, "%s %d %d %d %d %lld %lld %d|",
+	    cc->name, c->consent_default_allow, cc->quiet_start >= 0 ? cc->quiet_start * 60 : -1,
 	    cc->quiet_end >= 0 ? cc->quiet_end * 60 : -1,
 	    cc->on_store_failure == CONF_FAIL_ALLOW, (long long)window,
 	    (long long)(window > DECIDE_IDEMPOTENCY_S ? window : DECIDE_IDEMPOTENCY_S),
@@ -357,40 +370,32 @@ decide_finish(struct decide_ctx *x, char *json)
 	free(x);
 }
 
-/* Script reply for one decision. */
+/* Answer a decision from its five script reply elements (NULL: no answer). */
 static void
-decide_reply_cb(const struct store_reply *sr, void *arg)
+decide_done(struct decide_ctx *x, redisReply **e)
 {
-	struct decide_ctx	*x = arg;
 	const struct conf	*c = x->rules->conf;
-	const redisReply	*rr = sr->reply;
 	const struct conf_channel *ch = &c->channels[x->r.channel];
 	enum rules_reason	 reason;
 	char			 rule[256] = "";
 	int64_t			 retry = -1;
 	double			 took = decide_clock() - x->started;
 
-	metrics_store_rtt(x->d->metrics, took, sr->ok);
-	if (!sr->ok || rr->type != REDIS_REPLY_ARRAY || rr->elements != 5 ||
-	    rr->element[0]->type != REDIS_REPLY_STRING) {
-		if (sr->ok)
-			log_warn("unexpected script reply", "customer=%s",
-			    x->r.customer);
+	if (e == NULL) {
 		reason = RULES_STORE_UNAVAILABLE;
 		metrics_decision(x->d->metrics, x->r.channel, reason, took);
 		decide_finish(x, decide_answer(reason,
 		    ch->on_store_failure == CONF_FAIL_ALLOW, NULL, -1, x->r.send_id));
 		return;
 	}
-	reason = decide_reason(rr->element[0]->str);
-	if (rr->element[1]->type == REDIS_REPLY_INTEGER)
-		retry = rr->element[1]->integer;
-	if (rr->element[2]->type == REDIS_REPLY_STRING && rr->element[2]->len > 0)
-		pacerd_rule_text(c, rr->element[2]->str, ch->name, 0, rule,
-		    sizeof rule);
-	if (rr->element[3]->type == REDIS_REPLY_STRING && rr->element[3]->len > 0 &&
-	    rr->element[4]->integer == 0) {
-		char	*list = strndup(rr->element[3]->str, rr->element[3]->len);
+	reason = decide_reason(e[0]->str);
+	if (e[1]->type == REDIS_REPLY_INTEGER)
+		retry = e[1]->integer;
+	if (e[2]->type == REDIS_REPLY_STRING && e[2]->len > 0)
+		pacerd_rule_text(c, e[2]->str, ch->name, 0, rule, sizeof rule);
+	if (e[3]->type == REDIS_REPLY_STRING && e[3]->len > 0 &&
+	    e[4]->type == REDIS_REPLY_INTEGER && e[4]->integer == 0) {
+		char	*list = strndup(e[3]->str, e[3]->len);
 		char	*tok, *save, text[256];
 
 		for (tok = list ? strtok_r(list, ",", &save) : NULL; tok != NULL;
@@ -406,45 +411,63 @@ decide_reply_cb(const struct store_reply *sr, void *arg)
 	    ch->on_store_failure == CONF_FAIL_ALLOW), rule, retry, x->r.send_id));
 }
 
-/* Build the script call for a parsed decision and send it. */
+/* Script reply for a call: five elements per decision, in order. */
 static void
-decide_start(struct decide_ctx *x)
+decide_call_cb(const struct store_reply *sr, void *arg)
 {
-	struct pacerd		*d = x->d;
-	const struct conf	*c = x->rules->conf;
-	const struct decide_request *r = &x->r;
-	const struct conf_channel *ch = &c->channels[r->channel];
-	const struct decide_program *p = &x->rules->program[r->channel][r->campaign >= 0];
-	const struct offer	*of = r->offer >= 0 ? &x->rules->offers->offer[r->offer] :
-				    NULL;
-	const char		*argv[DECIDE_ARGS];
-	size_t			 argvlen[DECIDE_ARGS];
-	char			 key[DECIDE_KEYS][KEYS_MAX], num[2][32];
-	const char		*suppress = "";
-	char			 plan[96] = "";
-	int			 n = 0;
+	struct decide_call	*k = arg;
+	const redisReply	*rr = sr->reply;
+	int			 ok = sr->ok;
 
-	x->started = decide_clock();
-	/* Holdout customers are never contacted with a planned offer. */
-	if (of != NULL && keys_in_holdout(r->customer, c->optimizer.holdout)) {
-		metrics_decision(d->metrics, r->channel, RULES_HOLDOUT, 0);
-		decide_finish(x, decide_answer(RULES_HOLDOUT, 0, NULL, -1, r->send_id));
+	metrics_store_rtt(k->d->metrics, decide_clock() - k->started, sr->ok);
+	if (ok && (rr->type != REDIS_REPLY_ARRAY ||
+	    rr->elements != (size_t)k->n * 5))
+		ok = 0;
+	for (int i = 0; ok && i < k->n; i++)
+		if (rr->element[i * 5]->type != REDIS_REPLY_STRING)
+			ok = 0;
+	if (sr->ok && !ok)
+		log_warn("unexpected script reply", "decisions=%d", k->n);
+	for (int i = 0; i < k->n; i++)
+		decide_done(k->item[i], ok ? rr->element + i * 5 : NULL);
+	free(k);
+}
+
+/*
+ * Send the decisions waiting for a script call as one call (daemon/
+ * decide.lua documents its arguments). Each program the call's decisions
+ * use goes once.
+ */
+static void
+decide_flush(struct pacerd *d)
+{
+	struct decide_call	*k = d->decide_pending;
+	const struct conf	*c;
+	const char		*argv[3 + 3 * DECIDE_CALL_MAX];
+	size_t			 argvlen[3 + 3 * DECIDE_CALL_MAX];
+	const struct decide_program *prog[DECIDE_CALL_MAX];
+	char			 key[1 + DECIDE_CALL_MAX][KEYS_MAX];
+	char			 arg[DECIDE_CALL_MAX][DECIDE_ARG_MAX];
+	char			 deadline[32], nprog[16];
+	char			 plan[96] = "-";
+	int			 n = 0, np = 0, pi[DECIDE_CALL_MAX];
+
+	if (k == NULL)
 		return;
-	}
-	if (of != NULL) {
-		suppress = x->rules->suppress[r->offer];
-		if (c->optimizer.enforce_plan)
-			snprintf(plan, sizeof plan, "%s", d->live_run[0] ?
-			    d->live_run : "-");
-	}
-	keys_customer(key[0], sizeof key[0], c->redis.prefix, r->customer, "p");
-	keys_customer(key[1], sizeof key[1], c->redis.prefix, r->customer, "o");
-	keys_global(key[2], sizeof key[2], c->redis.prefix, "audit");
-	for (int i = 0; i < DECIDE_KEYS; i++) {
+	d->decide_pending = NULL;
+	c = k->item[0]->rules->conf;
+	k->started = decide_clock();
+	if (d->live_run[0])
+		snprintf(plan, sizeof plan, "%s", d->live_run);
+	/* Keys: the audit stream, then each decision's hash. */
+	keys_global(key[0], sizeof key[0], c->redis.prefix, "audit");
+	for (int i = 0; i < k->n; i++)
+		keys_customer(key[1 + i], sizeof key[0], c->redis.prefix,
+		    k->item[i]->r.customer, "p");
+	for (int i = 0; i < 1 + k->n; i++) {
 		argv[n] = key[i];
 		argvlen[n++] = strlen(key[i]);
 	}
-	snprintf(num[0], sizeof num[0], "%lld", (long long)r->time);
 	/*
 	 * The deadline after which our timer has answered for the store,
 	 * from the loop's cached clock: the timer counts from the same instant,
@@ -456,32 +479,116 @@ decide_start(struct decide_ctx *x)
 		struct timeval	 tv;
 
 		event_base_gettimeofday_cached(d->base, &tv);
-		snprintf(num[1], sizeof num[1], "%lld", (long long)tv.tv_sec * 1000 +
-		    tv.tv_usec / 1000 + c->redis.timeout_ms - (c->redis.timeout_ms > 10 ?
-		    DECIDE_DEADLINE_MARGIN_MS : 0));
+		snprintf(deadline, sizeof deadline, "%lld", (long long)tv.tv_sec *
+		    1000 + tv.tv_usec / 1000 + c->redis.timeout_ms -
+		    (c->redis.timeout_ms > 10 ? DECIDE_DEADLINE_MARGIN_MS : 0));
 	}
-#define ARG(s) do { argv[n] = (s); argvlen[n] = strlen(argv[n]); n++; } while (0)
-	ARG(num[0]);
-	ARG(ch->name);
-	ARG(r->campaign_name);
-	ARG(r->send_id);
-	ARG(r->dry_run ? "1" : "0");
-	ARG(suppress);
-	ARG(plan);
-	ARG(of != NULL ? of->name : "");
-	ARG(r->customer);
-#undef ARG
-	argv[n] = p->packed;
-	argvlen[n++] = p->packedlen;
-	argv[n] = num[1];
-	argvlen[n] = strlen(num[1]);
-	n++;
-	if (store_script(d->store, STORE_DECIDE, DECIDE_KEYS, n, argv, argvlen,
-	    decide_reply_cb, x) != 0) {
-		metrics_decision(d->metrics, r->channel, RULES_STORE_UNAVAILABLE, 0);
-		decide_finish(x, decide_answer(RULES_STORE_UNAVAILABLE,
-		    ch->on_store_failure == CONF_FAIL_ALLOW, NULL, -1, r->send_id));
+	argv[n] = deadline;
+	argvlen[n++] = strlen(deadline);
+	for (int i = 0; i < k->n; i++) {
+		const struct decide_request *r = &k->item[i]->r;
+		const struct decide_program *p =
+		    &k->item[i]->rules->program[r->channel][r->campaign >= 0];
+
+		for (pi[i] = 0; pi[i] < np && prog[pi[i]] != p; pi[i]++)
+			;
+		if (pi[i] == np)
+			prog[np++] = p;
 	}
+	snprintf(nprog, sizeof nprog, "%d", np);
+	argv[n] = nprog;
+	argvlen[n++] = strlen(nprog);
+	for (int j = 0; j < np; j++) {
+		argv[n] = prog[j]->packed;
+		argvlen[n++] = prog[j]->packedlen;
+	}
+	for (int i = 0; i < k->n; i++) {
+		const struct decide_ctx *x = k->item[i];
+		const struct decide_request *r = &x->r;
+		const struct offer *of = r->offer >= 0 ?
+		    &x->rules->offers->offer[r->offer] : NULL;
+		int	 len;
+
+		/* Every part is a validated id or name: none holds a '|'. */
+		len = snprintf(arg[i], sizeof arg[i], "%lld|%d|%d|%s|%s|%s|%s|%s|%s",
+		    (long long)r->time, pi[i] + 1,
+		    (r->dry_run ? 1 : 0) + (r->has_send_id ? 0 : 2), r->send_id,
+		    r->customer, r->campaign_name, of != NULL ? of->name : "",
+		    of != NULL && c->optimizer.enforce_plan ? plan : "",
+		    of != NULL ? x->rules->suppress[r->offer] : "");
+		argv[n] = arg[i];
+		argvlen[n++] = len > 0 && (size_t)len < sizeof arg[i] ? (size_t)len : 0;
+	}
+	if (store_script(d->store, STORE_DECIDE, 1 + k->n, n, argv, argvlen,
+	    decide_call_cb, k) != 0) {
+		for (int i = 0; i < k->n; i++)
+			decide_done(k->item[i], NULL);
+		free(k);
+	}
+}
+
+/* End of the loop turn: send what waits. */
+static void
+decide_flush_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	decide_flush(arg);
+}
+
+int
+decide_init(struct pacerd *d)
+{
+	d->decide_flush = event_new(d->base, -1, 0, decide_flush_cb, d);
+	return d->decide_flush != NULL ? 0 : -1;
+}
+
+void
+decide_shutdown(struct pacerd *d)
+{
+	decide_flush(d);
+	if (d->decide_flush != NULL)
+		event_free(d->decide_flush);
+	d->decide_flush = NULL;
+}
+
+/*
+ * Start a parsed decision: holdout needs no store; the rest joins the next
+ * script call, sent at the end of this loop turn (so decisions that arrive
+ * together share a call) or when the call is full.
+ */
+static void
+decide_start(struct decide_ctx *x)
+{
+	struct pacerd		*d = x->d;
+	const struct conf	*c = x->rules->conf;
+	const struct decide_request *r = &x->r;
+	struct decide_call	*k = d->decide_pending;
+
+	x->started = decide_clock();
+	/* Holdout customers are never contacted with a planned offer. */
+	if (r->offer >= 0 && keys_in_holdout(r->customer, c->optimizer.holdout)) {
+		metrics_decision(d->metrics, r->channel, RULES_HOLDOUT, 0);
+		decide_finish(x, decide_answer(RULES_HOLDOUT, 0, NULL, -1, r->send_id));
+		return;
+	}
+	/* One call holds decisions under one configuration. */
+	if (k != NULL && k->item[0]->rules != x->rules) {
+		decide_flush(d);
+		k = NULL;
+	}
+	if (k == NULL) {
+		if ((k = calloc(1, sizeof *k)) == NULL) {
+			decide_done(x, NULL);
+			return;
+		}
+		k->d = d;
+		d->decide_pending = k;
+		event_active(d->decide_flush, EV_TIMEOUT, 0);
+	}
+	k->item[k->n++] = x;
+	if (k->n == DECIDE_CALL_MAX)
+		decide_flush(d);
 }
 
 /* Current time, or -1 when out of range. */

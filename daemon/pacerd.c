@@ -181,6 +181,8 @@ main(int argc, char **argv)
 		fatalx("cannot set up the store", "error=\"%s\"", cause);
 	if (http_start(&d, &cause) != 0)
 		fatalx("cannot start HTTP", "error=\"%s\"", cause);
+	if (decide_init(&d) != 0)
+		fatalx("out of memory", NULL);
 	if (optimize_job_init(&d) != 0)
 		fatalx("cannot start the optimizer scheduler", NULL);
 	d.sig_hup = evsignal_new(d.base, SIGHUP, pacerd_sighup, &d);
@@ -208,6 +210,7 @@ main(int argc, char **argv)
 	if (d.drain_timer != NULL)
 		event_free(d.drain_timer);
 	optimize_job_free_all(&d);
+	decide_shutdown(&d);
 	/* The store first: its pending callbacks answer their requests. */
 	store_free(d.store);
 	http_free(&d);

@@ -21,6 +21,7 @@ struct metrics;
 struct auth;
 struct http_server;
 struct http_request;
+struct decide_call;
 
 #define DECIDE_BATCH_MAX	1000
 #define DECIDE_LOG_LEN		50	/* recent decisions an explanation shows */
@@ -35,7 +36,7 @@ struct decide_program {
 	 * The script's program argument (daemon/decide.lua): the channel's
 	 * fixed values, then "scope:limit:window:segment:shadow;..."
 	 */
-	char			 packed[128 + RULES_MAX_CHECKS * (CONF_NAME_MAX + 40)];
+	char			 packed[128 + CONF_NAME_MAX + RULES_MAX_CHECKS * (CONF_NAME_MAX + 40)];
 	size_t			 packedlen;
 };
 
@@ -66,6 +67,8 @@ struct pacerd {
 	int			 nconn;		/* admitted HTTP connections */
 	struct optimize_job	*jobs;		/* optimizer runs, newest first */
 	struct event		*schedule_timer;
+	struct decide_call	*decide_pending; /* decisions for the next script call */
+	struct event		*decide_flush;	/* sends them at the end of the loop turn */
 	uint64_t		 send_seq;
 	uint64_t		 send_salt;
 };
@@ -160,6 +163,10 @@ int	 decide_parse(const struct pacerd_rules *, json_t *, int64_t now,
 char	*decide_suppress_build(const struct conf *, const char *category);
 void	 decide_program_build(const struct conf *, int ch, int has_campaign,
 	     struct decide_program *);
+/* Set up the per-turn script call; 0 or -1. */
+int	 decide_init(struct pacerd *);
+/* Send what waits and free the set-up (before the store goes). */
+void	 decide_shutdown(struct pacerd *);
 /* POST /v1/decide */
 void	 decide_handle(struct pacerd *, struct http_request *);
 /* POST /v1/decide/batch */

@@ -4,6 +4,7 @@
  * its own timer because hiredis 0.14 has no command timeout; the connection
  * comes back by itself with a short backoff after Redis goes away.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,9 +36,10 @@ struct store_call {
 	int		 timing_out;	/* inside its timer: keep it alive */
 	int		 script;	/* -1: plain command */
 	int		 nkeys;
-	int		 argc;
-	char		**argv;
+	int		 argc;		/* argv[0..2] left for EVALSHA SHA NKEYS */
+	const char	**argv;		/* into the same allocation */
 	size_t		*argvlen;
+	char		 nkeys_text[16];
 	double		 started;
 };
 
@@ -80,10 +82,6 @@ store_call_release(struct store_call *c)
 		return;
 	if (c->timer != NULL)
 		event_free(c->timer);
-	for (int i = 0; i < c->argc; i++)
-		free(c->argv[i]);
-	free(c->argv);
-	free(c->argvlen);
 	free(c);
 }
 
@@ -168,34 +166,22 @@ store_reply_cb(redisAsyncContext *ac, void *reply, void *privdata)
 static int
 store_send(struct store *st, struct store_call *c, int use_source)
 {
-	const char	*argv[4 + 512];
-	size_t		 argvlen[4 + 512];
-	char		 nkeys[16];
-	int		 n = 0;
+	int	 first = 3;
 
-	if (st->ac == NULL || !st->connected || c->argc > 512)
+	if (st->ac == NULL || !st->connected)
 		return -1;
 	if (c->script >= 0) {
 		int	 src = use_source || st->sha[c->script][0] == '\0';
 
-		argv[n] = src ? "EVAL" : "EVALSHA";
-		argvlen[n] = strlen(argv[n]);
-		n++;
-		argv[n] = src ? store_sources[c->script] : st->sha[c->script];
-		argvlen[n] = strlen(argv[n]);
-		n++;
-		snprintf(nkeys, sizeof nkeys, "%d", c->nkeys);
-		argv[n] = nkeys;
-		argvlen[n] = strlen(nkeys);
-		n++;
+		c->argv[0] = src ? "EVAL" : "EVALSHA";
+		c->argv[1] = src ? store_sources[c->script] : st->sha[c->script];
+		c->argv[2] = c->nkeys_text;
+		for (int i = 0; i < 3; i++)
+			c->argvlen[i] = strlen(c->argv[i]);
+		first = 0;
 	}
-	for (int i = 0; i < c->argc; i++) {
-		argv[n] = c->argv[i];
-		argvlen[n] = c->argvlen[i];
-		n++;
-	}
-	if (redisAsyncCommandArgv(st->ac, store_reply_cb, c, n, argv, argvlen) !=
-	    REDIS_OK)
+	if (redisAsyncCommandArgv(st->ac, store_reply_cb, c, c->argc - first,
+	    c->argv + first, c->argvlen + first) != REDIS_OK)
 		return -1;
 	c->in_redis = 1;
 	return 0;
@@ -214,32 +200,41 @@ store_fail_later(evutil_socket_t fd, short ev, void *arg)
 	store_call_release(c);
 }
 
-/* Make and send a call; 0, or -1 when out of memory. */
+/*
+ * Make and send a call; 0, or -1 when out of memory. The call, its
+ * argument vectors and a copy of the arguments are one allocation.
+ */
 static int
 store_call(struct store *st, int script, int nkeys, int argc, const char **argv,
     const size_t *argvlen, store_cb cb, void *arg)
 {
 	struct store_call	*c;
 	struct timeval		 tv;
+	size_t			 bytes = 0, nargs = (size_t)argc + 3;
+	char			*p;
 
-	if ((c = calloc(1, sizeof *c)) == NULL)
+	for (int i = 0; i < argc; i++)
+		bytes += argvlen[i] + 1;
+	if ((c = calloc(1, sizeof *c + nargs * (sizeof *c->argv +
+	    sizeof *c->argvlen) + bytes)) == NULL)
 		return -1;
 	c->st = st;
 	c->cb = cb;
 	c->arg = arg;
 	c->script = script;
 	c->nkeys = nkeys;
-	c->argc = argc;
+	snprintf(c->nkeys_text, sizeof c->nkeys_text, "%d", nkeys);
+	c->argc = (int)nargs;
 	c->started = store_now();
-	if ((c->argv = calloc((size_t)argc, sizeof *c->argv)) == NULL ||
-	    (c->argvlen = calloc((size_t)argc, sizeof *c->argvlen)) == NULL)
-		goto fail;
+	c->argvlen = (size_t *)(c + 1);
+	c->argv = (const char **)(c->argvlen + nargs);
+	p = (char *)(c->argv + nargs);
 	for (int i = 0; i < argc; i++) {
-		if ((c->argv[i] = malloc(argvlen[i] + 1)) == NULL)
-			goto fail;
-		memcpy(c->argv[i], argv[i], argvlen[i]);
-		c->argv[i][argvlen[i]] = '\0';
-		c->argvlen[i] = argvlen[i];
+		memcpy(p, argv[i], argvlen[i]);
+		p[argvlen[i]] = '\0';
+		c->argv[3 + i] = p;
+		c->argvlen[3 + i] = argvlen[i];
+		p += argvlen[i] + 1;
 	}
 	st->calls++;
 	st->pending++;
@@ -252,25 +247,18 @@ store_call(struct store *st, int script, int nkeys, int argc, const char **argv,
 		tv.tv_sec = st->timeout_ms / 1000;
 		tv.tv_usec = (st->timeout_ms % 1000) * 1000;
 	}
-	if (c->timer == NULL)
-		goto fail_sent;
-	evtimer_add(c->timer, &tv);
-	return 0;
-fail_sent:
-	st->pending--;
-	if (c->in_redis) {
-		/* hiredis owns it now; answer when it calls back. */
-		c->answered = 1;
+	if (c->timer == NULL) {
+		st->pending--;
+		if (c->in_redis) {
+			/* hiredis owns it now; answer when it calls back. */
+			c->answered = 1;
+			return -1;
+		}
+		free(c);
 		return -1;
 	}
-fail:
-	if (c->argv != NULL)
-		for (int i = 0; i < argc; i++)
-			free(c->argv[i]);
-	free(c->argv);
-	free(c->argvlen);
-	free(c);
-	return -1;
+	evtimer_add(c->timer, &tv);
+	return 0;
 }
 
 int

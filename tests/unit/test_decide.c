@@ -191,11 +191,11 @@ test_program(void **state)
 	/* email 3/7d, email 1/1d, all 5/7d, campaign 1/1d, vulnerable 1/7d, shadow */
 	assert_int_equal(p->ncheck, 6);
 	/*
-	 * Consent default deny, quiet 21:00-08:00, on_store_failure deny,
+	 * The channel, consent default deny, quiet 21:00-08:00, on_store_failure deny,
 	 * longest window 7d, records kept 7d, audit length; then the checks
 	 * by ascending limit (ties in config order).
 	 */
-	assert_string_equal(p->packed, "0 75600 28800 0 604800 604800 100000|"
+	assert_string_equal(p->packed, "email 0 75600 28800 0 604800 604800 100000|"
 	    "c:1:86400::0;p:1:86400::0;a:1:604800:vulnerable:0;c:2:604800::1;"
 	    "c:3:604800::0;a:5:604800::0");
 	assert_int_equal(p->packedlen, strlen(p->packed));
