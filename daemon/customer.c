@@ -626,7 +626,8 @@ customer_script(struct pacerd *d, struct http_request *req, const char *id,
 	}
 	for (int i = 0; i < n; i++)
 		argvlen[i] = strlen(argv[i]);
-	if (store_script(d->store, s, with_audit ? 3 : 2, n, argv, argvlen, cb, x) != 0) {
+	if (store_script(d->store, s, with_audit ? 3 : 2, n, argv, argvlen, -1, cb,
+	    x) != 0) {
 		http_error(d, req, 503, "store unavailable");
 		customer_ctx_free(x);
 	}

@@ -18,6 +18,13 @@
 #define DECIDE_DEADLINE_MARGIN_MS 2	/* clock skew between us and Redis */
 #define DECIDE_CALL_MAX 64	/* decisions in one script call */
 /*
+ * Script calls in flight: while two are, new decisions wait for one to
+ * come back and go in the next call. Redis answers the calls it reads at
+ * once only after running them all, so a third in its socket would hold
+ * back the answers of the second.
+ */
+#define DECIDE_CALLS_INFLIGHT 2
+/*
  * A decision's script argument: numbers, ids, names, the plan run id and
  * the suppressing segments (";seg;...;", at most every segment).
  */
@@ -33,6 +40,7 @@ struct decide_ctx {
 	int			 index;
 	struct decide_request	 r;
 	double			 started;
+	int64_t			 arrived_ms;	/* loop's clock, unix ms */
 };
 
 /* The decisions of one script call. */
@@ -51,6 +59,16 @@ struct decide_batch {
 	int			 remaining;
 	char			**result;	/* JSON text per item */
 };
+
+/* The loop's cached wall clock in unix ms. */
+static int64_t
+decide_loop_ms(struct pacerd *d)
+{
+	struct timeval	 tv;
+
+	event_base_gettimeofday_cached(d->base, &tv);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
 
 /* Seconds on a monotonic clock. */
 static double
@@ -411,6 +429,8 @@ decide_done(struct decide_ctx *x, redisReply **e)
 	    ch->on_store_failure == CONF_FAIL_ALLOW), rule, retry, x->r.send_id));
 }
 
+static void	decide_flush(struct pacerd *, int force);
+
 /* Script reply for a call: five elements per decision, in order. */
 static void
 decide_call_cb(const struct store_reply *sr, void *arg)
@@ -430,6 +450,8 @@ decide_call_cb(const struct store_reply *sr, void *arg)
 		log_warn("unexpected script reply", "decisions=%d", k->n);
 	for (int i = 0; i < k->n; i++)
 		decide_done(k->item[i], ok ? rr->element + i * 5 : NULL);
+	k->d->decide_calls--;
+	decide_flush(k->d, 0);
 	free(k);
 }
 
@@ -439,7 +461,7 @@ decide_call_cb(const struct store_reply *sr, void *arg)
  * use goes once.
  */
 static void
-decide_flush(struct pacerd *d)
+decide_flush(struct pacerd *d, int force)
 {
 	struct decide_call	*k = d->decide_pending;
 	const struct conf	*c;
@@ -450,9 +472,10 @@ decide_flush(struct pacerd *d)
 	char			 arg[DECIDE_CALL_MAX][DECIDE_ARG_MAX];
 	char			 deadline[32], nprog[16];
 	char			 plan[96] = "-";
-	int			 n = 0, np = 0, pi[DECIDE_CALL_MAX];
+	int			 n = 0, np = 0, pi[DECIDE_CALL_MAX], wait_ms;
+	int64_t			 first;
 
-	if (k == NULL)
+	if (k == NULL || (!force && d->decide_calls >= DECIDE_CALLS_INFLIGHT))
 		return;
 	d->decide_pending = NULL;
 	c = k->item[0]->rules->conf;
@@ -469,20 +492,23 @@ decide_flush(struct pacerd *d)
 		argvlen[n++] = strlen(key[i]);
 	}
 	/*
-	 * The deadline after which our timer has answered for the store,
-	 * from the loop's cached clock: the timer counts from the same instant,
-	 * so it never fires before this deadline. A little early is safe: a
-	 * script past its deadline answers store_unavailable itself, which is
-	 * what the timer would say.
+	 * The deadline after which our timer has answered for the store: the
+	 * configured timeout from the first decision's arrival on the loop's
+	 * clock (a decision may have waited for a call to come back). The
+	 * timer counts from the same clock, so it never fires before this
+	 * deadline. A little early is safe: a script past its deadline answers
+	 * store_unavailable itself, which is what the timer would say.
 	 */
-	{
-		struct timeval	 tv;
-
-		event_base_gettimeofday_cached(d->base, &tv);
-		snprintf(deadline, sizeof deadline, "%lld", (long long)tv.tv_sec *
-		    1000 + tv.tv_usec / 1000 + c->redis.timeout_ms -
-		    (c->redis.timeout_ms > 10 ? DECIDE_DEADLINE_MARGIN_MS : 0));
-	}
+	first = k->item[0]->arrived_ms;
+	for (int i = 1; i < k->n; i++)
+		if (k->item[i]->arrived_ms < first)
+			first = k->item[i]->arrived_ms;
+	wait_ms = (int)(first + c->redis.timeout_ms - decide_loop_ms(d));
+	if (wait_ms < 0)
+		wait_ms = 0;
+	snprintf(deadline, sizeof deadline, "%lld", (long long)(first +
+	    c->redis.timeout_ms - (c->redis.timeout_ms > 10 ?
+	    DECIDE_DEADLINE_MARGIN_MS : 0)));
 	argv[n] = deadline;
 	argvlen[n++] = strlen(deadline);
 	for (int i = 0; i < k->n; i++) {
@@ -519,8 +545,10 @@ decide_flush(struct pacerd *d)
 		argv[n] = arg[i];
 		argvlen[n++] = len > 0 && (size_t)len < sizeof arg[i] ? (size_t)len : 0;
 	}
+	d->decide_calls++;
 	if (store_script(d->store, STORE_DECIDE, 1 + k->n, n, argv, argvlen,
-	    decide_call_cb, k) != 0) {
+	    wait_ms, decide_call_cb, k) != 0) {
+		d->decide_calls--;
 		for (int i = 0; i < k->n; i++)
 			decide_done(k->item[i], NULL);
 		free(k);
@@ -533,7 +561,7 @@ decide_flush_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd;
 	(void)ev;
-	decide_flush(arg);
+	decide_flush(arg, 0);
 }
 
 int
@@ -546,7 +574,7 @@ decide_init(struct pacerd *d)
 void
 decide_shutdown(struct pacerd *d)
 {
-	decide_flush(d);
+	decide_flush(d, 1);
 	if (d->decide_flush != NULL)
 		event_free(d->decide_flush);
 	d->decide_flush = NULL;
@@ -566,6 +594,7 @@ decide_start(struct decide_ctx *x)
 	struct decide_call	*k = d->decide_pending;
 
 	x->started = decide_clock();
+	x->arrived_ms = decide_loop_ms(d);
 	/* Holdout customers are never contacted with a planned offer. */
 	if (r->offer >= 0 && keys_in_holdout(r->customer, c->optimizer.holdout)) {
 		metrics_decision(d->metrics, r->channel, RULES_HOLDOUT, 0);
@@ -574,7 +603,7 @@ decide_start(struct decide_ctx *x)
 	}
 	/* One call holds decisions under one configuration. */
 	if (k != NULL && k->item[0]->rules != x->rules) {
-		decide_flush(d);
+		decide_flush(d, 1);
 		k = NULL;
 	}
 	if (k == NULL) {
@@ -588,7 +617,7 @@ decide_start(struct decide_ctx *x)
 	}
 	k->item[k->n++] = x;
 	if (k->n == DECIDE_CALL_MAX)
-		decide_flush(d);
+		decide_flush(d, 1);
 }
 
 /* Current time, or -1 when out of range. */
@@ -788,7 +817,7 @@ decide_cancel_handle(struct pacerd *d, struct http_request *req)
 	for (int i = 0; i < 2; i++)
 		argvlen[i] = strlen(argv[i]);
 	d->inflight++;
-	if (store_script(d->store, STORE_CANCEL, 1, 2, argv, argvlen,
+	if (store_script(d->store, STORE_CANCEL, 1, 2, argv, argvlen, -1,
 	    decide_cancel_cb, x) != 0) {
 		d->inflight--;
 		free(x);

@@ -68,6 +68,7 @@ struct pacerd {
 	struct optimize_job	*jobs;		/* optimizer runs, newest first */
 	struct event		*schedule_timer;
 	struct decide_call	*decide_pending; /* decisions for the next script call */
+	int			 decide_calls;	/* decision calls in flight */
 	struct event		*decide_flush;	/* sends them at the end of the loop turn */
 	uint64_t		 send_seq;
 	uint64_t		 send_salt;
@@ -200,12 +201,14 @@ int	 store_ready(const struct store *);
 void	 store_set_timeout(struct store *, int timeout_ms);
 /*
  * Run script (STORE_DECIDE, STORE_CANCEL) with keys and args (copied).
- * cb runs exactly once: with the reply, or a failure after timeout_ms.
+ * cb runs exactly once: with the reply, or a failure after timeout_ms
+ * (-1: the configured redis.timeout_ms).
  */
 enum store_script { STORE_DECIDE, STORE_CANCEL, STORE_READ, STORE_ERASE,
 	STORE_NSCRIPTS };
 int	 store_script(struct store *, enum store_script, int nkeys, int argc,
-	     const char **argv, const size_t *argvlen, store_cb, void *arg);
+	     const char **argv, const size_t *argvlen, int timeout_ms, store_cb,
+	     void *arg);
 /* Send one command (argv copied); cb as for store_script. */
 int	 store_command(struct store *, int argc, const char **argv,
 	     const size_t *argvlen, store_cb, void *arg);

@@ -34,6 +34,8 @@ struct store_call {
 	int		 answered;	/* cb has run */
 	int		 in_redis;	/* hiredis will still call us */
 	int		 timing_out;	/* inside its timer: keep it alive */
+	int		 sending;	/* inside store_send from store_call */
+	int		 send_failed;	/* the connection broke while sending */
 	int		 script;	/* -1: plain command */
 	int		 nkeys;
 	int		 argc;		/* argv[0..2] left for EVALSHA SHA NKEYS */
@@ -138,6 +140,12 @@ store_reply_cb(redisAsyncContext *ac, void *reply, void *privdata)
 	struct store_reply	 r = { 1, NULL, reply };
 
 	c->in_redis = 0;
+	if (rr == NULL && c->sending) {
+		/* Lost while store_call writes: it answers, from the loop. */
+		c->send_failed = 1;
+		st->errors++;
+		return;
+	}
 	if (rr == NULL) {
 		r.ok = 0;
 		r.error = "store connection lost";
@@ -184,6 +192,13 @@ store_send(struct store *st, struct store_call *c, int use_source)
 	    c->argv + first, c->argvlen + first) != REDIS_OK)
 		return -1;
 	c->in_redis = 1;
+	/*
+	 * Write now rather than on the next turn of the loop: Redis starts
+	 * on it a turn sooner (what the socket does not take waits for the
+	 * write event as before). If the connection breaks here, hiredis
+	 * fails the call at once (store_reply_cb sees c->sending).
+	 */
+	redisAsyncHandleWrite(st->ac);
 	return 0;
 }
 
@@ -206,12 +221,13 @@ store_fail_later(evutil_socket_t fd, short ev, void *arg)
  */
 static int
 store_call(struct store *st, int script, int nkeys, int argc, const char **argv,
-    const size_t *argvlen, store_cb cb, void *arg)
+    const size_t *argvlen, int timeout_ms, store_cb cb, void *arg)
 {
 	struct store_call	*c;
 	struct timeval		 tv;
 	size_t			 bytes = 0, nargs = (size_t)argc + 3;
 	char			*p;
+	int			 rc;
 
 	for (int i = 0; i < argc; i++)
 		bytes += argvlen[i] + 1;
@@ -238,14 +254,19 @@ store_call(struct store *st, int script, int nkeys, int argc, const char **argv,
 	}
 	st->calls++;
 	st->pending++;
-	if (store_send(st, c, 0) != 0) {
+	c->sending = 1;
+	rc = store_send(st, c, 0);
+	c->sending = 0;
+	if (rc != 0 || c->send_failed) {
 		c->timer = evtimer_new(st->base, store_fail_later, c);
 		tv.tv_sec = 0;
 		tv.tv_usec = 0;
 	} else {
 		c->timer = evtimer_new(st->base, store_call_timeout, c);
-		tv.tv_sec = st->timeout_ms / 1000;
-		tv.tv_usec = (st->timeout_ms % 1000) * 1000;
+		if (timeout_ms < 0)
+			timeout_ms = st->timeout_ms;
+		tv.tv_sec = timeout_ms / 1000;
+		tv.tv_usec = (timeout_ms % 1000) * 1000;
 	}
 	if (c->timer == NULL) {
 		st->pending--;
@@ -263,16 +284,18 @@ store_call(struct store *st, int script, int nkeys, int argc, const char **argv,
 
 int
 store_script(struct store *st, enum store_script s, int nkeys, int argc,
-    const char **argv, const size_t *argvlen, store_cb cb, void *arg)
+    const char **argv, const size_t *argvlen, int timeout_ms, store_cb cb,
+    void *arg)
 {
-	return store_call(st, (int)s, nkeys, argc, argv, argvlen, cb, arg);
+	return store_call(st, (int)s, nkeys, argc, argv, argvlen, timeout_ms, cb,
+	    arg);
 }
 
 int
 store_command(struct store *st, int argc, const char **argv, const size_t *argvlen,
     store_cb cb, void *arg)
 {
-	return store_call(st, -1, 0, argc, argv, argvlen, cb, arg);
+	return store_call(st, -1, 0, argc, argv, argvlen, -1, cb, arg);
 }
 
 /* SCRIPT LOAD reply: remember the script's SHA1. */
