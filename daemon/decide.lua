@@ -58,6 +58,7 @@ local late = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) >
 -- The decision at hand (set by the loop at the end), and its stored state.
 local key, pg, now, now_s, campaign, send_id, offer, customer
 local p, hist
+local audited = false
 -- Reused from one decision to the next: the contacts in the window.
 local times, chans, camps = {}, {}, {}
 
@@ -117,9 +118,11 @@ local function store(reason, retry, rule, shadow, reserve, stale)
   -- Without a profile the key holds only decisions: it goes with them.
   if not p[4] then redis.call('EXPIRE', key, keep) end
   if pg.alen ~= '0' then
-    -- One field for the decision: each argument of a call costs.
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', pg.alen, '*', 'customer',
-      customer, 'decision', base .. '|' .. send_id)
+    -- One field for the decision: each argument of a call costs. The
+    -- stream is trimmed once per call, after the loop.
+    redis.call('XADD', KEYS[1], '*', 'customer', customer, 'decision',
+      base .. '|' .. send_id)
+    audited = true
   end
 end
 
@@ -286,5 +289,12 @@ for i = 1, #KEYS - 1 do
   out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = reason, retry,
     rule, shadow, dup
   o = o + 5
+end
+if audited then
+  local alen = 0
+  for _, g in pairs(progs) do
+    if tonumber(g.alen) > alen then alen = tonumber(g.alen) end
+  end
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', alen)
 end
 return out
