@@ -308,7 +308,14 @@ decide_parse(const struct pacerd_rules *rules, json_t *o, int64_t now,
 static void
 decide_new_send_id(struct pacerd *d, char *buf, size_t len)
 {
-	snprintf(buf, len, "p%016" PRIx64 "-%" PRIu64, d->send_salt, ++d->send_seq);
+	struct str_buf	 b;
+
+	str_buf_init(&b, buf, len);
+	str_buf_lit(&b, "p");
+	str_buf_hex(&b, d->send_salt, 16);
+	str_buf_lit(&b, "-");
+	str_buf_int(&b, (long long)++d->send_seq);
+	str_buf_end(&b);
 }
 
 /* Render an answer as JSON text (caller frees). Names are validated ids. */
@@ -316,17 +323,26 @@ static char *
 decide_answer(enum rules_reason reason, int allow, const char *rule,
     int64_t retry_after, const char *send_id)
 {
-	char	 buf[1024];
-	int	 n;
+	char		 buf[1024];
+	struct str_buf	 b;
 
-	n = snprintf(buf, sizeof buf, "{\"allow\":%s,\"reason\":\"%s\"",
-	    allow ? "true" : "false", rules_reason_name(reason));
-	if (rule != NULL && *rule != '\0')
-		n += snprintf(buf + n, sizeof buf - (size_t)n, ",\"rule\":\"%s\"", rule);
-	if (retry_after >= 0)
-		n += snprintf(buf + n, sizeof buf - (size_t)n, ",\"retry_after\":%lld",
-		    (long long)retry_after);
-	snprintf(buf + n, sizeof buf - (size_t)n, ",\"send_id\":\"%s\"}", send_id);
+	str_buf_init(&b, buf, sizeof buf);
+	str_buf_cat(&b, allow ? "{\"allow\":true,\"reason\":\"" :
+	    "{\"allow\":false,\"reason\":\"");
+	str_buf_cat(&b, rules_reason_name(reason));
+	if (rule != NULL && *rule != '\0') {
+		str_buf_lit(&b, "\",\"rule\":\"");
+		str_buf_cat(&b, rule);
+	}
+	str_buf_lit(&b, "\"");
+	if (retry_after >= 0) {
+		str_buf_lit(&b, ",\"retry_after\":");
+		str_buf_int(&b, (long long)retry_after);
+	}
+	str_buf_lit(&b, ",\"send_id\":\"");
+	str_buf_cat(&b, send_id);
+	str_buf_lit(&b, "\"}");
+	str_buf_end(&b);	/* names and ids are bounded: it fits */
 	return strdup(buf);
 }
 
@@ -533,17 +549,31 @@ decide_flush(struct pacerd *d, int force)
 		const struct decide_request *r = &x->r;
 		const struct offer *of = r->offer >= 0 ?
 		    &x->rules->offers->offer[r->offer] : NULL;
-		int	 len;
+		struct str_buf	 b;
+		int		 len;
 
 		/* Every part is a validated id or name: none holds a '|'. */
-		len = snprintf(arg[i], sizeof arg[i], "%lld|%d|%d|%s|%s|%s|%s|%s|%s",
-		    (long long)r->time, pi[i] + 1,
-		    (r->dry_run ? 1 : 0) + (r->has_send_id ? 0 : 2), r->send_id,
-		    r->customer, r->campaign_name, of != NULL ? of->name : "",
-		    of != NULL && c->optimizer.enforce_plan ? plan : "",
-		    of != NULL ? x->rules->suppress[r->offer] : "");
+		str_buf_init(&b, arg[i], sizeof arg[i]);
+		str_buf_int(&b, (long long)r->time);
+		str_buf_lit(&b, "|");
+		str_buf_int(&b, pi[i] + 1);
+		str_buf_lit(&b, "|");
+		str_buf_int(&b, (r->dry_run ? 1 : 0) + (r->has_send_id ? 0 : 2));
+		str_buf_lit(&b, "|");
+		str_buf_cat(&b, r->send_id);
+		str_buf_lit(&b, "|");
+		str_buf_cat(&b, r->customer);
+		str_buf_lit(&b, "|");
+		str_buf_cat(&b, r->campaign_name);
+		str_buf_lit(&b, "|");
+		str_buf_cat(&b, of != NULL ? of->name : "");
+		str_buf_lit(&b, "|");
+		str_buf_cat(&b, of != NULL && c->optimizer.enforce_plan ? plan : "");
+		str_buf_lit(&b, "|");
+		str_buf_cat(&b, of != NULL ? x->rules->suppress[r->offer] : "");
+		len = str_buf_end(&b);	/* DECIDE_ARG_MAX holds the longest */
 		argv[n] = arg[i];
-		argvlen[n++] = len > 0 && (size_t)len < sizeof arg[i] ? (size_t)len : 0;
+		argvlen[n++] = len > 0 ? (size_t)len : 0;
 	}
 	d->decide_calls++;
 	if (store_script(d->store, STORE_DECIDE, 1 + k->n, n, argv, argvlen,

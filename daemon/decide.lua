@@ -43,7 +43,7 @@ for j = 1, nprog do
   for scope, limit, window, seg, sh in string.gmatch(checks,
       '(%a):(%d+):(%d+):([^:;]*):(%d)') do
     list[#list + 1] = {scope, tonumber(limit), tonumber(window), seg, sh == '1',
-      scope .. ':' .. limit .. ':' .. window .. ':' .. seg}
+      scope .. ':' .. limit .. ':' .. window .. ':' .. seg, ';' .. seg .. ';'}
   end
   progs[tostring(j)] = {ch = ch, field = 'c:' .. ch, dflt = dflt, qs = tonumber(qs),
     qe = tonumber(qe), fail = fail == '1', maxw = tonumber(maxw),
@@ -219,9 +219,16 @@ local function decide(flags, plan, suppress)
   if reason == 'ok' then
     -- The history is small: it is trimmed to the longest window.
     local n, from, ch = 0, now - pg.maxw, pg.ch
-    -- A send id made by pacerd is in no history: its capture is skipped.
-    local pat = fresh and '(%d+)|([^|]*)|([^|]*)|()[^\n]*\n' or
-      '(%d+)|([^|]*)|([^|]*)|([^\n]*)\n'
+    -- Captures cost: a send id made by pacerd is in no history, and
+    -- without a campaign no contact's campaign is compared.
+    local pat
+    if not fresh then
+      pat = '(%d+)|([^|]*)|([^|]*)|([^\n]*)\n'
+    elseif campaign ~= '' then
+      pat = '(%d+)|([^|]*)|([^|]*)|[^\n]*\n'
+    else
+      pat = '(%d+)|([^|]*)|[^\n]*\n'
+    end
     for t, c, cp, sid in string.gmatch(hist, pat) do
       -- A retry of an allowed send whose record was pruned: still the
       -- first answer.
@@ -237,10 +244,12 @@ local function decide(flags, plan, suppress)
       end
     end
     -- The checks come by ascending limit: none past n contacts can bind.
-    for _, k in ipairs(pg.checks) do
-      local scope, limit, window, seg = k[1], k[2], k[3], k[4]
+    local checks = pg.checks
+    for i = 1, #checks do
+      local k = checks[i]
+      local scope, limit, window = k[1], k[2], k[3]
       if limit > n then break end
-      if seg == '' or string.find(segs, ';' .. seg .. ';', 1, true) then
+      if k[4] == '' or string.find(segs, k[7], 1, true) then
         local wfrom, used = now - window, 0
         for j = 1, n do
           if times[j] > wfrom and (scope == 'a' or (scope == 'c' and chans[j] == ch) or

@@ -37,6 +37,7 @@
 #include <http_parser.h>
 
 #include "pacerd.h"
+#include "pacer/str.h"
 #include "auth.h"
 #include "optimize_job.h"
 
@@ -360,6 +361,7 @@ http_reply(struct http_request *req, int status, const char *content_type,
 	struct http_conn	*c = req->conn;
 	char			 head[1024];
 	struct iovec		 iov[2];
+	struct str_buf		 b;
 	int			 n, closing;
 
 	if (c->state == HTTP_CONN_ORPHAN) {
@@ -367,12 +369,24 @@ http_reply(struct http_request *req, int status, const char *content_type,
 		return;
 	}
 	closing = req->close || !req->keep_alive;
-	n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\n%s%s\r\n", status,
-	    http_status_str((enum http_status)status), http_date(c->srv),
-	    content_type, len, closing ? "Connection: close\r\n" : req->http10 ?
-	    "Connection: keep-alive\r\n" : "", extra ? extra : "");
-	if (n < 0 || (size_t)n >= sizeof head) {
+	/* Every answer: no format to parse. */
+	str_buf_init(&b, head, sizeof head);
+	str_buf_lit(&b, "HTTP/1.1 ");
+	str_buf_int(&b, status);
+	str_buf_lit(&b, " ");
+	str_buf_cat(&b, http_status_str((enum http_status)status));
+	str_buf_lit(&b, "\r\n");
+	str_buf_cat(&b, http_date(c->srv));
+	str_buf_lit(&b, "Content-Type: ");
+	str_buf_cat(&b, content_type);
+	str_buf_lit(&b, "\r\nContent-Length: ");
+	str_buf_int(&b, (long long)len);
+	str_buf_lit(&b, "\r\n");
+	str_buf_cat(&b, closing ? "Connection: close\r\n" : req->http10 ?
+	    "Connection: keep-alive\r\n" : "");
+	str_buf_cat(&b, extra ? extra : "");
+	str_buf_lit(&b, "\r\n");
+	if ((n = str_buf_end(&b)) < 0) {
 		/* Only a huge extra header could do this; send the essentials. */
 		n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
 		    "Content-Length: %zu\r\nConnection: close\r\n\r\n", status,

@@ -25,9 +25,17 @@ size_t
 keys_customer(char *buf, size_t len, const char *prefix, const char *customer,
     const char *suffix)
 {
-	int	 n = snprintf(buf, len, "%s:{%s}:%s", prefix, customer, suffix);
+	struct str_buf	 b;
 
-	return n < 0 ? 0 : (size_t)n;
+	/* On every decision: no format to parse. */
+	str_buf_init(&b, buf, len);
+	str_buf_cat(&b, prefix);
+	str_buf_lit(&b, ":{");
+	str_buf_cat(&b, customer);
+	str_buf_lit(&b, "}:");
+	str_buf_cat(&b, suffix);
+	str_buf_end(&b);
+	return b.len;
 }
 
 size_t

@@ -1,8 +1,10 @@
 /*
  * String helpers (see pacer/str.h).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pacer/str.h"
 
@@ -50,4 +52,66 @@ str_valid_id(const char *s, size_t max)
 			return 0;
 	}
 	return n > 0;
+}
+
+void
+str_buf_init(struct str_buf *b, char *p, size_t size)
+{
+	b->p = p;
+	b->size = size;
+	b->len = 0;
+}
+
+void
+str_buf_mem(struct str_buf *b, const void *s, size_t n)
+{
+	if (b->len < b->size - 1) {
+		size_t	 room = b->size - 1 - b->len;
+
+		memcpy(b->p + b->len, s, n < room ? n : room);
+	}
+	b->len += n;
+}
+
+void
+str_buf_cat(struct str_buf *b, const char *s)
+{
+	str_buf_mem(b, s, strlen(s));
+}
+
+void
+str_buf_int(struct str_buf *b, long long v)
+{
+	char			 t[24];
+	size_t			 i = sizeof t;
+	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
+				    (unsigned long long)v;
+
+	do
+		t[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		t[--i] = '-';
+	str_buf_mem(b, t + i, sizeof t - i);
+}
+
+void
+str_buf_hex(struct str_buf *b, unsigned long long v, int width)
+{
+	char	 t[16];
+	size_t	 i = sizeof t;
+
+	do {
+		t[--i] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+		width--;
+	} while ((v != 0 || width > 0) && i > 0);
+	str_buf_mem(b, t + i, sizeof t - i);
+}
+
+int
+str_buf_end(struct str_buf *b)
+{
+	b->p[b->len < b->size ? b->len : b->size - 1] = '\0';
+	return b->len < b->size && b->len <= INT_MAX ? (int)b->len : -1;
 }

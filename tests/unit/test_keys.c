@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "pacer/keys.h"
+#include "pacer/str.h"
 
 /* Customer and send ids: 1-128 bytes of [A-Za-z0-9_.:@-]. */
 static void
@@ -176,6 +177,36 @@ test_holdout(void **state)
 }
 
 /* Run every test of this file. */
+/* The text builder under keys_customer and the daemon's answers. */
+static void
+test_str_buf(void **state)
+{
+	char		 buf[32], tiny[6];
+	struct str_buf	 b;
+
+	(void)state;
+	str_buf_init(&b, buf, sizeof buf);
+	str_buf_lit(&b, "n=");
+	str_buf_int(&b, -1234567890123LL);
+	str_buf_lit(&b, " h=");
+	str_buf_hex(&b, 0xbeef, 8);
+	str_buf_lit(&b, " z=");
+	str_buf_int(&b, 0);
+	assert_int_equal(str_buf_end(&b), 31);
+	assert_string_equal(buf, "n=-1234567890123 h=0000beef z=0");
+	/* Cut like snprintf, with every byte asked for counted. */
+	str_buf_init(&b, tiny, sizeof tiny);
+	str_buf_cat(&b, "abc");
+	str_buf_cat(&b, "defgh");
+	assert_int_equal(str_buf_end(&b), -1);
+	assert_int_equal(b.len, 8);
+	assert_string_equal(tiny, "abcde");
+	str_buf_init(&b, tiny, sizeof tiny);
+	str_buf_cat(&b, "abcde");
+	assert_int_equal(str_buf_end(&b), 5);
+	assert_string_equal(tiny, "abcde");
+}
+
 int
 main(void)
 {
@@ -184,6 +215,7 @@ main(void)
 		cmocka_unit_test(test_key_names),
 		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_holdout),
+		cmocka_unit_test(test_str_buf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
