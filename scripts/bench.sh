@@ -98,6 +98,21 @@ ref=$(redis-benchmark -p "$RPORT" -c 64 -P 16 -n "$calls" -r "$N" --csv \
 	"$(date +%s)|1|2|s__rand_int__|b__rand_int__||||" \
 	2>/dev/null | tail -1 | awk -F, '{ gsub(/"/, "", $2); print $2 + 0 }')
 
+# The floor under any decision script: per customer one HMGET, one HSET
+# and one XADD (what decide.lua must do at least), no rule logic, 32
+# random customers per call. One Redis core cannot decide faster than this.
+FLOOR_SHA=$(redis-cli -p "$RPORT" script load "for i = 1, #KEYS do
+  redis.call('HMGET', KEYS[i], 'c:email', 'seg', 'h', 'pv', 'n')
+  redis.call('HSET', KEYS[i], 'd:floor', 'ok|-1|||email||0||', 'n', '1 0')
+  redis.call('XADD', 'pacer:floor', 'MAXLEN', '~', '1000', '*', 'customer', 'b', 'decision', 'ok')
+end
+return 1")
+fkeys=""
+for i in $(seq 1 32); do fkeys="$fkeys pacer:{b__rand_int__}:p"; done
+floor=$(redis-benchmark -p "$RPORT" -c 16 -P 2 -n 20000 -r "$N" --csv \
+	EVALSHA "$FLOOR_SHA" 32 $fkeys 2>/dev/null | tail -1 |
+	awk -F, '{ gsub(/"/, "", $2); printf "%.0f", $2 * 32 }')
+
 echo
 echo "pacer decision benchmark: $N customers, wrk -t2, ${SECS}s per run, $(nproc) cores"
 printf "bare evhttp (64 conns):        %8s req/s\n" "$(get "$bare" rps)"
@@ -116,4 +131,5 @@ printf "batch of 1000 (2 conns):       %8s decisions/s  store_unavailable %s%%  
 	"$(awk -v r="$brps" 'BEGIN { printf "%.0f", r * 1000 }')" "$(get "$batch" unavailable)" \
 	"$(awk -v r="$brps" -v l="$ref" 'BEGIN { if (l > 0) printf "%.2f", r * 1000 / l; else print "n/a" }')"
 printf "redis-benchmark same script -P16 -c64: %8s calls/s\n" "$ref"
+printf "store floor (HMGET+HSET+XADD, no rules): %8s decisions/s\n" "$floor"
 echo "$mem_line"
