@@ -57,6 +57,7 @@ struct store {
 	char			 sha[STORE_NSCRIPTS][41];
 	struct event		*reconnect;
 	struct event		*health;
+	struct event		*kick;		/* writes what callbacks queued */
 	int			 backoff_ms;
 	int			 pending;
 	double			 last_reply;
@@ -193,12 +194,18 @@ store_send(struct store *st, struct store_call *c, int use_source)
 		return -1;
 	c->in_redis = 1;
 	/*
-	 * Write now rather than on the next turn of the loop: Redis starts
-	 * on it a turn sooner (what the socket does not take waits for the
-	 * write event as before). If the connection breaks here, hiredis
-	 * fails the call at once (store_reply_cb sees c->sending).
+	 * Write in this turn of the loop rather than after the next wait for
+	 * events: Redis starts on it sooner (what the socket does not take
+	 * waits for the write event as before). Inside a hiredis callback a
+	 * broken connection must not be freed under hiredis's feet, so the
+	 * write goes to the end of the turn; otherwise it happens here, and
+	 * if the connection breaks hiredis fails the call at once
+	 * (store_reply_cb sees c->sending).
 	 */
-	redisAsyncHandleWrite(st->ac);
+	if (st->ac->c.flags & REDIS_IN_CALLBACK)
+		event_active(st->kick, EV_TIMEOUT, 0);
+	else
+		redisAsyncHandleWrite(st->ac);
 	return 0;
 }
 
@@ -432,6 +439,18 @@ store_health_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+/* End of a loop turn: write what calls made inside callbacks queued. */
+static void
+store_kick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct store	*st = arg;
+
+	(void)fd;
+	(void)ev;
+	if (st->ac != NULL && st->connected)
+		redisAsyncHandleWrite(st->ac);
+}
+
 struct store *
 store_new(struct event_base *base, const struct conf *conf, char **cause)
 {
@@ -451,7 +470,8 @@ store_new(struct event_base *base, const struct conf *conf, char **cause)
 		goto oom;
 	st->reconnect = evtimer_new(base, store_reconnect_cb, st);
 	st->health = event_new(base, -1, EV_PERSIST, store_health_cb, st);
-	if (st->reconnect == NULL || st->health == NULL)
+	st->kick = event_new(base, -1, 0, store_kick_cb, st);
+	if (st->reconnect == NULL || st->health == NULL || st->kick == NULL)
 		goto oom;
 	evtimer_add(st->health, &tv);
 	store_connect(st);
@@ -476,6 +496,8 @@ store_free(struct store *st)
 		event_free(st->reconnect);
 	if (st->health != NULL)
 		event_free(st->health);
+	if (st->kick != NULL)
+		event_free(st->kick);
 	free(st->host);
 	free(st->password);
 	free(st);
