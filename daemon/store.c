@@ -37,12 +37,10 @@ struct store_call {
 	int		 sending;	/* inside store_send from store_call */
 	int		 send_failed;	/* the connection broke while sending */
 	int		 script;	/* -1: plain command */
-	int		 nkeys;
 	int		 argc;		/* argv[0..2] left for EVALSHA SHA NKEYS */
 	const char	**argv;		/* into the same allocation */
 	size_t		*argvlen;
 	char		 nkeys_text[16];
-	double		 started;
 };
 
 struct store {
@@ -245,10 +243,8 @@ store_call(struct store *st, int script, int nkeys, int argc, const char **argv,
 	c->cb = cb;
 	c->arg = arg;
 	c->script = script;
-	c->nkeys = nkeys;
 	snprintf(c->nkeys_text, sizeof c->nkeys_text, "%d", nkeys);
 	c->argc = (int)nargs;
-	c->started = store_now();
 	c->argvlen = (size_t *)(c + 1);
 	c->argv = (const char **)(c->argvlen + nargs);
 	p = (char *)(c->argv + nargs);
