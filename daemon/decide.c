@@ -498,14 +498,13 @@ decide_flush(struct pacerd *d, int force)
 	k->started = decide_clock();
 	if (d->live_run[0])
 		snprintf(plan, sizeof plan, "%s", d->live_run);
-	/* Keys: the audit stream, then each decision's hash. */
-	keys_global(key[0], sizeof key[0], c->redis.prefix, "audit");
-	for (int i = 0; i < k->n; i++)
-		keys_customer(key[1 + i], sizeof key[0], c->redis.prefix,
-		    k->item[i]->r.customer, "p");
-	for (int i = 0; i < 1 + k->n; i++) {
-		argv[n] = key[i];
-		argvlen[n++] = strlen(key[i]);
+	/* Keys: the audit stream, then each decision's hash (ids fit KEYS_MAX). */
+	argv[n] = key[0];
+	argvlen[n++] = keys_global(key[0], sizeof key[0], c->redis.prefix, "audit");
+	for (int i = 0; i < k->n; i++) {
+		argv[n] = key[1 + i];
+		argvlen[n++] = keys_customer(key[1 + i], sizeof key[0],
+		    c->redis.prefix, k->item[i]->r.customer, "p");
 	}
 	/*
 	 * The deadline after which our timer has answered for the store: the

@@ -47,7 +47,7 @@ for j = 1, nprog do
   end
   progs[tostring(j)] = {ch = ch, field = 'c:' .. ch, dflt = dflt, qs = tonumber(qs),
     qe = tonumber(qe), fail = fail == '1', maxw = tonumber(maxw),
-    keep = tonumber(keep), alen = alen, checks = list}
+    keep = tonumber(keep), alen = tonumber(alen), checks = list}
 end
 
 -- Too late: the caller answered store_unavailable when its timer ran out.
@@ -117,7 +117,7 @@ local function store(reason, retry, rule, shadow, reserve, stale)
   end
   -- Without a profile the key holds only decisions: it goes with them.
   if not p[4] then redis.call('EXPIRE', key, keep) end
-  if pg.alen ~= '0' then
+  if pg.alen > 0 then
     -- One field for the decision: each argument of a call costs. The
     -- stream is trimmed once per call, after the loop.
     redis.call('XADD', KEYS[1], '*', 'customer', customer, 'decision',
@@ -301,9 +301,7 @@ for i = 1, #KEYS - 1 do
 end
 if audited then
   local alen = 0
-  for _, g in pairs(progs) do
-    if tonumber(g.alen) > alen then alen = tonumber(g.alen) end
-  end
+  for _, g in pairs(progs) do alen = math.max(alen, g.alen) end
   redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', alen)
 end
 return out
