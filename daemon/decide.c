@@ -17,6 +17,8 @@
 
 #define DECIDE_DEADLINE_MARGIN_MS 2	/* clock skew between us and Redis */
 #define DECIDE_CALL_MAX 64	/* decisions in one script call */
+/* A script answer: reason, retry, the rule, every shadow rule. */
+#define DECIDE_ANSWER_MAX (64 + (RULES_MAX_CHECKS + 1) * (32 + CONF_NAME_MAX))
 /*
  * Script calls in flight: while two are, new decisions wait for one to
  * come back and go in the next call. Redis answers the calls it reads at
@@ -404,41 +406,46 @@ decide_finish(struct decide_ctx *x, char *json)
 	free(x);
 }
 
-/* Answer a decision from its five script reply elements (NULL: no answer). */
+/*
+ * Answer a decision from its script answer (NULL: none): "ok", or
+ * "reason|retry_after|rule|shadow_rules|duplicate" (daemon/decide.lua).
+ */
 static void
-decide_done(struct decide_ctx *x, redisReply **e)
+decide_done(struct decide_ctx *x, const char *answer)
 {
 	const struct conf	*c = x->rules->conf;
 	const struct conf_channel *ch = &c->channels[x->r.channel];
 	enum rules_reason	 reason;
-	char			 rule[256] = "";
+	char			 rule[256] = "", buf[DECIDE_ANSWER_MAX];
+	char			*f[5], *next, *save, text[256];
 	int64_t			 retry = -1;
 	double			 took = decide_clock() - x->started;
+	int			 nf = 0;
 
-	if (e == NULL) {
+	if (answer == NULL) {
 		reason = RULES_STORE_UNAVAILABLE;
 		metrics_decision(x->d->metrics, x->r.channel, reason, took);
 		decide_finish(x, decide_answer(reason,
 		    ch->on_store_failure == CONF_FAIL_ALLOW, NULL, -1, x->r.send_id));
 		return;
 	}
-	reason = decide_reason(e[0]->str);
-	if (e[1]->type == REDIS_REPLY_INTEGER)
-		retry = e[1]->integer;
-	if (e[2]->type == REDIS_REPLY_STRING && e[2]->len > 0)
-		pacerd_rule_text(c, e[2]->str, ch->name, 0, rule, sizeof rule);
-	if (e[3]->type == REDIS_REPLY_STRING && e[3]->len > 0 &&
-	    e[4]->type == REDIS_REPLY_INTEGER && e[4]->integer == 0) {
-		char	*list = strndup(e[3]->str, e[3]->len);
-		char	*tok, *save, text[256];
-
-		for (tok = list ? strtok_r(list, ",", &save) : NULL; tok != NULL;
+	snprintf(buf, sizeof buf, "%s", answer);
+	for (next = buf; next != NULL && nf < 5; nf++)
+		f[nf] = strsep(&next, "|");
+	for (int i = nf; i < 5; i++)
+		f[i] = "";
+	reason = decide_reason(f[0]);
+	if (*f[1] != '\0')
+		retry = strtoll(f[1], NULL, 10);
+	if (*f[2] != '\0')
+		pacerd_rule_text(c, f[2], ch->name, 0, rule, sizeof rule);
+	/* Shadow denials count once: not again for a repeated send id. */
+	if (strcmp(f[4], "1") != 0)
+		for (char *tok = strtok_r(f[3], ",", &save); tok != NULL;
 		    tok = strtok_r(NULL, ",", &save)) {
 			pacerd_rule_text(c, tok, ch->name, 1, text, sizeof text);
 			metrics_shadow(x->d->metrics, text);
 		}
-		free(list);
-	}
 	metrics_decision(x->d->metrics, x->r.channel, reason, took);
 	decide_finish(x, decide_answer(reason, reason == RULES_OK ||
 	    (reason == RULES_STORE_UNAVAILABLE &&
@@ -447,7 +454,7 @@ decide_done(struct decide_ctx *x, redisReply **e)
 
 static void	decide_flush(struct pacerd *, int force);
 
-/* Script reply for a call: five elements per decision, in order. */
+/* Script reply for a call: one answer per decision, in order. */
 static void
 decide_call_cb(const struct store_reply *sr, void *arg)
 {
@@ -457,15 +464,15 @@ decide_call_cb(const struct store_reply *sr, void *arg)
 
 	metrics_store_rtt(k->d->metrics, decide_clock() - k->started, sr->ok);
 	if (ok && (rr->type != REDIS_REPLY_ARRAY ||
-	    rr->elements != (size_t)k->n * 5))
+	    rr->elements != (size_t)k->n))
 		ok = 0;
 	for (int i = 0; ok && i < k->n; i++)
-		if (rr->element[i * 5]->type != REDIS_REPLY_STRING)
+		if (rr->element[i]->type != REDIS_REPLY_STRING)
 			ok = 0;
 	if (sr->ok && !ok)
 		log_warn("unexpected script reply", "decisions=%d", k->n);
 	for (int i = 0; i < k->n; i++)
-		decide_done(k->item[i], ok ? rr->element + i * 5 : NULL);
+		decide_done(k->item[i], ok ? rr->element[i]->str : NULL);
 	k->d->decide_calls--;
 	decide_flush(k->d, 0);
 	free(k);

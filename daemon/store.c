@@ -20,9 +20,11 @@
 #define STORE_BACKOFF_MAX_MS	500	/* readiness returns within a second */
 #define STORE_HUNG_MS		2000	/* no reply this long with calls due: reconnect */
 #define STORE_HEALTH_MS		200
+#define STORE_RELOADS_MAX	3	/* library loads for one call */
 
-static const char *const store_sources[STORE_NSCRIPTS] = {
-	SCRIPT_DECIDE_LUA, SCRIPT_CANCEL_LUA, SCRIPT_READ_LUA, SCRIPT_ERASE_LUA,
+/* The library's functions (daemon/embed.cmake names them). */
+static const char *const store_functions[STORE_NSCRIPTS] = {
+	SCRIPT_DECIDE, SCRIPT_CANCEL, SCRIPT_READ, SCRIPT_ERASE,
 };
 
 /* One call: lives until both its callback ran and hiredis let go of it. */
@@ -37,7 +39,8 @@ struct store_call {
 	int		 sending;	/* inside store_send from store_call */
 	int		 send_failed;	/* the connection broke while sending */
 	int		 script;	/* -1: plain command */
-	int		 argc;		/* argv[0..2] left for EVALSHA SHA NKEYS */
+	int		 reloads;	/* library loaded again for this call */
+	int		 argc;		/* argv[0..2] left for FCALL NAME NKEYS */
 	const char	**argv;		/* into the same allocation */
 	size_t		*argvlen;
 	char		 nkeys_text[16];
@@ -52,7 +55,7 @@ struct store {
 	int			 timeout_ms;
 	int			 connected;
 	int			 degraded;	/* calls timing out, no reply since */
-	char			 sha[STORE_NSCRIPTS][41];
+	int			 loaded;	/* the function library is */
 	struct event		*reconnect;
 	struct event		*health;
 	struct event		*kick;		/* writes what callbacks queued */
@@ -127,7 +130,8 @@ store_call_timeout(evutil_socket_t fd, short ev, void *arg)
 	store_call_release(c);
 }
 
-static int	store_send(struct store *, struct store_call *, int use_source);
+static int	store_send(struct store *, struct store_call *);
+static void	store_load(struct store *);
 
 /* hiredis callback for every call. */
 static void
@@ -152,11 +156,21 @@ store_reply_cb(redisAsyncContext *ac, void *reply, void *privdata)
 		st->last_reply = store_now();
 		st->degraded = 0;
 		if (rr->type == REDIS_REPLY_ERROR) {
-			/* Redis restarted and forgot the script: send its source. */
+			/*
+			 * The library is gone (FUNCTION FLUSH, or a Redis that
+			 * lost it): load it and call again (a few times: it
+			 * may go again before the call runs).
+			 */
 			if (c->script >= 0 && !c->answered &&
-			    strncmp(rr->str, "NOSCRIPT", 8) == 0 &&
-			    store_send(st, c, 1) == 0)
-				return;
+			    c->reloads < STORE_RELOADS_MAX &&
+			    strstr(rr->str, "Function not found") != NULL) {
+				c->reloads++;
+				log_warn("redis lost the function library, loading "
+				    "it again", "detail=\"%s\"", rr->str);
+				store_load(st);
+				if (store_send(st, c) == 0)
+					return;
+			}
 			r.ok = 0;
 			r.error = rr->str;
 			st->errors++;
@@ -169,19 +183,17 @@ store_reply_cb(redisAsyncContext *ac, void *reply, void *privdata)
 	store_call_release(c);
 }
 
-/* Hand a call to hiredis as EVALSHA (or EVAL with its source); 0 or -1. */
+/* Hand a call to hiredis (a function as FCALL); 0 or -1. */
 static int
-store_send(struct store *st, struct store_call *c, int use_source)
+store_send(struct store *st, struct store_call *c)
 {
 	int	 first = 3;
 
 	if (st->ac == NULL || !st->connected)
 		return -1;
 	if (c->script >= 0) {
-		int	 src = use_source || st->sha[c->script][0] == '\0';
-
-		c->argv[0] = src ? "EVAL" : "EVALSHA";
-		c->argv[1] = src ? store_sources[c->script] : st->sha[c->script];
+		c->argv[0] = "FCALL";
+		c->argv[1] = store_functions[c->script];
 		c->argv[2] = c->nkeys_text;
 		for (int i = 0; i < 3; i++)
 			c->argvlen[i] = strlen(c->argv[i]);
@@ -258,7 +270,7 @@ store_call(struct store *st, int script, int nkeys, int argc, const char **argv,
 	st->calls++;
 	st->pending++;
 	c->sending = 1;
-	rc = store_send(st, c, 0);
+	rc = store_send(st, c);
 	c->sending = 0;
 	if (rc != 0 || c->send_failed) {
 		c->timer = evtimer_new(st->base, store_fail_later, c);
@@ -301,23 +313,58 @@ store_command(struct store *st, int argc, const char **argv, const size_t *argvl
 	return store_call(st, -1, 0, argc, argv, argvlen, -1, cb, arg);
 }
 
-/* SCRIPT LOAD reply: remember the script's SHA1. */
+/* FUNCTION LOAD reply. */
 static void
 store_loaded_cb(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct store	*st = ac->data;
 	redisReply	*rr = reply;
-	intptr_t	 i = (intptr_t)privdata;
 
+	(void)privdata;
 	if (rr == NULL || st == NULL)
 		return;
-	if (rr->type == REDIS_REPLY_STRING && rr->len == 40) {
-		memcpy(st->sha[i], rr->str, 40);
-		st->sha[i][40] = '\0';
+	if (rr->type == REDIS_REPLY_ERROR)
+		log_error("redis function library not loaded (Redis 7.0 or later "
+		    "is needed)", "detail=\"%s\"", rr->str);
+	else {
+		st->loaded = 1;
+		st->last_reply = store_now();
+	}
+}
+
+/*
+ * Queue the function library (daemon/embed.cmake): REPLACE makes it
+ * harmless when another pacerd of the same version loaded it first.
+ */
+static void
+store_load(struct store *st)
+{
+	redisAsyncCommand(st->ac, store_loaded_cb, NULL, "FUNCTION LOAD REPLACE %s",
+	    SCRIPT_LIBRARY);
+}
+
+/*
+ * FUNCTION LIST reply for our library: load it when Redis lacks it. The
+ * small question goes first because Redis drops a client that sends a
+ * large command before it authenticated.
+ */
+static void
+store_listed_cb(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct store	*st = ac->data;
+	redisReply	*rr = reply;
+
+	(void)privdata;
+	if (rr == NULL || st == NULL)
+		return;
+	if (rr->type == REDIS_REPLY_ERROR)
+		log_error("redis function library not loaded", "detail=\"%s\"",
+		    rr->str);
+	else if (rr->type == REDIS_REPLY_ARRAY && rr->elements > 0) {
+		st->loaded = 1;
 		st->last_reply = store_now();
 	} else
-		log_warn("script load failed", "detail=\"%s\"",
-		    rr->type == REDIS_REPLY_ERROR ? rr->str : "unexpected reply");
+		store_load(st);
 }
 
 /* AUTH reply. */
@@ -370,8 +417,7 @@ store_disconnected_cb(const redisAsyncContext *ac, int status)
 		return;
 	st->ac = NULL;
 	st->connected = 0;
-	for (int i = 0; i < STORE_NSCRIPTS; i++)
-		st->sha[i][0] = '\0';
+	st->loaded = 0;
 	log_warn("redis disconnected", "detail=\"%s\"", ac->errstr);
 	tv.tv_sec = 0;
 	tv.tv_usec = st->backoff_ms * 1000;
@@ -403,9 +449,8 @@ store_connect(struct store *st)
 	/* Queued now, sent first once the socket connects. */
 	if (st->password != NULL)
 		redisAsyncCommand(st->ac, store_auth_cb, NULL, "AUTH %s", st->password);
-	for (intptr_t i = 0; i < STORE_NSCRIPTS; i++)
-		redisAsyncCommand(st->ac, store_loaded_cb, (void *)i, "SCRIPT LOAD %s",
-		    store_sources[i]);
+	redisAsyncCommand(st->ac, store_listed_cb, NULL, "FUNCTION LIST LIBRARYNAME %s",
+	    SCRIPT_LIBRARY_NAME);
 }
 
 /* Reconnect timer. */
@@ -502,8 +547,7 @@ store_free(struct store *st)
 int
 store_ready(const struct store *st)
 {
-	return st->ac != NULL && st->connected && !st->degraded &&
-	    st->sha[STORE_DECIDE][0] != '\0';
+	return st->ac != NULL && st->connected && !st->degraded && st->loaded;
 }
 
 void

@@ -534,6 +534,37 @@ class TestRedisRestart(StoreFaultCase):
         self.assertIn('msg="redis connected"', log)
 
 
+class TestFunctionsFlushed(StoreFaultCase):
+    CONF = {
+        "all": {"cap": ["50/7d"]},
+        "optimizer": {"run_at": None},
+    }
+
+    def test_flush_under_load_loads_the_library_again(self):
+        """FUNCTION FLUSH: pacerd loads its library again; no answer lost."""
+        load = Load(self.daemon.port,
+                    decision_load(self.pool, self.channels, self.T0),
+                    threads=4)
+        load.start()
+        try:
+            with Redis(self.redis.port) as r:
+                for _ in range(20):
+                    load.wait_for(20)
+                    self.assertEqual(r.call("FUNCTION", "FLUSH"), "OK")
+                load.wait_for(20)
+                libs = r.call("FUNCTION", "LIST")
+        finally:
+            records = load.stop()
+        self.assertEqual(len(libs), 1, libs)
+        self.assertTrue(libs[0][1].startswith("pacer_"), libs)
+        bad = [x for x in records
+               if x.status != 200 or x.resp.get("reason") != "ok"]
+        self.assertEqual(bad, [], "%d of %d decisions" % (len(bad),
+                                                          len(records)))
+        self.assertIn("redis lost the function library",
+                      self.daemon.log_text())
+
+
 class TestRedisFrozen(StoreFaultCase):
     CONF = {
         "redis": {"timeout_ms": "50"},
