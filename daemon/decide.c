@@ -454,6 +454,34 @@ decide_done(struct decide_ctx *x, const char *answer)
 
 static void	decide_flush(struct pacerd *, int force);
 
+/*
+ * A text of a script argument as a MessagePack string (fixstr, str8 or
+ * str16: texts are bounded well below 64 KiB).
+ */
+static void
+decide_arg_text(struct str_buf *b, const char *s)
+{
+	size_t		 n = strlen(s);
+	unsigned char	 h[3];
+	size_t		 hn;
+
+	if (n < 32) {
+		h[0] = (unsigned char)(0xa0 | n);
+		hn = 1;
+	} else if (n < 256) {
+		h[0] = 0xd9;
+		h[1] = (unsigned char)n;
+		hn = 2;
+	} else {
+		h[0] = 0xda;
+		h[1] = (unsigned char)(n >> 8);
+		h[2] = (unsigned char)n;
+		hn = 3;
+	}
+	str_buf_mem(b, h, hn);
+	str_buf_cat(b, s);
+}
+
 /* Script reply for a call: one answer per decision, in order. */
 static void
 decide_call_cb(const struct store_reply *sr, void *arg)
@@ -556,27 +584,24 @@ decide_flush(struct pacerd *d, int force)
 		const struct offer *of = r->offer >= 0 ?
 		    &x->rules->offers->offer[r->offer] : NULL;
 		struct str_buf	 b;
+		char		 byte[2], now[24];
 		int		 len;
 
-		/* Every part is a validated id or name: none holds a '|'. */
-		str_buf_init(&b, arg[i], sizeof arg[i]);
+		/* MessagePack values, one after another (decide.lua). */
+		str_buf_init(&b, now, sizeof now);
 		str_buf_int(&b, (long long)r->time);
-		str_buf_lit(&b, "|");
-		str_buf_int(&b, pi[i] + 1);
-		str_buf_lit(&b, "|");
-		str_buf_int(&b, (r->dry_run ? 1 : 0) + (r->has_send_id ? 0 : 2));
-		str_buf_lit(&b, "|");
-		str_buf_cat(&b, r->send_id);
-		str_buf_lit(&b, "|");
-		str_buf_cat(&b, r->customer);
-		str_buf_lit(&b, "|");
-		str_buf_cat(&b, r->campaign_name);
-		str_buf_lit(&b, "|");
-		str_buf_cat(&b, of != NULL ? of->name : "");
-		str_buf_lit(&b, "|");
-		str_buf_cat(&b, of != NULL && c->optimizer.enforce_plan ? plan : "");
-		str_buf_lit(&b, "|");
-		str_buf_cat(&b, of != NULL ? x->rules->suppress[r->offer] : "");
+		str_buf_end(&b);
+		str_buf_init(&b, arg[i], sizeof arg[i]);
+		decide_arg_text(&b, now);	/* the time as text */
+		byte[0] = (char)(pi[i] + 1);	/* fixints: 1..DECIDE_CALL_MAX */
+		byte[1] = (char)((r->dry_run ? 1 : 0) + (r->has_send_id ? 0 : 2));
+		str_buf_mem(&b, byte, sizeof byte);
+		decide_arg_text(&b, r->send_id);
+		decide_arg_text(&b, r->customer);
+		decide_arg_text(&b, r->campaign_name);
+		decide_arg_text(&b, of != NULL ? of->name : "");
+		decide_arg_text(&b, of != NULL && c->optimizer.enforce_plan ? plan : "");
+		decide_arg_text(&b, of != NULL ? x->rules->suppress[r->offer] : "");
 		len = str_buf_end(&b);	/* DECIDE_ARG_MAX holds the longest */
 		argv[n] = arg[i];
 		argvlen[n++] = len > 0 ? (size_t)len : 0;

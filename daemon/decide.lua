@@ -26,12 +26,14 @@
 --         midnight (-1 none), WINDOW the longest cap window, KEEP the record
 --         retention (s), AUDIT the audit stream length (0 = off), FAIL_ALLOW
 --         1 when the channel's on_store_failure is allow
---       then one per decision: "NOW|PROGRAM|FLAGS|SEND_ID|CUSTOMER|CAMPAIGN|
---         OFFER|PLAN|SUPPRESS": PROGRAM 1..P, FLAGS 0-3 (1 dry run + 2 send
---         id made by pacerd, so no record of it can exist), CAMPAIGN and
---         OFFER or "", PLAN the live plan run id ("" = don't check, "-" =
---         none is live), SUPPRESS ";seg;seg;" excluding the offer's
---         category or ""
+--       then one per decision: nine MessagePack values one after another
+--         (cmsgpack.unpack reads them in one C call, no pattern to match):
+--         NOW (unix seconds, as a string), PROGRAM 1..P and FLAGS 0-3 (1
+--         dry run + 2 send id made by pacerd, so no record of it can exist)
+--         as integers, then the strings SEND_ID, CUSTOMER, CAMPAIGN and
+--         OFFER (or ""), PLAN the live plan run id ("" = don't check, "-" =
+--         none is live), SUPPRESS ";seg;seg;" excluding the offer's category
+--         or ""
 -- Returns per decision one string, "ok" for a plain allow, else
 -- "reason|retry_after|rule|shadow_rules|duplicate 0|1"; a rule is
 -- "scope:limit:window:segment", shadow_rules a ","-joined list of them.
@@ -59,10 +61,26 @@ local function program(text)
   return g
 end
 
+-- Parsed offset tables by their text, "OFFSET@FROM;..." (ascending FROM):
+-- the customers of a zone share one text. As a list FROM, OFFSET, ...
+local zones, nzones = {}, 0
+
+local function zone(text)
+  local z = zones[text]
+  if z then return z end
+  z = {}
+  for o, at in string.gmatch(text, '(-?%d+)@(-?%d+)') do
+    z[#z + 1], z[#z + 2] = tonumber(at), tonumber(o)
+  end
+  if nzones >= 1024 then zones, nzones = {}, 0 end
+  zones[text], nzones = z, nzones + 1
+  return z
+end
+
 local function decide_call(KEYS, ARGV)
   local deadline, nprog = tonumber(ARGV[1]), tonumber(ARGV[2])
   local progs = {}
-  for j = 1, nprog do progs[tostring(j)] = program(ARGV[2 + j]) end
+  for j = 1, nprog do progs[j] = program(ARGV[2 + j]) end
 
   -- Too late: the caller answered store_unavailable when its timer ran out.
   local clock = redis.call('TIME')
@@ -84,11 +102,11 @@ local function decide_call(KEYS, ARGV)
     local base = reason .. '|' .. (retry < 0 and '-1' or string.format('%d', retry)) ..
       '|' .. rule .. '|' .. shadow .. '|' .. pg.ch .. '|' .. campaign .. '|' ..
       now_s .. '|' .. offer
+    -- A count that does not parse starts again (and is fixed at the next
+    -- bounding) rather than failing every decision of the call.
     local dn, dt = 1, now
-    if p[5] then
-      local a, b = string.match(p[5], '^(%d+) (%d+)$')
-      dn, dt = tonumber(a) + 1, tonumber(b)
-    end
+    local a, b = string.match(p[5] or '', '^(%d+) (%d+)$')
+    if a then dn, dt = tonumber(a) + 1, tonumber(b) end
     local n = string.format('%d %d', dn, dt)
     if reserve then
       if stale then
@@ -140,21 +158,21 @@ local function decide_call(KEYS, ARGV)
     end
   end
 
-  -- The customer's UTC offset at t, from "OFFSET@FROM;..." (ascending).
+  -- The customer's UTC offset at t: the first entry's, then each later
+  -- one's from its time on.
   local function offset_at(t)
-    local off, first = '0', true
-    if p[6] then
-      for o, at in string.gmatch(p[6], '(-?%d+)@(-?%d+)') do
-        if first or tonumber(at) <= t then off = o else break end
-        first = false
-      end
+    if not p[6] then return 0 end
+    local z = zone(p[6])
+    local off = z[2] or 0
+    for j = 3, #z, 2 do
+      if z[j] <= t then off = z[j + 1] else break end
     end
-    return tonumber(off)
+    return off
   end
 
   -- Decide the decision at hand: reason, retry_after, rule, shadow, duplicate.
   local function decide(flags, plan, suppress)
-    local dry, fresh = flags == '1' or flags == '3', flags >= '2'
+    local dry, fresh = flags % 2 == 1, flags >= 2
     -- p: consent, segments, history, profile marker, record count, offsets
     -- (only when the channel has quiet hours: the table is long), record.
     if pg.qs >= 0 then
@@ -305,8 +323,7 @@ local function decide_call(KEYS, ARGV)
     local prog, flags, plan, suppress
     key = KEYS[1 + i]
     now_s, prog, flags, send_id, customer, campaign, offer, plan, suppress =
-      string.match(ARGV[2 + nprog + i],
-      '^(%d+)|(%d+)|(%d)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
+      cmsgpack.unpack(ARGV[2 + nprog + i])
     now, pg = tonumber(now_s), progs[prog]
     local reason, retry, rule, shadow, dup = decide(flags, plan, suppress)
     o = o + 1
