@@ -195,13 +195,13 @@ typedef void (*store_cb)(const struct store_reply *, void *arg);
 struct store *store_new(struct event_base *, const struct conf *, char **cause);
 /* Close and free; pending callbacks get a failure. Accepts NULL. */
 void	 store_free(struct store *);
-/* Whether the store is connected and its scripts are loaded. */
+/* Whether the store is connected and its function library is loaded. */
 int	 store_ready(const struct store *);
 /* Change the per-call timeout. */
 void	 store_set_timeout(struct store *, int timeout_ms);
 /*
- * Run script (STORE_DECIDE, STORE_CANCEL) with keys and args (copied).
- * cb runs exactly once: with the reply, or a failure after timeout_ms
+ * Call one of the library's functions (daemon/*.lua, as FCALL) with keys
+ * and args (copied). cb runs exactly once: with the reply, or a failure after timeout_ms
  * (-1: the configured redis.timeout_ms).
  */
 enum store_script { STORE_DECIDE, STORE_CANCEL, STORE_READ, STORE_ERASE,
