@@ -200,7 +200,7 @@ int	 store_ready(const struct store *);
 /* Change the per-call timeout. */
 void	 store_set_timeout(struct store *, int timeout_ms);
 /*
- * Call one of the library's functions (daemon/*.lua, as FCALL) with keys
+ * Call one of the library's functions (daemon/NAME.lua, as FCALL) with keys
  * and args (copied). cb runs exactly once: with the reply, or a failure after timeout_ms
  * (-1: the configured redis.timeout_ms).
  */
