@@ -200,9 +200,9 @@ int	 store_ready(const struct store *);
 /* Change the per-call timeout. */
 void	 store_set_timeout(struct store *, int timeout_ms);
 /*
- * Call one of the library's functions (daemon/NAME.lua, as FCALL) with keys
- * and args (copied). cb runs exactly once: with the reply, or a failure after timeout_ms
- * (-1: the configured redis.timeout_ms).
+ * Call one of the library's functions (daemon/NAME.lua, as FCALL) with
+ * keys and args (copied). cb runs exactly once: with the reply, or a
+ * failure after timeout_ms (-1: the configured redis.timeout_ms).
  */
 enum store_script { STORE_DECIDE, STORE_CANCEL, STORE_READ, STORE_ERASE,
 	STORE_NSCRIPTS };

@@ -449,8 +449,8 @@ store_connect(struct store *st)
 	/* Queued now, sent first once the socket connects. */
 	if (st->password != NULL)
 		redisAsyncCommand(st->ac, store_auth_cb, NULL, "AUTH %s", st->password);
-	redisAsyncCommand(st->ac, store_listed_cb, NULL, "FUNCTION LIST LIBRARYNAME %s",
-	    SCRIPT_LIBRARY_NAME);
+	redisAsyncCommand(st->ac, store_listed_cb, NULL,
+	    "FUNCTION LIST LIBRARYNAME %s", SCRIPT_LIBRARY_NAME);
 }
 
 /* Reconnect timer. */
