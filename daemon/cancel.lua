@@ -10,7 +10,8 @@ local function cancel(KEYS, ARGV)
   -- f: reason, retry, rule, shadow, channel, campaign, time, offer, state
   if f[1] ~= 'ok' or f[9] == 'released' then return 0 end
   local kept, n = {}, 0
-  for e, ch, cp, sid in string.gmatch(p[2] or '', '(%d+|([^|]*)|([^|]*)|([^\n]*)\n)') do
+  for e, ch, cp, sid in string.gmatch(p[2] or '',
+      '(%d+|([^|]*)|([^|]*)|([^\n]*)\n)') do
     if n == 0 and sid == ARGV[1] and ch == f[5] and cp == f[6] then
       n = 1
     else

@@ -84,7 +84,8 @@ local function decide_call(KEYS, ARGV)
 
   -- Too late: the caller answered store_unavailable when its timer ran out.
   local clock = redis.call('TIME')
-  local late = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) >
+  local late = tonumber(clock[1]) * 1000 +
+    math.floor(tonumber(clock[2]) / 1000) >
     deadline
 
   -- The decision at hand (set by the loop at the end), and its stored state.
@@ -99,7 +100,8 @@ local function decide_call(KEYS, ARGV)
   -- audit entry (customer, and decision = "reason|retry|rule|shadow|channel|
   -- campaign|time|offer|send_id").
   local function store(reason, retry, rule, shadow, reserve, stale)
-    local base = reason .. '|' .. (retry < 0 and '-1' or string.format('%d', retry)) ..
+    local base = reason .. '|' ..
+      (retry < 0 and '-1' or string.format('%d', retry)) ..
       '|' .. rule .. '|' .. shadow .. '|' .. pg.ch .. '|' .. campaign .. '|' ..
       now_s .. '|' .. offer
     -- A count that does not parse starts again (and is fixed at the next
@@ -237,9 +239,14 @@ local function decide_call(KEYS, ARGV)
       local off = offset_at(now)
       local loc = (now + off) % 86400
       local inq
-      if qs < qe then inq = loc >= qs and loc < qe else inq = loc >= qs or loc < qe end
+      if qs < qe then
+        inq = loc >= qs and loc < qe
+      else
+        inq = loc >= qs or loc < qe
+      end
       if inq then
-        -- Quiet hours end at local qe; a clock change on the way moves that instant.
+        -- Quiet hours end at local qe; a clock change on the way moves
+        -- that instant.
         local t_end = now + (qe - loc + 86400) % 86400
         local off2 = offset_at(t_end)
         if off2 ~= off then t_end = t_end - (off2 - off) end
@@ -305,7 +312,8 @@ local function decide_call(KEYS, ARGV)
             end
             if k[5] then
               shadow = shadow .. (shadow == '' and '' or ',') .. k[6]
-            elseif reason == 'ok' or (retry >= 0 and (wait < 0 or wait > retry)) then
+            elseif reason == 'ok' or
+                (retry >= 0 and (wait < 0 or wait > retry)) then
               -- Name the cap that holds the customer longest (-1: for ever).
               reason, retry, rule = 'cap', wait, k[6]
             end
@@ -314,7 +322,9 @@ local function decide_call(KEYS, ARGV)
       end
     end
 
-    if not dry then store(reason, retry, rule, shadow, reason == 'ok', stale) end
+    if not dry then
+      store(reason, retry, rule, shadow, reason == 'ok', stale)
+    end
     return reason, retry, rule, shadow, 0
   end
 
@@ -330,8 +340,8 @@ local function decide_call(KEYS, ARGV)
     if reason == 'ok' and shadow == '' and dup == 0 then
       out[o] = 'ok'
     else
-      out[o] = reason .. '|' .. string.format('%d', retry) .. '|' .. rule .. '|' ..
-        shadow .. '|' .. dup
+      out[o] = reason .. '|' .. string.format('%d', retry) .. '|' .. rule ..
+        '|' .. shadow .. '|' .. dup
     end
   end
   if audited then
