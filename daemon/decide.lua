@@ -38,13 +38,22 @@
 -- "reason|retry_after|rule|shadow_rules|duplicate 0|1"; a rule is
 -- "scope:limit:window:segment", shadow_rules a ","-joined list of them.
 
--- Parsed programs by their text; a reload brings new texts, so the oldest
--- go when there are many.
-local programs, nprograms = {}, 0
+-- A function returning parse(text), parsing each text once: the library
+-- keeps the results (emptied when it holds max of them) across calls.
+local function cached(max, parse)
+  local kept, n = {}, 0
+  return function(text)
+    local v = kept[text]
+    if v then return v end
+    v = parse(text)
+    if n >= max then kept, n = {}, 0 end
+    kept[text], n = v, n + 1
+    return v
+  end
+end
 
-local function program(text)
-  local g = programs[text]
-  if g then return g end
+-- Programs by their text (a reload brings new texts).
+local program = cached(64, function(text)
   local ch, dflt, qs, qe, fail, maxw, keep, alen, checks = string.match(text,
     '^(%S+) (%d) (-?%d+) (-?%d+) (%d) (%d+) (%d+) (%d+)|(.*)$')
   local list = {}
@@ -53,29 +62,20 @@ local function program(text)
     list[#list + 1] = {scope, tonumber(limit), tonumber(window), seg, sh == '1',
       scope .. ':' .. limit .. ':' .. window .. ':' .. seg, ';' .. seg .. ';'}
   end
-  g = {ch = ch, field = 'c:' .. ch, dflt = dflt, qs = tonumber(qs),
+  return {ch = ch, field = 'c:' .. ch, dflt = dflt, qs = tonumber(qs),
     qe = tonumber(qe), fail = fail == '1', maxw = tonumber(maxw),
     keep = tonumber(keep), alen = tonumber(alen), checks = list}
-  if nprograms >= 64 then programs, nprograms = {}, 0 end
-  programs[text], nprograms = g, nprograms + 1
-  return g
-end
+end)
 
--- Parsed offset tables by their text, "OFFSET@FROM;..." (ascending FROM):
--- the customers of a zone share one text. As a list FROM, OFFSET, ...
-local zones, nzones = {}, 0
-
-local function zone(text)
-  local z = zones[text]
-  if z then return z end
-  z = {}
+-- Offset tables by their text, "OFFSET@FROM;..." (ascending FROM): the
+-- customers of a zone share one text. As a list FROM, OFFSET, ...
+local zone = cached(1024, function(text)
+  local z = {}
   for o, at in string.gmatch(text, '(-?%d+)@(-?%d+)') do
     z[#z + 1], z[#z + 2] = tonumber(at), tonumber(o)
   end
-  if nzones >= 1024 then zones, nzones = {}, 0 end
-  zones[text], nzones = z, nzones + 1
   return z
-end
+end)
 
 local function decide_call(KEYS, ARGV)
   local deadline, nprog = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -85,8 +85,7 @@ local function decide_call(KEYS, ARGV)
   -- Too late: the caller answered store_unavailable when its timer ran out.
   local clock = redis.call('TIME')
   local late = tonumber(clock[1]) * 1000 +
-    math.floor(tonumber(clock[2]) / 1000) >
-    deadline
+    math.floor(tonumber(clock[2]) / 1000) > deadline
 
   -- The decision at hand (set by the loop at the end), and its stored state.
   local key, pg, now, now_s, campaign, send_id, offer, customer
