@@ -56,6 +56,7 @@ struct store {
 	int			 connected;
 	int			 degraded;	/* calls timing out, no reply since */
 	int			 loaded;	/* the function library is */
+	int			 loading;	/* a FUNCTION LOAD is queued */
 	struct event		*reconnect;
 	struct event		*health;
 	struct event		*kick;		/* writes what callbacks queued */
@@ -313,19 +314,29 @@ store_command(struct store *st, int argc, const char **argv, const size_t *argvl
 	return store_call(st, -1, 0, argc, argv, argvlen, -1, cb, arg);
 }
 
-/* FUNCTION LOAD reply. */
+/*
+ * Reply to FUNCTION LIST LIBRARYNAME (asked first, on connect: it is small,
+ * and Redis drops a client that sends a large command before it
+ * authenticated) or FUNCTION LOAD (privdata set): the library is there,
+ * or an empty list says to load it.
+ */
 static void
-store_loaded_cb(redisAsyncContext *ac, void *reply, void *privdata)
+store_library_cb(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct store	*st = ac->data;
 	redisReply	*rr = reply;
 
-	(void)privdata;
-	if (rr == NULL || st == NULL)
+	if (st == NULL)
+		return;
+	if (privdata != NULL)
+		st->loading = 0;
+	if (rr == NULL)
 		return;
 	if (rr->type == REDIS_REPLY_ERROR)
 		log_error("redis function library not loaded (Redis 7.0 or later "
 		    "is needed)", "detail=\"%s\"", rr->str);
+	else if (rr->type == REDIS_REPLY_ARRAY && rr->elements == 0)
+		store_load(st);
 	else {
 		st->loaded = 1;
 		st->last_reply = store_now();
@@ -333,38 +344,18 @@ store_loaded_cb(redisAsyncContext *ac, void *reply, void *privdata)
 }
 
 /*
- * Queue the function library (daemon/embed.cmake): REPLACE makes it
- * harmless when another pacerd of the same version loaded it first.
+ * Queue the function library (daemon/embed.cmake), unless a load is queued
+ * already: calls sent after it find it. REPLACE makes it harmless when
+ * another pacerd of the same version loaded it first.
  */
 static void
 store_load(struct store *st)
 {
-	redisAsyncCommand(st->ac, store_loaded_cb, NULL, "FUNCTION LOAD REPLACE %s",
-	    SCRIPT_LIBRARY);
-}
-
-/*
- * FUNCTION LIST reply for our library: load it when Redis lacks it. The
- * small question goes first because Redis drops a client that sends a
- * large command before it authenticated.
- */
-static void
-store_listed_cb(redisAsyncContext *ac, void *reply, void *privdata)
-{
-	struct store	*st = ac->data;
-	redisReply	*rr = reply;
-
-	(void)privdata;
-	if (rr == NULL || st == NULL)
+	if (st->loading)
 		return;
-	if (rr->type == REDIS_REPLY_ERROR)
-		log_error("redis function library not loaded", "detail=\"%s\"",
-		    rr->str);
-	else if (rr->type == REDIS_REPLY_ARRAY && rr->elements > 0) {
-		st->loaded = 1;
-		st->last_reply = store_now();
-	} else
-		store_load(st);
+	st->loading = 1;
+	redisAsyncCommand(st->ac, store_library_cb, st, "FUNCTION LOAD REPLACE %s",
+	    SCRIPT_LIBRARY);
 }
 
 /* AUTH reply. */
@@ -418,6 +409,7 @@ store_disconnected_cb(const redisAsyncContext *ac, int status)
 	st->ac = NULL;
 	st->connected = 0;
 	st->loaded = 0;
+	st->loading = 0;
 	log_warn("redis disconnected", "detail=\"%s\"", ac->errstr);
 	tv.tv_sec = 0;
 	tv.tv_usec = st->backoff_ms * 1000;
@@ -449,7 +441,7 @@ store_connect(struct store *st)
 	/* Queued now, sent first once the socket connects. */
 	if (st->password != NULL)
 		redisAsyncCommand(st->ac, store_auth_cb, NULL, "AUTH %s", st->password);
-	redisAsyncCommand(st->ac, store_listed_cb, NULL,
+	redisAsyncCommand(st->ac, store_library_cb, NULL,
 	    "FUNCTION LIST LIBRARYNAME %s", SCRIPT_LIBRARY_NAME);
 }
 
