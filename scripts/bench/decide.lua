@@ -18,15 +18,18 @@ local function customer()
   return random(0, N - 1)
 end
 
+local function body(i, ch)
+  return format('{"customer":"b%012d","channel":"%s"}', i, ch)
+end
+
 local function one()
-  return format('{"customer":"b%012d","channel":"%s"}', customer(), chans[random(1, 3)])
+  return body(customer(), chans[random(1, 3)])
 end
 
 -- Per channel: the request up to the customer's number, and after it.
 local head, tail = {}, {}
 for k, ch in ipairs(chans) do
-  local body = format('{"customer":"b%012d","channel":"%s"}', 0, ch)
-  local req = wrk.format("POST", "/v1/decide", headers, body)
+  local req = wrk.format("POST", "/v1/decide", headers, body(0, ch))
   local at = string.find(req, '"b000000000000"', 1, true)
   head[k], tail[k] = string.sub(req, 1, at + 1), string.sub(req, at + 14)
 end
