@@ -28,10 +28,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Room value meaning "no cap": more than any customer could be sent. */
-#define SOLVER_ROOM_NONE	255
 /* Most offers an instance may have (the pair offer index is 16 bits). */
 #define SOLVER_OFFERS_MAX	65535
+/*
+ * Room value meaning "no cap". A customer has at most SOLVER_OFFERS_MAX
+ * pairs, so no room of this size or more can bind: a larger room (a cap
+ * of up to a million, max_offers_per_customer up to 1000) is stored as
+ * this, exactly. See solver_room.
+ */
+#define SOLVER_ROOM_NONE	65535
 
 /* One offer, as the model sees it. */
 struct solver_offer {
@@ -62,9 +67,9 @@ struct solver_instance {
 	float			*pair_propensity; /* pair_start[ncustomers] */
 
 	/* Per customer remaining room; SOLVER_ROOM_NONE for no cap. */
-	uint8_t			*room_all;	/* ncustomers */
-	uint8_t			*room_channel;	/* ncustomers * nchannels */
-	uint8_t			*room_campaign;	/* ncustomers * ncampaigns */
+	uint16_t		*room_all;	/* ncustomers */
+	uint16_t		*room_channel;	/* ncustomers * nchannels */
+	uint16_t		*room_campaign;	/* ncustomers * ncampaigns */
 
 	/* Allocated sizes (builder bookkeeping). */
 	int			 customers_alloc;
@@ -155,6 +160,11 @@ struct solver_result {
 /* Fill options with defaults: scale, gap 1e-4, no time limit, all CPUs. */
 void	solver_options_init(struct solver_options *);
 /*
+ * A remaining room as the instance stores it: 0 for a negative room,
+ * SOLVER_ROOM_NONE for any room that large or larger (it cannot bind).
+ */
+uint16_t solver_room(long room);
+/*
  * New empty instance. offers is copied (borrowed). Returns NULL with *cause
  * set (caller frees) on bad offers. Caller frees with solver_instance_free.
  */
@@ -167,14 +177,15 @@ int	solver_instance_reserve(struct solver_instance *, int ncustomers,
 	    int64_t npairs);
 /*
  * Append a customer with npairs candidate pairs (offer, propensity arrays
- * are borrowed and copied) and remaining room: room_channel has nchannels
+ * are borrowed and copied) and remaining room: room_all (>= 0; any value
+ * from SOLVER_ROOM_NONE up is no cap), room_channel with nchannels
  * entries, room_campaign ncampaigns; either may be NULL for no cap.
  * Returns the new customer's index, or -1 with *cause set (caller frees)
  * on a bad offer index, duplicate offer or propensity outside [0,1].
  */
 int	solver_instance_add_customer(struct solver_instance *, int npairs,
-	    const uint16_t *offer, const float *propensity, uint8_t room_all,
-	    const uint8_t *room_channel, const uint8_t *room_campaign,
+	    const uint16_t *offer, const float *propensity, long room_all,
+	    const uint16_t *room_channel, const uint16_t *room_campaign,
 	    char **cause);
 /* Check an instance's arrays; 0 or -1 with *cause set (caller frees). */
 int	solver_instance_check(const struct solver_instance *, char **cause);

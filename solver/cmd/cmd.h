@@ -179,11 +179,11 @@ struct cmd_state {
 	uint32_t	*segments;	/* bit i: conf->segments[i] */
 	uint64_t	*segment_names;	/* bit i: names.arena + names.off[i] */
 	struct cmd_ids	 names;		/* segment names seen (first 64) */
-	uint8_t		*room_all;	/* all-channel and segment caps and
+	uint16_t	*room_all;	/* all-channel and segment caps and
 					   max_offers_per_customer */
-	uint8_t		*room_caps_all;	/* the caps alone (saturation) */
-	uint8_t		*room_channel;	/* n * nchannels */
-	uint8_t		*room_campaign;	/* n * ncampaigns */
+	uint16_t	*room_caps_all;	/* the caps alone (saturation) */
+	uint16_t	*room_channel;	/* n * nchannels */
+	uint16_t	*room_campaign;	/* n * ncampaigns */
 	uint16_t	*contacts;	/* in (t - longest window, t] */
 	size_t		*stale;		/* plan fields to remove: offset of
 					   "RUN,RUN" in stale_arena, 0: none */

@@ -58,27 +58,28 @@ state_checks_build(const struct conf *conf, struct state_checks *sc)
 	}
 }
 
-/* Room left under checks for a customer: min(limit - used), clamped. */
-static int
+/*
+ * Room left under checks for a customer: min(limit - used), as the solver
+ * stores it (solver_room: a cap of a million is no cap to a customer with
+ * at most SOLVER_OFFERS_MAX pairs, so the clamp is exact).
+ */
+static uint16_t
 state_room(const struct rules_check *k, int n, uint32_t segments,
     const struct rules_contact *hist, int nhist, int64_t t, int campaign)
 {
-	int	 room = SOLVER_ROOM_NONE - 1, capped = 0;
+	long	 room = SOLVER_ROOM_NONE;
 
 	for (int i = 0; i < n; i++) {
-		int	 r;
+		long	 r;
 
 		if (k[i].segment >= 0 && !(segments & (1u << k[i].segment)))
 			continue;
 		r = k[i].cap->limit - rules_cap_used(&k[i], hist, nhist, t, campaign,
 		    NULL);
-		capped = 1;
 		if (r < room)
 			room = r;
 	}
-	if (!capped)
-		return SOLVER_ROOM_NONE;
-	return room < 0 ? 0 : room;
+	return solver_room(room);
 }
 
 void
@@ -215,18 +216,16 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 	st->segment_names[c] = names;
 	st->contacts[c] = (uint16_t)(nh > 65535 ? 65535 : nh);
 	for (int ch = 0; ch < nch; ch++)
-		st->room_channel[(size_t)c * (size_t)nch + (size_t)ch] = (uint8_t)
+		st->room_channel[(size_t)c * (size_t)nch + (size_t)ch] =
 		    state_room(sc->channel[ch], sc->nchannel[ch], segs, h, nh, t, -1);
-	st->room_caps_all[c] = (uint8_t)state_room(sc->all, sc->nall, segs, h, nh,
-	    t, -1);
+	st->room_caps_all[c] = state_room(sc->all, sc->nall, segs, h, nh, t, -1);
 	st->room_all[c] = st->room_caps_all[c];
 	if (conf->optimizer.max_offers_per_customer > 0 &&
 	    conf->optimizer.max_offers_per_customer < st->room_all[c])
-		st->room_all[c] = (uint8_t)conf->optimizer.max_offers_per_customer;
+		st->room_all[c] = solver_room(conf->optimizer.max_offers_per_customer);
 	for (int cp = 0; cp < st->ncampaigns; cp++)
 		st->room_campaign[(size_t)c * (size_t)st->ncampaigns + (size_t)cp] =
-		    (uint8_t)state_room(sc->campaign, sc->ncampaign, segs, h, nh, t,
-		    cp);
+		    state_room(sc->campaign, sc->ncampaign, segs, h, nh, t, cp);
 	return CMD_OK;
 }
 
@@ -297,11 +296,13 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 	    (st->segments = calloc((size_t)n + 1, sizeof *st->segments)) == NULL ||
 	    (st->segment_names = calloc((size_t)n + 1,
 	    sizeof *st->segment_names)) == NULL ||
-	    (st->room_all = calloc((size_t)n + 1, 1)) == NULL ||
-	    (st->room_caps_all = calloc((size_t)n + 1, 1)) == NULL ||
-	    (st->room_channel = calloc((size_t)n * (size_t)nch + 1, 1)) == NULL ||
-	    (st->room_campaign = calloc((size_t)n * (size_t)st->ncampaigns + 1, 1)) ==
-	    NULL ||
+	    (st->room_all = calloc((size_t)n + 1, sizeof *st->room_all)) == NULL ||
+	    (st->room_caps_all = calloc((size_t)n + 1,
+	    sizeof *st->room_caps_all)) == NULL ||
+	    (st->room_channel = calloc((size_t)n * (size_t)nch + 1,
+	    sizeof *st->room_channel)) == NULL ||
+	    (st->room_campaign = calloc((size_t)n * (size_t)st->ncampaigns + 1,
+	    sizeof *st->room_campaign)) == NULL ||
 	    (st->contacts = calloc((size_t)n + 1, sizeof *st->contacts)) == NULL ||
 	    (st->stale = calloc((size_t)n + 1, sizeof *st->stale)) == NULL) {
 		*cause = strdup("out of memory");

@@ -231,8 +231,8 @@ opt_build(struct opt_run *r, char **cause)
 	if (solver_instance_reserve(r->inst, s->ids.n, s->npairs) != 0)
 		goto oom;
 	for (int c = 0; c < s->ids.n; c++) {
-		const uint8_t	*rch = st->room_channel + (size_t)c * (size_t)st->nchannels;
-		const uint8_t	*rcp = st->room_campaign + (size_t)c *
+		const uint16_t	*rch = st->room_channel + (size_t)c * (size_t)st->nchannels;
+		const uint16_t	*rcp = st->room_campaign + (size_t)c *
 				    (size_t)st->ncampaigns;
 		const char	*id = s->ids.arena + s->ids.off[c];
 		int		 alive[5] = { 0, 0, 0, 0, 0 }, n = 0, holdout;

@@ -27,6 +27,15 @@ solver_options_init(struct solver_options *o)
 	o->polish_customers = 0;
 }
 
+/* A room clamped to what the instance stores. */
+uint16_t
+solver_room(long room)
+{
+	if (room <= 0)
+		return (0);
+	return (room >= SOLVER_ROOM_NONE ? SOLVER_ROOM_NONE : (uint16_t)room);
+}
+
 /* New empty instance over a copy of offers. */
 struct solver_instance *
 solver_instance_new(int noffers, int nchannels, int ncampaigns,
@@ -99,9 +108,9 @@ solver_instance_free(struct solver_instance *inst)
 static int
 solver_grow_customers(struct solver_instance *inst, int n)
 {
-	int64_t	*ps;
-	uint8_t	*ra, *rch, *rcp;
-	int	 na;
+	int64_t		*ps;
+	uint16_t	*ra, *rch, *rcp;
+	int		 na;
 
 	if (n <= inst->customers_alloc)
 		return (0);
@@ -111,15 +120,15 @@ solver_grow_customers(struct solver_instance *inst, int n)
 	if ((ps = realloc(inst->pair_start, (na + 1) * sizeof *ps)) == NULL)
 		return (-1);
 	inst->pair_start = ps;
-	if ((ra = realloc(inst->room_all, na)) == NULL)
+	if ((ra = realloc(inst->room_all, na * sizeof *ra)) == NULL)
 		return (-1);
 	inst->room_all = ra;
 	if ((rch = realloc(inst->room_channel,
-	    (size_t)na * inst->nchannels)) == NULL)
+	    (size_t)na * inst->nchannels * sizeof *rch)) == NULL)
 		return (-1);
 	inst->room_channel = rch;
 	if ((rcp = realloc(inst->room_campaign,
-	    (size_t)na * inst->ncampaigns)) == NULL)
+	    (size_t)na * inst->ncampaigns * sizeof *rcp)) == NULL)
 		return (-1);
 	inst->room_campaign = rcp;
 	inst->customers_alloc = na;
@@ -163,12 +172,18 @@ solver_instance_reserve(struct solver_instance *inst, int ncustomers,
 /* Append one customer; see solver.h. */
 int
 solver_instance_add_customer(struct solver_instance *inst, int npairs,
-    const uint16_t *offer, const float *propensity, uint8_t room_all,
-    const uint8_t *room_channel, const uint8_t *room_campaign, char **cause)
+    const uint16_t *offer, const float *propensity, long room_all,
+    const uint16_t *room_channel, const uint16_t *room_campaign, char **cause)
 {
-	int64_t	 base;
-	int	 c, i, j;
+	uint16_t	*rch, *rcp;
+	int64_t		 base;
+	int		 c, i, j;
 
+	if (room_all < 0) {
+		solver_cause(cause, "customer %d: negative room %ld",
+		    inst->ncustomers, room_all);
+		return (-1);
+	}
 	if (npairs < 0 || npairs > inst->noffers) {
 		solver_cause(cause, "customer %d: bad number of pairs %d",
 		    inst->ncustomers, npairs);
@@ -209,19 +224,15 @@ solver_instance_add_customer(struct solver_instance *inst, int npairs,
 		    npairs * sizeof *propensity);
 	}
 	inst->pair_start[c + 1] = base + npairs;
-	inst->room_all[c] = room_all;
-	if (room_channel != NULL)
-		memcpy(inst->room_channel + (size_t)c * inst->nchannels,
-		    room_channel, inst->nchannels);
-	else
-		memset(inst->room_channel + (size_t)c * inst->nchannels,
-		    SOLVER_ROOM_NONE, inst->nchannels);
-	if (room_campaign != NULL)
-		memcpy(inst->room_campaign + (size_t)c * inst->ncampaigns,
-		    room_campaign, inst->ncampaigns);
-	else
-		memset(inst->room_campaign + (size_t)c * inst->ncampaigns,
-		    SOLVER_ROOM_NONE, inst->ncampaigns);
+	inst->room_all[c] = solver_room(room_all);
+	rch = inst->room_channel + (size_t)c * inst->nchannels;
+	for (i = 0; i < inst->nchannels; i++)
+		rch[i] = room_channel != NULL ? room_channel[i] :
+		    SOLVER_ROOM_NONE;
+	rcp = inst->room_campaign + (size_t)c * inst->ncampaigns;
+	for (i = 0; i < inst->ncampaigns; i++)
+		rcp[i] = room_campaign != NULL ? room_campaign[i] :
+		    SOLVER_ROOM_NONE;
 	inst->ncustomers = c + 1;
 	return (c);
 

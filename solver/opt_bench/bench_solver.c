@@ -84,7 +84,7 @@ bench_generate(int n, uint64_t seed)
 	struct bench_rng	 r = { seed * 7919 + 1 };
 	uint16_t		 offer[BENCH_OFFERS];
 	float			 prop[BENCH_OFFERS];
-	uint8_t			 rch[BENCH_CHANNELS], rcp[BENCH_CAMPAIGNS];
+	uint16_t		 rch[BENCH_CHANNELS], rcp[BENCH_CAMPAIGNS];
 	uint8_t			 consent, rall;
 	char			*cause = NULL;
 	int			 i, o, k, j, contacts;

@@ -47,7 +47,7 @@ make_instance(uint64_t seed, int ncust, int noffers, int crossing)
 	struct solver_instance	*inst;
 	uint16_t		 offer[16];
 	float			 prop[16];
-	uint8_t			 rch[3], rcp[4];
+	uint16_t		 rch[3], rcp[4];
 	char			*cause = NULL;
 	int			 c, o, k;
 
@@ -74,14 +74,14 @@ make_instance(uint64_t seed, int ncust, int noffers, int crossing)
 			    unit() * unit() * 0.3);
 			k++;
 		}
-		rch[0] = (uint8_t)(rng() % 3);
+		rch[0] = (uint16_t)(rng() % 3);
 		rch[1] = 1;
-		rch[2] = (uint8_t)(1 + rng() % 2);
+		rch[2] = (uint16_t)(1 + rng() % 2);
 		rcp[0] = rcp[1] = 1;
-		rcp[2] = (uint8_t)(rng() % 3);
+		rcp[2] = (uint16_t)(rng() % 3);
 		rcp[3] = SOLVER_ROOM_NONE;
 		assert_true(solver_instance_add_customer(inst, k, offer, prop,
-		    (uint8_t)(1 + rng() % 4), rch, rcp, &cause) == c);
+		    (long)(1 + rng() % 4), rch, rcp, &cause) == c);
 	}
 	return (inst);
 }
@@ -135,7 +135,8 @@ make_demo(uint64_t seed, int n)
 	struct solver_instance	*inst;
 	uint16_t		 offer[50];
 	float			 prop[50];
-	uint8_t			 rch[3], rcp[12], consent, rall;
+	uint16_t		 rch[3], rcp[12];
+	uint8_t			 consent, rall;
 	char			*cause = NULL;
 	int			 i, o, k, j, contacts, ch;
 
@@ -389,7 +390,8 @@ test_zero_budgets(void **state)
 		/* Budgets back, but nobody has room. */
 		for (o = 0; o < inst->noffers; o++)
 			inst->offers[o].budget = -1;
-		memset(inst->room_all, 0, inst->ncustomers);
+		memset(inst->room_all, 0, inst->ncustomers *
+		    sizeof *inst->room_all);
 		solve(inst, m == 0 ? SOLVER_SCALE : SOLVER_EXACT, 1e-4, &res);
 		assert_int_equal(res.nselected, 0);
 		solver_result_free(&res);
@@ -488,6 +490,70 @@ test_warm_start(void **state)
 	solver_instance_free(inst);
 }
 
+/*
+ * One customer, 500 offers, no caps but max_offers_per_customer = 300: a
+ * room past 255 must not be cut to a byte (nor 255 taken as a limit), so
+ * both methods find the top 300 and a bound at or above them; with no room
+ * limit at all, every offer.
+ */
+static void
+test_wide_room(void **state)
+{
+	struct solver_offer	 of[500];
+	struct solver_instance	*inst;
+	struct solver_result	 res;
+	uint16_t		 offer[500];
+	float			 prop[500];
+	double			 best, v[500], tmp;
+	char			*cause = NULL;
+	int			 o, j, m, r, room[2] = { 300, SOLVER_ROOM_NONE };
+
+	(void)state;
+	rng_state = 4242;
+	for (o = 0; o < 500; o++) {
+		of[o].value = 10 + o % 37;
+		of[o].cost = 0.01 * (o % 5);
+		of[o].budget = -1;
+		of[o].capacity = -1;
+		of[o].channel = 0;
+		of[o].campaign = 0;
+		offer[o] = (uint16_t)o;
+		prop[o] = (float)(0.05 + 0.9 * unit());
+		v[o] = (double)prop[o] * of[o].value - of[o].cost;
+	}
+	/* The optimum: the largest values, by selection sort. */
+	for (o = 0; o < 500; o++)
+		for (j = o + 1; j < 500; j++)
+			if (v[j] > v[o]) {
+				tmp = v[o];
+				v[o] = v[j];
+				v[j] = tmp;
+			}
+	for (r = 0; r < 2; r++) {
+		inst = solver_instance_new(500, 1, 1, of, &cause);
+		assert_non_null(inst);
+		assert_int_equal(solver_instance_add_customer(inst, 500, offer,
+		    prop, room[r], NULL, NULL, &cause), 0);
+		best = 0;
+		for (o = 0; o < (r == 0 ? 300 : 500); o++)
+			best += v[o];
+		for (m = 0; m < 2; m++) {
+			solve(inst, m == 0 ? SOLVER_SCALE : SOLVER_EXACT, 1e-4,
+			    &res);
+			if (fabs(res.objective - best) > 1e-6 * best)
+				fail_msg("room %d method %d: objective %.6f, "
+				    "optimum %.6f", room[r], m, res.objective,
+				    best);
+			assert_int_equal(res.nselected, r == 0 ? 300 : 500);
+			assert_true(res.bound >= best - 1e-9 * best);
+			assert_true(res.status == SOLVER_OPTIMAL ||
+			    res.status == SOLVER_GAP_REACHED);
+			solver_result_free(&res);
+		}
+		solver_instance_free(inst);
+	}
+}
+
 int
 main(void)
 {
@@ -501,6 +567,7 @@ main(void)
 		cmocka_unit_test(test_warm_start),
 		cmocka_unit_test(test_no_stall_across_seeds),
 		cmocka_unit_test(test_repair_keeps_budgets),
+		cmocka_unit_test(test_wide_room),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
