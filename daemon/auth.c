@@ -3,15 +3,29 @@
  * every configured token is compared, so timing tells nothing of which
  * token came close.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "auth.h"
 
 #define AUTH_TOKEN_MAX 256
+#define AUTH_MODE_REFUSED 0037	/* group write or exec, any bit for others */
+#define AUTH_DISTINCT_MIN 8	/* fewer different characters is a weak token */
+
+/*
+ * Parts of the placeholders conf/tokens ships ("decide-token-change-me"):
+ * a token holding one of them was copied from an example, not generated.
+ */
+static const char *const auth_placeholders[] = {
+	"change-me", "changeme", "change_me", "replace-me", "replaceme",
+	"example", "placeholder", "secret", "password", NULL
+};
 
 struct auth_token {
 	char		 token[AUTH_TOKEN_MAX];
@@ -24,6 +38,61 @@ struct auth {
 	int			 n;
 };
 
+/*
+ * Why a token is too weak to guard the API (a static string), or NULL: it
+ * holds a placeholder word (case-insensitive) or repeats a handful of
+ * characters ("aaaaaaaaaaaaaaaa", "abababab...").
+ */
+static const char *
+auth_weak_token(const char *tok)
+{
+	unsigned char	 seen[256];
+	int		 distinct = 0;
+
+	for (int i = 0; auth_placeholders[i] != NULL; i++) {
+		size_t	 n = strlen(auth_placeholders[i]);
+
+		for (const char *p = tok; *p != '\0'; p++)
+			if (strncasecmp(p, auth_placeholders[i], n) == 0)
+				return "an example or placeholder token (generate one, "
+				    "e.g. openssl rand -hex 24)";
+	}
+	memset(seen, 0, sizeof seen);
+	for (const unsigned char *p = (const unsigned char *)tok; *p; p++)
+		if (!seen[*p]++)
+			distinct++;
+	if (distinct < AUTH_DISTINCT_MIN)
+		return "a weak token (fewer than 8 different characters)";
+	return NULL;
+}
+
+/*
+ * Whether the open tokens file may be trusted: a regular file that others
+ * cannot read and neither group nor others can write (0600 and 0640 pass,
+ * 0644 and 0666 do not); 0, or -1 with msg filled.
+ */
+static int
+auth_check_mode(FILE *fp, const char *path, char *msg, size_t len)
+{
+	struct stat	 sb;
+
+	if (fstat(fileno(fp), &sb) != 0) {
+		snprintf(msg, len, "%s:0: cannot stat: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(msg, len, "%s:0: not a regular file", path);
+		return -1;
+	}
+	if ((sb.st_mode & AUTH_MODE_REFUSED) != 0) {
+		snprintf(msg, len, "%s:0: refused: tokens file mode %04o lets "
+		    "others read or write it (chmod 600, or 640)", path,
+		    (unsigned)(sb.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
 struct auth *
 auth_load(const char *path, char **cause)
 {
@@ -31,6 +100,7 @@ auth_load(const char *path, char **cause)
 	FILE		*fp;
 	char		 line[1024], tok[AUTH_TOKEN_MAX + 1], role[32], extra[2];
 	char		 msg[1200];
+	const char	*weak;
 	int		 lineno = 0, f;
 
 	if ((fp = fopen(path, "r")) == NULL) {
@@ -40,6 +110,10 @@ auth_load(const char *path, char **cause)
 	}
 	if ((a = calloc(1, sizeof *a)) == NULL)
 		goto oom;
+	if (auth_check_mode(fp, path, msg, sizeof msg) != 0) {
+		*cause = strdup(msg);
+		goto fail;
+	}
 	while (fgets(line, sizeof line, fp) != NULL) {
 		lineno++;
 		char *p = line;
@@ -53,6 +127,12 @@ auth_load(const char *path, char **cause)
 			snprintf(msg, sizeof msg, "%s:%d: expected \"TOKEN ROLE\" with a "
 			    "token of 16-255 characters and ROLE decide or admin", path,
 			    lineno);
+			*cause = strdup(msg);
+			goto fail;
+		}
+		if ((weak = auth_weak_token(tok)) != NULL) {
+			snprintf(msg, sizeof msg, "%s:%d: refused: %s", path, lineno,
+			    weak);
 			*cause = strdup(msg);
 			goto fail;
 		}
