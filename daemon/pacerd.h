@@ -84,6 +84,13 @@ void	 log_at(enum log_level, const char *msg, const char *fmt, ...)
 #define log_info(...) do { if (log_threshold <= LOG_INFO) log_at(LOG_INFO, __VA_ARGS__); } while (0)
 #define log_warn(...) log_at(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_at(LOG_ERROR, __VA_ARGS__)
+/*
+ * One log line, no newline (caller frees; NULL when out of memory): ts of
+ * now_ms (unix ms), level, msg, then fmt's key=value pairs, every string
+ * value escaped and quoted as logfmt needs.
+ */
+char	*log_format(int64_t now_ms, enum log_level, const char *msg,
+	     const char *fmt, va_list ap);
 /* Log and exit 1: start-up failures and broken invariants only. */
 void	 fatalx(const char *msg, const char *fmt, ...)
 	     __attribute__((format(printf, 2, 3), noreturn));
