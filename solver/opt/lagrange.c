@@ -166,6 +166,8 @@ static double	 lagrange_take_free(struct lagrange *, int, long *);
 static void	 lagrange_exchange(struct lagrange *, long *);
 static int	 lagrange_polish(struct lagrange *, double *, double,
 		    char **);
+static int	 lagrange_keep(struct lagrange *, struct solver_result *,
+		    const char *);
 static void	 lagrange_free(struct lagrange *);
 static int	 lagrange_setup(struct lagrange *, char **);
 static void	 lagrange_progress(struct lagrange *, const char *, int,
@@ -1039,6 +1041,37 @@ fail:
 	return (-1);
 }
 
+/*
+ * Make the current plan the result if it is better than the result's and
+ * the independent checker finds it feasible: the run returns the best
+ * verified plan it met, wherever it met it (a sweep's repair, the plan
+ * rebuilt at the best prices, the polish). res starts as the empty plan.
+ * 1 if taken, 0 if not.
+ */
+static int
+lagrange_keep(struct lagrange *lg, struct solver_result *res,
+    const char *what)
+{
+	const struct solver_instance	*inst = lg->inst;
+	double				 obj;
+	char				*why = NULL;
+
+	if (!(lg->plan_objective > res->objective + 1e-9 *
+	    (1 + fabs(res->objective))))
+		return (0);
+	if (solver_check_feasible(inst, lg->plan, &obj, &why) != 0) {
+		solver_log(lg->opts->log, lg->opts->arg, "%s plan rejected: %s",
+		    what, why != NULL ? why : "out of memory");
+		free(why);
+		return (0);
+	}
+	if (!(obj > res->objective))
+		return (0);
+	memcpy(res->selected, lg->plan, inst->pair_start[inst->ncustomers]);
+	res->objective = obj;
+	return (1);
+}
+
 /* Report progress through the options' callback. */
 static void
 lagrange_progress(struct lagrange *lg, const char *phase, int it,
@@ -1323,13 +1356,12 @@ lagrange_run(const struct solver_instance *inst,
 			solver_cause(cause, "out of memory");
 			goto fail;
 		}
-		if (do_repair && (!repaired ||
-		    lg.plan_objective > res->objective)) {
+		if (do_repair) {
 			repaired = 1;
-			memcpy(res->selected, lg.plan, np);
-			res->objective = lg.plan_objective;
-			improved_it = it;
-			bound_mark = best;
+			if (lagrange_keep(&lg, res, "repaired")) {
+				improved_it = it;
+				bound_mark = best;
+			}
 		}
 		gap = best > 0 ? (best - res->objective) / best : 0;
 		lagrange_progress(&lg, "dual", it, res->objective, best);
@@ -1376,8 +1408,11 @@ lagrange_run(const struct solver_instance *inst,
 			solver_cause(cause, "out of memory");
 			goto fail;
 		}
-		if (lg.plan_objective < res->objective) {
-			/* Polish around the best plan, not a worse one. */
+		/*
+		 * Rebuilt at the best prices: the result if it is the best
+		 * so far; else polish around the best plan, not a worse one.
+		 */
+		if (!lagrange_keep(&lg, res, "rebuilt")) {
 			memcpy(lg.plan, res->selected, np);
 			for (o = 0; o < inst->noffers; o++)
 				lg.usage[o] = 0;
