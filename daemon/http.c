@@ -14,7 +14,25 @@
  * A connection answers its requests strictly in order: once a request is
  * complete, parsing stops until it is answered (pipelined bytes wait in the
  * input buffer), so a request that waits on Redis holds back the next one.
+ *
+ * Deadlines, none of them refreshed by the bytes that trickle in (a client
+ * sending one byte a second is dropped like one sending nothing):
+ * - a request head must be complete HTTP_HEAD_TIMEOUT_MS (10 s) after the
+ *   request's first byte, or after the accept for a new connection;
+ * - its body HTTP_BODY_TIMEOUT_MS (30 s) after the end of the head;
+ *   either one missed is answered 408 and the connection closed;
+ * - a kept-alive connection may idle HTTP_IDLE_TIMEOUT_MS (60 s) after its
+ *   last answer before the next request's first byte;
+ * - an answer must be taken by the client within HTTP_WRITE_TIMEOUT_MS
+ *   (30 s) of its first byte.
+ * Past server.max_connections, a new connection first takes the slot of the
+ * slowest request in progress, if it has been at it HTTP_EVICT_AFTER_MS
+ * (1 s) or more (that one is answered 408 and closed); otherwise it gets a
+ * 503 written at once, without reading a byte of it, and is closed. An
+ * accept error (EMFILE...) pauses the listener HTTP_ACCEPT_PAUSE_MIN_MS,
+ * doubling up to HTTP_ACCEPT_PAUSE_MAX_MS, instead of spinning the loop.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -41,8 +59,16 @@
 #include "auth.h"
 #include "optimize_job.h"
 
-#define HTTP_IDLE_TIMEOUT 60	/* seconds a keep-alive connection may idle */
-#define HTTP_LINGER_S	2	/* seconds to drain input after a closing answer */
+#define HTTP_HEAD_TIMEOUT_MS	10000	/* first byte (or accept) to end of head */
+#define HTTP_BODY_TIMEOUT_MS	30000	/* end of head to end of body */
+#define HTTP_IDLE_TIMEOUT_MS	60000	/* last answer to the next request */
+#define HTTP_WRITE_TIMEOUT_MS	30000	/* an answer's first byte to its last */
+#define HTTP_LINGER_MS		2000	/* draining input after a closing answer */
+#define HTTP_EVICT_AFTER_MS	1000	/* at the cap, a request this slow yields */
+#define HTTP_ACCEPT_PAUSE_MIN_MS 100	/* listener paused after an accept error */
+#define HTTP_ACCEPT_PAUSE_MAX_MS 1000
+#define HTTP_ACCEPT_LOG_MS	10000	/* at most one warn line per this */
+#define HTTP_REFUSED_MAX	256	/* refused sockets drained at once, at most */
 #define HTTP_INPUT_SIZE	8192	/* per-connection input buffer */
 #define HTTP_HEAD_MAX	16384	/* URL plus header names and values, bytes */
 #define HTTP_HEADERS_MAX 64	/* header fields in one request */
@@ -58,11 +84,21 @@ enum http_conn_state {
 	HTTP_CONN_WRITE,	/* an answer is partly written; EV_WRITE sends the
 				 * rest, then parsing resumes */
 	HTTP_CONN_LINGER,	/* answered with close: our side is shut down and
-				 * input is discarded until EOF or HTTP_LINGER_S,
+				 * input is discarded until EOF or HTTP_LINGER_MS,
 				 * so the client reads the answer, not a reset */
 	HTTP_CONN_ORPHAN,	/* socket closed while a handler holds the request:
 				 * its answer is dropped and buries the connection */
 	HTTP_CONN_CLOSED	/* on the dead list until the reaper frees it */
+};
+
+/*
+ * Which deadline a connection in HTTP_CONN_READ is under; the slow ones
+ * (head, body) are also on the server's slow list, oldest first.
+ */
+enum http_wait {
+	HTTP_WAIT_IDLE,		/* between requests: HTTP_IDLE_TIMEOUT_MS */
+	HTTP_WAIT_HEAD,		/* a head under way: HTTP_HEAD_TIMEOUT_MS */
+	HTTP_WAIT_BODY		/* a body under way: HTTP_BODY_TIMEOUT_MS */
 };
 
 /* Which piece of the request head http-parser is handing us. */
@@ -93,13 +129,18 @@ struct http_conn {
 	struct http_conn	*prev, *next;
 	int			 fd;
 	enum http_conn_state	 state;
-	int			 admitted;	/* counted in d->nconn */
 	int			 processing;	/* http_conn_process on the stack */
 	int			 reading;	/* ev_read added */
 	int			 writing;	/* ev_write added */
 	int			 peer_eof;	/* the client shut its side */
+	int			 partial;	/* a request's first byte was parsed,
+						 * its last not yet */
 	int			 refuse;	/* status a parser callback refused with */
-	time_t			 last_active;
+	enum http_wait		 wait;
+	int64_t			 since_ms;	/* start of the wait, the write or
+						 * the linger (http_clock_ms) */
+	struct http_conn	*slow_prev, *slow_next; /* on srv's slow list */
+	int			 slow;		/* on it */
 	struct event		 ev_read, ev_write;
 	http_parser		 parser;
 	struct http_request	 req;
@@ -109,19 +150,46 @@ struct http_conn {
 	char			 in[HTTP_INPUT_SIZE];
 };
 
-/* The server: its listener, its connections and the idle sweep. */
+/* A socket refused past the cap: drained until EOF, then closed. */
+struct http_refused {
+	struct http_server	*srv;
+	struct http_refused	*prev, *next;
+	struct event		*ev;		/* EV_READ on the socket */
+	int64_t			 deadline_ms;	/* closed then, drained or not */
+};
+
+/* The server: its listener, its connections and the deadline sweep. */
 struct http_server {
 	struct pacerd		*d;
 	struct evconnlistener	*listener;
 	struct event		*sweep;
 	struct http_conn	*conns;		/* open connections and orphans */
 	struct http_conn	*dead;		/* closed, freed by reap */
+	struct http_conn	*slow_head, *slow_tail; /* heads and bodies under
+						 * way, oldest first */
+	struct http_refused	*refused;	/* refused sockets draining */
+	int			 nrefused;
 	struct event		*reap;
+	struct event		*accept_resume;	/* ends an accept pause */
+	int			 accept_pause_ms; /* last pause, 0: none */
+	int64_t			 accept_logged_ms; /* last warn line */
+	uint64_t		 accept_errors;	/* since the last warn line */
 	time_t			 date_sec;
 	char			 date[48];	/* "Date: ...\r\n" of date_sec */
 };
 
 static void http_conn_process(struct http_conn *);
+static void http_conn_refuse(struct http_conn *, enum http_errno);
+
+/* Milliseconds on the monotonic clock, for deadlines. */
+static int64_t
+http_clock_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Seconds on the loop's cached clock (no system call). */
 static time_t
@@ -131,6 +199,49 @@ http_now(const struct http_server *srv)
 
 	event_base_gettimeofday_cached(srv->d->base, &tv);
 	return tv.tv_sec;
+}
+
+/* Take a connection off the slow list, if it is on it. */
+static void
+http_slow_unlink(struct http_conn *c)
+{
+	struct http_server	*srv = c->srv;
+
+	if (!c->slow)
+		return;
+	if (c->slow_prev != NULL)
+		c->slow_prev->slow_next = c->slow_next;
+	else
+		srv->slow_head = c->slow_next;
+	if (c->slow_next != NULL)
+		c->slow_next->slow_prev = c->slow_prev;
+	else
+		srv->slow_tail = c->slow_prev;
+	c->slow_prev = c->slow_next = NULL;
+	c->slow = 0;
+}
+
+/*
+ * Start a wait now. A head or a body goes to the tail of the slow list,
+ * which stays sorted by since_ms because now never goes back.
+ */
+static void
+http_conn_wait(struct http_conn *c, enum http_wait wait)
+{
+	struct http_server	*srv = c->srv;
+
+	http_slow_unlink(c);
+	c->wait = wait;
+	c->since_ms = http_clock_ms();
+	if (wait == HTTP_WAIT_IDLE)
+		return;
+	c->slow_prev = srv->slow_tail;
+	if (srv->slow_tail != NULL)
+		srv->slow_tail->slow_next = c;
+	else
+		srv->slow_head = c;
+	srv->slow_tail = c;
+	c->slow = 1;
 }
 
 /* Free a connection's memory. */
@@ -153,6 +264,7 @@ http_conn_bury(struct http_conn *c)
 {
 	struct http_server	*srv = c->srv;
 
+	http_slow_unlink(c);
 	c->state = HTTP_CONN_CLOSED;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -189,16 +301,14 @@ http_reap_cb(evutil_socket_t fd, short ev, void *arg)
 static void
 http_conn_close(struct http_conn *c)
 {
+	http_slow_unlink(c);
 	if (c->fd >= 0) {
 		event_del(&c->ev_read);
 		event_del(&c->ev_write);
 		close(c->fd);
 		c->fd = -1;
 		c->reading = c->writing = 0;
-	}
-	if (c->admitted) {
 		c->srv->d->nconn--;
-		c->admitted = 0;
 	}
 	if (c->state == HTTP_CONN_HANDLE || c->state == HTTP_CONN_ORPHAN) {
 		c->state = HTTP_CONN_ORPHAN;
@@ -298,7 +408,7 @@ static void
 http_conn_linger(struct http_conn *c)
 {
 	c->state = HTTP_CONN_LINGER;
-	c->last_active = http_now(c->srv);
+	c->since_ms = http_clock_ms();
 	if (c->peer_eof || shutdown(c->fd, SHUT_WR) != 0) {
 		http_conn_close(c);
 		return;
@@ -325,7 +435,7 @@ http_conn_answered(struct http_conn *c)
 		return;
 	}
 	c->state = HTTP_CONN_READ;
-	c->last_active = http_now(c->srv);	/* idle from now, not from the request */
+	http_conn_wait(c, HTTP_WAIT_IDLE);	/* idle from now, not from the request */
 	if (!c->reading && !c->peer_eof) {
 		event_add(&c->ev_read, NULL);
 		c->reading = 1;
@@ -398,6 +508,7 @@ http_reply(struct http_request *req, int status, const char *content_type,
 	iov[1].iov_base = (void *)(uintptr_t)body;	/* writev does not write it */
 	iov[1].iov_len = req->method == HTTP_HEAD ? 0 : len;
 	c->state = HTTP_CONN_WRITE;
+	c->since_ms = http_clock_ms();
 	if (http_conn_send(c, iov, 2) != 0)
 		return;
 	if (c->outoff == c->outlen)
@@ -750,6 +861,12 @@ http_on_message_begin(http_parser *p)
 	req->piece = HTTP_PIECE_URL;
 	req->bodylen = 0;
 	req->close = 0;
+	req->method = HTTP_GET;		/* until the head says */
+	req->http10 = 0;
+	c->partial = 1;
+	/* A new connection's head is timed from the accept. */
+	if (c->wait == HTTP_WAIT_IDLE)
+		http_conn_wait(c, HTTP_WAIT_HEAD);
 	return 0;
 }
 
@@ -838,10 +955,7 @@ http_on_headers_complete(http_parser *p)
 	req->head[req->headlen] = '\0';
 	req->method = p->method;
 	req->http10 = p->http_major == 1 && p->http_minor == 0;
-	if (!c->admitted) {
-		c->refuse = 503;
-		return -1;
-	}
+	http_conn_wait(c, HTTP_WAIT_BODY);
 	if ((p->flags & F_CONTENTLENGTH) &&
 	    p->content_length > d->rules->conf->server.max_body_bytes) {
 		c->refuse = 413;
@@ -884,6 +998,8 @@ http_on_message_complete(http_parser *p)
 	struct http_conn	*c = p->data;
 
 	c->req.keep_alive = http_should_keep_alive(p);
+	c->partial = 0;
+	http_slow_unlink(c);
 	http_parser_pause(p, 1);
 	return 0;
 }
@@ -904,14 +1020,19 @@ http_conn_refuse(struct http_conn *c, enum http_errno err)
 {
 	struct pacerd		*d = c->srv->d;
 	struct http_request	*req = &c->req;
-	int			 batch;
+	int			 batch, in_body = c->wait == HTTP_WAIT_BODY;
 
+	http_slow_unlink(c);
 	c->state = HTTP_CONN_HANDLE;
 	req->close = 1;
 	switch (err == HPE_HEADER_OVERFLOW ? 431 : c->refuse) {
-	case 503:
-		http_error(d, req, 503, "too many connections (server.max_connections "
-		    "= %d)", d->rules->conf->server.max_connections);
+	case 408:
+		if (in_body)
+			http_error(d, req, 408, "request body not complete within "
+			    "%d s of its head", HTTP_BODY_TIMEOUT_MS / 1000);
+		else
+			http_error(d, req, 408, "request head not complete within "
+			    "%d s", HTTP_HEAD_TIMEOUT_MS / 1000);
 		break;
 	case 413:
 		/* The head is complete: a 413 comes after headers_complete. */
@@ -1015,8 +1136,8 @@ http_conn_read_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (c->state == HTTP_CONN_LINGER)
 		return;
+	/* No deadline moves here: bytes that trickle in buy no time. */
 	c->inlen += (size_t)n;
-	c->last_active = http_now(c->srv);
 	if (c->state == HTTP_CONN_READ)
 		http_conn_process(c);
 }
@@ -1034,7 +1155,6 @@ http_conn_write_cb(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	c->outoff += (size_t)n;
-	c->last_active = http_now(c->srv);
 	if (c->outoff < c->outlen)
 		return;
 	c->outoff = c->outlen = 0;
@@ -1049,7 +1169,125 @@ http_conn_write_cb(evutil_socket_t fd, short ev, void *arg)
 		http_conn_answered(c);
 }
 
-/* A new connection: admit it (or mark it for a 503) and start reading. */
+/* Close a refused socket and forget it. */
+static void
+http_refused_close(struct http_refused *r)
+{
+	struct http_server	*srv = r->srv;
+
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		srv->refused = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	close(event_get_fd(r->ev));
+	event_free(r->ev);
+	free(r);
+	srv->nrefused--;
+}
+
+/*
+ * Event on a refused socket: discard what the client sends until it
+ * closes, for HTTP_LINGER_MS in all (closing at once with unread input
+ * would reset the connection, and could destroy the 503 before it is read).
+ */
+static void
+http_refused_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_refused	*r = arg;
+	char			 scratch[4096];
+	ssize_t			 n = -1;
+	int64_t			 left = r->deadline_ms - http_clock_ms();
+
+	if (ev & EV_READ)
+		n = recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
+	if ((ev & EV_READ) && left > 0 && (n > 0 || (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))) {
+		struct timeval	 tv = { (time_t)(left / 1000),
+			(suseconds_t)(left % 1000) * 1000 };
+
+		event_add(r->ev, &tv);
+		return;
+	}
+	http_refused_close(r);
+}
+
+/*
+ * Refuse a connection past server.max_connections: write a 503 at once,
+ * without reading a byte of the request, shut our side and drain (or
+ * close at once when HTTP_REFUSED_MAX sockets already drain).
+ */
+static void
+http_refuse_busy(struct http_server *srv, evutil_socket_t fd)
+{
+	struct pacerd		*d = srv->d;
+	struct http_refused	*r = NULL;
+	char			 body[160], msg[512];
+	int			 blen, n;
+	struct timeval		 tv = { HTTP_LINGER_MS / 1000,
+		(HTTP_LINGER_MS % 1000) * 1000 };
+
+	blen = snprintf(body, sizeof body, "{\"error\":\"too many connections "
+	    "(server.max_connections = %d)\",\"code\":\"too_many_connections\"}",
+	    d->rules->conf->server.max_connections);
+	n = snprintf(msg, sizeof msg, "HTTP/1.1 503 Service Unavailable\r\n%s"
+	    "Content-Type: application/json\r\nContent-Length: %d\r\n"
+	    "Retry-After: 1\r\nConnection: close\r\n\r\n%s", http_date(srv),
+	    blen, body);
+	metrics_http_error(d->metrics, 503);
+	/* A fresh socket's buffer takes this whole; if not, the client is gone. */
+	(void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (srv->nrefused >= HTTP_REFUSED_MAX || shutdown(fd, SHUT_WR) != 0 ||
+	    (r = calloc(1, sizeof *r)) == NULL ||
+	    (r->ev = event_new(d->base, fd, EV_READ, http_refused_cb, r)) == NULL) {
+		free(r);
+		close(fd);
+		return;
+	}
+	r->srv = srv;
+	r->deadline_ms = http_clock_ms() + HTTP_LINGER_MS;
+	r->next = srv->refused;
+	if (srv->refused != NULL)
+		srv->refused->prev = r;
+	srv->refused = r;
+	srv->nrefused++;
+	event_add(r->ev, &tv);
+}
+
+/*
+ * Past the cap: close the slowest request under way, if it has been at it
+ * HTTP_EVICT_AFTER_MS, so that its slot goes to a new connection; 0 when
+ * one went, -1 when none is that slow. A request begun gets a 408.
+ */
+static int
+http_evict_slowest(struct http_server *srv)
+{
+#define HTTP_EVICTED_BODY "{\"error\":\"request too slow: its slot went to " \
+	    "a new connection\",\"code\":\"request_timeout\"}"
+	static const char	 late[] = "HTTP/1.1 408 Request Timeout\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %d\r\n"
+	    "Connection: close\r\n\r\n" HTTP_EVICTED_BODY;
+	struct http_conn	*c = srv->slow_head;
+	char			 msg[sizeof late + 8];
+	int			 n;
+
+	if (c == NULL || http_clock_ms() - c->since_ms < HTTP_EVICT_AFTER_MS)
+		return -1;
+	metrics_http_error(srv->d->metrics, 408);
+	if (c->partial && c->outoff == c->outlen) {
+		n = snprintf(msg, sizeof msg, late,
+		    (int)sizeof HTTP_EVICTED_BODY - 1);
+		(void)send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	http_conn_close(c);
+	return 0;
+}
+
+/*
+ * A new connection: admit it (taking a slow request's slot at the cap) or
+ * refuse it without reading, and start reading.
+ */
 static void
 http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -1062,6 +1300,12 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	(void)l;
 	(void)sa;
 	(void)salen;
+	srv->accept_pause_ms = 0;
+	if (d->nconn >= d->rules->conf->server.max_connections &&
+	    http_evict_slowest(srv) != 0) {
+		http_refuse_busy(srv, fd);
+		return;
+	}
 	/* The input buffer needs no clearing. */
 	if ((c = malloc(sizeof *c)) == NULL) {
 		close(fd);
@@ -1073,11 +1317,8 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	c->fd = fd;
 	c->state = HTTP_CONN_READ;
 	c->req.conn = c;
-	c->last_active = http_now(srv);
-	if (d->nconn < d->rules->conf->server.max_connections) {
-		c->admitted = 1;
-		d->nconn++;
-	}
+	c->req.method = HTTP_GET;
+	d->nconn++;
 	http_parser_init(&c->parser, HTTP_REQUEST);
 	c->parser.data = c;
 	event_assign(&c->ev_read, d->base, fd, EV_READ | EV_PERSIST,
@@ -1088,38 +1329,121 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if (srv->conns != NULL)
 		srv->conns->prev = c;
 	srv->conns = c;
+	/* A new connection owes its first head from now. */
+	http_conn_wait(c, HTTP_WAIT_HEAD);
 	event_add(&c->ev_read, NULL);
 	c->reading = 1;
 }
 
-/* accept() failed (out of descriptors, most likely). */
+/*
+ * accept() failed (out of descriptors, most likely): the connection stays
+ * in the backlog and the listener would fire again at once, so pause it,
+ * longer each time in a row, and say so at most every HTTP_ACCEPT_LOG_MS.
+ */
 static void
 http_accept_error_cb(struct evconnlistener *l, void *arg)
 {
-	(void)l;
-	(void)arg;
-	log_debug("accept failed", "error=\"%s\"",
-	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	struct http_server	*srv = arg;
+	int			 err = EVUTIL_SOCKET_ERROR();
+	int64_t			 now = http_clock_ms();
+	struct timeval		 tv;
+
+	srv->accept_errors++;
+	srv->accept_pause_ms = srv->accept_pause_ms == 0 ?
+	    HTTP_ACCEPT_PAUSE_MIN_MS : srv->accept_pause_ms * 2;
+	if (srv->accept_pause_ms > HTTP_ACCEPT_PAUSE_MAX_MS)
+		srv->accept_pause_ms = HTTP_ACCEPT_PAUSE_MAX_MS;
+	evconnlistener_disable(l);
+	tv.tv_sec = srv->accept_pause_ms / 1000;
+	tv.tv_usec = (srv->accept_pause_ms % 1000) * 1000;
+	evtimer_add(srv->accept_resume, &tv);
+	if (srv->accept_logged_ms == 0 ||
+	    now - srv->accept_logged_ms >= HTTP_ACCEPT_LOG_MS) {
+		log_warn("accept failed, listener paused", "error=\"%s\" "
+		    "pause_ms=%d failures=%llu connections=%d",
+		    evutil_socket_error_to_string(err), srv->accept_pause_ms,
+		    (unsigned long long)srv->accept_errors, srv->d->nconn);
+		srv->accept_logged_ms = now;
+		srv->accept_errors = 0;
+	}
 }
 
-/* Timer: close idle keep-alive connections and finished lingerers. */
+/* Timer: an accept pause is over. */
+static void
+http_accept_resume_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_server	*srv = arg;
+
+	(void)fd;
+	(void)ev;
+	if (srv->listener != NULL)
+		evconnlistener_enable(srv->listener);
+}
+
+/* Timer: enforce the deadlines (see the top of the file). */
 static void
 http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct http_server	*srv = arg;
 	struct http_conn	*c, *next;
-	time_t			 now = http_now(srv);
+	int64_t			 now = http_clock_ms(), limit;
 
 	(void)fd;
 	(void)ev;
 	for (c = srv->conns; c != NULL; c = next) {
 		next = c->next;
-		if ((c->state == HTTP_CONN_LINGER &&
-		    now - c->last_active >= HTTP_LINGER_S) ||
-		    ((c->state == HTTP_CONN_READ || c->state == HTTP_CONN_WRITE) &&
-		    now - c->last_active >= HTTP_IDLE_TIMEOUT))
-			http_conn_close(c);
+		switch (c->state) {
+		case HTTP_CONN_READ:
+			limit = c->wait == HTTP_WAIT_IDLE ? HTTP_IDLE_TIMEOUT_MS :
+			    c->wait == HTTP_WAIT_HEAD ? HTTP_HEAD_TIMEOUT_MS :
+			    HTTP_BODY_TIMEOUT_MS;
+			if (now - c->since_ms < limit)
+				break;
+			if (c->wait == HTTP_WAIT_IDLE)
+				http_conn_close(c);
+			else if (!c->partial) {
+				/* Not a byte of a request: nothing to answer. */
+				metrics_http_error(srv->d->metrics, 408);
+				http_conn_close(c);
+			} else {
+				c->refuse = 408;
+				http_conn_refuse(c, HPE_OK);
+			}
+			break;
+		case HTTP_CONN_WRITE:
+			if (now - c->since_ms >= HTTP_WRITE_TIMEOUT_MS)
+				http_conn_close(c);
+			break;
+		case HTTP_CONN_LINGER:
+			if (now - c->since_ms >= HTTP_LINGER_MS)
+				http_conn_close(c);
+			break;
+		default:
+			break;
+		}
 	}
+}
+
+/*
+ * Every connection needs a descriptor: raise the soft limit towards
+ * server.max_connections plus a margin (the store, the listener, logs,
+ * refused sockets draining), as far as the hard limit lets it.
+ */
+static void
+http_raise_nofile(const struct conf *c)
+{
+	struct rlimit	 rl;
+	rlim_t		 want = (rlim_t)c->server.max_connections + 128 +
+	    HTTP_REFUSED_MAX;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want :
+	    rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		log_warn("descriptor limit below server.max_connections; accept "
+		    "will fail first", "nofile=%llu max_connections=%d",
+		    (unsigned long long)rl.rlim_cur, c->server.max_connections);
 }
 
 int
@@ -1137,6 +1461,7 @@ http_start(struct pacerd *d, char **cause)
 	}
 	srv->d = d;
 	d->http = srv;
+	http_raise_nofile(c);
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -1158,6 +1483,8 @@ http_start(struct pacerd *d, char **cause)
 	}
 	evconnlistener_set_error_cb(srv->listener, http_accept_error_cb);
 	if ((srv->reap = event_new(d->base, -1, 0, http_reap_cb, srv)) == NULL ||
+	    (srv->accept_resume = evtimer_new(d->base, http_accept_resume_cb,
+	    srv)) == NULL ||
 	    (srv->sweep = event_new(d->base, -1, EV_PERSIST, http_sweep_cb,
 	    srv)) == NULL || event_add(srv->sweep, &sweep_tv) != 0) {
 		*cause = strdup("out of memory");
@@ -1185,6 +1512,10 @@ http_free(struct pacerd *d)
 	http_stop_accepting(d);
 	if (srv->sweep != NULL)
 		event_free(srv->sweep);
+	if (srv->accept_resume != NULL)
+		event_free(srv->accept_resume);
+	while (srv->refused != NULL)
+		http_refused_close(srv->refused);
 	/* Nothing answers requests any more: orphans go too. */
 	while (srv->conns != NULL) {
 		http_conn_close(srv->conns);
