@@ -1,9 +1,11 @@
 /*
  * Optimizer runs as child processes (see optimize_job.h).
  */
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -67,6 +69,41 @@ job_pacer_path(char *buf, size_t len)
 		}
 	}
 	snprintf(buf, len, "pacer");
+}
+
+/*
+ * In the child, before exec: close every descriptor from lowfd up. pacerd's
+ * own (the listening socket, client connections, Redis, the event loop's
+ * epoll and signal pipes) are opened by libevent and hiredis, not all with
+ * close-on-exec; one left open would keep the port bound and the Redis
+ * connection alive in the optimizer, or let it write into them.
+ */
+static void
+job_close_from(int lowfd)
+{
+	DIR		*dir;
+	struct dirent	*de;
+	long		 max;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0)
+		return;
+#endif
+	/* Kernels before 5.9: the descriptors /proc lists, else all of them. */
+	if ((dir = opendir("/proc/self/fd")) != NULL) {
+		while ((de = readdir(dir)) != NULL) {
+			int	 fd = atoi(de->d_name);
+
+			if (fd >= lowfd && fd != dirfd(dir))
+				close(fd);
+		}
+		closedir(dir);
+		return;
+	}
+	if ((max = sysconf(_SC_OPEN_MAX)) < 0 || max > 65536)
+		max = 65536;
+	for (int fd = lowfd; fd < max; fd++)
+		close(fd);
 }
 
 /* Find a job by run id. */
@@ -194,6 +231,7 @@ job_spawn(struct pacerd *d, const char *trigger, const char **cause)
 		return NULL;
 	}
 	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);	/* dup2 makes the child's copy */
 	if ((j->pid = fork()) < 0) {
 		close(fds[0]);
 		close(fds[1]);
@@ -202,10 +240,19 @@ job_spawn(struct pacerd *d, const char *trigger, const char **cause)
 		return NULL;
 	}
 	if (j->pid == 0) {
-		dup2(fds[1], STDERR_FILENO);
+		/* stdin and stdout /dev/null, stderr the progress pipe, no more. */
 		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0)
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
 			dup2(devnull, STDOUT_FILENO);
+		}
+		if (fds[1] == STDERR_FILENO)
+			fcntl(fds[1], F_SETFD, 0);
+		else
+			dup2(fds[1], STDERR_FILENO);
+		job_close_from(STDERR_FILENO + 1);
+		/* pacerd ignores SIGPIPE; the optimizer runs as from a shell. */
+		signal(SIGPIPE, SIG_DFL);
 		execl(pacer, "pacer", "optimize", "-c", d->conf_path, "--run-id",
 		    j->run_id, (char *)NULL);
 		execlp("pacer", "pacer", "optimize", "-c", d->conf_path, "--run-id",
