@@ -156,9 +156,11 @@ struct rules_contact;
 
 /*
  * The contacts of packed history h (len bytes, borrowed) with a time in
- * (from, to], at most max of them, into out in stored order; channel and
+ * (from, to], the first max of them, into out in stored order; channel and
  * campaign as indexes into conf's channels and the offers' campaigns (-1:
- * unknown). Returns how many, or -1 when h is malformed (checked in full).
+ * unknown). Returns how many are in the window, more than max when out
+ * was too small (read again with room for all), or -1 when h is malformed
+ * (checked in full).
  */
 int		 cmd_history_contacts(const char *h, size_t len,
 		    const struct conf *, const struct offers *, int64_t from,

@@ -2,6 +2,7 @@
  * A customer's packed contact history (field h of the profile hash,
  * pacer/keys.h) as the rule engine's contacts, for pacer optimize.
  */
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -33,10 +34,17 @@ cmd_history_contacts(const char *h, size_t len, const struct conf *conf,
 	char			 name[CONF_NAME_MAX];
 	int			 n = 0, rc;
 
-	/* Read to the end even when out is full: every entry is checked. */
+	/*
+	 * Read to the end even when out is full: every entry is checked and
+	 * counted, so the caller can make room for all and read again.
+	 */
 	while ((rc = keys_history_next(h, len, &pos, &c)) == 1) {
-		if (c.time <= from || c.time > to || n >= max)
+		if (c.time <= from || c.time > to)
 			continue;
+		if (n >= max) {
+			n += n < INT_MAX;
+			continue;
+		}
 		/* A channel or campaign no longer configured counts only
 		   under the caps that take every contact. */
 		out[n].channel = history_name(name, c.channel, c.channel_len) == 0 ?

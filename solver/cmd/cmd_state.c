@@ -21,7 +21,7 @@
 #include "pacer/str.h"
 
 #define STATE_BATCH	1024	/* customers per pipelined round trip */
-#define STATE_HIST_MAX	4096	/* contacts of one customer considered */
+#define STATE_HIST_INIT	4096	/* contacts buffer, grown as needed */
 
 /* The enforced checks, sorted by what they limit. */
 struct state_checks {
@@ -136,14 +136,16 @@ state_stale_add(struct cmd_state *st, int c, const char *field, size_t n)
 /*
  * Parse the replies of customer c (named id) into st: CMD_OK, or with
  * *cause CMD_BAD_INPUT (a malformed history) or CMD_NO_SERVICE (an error
- * reply, out of memory).
+ * reply, out of memory). *hp (*hcap entries, caller frees) is the contacts
+ * buffer, grown to hold every contact in the longest window.
  */
 static int
 state_customer(struct cmd_state *st, const struct conf *conf,
     const struct offers *offers, const struct state_checks *sc, int c,
     const char *id, const redisReply *prof, const redisReply *plan,
-    const char *live, struct rules_contact *h, char **cause)
+    const char *live, struct rules_contact **hp, int *hcap, char **cause)
 {
+	struct rules_contact *h = *hp;
 	int		 nch = conf->nchannels, nh = 0;
 	uint16_t	 consent = 0;
 	uint32_t	 segs = 0;
@@ -192,10 +194,21 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 		/* Contacts in (t - longest window, t]: what counts at t. */
 		if (hr->type == REDIS_REPLY_STRING && (nh = cmd_history_contacts(
 		    hr->str, hr->len, conf, offers, t - conf_longest_window(conf),
-		    t, h, STATE_HIST_MAX)) < 0) {
+		    t, h, *hcap)) < 0) {
 			*cause = str_printf("customer %s: malformed contact history "
 			    "(field h of %s:{%s}:p)", id, conf->redis.prefix, id);
 			return CMD_BAD_INPUT;
+		}
+		if (nh > *hcap) {
+			/* Every contact counts, however many: read again. */
+			if ((h = realloc(h, (size_t)nh * sizeof *h)) == NULL) {
+				*cause = strdup("out of memory");
+				return CMD_NO_SERVICE;
+			}
+			*hp = h;
+			*hcap = nh;
+			nh = cmd_history_contacts(hr->str, hr->len, conf, offers,
+			    t - conf_longest_window(conf), t, h, *hcap);
 		}
 	}
 	/* Plan fields other than the live run's are left-overs to remove. */
@@ -283,7 +296,7 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 	const int		 n = scores->ids.n, nch = conf->nchannels;
 	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
 	redisReply		*rep[2] = { NULL, NULL };
-	int			 rc = CMD_NO_SERVICE, r;
+	int			 rc = CMD_NO_SERVICE, r, hcap = STATE_HIST_INIT;
 
 	memset(st, 0, sizeof *st);
 	st->n = n;
@@ -291,7 +304,7 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 	st->ncampaigns = offers->ncampaigns;
 	st->t = t;
 	if ((sc = malloc(sizeof *sc)) == NULL ||
-	    (h = malloc(STATE_HIST_MAX * sizeof *h)) == NULL ||
+	    (h = malloc((size_t)hcap * sizeof *h)) == NULL ||
 	    (st->consent = calloc((size_t)n + 1, sizeof *st->consent)) == NULL ||
 	    (st->segments = calloc((size_t)n + 1, sizeof *st->segments)) == NULL ||
 	    (st->segment_names = calloc((size_t)n + 1,
@@ -330,7 +343,7 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 					goto done;
 			if ((r = state_customer(st, conf, offers, sc, c,
 			    scores->ids.arena + scores->ids.off[c], rep[0], rep[1],
-			    live, h, cause)) != CMD_OK) {
+			    live, &h, &hcap, cause)) != CMD_OK) {
 				rc = r;
 				goto done;
 			}

@@ -377,14 +377,14 @@ class TestOptimizeHistory(RedisCase):
         self.offers = self.write("h_offers.csv", self.OFFERS)
         self.reports = self.path("h_reports")
 
-    def run_optimize(self, customers, expect=0):
+    def run_optimize(self, customers, expect=0, conf=None):
         """Optimize customers (every one scored for both offers)."""
         scores = self.write("h_scores.csv", "customer,offer,propensity\n" +
                             "".join("%s,mail_a,0.5\n%s,text_b,0.5\n" % (c, c)
                                     for c in customers))
-        return self.pacer("optimize", "-c", self.conf_path, "--offers",
-                          self.offers, "--scores", scores, "--out",
-                          self.reports, expect=expect)
+        return self.pacer("optimize", "-c", conf or self.conf_path,
+                          "--offers", self.offers, "--scores", scores,
+                          "--out", self.reports, expect=expect)
 
     def planned(self, p):
         """customer -> set of offers of the run p made."""
@@ -423,6 +423,23 @@ class TestOptimizeHistory(RedisCase):
                          "contacts after the run's start do not count")
         self.assertEqual(plan["too_old"], {"mail_a", "text_b"},
                          "contacts past the longest window do not count")
+
+    def test_every_contact_in_the_window_counts(self):
+        """Past 4096 contacts in the longest window, the newest still count:
+        an email an hour ago, behind 4999 older texts, fills email 1/1d."""
+        now = int(time.time())
+        self.write("h_profiles.csv", "customer,tz,segments,email,sms,push\n"
+                   "busy,UTC,,1,1,1\n")
+        self.pacer("load", "-c", self.conf_path, "--profiles",
+                   self.path("h_profiles.csv"))
+        old = "".join("%d|sms||s%d\n" % (now - 6 * DAY + 60 * i, i)
+                      for i in range(4999))
+        self.r("HSET", "pacer:{busy}:p", "h",
+               old + "%d|email||e1\n" % (now - 3600))
+        conf = self.write_conf("busy.conf", self.redis.port,
+                               {"all": {"cap": ["10000/7d"]}})
+        plan = self.planned(self.run_optimize(["busy"], conf=conf))
+        self.assertEqual(plan["busy"], {"text_b"}, "email 1/1d is used")
 
     def test_malformed_history_names_the_customer(self):
         self.write("h_profiles.csv", "customer,tz,segments,email,sms,push\n"

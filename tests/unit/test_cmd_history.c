@@ -109,18 +109,37 @@ test_window(void **state)
 	    1000, c, 8), 0);
 }
 
-/* At most max are kept, but the rest is still checked. */
+/*
+ * At most max are kept, but the rest is still checked, and counted so that
+ * the caller can read them all: past 4096 in the window (once the most the
+ * optimizer read), the newest contacts are there on the second read.
+ */
 static void
 test_max(void **state)
 {
 	struct fixture		*f = *state;
-	struct rules_contact	 c[2];
+	struct rules_contact	 c[2], *many;
+	char			*h, *p;
+	int			 i, n = 5000;
 
 	assert_int_equal(read_h(f, "1|email||a\n2|email||b\n3|email||c\n", 0,
-	    10, c, 2), 2);
+	    10, c, 2), 3);
 	assert_int_equal(c[1].time, 2);
 	assert_int_equal(read_h(f, "1|email||a\n2|email||b\n3|email\n", 0, 10,
 	    c, 2), -1);
+
+	assert_non_null(h = p = malloc((size_t)n * 32));
+	assert_non_null(many = calloc((size_t)n, sizeof *many));
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%d|%s||s%d\n", 1000 + i, i < n - 1 ? "sms" :
+		    "email", i);
+	assert_int_equal(read_h(f, h, 0, 1000000, many, 4096), n);
+	assert_int_equal(many[4095].time, 1000 + 4095);
+	assert_int_equal(read_h(f, h, 0, 1000000, many, n), n);
+	assert_int_equal(many[n - 1].time, 1000 + n - 1);
+	assert_int_equal(many[n - 1].channel, 0);
+	free(many);
+	free(h);
 }
 
 /* Malformed text is refused wherever it is, in the window or not. */
