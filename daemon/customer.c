@@ -21,7 +21,21 @@ struct customer_ctx {
 	struct http_request	*req;
 	char			 id[KEYS_CUSTOMER_MAX + 1];
 	int64_t			 now;
+	long long		 removed;	/* erasure: keys and entries so far */
+	char			 from[64];	/* erasure: next audit entry id */
 };
+
+/* Audit entries one erasure call looks at: Redis is never held long. */
+#define CUSTOMER_ERASE_SLICE	1000
+
+/* Now on Redis's clock, the one decisions follow (unix seconds). */
+static int64_t
+customer_now(struct pacerd *d)
+{
+	int64_t	 unc, off = store_clock_offset_ms(d->store, &unc);
+
+	return (int64_t)time(NULL) + off / 1000;
+}
 
 /* Make a context holding a reference on the live rules. */
 static struct customer_ctx *
@@ -34,7 +48,7 @@ customer_ctx_new(struct pacerd *d, struct http_request *req, const char *id)
 	x->d = d;
 	x->req = req;
 	x->rules = pacerd_rules_ref(d);
-	x->now = (int64_t)time(NULL);
+	x->now = customer_now(d);
 	snprintf(x->id, sizeof x->id, "%s", id);
 	d->inflight++;
 	return x;
@@ -160,7 +174,7 @@ customer_put(struct pacerd *d, struct http_request *req, const char *id)
 	char			 tzt[TZ_MAX_TRANSITIONS * 32];
 	struct tz_table		 table;
 	int			 n = 0;
-	int64_t			 now = (int64_t)time(NULL);
+	int64_t			 now = customer_now(d);
 
 	if ((o = http_body_json(d, req, 0)) == NULL)
 		return;
@@ -592,42 +606,66 @@ customer_get_done(const struct store_reply *sr, void *arg)
 	customer_ctx_free(x);
 }
 
-/* Run a per-customer script with the customer's keys (+ the audit stream). */
+/*
+ * The ?time= of an explanation (allow_client_time only): unix seconds, a
+ * whole number in the range decisions accept; 0, or -1 when malformed.
+ */
+static int
+customer_query_time(const char *t, int64_t *now)
+{
+	long long	 v = 0;
+
+	if (*t == '\0' || strlen(t) > 11)
+		return -1;
+	for (const char *p = t; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (v > 100000000000LL)
+		return -1;
+	*now = v;
+	return 0;
+}
+
+/*
+ * Run a per-customer script on the customer's first nkeys keys: the
+ * profile hash, the plan entries, the send id record index.
+ */
 static void
 customer_script(struct pacerd *d, struct http_request *req, const char *id,
-    enum store_script s, int with_audit, store_cb cb)
+    enum store_script s, int nkeys, store_cb cb)
 {
 	const struct conf	*c = d->rules->conf;
 	struct customer_ctx	*x;
-	static const char *const sfx[2] = { "p", "o" };
-	char			 key[3][KEYS_MAX];
-	const char		*argv[4];
-	size_t			 argvlen[4];
-	int			 n = 0;
+	static const char *const sfx[3] = { "p", "o", "r" };
+	char			 key[3][KEYS_MAX], t[32];
+	const char		*argv[3];
+	size_t			 argvlen[3];
 
-	if ((x = customer_ctx_new(d, req, id)) == NULL) {
+	if (c->server.allow_client_time &&
+	    http_query(req, "time", t, sizeof t) != NULL) {
+		int64_t	 now;
+
+		if (customer_query_time(t, &now) != 0) {
+			http_error(d, req, 400, "time: must be unix seconds (a whole "
+			    "number >= 0)");
+			return;
+		}
+		if ((x = customer_ctx_new(d, req, id)) != NULL)
+			x->now = now;
+	} else
+		x = customer_ctx_new(d, req, id);
+	if (x == NULL) {
 		http_error(d, req, 500, "out of memory");
 		return;
 	}
-	if (c->server.allow_client_time) {
-		char t[32];
-
-		if (http_query(req, "time", t, sizeof t) != NULL)
-			x->now = strtoll(t, NULL, 10);
-	}
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < nkeys; i++) {
 		keys_customer(key[i], sizeof key[i], c->redis.prefix, id, sfx[i]);
-		argv[n++] = key[i];
-	}
-	if (with_audit) {
-		keys_global(key[2], sizeof key[2], c->redis.prefix, "audit");
-		argv[n++] = key[2];
-		argv[n++] = id;
-	}
-	for (int i = 0; i < n; i++)
+		argv[i] = key[i];
 		argvlen[i] = strlen(argv[i]);
-	if (store_script(d->store, s, with_audit ? 3 : 2, n, argv, argvlen, -1, cb,
-	    x) != 0) {
+	}
+	if (store_script(d->store, s, nkeys, nkeys, argv, argvlen, -1, cb, x) != 0) {
 		http_error(d, req, 503, "store unavailable");
 		customer_ctx_free(x);
 	}
@@ -636,33 +674,94 @@ customer_script(struct pacerd *d, struct http_request *req, const char *id,
 void
 customer_get(struct pacerd *d, struct http_request *req, const char *id)
 {
-	customer_script(d, req, id, STORE_READ, 0, customer_get_done);
+	customer_script(d, req, id, STORE_READ, 2, customer_get_done);
 }
 
-/* Erase script reply. */
+static void	customer_erase_audit(struct customer_ctx *);
+
+/*
+ * An erasure that failed part way: what is erased stays erased, and the
+ * same request again finishes it (every step is idempotent).
+ */
+static void
+customer_erase_failed(struct customer_ctx *x, const struct store_reply *sr)
+{
+	http_error(x->d, x->req, 503, "store unavailable (%s); repeat the "
+	    "request to finish the erasure", sr->error ? sr->error :
+	    "unexpected reply");
+	customer_ctx_free(x);
+}
+
+/* A slice of the audit stream done: the next one, or the answer. */
+static void
+customer_erase_audit_done(const struct store_reply *sr, void *arg)
+{
+	struct customer_ctx	*x = arg;
+	const redisReply	*rr = sr->reply;
+	json_t			*o;
+
+	if (!sr->ok || rr->type != REDIS_REPLY_ARRAY || rr->elements != 2 ||
+	    rr->element[0]->type != REDIS_REPLY_INTEGER ||
+	    rr->element[1]->type != REDIS_REPLY_STRING ||
+	    rr->element[1]->len >= sizeof x->from) {
+		customer_erase_failed(x, sr);
+		return;
+	}
+	x->removed += rr->element[0]->integer;
+	if (rr->element[1]->len > 0) {
+		memcpy(x->from, rr->element[1]->str, rr->element[1]->len + 1);
+		customer_erase_audit(x);
+		return;
+	}
+	/* The erased id is not logged: the log outlives the erasure. */
+	log_info("customer erased", "removed=%lld", x->removed);
+	o = json_pack("{s:b,s:I}", "erased", 1, "removed", (json_int_t)x->removed);
+	http_json(x->d, x->req, 200, o);
+	json_decref(o);
+	customer_ctx_free(x);
+}
+
+/* Remove the customer's entries from the next slice of the audit stream. */
+static void
+customer_erase_audit(struct customer_ctx *x)
+{
+	const struct conf	*c = x->rules->conf;
+	char			 key[KEYS_MAX], slice[16];
+	const char		*argv[4];
+	size_t			 argvlen[4];
+	struct store_reply	 sr = { 0, "store unavailable", NULL };
+
+	keys_global(key, sizeof key, c->redis.prefix, "audit");
+	snprintf(slice, sizeof slice, "%d", CUSTOMER_ERASE_SLICE);
+	argv[0] = key;
+	argv[1] = x->id;
+	argv[2] = x->from;
+	argv[3] = slice;
+	for (int i = 0; i < 4; i++)
+		argvlen[i] = strlen(argv[i]);
+	if (store_script(x->d->store, STORE_ERASE_AUDIT, 1, 4, argv, argvlen, -1,
+	    customer_erase_audit_done, x) != 0)
+		customer_erase_failed(x, &sr);
+}
+
+/* The customer's keys are gone: now the audit stream, a slice at a time. */
 static void
 customer_delete_done(const struct store_reply *sr, void *arg)
 {
 	struct customer_ctx	*x = arg;
 	const redisReply	*rr = sr->reply;
 
-	if (!sr->ok || rr->type != REDIS_REPLY_INTEGER)
-		http_error(x->d, x->req, 503, "store unavailable: %s",
-		    sr->error ? sr->error : "unexpected reply");
-	else {
-		json_t *o = json_pack("{s:b,s:I}", "erased", 1, "removed",
-		    (json_int_t)rr->integer);
-
-		log_info("customer erased", "customer=%s removed=%lld", x->id,
-		    (long long)rr->integer);
-		http_json(x->d, x->req, 200, o);
-		json_decref(o);
+	if (!sr->ok || rr->type != REDIS_REPLY_INTEGER) {
+		customer_erase_failed(x, sr);
+		return;
 	}
-	customer_ctx_free(x);
+	x->removed = rr->integer;
+	snprintf(x->from, sizeof x->from, "-");
+	customer_erase_audit(x);
 }
 
 void
 customer_delete(struct pacerd *d, struct http_request *req, const char *id)
 {
-	customer_script(d, req, id, STORE_ERASE, 1, customer_delete_done);
+	customer_script(d, req, id, STORE_ERASE, 3, customer_delete_done);
 }

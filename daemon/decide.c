@@ -296,6 +296,7 @@ decide_parse(const struct pacerd_rules *rules, json_t *o, int64_t now,
 			return -1;
 		}
 		r->time = json_integer_value(v);
+		r->has_time = 1;
 	}
 	/* dry_run */
 	if ((v = json_object_get(o, "dry_run")) != NULL && !json_is_null(v)) {
@@ -385,12 +386,17 @@ decide_batch_send(struct pacerd *d, struct decide_batch *b)
 	d->inflight--;
 }
 
-/* Deliver one finished answer (takes ownership of json). */
+/*
+ * Deliver one finished answer (takes ownership of json): a decision, or
+ * with status >= 400 an error object (a batch item carries it as it is).
+ */
 static void
-decide_finish(struct decide_ctx *x, char *json)
+decide_finish(struct decide_ctx *x, int status, char *json)
 {
 	struct pacerd	*d = x->d;
 
+	if (status >= 400)
+		metrics_http_error(d->metrics, status);
 	if (x->batch != NULL) {
 		x->batch->result[x->index] = json;
 		if (--x->batch->remaining == 0)
@@ -399,7 +405,7 @@ decide_finish(struct decide_ctx *x, char *json)
 		if (json == NULL)
 			http_error(d, x->req, 500, "out of memory");
 		else
-			http_send_text(d, x->req, 200, json, strlen(json),
+			http_send_text(d, x->req, status, json, strlen(json),
 			    "application/json");
 		free(json);
 		d->inflight--;
@@ -427,8 +433,17 @@ decide_done(struct decide_ctx *x, const char *answer)
 	if (answer == NULL) {
 		reason = RULES_STORE_UNAVAILABLE;
 		metrics_decision(x->d->metrics, x->r.channel, reason, took);
-		decide_finish(x, decide_answer(reason,
+		if (ch->on_store_failure == CONF_FAIL_ALLOW)
+			metrics_fail_open(x->d->metrics, x->r.channel);
+		decide_finish(x, 200, decide_answer(reason,
 		    ch->on_store_failure == CONF_FAIL_ALLOW, NULL, -1, x->r.send_id));
+		return;
+	}
+	if (strncmp(answer, "conflict|", 9) == 0) {
+		/* Nothing was stored: the send id belongs to another send. */
+		decide_finish(x, 409, strdup("{\"error\":\"send_id: already used for "
+		    "another channel, campaign or offer\",\"code\":"
+		    "\"send_id_conflict\"}"));
 		return;
 	}
 	snprintf(buf, sizeof buf, "%s", answer);
@@ -449,7 +464,10 @@ decide_done(struct decide_ctx *x, const char *answer)
 			metrics_shadow(x->d->metrics, text);
 		}
 	metrics_decision(x->d->metrics, x->r.channel, reason, took);
-	decide_finish(x, decide_answer(reason, reason == RULES_OK ||
+	if (reason == RULES_STORE_UNAVAILABLE && ch->on_store_failure ==
+	    CONF_FAIL_ALLOW && strcmp(f[4], "1") != 0)
+		metrics_fail_open(x->d->metrics, x->r.channel);
+	decide_finish(x, 200, decide_answer(reason, reason == RULES_OK ||
 	    (reason == RULES_STORE_UNAVAILABLE &&
 	    ch->on_store_failure == CONF_FAIL_ALLOW), rule, retry, x->r.send_id));
 }
@@ -526,7 +544,7 @@ decide_flush(struct pacerd *d, int force)
 	char			 deadline[32], nprog[16];
 	char			 plan[96] = "-";
 	int			 n = 0, np = 0, pi[DECIDE_CALL_MAX], wait_ms;
-	int64_t			 first;
+	int64_t			 first, offset, unc;
 
 	if (k == NULL || (!force && d->decide_calls >= DECIDE_CALLS_INFLIGHT))
 		return;
@@ -558,8 +576,14 @@ decide_flush(struct pacerd *d, int force)
 	wait_ms = (int)(first + c->redis.timeout_ms - decide_loop_ms(d));
 	if (wait_ms < 0)
 		wait_ms = 0;
+	/*
+	 * The script judges lateness on Redis's clock: the deadline goes
+	 * there by the measured offset, less its uncertainty (so a script
+	 * never thinks itself in time when our timer has answered).
+	 */
+	offset = store_clock_offset_ms(d->store, &unc);
 	snprintf(deadline, sizeof deadline, "%lld", (long long)(first +
-	    c->redis.timeout_ms - (c->redis.timeout_ms > 10 ?
+	    c->redis.timeout_ms + offset - unc - (c->redis.timeout_ms > 10 ?
 	    DECIDE_DEADLINE_MARGIN_MS : 0)));
 	argv[n] = deadline;
 	argvlen[n++] = strlen(deadline);
@@ -590,11 +614,13 @@ decide_flush(struct pacerd *d, int force)
 		int		 len;
 
 		/* MessagePack values, one after another (decide.lua). */
+		/* No client time: "", Redis's clock decides. */
 		str_buf_init(&b, now, sizeof now);
-		str_buf_int(&b, (long long)r->time);
+		if (r->has_time)
+			str_buf_int(&b, (long long)r->time);
 		str_buf_end(&b);
 		str_buf_init(&b, arg[i], sizeof arg[i]);
-		decide_arg_text(&b, now);	/* the time as text */
+		decide_arg_text(&b, now);	/* the time as text, or "" */
 		byte[0] = (char)(pi[i] + 1);	/* fixints: 1..DECIDE_CALL_MAX */
 		byte[1] = (char)((r->dry_run ? 1 : 0) + (r->has_send_id ? 0 : 2));
 		str_buf_mem(&b, byte, sizeof byte);
@@ -661,7 +687,8 @@ decide_start(struct decide_ctx *x)
 	/* Holdout customers are never contacted with a planned offer. */
 	if (r->offer >= 0 && keys_in_holdout(r->customer, c->optimizer.holdout)) {
 		metrics_decision(d->metrics, r->channel, RULES_HOLDOUT, 0);
-		decide_finish(x, decide_answer(RULES_HOLDOUT, 0, NULL, -1, r->send_id));
+		decide_finish(x, 200, decide_answer(RULES_HOLDOUT, 0, NULL, -1,
+		    r->send_id));
 		return;
 	}
 	/* One call holds decisions under one configuration. */
@@ -848,8 +875,9 @@ decide_cancel_handle(struct pacerd *d, struct http_request *req)
 		return;
 	json_object_foreach(o, key, v) {
 		if (strcmp(key, "customer") && strcmp(key, "send_id")) {
-			json_decref(o);
+			/* key lives in o: answer before letting it go. */
 			http_error(d, req, 400, "unknown field \"%.64s\"", key);
+			json_decref(o);
 			return;
 		}
 	}

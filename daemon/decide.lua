@@ -16,8 +16,10 @@
 -- KEYS: 1 audit stream, then per decision the customer hash (its plan
 --       entries hash, PREFIX:{C}:o, is derived from it: it has the same hash
 --       tag, so it is in the same cluster slot)
--- ARGV: 1 the caller's deadline (unix ms): past it the caller has already
---         answered store_unavailable (allow if FAIL_ALLOW)
+-- ARGV: 1 the caller's deadline (unix ms on Redis's clock: pacerd keeps
+--         an estimate of the offset between its clock and Redis's): past
+--         it the caller has already answered store_unavailable (allow if
+--         FAIL_ALLOW)
 --       2 P, the number of programs, then P programs, each fixed per
 --         channel and config:
 --         "CHANNEL CONSENT_DEFAULT QUIET_START QUIET_END FAIL_ALLOW WINDOW KEEP AUDIT|"
@@ -28,7 +30,8 @@
 --         1 when the channel's on_store_failure is allow
 --       then one per decision: nine MessagePack values one after another
 --         (cmsgpack.unpack reads them in one C call, no pattern to match):
---         NOW (unix seconds, as a string), PROGRAM 1..P and FLAGS 0-3 (1
+--         NOW (unix seconds as a string; "" = Redis's own clock, the one
+--         clock of every pacerd sharing the store), PROGRAM 1..P and FLAGS 0-3 (1
 --         dry run + 2 send id made by pacerd, so no record of it can exist)
 --         as integers, then the strings SEND_ID, CUSTOMER, CAMPAIGN and
 --         OFFER (or ""), PLAN the live plan run id ("" = don't check, "-" =
@@ -36,7 +39,20 @@
 --         or ""
 -- Returns per decision one string, "ok" for a plain allow, else
 -- "reason|retry_after|rule|shadow_rules|duplicate 0|1"; a rule is
--- "scope:limit:window:segment", shadow_rules a ","-joined list of them.
+-- "scope:limit:window:segment", shadow_rules a ","-joined list of them;
+-- reason "conflict" when the send id is live for another channel, campaign
+-- or offer (nothing is stored).
+--
+-- The promise: for every cap N/W and every instant s, the contacts in
+-- (s - W, s] number at most N. A contact stamped after the decision's time
+-- (a client time, or a clock ahead) still counts: a new contact at t is
+-- allowed only if every window holding t keeps room.
+--
+-- Send id records: field d:SEND_ID of the hash, indexed by store time in
+-- the sorted set PREFIX:{C}:r, so that old ones are pruned a few at a time
+-- (never all of them read at once); kept KEEP seconds, at most
+-- RECORDS_MAX per customer (a retry of an allowed send
+-- whose record went still finds its history entry).
 
 -- A function returning parse(text), parsing each text once: the library
 -- keeps the results (emptied when it holds max of them) across calls.
@@ -77,41 +93,129 @@ local zone = cached(1024, function(text)
   return z
 end)
 
+-- Records kept per customer at most: a caller's new send ids cannot grow a
+-- hash without bound (the oldest go first, PRUNE_MAX at a time, so that a
+-- hot customer is pruned once per PRUNE_MAX decisions, never all at once).
+local RECORDS_MAX = 512
+local PRUNE_MAX = 64
+
+-- Whether a contact (channel c, campaign cp) counts for a check of scope.
+local function in_scope(scope, ch, campaign, c, cp)
+  return scope == 'a' or (scope == 'c' and c == ch) or
+    (scope == 'p' and campaign ~= '' and cp == campaign)
+end
+
+-- The most of the contacts list[1..n] in one window (s - w, s] holding t:
+-- s runs over [t, t + w), and the count only rises at a contact, so s = t
+-- and the contacts in (t, t + w) are the places to look.
+local function peak(list, n, t, w)
+  local best = 0
+  for i = 0, n do
+    local s = t
+    if i > 0 then s = list[i] end
+    if i == 0 or (s > t and s < t + w) then
+      local used = 0
+      for j = 1, n do
+        local c = list[j]
+        if c > s - w and c <= s then used = used + 1 end
+      end
+      if used > best then best = used end
+    end
+  end
+  return best
+end
+
+-- The earliest instant after t at which one more contact fits under limit
+-- in every window: room opens only when a contact leaves a window (its
+-- time + w). Past the last of those no window holds a contact, so one is
+-- always found (-1 for a limit of 0: never).
+local function next_room(list, n, t, w, limit)
+  if limit <= 0 then return -1 end
+  local at = {}
+  for j = 1, n do
+    if list[j] + w > t then at[#at + 1] = list[j] + w end
+  end
+  table.sort(at)
+  for j = 1, #at do
+    if peak(list, n, at[j], w) < limit then return at[j] end
+  end
+  return -1
+end
+
+-- The fields of a record "reason|retry|rule|shadow|channel|campaign|time|
+-- offer|state".
+local function record_fields(rec)
+  local f = {}
+  for v in string.gmatch(rec .. '|', '([^|]*)|') do f[#f + 1] = v end
+  return f
+end
+
 local function decide_call(KEYS, ARGV)
   local deadline, nprog = tonumber(ARGV[1]), tonumber(ARGV[2])
   local progs = {}
   for j = 1, nprog do progs[j] = program(ARGV[2 + j]) end
 
-  -- Too late: the caller answered store_unavailable when its timer ran out.
+  -- Redis's clock: "now" of every decision without a client time, the
+  -- clock of records and trimming, and the judge of lateness (the caller
+  -- answered store_unavailable when its timer ran out).
   local clock = redis.call('TIME')
-  local late = tonumber(clock[1]) * 1000 +
-    math.floor(tonumber(clock[2]) / 1000) > deadline
+  local cnow_s, cnow = clock[1], tonumber(clock[1])
+  -- Records are indexed in microseconds, one apart within the call, so
+  -- the oldest goes first even among those of one second.
+  local seq = cnow * 1000000 + tonumber(clock[2])
+  local late = cnow * 1000 + math.floor(tonumber(clock[2]) / 1000) > deadline
 
   -- The decision at hand (set by the loop at the end), and its stored state.
-  local key, pg, now, now_s, campaign, send_id, offer, customer
+  local key, idx, pg, now, now_s, campaign, send_id, offer, customer
   local p, hist
   local audited = false
-  -- Reused from one decision to the next: the contacts in the window.
-  local times, chans, camps = {}, {}, {}
+  -- Reused from one decision to the next: the contacts in the window, and
+  -- those one check counts.
+  local times, chans, camps, list = {}, {}, {}, {}
 
-  -- Write the answer: the record, the contact when reserved (history trimmed
-  -- to the longest window), the bounded record count "COUNT OLDEST_TIME", the
-  -- audit entry (customer, and decision = "reason|retry|rule|shadow|channel|
-  -- campaign|time|offer|send_id").
+  -- Drop records past the retention, or the oldest past RECORDS_MAX, at
+  -- most PRUNE_MAX of them (the next decision goes on), and set the count.
+  local function prune(keep)
+    local drop = redis.call('ZRANGEBYSCORE', idx, '-inf',
+      '(' .. string.format('%d', (cnow - keep) * 1000000), 'LIMIT', 0,
+      PRUNE_MAX)
+    local total = redis.call('ZCARD', idx)
+    if #drop < PRUNE_MAX and total - #drop > RECORDS_MAX then
+      drop = redis.call('ZRANGE', idx, 0,
+        math.min(total - RECORDS_MAX + PRUNE_MAX, 2 * PRUNE_MAX) - 1)
+    end
+    if #drop > 0 then
+      local f = {}
+      for j = 1, #drop do f[j] = 'd:' .. drop[j] end
+      redis.call('HDEL', key, unpack(f))
+      redis.call('ZREM', idx, unpack(drop))
+    end
+    local first = redis.call('ZRANGE', idx, 0, 0, 'WITHSCORES')
+    local oldest = cnow
+    if first[2] then oldest = math.floor(tonumber(first[2]) / 1000000) end
+    redis.call('HSET', key, 'n', string.format('%d %d', total - #drop, oldest))
+  end
+
+  -- Write the answer: the record (indexed by store time), the contact when
+  -- reserved (history trimmed to the longest window), the record count
+  -- "COUNT OLDEST_TIME", the audit entry (customer, and decision =
+  -- "reason|retry|rule|shadow|channel|campaign|time|offer|send_id").
   local function store(reason, retry, rule, shadow, reserve, stale)
     local base = reason .. '|' ..
       (retry < 0 and '-1' or string.format('%d', retry)) ..
       '|' .. rule .. '|' .. shadow .. '|' .. pg.ch .. '|' .. campaign .. '|' ..
       now_s .. '|' .. offer
     -- A count that does not parse starts again (and is fixed at the next
-    -- bounding) rather than failing every decision of the call.
-    local dn, dt = 1, now
+    -- pruning) rather than failing every decision of the call.
+    local dn, dt = 1, cnow
     local a, b = string.match(p[5] or '', '^(%d+) (%d+)$')
     if a then dn, dt = tonumber(a) + 1, tonumber(b) end
     local n = string.format('%d %d', dn, dt)
     if reserve then
       if stale then
-        local kept, from = {}, now - pg.maxw
+        -- Only what no window of a decision now or later can hold: a
+        -- client time far ahead must not trim what Redis's now needs.
+        local kept, from = {}, math.min(now, cnow) - pg.maxw
         for e, t in string.gmatch(hist, '((%d+)|[^\n]*\n)') do
           if tonumber(t) > from then kept[#kept + 1] = e end
         end
@@ -122,34 +226,15 @@ local function decide_call(KEYS, ARGV)
     else
       redis.call('HSET', key, 'd:' .. send_id, base .. '|', 'n', n)
     end
+    seq = seq + 1
+    redis.call('ZADD', idx, string.format('%d', seq), send_id)
     local keep = pg.keep
-    if dn > 512 or dt < now - keep - keep / 4 then
-      -- Bound the records (amortized: at most once per 256 new ones or per
-      -- quarter retention): drop those past the retention, keep the newest
-      -- 256. An allowed send stays idempotent through its history entry.
-      local all, recs, drop = redis.call('HGETALL', key), {}, {}
-      for j = 1, #all, 2 do
-        if string.sub(all[j], 1, 2) == 'd:' then
-          local t = tonumber(string.match(all[j + 1],
-            '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|([^|]*)')) or 0
-          recs[#recs + 1] = {t, all[j]}
-        end
-      end
-      table.sort(recs, function(x, y) return x[1] < y[1] end)
-      local oldest = nil
-      for j = 1, #recs do
-        if j <= #recs - 256 or recs[j][1] < now - keep then
-          drop[#drop + 1] = recs[j][2]
-        elseif oldest == nil then
-          oldest = recs[j][1]
-        end
-      end
-      if #drop > 0 then redis.call('HDEL', key, unpack(drop)) end
-      redis.call('HSET', key, 'n', string.format('%d %d', #recs - #drop,
-        oldest or now))
-    end
+    if dn > RECORDS_MAX or dt < cnow - keep then prune(keep) end
     -- Without a profile the key holds only decisions: it goes with them.
-    if not p[4] then redis.call('EXPIRE', key, keep) end
+    if not p[4] then
+      redis.call('EXPIRE', key, keep)
+      redis.call('EXPIRE', idx, keep)
+    end
     if pg.alen > 0 then
       -- One field for the decision: each argument of a call costs. The
       -- stream is trimmed once per call, after the loop.
@@ -191,9 +276,17 @@ local function decide_call(KEYS, ARGV)
         'd:' .. send_id)
     end
     if p[7] then
-      local f = {}
-      for v in string.gmatch(p[7] .. '|', '([^|]*)|') do f[#f + 1] = v end
-      return f[1], tonumber(f[2]), f[3], f[4], 1
+      local f = record_fields(p[7])
+      -- A send id names one send: another channel, campaign or offer is
+      -- the caller's mistake, and changes nothing.
+      if f[5] ~= pg.ch or f[6] ~= campaign or f[8] ~= offer then
+        return 'conflict', -1, '', '', 0
+      end
+      -- A live answer is the answer; a cancelled send, or one the caller
+      -- was told store_unavailable, is decided anew.
+      if f[1] ~= 'store_unavailable' and f[9] ~= 'released' then
+        return f[1], tonumber(f[2]), f[3], f[4], 1
+      end
     end
     hist = p[3] or ''
 
@@ -255,8 +348,11 @@ local function decide_call(KEYS, ARGV)
 
     local stale = false
     if reason == 'ok' then
-      -- The history is small: it is trimmed to the longest window.
+      -- The history is small: it is trimmed to the longest window. Every
+      -- contact after now - WINDOW can share a window with now, however
+      -- far ahead it is stamped.
       local n, from, ch = 0, now - pg.maxw, pg.ch
+      local trim = math.min(now, cnow) - pg.maxw
       -- Captures cost: a send id made by pacerd is in no history, and
       -- without a campaign no contact's campaign is compared.
       local pat
@@ -269,14 +365,14 @@ local function decide_call(KEYS, ARGV)
       end
       for t, c, cp, sid in string.gmatch(hist, pat) do
         -- A retry of an allowed send whose record was pruned: still the
-        -- first answer.
-        if not fresh and sid == send_id and c == ch and cp == campaign then
-          return 'ok', -1, '', '', 1
+        -- first answer (with a record, the record is the answer).
+        if not fresh and sid == send_id and not p[7] then
+          if c == ch and cp == campaign then return 'ok', -1, '', '', 1 end
+          return 'conflict', -1, '', '', 0
         end
         t = tonumber(t)
-        if t <= from then
-          stale = true
-        elseif t <= now then
+        if t <= trim then stale = true end
+        if t > from then
           n = n + 1
           times[n], chans[n], camps[n] = t, c, cp
         end
@@ -288,27 +384,17 @@ local function decide_call(KEYS, ARGV)
         local scope, limit, window = k[1], k[2], k[3]
         if limit > n then break end
         if k[4] == '' or string.find(segs, k[7], 1, true) then
-          local wfrom, used = now - window, 0
+          local m, wfrom = 0, now - window
           for j = 1, n do
-            if times[j] > wfrom and (scope == 'a' or (scope == 'c' and chans[j] == ch) or
-                (scope == 'p' and campaign ~= '' and camps[j] == campaign)) then
-              used = used + 1
+            if times[j] > wfrom and in_scope(scope, ch, campaign, chans[j],
+                camps[j]) then
+              m = m + 1
+              list[m] = times[j]
             end
           end
-          if used >= limit then
-            -- Room opens when the (used - limit + 1)-th oldest contact leaves.
-            local wait = -1
-            if limit > 0 then
-              local counted = {}
-              for j = 1, n do
-                if times[j] > wfrom and (scope == 'a' or (scope == 'c' and chans[j] == ch) or
-                    (scope == 'p' and campaign ~= '' and camps[j] == campaign)) then
-                  counted[#counted + 1] = times[j]
-                end
-              end
-              table.sort(counted)
-              wait = counted[used - limit + 1] + window - now
-            end
+          if m >= limit and peak(list, m, now, window) >= limit then
+            local wait, at = -1, next_room(list, m, now, window, limit)
+            if at >= 0 then wait = at - now end
             if k[5] then
               shadow = shadow .. (shadow == '' and '' or ',') .. k[6]
             elseif reason == 'ok' or
@@ -331,8 +417,10 @@ local function decide_call(KEYS, ARGV)
   for i = 1, #KEYS - 1 do
     local prog, flags, plan, suppress
     key = KEYS[1 + i]
+    idx = string.sub(key, 1, -2) .. 'r'
     now_s, prog, flags, send_id, customer, campaign, offer, plan, suppress =
       cmsgpack.unpack(ARGV[2 + nprog + i])
+    if now_s == '' then now_s = cnow_s end
     now, pg = tonumber(now_s), progs[prog]
     local reason, retry, rule, shadow, dup = decide(flags, plan, suppress)
     o = o + 1

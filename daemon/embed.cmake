@@ -5,6 +5,8 @@
 # a Redis each call their own: pacer_HASH, functions pacer_NAME_HASH. The
 # library is also written to pacer-library.lua (scripts/bench.sh loads it).
 set(names decide cancel read erase)
+# The functions the files register (one file may register several).
+set(functions decide cancel read erase erase_audit)
 set(code "")
 foreach(name ${names})
   file(READ ${SRC}/${name}.lua body)
@@ -26,7 +28,7 @@ string(REPLACE "\n" "\\n\" \\\n\t\"" lib "${lib}")
 set(out "/* Generated from the daemon Lua files by embed.cmake; do not edit. */\n")
 string(APPEND out "#define SCRIPT_LIBRARY_NAME \"pacer_${hash}\"\n")
 string(APPEND out "#define SCRIPT_LIBRARY \\\n\t\"${lib}\"\n")
-foreach(name ${names})
+foreach(name ${functions})
   string(TOUPPER ${name} upper)
   string(APPEND out "#define SCRIPT_${upper} \"pacer_${name}_${hash}\"\n")
 endforeach()

@@ -1,25 +1,38 @@
--- pacer erase: the right to erasure. Deletes every key of the customer and
--- their entries in the audit stream.
--- KEYS: 1 customer hash, 2 plan entries, 3 audit stream
--- ARGV: 1 customer id
--- Returns the number of keys and audit entries removed.
+-- pacer erase: the right to erasure, in two functions so that Redis is
+-- never held long: erase deletes the customer's keys at once, then pacerd
+-- calls erase_audit on the audit stream a slice at a time until it is
+-- through (other calls run between the slices).
+
+-- KEYS: 1 customer hash, 2 plan entries, 3 send id record index
+-- Returns the number of keys removed.
 local function erase(KEYS, ARGV)
-  local n = redis.call('DEL', KEYS[1], KEYS[2])
-  local from = '-'
-  while true do
-    local batch = redis.call('XRANGE', KEYS[3], from, '+', 'COUNT', 1000)
-    if #batch == 0 then break end
-    for _, e in ipairs(batch) do
-      local f = e[2]
-      for i = 1, #f, 2 do
-        if f[i] == 'customer' and f[i + 1] == ARGV[1] then
-          n = n + redis.call('XDEL', KEYS[3], e[1])
-          break
-        end
-      end
-    end
-    from = '(' .. batch[#batch][1]
-  end
-  return n
+  return redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 end
 register('erase', erase)
+
+-- KEYS: 1 audit stream
+-- ARGV: 1 customer id, 2 the first entry id to look at ("-": the start),
+--       3 how many entries to look at
+-- Returns {entries removed, the next entry id to look at or "" at the end}.
+local function erase_audit(KEYS, ARGV)
+  local n = 0
+  local batch = redis.call('XRANGE', KEYS[1], ARGV[2], '+', 'COUNT',
+    tonumber(ARGV[3]) + 1)
+  local last = #batch
+  local next = ''
+  if last > tonumber(ARGV[3]) then
+    next = batch[last][1]
+    last = last - 1
+  end
+  for i = 1, last do
+    local f = batch[i][2]
+    for j = 1, #f, 2 do
+      if f[j] == 'customer' and f[j + 1] == ARGV[1] then
+        n = n + redis.call('XDEL', KEYS[1], batch[i][1])
+        break
+      end
+    end
+  end
+  return {n, next}
+end
+register('erase_audit', erase_audit)

@@ -27,6 +27,7 @@ struct metrics_histogram {
 
 struct metrics {
 	uint64_t		 decisions[CONF_MAX_CHANNELS][RULES_NREASONS];
+	uint64_t		 fail_open[CONF_MAX_CHANNELS];
 	char			 channel[CONF_MAX_CHANNELS][CONF_NAME_MAX];
 	struct metrics_histogram decide_seconds;
 	struct metrics_histogram store_seconds;
@@ -69,6 +70,13 @@ metrics_decision(struct metrics *m, int channel, enum rules_reason reason,
 		return;
 	m->decisions[channel][reason]++;
 	metrics_observe(&m->decide_seconds, seconds);
+}
+
+void
+metrics_fail_open(struct metrics *m, int channel)
+{
+	if (channel >= 0 && channel < CONF_MAX_CHANNELS)
+		m->fail_open[channel]++;
 }
 
 void
@@ -142,6 +150,12 @@ metrics_handle(struct pacerd *d, struct http_request *req)
 			    "reason=\"%s\"} %llu\n", c->channels[ch].name,
 			    rules_reason_name((enum rules_reason)r),
 			    (unsigned long long)m->decisions[ch][r]);
+	evbuffer_add_printf(b, "# HELP pacer_fail_open_total Decisions allowed "
+	    "without a check because Redis could not answer in time "
+	    "(on_store_failure = allow).\n# TYPE pacer_fail_open_total counter\n");
+	for (int ch = 0; ch < c->nchannels; ch++)
+		evbuffer_add_printf(b, "pacer_fail_open_total{channel=\"%s\"} %llu\n",
+		    c->channels[ch].name, (unsigned long long)m->fail_open[ch]);
 	metrics_write_histogram(b, "pacer_decision_duration_seconds",
 	    "Time from a parsed request to its answer.", &m->decide_seconds);
 	metrics_write_histogram(b, "pacer_store_round_trip_seconds",
@@ -158,6 +172,17 @@ metrics_handle(struct pacerd *d, struct http_request *req)
 	evbuffer_add_printf(b, "# HELP pacer_store_up Whether Redis is reachable and "
 	    "the scripts are loaded.\n# TYPE pacer_store_up gauge\npacer_store_up %d\n",
 	    store_ready(d->store));
+	{
+		int64_t	 unc, off = store_clock_offset_ms(d->store, &unc);
+
+		evbuffer_add_printf(b, "# HELP pacer_store_clock_offset_seconds "
+		    "Redis's clock minus pacerd's (decisions follow Redis's).\n"
+		    "# TYPE pacer_store_clock_offset_seconds gauge\n"
+		    "pacer_store_clock_offset_seconds %.3f\n", (double)off / 1000);
+	}
+	evbuffer_add_printf(b, "# HELP pacer_store_oom Whether Redis refuses writes "
+	    "for lack of memory.\n# TYPE pacer_store_oom gauge\npacer_store_oom %d\n",
+	    store_oom(d->store));
 	evbuffer_add_printf(b, "# HELP pacer_inflight_requests Requests waiting on "
 	    "Redis.\n# TYPE pacer_inflight_requests gauge\npacer_inflight_requests "
 	    "%d\n", d->inflight);

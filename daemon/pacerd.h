@@ -154,7 +154,8 @@ struct decide_request {
 	int		 offer;		/* offers index, -1: none */
 	char		 send_id[KEYS_SEND_ID_MAX + 1];
 	int		 has_send_id;
-	int64_t		 time;
+	int64_t		 time;		/* the client's, when has_time */
+	int		 has_time;	/* else Redis's clock decides */
 	int		 dry_run;
 };
 /*
@@ -212,13 +213,21 @@ void	 store_set_timeout(struct store *, int timeout_ms);
  * failure after timeout_ms (-1: the configured redis.timeout_ms).
  */
 enum store_script { STORE_DECIDE, STORE_CANCEL, STORE_READ, STORE_ERASE,
-	STORE_NSCRIPTS };
+	STORE_ERASE_AUDIT, STORE_NSCRIPTS };
 int	 store_script(struct store *, enum store_script, int nkeys, int argc,
 	     const char **argv, const size_t *argvlen, int timeout_ms, store_cb,
 	     void *arg);
 /* Send one command (argv copied); cb as for store_script. */
 int	 store_command(struct store *, int argc, const char **argv,
 	     const size_t *argvlen, store_cb, void *arg);
+/*
+ * Redis's clock minus ours in ms, as last measured (TIME, halfway through
+ * its round trip), and the measure's uncertainty (half the round trip);
+ * 0 before the first measure, which readiness waits for.
+ */
+int64_t	 store_clock_offset_ms(const struct store *, int64_t *uncertainty_ms);
+/* Whether Redis refuses writes for lack of memory (OOM) right now. */
+int	 store_oom(const struct store *);
 /* Round-trip statistics for metrics. */
 void	 store_stats(const struct store *, uint64_t *calls, uint64_t *errors,
 	     uint64_t *timeouts);
@@ -229,6 +238,8 @@ void	 metrics_free(struct metrics *);
 /* Count one decision. */
 void	 metrics_decision(struct metrics *, int channel, enum rules_reason,
 	     double seconds);
+/* Count a decision allowed unchecked (store failure, on_store_failure allow). */
+void	 metrics_fail_open(struct metrics *, int channel);
 /* Count one answered HTTP error. */
 void	 metrics_http_error(struct metrics *, int status);
 /* Count a store round trip. */

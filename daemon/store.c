@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include <hiredis/async.h>
@@ -21,10 +22,20 @@
 #define STORE_HUNG_MS		2000	/* no reply this long with calls due: reconnect */
 #define STORE_HEALTH_MS		200
 #define STORE_RELOADS_MAX	3	/* library loads for one call */
+#define STORE_CLOCK_EVERY	5	/* health ticks between clock measures */
+#define STORE_CLOCK_KEEP_S	10	/* a measure's life, unless a better one comes */
+#define STORE_LOG_EVERY_S	10	/* a repeated warning, at most this often */
 
 /* The library's functions (daemon/embed.cmake names them). */
 static const char *const store_functions[STORE_NSCRIPTS] = {
 	SCRIPT_DECIDE, SCRIPT_CANCEL, SCRIPT_READ, SCRIPT_ERASE,
+	SCRIPT_ERASE_AUDIT,
+};
+
+/* A warning repeated at most every STORE_LOG_EVERY_S, with what it held back. */
+struct store_warning {
+	double		 last;
+	uint64_t	 held;
 };
 
 /* One call: lives until both its callback ran and hiredis let go of it. */
@@ -52,6 +63,7 @@ struct store {
 	char			*host;
 	int			 port;
 	char			*password;
+	char			*audit_key;	/* the OOM probe's key */
 	int			 timeout_ms;
 	int			 connected;
 	int			 degraded;	/* calls timing out, no reply since */
@@ -65,6 +77,16 @@ struct store {
 	double			 last_reply;
 	uint64_t		 calls, errors, timeouts;
 	int			 closing;
+	int			 auth_failed;	/* AUTH refused: reconnect and retry */
+	int			 oom;		/* Redis refuses writes (maxmemory) */
+	int			 ticks;		/* health ticks */
+	/* Redis's clock against ours (store_clock_offset_ms). */
+	int			 clock_known;
+	int			 clock_asking;
+	int64_t			 clock_sent_us;
+	int64_t			 clock_offset_ms, clock_rtt_ms;
+	double			 clock_at;
+	struct store_warning	 warn_error, warn_connect, warn_auth, warn_clock;
 };
 
 static void	store_connect(struct store *);
@@ -77,6 +99,35 @@ store_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Our wall clock in unix microseconds (not the loop's cached one). */
+static int64_t
+store_wall_us(void)
+{
+	struct timeval	 tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/*
+ * Whether a repeated warning is due now; when not, count it as held back.
+ * *held is what was held back since the last one (then reset).
+ */
+static int
+store_warning_due(struct store_warning *w, uint64_t *held)
+{
+	double	 now = store_now();
+
+	if (w->last != 0 && now - w->last < STORE_LOG_EVERY_S) {
+		w->held++;
+		return 0;
+	}
+	w->last = now;
+	*held = w->held;
+	w->held = 0;
+	return 1;
 }
 
 /* Free a call once nobody refers to it. */
@@ -142,6 +193,7 @@ store_reply_cb(redisAsyncContext *ac, void *reply, void *privdata)
 	redisReply		*rr = reply;
 	struct store		*st = ac->data;
 	struct store_reply	 r = { 1, NULL, reply };
+	uint64_t		 held;
 
 	c->in_redis = 0;
 	if (rr == NULL && c->sending) {
@@ -175,7 +227,20 @@ store_reply_cb(redisAsyncContext *ac, void *reply, void *privdata)
 			r.ok = 0;
 			r.error = rr->str;
 			st->errors++;
-			log_warn("store error", "detail=\"%s\"", rr->str);
+			/* Out of memory: not ready until a write goes through. */
+			if (strncmp(rr->str, "OOM", 3) == 0) {
+				if (!st->oom)
+					log_warn("redis refuses writes: out of memory "
+					    "(maxmemory)", "detail=\"%s\"", rr->str);
+				st->oom = 1;
+			} else if (store_warning_due(&st->warn_error, &held))
+				log_warn("store error", "detail=\"%s\" held=%llu",
+				    rr->str, (unsigned long long)held);
+		} else if (c->script == STORE_DECIDE || c->script == STORE_CANCEL ||
+		    c->script == STORE_ERASE) {
+			if (st->oom)
+				log_warn("redis takes writes again", "%s", "");
+			st->oom = 0;
 		}
 	}
 	if (!r.ok && rr == NULL && st != NULL && !c->answered)
@@ -332,7 +397,25 @@ store_library_cb(redisAsyncContext *ac, void *reply, void *privdata)
 		st->loading = 0;
 	if (rr == NULL)
 		return;
-	if (rr->type == REDIS_REPLY_ERROR)
+	if (rr->type != REDIS_REPLY_ERROR) {
+		st->auth_failed = 0;
+		st->backoff_ms = STORE_BACKOFF_MIN_MS;
+	}
+	if (rr->type == REDIS_REPLY_ERROR && (strncmp(rr->str, "NOAUTH", 6) == 0 ||
+	    strncmp(rr->str, "WRONGPASS", 9) == 0)) {
+		/* Without a password: reconnect with backoff, as store_auth_cb. */
+		uint64_t	 held;
+
+		if (st->password == NULL) {
+			st->auth_failed = 1;
+			if (store_warning_due(&st->warn_auth, &held))
+				log_error("redis wants a password (redis.password)",
+				    "host=%s port=%d detail=\"%s\" held=%llu", st->host,
+				    st->port, rr->str, (unsigned long long)held);
+			st->connected = 0;
+			redisAsyncDisconnect(ac);
+		}
+	} else if (rr->type == REDIS_REPLY_ERROR)
 		log_error("redis function library not loaded (Redis 7.0 or later "
 		    "is needed)", "detail=\"%s\"", rr->str);
 	else if (rr->type == REDIS_REPLY_ARRAY && rr->elements == 0)
@@ -358,16 +441,105 @@ store_load(struct store *st)
 	    SCRIPT_LIBRARY);
 }
 
-/* AUTH reply. */
+/*
+ * AUTH reply. A refused password (or a Redis that wants one) leaves the
+ * store not ready; the connection is dropped and made again with backoff,
+ * so that fixing the password in Redis (or in the config and reloading)
+ * brings pacerd back by itself.
+ */
 static void
 store_auth_cb(redisAsyncContext *ac, void *reply, void *privdata)
 {
+	struct store	*st = ac->data;
 	redisReply	*rr = reply;
+	uint64_t	 held;
 
-	(void)ac;
 	(void)privdata;
-	if (rr != NULL && rr->type == REDIS_REPLY_ERROR)
-		log_error("redis AUTH failed", "detail=\"%s\"", rr->str);
+	if (st == NULL || rr == NULL || rr->type != REDIS_REPLY_ERROR) {
+		if (st != NULL && rr != NULL)
+			st->auth_failed = 0;
+		return;
+	}
+	st->auth_failed = 1;
+	if (store_warning_due(&st->warn_auth, &held))
+		log_error("redis AUTH failed",
+		    "host=%s port=%d detail=\"%s\" held=%llu", st->host, st->port,
+		    rr->str, (unsigned long long)held);
+	st->connected = 0;
+	redisAsyncDisconnect(ac);
+}
+
+/* TIME reply: one measure of Redis's clock against ours. */
+static void
+store_time_cb(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct store	*st = ac->data;
+	redisReply	*rr = reply;
+	int64_t		 recv_us = store_wall_us(), redis_us, rtt_ms, off_ms;
+	uint64_t	 held;
+
+	(void)privdata;
+	if (st == NULL)
+		return;
+	st->clock_asking = 0;
+	if (rr == NULL || rr->type != REDIS_REPLY_ARRAY || rr->elements != 2 ||
+	    rr->element[0]->type != REDIS_REPLY_STRING ||
+	    rr->element[1]->type != REDIS_REPLY_STRING)
+		return;
+	redis_us = strtoll(rr->element[0]->str, NULL, 10) * 1000000 +
+	    strtoll(rr->element[1]->str, NULL, 10);
+	rtt_ms = (recv_us - st->clock_sent_us) / 1000;
+	off_ms = (redis_us - (st->clock_sent_us + recv_us) / 2) / 1000;
+	/* The shortest round trip measures best; an old measure gives way. */
+	if (st->clock_known && rtt_ms > st->clock_rtt_ms &&
+	    store_now() - st->clock_at < STORE_CLOCK_KEEP_S)
+		return;
+	if ((off_ms > 1000 || off_ms < -1000) &&
+	    store_warning_due(&st->warn_clock, &held))
+		log_warn("our clock and redis's differ; deciding on redis's",
+		    "offset_ms=%lld", (long long)off_ms);
+	st->clock_offset_ms = off_ms;
+	st->clock_rtt_ms = rtt_ms;
+	st->clock_at = store_now();
+	st->clock_known = 1;
+}
+
+/*
+ * Measure Redis's clock against ours (one TIME at a time); on connect it
+ * is queued behind the library's question, so readiness waits for nothing.
+ */
+static void
+store_clock_ask(struct store *st, int connecting)
+{
+	if (st->ac == NULL || (!st->connected && !connecting) || st->clock_asking)
+		return;
+	st->clock_asking = 1;
+	st->clock_sent_us = store_wall_us();
+	redisAsyncCommand(st->ac, store_time_cb, NULL, "TIME");
+}
+
+/* OOM probe reply: a decide call of no decisions is a write to Redis. */
+static void
+store_oom_probe_cb(const struct store_reply *r, void *arg)
+{
+	struct store	*st = arg;
+
+	if (r->ok && st->oom) {
+		log_warn("redis takes writes again", "%s", "");
+		st->oom = 0;
+	}
+}
+
+/* While Redis refuses writes, ask once a health round whether it still does. */
+static void
+store_oom_probe(struct store *st)
+{
+	const char	*argv[3] = { st->audit_key, "0", "0" };
+	size_t		 argvlen[3];
+
+	for (int i = 0; i < 3; i++)
+		argvlen[i] = strlen(argv[i]);
+	store_call(st, STORE_DECIDE, 1, 3, argv, argvlen, -1, store_oom_probe_cb, st);
 }
 
 /* Connection established (or failed). */
@@ -380,7 +552,12 @@ store_connected_cb(const redisAsyncContext *ac, int status)
 	if (st == NULL)
 		return;
 	if (status != REDIS_OK) {
-		log_debug("redis connect failed", "detail=\"%s\"", ac->errstr);
+		uint64_t	 held;
+
+		if (store_warning_due(&st->warn_connect, &held))
+			log_warn("redis connect failed", "host=%s port=%d "
+			    "detail=\"%s\" held=%llu", st->host, st->port, ac->errstr,
+			    (unsigned long long)held);
 		st->ac = NULL;	/* hiredis frees it after this callback */
 		tv.tv_sec = st->backoff_ms / 1000;
 		tv.tv_usec = (st->backoff_ms % 1000) * 1000;
@@ -391,9 +568,10 @@ store_connected_cb(const redisAsyncContext *ac, int status)
 	}
 	st->connected = 1;
 	st->degraded = 0;
-	st->backoff_ms = STORE_BACKOFF_MIN_MS;
+	st->clock_known = 0;	/* it may be another Redis now */
 	st->last_reply = store_now();
-	log_info("redis connected", "host=%s port=%d", st->host, st->port);
+	if (!st->auth_failed)
+		log_info("redis connected", "host=%s port=%d", st->host, st->port);
 }
 
 /* Connection lost: pending calls have been failed by hiredis. */
@@ -410,7 +588,13 @@ store_disconnected_cb(const redisAsyncContext *ac, int status)
 	st->connected = 0;
 	st->loaded = 0;
 	st->loading = 0;
-	log_warn("redis disconnected", "detail=\"%s\"", ac->errstr);
+	st->clock_asking = 0;
+	if (!st->auth_failed)
+		log_warn("redis disconnected", "host=%s port=%d detail=\"%s\"",
+		    st->host, st->port, ac->errstr);
+	else
+		st->backoff_ms = st->backoff_ms * 2 > STORE_BACKOFF_MAX_MS ?
+		    STORE_BACKOFF_MAX_MS : st->backoff_ms * 2;
 	tv.tv_sec = 0;
 	tv.tv_usec = st->backoff_ms * 1000;
 	evtimer_add(st->reconnect, &tv);
@@ -443,6 +627,7 @@ store_connect(struct store *st)
 		redisAsyncCommand(st->ac, store_auth_cb, NULL, "AUTH %s", st->password);
 	redisAsyncCommand(st->ac, store_library_cb, NULL,
 	    "FUNCTION LIST LIBRARYNAME %s", SCRIPT_LIBRARY_NAME);
+	store_clock_ask(st, 1);
 }
 
 /* Reconnect timer. */
@@ -462,6 +647,10 @@ store_health_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (++st->ticks % STORE_CLOCK_EVERY == 0 || !st->clock_known)
+		store_clock_ask(st, 0);
+	if (st->oom && st->loaded && st->ticks % STORE_CLOCK_EVERY == 0)
+		store_oom_probe(st);
 	if (st->ac != NULL && st->connected && st->degraded &&
 	    (store_now() - st->last_reply) * 1000 > STORE_HUNG_MS) {
 		log_warn("redis not answering, reconnecting", "pending=%d",
@@ -501,6 +690,9 @@ store_new(struct event_base *base, const struct conf *conf, char **cause)
 	if (conf->redis.password != NULL &&
 	    (st->password = strdup(conf->redis.password)) == NULL)
 		goto oom;
+	if ((st->audit_key = malloc(KEYS_MAX)) == NULL)
+		goto oom;
+	keys_global(st->audit_key, KEYS_MAX, conf->redis.prefix, "audit");
 	st->reconnect = evtimer_new(base, store_reconnect_cb, st);
 	st->health = event_new(base, -1, EV_PERSIST, store_health_cb, st);
 	st->kick = event_new(base, -1, 0, store_kick_cb, st);
@@ -533,13 +725,28 @@ store_free(struct store *st)
 		event_free(st->kick);
 	free(st->host);
 	free(st->password);
+	free(st->audit_key);
 	free(st);
 }
 
 int
 store_ready(const struct store *st)
 {
-	return st->ac != NULL && st->connected && !st->degraded && st->loaded;
+	return st->ac != NULL && st->connected && !st->degraded && st->loaded &&
+	    st->clock_known && !st->oom && !st->auth_failed;
+}
+
+int64_t
+store_clock_offset_ms(const struct store *st, int64_t *uncertainty_ms)
+{
+	*uncertainty_ms = st->clock_known ? (st->clock_rtt_ms + 1) / 2 + 1 : 0;
+	return st->clock_known ? st->clock_offset_ms : 0;
+}
+
+int
+store_oom(const struct store *st)
+{
+	return st->oom;
 }
 
 void

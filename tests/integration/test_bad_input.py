@@ -255,6 +255,11 @@ class TestCancelBadInput(BadInputCase):
              "customer"),
             ("send_id a number", {"customer": self.seed, "send_id": 5}, 400,
              "send_id"),
+            # The field's name lives in the parsed body: the answer must
+            # be written before the body goes (a use after free before).
+            ("unknown field", {"customer": self.seed, "send_id": "x",
+                               "frobnicate_the_field_name": 1}, 400,
+             "frobnicate_the_field_name"),
         ]
         for desc, body, status, mentions in cases:
             with self.subTest(desc):
@@ -377,6 +382,17 @@ class TestProtocolAbuse(BadInputCase):
             with self.subTest(desc):
                 self.assertRejected("POST", "/v1/decide", body, 400, None,
                                     desc)
+
+    def test_bad_explanation_times_are_400(self):
+        # Taken as 0 before, or a signed overflow in the rule engine.
+        for t in ("abc", "99999999999999999999", "-5", "1e9", "", "12x"):
+            with self.subTest(t):
+                st, body = self.http.get("/v1/customers/%s?time=%s"
+                                         % (self.seed, t))
+                self.assertError(st, body, 400, "time")
+        st, body = self.http.get("/v1/customers/%s?time=%d"
+                                 % (self.seed, self.T0))
+        self.assertEqual(st, 200, body)
 
     def test_extreme_times_never_crash(self):
         for t in (0, -1, 2 ** 62, -(2 ** 62), 2 ** 63 - 1):
