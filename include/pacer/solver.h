@@ -200,6 +200,15 @@ int	solver_solve(const struct solver_instance *,
 	    char **cause);
 /* Free the arrays of a result (not the struct); accepts NULL. */
 void	solver_result_free(struct solver_result *);
+/*
+ * v rounded up to decimals places after the point (before it when
+ * negative): the least such decimal not below v, as the double that prints
+ * as it ("%.*f", decimals). A bound is printed through this so that what a
+ * reader sees is never below the certified bound.
+ */
+double	solver_round_up(double v, int decimals);
+/* The same at digits significant digits ("%.*g", digits). */
+double	solver_round_up_digits(double v, int digits);
 /* Name of a status ("optimal", "gap_reached", ...); static string. */
 const char *solver_status_name(enum solver_status);
 /*

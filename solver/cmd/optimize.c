@@ -95,9 +95,11 @@ opt_progress(void *arg, const struct solver_progress *p)
 {
 	struct opt_run	*r = arg;
 
+	/* Bound and gap rounded up: what is printed is still a bound. */
 	fprintf(stderr, "pacer optimize: %s iteration=%d objective=%.4f "
 	    "bound=%.4f gap=%.5f%% elapsed=%.2fs\n", p->phase, p->iteration,
-	    p->objective, p->bound, 100.0 * p->gap, p->elapsed_s);
+	    p->objective, solver_round_up(p->bound, 4),
+	    solver_round_up(100.0 * p->gap, 5), p->elapsed_s);
 	if (r->niter < OPT_ITER_MAX && isfinite(p->objective) &&
 	    isfinite(p->bound)) {
 		r->iter[r->niter].iteration = p->iteration;
@@ -114,8 +116,8 @@ opt_progress(void *arg, const struct solver_progress *p)
 		r->last_status = cmd_clock();
 		snprintf(it, sizeof it, "%d", p->iteration);
 		snprintf(obj, sizeof obj, "%.6f", p->objective);
-		snprintf(bound, sizeof bound, "%.6f", p->bound);
-		snprintf(gap, sizeof gap, "%.8f", p->gap);
+		snprintf(bound, sizeof bound, "%.6f", solver_round_up(p->bound, 6));
+		snprintf(gap, sizeof gap, "%.8f", solver_round_up(p->gap, 8));
 		snprintf(el, sizeof el, "%.2f", p->elapsed_s);
 		opt_status(r, fv, 6);
 	}
@@ -668,8 +670,10 @@ opt_write_plan(struct opt_run *r, redisContext *ctx, const char *status_name,
 			    (uint64_t)written, (uint64_t)r->assigned_customers);
 	}
 	snprintf(obj, sizeof obj, "%.6f", r->have_res ? r->res.objective : 0.0);
-	snprintf(bound, sizeof bound, "%.6f", r->have_res ? r->res.bound : 0.0);
-	snprintf(gap, sizeof gap, "%.8f", r->have_res ? r->res.gap : 0.0);
+	snprintf(bound, sizeof bound, "%.6f", r->have_res ?
+	    solver_round_up(r->res.bound, 6) : 0.0);
+	snprintf(gap, sizeof gap, "%.8f", r->have_res ?
+	    solver_round_up(r->res.gap, 8) : 0.0);
 	snprintf(ncust, sizeof ncust, "%d", s->ids.n);
 	snprintf(nassign, sizeof nassign, "%ld", r->assignments);
 	snprintf(finished, sizeof finished, "%lld", (long long)time(NULL));
@@ -936,7 +940,8 @@ cmd_optimize(int argc, char **argv)
 		cmd_log("optimize", "the instance is infeasible; the plan is empty");
 	cmd_log("optimize", "solved: status=%s objective=%.4f bound=%.4f "
 	    "gap=%.5f%% in %.2fs", solver_status_name(r.res.status),
-	    r.res.objective, r.res.bound, 100.0 * r.res.gap, r.res.seconds);
+	    r.res.objective, solver_round_up(r.res.bound, 4),
+	    solver_round_up(100.0 * r.res.gap, 5), r.res.seconds);
 
 	/* The run folder. */
 	if ((dir = str_printf("%s/%s", out_dir, r.run_id)) == NULL ||

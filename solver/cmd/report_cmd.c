@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "pacer/str.h"
 #include "pacer/report.h"
+#include "pacer/solver.h"
 #include "pacer/svg.h"
 
 #define REPORT_TOP 10
@@ -87,7 +88,8 @@ report_cmd_show(const struct report_run *run)
 	    run->method[0] ? run->method : "-");
 	printf("objective %s  certified bound %s  gap %.4f%%  runtime %.2f s\n",
 	    report_cmd_num(run->objective, 2, a, sizeof a),
-	    report_cmd_num(run->bound, 2, b, sizeof b), 100 * run->gap,
+	    report_cmd_num(solver_round_up(run->bound, 2), 2, b, sizeof b),
+	    solver_round_up(100 * run->gap, 4),
 	    run->runtime_s);
 	printf("customers %s  eligible pairs %s  planned sends %s\n",
 	    report_cmd_num((double)run->customers, 0, a, sizeof a),

@@ -18,8 +18,11 @@
 
 #include "pacer/csv.h"
 #include "pacer/report.h"
+#include "pacer/solver.h"
 #include "pacer/str.h"
 #include "report_int.h"
+
+#define REPORT_JSON_DIGITS	12	/* significant digits of summary.json */
 
 static const char *const report_nothing_names[REPORT_NOTHING_NREASONS] = {
 	"no_consent", "saturated", "holdout", "suppressed", "not_worth_cost",
@@ -277,8 +280,11 @@ report_json(const struct report_run *run, const struct report_changes *changes,
 	json_object_set_new(j, "status", json_string(run->status));
 	json_object_set_new(j, "method", json_string(run->method));
 	json_object_set_new(j, "objective", report_jreal(run->objective));
-	json_object_set_new(j, "bound", report_jreal(run->bound));
-	json_object_set_new(j, "gap", report_jreal(run->gap));
+	/* Rounded up at the precision written: still a bound. */
+	json_object_set_new(j, "bound", report_jreal(solver_round_up_digits(
+	    run->bound, REPORT_JSON_DIGITS)));
+	json_object_set_new(j, "gap", report_jreal(solver_round_up_digits(
+	    run->gap, REPORT_JSON_DIGITS)));
 	json_object_set_new(j, "customers", json_integer(run->customers));
 	json_object_set_new(j, "eligible_pairs", json_integer(run->eligible_pairs));
 	json_object_set_new(j, "assignments", json_integer(run->assignments));
@@ -382,7 +388,8 @@ report_json(const struct report_run *run, const struct report_changes *changes,
 		json_object_set_new(ij, "iteration", json_integer(it->iteration));
 		json_object_set_new(ij, "elapsed_s", report_jreal(it->elapsed_s));
 		json_object_set_new(ij, "objective", report_jreal(it->objective));
-		json_object_set_new(ij, "bound", report_jreal(it->bound));
+		json_object_set_new(ij, "bound", report_jreal(
+		    solver_round_up_digits(it->bound, REPORT_JSON_DIGITS)));
 		json_array_append_new(a, ij);
 	}
 	json_object_set_new(j, "iterations", a);
@@ -503,7 +510,7 @@ report_write_summary_with(const struct report_run *run, const char *dir,
 		return -1;
 	}
 	text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(12));
+	    JSON_REAL_PRECISION(REPORT_JSON_DIGITS));
 	json_decref(j);
 	if (text == NULL) {
 		*cause = str_printf("out of memory");

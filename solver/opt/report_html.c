@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "pacer/report.h"
+#include "pacer/solver.h"
 #include "pacer/svg.h"
 #include "report_int.h"
 #include "pacer/str.h"
@@ -158,7 +159,7 @@ html_verdict(struct svg_buf *b, const struct report_run *run)
 	svg_printf(b, "<p class=\"verdict%s\">Objective <b>", cls);
 	html_num(b, run->objective, 2);
 	svg_printf(b, "</b> · certified bound <b>");
-	html_num(b, run->bound, 2);
+	html_num(b, solver_round_up(run->bound, 2), 2);
 	svg_printf(b, "</b> · gap <b>");
 	html_pct(b, run->gap);
 	svg_printf(b, "</b> · status <b>");

@@ -428,6 +428,43 @@ solver_result_free(struct solver_result *res)
 	res->binding_capacity = NULL;
 }
 
+/* Round v up at decimals places; see solver.h. */
+double
+solver_round_up(double v, int decimals)
+{
+	double	s, k;
+
+	if (!isfinite(v) || decimals > 22 || decimals < -22)
+		return (v);
+	s = pow(10, abs(decimals));	/* exact up to 1e22 */
+	if (decimals >= 0) {
+		if (fabs(v * s) >= 0x1p52)
+			return (v);	/* no digit that far: v is exact */
+		/* fma: the sign of v * s - k, rounded once, is exact. */
+		k = ceil(v * s);
+		if (fma(v, s, -k) > 0)
+			k += 1;
+		else if (fma(v, s, -(k - 1)) <= 0)
+			k -= 1;
+		return (k / s);
+	}
+	k = ceil(v / s);
+	if (fma(k, s, -v) < 0)
+		k += 1;
+	else if (fma(k - 1, s, -v) >= 0)
+		k -= 1;
+	return (k * s);
+}
+
+/* Round v up at digits significant digits; see solver.h. */
+double
+solver_round_up_digits(double v, int digits)
+{
+	if (!isfinite(v) || v == 0)
+		return (v);
+	return (solver_round_up(v, digits - 1 - (int)floor(log10(fabs(v)))));
+}
+
 /* Name of a status. */
 const char *
 solver_status_name(enum solver_status st)

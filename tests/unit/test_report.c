@@ -535,6 +535,43 @@ test_html(void **state)
 	free(parent);
 }
 
+/*
+ * The certified bound as written is never below the bound: rounded up at
+ * the page's two decimals and at summary.json's precision, where rounding
+ * to nearest wrote 97.50 and 97.5 for a bound a little above 97.5.
+ */
+static void
+test_bound_rounded_up(void **state)
+{
+	struct report_run run;
+	char	*parent = tmp_parent(), *dir = run_dir(parent, "r2"), *cause = NULL;
+	char	*html, path[512];
+	json_t	*j;
+	json_error_t err;
+	static const double bound[] = { 97.5000000000004, 97.5001 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bound / sizeof bound[0]; i++) {
+		tiny_run(&run);
+		run.bound = bound[i];
+		run.gap = (run.bound - run.objective) / run.bound;
+		if (report_write(&run, dir, &cause) != 0)
+			fail_msg("report_write: %s", cause);
+		snprintf(path, sizeof path, "%s/summary.json", dir);
+		assert_non_null(j = json_load_file(path, 0, &err));
+		assert_true(jnum(j, "bound") >= run.bound);
+		assert_true(jnum(j, "gap") >= run.gap);
+		json_decref(j);
+		html = read_text(dir, "report.html");
+		assert_non_null(strstr(html, "certified bound <b>97.51</b>"));
+		free(html);
+		report_free(&run);
+	}
+	rm_tree(parent);
+	free(dir);
+	free(parent);
+}
+
 /* The run before the tiny run: r1, with its plan. */
 static void
 previous_run(struct report_run *run)
@@ -808,6 +845,7 @@ main(void)
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_changes),
 		cmocka_unit_test(test_flag_boundary),
+		cmocka_unit_test(test_bound_rounded_up),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_empty_run),
 	};

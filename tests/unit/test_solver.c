@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -630,6 +631,50 @@ test_keeps_best_plan(void **state)
 	}
 }
 
+/*
+ * A bound printed at d decimals is the least such decimal not below it
+ * (rounding to nearest printed 1234.5678 for a bound of 1234.56781, below
+ * a plan worth 1234.56785).
+ */
+static void
+test_round_up(void **state)
+{
+	char	 buf[64], *end;
+	double	 v, r, p;
+	int	 i, d;
+
+	(void)state;
+	snprintf(buf, sizeof buf, "%.4f", solver_round_up(1234.56781, 4));
+	assert_string_equal(buf, "1234.5679");
+	snprintf(buf, sizeof buf, "%.2f", solver_round_up(97.5, 2));
+	assert_string_equal(buf, "97.50");
+	snprintf(buf, sizeof buf, "%.1f", solver_round_up(0.1 + 0.2, 1));
+	assert_string_equal(buf, "0.4");	/* 0.30000000000000004 */
+	snprintf(buf, sizeof buf, "%.1f", solver_round_up(-2.25, 1));
+	assert_string_equal(buf, "-2.2");
+	snprintf(buf, sizeof buf, "%.12g", solver_round_up_digits(
+	    100.0000000000004, 12));
+	assert_string_equal(buf, "100.000000001");
+	snprintf(buf, sizeof buf, "%.12g", solver_round_up_digits(
+	    1234567.8901234, 12));
+	assert_string_equal(buf, "1234567.89013");
+	rng_state = 77;
+	for (i = 0; i < 100000; i++) {
+		v = (unit() - 0.1) * pow(10, (double)(rng() % 9));
+		d = (int)(rng() % 7);
+		r = solver_round_up(v, d);
+		snprintf(buf, sizeof buf, "%.*f", d, r);
+		p = strtod(buf, &end);
+		/* Not below v, and one unit less would be (to rounding). */
+		if (!(p >= v) || !(p - pow(10, -d) < v + 1e-15 * fabs(v)))
+			fail_msg("%.17g at %d: %s", v, d, buf);
+		r = solver_round_up_digits(v, 12);
+		snprintf(buf, sizeof buf, "%.12g", r);
+		if (!(strtod(buf, &end) >= v))
+			fail_msg("%.17g at 12 digits: %s", v, buf);
+	}
+}
+
 int
 main(void)
 {
@@ -645,6 +690,7 @@ main(void)
 		cmocka_unit_test(test_repair_keeps_budgets),
 		cmocka_unit_test(test_wide_room),
 		cmocka_unit_test(test_keeps_best_plan),
+		cmocka_unit_test(test_round_up),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
