@@ -1,7 +1,8 @@
 /*
  * Customer time zones. A zone's UTC offsets are read from the system
- * zoneinfo (through the C library) into a compact table of transitions over
- * a span of years. pacerd stores the table's text with the profile so that
+ * zoneinfo ($TZDIR, else /usr/share/zoneinfo; the TZif files decoded here,
+ * never through TZ and tzset) into a compact table of transitions over a
+ * span of years. pacerd stores the table's text with the profile so that
  * its Redis script can find a customer's local time in the same atomic step
  * as the caps.
  */
@@ -26,8 +27,10 @@ struct tz_table {
 int		 tz_valid_name(const char *name);
 /*
  * Build the table of zone over [from, to] (unix seconds). Returns 0, or -1
- * when the zone is not in the system zoneinfo. Not thread-safe: it switches
- * the process's TZ for the duration of the call; results are cached.
+ * when the zone is not in the system zoneinfo. Thread-safe; the process's
+ * TZ is never touched. A zone's file is read on its first use only and the
+ * zone kept (an unknown name is remembered too), so later calls, any span,
+ * do no file I/O.
  */
 int		 tz_table(const char *zone, int64_t from, int64_t to,
 		    struct tz_table *out);

@@ -1,8 +1,16 @@
 /*
  * Unit tests for solver/core/tz.c: offset tables from the system zoneinfo
  * across the 2026 DST transitions, the text encoding, and quiet hours
- * evaluated in local time (tz_offset with rules_quiet).
+ * evaluated in local time (tz_offset with rules_quiet). tz.c decodes the
+ * zone files itself: every system zone is held against the C library's
+ * answer, footer rules against the C library reading the same rule, and the
+ * process's TZ must never move (another thread's local time stays put) nor
+ * a zone's file be read twice.
  */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -365,6 +375,287 @@ test_quiet_hours_across_dst(void **state)
 	conf_free(c);
 }
 
+/* The C library's offset at t in the zone TZ is set to (test only). */
+static int32_t
+libc_offset(int64_t t)
+{
+	time_t		 tt = (time_t)t;
+	struct tm	 tm;
+
+	assert_non_null(localtime_r(&tt, &tm));
+	return (int32_t)tm.tm_gmtoff;
+}
+
+/*
+ * Hold table (of the zone in TZ, over [from, to]) against the C library:
+ * every 5 hours, and on both sides of every change. The number of
+ * disagreements (printed).
+ */
+static int
+compare_with_libc(const char *what, const struct tz_table *t, int64_t from,
+    int64_t to)
+{
+	int	 bad = 0;
+
+	for (int64_t s = from; s <= to && bad < 3; s += 5 * HOUR) {
+		if (tz_offset(t, s) != libc_offset(s)) {
+			printf("%s: at %lld ours %d, libc %d\n", what, (long long)s,
+			    (int)tz_offset(t, s), (int)libc_offset(s));
+			bad++;
+		}
+	}
+	for (int i = 1; i < t->n && bad < 3; i++) {
+		if (tz_offset(t, t->at[i] - 1) != libc_offset(t->at[i] - 1) ||
+		    tz_offset(t, t->at[i]) != libc_offset(t->at[i])) {
+			printf("%s: change at %lld: ours %d, libc %d then %d\n", what,
+			    (long long)t->at[i], (int)t->offset[i],
+			    (int)libc_offset(t->at[i] - 1), (int)libc_offset(t->at[i]));
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* Walk dir/prefix for zone files; compare each; counts into *zones, *bad. */
+static void
+walk_zones(const char *dir, const char *prefix, int *zones, int *bad)
+{
+	char		 path[2048], name[1024];
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 sb;
+	struct tz_table	 t;
+	static const int64_t spans[][2] = {
+		{ Y2026 - 400 * 86400LL, Y2026 + 1100 * 86400LL },	/* profile */
+		{ 2208988800LL, 2208988800LL + 3 * 366 * 86400LL },	/* 2040: rules */
+	};
+
+	snprintf(path, sizeof path, "%s/%s", dir, prefix);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "right") ||
+		    !strcmp(de->d_name, "posix") || !strcmp(de->d_name, "localtime") ||
+		    !strcmp(de->d_name, "posixrules") || !strcmp(de->d_name, "Factory"))
+			continue;
+		snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "/" : "",
+		    de->d_name);
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		if (stat(path, &sb) != 0)
+			continue;
+		if (S_ISDIR(sb.st_mode)) {
+			walk_zones(dir, name, zones, bad);
+			continue;
+		}
+		if (strlen(name) >= TZ_NAME_MAX || !tz_valid_name(name) ||
+		    tz_table(name, spans[0][0], spans[0][1], &t) != 0)
+			continue;	/* zone.tab, leapseconds, ... */
+		setenv("TZ", name, 1);
+		tzset();
+		for (size_t k = 0; k < sizeof spans / sizeof spans[0]; k++) {
+			assert_int_equal(tz_table(name, spans[k][0], spans[k][1], &t), 0);
+			*bad += compare_with_libc(name, &t, spans[k][0], spans[k][1]);
+		}
+		(*zones)++;
+	}
+	closedir(d);
+}
+
+/* Every zone of the system's zoneinfo agrees with the C library. */
+static void
+test_every_zone_matches_libc(void **state)
+{
+	int	 zones = 0, bad = 0;
+
+	(void)state;
+	walk_zones("/usr/share/zoneinfo", "", &zones, &bad);
+	unsetenv("TZ");
+	tzset();
+	printf("%d zones compared\n", zones);
+	assert_true(zones > 300);
+	assert_int_equal(bad, 0);
+}
+
+/* Write a TZif v2 file at path: no transitions, one type, footer rule. */
+static void
+write_tzif(const char *path, int32_t utoff, const char *rule)
+{
+	unsigned char	 head[44], block[7];
+	FILE		*fp;
+
+	memset(head, 0, sizeof head);
+	memcpy(head, "TZif2", 5);
+	head[20 + 4 * 4 + 3] = 1;	/* typecnt */
+	head[20 + 5 * 4 + 3] = 1;	/* charcnt */
+	block[0] = (unsigned char)((uint32_t)utoff >> 24);
+	block[1] = (unsigned char)((uint32_t)utoff >> 16);
+	block[2] = (unsigned char)((uint32_t)utoff >> 8);
+	block[3] = (unsigned char)utoff;
+	block[4] = block[5] = block[6] = 0;	/* isdst, desigidx, "" */
+	assert_non_null(fp = fopen(path, "wb"));
+	for (int i = 0; i < 2; i++) {
+		fwrite(head, 1, sizeof head, fp);
+		fwrite(block, 1, sizeof block, fp);
+	}
+	fprintf(fp, "\n%s\n", rule);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/*
+ * Footer rules (slim zone files, years past the last transition): southern
+ * hemisphere, negative and past-24h change times, Julian days, half hours;
+ * each held against the C library given the same rule as TZ.
+ */
+static void
+test_footer_rules(void **state)
+{
+	static const char *const rules[] = {
+		"CET-1CEST,M3.5.0,M10.5.0/3", "AEST-10AEDT,M10.1.0,M4.1.0/3",
+		"<-02>2<-01>,M3.5.0/-1,M10.5.0/0",
+		"IST-2IDT,M3.4.4/26,M10.5.0", "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0",
+		"NZST-12NZDT,M9.5.0,M4.1.0/3", "<-03>3", "WET0WEST,M3.5.0/1,M10.5.0",
+		"XST3XDT,J60/2,J300/2", "YST3YDT,59/2,299/2", "<+0545>-5:45",
+	};
+	/* Rule11 below: a name no rule above takes. */
+	char		 dir[] = "/tmp/pacer-tz-XXXXXX", path[256], name[32];
+	struct tz_table	 t;
+	int		 bad = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	setenv("TZDIR", dir, 1);
+	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+		snprintf(name, sizeof name, "Test/Rule%zu", i);
+		snprintf(path, sizeof path, "%s/Test", dir);
+		mkdir(path, 0700);
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		write_tzif(path, 0, rules[i]);
+		for (int64_t from = Y2026 - 3 * 366 * 86400LL; from < Y2026 +
+		    40 * 366 * 86400LL; from += 9 * 366 * 86400LL) {
+			if (tz_table(name, from, from + 3 * 366 * 86400LL, &t) != 0)
+				fail_msg("rule \"%s\" refused", rules[i]);
+			setenv("TZ", rules[i], 1);
+			tzset();
+			bad += compare_with_libc(rules[i], &t, from,
+			    from + 3 * 366 * 86400LL);
+			unsetenv("TZ");
+		}
+		unlink(path);
+	}
+	/*
+	 * Daylight time all year (RFC 8536 3.3.1): glibc answers EST for the
+	 * first hours of each year, where DST starts as the last one ends.
+	 */
+	snprintf(path, sizeof path, "%s/Test/Always", dir);
+	write_tzif(path, -4 * HOUR, "EST5EDT,0/0,J365/25");
+	assert_int_equal(tz_table("Test/Always", Y2026, Y2027 + 86400, &t), 0);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.offset[0], -4 * HOUR);
+	assert_int_equal(tz_offset(&t, Y2027), -4 * HOUR);
+	unlink(path);
+	/* Malformed footers are no zone. */
+	snprintf(path, sizeof path, "%s/Test/Rule11", dir);
+	write_tzif(path, 0, "CET-1CEST,M13.5.0,M10.5.0/3");
+	assert_int_equal(tz_table("Test/Rule11", Y2026, Y2027, &t), -1);
+	snprintf(path, sizeof path, "%s/Test/Bad", dir);
+	write_tzif(path, 0, "CE");
+	assert_int_equal(tz_table("Test/Bad", Y2026, Y2027, &t), -1);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/Test/Rule11", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/Test", dir);
+	rmdir(path);
+	rmdir(dir);
+	unsetenv("TZDIR");
+	tzset();
+	assert_int_equal(bad, 0);
+}
+
+/* A zone file is read once; a later span of it needs no file at all. */
+static void
+test_zone_read_once(void **state)
+{
+	char		 dir[] = "/tmp/pacer-tz-XXXXXX", path[256];
+	struct tz_table	 a, b;
+	FILE		*in, *out;
+	char		 buf[4096];
+	size_t		 n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/Copy", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/Copy/Paris", dir);
+	assert_non_null(in = fopen("/usr/share/zoneinfo/Europe/Paris", "rb"));
+	assert_non_null(out = fopen(path, "wb"));
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	setenv("TZDIR", dir, 1);
+	assert_int_equal(tz_table("Copy/Paris", Y2026, Y2027, &a), 0);
+	unlink(path);
+	/* The file is gone: the zone is known all the same, any span. */
+	assert_int_equal(tz_table("Copy/Paris", Y2026, Y2027, &b), 0);
+	assert_memory_equal(&a, &b, sizeof a);
+	assert_int_equal(tz_profile_table("Copy/Paris", Y2026 + 77 * 86400, &b), 0);
+	assert_int_equal(tz_offset(&b, PARIS_SUMMER), 7200);
+	/* An unknown name is remembered too: no second look. */
+	assert_int_equal(tz_table("Copy/Later", Y2026, Y2027, &a), -1);
+	snprintf(path, sizeof path, "%s/Copy/Later", dir);
+	write_tzif(path, 3600, "CET-1");
+	assert_int_equal(tz_table("Copy/Later", Y2026, Y2027, &a), -1);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/Copy", dir);
+	rmdir(path);
+	rmdir(dir);
+	unsetenv("TZDIR");
+}
+
+/* Set by the watcher thread when it saw its local time move. */
+static volatile int watcher_stop, watcher_moved;
+
+/* Read local time (TZ=Asia/Tokyo, +9) over and over, as a daemon's thread. */
+static void *
+watcher(void *arg)
+{
+	(void)arg;
+	while (!watcher_stop) {
+		time_t		 now = time(NULL);
+		struct tm	*tm = localtime(&now);	/* re-reads TZ */
+
+		if (tm == NULL || tm->tm_gmtoff != 9 * HOUR)
+			watcher_moved = 1;
+	}
+	return NULL;
+}
+
+/* Building tables never touches the process's TZ, even for a moment. */
+static void
+test_tz_untouched(void **state)
+{
+	pthread_t	 th;
+	struct tz_table	 t;
+	static const char *const zones[] = {
+		"Europe/Paris", "America/New_York", "Australia/Sydney", "UTC",
+		"America/Sao_Paulo", "Asia/Kolkata",
+	};
+
+	(void)state;
+	setenv("TZ", "Asia/Tokyo", 1);
+	tzset();
+	watcher_stop = watcher_moved = 0;
+	assert_int_equal(pthread_create(&th, NULL, watcher, NULL), 0);
+	for (int i = 0; i < 3000; i++)
+		tz_table(zones[i % 6], Y2026 + i * 86400LL, Y2027 + i * 86400LL, &t);
+	watcher_stop = 1;
+	pthread_join(th, NULL);
+	assert_string_equal(getenv("TZ"), "Asia/Tokyo");
+	unsetenv("TZ");
+	tzset();
+	assert_int_equal(watcher_moved, 0);
+}
+
 /* Run every test of this file. */
 int
 main(void)
@@ -380,6 +671,10 @@ main(void)
 		cmocka_unit_test(test_encode_truncated),
 		cmocka_unit_test(test_decode_errors),
 		cmocka_unit_test(test_quiet_hours_across_dst),
+		cmocka_unit_test(test_every_zone_matches_libc),
+		cmocka_unit_test(test_footer_rules),
+		cmocka_unit_test(test_zone_read_once),
+		cmocka_unit_test(test_tz_untouched),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
