@@ -84,9 +84,11 @@ int		 rules_suppressed(const struct conf *, uint32_t segments,
 int		 rules_quiet(const struct conf_channel *, int local_seconds,
 		    int64_t *retry_after);
 /*
- * Contacts counted by check in (now - window, now] for a decision on
- * campaign; *retry_after (may be NULL) becomes the seconds until enough of
- * them leave the window to make room, -1 when no wait helps.
+ * Contacts counted by check for a decision at now on campaign: the most in
+ * any window (s - window, s] holding now (contacts stamped after now count
+ * too: a new contact must fit in every window it falls in); *retry_after
+ * (may be NULL) becomes the seconds until one more fits in every window,
+ * -1 when no wait helps.
  */
 int		 rules_cap_used(const struct rules_check *, const struct rules_contact *,
 		    int n, int64_t now, int campaign, int64_t *retry_after);

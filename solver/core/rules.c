@@ -112,33 +112,72 @@ rules_counts(const struct rules_check *k, const struct rules_contact *h,
 	return 0;
 }
 
+/* Counted contacts of check k in the window (s - window, s]. */
+static int
+rules_window_count(const struct rules_check *k, const struct rules_contact *hist,
+    int n, int64_t s, int campaign)
+{
+	int64_t	 from = s - k->cap->window;
+	int	 used = 0;
+
+	for (int i = 0; i < n; i++)
+		if (hist[i].time > from && hist[i].time <= s &&
+		    rules_counts(k, &hist[i], campaign))
+			used++;
+	return used;
+}
+
+/*
+ * The most counted contacts in one window (s - window, s] that holds t,
+ * for s from t to t + window: the count only rises at a contact, so s = t
+ * and the counted contacts in (t, t + window) are the places to look
+ * (daemon/decide.lua's peak, the same rule).
+ */
+static int
+rules_peak(const struct rules_check *k, const struct rules_contact *hist, int n,
+    int64_t t, int campaign)
+{
+	int	 best = rules_window_count(k, hist, n, t, campaign), used;
+
+	for (int i = 0; i < n; i++) {
+		if (hist[i].time <= t || hist[i].time >= t + k->cap->window ||
+		    !rules_counts(k, &hist[i], campaign))
+			continue;
+		used = rules_window_count(k, hist, n, hist[i].time, campaign);
+		if (used > best)
+			best = used;
+	}
+	return best;
+}
+
 int
 rules_cap_used(const struct rules_check *k, const struct rules_contact *hist, int n,
     int64_t now, int campaign, int64_t *retry_after)
 {
-	int64_t	 from = now - k->cap->window;
-	int	 used = 0, need, seen = 0;
+	int	 used = rules_peak(k, hist, n, now, campaign);
+	int64_t	 best = -1, at;
 
-	for (int i = 0; i < n; i++)
-		if (hist[i].time > from && hist[i].time <= now &&
-		    rules_counts(k, &hist[i], campaign))
-			used++;
 	if (retry_after == NULL)
 		return used;
 	*retry_after = -1;
 	if (used < k->cap->limit || k->cap->limit == 0)
 		return used;
-	/* Room opens when the (used - limit + 1)-th oldest contact leaves. */
-	need = used - k->cap->limit + 1;
+	/*
+	 * Room opens only when a counted contact leaves a window (its time
+	 * + window): the earliest such instant with room in every window
+	 * holding it. Past the last one no window holds a contact.
+	 */
 	for (int i = 0; i < n; i++) {
-		if (!(hist[i].time > from && hist[i].time <= now &&
-		    rules_counts(k, &hist[i], campaign)))
+		if (!rules_counts(k, &hist[i], campaign))
 			continue;
-		if (++seen == need) {
-			*retry_after = hist[i].time + k->cap->window - now;
-			break;
-		}
+		at = hist[i].time + k->cap->window;
+		if (at <= now || (best >= 0 && at >= best))
+			continue;
+		if (rules_peak(k, hist, n, at, campaign) < k->cap->limit)
+			best = at;
 	}
+	if (best >= 0)
+		*retry_after = best - now;
 	return used;
 }
 

@@ -158,7 +158,10 @@ test_select_empty(void **state)
 	conf_free(c);
 }
 
-/* Window edges: (now - window, now]; the future does not count. */
+/*
+ * Window edges: (s - window, s] for every s from now to now + window (a
+ * contact after now still counts in the windows that hold now).
+ */
 static void
 test_cap_window_edges(void **state)
 {
@@ -169,26 +172,67 @@ test_cap_window_edges(void **state)
 		{ 900, EMAIL, -1 },	/* exactly now - window: excluded */
 		{ 901, SMS, -1 },	/* now - window + 1: included */
 		{ 1000, PUSH, -1 },	/* now: included */
-		{ 1001, EMAIL, -1 },	/* future: excluded */
+		{ 1001, EMAIL, -1 },	/* after now: in (901, 1001] with 1000 */
 	};
 	int64_t			 retry = 12345;
 
 	(void)state;
 	assert_int_equal(rules_cap_used(&k, h, 5, 1000, -1, &retry), 2);
-	/* The contact at 901 leaves at 1001: exactly 1 second to wait. */
-	assert_int_equal(retry, 1);
+	/*
+	 * 901 leaves at 1001, but (901, 1001] holds 1000 and 1001: a contact
+	 * then would be a third. Room opens when 1000 leaves, at 1100.
+	 */
+	assert_int_equal(retry, 100);
 	/* At 1001 the contacts at 1000 and 1001 fill it; 1000 leaves at 1100. */
 	assert_int_equal(rules_cap_used(&k, h, 5, 1001, -1, &retry), 2);
 	assert_int_equal(retry, 99);
 	assert_int_equal(rules_cap_used(&k, h, 5, 1000 + 1, -1, NULL), 2);
-	/* One second earlier the contact at 900 still counts. */
+	/* One second earlier 900 and 901 fill (899, 999]; then as above. */
 	assert_int_equal(rules_cap_used(&k, h, 5, 999, -1, &retry), 2);
-	assert_int_equal(retry, 900 + 100 - 999);
+	assert_int_equal(retry, 1100 - 999);
 	assert_int_equal(rules_cap_used(&k, h, 5, 1100, -1, &retry), 1);
 	assert_int_equal(retry, -1);
 	assert_int_equal(rules_cap_used(&k, h, 5, 1101, -1, &retry), 0);
 	assert_int_equal(rules_cap_used(&k, h, 0, 1000, -1, &retry), 0);
 	assert_int_equal(retry, -1);
+}
+
+/*
+ * A contact stamped after a decision counts against it only in the
+ * windows they share: one a second ahead fills 1/1d, one 30 days ahead
+ * does not (issue 12: "NOW+1 then NOW" were both allowed).
+ */
+static void
+test_cap_counts_later_contacts(void **state)
+{
+	struct conf_cap		 cap = { .limit = 1, .window = DAY };
+	struct rules_check	 k = { CONF_SCOPE_CHANNEL, SMS, -1, 0, &cap };
+	struct rules_contact	 soon[] = { { NOW + 1, SMS, -1 } };
+	struct rules_contact	 late[] = { { NOW + 30 * DAY, SMS, -1 } };
+	struct rules_contact	 both[] = {
+		{ NOW - DAY + 10, SMS, -1 }, { NOW + DAY - 5, SMS, -1 },
+	};
+	int64_t			 retry;
+
+	(void)state;
+	assert_int_equal(rules_cap_used(&k, soon, 1, NOW, -1, &retry), 1);
+	/* Room once the later contact's window has passed too. */
+	assert_int_equal(retry, DAY + 1);
+	assert_int_equal(rules_cap_used(&k, late, 1, NOW, -1, &retry), 0);
+	assert_int_equal(retry, -1);
+	/* Exactly a window before it: (NOW + 30d - 1d, NOW + 30d] misses NOW. */
+	assert_int_equal(rules_cap_used(&k, late, 1, NOW + 29 * DAY, -1, NULL), 0);
+	assert_int_equal(rules_cap_used(&k, late, 1, NOW + 29 * DAY + 1, -1, NULL),
+	    1);
+	/*
+	 * Limit 2: the past one leaves at NOW + 10 but the later one holds
+	 * (NOW + 10, NOW + 1d + 10] until it leaves at NOW + 2d - 5.
+	 */
+	cap.limit = 2;
+	assert_int_equal(rules_cap_used(&k, both, 2, NOW, -1, &retry), 1);
+	cap.limit = 1;
+	assert_int_equal(rules_cap_used(&k, both, 2, NOW, -1, &retry), 1);
+	assert_int_equal(retry, 2 * DAY - 5);
 }
 
 /* retry_after is the wait until enough contacts leave for one more. */
@@ -638,6 +682,7 @@ main(void)
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_select_empty),
 		cmocka_unit_test(test_cap_window_edges),
+		cmocka_unit_test(test_cap_counts_later_contacts),
 		cmocka_unit_test(test_cap_retry_after),
 		cmocka_unit_test(test_cap_campaign_scope),
 		cmocka_unit_test(test_decide_order),
