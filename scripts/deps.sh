@@ -3,7 +3,7 @@
 # is missing. Sourced by scripts/test.sh, scripts/run.sh and the benchmarks.
 PACER_DEPS="build-essential cmake pkg-config libevent-dev libhiredis-dev \
 libglpk-dev libjansson-dev libinih-dev libhttp-parser-dev libcmocka-dev \
-redis-server redis-tools python3 curl tzdata faketime clang"
+redis-server redis-tools python3 curl tzdata faketime clang mandoc libsystemd-dev"
 pacer_install_deps() {
 	missing=""
 	for p in $PACER_DEPS "$@"; do
