@@ -22,6 +22,7 @@
 
 #define LOAD_TZT_MAX	(TZ_MAX_TRANSITIONS * 32)
 #define LOAD_ZONES	1024		/* distinct zones remembered */
+#define LOAD_AHEAD_MAX	86400		/* contacts stamped later than now + this */
 
 /* A growing buffer of NUL-terminated strings, addressed by offset. */
 struct load_arena {
@@ -34,6 +35,7 @@ struct load_arena {
 struct load_profile {
 	size_t		 customer;
 	size_t		 segments;
+	long		 line;		/* in the profiles file */
 	int		 zone;		/* index into load_zones, -1: none */
 	signed char	 consent[CONF_MAX_CHANNELS];	/* 1, 0, -1: unknown */
 };
@@ -66,6 +68,8 @@ struct load {
 	struct load_zone	*zones;
 	int			 nzones;
 	int64_t			 now;
+	size_t			*seen;		/* profile index + 1 by customer hash */
+	size_t			 seen_cap;	/* a power of two, or 0 */
 };
 
 /* Append a string to the arena; its offset, or (size_t)-1. */
@@ -141,12 +145,16 @@ load_consent(const char *s)
 
 /*
  * Normalize "a; b;;c" into "a;b;c" in out (at least strlen(s)+1 bytes);
- * 0, or -1 with the bad name in *bad (borrowed from out).
+ * 0, or -1 with the bad name in *bad (borrowed from out) and why in *why.
+ * Only segments of the config ([segment NAME]) are taken, each once: a
+ * decision reads the cell, so it stays as short as the config allows.
  */
 static int
-load_segments(const char *s, char *out, const char **bad)
+load_segments(const struct conf *conf, const char *s, char *out,
+    const char **bad, const char **why)
 {
-	char	*w = out;
+	char		*w = out;
+	unsigned	 taken = 0;
 
 	while (*s != '\0') {
 		const char	*start, *end;
@@ -168,14 +176,77 @@ load_segments(const char *s, char *out, const char **bad)
 		memcpy(w, start, (size_t)(end - start));
 		w += end - start;
 		*w = '\0';
+		*bad = name;
 		if ((size_t)(end - start) >= CONF_NAME_MAX ||
 		    !cmd_valid_name(name, CONF_NAME_MAX - 1)) {
-			*bad = name;
+			*why = "is not a valid segment name";
 			return -1;
 		}
+		int	 idx = conf_segment_index(conf, name);
+
+		if (idx < 0) {
+			*why = "is not a configured segment ([segment NAME])";
+			return -1;
+		}
+		if (taken & (1u << idx)) {
+			*why = "is listed twice";
+			return -1;
+		}
+		taken |= 1u << idx;
 	}
 	*w = '\0';
 	return 0;
+}
+
+/* FNV-1a of a customer id. */
+static uint64_t
+load_hash(const char *id)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/*
+ * Note profile i's customer as seen; the index of an earlier profile of the
+ * same customer, or -1 (none), or -2 when out of memory. The table stays at
+ * most half full, so a lookup is a short probe.
+ */
+static long
+load_seen(struct load *l, size_t i)
+{
+	const char	*id = load_str(l, l->profiles[i].customer);
+	size_t		 mask, k;
+
+	if ((i + 1) * 2 > l->seen_cap) {
+		size_t	 ncap = l->seen_cap ? l->seen_cap * 2 : 8192;
+		size_t	*ns = calloc(ncap, sizeof *ns);
+
+		if (ns == NULL)
+			return -2;
+		for (size_t j = 0; j < l->seen_cap; j++) {
+			if (l->seen[j] == 0)
+				continue;
+			k = load_hash(load_str(l, l->profiles[l->seen[j] - 1].customer)) &
+			    (ncap - 1);
+			while (ns[k] != 0)
+				k = (k + 1) & (ncap - 1);
+			ns[k] = l->seen[j];
+		}
+		free(l->seen);
+		l->seen = ns;
+		l->seen_cap = ncap;
+	}
+	mask = l->seen_cap - 1;
+	for (k = load_hash(id) & mask; l->seen[k] != 0; k = (k + 1) & mask)
+		if (!strcmp(load_str(l, l->profiles[l->seen[k] - 1].customer), id))
+			return (long)(l->seen[k] - 1);
+	l->seen[k] = i + 1;
+	return -1;
 }
 
 /* Read and validate profiles.csv in full; 0 or -1 with *cause. */
@@ -206,7 +277,9 @@ load_read_profiles(struct load *l, const char *path, char **cause)
 		struct load_profile	*p;
 		const char		*id = c->field[col[0]], *tz = c->field[col[1]];
 		const char		*seg = c->field[col[2]], *bad = NULL;
+		const char		*why = NULL;
 		size_t			 n = strlen(seg);
+		long			 earlier;
 
 		if (l->nprofiles == cap) {
 			void	*np;
@@ -227,6 +300,12 @@ load_read_profiles(struct load *l, const char *path, char **cause)
 			*cause = csv_error(c, "tz", "unknown time zone \"%.80s\"", tz);
 			goto fail;
 		}
+		/* Every configured segment once, "; " between: no more. */
+		if (n > (size_t)(conf->nsegments + 1) * (CONF_NAME_MAX + 2)) {
+			*cause = csv_error(c, "segments", "%zu bytes: longer than the "
+			    "%d configured segments together", n, conf->nsegments);
+			goto fail;
+		}
 		if (n + 1 > segcap) {
 			void	*np;
 
@@ -235,9 +314,8 @@ load_read_profiles(struct load *l, const char *path, char **cause)
 				goto oom;
 			segbuf = np;
 		}
-		if (load_segments(seg, segbuf, &bad) != 0) {
-			*cause = csv_error(c, "segments", "\"%.80s\" is not a valid "
-			    "segment name", bad);
+		if (load_segments(conf, seg, segbuf, &bad, &why) != 0) {
+			*cause = csv_error(c, "segments", "\"%.80s\" %s", bad, why);
 			goto fail;
 		}
 		for (int i = 0; i < conf->nchannels; i++) {
@@ -255,6 +333,15 @@ load_read_profiles(struct load *l, const char *path, char **cause)
 		    (size_t)-1 || (p->segments = load_arena_add(&l->arena, segbuf,
 		    strlen(segbuf))) == (size_t)-1)
 			goto oom;
+		p->line = c->line;
+		if ((earlier = load_seen(l, l->nprofiles)) == -2)
+			goto oom;
+		if (earlier >= 0) {
+			*cause = csv_error(c, "customer", "\"%s\" has a row already, at "
+			    "line %ld (one row per customer)", id,
+			    l->profiles[earlier].line);
+			goto fail;
+		}
 		l->nprofiles++;
 		if ((l->nprofiles & 16383) == 0 && cmd_progress_due(&prog))
 			cmd_progress_line(&prog, "load", "profiles checked",
@@ -323,6 +410,13 @@ load_read_contacts(struct load *l, const char *path, char **cause)
 		if (csv_long(c->field[col[0]], &t) != 0 || t <= 0) {
 			*cause = csv_error(c, "time", "want unix seconds, not "
 			    "\"%.40s\"", c->field[col[0]]);
+			goto fail;
+		}
+		if (t > l->now + LOAD_AHEAD_MAX) {
+			*cause = csv_error(c, "time", "%lld is %lld s ahead of now "
+			    "(%lld): contacts stamped more than %d s in the future are "
+			    "refused", t, t - (long long)l->now, (long long)l->now,
+			    LOAD_AHEAD_MAX);
 			goto fail;
 		}
 		if (!keys_valid_customer(id)) {
@@ -773,6 +867,7 @@ done:
 		free(l.zones[i].tzt);
 	free(l.zones);
 	free(l.profiles);
+	free(l.seen);
 	free(l.contacts);
 	free(l.arena.buf);
 	conf_free(conf);

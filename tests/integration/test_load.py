@@ -2,6 +2,9 @@
 pacer load: profiles and contacts into Redis with the key layout of
 include/pacer/keys.h (one hash PREFIX:{C}:p: the profile, pv, and the packed
 contact history h); a bad file writes nothing; exit 2 without Redis.
+Cells are bounded: segments only of the config, each once; contacts no more
+than a day ahead of now; one profile row per customer (a second is an error
+naming both lines).
 
 RedisCase (a throwaway redis-server and a config, no pacerd) is shared with
 test_optimize.py and test_plan.py.
@@ -70,6 +73,9 @@ class RedisCase(unittest.TestCase):
 
 
 class TestLoad(RedisCase):
+    # The segments the profiles below carry (vulnerable is in the example).
+    CONF = {"segment premium": {"cap": ["5/1d"]},
+            "segment student": {"cap": ["5/1d"]}}
 
     def setUp(self):
         self.flush()
@@ -302,6 +308,60 @@ class TestLoad(RedisCase):
                                   "offer\n%d,bob,email,,\n%s" % (now, bad))
                 self.assertRejected(["--profiles", profiles, "--contacts", path],
                                     ["badc.csv:3", what])
+
+    def test_segments_only_configured_ones_once(self):
+        head = "customer,tz,segments,email,sms,push\nc1,UTC,premium,1,1,1\n"
+        for cell, what in (("gold", "not a configured segment"),
+                           ("premium;gold", "\"gold\""),
+                           ("premium; premium", "twice"),
+                           ("vulnerable;x" + "y" * 70, "segment"),
+                           ("vulnerable;" * 100000, "bytes"),
+                           ("x" * (1 << 20), "bytes")):
+            with self.subTest(cell=cell[:30]):
+                path = self.write("seg.csv", head + "c2,UTC,%s,1,1,1\n" % cell)
+                t = time.monotonic()
+                self.assertRejected(["--profiles", path],
+                                    ["seg.csv:3", "field segments", what])
+                self.assertLess(time.monotonic() - t, 10)
+        # Every configured segment at once is fine, in any order and spacing.
+        path = self.write("seg.csv", head + "c2,UTC, student ;vulnerable;"
+                                            "premium,1,1,1\n")
+        self.pacer("load", "-c", self.conf_path, "--profiles", path)
+        self.assertEqual(self.r("HGET", "pacer:{c2}:p", "seg"),
+                         "student;vulnerable;premium")
+
+    def test_future_contacts_refused(self):
+        now = int(time.time())
+        profiles = self.profiles()
+        for ahead in (86400 + 120, 30 * 86400, 10 ** 12):
+            with self.subTest(ahead=ahead):
+                path = self.write("fut.csv", "time,customer,channel,campaign,"
+                                  "offer\n%d,bob,email,,\n%d,alice,sms,,\n"
+                                  % (now, now + ahead))
+                self.assertRejected(["--profiles", profiles,
+                                     "--contacts", path],
+                                    ["fut.csv:3", "field time", "ahead"])
+        # Up to a day ahead (clock skew, scheduled sends) is taken.
+        path = self.write("fut.csv", "time,customer,channel,campaign,offer\n"
+                          "%d,alice,sms,,\n" % (now + 86400 - 120))
+        self.pacer("load", "-c", self.conf_path, "--profiles", profiles,
+                   "--contacts", path)
+        hist = parse_history(self.r("HGET", "pacer:{alice}:p", "h"))
+        self.assertEqual([t for t, *_ in hist], [now + 86400 - 120])
+
+    def test_duplicate_customer_rows(self):
+        rows = ["c%d,UTC,,1,1,1\n" % i for i in range(20000)]
+        rows.insert(15000, "c123,UTC,,0,0,0\n")      # line 15002
+        path = self.write("dup.csv", "customer,tz,segments,email,sms,push\n"
+                          + "".join(rows))
+        self.assertRejected(["--profiles", path],
+                            ["dup.csv:15002", "field customer", "c123",
+                             "line 125"])
+        path = self.write("dup.csv", "customer,tz,segments,email,sms,push\n"
+                          "alice,UTC,,1,1,1\nbob,UTC,,1,1,1\n"
+                          "alice,Europe/Paris,,0,0,0\n")
+        self.assertRejected(["--profiles", path],
+                            ["dup.csv:4", "alice", "line 2"])
 
     def test_missing_column(self):
         path = self.write("nocol.csv", "customer,tz,segments,email,sms\n"
