@@ -3,6 +3,7 @@
  */
 #include <sys/random.h>
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,21 +14,58 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 
+#ifdef PACER_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 #include "pacerd.h"
 #include "optimize_job.h"
+#include "pacer/version.h"
 
 #define PACERD_DRAIN_MAX_S	10	/* longest wait for requests in flight */
 #define PACERD_PLAN_POLL_MS	1000	/* how often the live plan id is read */
 
-/* Print usage and exit 1. */
+/* Print usage (and what each option does) to fp and exit with status. */
 static void __attribute__((noreturn))
-pacerd_usage(void)
+pacerd_usage(FILE *fp, int status)
 {
-	fprintf(stderr, "usage: pacerd -c FILE [-t] [-d]\n"
-	    "  -c FILE  configuration file\n"
-	    "  -t       check the configuration and exit\n"
-	    "  -d       debug logging\n");
-	exit(1);
+	fprintf(fp, "usage: pacerd -c FILE [-t] [-d]\n"
+	    "  -c, --config FILE  the configuration file (pacer.conf(5)); paths\n"
+	    "                     in it are relative to its folder\n"
+	    "  -t, --test         check the configuration (and the offers and\n"
+	    "                     tokens files it names), print \"configuration\n"
+	    "                     OK\" or file:line: message, exit 0 or 1\n"
+	    "  -d, --debug        debug logging\n"
+	    "  -h, --help         print this help and exit\n"
+	    "  -V, --version      print the version and the git commit, exit\n"
+	    "Signals: SIGHUP reloads the configuration, SIGTERM and SIGINT\n"
+	    "drain requests in flight and exit 0. See pacerd(8).\n");
+	exit(status);
+}
+
+/*
+ * Tell systemd (Type=notify) what pacerd is doing: "READY=1",
+ * "RELOADING=1", "STOPPING=1". Nothing without libsystemd or outside
+ * systemd (no NOTIFY_SOCKET).
+ */
+static void
+pacerd_notify(const char *state)
+{
+#ifdef PACER_HAVE_SYSTEMD
+	struct timespec	 ts;
+
+	/* systemd 253+ wants the monotonic time beside RELOADING=1. */
+	if (!strcmp(state, "RELOADING=1") &&
+	    clock_gettime(CLOCK_MONOTONIC, &ts) == 0) {
+		sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		    (unsigned long long)ts.tv_sec * 1000000ULL +
+		    (unsigned long long)ts.tv_nsec / 1000ULL);
+		return;
+	}
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
 }
 
 /* SIGHUP: reload the configuration; keep the old one if the new is bad. */
@@ -39,16 +77,19 @@ pacerd_sighup(evutil_socket_t sig, short ev, void *arg)
 
 	(void)sig;
 	(void)ev;
+	pacerd_notify("RELOADING=1");
 	if (pacerd_reload(d, &cause) != 0) {
 		metrics_reload(d->metrics, 0);
 		log_warn("reload failed, the running config stays", "error=\"%s\"",
 		    cause);
 		free(cause);
+		pacerd_notify("READY=1");
 		return;
 	}
 	metrics_reload(d->metrics, 1);
 	optimize_job_reschedule(d);
 	log_info("config reloaded", "file=%s", d->conf_path);
+	pacerd_notify("READY=1");
 }
 
 /* While draining: leave once nothing waits on the store. */
@@ -82,6 +123,7 @@ pacerd_sigterm(evutil_socket_t sig, short ev, void *arg)
 	if (d->draining)
 		return;
 	log_info("draining", "signal=%d inflight=%d", (int)sig, d->inflight);
+	pacerd_notify("STOPPING=1");
 	d->draining = 1;
 	http_stop_accepting(d);
 	d->drain_timer = event_new(d->base, -1, EV_PERSIST, pacerd_drain_check, d);
@@ -136,18 +178,31 @@ main(int argc, char **argv)
 	int		 ch, check_only = 0;
 	struct timeval	 plan_tv = { 0, PACERD_PLAN_POLL_MS * 1000 };
 	struct event_config *cfg;
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 
 	memset(&d, 0, sizeof d);
-	while ((ch = getopt(argc, argv, "c:td")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tdhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': d.conf_path = optarg; break;
 		case 't': check_only = 1; break;
 		case 'd': log_threshold = LOG_DEBUG; break;
-		default: pacerd_usage();
+		case 'h': pacerd_usage(stdout, 0);
+		case 'V':
+			printf("pacerd %s (git %s)\n", PACER_VERSION,
+			    PACER_GIT_COMMIT);
+			return 0;
+		default: pacerd_usage(stderr, 1);
 		}
 	}
 	if (d.conf_path == NULL || optind != argc)
-		pacerd_usage();
+		pacerd_usage(stderr, 1);
 	if ((conf = conf_load(d.conf_path, &cause)) == NULL) {
 		fprintf(stderr, "%s\n", cause);
 		return 1;
@@ -196,9 +251,10 @@ main(int argc, char **argv)
 	evsignal_add(d.sig_term, NULL);
 	evsignal_add(d.sig_int, NULL);
 	event_add(d.plan_timer, &plan_tv);
-	log_info("pacerd started", "listen=%s:%d redis=%s:%d",
+	log_info("pacerd started", "listen=%s:%d redis=%s:%d version=%s",
 	    d.rules->conf->server.listen_host, d.rules->conf->server.listen_port,
-	    d.rules->conf->redis.host, d.rules->conf->redis.port);
+	    d.rules->conf->redis.host, d.rules->conf->redis.port, PACER_VERSION);
+	pacerd_notify("READY=1");
 
 	event_base_dispatch(d.base);
 
