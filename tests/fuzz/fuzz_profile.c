@@ -1,0 +1,20 @@
+/*
+ * libFuzzer target: a profile body (consent, tz, segments, caps, pause_until) through
+ * PUT /v1/customers/ID, on a real connection into the real
+ * handler (the store is never there: a body that passes validation is
+ * answered 503, one that does not 4xx).
+ */
+#include <stdint.h>
+#include <stddef.h>
+
+#include "harness.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* One input: the request body. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_http_request("PUT", "/v1/customers/fuzz-1", data, size);
+	return 0;
+}
