@@ -23,11 +23,14 @@ pacerd_rules_new(struct conf *conf, char **cause)
 	}
 	r->conf = conf;
 	r->refs = 1;
+	/* A missing file is named with the config line that points at it. */
 	if (conf->optimizer.offers != NULL &&
-	    (r->offers = offers_load(conf->optimizer.offers, conf, cause)) == NULL)
+	    (conf_check_file(conf, "optimizer", "offers", cause) != 0 ||
+	    (r->offers = offers_load(conf->optimizer.offers, conf, cause)) == NULL))
 		goto fail;
 	if (conf->server.tokens_file != NULL &&
-	    (r->auth = auth_load(conf->server.tokens_file, cause)) == NULL)
+	    (conf_check_file(conf, "server", "tokens_file", cause) != 0 ||
+	    (r->auth = auth_load(conf->server.tokens_file, cause)) == NULL))
 		goto fail;
 	for (int ch = 0; ch < conf->nchannels; ch++)
 		for (int k = 0; k < 2; k++)

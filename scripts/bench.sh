@@ -41,7 +41,7 @@ awk -v n="$N" -v per="$PER" -v now="$NOW" 'BEGIN { print "time,customer,channel,
 	for (i = 0; i < n; i++) for (k = 0; k < per; k++)
 		printf "%d,b%012d,%s,,\n", now - 86400 * (k + 1) - i % 3600, i, c[(i + k) % 3 + 1] }' > "$W/contacts.csv"
 sed -e "s/^listen = .*/listen = 127.0.0.1:$HPORT/" -e "s/^port = 6379/port = $RPORT/" \
-	-e "s|^offers = conf/offers.csv|offers = $PWD/conf/offers.csv|" \
+	-e "s|^offers = .*|offers = $PWD/conf/offers.csv|" \
 	-e "s/^max_connections = .*/max_connections = 10000/" conf/pacer.conf > "$W/pacer.conf"
 ./build-bench/solver/pacer load -c "$W/pacer.conf" --profiles "$W/profiles.csv" 2>/dev/null
 mem0=$(redis-cli -p "$RPORT" info memory | awk -F: '/^used_memory:/ { print $2+0 }')

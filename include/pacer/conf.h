@@ -17,6 +17,7 @@
 #define CONF_MAX_SEGMENTS 32
 #define CONF_MAX_EXCLUDE 16	/* excluded offer categories per segment */
 #define CONF_MAX_SHADOW	 16
+#define CONF_MAX_KEYS	 32	/* keys of the fixed sections (conf.c's table) */
 
 /* What a scope of caps counts. */
 enum conf_scope {
@@ -79,6 +80,7 @@ struct conf_optimizer {
 
 struct conf {
 	char	*path;			/* the file it came from */
+	int	 key_line[CONF_MAX_KEYS]; /* line setting each fixed key, 0: default */
 
 	struct {
 		char	*listen_host;
@@ -117,11 +119,24 @@ struct conf {
 /*
  * Parse and validate the file at path. Returns a new config (caller frees
  * with conf_free) or NULL with *cause set to "file:line: message" (caller
- * frees *cause).
+ * frees *cause). Relative paths in it (tokens_file, offers, scores,
+ * out_dir, defaults included) are made absolute against the folder of the
+ * file, never the working directory.
  */
 struct conf	*conf_load(const char *path, char **cause);
-/* Same as conf_load, but from a string; name is used in messages. */
+/*
+ * Same as conf_load, but from a string; name is used in messages. Relative
+ * paths stay as written (relative to the working directory).
+ */
 struct conf	*conf_load_string(const char *text, const char *name, char **cause);
+/*
+ * Whether the file that [section] key names can be read: 0, or -1 with
+ * *cause (caller frees) naming the config line that points at it, as in
+ * "pacer.conf:57: offers: cannot open /etc/pacer/offers.csv: No such file
+ * or directory".
+ */
+int		 conf_check_file(const struct conf *, const char *section,
+		    const char *key, char **cause);
 /* Free a config; accepts NULL. */
 void		 conf_free(struct conf *);
 /* Whether s is a usable channel or segment name: 1-63 of [A-Za-z0-9_.-]. */

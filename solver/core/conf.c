@@ -4,12 +4,15 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -17,6 +20,7 @@
 
 enum conf_type {
 	T_STR,		/* char *, NULL when empty */
+	T_PATH,		/* char *, NULL when empty; relative to the file's folder */
 	T_INT,		/* int within [min, max] */
 	T_SIZE,		/* size_t within [min, max] */
 	T_BOOL,		/* true/false/yes/no/1/0 */
@@ -44,7 +48,7 @@ static const struct conf_key conf_keys[] = {
 	{ "server", "listen", T_LISTEN, 0, 0, 0, "127.0.0.1:8425", 0 },
 	{ "server", "max_body_bytes", T_SIZE, OFF(server.max_body_bytes),
 	  256, 64 * 1024 * 1024, "65536", 1 },
-	{ "server", "tokens_file", T_STR, OFF(server.tokens_file), 0, 0, "", 1 },
+	{ "server", "tokens_file", T_PATH, OFF(server.tokens_file), 0, 0, "", 1 },
 	{ "server", "allow_client_time", T_BOOL, OFF(server.allow_client_time),
 	  0, 1, "false", 1 },
 	{ "server", "max_connections", T_INT, OFF(server.max_connections),
@@ -56,10 +60,10 @@ static const struct conf_key conf_keys[] = {
 	{ "redis", "timeout_ms", T_INT, OFF(redis.timeout_ms), 1, 60000, "50", 1 },
 	{ "consent", "default", T_ALLOWDENY, OFF(consent_default_allow),
 	  0, 1, "deny", 1 },
-	{ "optimizer", "offers", T_STR, OFF(optimizer.offers), 0, 0,
-	  "conf/offers.csv", 1 },
-	{ "optimizer", "scores", T_STR, OFF(optimizer.scores), 0, 0,
-	  "data/scores.csv", 1 },
+	{ "optimizer", "offers", T_PATH, OFF(optimizer.offers), 0, 0,
+	  "offers.csv", 1 },
+	{ "optimizer", "scores", T_PATH, OFF(optimizer.scores), 0, 0,
+	  "scores.csv", 1 },
 	{ "optimizer", "run_at", T_CLOCK, OFF(optimizer.run_at), 0, 0, "", 1 },
 	{ "optimizer", "every", T_DURATION, OFF(optimizer.every), 60,
 	  366 * 86400.0, "", 1 },
@@ -70,7 +74,7 @@ static const struct conf_key conf_keys[] = {
 	{ "optimizer", "time_limit_s", T_INT, OFF(optimizer.time_limit_s), 1,
 	  86400, "600", 1 },
 	{ "optimizer", "gap", T_DOUBLE, OFF(optimizer.gap), 1e-9, 0.5, "0.001", 1 },
-	{ "optimizer", "out_dir", T_STR, OFF(optimizer.out_dir), 0, 0, "reports", 1 },
+	{ "optimizer", "out_dir", T_PATH, OFF(optimizer.out_dir), 0, 0, "reports", 1 },
 	{ "optimizer", "auto_publish", T_BOOL, OFF(optimizer.auto_publish), 0, 1,
 	  "false", 1 },
 	{ "optimizer", "holdout", T_DOUBLE, OFF(optimizer.holdout), 0, 0.99, "0", 1 },
@@ -78,11 +82,13 @@ static const struct conf_key conf_keys[] = {
 	  "false", 1 },
 };
 #define NKEYS (sizeof conf_keys / sizeof conf_keys[0])
+_Static_assert(NKEYS <= CONF_MAX_KEYS, "raise CONF_MAX_KEYS");
 
 /* Parser state shared by the line reader and the inih handler. */
 struct conf_parse {
 	struct conf	*conf;
 	const char	*name;		/* file name for messages */
+	char		*dir;		/* absolute folder of the file, or NULL */
 	const char	*text;		/* string input, or NULL */
 	FILE		*file;		/* file input, or NULL */
 	int		 line;		/* line number being parsed */
@@ -224,6 +230,36 @@ conf_valid_name(const char *s)
 	return 1;
 }
 
+/* "a/b" from a folder and a relative path; NULL when out of memory. */
+static char *
+conf_join_path(const char *dir, const char *rel)
+{
+	size_t	 n = strlen(dir) + strlen(rel) + 2;
+	char	*s;
+
+	if ((s = malloc(n)) != NULL)
+		snprintf(s, n, "%s/%s", dir, rel);
+	return s;
+}
+
+/* The absolute folder of the file at path (caller frees), or NULL. */
+static char *
+conf_folder(const char *path)
+{
+	char	*copy, *slash, *dir;
+
+	if ((copy = strdup(path)) == NULL)
+		return NULL;
+	if ((slash = strrchr(copy, '/')) == NULL)
+		dir = realpath(".", NULL);
+	else {
+		slash[slash == copy] = '\0';	/* "/x.conf" keeps its "/" */
+		dir = realpath(copy, NULL);
+	}
+	free(copy);
+	return dir;
+}
+
 /* Set one fixed key from its text; 0 or -1 (error recorded). */
 static int
 conf_set_key(struct conf_parse *p, const struct conf_key *k, const char *v, int line)
@@ -236,7 +272,8 @@ conf_set_key(struct conf_parse *p, const struct conf_key *k, const char *v, int 
 	int		 b;
 
 	switch (k->type) {
-	case T_STR: {
+	case T_STR:
+	case T_PATH: {
 		char	**dst = (char **)(base + k->offset);
 
 		/* Keys with a default (paths, host, prefix) cannot be emptied. */
@@ -244,7 +281,14 @@ conf_set_key(struct conf_parse *p, const struct conf_key *k, const char *v, int 
 			return conf_error(p, line, "%s: must not be empty", k->name);
 		free(*dst);
 		*dst = NULL;
-		if (*v != '\0' && (*dst = strdup(v)) == NULL)
+		if (*v == '\0')
+			return 0;
+		/* Under systemd the working directory is not the config's. */
+		if (k->type == T_PATH && *v != '/' && p->dir != NULL)
+			*dst = conf_join_path(p->dir, v);
+		else
+			*dst = strdup(v);
+		if (*dst == NULL)
 			return conf_error(p, line, "out of memory");
 		return 0;
 	}
@@ -639,6 +683,7 @@ conf_handler(void *user, const char *inih_section, const char *key, const char *
 			return conf_error(p, line, "%s: set twice in [%s]", key,
 			    section);
 		p->seen[i] = 1;
+		c->key_line[i] = line;
 		if (!strcmp(key, "run_at"))
 			p->seen_run_at_line = line;
 		if (!strcmp(key, "every"))
@@ -809,9 +854,52 @@ conf_load(const char *path, char **cause)
 		*cause = strdup(msg);
 		return NULL;
 	}
+	if ((p.dir = conf_folder(path)) == NULL) {
+		snprintf(msg, sizeof msg, "%s:0: cannot resolve its folder: %s",
+		    path, strerror(errno));
+		*cause = strdup(msg);
+		fclose(p.file);
+		return NULL;
+	}
 	c = conf_parse(&p, cause);
 	fclose(p.file);
+	free(p.dir);
 	return c;
+}
+
+int
+conf_check_file(const struct conf *c, const char *section, const char *key,
+    char **cause)
+{
+	const char	*path;
+	char		 msg[1024];
+	int		 fd;
+
+	*cause = NULL;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		if (strcmp(k->section, section) || strcmp(k->name, key) ||
+		    (k->type != T_STR && k->type != T_PATH))
+			continue;
+		path = *(char *const *)((const char *)c + k->offset);
+		if (path == NULL || (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			if (path != NULL)
+				close(fd);
+			return 0;
+		}
+		if (c->key_line[i] > 0)
+			snprintf(msg, sizeof msg, "%s:%d: %s: cannot open %s: %s",
+			    c->path, c->key_line[i], key, path, strerror(errno));
+		else
+			snprintf(msg, sizeof msg, "%s: [%s] %s (default %s): cannot "
+			    "open %s: %s", c->path, section, key, k->def, path,
+			    strerror(errno));
+		*cause = strdup(msg);
+		return -1;
+	}
+	*cause = strdup("internal: conf_check_file of an unknown key");
+	return -1;
 }
 
 struct conf *

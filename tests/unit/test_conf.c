@@ -57,12 +57,14 @@ source_path(char *buf, size_t len, const char *rel)
 static void
 test_example(void **state)
 {
-	char		 path[1024], *cause = NULL;
+	char		 path[1024], dir[1024], want[2048], *cause = NULL;
 	struct conf	*c;
 	int		 e, s, p;
 
 	(void)state;
 	source_path(path, sizeof path, "conf/pacer.conf");
+	source_path(want, sizeof want, "conf");
+	assert_non_null(realpath(want, dir));
 	c = conf_load(path, &cause);
 	if (c == NULL)
 		fail_msg("%s", cause);
@@ -135,15 +137,18 @@ test_example(void **state)
 	assert_int_equal(c->shadow[0].cap.window, 7 * 86400);
 	assert_string_equal(c->shadow[0].cap.text, "shadow email 2/7d");
 
-	assert_string_equal(c->optimizer.offers, "conf/offers.csv");
-	assert_string_equal(c->optimizer.scores, "data/scores.csv");
+	snprintf(want, sizeof want, "%s/offers.csv", dir);
+	assert_string_equal(c->optimizer.offers, want);
+	snprintf(want, sizeof want, "%s/../data/scores.csv", dir);
+	assert_string_equal(c->optimizer.scores, want);
 	assert_int_equal(c->optimizer.run_at, 120);
 	assert_int_equal(c->optimizer.every, 0);
 	assert_int_equal(c->optimizer.horizon, 86400);
 	assert_int_equal(c->optimizer.max_offers_per_customer, 4);
 	assert_int_equal(c->optimizer.time_limit_s, 600);
 	assert_float_equal(c->optimizer.gap, 0.001, 1e-12);
-	assert_string_equal(c->optimizer.out_dir, "reports");
+	snprintf(want, sizeof want, "%s/../reports", dir);
+	assert_string_equal(c->optimizer.out_dir, want);
 	assert_int_equal(c->optimizer.auto_publish, 0);
 	assert_float_equal(c->optimizer.holdout, 0.05, 1e-12);
 	assert_int_equal(c->optimizer.enforce_plan, 1);
@@ -182,8 +187,8 @@ test_defaults(void **state)
 	assert_int_equal(c->ncampaign_caps, 0);
 	assert_int_equal(c->nsegments, 0);
 	assert_int_equal(c->nshadow, 0);
-	assert_string_equal(c->optimizer.offers, "conf/offers.csv");
-	assert_string_equal(c->optimizer.scores, "data/scores.csv");
+	assert_string_equal(c->optimizer.offers, "offers.csv");
+	assert_string_equal(c->optimizer.scores, "scores.csv");
 	assert_int_equal(c->optimizer.run_at, -1);
 	assert_int_equal(c->optimizer.every, 0);
 	assert_int_equal(c->optimizer.horizon, 86400);
@@ -700,6 +705,56 @@ test_load_file_lines(void **state)
 	free(cause);
 }
 
+/*
+ * Relative paths, defaults included, are taken from the config file's
+ * folder whatever the working directory; conf_check_file names the line
+ * that points at a missing file.
+ */
+static void
+test_load_file_paths(void **state)
+{
+	char		 path[64], want[512], *cause = NULL;
+	struct conf	*c;
+
+	(void)state;
+	c = load_file("[server]\ntokens_file = sub/tokens\n[channel email]\n"
+	    "[optimizer]\nscores = /abs/scores.csv\n", path, sizeof path, &cause);
+	assert_non_null(c);
+	assert_string_equal(c->server.tokens_file, "/tmp/sub/tokens");
+	assert_string_equal(c->optimizer.scores, "/abs/scores.csv");
+	assert_string_equal(c->optimizer.offers, "/tmp/offers.csv");
+	assert_string_equal(c->optimizer.out_dir, "/tmp/reports");
+
+	assert_int_equal(conf_check_file(c, "server", "tokens_file", &cause), -1);
+	snprintf(want, sizeof want, "%s:2: tokens_file: cannot open "
+	    "/tmp/sub/tokens: No such file or directory", path);
+	assert_string_equal(cause, want);
+	free(cause);
+	assert_int_equal(conf_check_file(c, "optimizer", "scores", &cause), -1);
+	snprintf(want, sizeof want, "%s:5: scores: cannot open /abs/scores.csv: "
+	    "No such file or directory", path);
+	assert_string_equal(cause, want);
+	free(cause);
+	/* A default names the key instead of a line. */
+	free(c->optimizer.offers);
+	c->optimizer.offers = strdup("/nonexistent/offers.csv");
+	assert_int_equal(conf_check_file(c, "optimizer", "offers", &cause), -1);
+	snprintf(want, sizeof want, "%s: [optimizer] offers (default offers.csv): "
+	    "cannot open /nonexistent/offers.csv: No such file or directory", path);
+	assert_string_equal(cause, want);
+	free(cause);
+	free(c->optimizer.offers);
+	c->optimizer.offers = strdup("/dev/null");
+	assert_int_equal(conf_check_file(c, "optimizer", "offers", &cause), 0);
+	assert_null(cause);
+	conf_free(c);
+
+	/* From a string, relative paths stay as written. */
+	c = load_ok("[server]\ntokens_file = sub/tokens\n[channel email]\n");
+	assert_string_equal(c->server.tokens_file, "sub/tokens");
+	conf_free(c);
+}
+
 /* conf_parse_duration: units, zero, overflow and junk. */
 static void
 test_parse_duration(void **state)
@@ -875,6 +930,7 @@ main(void)
 		cmocka_unit_test(test_error_names),
 		cmocka_unit_test(test_load_file_errors),
 		cmocka_unit_test(test_load_file_lines),
+		cmocka_unit_test(test_load_file_paths),
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_cap),
 		cmocka_unit_test(test_parse_clock),

@@ -34,11 +34,11 @@ setup(void **state)
 	fclose(fp);
 	text[n] = '\0';
 	/* Point the offers file at the source tree, allow client time. */
-	char *o = strstr(text, "offers = conf/offers.csv");
+	char *o = strstr(text, "offers = offers.csv");
 	if (o == NULL)
 		return -1;
 	char rest[8192];
-	snprintf(rest, sizeof rest, "%s", o + strlen("offers = conf/offers.csv"));
+	snprintf(rest, sizeof rest, "%s", o + strlen("offers = offers.csv"));
 	snprintf(o, sizeof text - (size_t)(o - text), "offers = %s/conf/offers.csv%s",
 	    src ? src : ".", rest);
 	char *t = strstr(text, "allow_client_time = false");
