@@ -851,6 +851,12 @@ cmd_optimize(int argc, char **argv)
 		    "needed (or --offers, --scores, --out)", conf_path);
 		goto fail;
 	}
+	/* A missing file the config names is reported with its line. */
+	if ((offers_path == conf->optimizer.offers &&
+	    conf_check_file(conf, "optimizer", "offers", &cause) != 0) ||
+	    (scores_path == conf->optimizer.scores &&
+	    conf_check_file(conf, "optimizer", "scores", &cause) != 0))
+		goto fail;
 	r.t = now > 0 ? now : (int64_t)time(NULL);
 	if (run_id != NULL)
 		snprintf(r.run_id, sizeof r.run_id, "%s", run_id);
