@@ -135,6 +135,14 @@ struct report_run {
 	double	 bound;			/* certified upper bound */
 	double	 gap;			/* (bound - objective) / bound */
 
+	/*
+	 * Why publishing this run needs pacer plan publish --force (it is
+	 * not certified, or plans nothing over a live plan that plans
+	 * something), so --publish and auto_publish left it staged; "" when
+	 * it may be published as it is.
+	 */
+	char	 publish_blocked[256];
+
 	long	 customers;		/* customers considered */
 	long	 eligible_pairs;	/* candidate (customer, offer) pairs */
 	long	 assignments;		/* planned sends */

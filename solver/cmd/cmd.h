@@ -213,12 +213,29 @@ int	 cmd_optimize(int argc, char **argv);
 int	 cmd_plan(int argc, char **argv);
 /*
  * Make run_id the live plan after checking (atomically, in Redis) that it
- * exists, is complete and has not expired; who is recorded in the run's
- * hash. Returns CMD_OK, CMD_BAD_INPUT or CMD_NO_SERVICE with *cause set
- * (caller frees).
+ * exists, is complete and has not expired, and, unless force, that it does
+ * not need --force (cmd_plan_needs_force; then *refused is 1); who is
+ * recorded in the run's hash. Returns CMD_OK, CMD_BAD_INPUT or
+ * CMD_NO_SERVICE with *cause set (caller frees).
  */
 int	 cmd_plan_publish(struct redisContext *, const struct conf *,
-	    const char *run_id, const char *who, char **cause);
+	    const char *run_id, const char *who, int force, int *refused,
+	    char **cause);
+/*
+ * Whether publishing a run needs --force (SPEC section 1): its solver
+ * status (may be NULL) is not optimal or gap_reached, or it plans nothing
+ * (assignments) while the live run (live, NULL when none, planning
+ * live_assignments sends, -1 when unknown) plans something. 1 with the
+ * reason in why (len bytes), or 0.
+ */
+int	 cmd_plan_needs_force(const char *solver_status, long assignments,
+	    const char *live, long live_assignments, char *why, size_t len);
+/*
+ * The assignments of run_id's hash into *n (-1 when run_id is NULL or the
+ * field is missing); 0, or -1 with *cause when Redis failed.
+ */
+int	 cmd_plan_assignments(struct redisContext *, const struct conf *,
+	    const char *run_id, long *n, char **cause);
 /*
  * The live and candidate run ids (each a new string the caller frees, or
  * NULL when unset); 0, or -1 with *cause when Redis failed.

@@ -57,6 +57,7 @@ struct opt_run {
 	double			*warm_budget;
 	double			*warm_capacity;
 	char			*live;
+	long			 live_assignments; /* -1: no live plan */
 	char			*candidate;
 	long			 assignments;
 	long			 assigned_customers;
@@ -772,7 +773,7 @@ cmd_optimize(int argc, char **argv)
 	const char		*conf_path = NULL, *offers_path = NULL;
 	const char		*scores_path = NULL, *out_dir = NULL;
 	const char		*run_id = NULL;
-	int			 publish = 0, ch, rc = CMD_BAD_INPUT;
+	int			 publish = 0, ch, rc = CMD_BAD_INPUT, blocked;
 	struct conf		*conf = NULL;
 	struct opt_run		 r;
 	struct solver_options	 so;
@@ -883,7 +884,9 @@ cmd_optimize(int argc, char **argv)
 		rc = CMD_NO_SERVICE;
 		goto fail;
 	}
-	if (cmd_plan_current(ctx, conf, &r.live, &r.candidate, &cause) != 0) {
+	if (cmd_plan_current(ctx, conf, &r.live, &r.candidate, &cause) != 0 ||
+	    cmd_plan_assignments(ctx, conf, r.live, &r.live_assignments,
+	    &cause) != 0) {
 		rc = CMD_NO_SERVICE;
 		goto fail;
 	}
@@ -971,6 +974,10 @@ cmd_optimize(int argc, char **argv)
 	rep.customers = r.scores.ids.n;
 	rep.eligible_pairs = (long)r.scores.npairs;
 	rep.assignments = r.assignments;
+	/* Whether publishing needs --force: the report says why. */
+	blocked = cmd_plan_needs_force(solver_status_name(r.res.status),
+	    r.assignments, r.live, r.live_assignments, rep.publish_blocked,
+	    sizeof rep.publish_blocked);
 	rep.iterations = r.iter;	/* the report owns them from here */
 	rep.niterations = r.niter;
 	r.iter = NULL;
@@ -987,14 +994,31 @@ cmd_optimize(int argc, char **argv)
 		rc = CMD_NO_SERVICE;
 		goto fail;
 	}
-	if (publish || conf->optimizer.auto_publish) {
+	/*
+	 * Never forced from here: a run that needs --force (not certified,
+	 * or nothing planned over a live plan) stays the candidate for a
+	 * person to review.
+	 */
+	if ((publish || conf->optimizer.auto_publish) && blocked)
+		cmd_log("optimize", "not published: publishing it needs --force: %s; "
+		    "the candidate %s is staged: review it, then pacer plan publish "
+		    "%s --force -c %s", rep.publish_blocked, r.run_id, r.run_id,
+		    conf_path);
+	else if (publish || conf->optimizer.auto_publish) {
 		char	 who[160];
+		int	 refused;
 
 		snprintf(who, sizeof who, "%s (pacer optimize%s)", cmd_plan_who(),
 		    publish ? " --publish" : ", auto_publish");
-		if ((rc = cmd_plan_publish(ctx, conf, r.run_id, who, &cause)) !=
-		    CMD_OK)
+		if ((rc = cmd_plan_publish(ctx, conf, r.run_id, who, 0, &refused,
+		    &cause)) != CMD_OK && !refused)
 			goto fail;
+		if (refused) {
+			/* The live plan changed while we ran. */
+			cmd_log("optimize", "not published: %s", cause);
+			free(cause);
+			cause = NULL;
+		}
 	} else
 		cmd_log("optimize", "review, then: pacer plan publish %s -c %s",
 		    r.run_id, conf_path);

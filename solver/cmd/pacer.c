@@ -30,17 +30,25 @@ static const struct {
 	  "  --out DIR            where the run folder goes instead of\n"
 	  "                       [optimizer] out_dir\n"
 	  "  --publish            make the plan live at once (else: pacer plan\n"
-	  "                       publish after review, or auto_publish = true)\n"
+	  "                       publish after review, or auto_publish = true);\n"
+	  "                       a run that needs plan publish --force stays\n"
+	  "                       the candidate\n"
 	  "  --method exact|scale exact: one GLPK MIP (small instances); scale:\n"
 	  "                       Lagrangian with a certified bound (default)\n"
 	  "  --run-id ID          name the run (1-100 of A-Za-z0-9_.:@-); default:\n"
 	  "                       the start time\n"
 	  "  --now UNIX           plan as if the run started at this unix time\n"
 	  "                       (tests, replays)\n" },
-	{ "plan", cmd_plan, "plan publish RUN_ID [-c FILE] | plan show [-c FILE]",
+	{ "plan", cmd_plan,
+	  "plan publish RUN_ID [--force] [-c FILE] | plan show [-c FILE]",
 	  "plan publish RUN_ID  make a reviewed candidate plan live (one atomic\n"
 	  "                     switch in Redis)\n"
-	  "plan show            show the live and the candidate runs\n"
+	  "plan show            show the live and the candidate runs, and why a\n"
+	  "                     candidate was not published\n"
+	  "  --force            publish a run that is not optimal or gap_reached,\n"
+	  "                     or that plans nothing while the live plan plans\n"
+	  "                     something (never done by --publish or\n"
+	  "                     auto_publish)\n"
 	  "  -c, --config FILE  the configuration (default conf/pacer.conf)\n" },
 	{ "simulate", cmd_simulate,
 	  "simulate -c PROPOSED.conf --contacts CSV [--against CURRENT.conf] "

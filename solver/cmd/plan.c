@@ -17,12 +17,18 @@
 #include "cmd.h"
 #include "pacer/str.h"
 
+#define PLAN_PUBLISH_TRIES	5	/* the live plan changed under us */
+
 /*
  * Check and switch in one step (Redis runs a script alone): the run must
- * exist, be complete, and its plan entries must not have expired.
- * KEYS: 1 run hash, 2 live key. ARGV: 1 run id, 2 now, 3 who.
+ * exist, be complete, its plan entries must not have expired, and the live
+ * plan must still be the one the caller judged the run against (whether
+ * it needs --force is decided in C, by cmd_plan_needs_force, alone).
+ * KEYS: 1 run hash, 2 live key. ARGV: 1 run id, 2 now, 3 who, 4 the live
+ * run id expected ("" none), 5 "1" when forced.
  * Returns {code, detail}: 0 no such run, 1 not complete (status), 2 expired
- * (expiry time), 3 published (previous live run id or "").
+ * (expiry time), 3 published (previous live run id or ""), 4 the live plan
+ * changed (the live run id now).
  */
 static const char plan_publish_lua[] =
     "local st = redis.call('HGET', KEYS[1], 'status')\n"
@@ -31,10 +37,14 @@ static const char plan_publish_lua[] =
     "local exp = tonumber(redis.call('HGET', KEYS[1], 'expires') or '0')\n"
     "if exp > 0 and exp <= tonumber(ARGV[2]) then return {2, tostring(exp)} end\n"
     "local prev = redis.call('GET', KEYS[2]) or ''\n"
+    "if prev ~= ARGV[4] then return {4, prev} end\n"
     "redis.call('SET', KEYS[2], ARGV[1])\n"
     "redis.call('HSET', KEYS[1], 'published_at', ARGV[2], 'published_by', ARGV[3],"
-    " 'previous_live', prev)\n"
+    " 'previous_live', prev, 'forced', ARGV[5])\n"
     "return {3, prev}\n";
+
+static int	plan_get(redisContext *, const struct conf *, const char *,
+		    char **, char **);
 
 /* Format unix seconds as "2026-11-23T02:00:00Z" into buf. */
 static void
@@ -63,32 +73,171 @@ cmd_plan_who(void)
 }
 
 int
-cmd_plan_publish(struct redisContext *ctx, const struct conf *conf,
-    const char *run_id, const char *who, char **cause)
+cmd_plan_needs_force(const char *solver_status, long assignments,
+    const char *live, long live_assignments, char *why, size_t len)
 {
-	char		 krun[KEYS_MAX + 128], klive[KEYS_MAX], now[32];
-	const char	*argv[8];
-	redisReply	*r;
-	long long	 code;
-	int		 rc;
+	int	 uncertified, emptier, n = 0;
 
+	uncertified = solver_status == NULL || (strcmp(solver_status,
+	    "optimal") != 0 && strcmp(solver_status, "gap_reached") != 0);
+	emptier = assignments <= 0 && live != NULL && live_assignments > 0;
+	why[0] = '\0';
+	if (uncertified)
+		n = snprintf(why, len, "its solver status is \"%s\", not optimal "
+		    "or gap_reached", solver_status ? solver_status : "unknown");
+	if (emptier && n >= 0 && (size_t)n < len)
+		snprintf(why + n, len - (size_t)n, "%sit plans nothing while the "
+		    "live plan (run %s) plans %ld sends", n > 0 ? ", and " : "",
+		    live, live_assignments);
+	return uncertified || emptier;
+}
+
+/*
+ * HMGET fields of run_id's hash into v (n values, each a new string the
+ * caller frees, NULL when unset); 0, or -1 with *cause when Redis failed.
+ */
+static int
+plan_run_fields(redisContext *ctx, const struct conf *conf, const char *run_id,
+    const char *const *fields, int n, char **v, char **cause)
+{
+	char		 krun[KEYS_MAX + 128];
+	const char	*argv[2 + 16];
+	redisReply	*r;
+	const char	*s;
+
+	snprintf(krun, sizeof krun, "%s:run:%s", conf->redis.prefix, run_id);
+	argv[0] = "HMGET";
+	argv[1] = krun;
+	for (int i = 0; i < n && i < 16; i++)
+		argv[2 + i] = fields[i];
+	if ((r = cmd_redis_command(ctx, 2 + n, argv, cause)) == NULL)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		s = r->type == REDIS_REPLY_ARRAY && (size_t)i < r->elements ?
+		    cmd_reply_str(r->element[i]) : NULL;
+		v[i] = s != NULL ? strdup(s) : NULL;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+cmd_plan_assignments(struct redisContext *ctx, const struct conf *conf,
+    const char *run_id, long *n, char **cause)
+{
+	static const char *const field[] = { "assignments" };
+	char		*v = NULL;
+
+	*n = -1;
+	if (run_id == NULL)
+		return 0;
+	if (plan_run_fields(ctx, conf, run_id, field, 1, &v, cause) != 0)
+		return -1;
+	if (v != NULL)
+		*n = strtol(v, NULL, 10);
+	free(v);
+	return 0;
+}
+
+/*
+ * Whether run_id needs --force against the live plan now: 1 with why set,
+ * 0, or -1 with *cause (Redis). *live is the live run id (caller frees),
+ * NULL when none. A run that is missing or not complete is left to the
+ * publish script to refuse, with its own message.
+ */
+static int
+plan_check_force(redisContext *ctx, const struct conf *conf,
+    const char *run_id, char **live, char *why, size_t len, char **cause)
+{
+	static const char *const fields[] = { "status", "solver_status",
+	    "assignments" };
+	char		*v[3] = { NULL, NULL, NULL };
+	long		 live_n = -1;
+	int		 rv = -1;
+
+	*live = NULL;
+	if (plan_get(ctx, conf, "plan:live", live, cause) != 0 ||
+	    plan_run_fields(ctx, conf, run_id, fields, 3, v, cause) != 0)
+		goto done;
+	if (*live != NULL && strcmp(*live, run_id) != 0 &&
+	    cmd_plan_assignments(ctx, conf, *live, &live_n, cause) != 0)
+		goto done;
+	rv = v[0] != NULL && !strcmp(v[0], "complete") &&
+	    cmd_plan_needs_force(v[1], v[2] ? strtol(v[2], NULL, 10) : 0,
+	    *live, live_n, why, len);
+done:
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+	if (rv < 0) {
+		free(*live);
+		*live = NULL;
+	}
+	return rv;
+}
+
+int
+cmd_plan_publish(struct redisContext *ctx, const struct conf *conf,
+    const char *run_id, const char *who, int force, int *refused, char **cause)
+{
+	char		 krun[KEYS_MAX + 128], klive[KEYS_MAX], now[32], why[256];
+	char		*live = NULL;
+	const char	*argv[10];
+	redisReply	*r = NULL;
+	long long	 code;
+	int		 rc, tries;
+
+	*refused = 0;
 	if (!cmd_valid_name(run_id, 100)) {
 		*cause = str_printf("\"%.100s\" is not a run id", run_id);
 		return CMD_BAD_INPUT;
 	}
 	snprintf(krun, sizeof krun, "%s:run:%s", conf->redis.prefix, run_id);
 	keys_global(klive, sizeof klive, conf->redis.prefix, "plan:live");
-	snprintf(now, sizeof now, "%lld", (long long)time(NULL));
-	argv[0] = "EVAL";
-	argv[1] = plan_publish_lua;
-	argv[2] = "2";
-	argv[3] = krun;
-	argv[4] = klive;
-	argv[5] = run_id;
-	argv[6] = now;
-	argv[7] = who;
-	if ((r = cmd_redis_command(ctx, 8, argv, cause)) == NULL)
+	for (tries = 0; tries < PLAN_PUBLISH_TRIES; tries++) {
+		switch (plan_check_force(ctx, conf, run_id, &live, why, sizeof why,
+		    cause)) {
+		case -1:
+			return CMD_NO_SERVICE;
+		case 1:
+			if (force)
+				break;
+			*refused = 1;
+			*cause = str_printf("run %s: publishing it needs --force: %s "
+			    "(pacer plan publish %s --force)", run_id, why, run_id);
+			free(live);
+			return CMD_BAD_INPUT;
+		}
+		snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+		argv[0] = "EVAL";
+		argv[1] = plan_publish_lua;
+		argv[2] = "2";
+		argv[3] = krun;
+		argv[4] = klive;
+		argv[5] = run_id;
+		argv[6] = now;
+		argv[7] = who;
+		argv[8] = live != NULL ? live : "";
+		argv[9] = force ? "1" : "0";
+		r = cmd_redis_command(ctx, 10, argv, cause);
+		free(live);
+		live = NULL;
+		if (r == NULL)
+			return CMD_NO_SERVICE;
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+		    r->element[0]->type == REDIS_REPLY_INTEGER &&
+		    r->element[0]->integer == 4) {
+			/* The live plan changed since we judged: judge again. */
+			freeReplyObject(r);
+			r = NULL;
+			continue;
+		}
+		break;
+	}
+	if (r == NULL) {
+		*cause = str_printf("run %s: the live plan kept changing; try "
+		    "again", run_id);
 		return CMD_NO_SERVICE;
+	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER) {
 		*cause = strdup("redis: unexpected answer to the publish script");
@@ -114,8 +263,8 @@ cmd_plan_publish(struct redisContext *ctx, const struct conf *conf,
 	default: {
 		const char *prev = cmd_reply_str(r->element[1]);
 
-		cmd_log("plan", "published %s (live before: %s) by %s", run_id,
-		    prev && *prev ? prev : "none", who);
+		cmd_log("plan", "published %s (live before: %s) by %s%s", run_id,
+		    prev && *prev ? prev : "none", who, force ? " (forced)" : "");
 		rc = CMD_OK;
 		break;
 	}
@@ -124,39 +273,35 @@ cmd_plan_publish(struct redisContext *ctx, const struct conf *conf,
 	return rc;
 }
 
-/* Print one run ("live", "candidate") and its figures; 0 or -1 (Redis). */
+/*
+ * Print one run ("live", "candidate") and its figures; a candidate that is
+ * not live also says whether publishing it needs --force, and why, against
+ * the live run (live, with live_assignments sends). 0 or -1 (Redis).
+ */
 static int
 plan_show_run(redisContext *ctx, const struct conf *conf, const char *role,
-    const char *run_id, const char *other, char **cause)
+    const char *run_id, const char *other, const char *live,
+    long live_assignments, char **cause)
 {
 	static const char *const fields[] = { "status", "created", "method",
 	    "solver_status", "objective", "bound", "gap", "customers",
-	    "assignments", "folder", "published_at", "published_by", "expires" };
+	    "assignments", "folder", "published_at", "published_by", "expires",
+	    "forced" };
 	enum { F_STATUS, F_CREATED, F_METHOD, F_SOLVER, F_OBJ, F_BOUND, F_GAP,
-	    F_CUST, F_ASSIGN, F_FOLDER, F_PUBAT, F_PUBBY, F_EXPIRES, F_N };
-	const char	*argv[2 + F_N];
-	char		 krun[KEYS_MAX + 128], when[40], pub[40], exp[40];
-	const char	*v[F_N];
-	redisReply	*r;
+	    F_CUST, F_ASSIGN, F_FOLDER, F_PUBAT, F_PUBBY, F_EXPIRES, F_FORCED,
+	    F_N };
+	char		 when[40], pub[40], exp[40], why[256];
+	char		*v[F_N];
 
 	if (run_id == NULL) {
 		printf("%-10s (none)\n", role);
 		return 0;
 	}
-	snprintf(krun, sizeof krun, "%s:run:%s", conf->redis.prefix, run_id);
-	argv[0] = "HMGET";
-	argv[1] = krun;
-	for (int i = 0; i < F_N; i++)
-		argv[2 + i] = fields[i];
-	if ((r = cmd_redis_command(ctx, 2 + F_N, argv, cause)) == NULL)
+	if (plan_run_fields(ctx, conf, run_id, fields, F_N, v, cause) != 0)
 		return -1;
-	for (int i = 0; i < F_N; i++)
-		v[i] = r->type == REDIS_REPLY_ARRAY && (size_t)i < r->elements ?
-		    cmd_reply_str(r->element[i]) : NULL;
 	if (v[F_STATUS] == NULL) {
 		printf("%-10s %s (run metadata missing)\n", role, run_id);
-		freeReplyObject(r);
-		return 0;
+		goto done;
 	}
 	plan_time(v[F_CREATED], when, sizeof when);
 	plan_time(v[F_EXPIRES], exp, sizeof exp);
@@ -173,10 +318,24 @@ plan_show_run(redisContext *ctx, const struct conf *conf, const char *role,
 		printf("%-10s folder=%s\n", "", v[F_FOLDER]);
 	if (v[F_PUBAT] != NULL) {
 		plan_time(v[F_PUBAT], pub, sizeof pub);
-		printf("%-10s published=%s by=%s\n", "", pub,
-		    v[F_PUBBY] ? v[F_PUBBY] : "-");
+		printf("%-10s published=%s by=%s%s\n", "", pub,
+		    v[F_PUBBY] ? v[F_PUBBY] : "-", v[F_FORCED] != NULL &&
+		    !strcmp(v[F_FORCED], "1") ? " (forced)" : "");
 	}
-	freeReplyObject(r);
+	if (!strcmp(role, "candidate") && (live == NULL ||
+	    strcmp(live, run_id) != 0) && !strcmp(v[F_STATUS], "complete")) {
+		if (cmd_plan_needs_force(v[F_SOLVER], v[F_ASSIGN] ?
+		    strtol(v[F_ASSIGN], NULL, 10) : 0, live, live_assignments, why,
+		    sizeof why))
+			printf("%-10s not published: publishing it needs --force: "
+			    "%s\n", "", why);
+		else
+			printf("%-10s publishable: pacer plan publish %s\n", "",
+			    run_id);
+	}
+done:
+	for (int i = 0; i < F_N; i++)
+		free(v[i]);
 	return 0;
 }
 
@@ -219,7 +378,7 @@ cmd_plan_current(struct redisContext *ctx, const struct conf *conf, char **live,
 static int
 plan_usage(void)
 {
-	fprintf(stderr, "usage: pacer plan publish RUN_ID [-c FILE] | "
+	fprintf(stderr, "usage: pacer plan publish RUN_ID [--force] [-c FILE] | "
 	    "pacer plan show [-c FILE]\n");
 	return CMD_BAD_INPUT;
 }
@@ -229,19 +388,24 @@ cmd_plan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char	*conf_path = "conf/pacer.conf", *verb, *run_id = NULL;
 	struct conf	*conf = NULL;
 	redisContext	*ctx = NULL;
 	char		*cause = NULL, *live = NULL, *candidate = NULL;
-	int		 ch, rc = CMD_BAD_INPUT;
+	int		 ch, rc = CMD_BAD_INPUT, force = 0, refused;
+	long		 live_n = -1;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "+c:", longopts, NULL)) != -1) {
-		if (ch != 'c')
+		if (ch == 'f')
+			force = 1;
+		else if (ch == 'c')
+			conf_path = optarg;
+		else
 			return plan_usage();
-		conf_path = optarg;
 	}
 	if (optind >= argc)
 		return plan_usage();
@@ -252,6 +416,8 @@ cmd_plan(int argc, char **argv)
 			conf_path = argv[++optind];
 		else if (!strncmp(argv[optind], "--config=", 9))
 			conf_path = argv[optind] + 9;
+		else if (!strcmp(argv[optind], "--force"))
+			force = 1;
 		else if (run_id == NULL && argv[optind][0] != '-')
 			run_id = argv[optind];
 		else
@@ -268,18 +434,23 @@ cmd_plan(int argc, char **argv)
 		goto fail;
 	}
 	if (!strcmp(verb, "publish")) {
-		if ((rc = cmd_plan_publish(ctx, conf, run_id, cmd_plan_who(), &cause))
-		    != CMD_OK)
+		if ((rc = cmd_plan_publish(ctx, conf, run_id, cmd_plan_who(), force,
+		    &refused, &cause)) != CMD_OK)
 			goto fail;
 		goto done;
 	}
+	if (force)
+		return plan_usage();
 	rc = CMD_NO_SERVICE;
-	if (cmd_plan_current(ctx, conf, &live, &candidate, &cause) != 0)
+	if (cmd_plan_current(ctx, conf, &live, &candidate, &cause) != 0 ||
+	    cmd_plan_assignments(ctx, conf, live, &live_n, &cause) != 0)
 		goto fail;
-	if (plan_show_run(ctx, conf, "live", live, candidate, &cause) != 0)
+	if (plan_show_run(ctx, conf, "live", live, candidate, live, live_n,
+	    &cause) != 0)
 		goto fail;
 	if (candidate == NULL || live == NULL || strcmp(candidate, live) != 0) {
-		if (plan_show_run(ctx, conf, "candidate", candidate, NULL, &cause) != 0)
+		if (plan_show_run(ctx, conf, "candidate", candidate, NULL, live,
+		    live_n, &cause) != 0)
 			goto fail;
 	}
 	rc = CMD_OK;

@@ -173,6 +173,15 @@ html_verdict(struct svg_buf *b, const struct report_run *run)
 	    "send. The <b>certified bound</b> is a proven ceiling on what any "
 	    "plan could earn, and the <b>gap</b> is how far below that ceiling "
 	    "this plan may be, as a share of the bound.</p>\n", say);
+	if (run->publish_blocked[0] != '\0') {
+		svg_printf(b, "<p class=\"verdict warn\">Not published "
+		    "automatically: ");
+		svg_escape(b, run->publish_blocked);
+		svg_printf(b, ". Review it, then publish it with <code>pacer plan "
+		    "publish ");
+		svg_escape(b, run->run_id);
+		svg_printf(b, " --force</code>.</p>\n");
+	}
 
 	svg_printf(b, "<table class=\"facts\"><tr><th>Run</th><td><code>");
 	svg_escape(b, run->run_id);
