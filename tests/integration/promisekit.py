@@ -23,10 +23,9 @@ import signal
 import subprocess
 import tempfile
 import time
-import unittest
 
 from pacertest import (
-    PacerTestCase, Pacerd, RedisServer, HttpClient, Redis, RedisError,
+    PacerTestCase, Pacerd, RedisServer, HttpClient, RedisError,
     START_TIMEOUT, _register, _unregister, base_overrides, base_time,
     free_port, make_config, merge_overrides, pacerd_path, read_text,
     redis_cli, redis_server_path, require_binary, require_redis,
@@ -123,9 +122,6 @@ class SkewedPacerd(Pacerd):
         if self.offset is not None:
             require_faketime()
         cmd, env = self.command()
-        self.log_start = os.path.getsize(self.log) \
-            if os.path.exists(self.log) else 0
-        self.launched = time.time()
         logf = open(self.log, "ab")
         try:
             self.proc = subprocess.Popen(
@@ -159,21 +155,30 @@ class SkewedPacerd(Pacerd):
     def pid(self):
         return self.proc.pid if self.proc is not None else None
 
-    def clock_lead(self):
+    def clock_lead(self, timeout=10.0):
         """
-        How far ahead of the host's clock the daemon's clock was at its
-        start: the time stamp of its first log line minus the moment it
-        was launched (so also plus the start-up time).
+        How far ahead of the host's clock the daemon's clock is (seconds,
+        negative when behind): SIGHUP makes it log "config reloaded" (the
+        same config), whose time stamp (its clock) is compared with the
+        moment the signal went (plus the little it took to handle it).
         """
-        with open(self.log, "rb") as f:
-            f.seek(self.log_start)
-            text = f.read(65536).decode("utf-8", errors="replace")
-        m = _LOG_TS.search(text)
-        if m is None:
-            raise AssertionError("%s: no time stamp in its log:\n%s"
-                                 % (self.name, text))
-        t = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
-        return t + int(m.group(2)) / 1000.0 - self.launched
+        mark = os.path.getsize(self.log)
+        sent = time.time()
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(self.log, "rb") as f:
+                f.seek(mark)
+                text = f.read(65536).decode("utf-8", errors="replace")
+            for line in text.splitlines():
+                m = _LOG_TS.search(line)
+                if m and "reloaded" in line:
+                    t = calendar.timegm(time.strptime(m.group(1),
+                                                      "%Y-%m-%dT%H:%M:%S"))
+                    return t + int(m.group(2)) / 1000.0 - sent
+            time.sleep(0.02)
+        raise AssertionError("%s: no \"config reloaded\" line within %ss "
+                             "of SIGHUP:\n%s" % (self.name, timeout, text))
 
 
 _LOG_TS = re.compile(r"ts=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z")

@@ -17,7 +17,7 @@ import threading
 import time
 
 from pacertest import HttpClient, Redis, PREFIX, main
-from promisekit import SkewCase, sanitized, slack
+from promisekit import SkewCase, slack
 
 AUDIT_LEN = 100000          # DECIDE_AUDIT_LEN
 TIMEOUT_MS = 50
