@@ -23,6 +23,7 @@
 #define LOAD_TZT_MAX	(TZ_MAX_TRANSITIONS * 32)
 #define LOAD_ZONES	1024		/* distinct zones remembered */
 #define LOAD_AHEAD_MAX	86400		/* contacts stamped later than now + this */
+#define LOAD_OTHER_SEGMENTS 64		/* segment names not in the config */
 
 /* A growing buffer of NUL-terminated strings, addressed by offset. */
 struct load_arena {
@@ -70,6 +71,12 @@ struct load {
 	int64_t			 now;
 	size_t			*seen;		/* profile index + 1 by customer hash */
 	size_t			 seen_cap;	/* a power of two, or 0 */
+	struct {
+		char	 name[CONF_NAME_MAX];
+		long	 first_line;
+		size_t	 rows;
+	}			 other[LOAD_OTHER_SEGMENTS]; /* not configured */
+	int			 nother;
 };
 
 /* Append a string to the arena; its offset, or (size_t)-1. */
@@ -144,21 +151,48 @@ load_consent(const char *s)
 }
 
 /*
- * Normalize "a; b;;c" into "a;b;c" in out (at least strlen(s)+1 bytes);
- * 0, or -1 with the bad name in *bad (borrowed from out) and why in *why.
- * Only segments of the config ([segment NAME]) are taken, each once: a
- * decision reads the cell, so it stays as short as the config allows.
+ * Note an unconfigured segment name seen at line; 0, or -1 when there are
+ * LOAD_OTHER_SEGMENTS such names already (the optimizer's reports group
+ * customers by at most 64 names; more is not a segment column).
  */
 static int
-load_segments(const struct conf *conf, const char *s, char *out,
+load_other_segment(struct load *l, const char *name, long line)
+{
+	int	 i;
+
+	for (i = 0; i < l->nother; i++)
+		if (!strcmp(l->other[i].name, name))
+			break;
+	if (i == LOAD_OTHER_SEGMENTS)
+		return -1;
+	if (i == l->nother) {
+		snprintf(l->other[i].name, sizeof l->other[i].name, "%s", name);
+		l->other[i].first_line = line;
+		l->other[i].rows = 0;
+		l->nother++;
+	}
+	l->other[i].rows++;
+	return 0;
+}
+
+/*
+ * Normalize "a; b;;c" into "a;b;c" in out (at least strlen(s)+1 bytes);
+ * 0, or -1 with the bad name in *bad (borrowed from out) and why in *why.
+ * At most CONF_MAX_SEGMENTS names, each once, as PUT takes: every decision
+ * reads the cell, so it stays short. Names the config does not know are
+ * kept (reports group by them) and noted for a warning.
+ */
+static int
+load_segments(struct load *l, const char *s, char *out, long line,
     const char **bad, const char **why)
 {
-	char		*w = out;
-	unsigned	 taken = 0;
+	char	*w = out;
+	int	 count = 0;
 
 	while (*s != '\0') {
 		const char	*start, *end;
 		char		*name = w;
+		size_t		 n;
 
 		while (*s == ' ' || *s == ';')
 			s++;
@@ -173,26 +207,30 @@ load_segments(const struct conf *conf, const char *s, char *out,
 		if (w != out)
 			*w++ = ';';
 		name = w;
-		memcpy(w, start, (size_t)(end - start));
-		w += end - start;
+		n = (size_t)(end - start);
+		memcpy(w, start, n);
+		w += n;
 		*w = '\0';
 		*bad = name;
-		if ((size_t)(end - start) >= CONF_NAME_MAX ||
-		    !cmd_valid_name(name, CONF_NAME_MAX - 1)) {
+		if (n >= CONF_NAME_MAX || !cmd_valid_name(name, CONF_NAME_MAX - 1)) {
 			*why = "is not a valid segment name";
 			return -1;
 		}
-		int	 idx = conf_segment_index(conf, name);
-
-		if (idx < 0) {
-			*why = "is not a configured segment ([segment NAME])";
+		if (++count > CONF_MAX_SEGMENTS) {
+			*why = "is one segment too many (at most 32 a customer)";
 			return -1;
 		}
-		if (taken & (1u << idx)) {
-			*why = "is listed twice";
+		for (const char *o = out; o < name; o += strcspn(o, ";") + 1)
+			if (strcspn(o, ";") == n && !strncmp(o, name, n)) {
+				*why = "is listed twice";
+				return -1;
+			}
+		if (conf_segment_index(l->conf, name) < 0 &&
+		    load_other_segment(l, name, line) != 0) {
+			*why = "is one segment name too many: more than 64 names "
+			    "that are not in the config";
 			return -1;
 		}
-		taken |= 1u << idx;
 	}
 	*w = '\0';
 	return 0;
@@ -300,10 +338,10 @@ load_read_profiles(struct load *l, const char *path, char **cause)
 			*cause = csv_error(c, "tz", "unknown time zone \"%.80s\"", tz);
 			goto fail;
 		}
-		/* Every configured segment once, "; " between: no more. */
-		if (n > (size_t)(conf->nsegments + 1) * (CONF_NAME_MAX + 2)) {
-			*cause = csv_error(c, "segments", "%zu bytes: longer than the "
-			    "%d configured segments together", n, conf->nsegments);
+		/* 32 names of 63 bytes with "; " between, at the most. */
+		if (n > (size_t)CONF_MAX_SEGMENTS * (CONF_NAME_MAX + 1)) {
+			*cause = csv_error(c, "segments", "%zu bytes: longer than %d "
+			    "segment names together", n, CONF_MAX_SEGMENTS);
 			goto fail;
 		}
 		if (n + 1 > segcap) {
@@ -314,7 +352,7 @@ load_read_profiles(struct load *l, const char *path, char **cause)
 				goto oom;
 			segbuf = np;
 		}
-		if (load_segments(conf, seg, segbuf, &bad, &why) != 0) {
+		if (load_segments(l, seg, segbuf, c->line, &bad, &why) != 0) {
 			*cause = csv_error(c, "segments", "\"%.80s\" %s", bad, why);
 			goto fail;
 		}
@@ -349,6 +387,11 @@ load_read_profiles(struct load *l, const char *path, char **cause)
 	}
 	if (rc < 0)
 		goto fail;
+	for (int i = 0; i < l->nother; i++)
+		cmd_log("load", "%s:%ld: warning: segment \"%s\" (%zu rows) is not "
+		    "in the config: stored and reported, but no [segment] rule "
+		    "applies to it", path, l->other[i].first_line, l->other[i].name,
+		    l->other[i].rows);
 	free(segbuf);
 	csv_close(c);
 	return 0;

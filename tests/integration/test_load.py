@@ -2,7 +2,8 @@
 pacer load: profiles and contacts into Redis with the key layout of
 include/pacer/keys.h (one hash PREFIX:{C}:p: the profile, pv, and the packed
 contact history h); a bad file writes nothing; exit 2 without Redis.
-Cells are bounded: segments only of the config, each once; contacts no more
+Cells are bounded: at most 32 segments a customer, each once (names the
+config lacks are kept with a warning, at most 64 of them); contacts no more
 than a day ahead of now; one profile row per customer (a second is an error
 naming both lines).
 
@@ -73,9 +74,6 @@ class RedisCase(unittest.TestCase):
 
 
 class TestLoad(RedisCase):
-    # The segments the profiles below carry (vulnerable is in the example).
-    CONF = {"segment premium": {"cap": ["5/1d"]},
-            "segment student": {"cap": ["5/1d"]}}
 
     def setUp(self):
         self.flush()
@@ -309,11 +307,11 @@ class TestLoad(RedisCase):
                 self.assertRejected(["--profiles", profiles, "--contacts", path],
                                     ["badc.csv:3", what])
 
-    def test_segments_only_configured_ones_once(self):
+    def test_segments_bounded(self):
         head = "customer,tz,segments,email,sms,push\nc1,UTC,premium,1,1,1\n"
-        for cell, what in (("gold", "not a configured segment"),
-                           ("premium;gold", "\"gold\""),
-                           ("premium; premium", "twice"),
+        many = ";".join("s%d" % i for i in range(33))
+        for cell, what in (("premium; premium", "twice"),
+                           (many, "too many"),
                            ("vulnerable;x" + "y" * 70, "segment"),
                            ("vulnerable;" * 100000, "bytes"),
                            ("x" * (1 << 20), "bytes")):
@@ -323,12 +321,25 @@ class TestLoad(RedisCase):
                 self.assertRejected(["--profiles", path],
                                     ["seg.csv:3", "field segments", what])
                 self.assertLess(time.monotonic() - t, 10)
-        # Every configured segment at once is fine, in any order and spacing.
-        path = self.write("seg.csv", head + "c2,UTC, student ;vulnerable;"
-                                            "premium,1,1,1\n")
-        self.pacer("load", "-c", self.conf_path, "--profiles", path)
+        # 32 names, or names the config lacks (with a warning), are taken.
+        path = self.write("seg.csv", head + "c2,UTC, %s ;vulnerable,1,1,1\n"
+                          "c3,UTC,gold,1,1,1\nc4,UTC,gold;premium,1,1,1\n"
+                          % ";".join("s%d" % i for i in range(31)))
+        p = self.pacer("load", "-c", self.conf_path, "--profiles", path)
         self.assertEqual(self.r("HGET", "pacer:{c2}:p", "seg"),
-                         "student;vulnerable;premium")
+                         ";".join("s%d" % i for i in range(31)) + ";vulnerable")
+        self.assertEqual(self.r("HGET", "pacer:{c4}:p", "seg"), "gold;premium")
+        self.assertIn('seg.csv:4: warning: segment "gold" (2 rows) is not in '
+                      'the config', p.stderr)
+        self.assertIn('seg.csv:2: warning: segment "premium" (2 rows)',
+                      p.stderr)
+        self.assertNotIn('"vulnerable"', p.stderr)
+        # More than 64 names the config lacks is no segment column.
+        path = self.write("seg.csv", "customer,tz,segments,email,sms,push\n" +
+                          "".join("c%d,UTC,n%d,1,1,1\n" % (i, i)
+                                  for i in range(65)))
+        self.assertRejected(["--profiles", path],
+                            ["seg.csv:66", "field segments", "64 names"])
 
     def test_future_contacts_refused(self):
         now = int(time.time())
