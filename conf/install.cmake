@@ -15,7 +15,9 @@ set(PACER_SYSTEMD_UNIT_DIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system"
 set(PACER_SYSUSERS_DIR "${CMAKE_INSTALL_PREFIX}/lib/sysusers.d"
   CACHE PATH "where the systemd-sysusers file (the pacer user) is installed")
 set(PACER_CONF_DIR "${CMAKE_INSTALL_FULL_SYSCONFDIR}/pacer")
-set(PACER_STATE_DIR "${CMAKE_INSTALL_FULL_LOCALSTATEDIR}/lib/pacer")
+# systemd's StateDirectory=pacer is always /var/lib/pacer, whatever the prefix.
+set(PACER_STATE_DIR /var/lib/pacer CACHE PATH
+  "scores and optimizer run folders of the installed pacer.conf")
 
 # The installed pacer.conf: the example with the state directory's paths.
 file(READ ${CMAKE_SOURCE_DIR}/conf/pacer.conf _conf)
