@@ -383,6 +383,20 @@ def decisions_metric(m, channel, reason):
     return total
 
 
+def labelled_metric(m, name, **labels):
+    """
+    The sum of a metric's samples that carry these labels; None when no
+    sample of that name exists at all.
+    """
+    found, total = False, 0.0
+    for k, v in m.items():
+        if k == name or k.startswith(name + "{"):
+            found = True
+            if all('%s="%s"' % kv in k for kv in labels.items()):
+                total += v
+    return total if found else None
+
+
 def rss_kb(pid):
     """VmRSS of a process in kB."""
     with open("/proc/%d/status" % pid) as f:

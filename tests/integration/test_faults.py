@@ -31,7 +31,8 @@ import zlib
 
 from pacertest import DAY, HttpClient, Redis, main
 from promisekit import (
-    SkewCase, LogMark, decisions_metric, metrics, rss_kb, sanitized, slack)
+    SkewCase, LogMark, decisions_metric, labelled_metric, metrics, rss_kb,
+    sanitized, slack)
 
 TIMEOUT_MS = 50
 # A request answered later than this hung (client-side: the Python client
@@ -205,7 +206,20 @@ class FaultChecks:
         return seen
 
     def check_counted(self, before, after, seen, what):
-        """Every answer the load got is in pacer_decisions_total."""
+        """
+        Every answer the load got is in pacer_decisions_total, and every
+        fail-open allow in pacer_fail_open_total.
+        """
+        for ch, fails_open in (("push", True), ("email", False)):
+            a = labelled_metric(after, "pacer_fail_open_total", channel=ch)
+            b = labelled_metric(before, "pacer_fail_open_total", channel=ch)
+            self.assertIsNotNone(a, "%s: no pacer_fail_open_total in "
+                                 "/metrics" % what)
+            want = seen[(ch, "store_unavailable")] if fails_open else 0
+            self.assertEqual(a - (b or 0), want,
+                             "%s: pacer_fail_open_total{channel=%s} moved by "
+                             "%d, the load got %d fail-open allows" % (
+                                 what, ch, a - (b or 0), want))
         for ch in ("email", "push"):
             for reason in ("ok", "store_unavailable"):
                 got = decisions_metric(after, ch, reason) - \
@@ -434,6 +448,10 @@ class TestClockBehind(FaultChecks, SkewCase):
                          unavailable)
         self.assertTrue(all(st == 200 for _, st, _ in probe.seen),
                         probe.seen)
+        # It knows how far off its clock is (Redis's minus its own).
+        offset = labelled_metric(m1, "pacer_store_clock_offset_seconds")
+        self.assertIsNotNone(offset, "no pacer_store_clock_offset_seconds")
+        self.assertTrue(0.1 < abs(offset) < 0.3, offset)
         warns = mark.lines("warn") + mark.lines("error")
         self.assertLess(len(warns), WARN_LINES_MAX, warns[:10])
 
