@@ -441,6 +441,39 @@ class TestOptimizeHistory(RedisCase):
         plan = self.planned(self.run_optimize(["busy"], conf=conf))
         self.assertEqual(plan["busy"], {"text_b"}, "email 1/1d is used")
 
+    def test_room_past_255(self):
+        """max_offers_per_customer = 300 with caps of a million (no cap
+        that can bind): one customer, 500 offers; both methods plan the
+        300 best, and the bound is not below them."""
+        conf = self.write_conf("wide.conf", self.redis.port, {
+            "channel email": {"cap": ["1000000/1d"]},
+            "all": {"cap": ["1000000/7d"]},
+            "campaign": {"cap": ["1000000/1d"]},
+            "optimizer": {"max_offers_per_customer": "300"}})
+        self.write("h_profiles.csv", "customer,tz,segments,email,sms,push\n"
+                   "wide,UTC,,1,1,1\n")
+        self.pacer("load", "-c", conf, "--profiles",
+                   self.path("h_profiles.csv"))
+        offers = self.write("wide_offers.csv",
+                            "offer,channel,campaign,category,value,cost,"
+                            "budget,capacity\n" +
+                            "".join("o%d,email,cw,discount,%d,0.01,,\n" %
+                                    (i, 10 + i) for i in range(500)))
+        scores = self.write("wide_scores.csv", "customer,offer,propensity\n"
+                            + "".join("wide,o%d,0.5\n" % i
+                                      for i in range(500)))
+        best = sum(0.5 * (10 + i) - 0.01 for i in range(200, 500))
+        for method in ("scale", "exact"):
+            run = "wide-" + method
+            self.pacer("optimize", "-c", conf, "--offers", offers, "--scores",
+                       scores, "--out", self.reports, "--method", method,
+                       "--run-id", run)
+            s = load_json(os.path.join(self.reports, run, "summary.json"))
+            self.assertEqual(s["assignments"], 300, method)
+            self.assertAlmostEqual(s["objective"], best, places=4)
+            self.assertGreaterEqual(s["bound"], best - 1e-6, method)
+            self.assertIn(s["status"], ("optimal", "gap_reached"), method)
+
     def test_malformed_history_names_the_customer(self):
         self.write("h_profiles.csv", "customer,tz,segments,email,sms,push\n"
                    "fine,UTC,,1,1,1\nbroken-7,UTC,,1,1,1\n")
