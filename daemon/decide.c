@@ -804,7 +804,11 @@ decide_batch_handle(struct pacerd *d, struct http_request *req)
 		ctx[i]->index = (int)i;
 		if (decide_parse(rules, item, decide_now(), &ctx[i]->r, cause,
 		    sizeof cause) != 0) {
-			json_t *e = json_pack("{s:s}", "error", cause);
+			char	 code[HTTP_CODE_MAX];
+			json_t	*e;
+
+			http_error_code(400, cause, code, sizeof code);
+			e = json_pack("{s:s,s:s}", "error", cause, "code", code);
 			char   *txt = e ? json_dumps(e, JSON_COMPACT) : NULL;
 
 			json_decref(e);

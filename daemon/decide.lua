@@ -167,7 +167,7 @@ local function decide_call(KEYS, ARGV)
 
   -- The decision at hand (set by the loop at the end), and its stored state.
   local key, idx, pg, now, now_s, campaign, send_id, offer, customer
-  local p, hist
+  local p, hist, replaced
   local audited = false
   -- Reused from one decision to the next: the contacts in the window, and
   -- those one check counts.
@@ -223,6 +223,8 @@ local function decide_call(KEYS, ARGV)
       end
       redis.call('HSET', key, 'd:' .. send_id, base .. '|', 'n', n, 'h', hist ..
         now_s .. '|' .. pg.ch .. '|' .. campaign .. '|' .. send_id .. '\n')
+    elseif replaced then
+      redis.call('HSET', key, 'd:' .. send_id, base .. '|', 'n', n, 'h', hist)
     else
       redis.call('HSET', key, 'd:' .. send_id, base .. '|', 'n', n)
     end
@@ -289,6 +291,17 @@ local function decide_call(KEYS, ARGV)
       end
     end
     hist = p[3] or ''
+    -- A late call that reserved on a fail-open answer left a contact: the
+    -- new decision takes its place, so the send counts once (and a cancel
+    -- releases it).
+    replaced = false
+    if p[7] and not dry and string.find(hist, '|' .. send_id .. '\n', 1, true) then
+      local kept = {}
+      for e, sid in string.gmatch(hist, '([^\n]*|([^|\n]*)\n)') do
+        if sid ~= send_id then kept[#kept + 1] = e end
+      end
+      hist, replaced = table.concat(kept), true
+    end
 
     -- Record the answer the caller was given, and count the contact only if
     -- it was "allow" (the send then went out), so the store matches it.

@@ -459,6 +459,65 @@ http_date(struct http_server *srv)
 	return srv->date;
 }
 
+/* The stable code of each status when the message names nothing finer. */
+static const struct {
+	int		 status;
+	const char	*code;
+} http_status_codes[] = {
+	{ 400, "bad_request" }, { 401, "unauthorized" }, { 403, "forbidden" },
+	{ 404, "not_found" }, { 405, "method_not_allowed" }, { 408, "timeout" },
+	{ 409, "conflict" }, { 411, "length_required" }, { 413, "too_large" },
+	{ 414, "uri_too_long" }, { 415, "unsupported_media_type" },
+	{ 417, "expectation_failed" }, { 431, "headers_too_large" },
+	{ 500, "internal" }, { 501, "not_implemented" },
+	{ 503, "unavailable" }, { 505, "http_version" },
+};
+
+void
+http_error_code(int status, const char *msg, char *code, size_t len)
+{
+	size_t	 n = strspn(msg, "abcdefghijklmnopqrstuvwxyz_");
+
+	/*
+	 * Messages name what is wrong first: "unknown field ...", "FIELD:
+	 * unknown FIELD ...", "FIELD: ..." (decide_parse and the handlers
+	 * keep that form), so the code follows the message's head.
+	 */
+	if (status == 400 && strncmp(msg, "unknown field", 13) == 0) {
+		snprintf(code, len, "unknown_field");
+		return;
+	}
+	if (status == 400 && (strstr(msg, "JSON") != NULL ||
+	    strncmp(msg, "body must be", 12) == 0 || strstr(msg, "json") != NULL) &&
+	    (n == 0 || (msg[n] != ':' && msg[n] != '.' && msg[n] != '['))) {
+		snprintf(code, len, "bad_json");
+		return;
+	}
+	if (status == 400 && n > 0 && n < 32 && (msg[n] == ':' || msg[n] == '.' ||
+	    msg[n] == '[')) {
+		if (strncmp(msg + n, ": unknown ", 10) == 0)
+			snprintf(code, len, "unknown_%.*s", (int)n, msg);
+		else
+			snprintf(code, len, "bad_%.*s", (int)n, msg);
+		return;
+	}
+	if (status == 503 && strncmp(msg, "store", 5) == 0) {
+		snprintf(code, len, "store_unavailable");
+		return;
+	}
+	if (status == 503 && strcmp(msg, "draining") == 0) {
+		snprintf(code, len, "draining");
+		return;
+	}
+	for (size_t i = 0; i < sizeof http_status_codes / sizeof http_status_codes[0];
+	    i++)
+		if (http_status_codes[i].status == status) {
+			snprintf(code, len, "%s", http_status_codes[i].code);
+			return;
+		}
+	snprintf(code, len, "%s", status >= 500 ? "internal" : "bad_request");
+}
+
 /*
  * Send the answer to req: status, content type, extra header lines (each
  * ending in CRLF, or NULL) and the body (borrowed). Drops it when the client
@@ -544,7 +603,7 @@ http_error(struct pacerd *d, struct http_request *req, int status,
 	va_list	 ap;
 	json_t	*o;
 	char	*text;
-	char	 allowed[64], extra[96] = "";
+	char	 allowed[64], extra[96] = "", code[HTTP_CODE_MAX];
 	const char *allow = NULL;
 
 	va_start(ap, fmt);
@@ -566,7 +625,8 @@ http_error(struct pacerd *d, struct http_request *req, int status,
 		snprintf(extra, sizeof extra, "WWW-Authenticate: Bearer\r\n");
 	if (status == 405 && allow != NULL)
 		snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
-	o = json_pack("{s:s}", "error", msg);
+	http_error_code(status, msg, code, sizeof code);
+	o = json_pack("{s:s,s:s}", "error", msg, "code", code);
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (text == NULL)

@@ -124,7 +124,16 @@ void	 http_stop_accepting(struct pacerd *);
 /* Close every connection and free the server; requests still held by
  * handlers become invalid, so the store goes first. */
 void	 http_free(struct pacerd *);
-/* The one place that writes {"error": ...} and its status. */
+/*
+ * The stable machine-readable code of an error answer ({"code": ...}
+ * beside "error"): from the message's head ("unknown field" →
+ * unknown_field, "channel: unknown ..." → unknown_channel, "customer: ..."
+ * → bad_customer, JSON → bad_json), else from the status (too_large,
+ * not_found, store_unavailable, ...). README lists them.
+ */
+#define HTTP_CODE_MAX	48
+void	 http_error_code(int status, const char *msg, char *code, size_t len);
+/* The one place that writes {"error": ..., "code": ...} and its status. */
 void	 http_error(struct pacerd *, struct http_request *, int status,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Send a JSON document (borrowed) with status. */

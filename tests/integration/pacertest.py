@@ -1014,7 +1014,8 @@ class PacerTestCase(unittest.TestCase):
 
     def assertError(self, status, body, expect_status=None, mentions=None,
                     msg=""):
-        """Assert a 4xx with {"error": "..."} (naming `mentions` if given)."""
+        """Assert a 4xx with {"error": "...", "code": "..."} (naming
+        `mentions` if given)."""
         ctx = "%s -> %s %r" % (msg, status, body)
         if expect_status is not None:
             self.assertEqual(status, expect_status, ctx)
@@ -1024,6 +1025,8 @@ class PacerTestCase(unittest.TestCase):
         self.assertIn("error", body, ctx)
         self.assertIsInstance(body["error"], str, ctx)
         self.assertTrue(body["error"], ctx)
+        # Every error carries a stable machine-readable code (SPEC 3).
+        self.assertRegex(body.get("code", ""), r"^[a-z][a-z_]*$", ctx)
         if mentions is not None:
             words = mentions if isinstance(mentions, (list, tuple)) \
                 else [mentions]

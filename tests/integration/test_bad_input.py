@@ -237,8 +237,10 @@ class TestBatchBadInput(BadInputCase):
         self.assertEqual(st, 200, body)
         self.assertEqual(len(body["results"]), len(reqs), body)
         for i, r in enumerate(body["results"]):
-            self.assertEqual(list(r.keys()), ["error"], "item %d: %r" % (i, r))
+            self.assertEqual(sorted(r.keys()), ["code", "error"],
+                             "item %d: %r" % (i, r))
             self.assertIsInstance(r["error"], str)
+            self.assertRegex(r["code"], r"^[a-z_]+$")
         self.assertEqual(self.dump(), before)
 
 

@@ -64,13 +64,16 @@ class TestBatch(PacerTestCase):
             {"customer": c, "channel": "push", "time": self.T0 + 2},
         ])
         self.assertDecision(200, res[0], True, "ok")
-        self.assertEqual(list(res[1]), ["error"], res[1])
+        self.assertEqual(sorted(res[1]), ["code", "error"], res[1])
         self.assertIn("channel", res[1]["error"])
-        self.assertEqual(list(res[2]), ["error"], res[2])
+        self.assertEqual(res[1]["code"], "unknown_channel")
+        self.assertEqual(sorted(res[2]), ["code", "error"], res[2])
         self.assertIn("customer", res[2]["error"])
+        self.assertEqual(res[2]["code"], "bad_customer")
         self.assertDecision(200, res[3], True, "ok")
-        self.assertEqual(list(res[4]), ["error"], res[4])
+        self.assertEqual(sorted(res[4]), ["code", "error"], res[4])
         self.assertIn("offer", res[4]["error"])
+        self.assertEqual(res[4]["code"], "unknown_offer")
         self.assertDecision(200, res[5], False, "cap", rule="push 2/1d")
 
     def test_dry_run_and_idempotency_in_batch(self):
