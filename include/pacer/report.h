@@ -134,6 +134,9 @@ struct report_run {
 	double	 objective;		/* net expected value of the plan */
 	double	 bound;			/* certified upper bound */
 	double	 gap;			/* (bound - objective) / bound */
+	int	 exact_fallback;	/* scale mode stalled above the gap
+					   and ran exact mode on the whole
+					   instance */
 
 	/*
 	 * Why publishing this run needs pacer plan publish --force (it is

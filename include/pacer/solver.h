@@ -109,6 +109,10 @@ struct solver_options {
 	double			 time_limit_s;	/* <= 0: none */
 	int			 threads;	/* <= 0: online CPUs */
 	int			 polish_customers; /* 0: default, < 0: no polish */
+	int			 exact_fallback; /* 1 (default): when scale mode
+						    stalls above the gap, exact
+						    mode on the instance if it
+						    is small enough */
 
 	/*
 	 * Warm start: last run's prices, noffers each, or NULL. Budget
@@ -153,6 +157,9 @@ struct solver_result {
 
 	int			 iterations;	/* dual iterations (scale) */
 	int			 polish_improved; /* polish raised objective */
+	int			 exact_fallback; /* scale mode stalled above the
+						    gap and ran exact mode on
+						    the whole instance */
 	double			 seconds;	/* wall time of the solve */
 };
 

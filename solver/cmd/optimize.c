@@ -947,6 +947,9 @@ cmd_optimize(int argc, char **argv)
 		    "plan is empty");
 	else if (r.res.status == SOLVER_INFEASIBLE)
 		cmd_log("optimize", "the instance is infeasible; the plan is empty");
+	if (r.res.exact_fallback)
+		cmd_log("optimize", "scale mode stalled above the gap: fell back to "
+		    "exact mode on the whole instance");
 	cmd_log("optimize", "solved: status=%s objective=%.4f bound=%.4f "
 	    "gap=%.5f%% in %.2fs", solver_status_name(r.res.status),
 	    r.res.objective, solver_round_up(r.res.bound, 4),
@@ -968,6 +971,7 @@ cmd_optimize(int argc, char **argv)
 	    solver_status_name(r.res.status));
 	snprintf(rep.method, sizeof rep.method, "%s",
 	    r.method == SOLVER_EXACT ? "exact" : "scale");
+	rep.exact_fallback = r.res.exact_fallback;
 	rep.objective = r.res.objective;
 	rep.bound = r.res.bound;
 	rep.gap = r.res.gap;

@@ -91,6 +91,9 @@ report_cmd_show(const struct report_run *run)
 	    report_cmd_num(solver_round_up(run->bound, 2), 2, b, sizeof b),
 	    solver_round_up(100 * run->gap, 4),
 	    run->runtime_s);
+	if (run->exact_fallback)
+		printf("scale mode stalled above the gap: exact mode on the whole "
+		    "instance\n");
 	if (run->publish_blocked[0] != '\0')
 		printf("not published automatically: %s (pacer plan publish %s "
 		    "--force)\n", run->publish_blocked, run->run_id);

@@ -45,6 +45,8 @@
 #define LAGRANGE_MAX_ITER	400
 #define LAGRANGE_STALL_ITER	25
 #define LAGRANGE_POLISH		500
+#define LAGRANGE_FALLBACK_PAIRS	1000000	/* exact fallback: at most */
+#define LAGRANGE_FALLBACK_S	120	/* its time with no time limit */
 #define LAGRANGE_HOLDERS	4	/* weakest holders kept per offer */
 #define LAGRANGE_REPAIR_OVER	0.02	/* see lagrange_run */
 #define LAGRANGE_SPIN_S		0.005	/* a worker's busy wait for work */
@@ -164,8 +166,8 @@ static double	 lagrange_best_free(const struct lagrange *, int,
 		    const long *);
 static double	 lagrange_take_free(struct lagrange *, int, long *);
 static void	 lagrange_exchange(struct lagrange *, long *);
-static int	 lagrange_polish(struct lagrange *, double *, double,
-		    char **);
+static int	 lagrange_polish(struct lagrange *, struct solver_result *,
+		    int, double, double *, double, char **);
 static int	 lagrange_keep(struct lagrange *, struct solver_result *,
 		    const char *);
 static void	 lagrange_free(struct lagrange *);
@@ -935,17 +937,19 @@ nomem:
 }
 
 /*
- * Polish: the customers nearest a price threshold as one GLPK MIP with
- * everyone else fixed. Keeps the result when it is better. If the subset
- * is every customer, *bound may be lowered to GLPK's bound.
+ * Polish: the want customers nearest a price threshold as one GLPK MIP
+ * (solved to mip_gap) with everyone else fixed. When that is better, it is
+ * the plan and the result (res, polish_improved set). If the subset is
+ * every customer, *bound may be lowered to GLPK's bound. 1 if the plan
+ * improved, 0 if not, -1 with *cause.
  */
 static int
-lagrange_polish(struct lagrange *lg, double *bound, double time_limit,
-    char **cause)
+lagrange_polish(struct lagrange *lg, struct solver_result *res, int want,
+    double mip_gap, double *bound, double time_limit, char **cause)
 {
 	const struct solver_instance	*inst = lg->inst;
 	struct exact_job		 job;
-	int				*list = NULL, n, c, want, o;
+	int				*list = NULL, n, c, o, improved = 0;
 	long				*left = NULL;
 	float				*tmp = NULL, thr;
 	int64_t				 k;
@@ -953,8 +957,6 @@ lagrange_polish(struct lagrange *lg, double *bound, double time_limit,
 	uint8_t				*swap;
 	char				*why = NULL;
 
-	want = lg->opts->polish_customers > 0 ? lg->opts->polish_customers :
-	    LAGRANGE_POLISH;
 	if (want > inst->ncustomers)
 		want = inst->ncustomers;
 	list = calloc(want + 1, sizeof *list);
@@ -998,7 +1000,7 @@ lagrange_polish(struct lagrange *lg, double *bound, double time_limit,
 	job.limit = left;
 	job.start = lg->plan;
 	job.time_limit_s = time_limit;
-	job.mip_gap = 0;
+	job.mip_gap = mip_gap;
 	job.log = lg->opts->log;
 	job.arg = lg->opts->arg;
 	job.selected = lg->spare;
@@ -1019,6 +1021,10 @@ lagrange_polish(struct lagrange *lg, double *bound, double time_limit,
 			for (k = 0; k < inst->pair_start[inst->ncustomers]; k++)
 				if (lg->plan[k])
 					lg->usage[inst->pair_offer[k]]++;
+			memcpy(res->selected, lg->plan,
+			    inst->pair_start[inst->ncustomers]);
+			res->objective = obj;
+			res->polish_improved = improved = 1;
 		} else if (why != NULL) {
 			solver_log(lg->opts->log, lg->opts->arg,
 			    "polish plan rejected: %s", why);
@@ -1030,7 +1036,7 @@ lagrange_polish(struct lagrange *lg, double *bound, double time_limit,
 	free(list);
 	free(left);
 	free(tmp);
-	return (after > before + 1e-9 * (1 + fabs(before)));
+	return (improved);
 
 nomem:
 	solver_cause(cause, "out of memory");
@@ -1275,7 +1281,7 @@ lagrange_run(const struct solver_instance *inst,
 	double		*best_pi = NULL, L, best = HUGE_VAL, gap = 1, move;
 	double		 target_gap = opts->gap, remaining, trivial = 0;
 	int		 o, s, it = 0, stall = 0, timed_out = 0, nonlaminar = 0;
-	int		 repaired = 0, c, improved_it = 0, do_repair;
+	int		 repaired = 0, c, improved_it = 0, do_repair, want;
 	int64_t		 over;
 	double		 limited = 0;
 	double		 bound_mark = HUGE_VAL;
@@ -1423,20 +1429,41 @@ lagrange_run(const struct solver_instance *inst,
 		}
 		remaining = opts->time_limit_s > 0 ? opts->time_limit_s -
 		    (solver_now() - lg.start) : 60;
-		if (remaining > 0.5) {
-			res->polish_improved = 0;
-			switch (lagrange_polish(&lg, &best, remaining, cause)) {
-			case -1:
-				goto fail;
-			case 1:
-				res->polish_improved = 1;
-				memcpy(res->selected, lg.plan, np);
-				res->objective = lg.plan_objective;
-				break;
-			}
-		}
+		want = opts->polish_customers > 0 ? opts->polish_customers :
+		    LAGRANGE_POLISH;
+		res->polish_improved = 0;
+		if (remaining > 0.5 && lagrange_polish(&lg, res, want, 0, &best,
+		    remaining, cause) < 0)
+			goto fail;
 		gap = best > 0 ? (best - res->objective) / best : 0;
 		lagrange_progress(&lg, "polish", it, res->objective, best);
+
+		/*
+		 * Still above the gap (ties leave the prices many optimal
+		 * subproblem solutions, and no price vector reaches the
+		 * target): what converges is one MIP over the instance, from
+		 * the best plan, certified by GLPK's bound. Only where it
+		 * fits: an instance past LAGRANGE_FALLBACK_PAIRS stays
+		 * stalled, its gap as certified.
+		 */
+		remaining = opts->time_limit_s > 0 ? opts->time_limit_s -
+		    (solver_now() - lg.start) : LAGRANGE_FALLBACK_S;
+		if (gap > target_gap && opts->exact_fallback &&
+		    want < inst->ncustomers &&
+		    np <= LAGRANGE_FALLBACK_PAIRS && remaining > 0.5) {
+			solver_log(opts->log, opts->arg, "scale: stalled at gap "
+			    "%.6f%% above the target %.6f%%: exact mode on the "
+			    "whole instance (%d customers, %lld pairs), %.0f s at "
+			    "most", 100 * gap, 100 * target_gap,
+			    inst->ncustomers, (long long)np, remaining);
+			res->exact_fallback = 1;
+			if (lagrange_polish(&lg, res, inst->ncustomers,
+			    target_gap, &best, remaining, cause) < 0)
+				goto fail;
+			gap = best > 0 ? (best - res->objective) / best : 0;
+			lagrange_progress(&lg, "exact", it, res->objective,
+			    best);
+		}
 	}
 
 	solver_result_tally(inst, res);

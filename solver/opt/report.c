@@ -285,6 +285,8 @@ report_json(const struct report_run *run, const struct report_changes *changes,
 	    run->bound, REPORT_JSON_DIGITS)));
 	json_object_set_new(j, "gap", report_jreal(solver_round_up_digits(
 	    run->gap, REPORT_JSON_DIGITS)));
+	json_object_set_new(j, "exact_fallback",
+	    json_boolean(run->exact_fallback));
 	json_object_set_new(j, "publish_needs_force", run->publish_blocked[0] ?
 	    json_string(run->publish_blocked) : json_null());
 	json_object_set_new(j, "customers", json_integer(run->customers));
@@ -855,6 +857,7 @@ report_load_summary(const char *path, struct report_run *run, char **cause)
 	run->objective = report_get_num(&r, root, "objective", NULL, 0, 0);
 	run->bound = report_get_num(&r, root, "bound", NULL, 1, NAN);
 	run->gap = report_get_num(&r, root, "gap", NULL, 1, NAN);
+	run->exact_fallback = report_get_bool(root, "exact_fallback");
 	report_get_str(&r, root, "publish_needs_force", NULL,
 	    run->publish_blocked, sizeof run->publish_blocked);
 	run->customers = (long)report_get_num(&r, root, "customers", NULL, 1, 0);

@@ -173,6 +173,11 @@ html_verdict(struct svg_buf *b, const struct report_run *run)
 	    "send. The <b>certified bound</b> is a proven ceiling on what any "
 	    "plan could earn, and the <b>gap</b> is how far below that ceiling "
 	    "this plan may be, as a share of the bound.</p>\n", say);
+	if (run->exact_fallback)
+		svg_printf(b, "<p class=\"explain\">Scale mode stalled above "
+		    "the configured gap (many tied propensities leave its prices "
+		    "short of it), so the run fell back to exact mode on the "
+		    "whole instance; the figures above are that solve's.</p>\n");
 	if (run->publish_blocked[0] != '\0') {
 		svg_printf(b, "<p class=\"verdict warn\">Not published "
 		    "automatically: ");

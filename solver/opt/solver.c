@@ -25,6 +25,7 @@ solver_options_init(struct solver_options *o)
 	o->time_limit_s = 0;
 	o->threads = 0;
 	o->polish_customers = 0;
+	o->exact_fallback = 1;
 }
 
 /* A room clamped to what the instance stores. */

@@ -538,7 +538,8 @@ test_html(void **state)
 /*
  * The certified bound as written is never below the bound: rounded up at
  * the page's two decimals and at summary.json's precision, where rounding
- * to nearest wrote 97.50 and 97.5 for a bound a little above 97.5.
+ * to nearest wrote 97.50 and 97.5 for a bound a little above 97.5. A run
+ * whose scale mode fell back to exact mode says so in both.
  */
 static void
 test_bound_rounded_up(void **state)
@@ -555,15 +556,20 @@ test_bound_rounded_up(void **state)
 		tiny_run(&run);
 		run.bound = bound[i];
 		run.gap = (run.bound - run.objective) / run.bound;
+		run.exact_fallback = (int)i;
 		if (report_write(&run, dir, &cause) != 0)
 			fail_msg("report_write: %s", cause);
 		snprintf(path, sizeof path, "%s/summary.json", dir);
 		assert_non_null(j = json_load_file(path, 0, &err));
 		assert_true(jnum(j, "bound") >= run.bound);
 		assert_true(jnum(j, "gap") >= run.gap);
+		assert_int_equal(json_is_true(json_object_get(j,
+		    "exact_fallback")), (int)i);
 		json_decref(j);
 		html = read_text(dir, "report.html");
 		assert_non_null(strstr(html, "certified bound <b>97.51</b>"));
+		assert_int_equal(strstr(html, "fell back to exact mode") != NULL,
+		    (int)i);
 		free(html);
 		report_free(&run);
 	}
