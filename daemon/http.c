@@ -57,6 +57,7 @@
 #include "pacerd.h"
 #include "pacer/str.h"
 #include "auth.h"
+#include "openapi.h"		/* openapi_json: conf/share/openapi.json */
 #include "optimize_job.h"
 
 #define HTTP_HEAD_TIMEOUT_MS	10000	/* first byte (or accept) to end of head */
@@ -108,6 +109,7 @@ enum http_piece { HTTP_PIECE_URL, HTTP_PIECE_NAME, HTTP_PIECE_VALUE };
 struct http_request {
 	struct http_conn	*conn;
 	unsigned		 method;	/* enum http_method */
+	int			 route;		/* metrics_route, -1: not routed */
 	int			 keep_alive;	/* the client keeps the connection */
 	int			 close;		/* we close after answering */
 	int			 http10;	/* HTTP/1.0 */
@@ -533,6 +535,7 @@ http_reply(struct http_request *req, int status, const char *content_type,
 	struct str_buf		 b;
 	int			 n, closing;
 
+	metrics_http_request(c->srv->d->metrics, req->route, req->method, status);
 	if (c->state == HTTP_CONN_ORPHAN) {
 		http_conn_bury(c);
 		return;
@@ -806,6 +809,7 @@ http_dispatch(struct pacerd *d, struct http_request *req)
 	char		 path[HTTP_PATH_MAX];
 	size_t		 n;
 
+	req->route = metrics_route(uri, strcspn(uri, "?#"));
 	if (m != HTTP_GET && m != HTTP_POST && m != HTTP_PUT && m != HTTP_DELETE &&
 	    m != HTTP_HEAD && m != HTTP_OPTIONS && m != HTTP_PATCH) {
 		http_error(d, req, 501, "method %s is not supported",
@@ -821,7 +825,7 @@ http_dispatch(struct pacerd *d, struct http_request *req)
 	path[n] = '\0';
 
 	if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz") ||
-	    !strcmp(path, "/metrics")) {
+	    !strcmp(path, "/metrics") || !strcmp(path, "/v1/openapi.json")) {
 		if (m != HTTP_GET) {
 			http_error(d, req, 405, "%s takes GET", path);
 			return;
@@ -830,6 +834,9 @@ http_dispatch(struct pacerd *d, struct http_request *req)
 			http_healthz(d, req);
 		else if (path[1] == 'r')
 			http_readyz(d, req);
+		else if (path[1] == 'v')	/* no token: it is public */
+			http_send_text(d, req, 200, (const char *)openapi_json,
+			    OPENAPI_JSON_LEN, "application/json");
 		else
 			metrics_handle(d, req);
 		return;
@@ -922,6 +929,7 @@ http_on_message_begin(http_parser *p)
 	req->bodylen = 0;
 	req->close = 0;
 	req->method = HTTP_GET;		/* until the head says */
+	req->route = -1;
 	req->http10 = 0;
 	c->partial = 1;
 	/* A new connection's head is timed from the accept. */

@@ -1,17 +1,47 @@
 /*
  * Metrics in the Prometheus text exposition format (version 0.0.4): HELP
  * and TYPE for every family, counters ending in _total, seconds as the unit.
+ * Beside pacer's own families, the process_* ones every Prometheus client
+ * library exports (read from /proc/self at each scrape).
  */
+#include <sys/resource.h>
+
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
+#include <http_parser.h>
 
 #include "pacerd.h"
+#include "pacer/version.h"
 
 #define METRICS_MAX_SHADOW 64
 #define METRICS_NBUCKETS 14
+#define METRICS_NMETHODS 8	/* GET POST PUT DELETE HEAD OPTIONS PATCH, other */
+#define METRICS_NSTATUS	32	/* distinct statuses counted per route */
+
+/*
+ * The route label of pacer_http_requests_total: the paths of the OpenAPI
+ * document, with ids as their template, so the label stays bounded.
+ */
+static const char *const metrics_routes[] = {
+	"/v1/decide", "/v1/decide/batch", "/v1/cancel", "/v1/customers/{id}",
+	"/v1/optimize", "/v1/optimize/{run_id}", "/v1/admin/reload",
+	"/v1/openapi.json", "/healthz", "/readyz", "/metrics",
+	"unknown",		/* any other path (404) */
+	"invalid",		/* refused before routing: malformed, too large, too slow */
+};
+#define METRICS_NROUTES (int)(sizeof metrics_routes / sizeof metrics_routes[0])
+#define METRICS_ROUTE_UNKNOWN (METRICS_NROUTES - 2)
+#define METRICS_ROUTE_INVALID (METRICS_NROUTES - 1)
+
+static const unsigned metrics_methods[METRICS_NMETHODS - 1] = {
+	HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OPTIONS,
+	HTTP_PATCH,
+};
 
 /* Histogram bucket bounds in seconds. */
 static const double metrics_bounds[METRICS_NBUCKETS] = {
@@ -37,6 +67,15 @@ struct metrics {
 	char			 shadow_rule[METRICS_MAX_SHADOW][160];
 	uint64_t		 shadow_count[METRICS_MAX_SHADOW];
 	int			 nshadow;
+	/* Requests by route, method and status (a slot per status seen). */
+	uint64_t		 requests[METRICS_NROUTES][METRICS_NMETHODS][METRICS_NSTATUS];
+	unsigned char		 status_slot[600];	/* 0: none yet, else slot + 1 */
+	int			 status_of[METRICS_NSTATUS];
+	int			 nstatus;
+	/* The last finished optimizer run this daemon started. */
+	struct metrics_optimizer_run last_run;
+	int			 has_last_run;
+	uint64_t		 runs_done, runs_failed;
 };
 
 struct metrics *
@@ -110,6 +149,54 @@ metrics_shadow(struct metrics *m, const char *rule)
 	m->shadow_count[m->nshadow++] = 1;
 }
 
+int
+metrics_route(const char *path, size_t len)
+{
+	/* The templated routes: a prefix and a non-empty id after it. */
+	if (len > 14 && strncmp(path, "/v1/customers/", 14) == 0)
+		return 3;
+	if (len > 13 && strncmp(path, "/v1/optimize/", 13) == 0)
+		return 5;
+	for (int i = 0; i < METRICS_ROUTE_UNKNOWN; i++)
+		if (strlen(metrics_routes[i]) == len &&
+		    strncmp(metrics_routes[i], path, len) == 0 &&
+		    strchr(metrics_routes[i], '{') == NULL)
+			return i;
+	return METRICS_ROUTE_UNKNOWN;
+}
+
+void
+metrics_http_request(struct metrics *m, int route, unsigned method, int status)
+{
+	int	 mi = METRICS_NMETHODS - 1, slot;
+
+	if (route < 0 || route >= METRICS_NROUTES)
+		route = METRICS_ROUTE_INVALID;
+	for (int i = 0; i < METRICS_NMETHODS - 1; i++)
+		if (metrics_methods[i] == method)
+			mi = i;
+	if (status < 100 || status >= 600)
+		return;
+	if ((slot = m->status_slot[status]) == 0) {
+		if (m->nstatus == METRICS_NSTATUS)
+			return;		/* HTTP has fewer statuses that pacerd answers */
+		m->status_of[m->nstatus++] = status;
+		slot = m->status_slot[status] = (unsigned char)m->nstatus;
+	}
+	m->requests[route][mi][slot - 1]++;
+}
+
+void
+metrics_optimizer_run(struct metrics *m, const struct metrics_optimizer_run *r)
+{
+	m->last_run = *r;
+	m->has_last_run = 1;
+	if (r->ok)
+		m->runs_done++;
+	else
+		m->runs_failed++;
+}
+
 void
 metrics_reload(struct metrics *m, int ok)
 {
@@ -134,6 +221,147 @@ metrics_write_histogram(struct evbuffer *b, const char *name, const char *help,
 	    (unsigned long long)h->count);
 }
 
+/* The request counters, every route, method and status seen. */
+static void
+metrics_write_requests(struct evbuffer *b, const struct metrics *m)
+{
+	evbuffer_add_printf(b, "# HELP pacer_http_requests_total HTTP requests "
+	    "answered, by route (the OpenAPI path; unknown: any other path; "
+	    "invalid: refused before routing), method and status.\n"
+	    "# TYPE pacer_http_requests_total counter\n");
+	for (int r = 0; r < METRICS_NROUTES; r++)
+		for (int mi = 0; mi < METRICS_NMETHODS; mi++)
+			for (int s = 0; s < m->nstatus; s++)
+				if (m->requests[r][mi][s] > 0)
+					evbuffer_add_printf(b, "pacer_http_requests_total{route="
+					    "\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
+					    metrics_routes[r], mi < METRICS_NMETHODS - 1 ?
+					    http_method_str((enum http_method)metrics_methods[mi]) :
+					    "other", m->status_of[s],
+					    (unsigned long long)m->requests[r][mi][s]);
+}
+
+/* The last optimizer run's figures (families without samples before one). */
+static void
+metrics_write_optimizer(struct evbuffer *b, const struct metrics *m)
+{
+	const struct metrics_optimizer_run *r = &m->last_run;
+
+	evbuffer_add_printf(b, "# HELP pacer_optimizer_runs_total Optimizer runs "
+	    "this daemon started that finished, by result.\n"
+	    "# TYPE pacer_optimizer_runs_total counter\n"
+	    "pacer_optimizer_runs_total{result=\"done\"} %llu\n"
+	    "pacer_optimizer_runs_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)m->runs_done, (unsigned long long)m->runs_failed);
+	evbuffer_add_printf(b, "# HELP pacer_optimizer_last_run_success Whether "
+	    "the last finished optimizer run succeeded (exit 0).\n"
+	    "# TYPE pacer_optimizer_last_run_success gauge\n");
+	if (m->has_last_run)
+		evbuffer_add_printf(b, "pacer_optimizer_last_run_success %d\n",
+		    r->ok);
+	evbuffer_add_printf(b, "# HELP pacer_optimizer_last_run_exit_code Exit "
+	    "status of the last finished optimizer run.\n"
+	    "# TYPE pacer_optimizer_last_run_exit_code gauge\n");
+	if (m->has_last_run)
+		evbuffer_add_printf(b, "pacer_optimizer_last_run_exit_code %d\n",
+		    r->exit_code);
+	evbuffer_add_printf(b, "# HELP pacer_optimizer_last_run_gap_ratio "
+	    "Certified relative gap of the last finished run (0.001 = 0.1%%).\n"
+	    "# TYPE pacer_optimizer_last_run_gap_ratio gauge\n");
+	if (m->has_last_run && r->gap >= 0)
+		evbuffer_add_printf(b, "pacer_optimizer_last_run_gap_ratio %.9g\n",
+		    r->gap);
+	evbuffer_add_printf(b, "# HELP pacer_optimizer_last_run_objective "
+	    "Expected net value of the last finished run's plan.\n"
+	    "# TYPE pacer_optimizer_last_run_objective gauge\n");
+	if (m->has_last_run && r->has_objective)
+		evbuffer_add_printf(b, "pacer_optimizer_last_run_objective %.6f\n",
+		    r->objective);
+	evbuffer_add_printf(b, "# HELP pacer_optimizer_last_run_duration_seconds "
+	    "Wall time of the last finished run.\n"
+	    "# TYPE pacer_optimizer_last_run_duration_seconds gauge\n");
+	if (m->has_last_run)
+		evbuffer_add_printf(b, "pacer_optimizer_last_run_duration_seconds "
+		    "%.3f\n", r->duration_seconds);
+	evbuffer_add_printf(b, "# HELP pacer_optimizer_last_run_finish_timestamp_"
+	    "seconds When the last run finished (unix time).\n"
+	    "# TYPE pacer_optimizer_last_run_finish_timestamp_seconds gauge\n");
+	if (m->has_last_run)
+		evbuffer_add_printf(b, "pacer_optimizer_last_run_finish_timestamp_"
+		    "seconds %lld\n", (long long)r->finished);
+}
+
+/*
+ * process_* from /proc/self, as Prometheus's client libraries name them.
+ * A file that cannot be read leaves its family without a sample.
+ */
+static void
+metrics_write_process(struct evbuffer *b)
+{
+	FILE		*f;
+	char		 line[1024], *p;
+	unsigned long	 utime = 0, stime = 0, vsize = 0;
+	unsigned long long start = 0, btime = 0;
+	long		 rss = 0, tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	int		 have_stat = 0, nfd = -1;
+	DIR		*dir;
+	struct dirent	*de;
+	struct rlimit	 rl;
+
+	/* Fields after the command's ")": state is the 3rd, utime the 14th. */
+	if ((f = fopen("/proc/self/stat", "r")) != NULL) {
+		if (fgets(line, sizeof line, f) != NULL &&
+		    (p = strrchr(line, ')')) != NULL && sscanf(p + 2,
+		    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d "
+		    "%*d %*d %*d %*d %llu %lu %ld", &utime, &stime, &start, &vsize,
+		    &rss) == 5)
+			have_stat = tick > 0;
+		fclose(f);
+	}
+	if ((f = fopen("/proc/stat", "r")) != NULL) {
+		while (fgets(line, sizeof line, f) != NULL)
+			if (sscanf(line, "btime %llu", &btime) == 1)
+				break;
+		fclose(f);
+	}
+	if ((dir = opendir("/proc/self/fd")) != NULL) {
+		nfd = 0;
+		while ((de = readdir(dir)) != NULL)
+			nfd += de->d_name[0] != '.';
+		nfd--;		/* the directory's own descriptor */
+		closedir(dir);
+	}
+	evbuffer_add_printf(b, "# HELP process_cpu_seconds_total User and system "
+	    "CPU time spent.\n# TYPE process_cpu_seconds_total counter\n");
+	if (have_stat)
+		evbuffer_add_printf(b, "process_cpu_seconds_total %.2f\n",
+		    (double)(utime + stime) / (double)tick);
+	evbuffer_add_printf(b, "# HELP process_resident_memory_bytes Resident "
+	    "memory size.\n# TYPE process_resident_memory_bytes gauge\n");
+	if (have_stat)
+		evbuffer_add_printf(b, "process_resident_memory_bytes %lld\n",
+		    (long long)rss * page);
+	evbuffer_add_printf(b, "# HELP process_virtual_memory_bytes Virtual "
+	    "memory size.\n# TYPE process_virtual_memory_bytes gauge\n");
+	if (have_stat)
+		evbuffer_add_printf(b, "process_virtual_memory_bytes %lu\n", vsize);
+	evbuffer_add_printf(b, "# HELP process_start_time_seconds Start time of "
+	    "the process since the epoch.\n"
+	    "# TYPE process_start_time_seconds gauge\n");
+	if (have_stat && btime > 0)
+		evbuffer_add_printf(b, "process_start_time_seconds %.2f\n",
+		    (double)btime + (double)start / (double)tick);
+	evbuffer_add_printf(b, "# HELP process_open_fds Open file descriptors.\n"
+	    "# TYPE process_open_fds gauge\n");
+	if (nfd >= 0)
+		evbuffer_add_printf(b, "process_open_fds %d\n", nfd);
+	evbuffer_add_printf(b, "# HELP process_max_fds Limit of open file "
+	    "descriptors.\n# TYPE process_max_fds gauge\n");
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		evbuffer_add_printf(b, "process_max_fds %llu\n",
+		    (unsigned long long)rl.rlim_cur);
+}
+
 void
 metrics_handle(struct pacerd *d, struct http_request *req)
 {
@@ -142,6 +370,10 @@ metrics_handle(struct pacerd *d, struct http_request *req)
 	struct evbuffer		*b = evbuffer_new();
 	uint64_t		 calls, errors, timeouts;
 
+	evbuffer_add_printf(b, "# HELP pacer_build_info The version of pacerd and "
+	    "the commit it was built from.\n# TYPE pacer_build_info gauge\n"
+	    "pacer_build_info{version=\"%s\",commit=\"%s\"} 1\n", PACER_VERSION,
+	    PACER_GIT_COMMIT);
 	evbuffer_add_printf(b, "# HELP pacer_decisions_total Decisions answered, by "
 	    "channel and reason.\n# TYPE pacer_decisions_total counter\n");
 	for (int ch = 0; ch < c->nchannels; ch++)
@@ -214,6 +446,9 @@ metrics_handle(struct pacerd *d, struct http_request *req)
 	}
 	evbuffer_add_printf(b, "# HELP pacer_plan_live Whether a plan is live.\n"
 	    "# TYPE pacer_plan_live gauge\npacer_plan_live %d\n", d->live_run[0] != 0);
+	metrics_write_requests(b, m);
+	metrics_write_optimizer(b, m);
+	metrics_write_process(b);
 	http_send_text(d, req, 200, (const char *)evbuffer_pullup(b, -1),
 	    evbuffer_get_length(b), "text/plain; version=0.0.4; charset=utf-8");
 	evbuffer_free(b);

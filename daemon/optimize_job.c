@@ -34,7 +34,9 @@ struct optimize_job {
 	int			 exit_code;
 	time_t			 started, finished;
 	char			 progress[512];	/* last progress line */
-	double			 gap;		/* -1: not known yet */
+	double			 gap;		/* relative; -1: not known yet */
+	double			 objective;	/* last reported */
+	int			 has_objective;
 	const char		*trigger;	/* "schedule" or "api" */
 	struct bufferevent	*out;		/* child's stderr */
 	struct optimize_job	*next;
@@ -127,10 +129,19 @@ job_read_cb(struct bufferevent *bev, void *arg)
 
 	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
 		const char *g;
+		char	*end;
 
 		snprintf(j->progress, sizeof j->progress, "%s", line);
-		if ((g = strstr(line, "gap=")) != NULL)
-			j->gap = strtod(g + 4, NULL);
+		/* The progress line says "gap=0.00100%": keep it relative. */
+		if ((g = strstr(line, "gap=")) != NULL) {
+			j->gap = strtod(g + 4, &end);
+			if (*end == '%')
+				j->gap /= 100;
+		}
+		if ((g = strstr(line, "objective=")) != NULL) {
+			j->objective = strtod(g + 10, NULL);
+			j->has_objective = 1;
+		}
 		log_debug("optimizer", "run_id=%s line=\"%s\"", j->run_id, line);
 		free(line);
 	}
@@ -146,6 +157,23 @@ job_event_cb(struct bufferevent *bev, short what, void *arg)
 	job_read_cb(bev, arg);
 	bufferevent_free(bev);
 	j->out = NULL;
+}
+
+/* Tell the metrics about a run that finished. */
+static void
+job_report(struct pacerd *d, const struct optimize_job *j)
+{
+	struct metrics_optimizer_run	 r;
+
+	memset(&r, 0, sizeof r);
+	r.ok = j->state == JOB_DONE;
+	r.exit_code = j->exit_code;
+	r.gap = j->gap;
+	r.objective = j->objective;
+	r.has_objective = j->has_objective;
+	r.duration_seconds = difftime(j->finished, j->started);
+	r.finished = (int64_t)j->finished;
+	metrics_optimizer_run(d->metrics, &r);
 }
 
 /* Reap finished children. */
@@ -166,6 +194,7 @@ job_sigchld_cb(evutil_socket_t sig, short ev, void *arg)
 			    (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 			j->state = j->exit_code == 0 ? JOB_DONE : JOB_FAILED;
 			j->finished = time(NULL);
+			job_report(d, j);
 			if (j->exit_code == 0)
 				log_info("optimizer run finished", "run_id=%s", j->run_id);
 			else

@@ -257,6 +257,23 @@ void	 metrics_store_rtt(struct metrics *, double seconds, int ok);
 void	 metrics_shadow(struct metrics *, const char *rule);
 /* Count a reload. */
 void	 metrics_reload(struct metrics *, int ok);
+/* The route index of a path (len bytes) for metrics_http_request. */
+int	 metrics_route(const char *path, size_t len);
+/* Count one answered request (route -1: refused before routing). */
+void	 metrics_http_request(struct metrics *, int route, unsigned method,
+	     int status);
+/* A finished optimizer run, as the metrics show the last one. */
+struct metrics_optimizer_run {
+	int		 ok;		/* exit status 0 */
+	int		 exit_code;
+	double		 gap;		/* relative, -1: never reported */
+	double		 objective;
+	int		 has_objective;
+	double		 duration_seconds;
+	int64_t		 finished;	/* unix seconds */
+};
+/* Record the last finished optimizer run (copied). */
+void	 metrics_optimizer_run(struct metrics *, const struct metrics_optimizer_run *);
 /* GET /metrics */
 void	 metrics_handle(struct pacerd *, struct http_request *);
 
