@@ -3,7 +3,8 @@
 # is missing. Sourced by scripts/test.sh, scripts/run.sh and the benchmarks.
 PACER_DEPS="build-essential cmake pkg-config libevent-dev libhiredis-dev \
 libglpk-dev libjansson-dev libinih-dev libhttp-parser-dev libcmocka-dev \
-redis-server redis-tools python3 curl tzdata faketime clang mandoc libsystemd-dev"
+redis-server redis-tools python3 curl tzdata faketime clang mandoc libsystemd-dev \
+python3-jsonschema prometheus"
 pacer_install_deps() {
 	missing=""
 	for p in $PACER_DEPS "$@"; do
