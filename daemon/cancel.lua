@@ -8,7 +8,10 @@ local function cancel(KEYS, ARGV)
   local f = {}
   for v in string.gmatch(p[1] .. '|', '([^|]*)|') do f[#f + 1] = v end
   -- f: reason, retry, rule, shadow, channel, campaign, time, offer, state
-  if f[1] ~= 'ok' or f[9] == 'released' then return 0 end
+  -- An allowed send, or one held for later (scheduled), has a contact.
+  if (f[1] ~= 'ok' and f[1] ~= 'scheduled') or f[9] == 'released' then
+    return 0
+  end
   local kept, n = {}, 0
   for e, ch, cp, sid in string.gmatch(p[2] or '',
       '(%d+|([^|]*)|([^|]*)|([^\n]*)\n)') do

@@ -112,12 +112,12 @@ decide_program_build(const struct conf *c, int ch, int has_campaign,
 
 	memset(p, 0, sizeof *p);
 	/* The fixed part of the script's program (daemon/decide.lua). */
-	n = snprintf(p->packed, sizeof p->packed, "%s %d %d %d %d %lld %lld %d|",
+	n = snprintf(p->packed, sizeof p->packed, "%s %d %d %d %d %lld %lld %d %d|",
 	    cc->name, c->consent_default_allow, cc->quiet_start >= 0 ? cc->quiet_start * 60 : -1,
 	    cc->quiet_end >= 0 ? cc->quiet_end * 60 : -1,
 	    cc->on_store_failure == CONF_FAIL_ALLOW, (long long)window,
 	    (long long)(window > DECIDE_IDEMPOTENCY_S ? window : DECIDE_IDEMPOTENCY_S),
-	    DECIDE_AUDIT_LEN);
+	    DECIDE_AUDIT_LEN, c->priority_reserve);
 	off = n > 0 ? (size_t)n : 0;
 	p->ncheck = rules_select(c, ch, has_campaign, p->check, RULES_MAX_CHECKS);
 	/*
@@ -191,6 +191,7 @@ decide_parse(const struct pacerd_rules *rules, json_t *o, int64_t now,
     struct decide_request *r, char *cause, size_t causelen)
 {
 	const struct conf	*c = rules->conf;
+	const struct conf_campaign *settings;
 	const char		*key;
 	json_t			*v;
 	char			 name[256];
@@ -207,7 +208,8 @@ decide_parse(const struct pacerd_rules *rules, json_t *o, int64_t now,
 		if (strcmp(key, "customer") && strcmp(key, "channel") &&
 		    strcmp(key, "campaign") && strcmp(key, "offer") &&
 		    strcmp(key, "send_id") && strcmp(key, "time") &&
-		    strcmp(key, "dry_run")) {
+		    strcmp(key, "dry_run") && strcmp(key, "schedule") &&
+		    strcmp(key, "priority")) {
 			snprintf(cause, causelen, "unknown field \"%.64s\"", key);
 			return -1;
 		}
@@ -306,6 +308,28 @@ decide_parse(const struct pacerd_rules *rules, json_t *o, int64_t now,
 		}
 		r->dry_run = json_is_true(v);
 	}
+	/* schedule: hold the send until every rule allows it */
+	if ((v = json_object_get(o, "schedule")) != NULL && !json_is_null(v)) {
+		if (!json_is_boolean(v)) {
+			snprintf(cause, causelen, "schedule: must be true or false");
+			return -1;
+		}
+		r->schedule = json_is_true(v);
+	}
+	/* priority: the request's, else its campaign's, else normal */
+	settings = r->campaign >= 0 ? conf_campaign_find(c,
+	    rules->offers->campaign[r->campaign]) : NULL;
+	r->priority = settings != NULL ? settings->priority : CONF_PRIORITY_NORMAL;
+	r->exempt = settings != NULL && settings->exempt;
+	r->counts = settings == NULL || settings->counts;
+	if ((v = json_object_get(o, "priority")) != NULL && !json_is_null(v)) {
+		if (!json_is_string(v) ||
+		    conf_parse_priority(json_string_value(v), &r->priority) != 0) {
+			snprintf(cause, causelen, "priority: must be \"low\", "
+			    "\"normal\" or \"high\"");
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -323,10 +347,14 @@ decide_new_send_id(struct pacerd *d, char *buf, size_t len)
 	str_buf_end(&b);
 }
 
-/* Render an answer as JSON text (caller frees). Names are validated ids. */
+/*
+ * Render an answer as JSON text (caller frees). Names are validated ids.
+ * next_allowed (-1: none) is the send time of a scheduled answer; held
+ * says a cap's reserve for priority high denied.
+ */
 static char *
 decide_answer(enum rules_reason reason, int allow, const char *rule,
-    int64_t retry_after, const char *send_id)
+    int64_t retry_after, int64_t next_allowed, int held, const char *send_id)
 {
 	char		 buf[1024];
 	struct str_buf	 b;
@@ -340,9 +368,20 @@ decide_answer(enum rules_reason reason, int allow, const char *rule,
 		str_buf_cat(&b, rule);
 	}
 	str_buf_lit(&b, "\"");
-	if (retry_after >= 0) {
-		str_buf_lit(&b, ",\"retry_after\":");
-		str_buf_int(&b, (long long)retry_after);
+	if (held)
+		str_buf_lit(&b, ",\"reserved_for\":\"high\"");
+	if (reason == RULES_SCHEDULED && next_allowed >= 0) {
+		str_buf_lit(&b, ",\"send_at\":");
+		str_buf_int(&b, (long long)next_allowed);
+	} else {
+		if (retry_after >= 0) {
+			str_buf_lit(&b, ",\"retry_after\":");
+			str_buf_int(&b, (long long)retry_after);
+		}
+		if (next_allowed >= 0) {
+			str_buf_lit(&b, ",\"next_allowed\":");
+			str_buf_int(&b, (long long)next_allowed);
+		}
 	}
 	str_buf_lit(&b, ",\"send_id\":\"");
 	str_buf_cat(&b, send_id);
@@ -425,8 +464,8 @@ decide_done(struct decide_ctx *x, const char *answer)
 	const struct conf_channel *ch = &c->channels[x->r.channel];
 	enum rules_reason	 reason;
 	char			 rule[256] = "", buf[DECIDE_ANSWER_MAX];
-	char			*f[5], *next, *save, text[256];
-	int64_t			 retry = -1;
+	char			*f[7], *next, *save, text[256];
+	int64_t			 retry = -1, next_allowed = -1;
 	double			 took = decide_clock() - x->started;
 	int			 nf = 0;
 
@@ -436,7 +475,8 @@ decide_done(struct decide_ctx *x, const char *answer)
 		if (ch->on_store_failure == CONF_FAIL_ALLOW)
 			metrics_fail_open(x->d->metrics, x->r.channel);
 		decide_finish(x, 200, decide_answer(reason,
-		    ch->on_store_failure == CONF_FAIL_ALLOW, NULL, -1, x->r.send_id));
+		    ch->on_store_failure == CONF_FAIL_ALLOW, NULL, -1, -1, 0,
+		    x->r.send_id));
 		return;
 	}
 	if (strncmp(answer, "conflict|", 9) == 0) {
@@ -447,13 +487,15 @@ decide_done(struct decide_ctx *x, const char *answer)
 		return;
 	}
 	snprintf(buf, sizeof buf, "%s", answer);
-	for (next = buf; next != NULL && nf < 5; nf++)
+	for (next = buf; next != NULL && nf < 7; nf++)
 		f[nf] = strsep(&next, "|");
-	for (int i = nf; i < 5; i++)
+	for (int i = nf; i < 7; i++)
 		f[i] = "";
 	reason = decide_reason(f[0]);
 	if (*f[1] != '\0')
 		retry = strtoll(f[1], NULL, 10);
+	if (*f[5] != '\0')
+		next_allowed = strtoll(f[5], NULL, 10);
 	if (*f[2] != '\0')
 		pacerd_rule_text(c, f[2], ch->name, 0, rule, sizeof rule);
 	/* Shadow denials count once: not again for a repeated send id. */
@@ -469,7 +511,8 @@ decide_done(struct decide_ctx *x, const char *answer)
 		metrics_fail_open(x->d->metrics, x->r.channel);
 	decide_finish(x, 200, decide_answer(reason, reason == RULES_OK ||
 	    (reason == RULES_STORE_UNAVAILABLE &&
-	    ch->on_store_failure == CONF_FAIL_ALLOW), rule, retry, x->r.send_id));
+	    ch->on_store_failure == CONF_FAIL_ALLOW), rule, retry, next_allowed,
+	    strcmp(f[6], "high") == 0, x->r.send_id));
 }
 
 static void	decide_flush(struct pacerd *, int force);
@@ -622,7 +665,12 @@ decide_flush(struct pacerd *d, int force)
 		str_buf_init(&b, arg[i], sizeof arg[i]);
 		decide_arg_text(&b, now);	/* the time as text, or "" */
 		byte[0] = (char)(pi[i] + 1);	/* fixints: 1..DECIDE_CALL_MAX */
-		byte[1] = (char)((r->dry_run ? 1 : 0) + (r->has_send_id ? 0 : 2));
+		/* FLAGS (decide.lua): a positive fixint, every bit below 128. */
+		byte[1] = (char)((r->dry_run ? 1 : 0) + (r->has_send_id ? 0 : 2) +
+		    (r->schedule ? 4 : 0) + (r->exempt ? 8 : 0) +
+		    (r->exempt && !r->counts ? 16 : 0) +
+		    (r->priority == CONF_PRIORITY_LOW ? 32 : 0) +
+		    (r->priority == CONF_PRIORITY_HIGH ? 64 : 0));
 		str_buf_mem(&b, byte, sizeof byte);
 		decide_arg_text(&b, r->send_id);
 		decide_arg_text(&b, r->customer);
@@ -687,8 +735,8 @@ decide_start(struct decide_ctx *x)
 	/* Holdout customers are never contacted with a planned offer. */
 	if (r->offer >= 0 && keys_in_holdout(r->customer, c->optimizer.holdout)) {
 		metrics_decision(d->metrics, r->channel, RULES_HOLDOUT, 0);
-		decide_finish(x, 200, decide_answer(RULES_HOLDOUT, 0, NULL, -1,
-		    r->send_id));
+		decide_finish(x, 200, decide_answer(RULES_HOLDOUT, 0, NULL, -1, -1,
+		    0, r->send_id));
 		return;
 	}
 	/* One call holds decisions under one configuration. */

@@ -22,24 +22,32 @@
 --         FAIL_ALLOW)
 --       2 P, the number of programs, then P programs, each fixed per
 --         channel and config:
---         "CHANNEL CONSENT_DEFAULT QUIET_START QUIET_END FAIL_ALLOW WINDOW KEEP AUDIT|"
+--         "CHANNEL CONSENT_DEFAULT QUIET_START QUIET_END FAIL_ALLOW WINDOW KEEP AUDIT
+--         RESERVE|"
 --         then the checks "scope:limit:window:segment:shadow;..." (scope
 --         c|a|p) by ascending limit; quiet hours in seconds after local
 --         midnight (-1 none), WINDOW the longest cap window, KEEP the record
 --         retention (s), AUDIT the audit stream length (0 = off), FAIL_ALLOW
---         1 when the channel's on_store_failure is allow
+--         1 when the channel's on_store_failure is allow, RESERVE the slots
+--         of every cap kept for priority high ([priority] reserve)
 --       then one per decision: nine MessagePack values one after another
 --         (cmsgpack.unpack reads them in one C call, no pattern to match):
 --         NOW (unix seconds as a string; "" = Redis's own clock, the one
---         clock of every pacerd sharing the store), PROGRAM 1..P and FLAGS 0-3 (1
---         dry run + 2 send id made by pacerd, so no record of it can exist)
+--         clock of every pacerd sharing the store), PROGRAM 1..P and FLAGS
+--         0-127 (1 dry run, 2 send id made by pacerd so no record of it can
+--         exist, 4 schedule, 8 exempt campaign, 16 exempt and not counted,
+--         32 priority low, 64 priority high)
 --         as integers, then the strings SEND_ID, CUSTOMER, CAMPAIGN and
 --         OFFER (or ""), PLAN the live plan run id ("" = don't check, "-" =
 --         none is live), SUPPRESS ";seg;seg;" excluding the offer's category
 --         or ""
 -- Returns per decision one string, "ok" for a plain allow, else
--- "reason|retry_after|rule|shadow_rules|duplicate 0|1"; a rule is
--- "scope:limit:window:segment", shadow_rules a ","-joined list of them;
+-- "reason|retry_after|rule|shadow_rules|duplicate 0|1|next_allowed|
+-- reserved_for"; a rule is "scope:limit:window:segment", shadow_rules a
+-- ","-joined list of them; next_allowed the unix time at which every rule
+-- together would allow the same request (-1: none, or not time-curable),
+-- which for reason "scheduled" is the send time; reserved_for "high" when
+-- only the reserve of a cap denied;
 -- reason "conflict" when the send id is live for another channel, campaign
 -- or offer (nothing is stored).
 --
@@ -70,8 +78,9 @@ end
 
 -- Programs by their text (a reload brings new texts).
 local program = cached(64, function(text)
-  local ch, dflt, qs, qe, fail, maxw, keep, alen, checks = string.match(text,
-    '^(%S+) (%d) (-?%d+) (-?%d+) (%d) (%d+) (%d+) (%d+)|(.*)$')
+  local ch, dflt, qs, qe, fail, maxw, keep, alen, reserve, checks =
+    string.match(text,
+    '^(%S+) (%d) (-?%d+) (-?%d+) (%d) (%d+) (%d+) (%d+) (%d+)|(.*)$')
   local list = {}
   for scope, limit, window, seg, sh in string.gmatch(checks,
       '(%a):(%d+):(%d+):([^:;]*):(%d)') do
@@ -80,7 +89,8 @@ local program = cached(64, function(text)
   end
   return {ch = ch, field = 'c:' .. ch, dflt = dflt, qs = tonumber(qs),
     qe = tonumber(qe), fail = fail == '1', maxw = tonumber(maxw),
-    keep = tonumber(keep), alen = tonumber(alen), checks = list}
+    keep = tonumber(keep), alen = tonumber(alen), reserve = tonumber(reserve),
+    checks = list}
 end)
 
 -- Offset tables by their text, "OFFSET@FROM;..." (ascending FROM): the
@@ -200,7 +210,7 @@ local function decide_call(KEYS, ARGV)
   -- reserved (history trimmed to the longest window), the record count
   -- "COUNT OLDEST_TIME", the audit entry (customer, and decision =
   -- "reason|retry|rule|shadow|channel|campaign|time|offer|send_id").
-  local function store(reason, retry, rule, shadow, reserve, stale)
+  local function store(reason, retry, rule, shadow, reserve, stale, at, held)
     local base = reason .. '|' ..
       (retry < 0 and '-1' or string.format('%d', retry)) ..
       '|' .. rule .. '|' .. shadow .. '|' .. pg.ch .. '|' .. campaign .. '|' ..
@@ -221,12 +231,14 @@ local function decide_call(KEYS, ARGV)
         end
         hist = table.concat(kept)
       end
-      redis.call('HSET', key, 'd:' .. send_id, base .. '|', 'n', n, 'h', hist ..
-        now_s .. '|' .. pg.ch .. '|' .. campaign .. '|' .. send_id .. '\n')
+      redis.call('HSET', key, 'd:' .. send_id, base .. '||' .. held, 'n', n,
+        'h', hist .. (at or now_s) .. '|' .. pg.ch .. '|' .. campaign .. '|' ..
+        send_id .. '\n')
     elseif replaced then
-      redis.call('HSET', key, 'd:' .. send_id, base .. '|', 'n', n, 'h', hist)
+      redis.call('HSET', key, 'd:' .. send_id, base .. '||' .. held, 'n', n,
+        'h', hist)
     else
-      redis.call('HSET', key, 'd:' .. send_id, base .. '|', 'n', n)
+      redis.call('HSET', key, 'd:' .. send_id, base .. '||' .. held, 'n', n)
     end
     seq = seq + 1
     redis.call('ZADD', idx, string.format('%d', seq), send_id)
@@ -258,9 +270,82 @@ local function decide_call(KEYS, ARGV)
     return off
   end
 
-  -- Decide the decision at hand: reason, retry_after, rule, shadow, duplicate.
+  -- When quiet hours hold t in the customer's zone, the instant they end
+  -- (a clock change on the way moves it), else nil.
+  local function quiet_until(t)
+    local qs, qe = pg.qs, pg.qe
+    local off = offset_at(t)
+    local loc = (t + off) % 86400
+    local inq
+    if qs < qe then
+      inq = loc >= qs and loc < qe
+    else
+      inq = loc >= qs or loc < qe
+    end
+    if not inq then return nil end
+    local t_end = t + (qe - loc + 86400) % 86400
+    local off2 = offset_at(t_end)
+    if off2 ~= off then t_end = t_end - (off2 - off) end
+    return t_end
+  end
+
+  -- The contacts of history (times, chans, camps 1..n) that check k counts,
+  -- into a new list: those next_allowed walks over.
+  local function counted(k, n, ch)
+    local l, m, wfrom = {}, 0, now - k[3]
+    for j = 1, n do
+      if times[j] > wfrom and in_scope(k[1], ch, campaign, chans[j],
+          camps[j]) then
+        m = m + 1
+        l[m] = times[j]
+      end
+    end
+    return l, m
+  end
+
+  -- The earliest instant from now at which every rule that time can cure
+  -- allows the request together (quiet hours in the customer's zone, each
+  -- enforced cap at the decision's priority): each moves t to its own next
+  -- allowed instant until none moves it. -1 when no wait helps.
+  local function allowed_from(n, segs, cut)
+    local ch, caps = pg.ch, {}
+    for i = 1, #pg.checks do
+      local k = pg.checks[i]
+      if not k[5] and (k[4] == '' or string.find(segs, k[7], 1, true)) then
+        local l, m = counted(k, n, ch)
+        caps[#caps + 1] = {l, m, k[3], k[2] - cut}
+      end
+    end
+    local t = now
+    for _ = 1, 64 do
+      local moved = false
+      if pg.qs >= 0 then
+        local e = quiet_until(t)
+        if e then t, moved = e, true end
+      end
+      for i = 1, #caps do
+        local c = caps[i]
+        if c[4] <= 0 then return -1 end
+        if peak(c[1], c[2], t, c[3]) >= c[4] then
+          local r = next_room(c[1], c[2], t, c[3], c[4])
+          if r < 0 then return -1 end
+          t, moved = r, true
+        end
+      end
+      if not moved then return t end
+    end
+    return -1
+  end
+
+  -- Decide the decision at hand: reason, retry_after, rule, shadow,
+  -- duplicate, next_allowed, reserved_for.
   local function decide(flags, plan, suppress)
-    local dry, fresh = flags % 2 == 1, flags >= 2
+    local dry, fresh = flags % 2 == 1, flags % 4 >= 2
+    local sched, exempt = flags % 8 >= 4, flags % 16 >= 8
+    local uncounted = flags % 32 >= 16
+    -- Slots of every cap this priority leaves to higher ones.
+    local cut = pg.reserve
+    if flags >= 64 then cut = 0 elseif flags % 64 >= 32 then cut = 2 * cut end
     -- p: consent, segments, history, profile marker, record count, offsets
     -- (only when the channel has quiet hours: the table is long), record.
     if pg.qs >= 0 then
@@ -282,12 +367,15 @@ local function decide_call(KEYS, ARGV)
       -- A send id names one send: another channel, campaign or offer is
       -- the caller's mistake, and changes nothing.
       if f[5] ~= pg.ch or f[6] ~= campaign or f[8] ~= offer then
-        return 'conflict', -1, '', '', 0
+        return 'conflict', -1, '', '', 0, -1, ''
       end
       -- A live answer is the answer; a cancelled send, or one the caller
       -- was told store_unavailable, is decided anew.
       if f[1] ~= 'store_unavailable' and f[9] ~= 'released' then
-        return f[1], tonumber(f[2]), f[3], f[4], 1
+        local retry = tonumber(f[2])
+        local na = -1
+        if retry >= 0 then na = tonumber(f[7]) + retry end
+        return f[1], retry, f[3], f[4], 1, na, f[10] or ''
       end
     end
     hist = p[3] or ''
@@ -306,13 +394,15 @@ local function decide_call(KEYS, ARGV)
     -- Record the answer the caller was given, and count the contact only if
     -- it was "allow" (the send then went out), so the store matches it.
     if late then
-      if not dry then store('store_unavailable', -1, '', '', pg.fail, true) end
-      return 'store_unavailable', -1, '', '', 0
+      if not dry then
+        store('store_unavailable', -1, '', '', pg.fail, true, nil, '')
+      end
+      return 'store_unavailable', -1, '', '', 0, -1, ''
     end
 
     local segs = p[2]
     if segs then segs = ';' .. segs .. ';' else segs = '' end
-    local reason, retry, rule, shadow = 'ok', -1, '', ''
+    local reason, retry, rule, shadow, held = 'ok', -1, '', '', ''
 
     local consent = p[1]
     if consent == false then consent = pg.dflt end
@@ -339,32 +429,19 @@ local function decide_call(KEYS, ARGV)
       if not planned then reason = 'not_planned' end
     end
 
-    if reason == 'ok' and pg.qs >= 0 then
-      local qs, qe = pg.qs, pg.qe
-      local off = offset_at(now)
-      local loc = (now + off) % 86400
-      local inq
-      if qs < qe then
-        inq = loc >= qs and loc < qe
-      else
-        inq = loc >= qs or loc < qe
-      end
-      if inq then
-        -- Quiet hours end at local qe; a clock change on the way moves
-        -- that instant.
-        local t_end = now + (qe - loc + 86400) % 86400
-        local off2 = offset_at(t_end)
-        if off2 ~= off then t_end = t_end - (off2 - off) end
-        reason, retry = 'quiet_hours', t_end - now
-      end
+    -- Exempt messages (security alerts, service messages) skip quiet hours
+    -- and caps; consent, exclusions and the plan still apply.
+    if reason == 'ok' and pg.qs >= 0 and not exempt then
+      local e = quiet_until(now)
+      if e then reason, retry = 'quiet_hours', e - now end
     end
 
-    local stale = false
-    if reason == 'ok' then
-      -- The history is small: it is trimmed to the longest window. Every
-      -- contact after now - WINDOW can share a window with now, however
-      -- far ahead it is stamped.
-      local n, from, ch = 0, now - pg.maxw, pg.ch
+    -- The history is small: it is trimmed to the longest window. Every
+    -- contact after now - WINDOW can share a window with now, however far
+    -- ahead it is stamped.
+    local stale, n = false, 0
+    if reason == 'ok' or reason == 'quiet_hours' then
+      local from, ch = now - pg.maxw, pg.ch
       local trim = math.min(now, cnow) - pg.maxw
       -- Captures cost: a send id made by pacerd is in no history, and
       -- without a campaign no contact's campaign is compared.
@@ -380,8 +457,10 @@ local function decide_call(KEYS, ARGV)
         -- A retry of an allowed send whose record was pruned: still the
         -- first answer (with a record, the record is the answer).
         if not fresh and sid == send_id and not p[7] then
-          if c == ch and cp == campaign then return 'ok', -1, '', '', 1 end
-          return 'conflict', -1, '', '', 0
+          if c == ch and cp == campaign then
+            return 'ok', -1, '', '', 1, -1, ''
+          end
+          return 'conflict', -1, '', '', 0, -1, ''
         end
         t = tonumber(t)
         if t <= trim then stale = true end
@@ -390,12 +469,18 @@ local function decide_call(KEYS, ARGV)
           times[n], chans[n], camps[n] = t, c, cp
         end
       end
+    end
+    if reason == 'ok' and not exempt then
       -- The checks come by ascending limit: none past n contacts can bind.
-      local checks = pg.checks
+      local checks, ch = pg.checks, pg.ch
       for i = 1, #checks do
         local k = checks[i]
         local scope, limit, window = k[1], k[2], k[3]
-        if limit > n then break end
+        -- Shadow rules judge as configured; enforced ones leave the
+        -- reserve of this priority.
+        local eff = limit
+        if not k[5] then eff = limit - cut end
+        if limit - cut > n then break end
         if k[4] == '' or string.find(segs, k[7], 1, true) then
           local m, wfrom = 0, now - window
           for j = 1, n do
@@ -405,8 +490,10 @@ local function decide_call(KEYS, ARGV)
               list[m] = times[j]
             end
           end
-          if m >= limit and peak(list, m, now, window) >= limit then
-            local wait, at = -1, next_room(list, m, now, window, limit)
+          local used = -1
+          if m >= eff then used = peak(list, m, now, window) end
+          if used >= eff then
+            local wait, at = -1, next_room(list, m, now, window, eff)
             if at >= 0 then wait = at - now end
             if k[5] then
               shadow = shadow .. (shadow == '' and '' or ',') .. k[6]
@@ -414,16 +501,34 @@ local function decide_call(KEYS, ARGV)
                 (retry >= 0 and (wait < 0 or wait > retry)) then
               -- Name the cap that holds the customer longest (-1: for ever).
               reason, retry, rule = 'cap', wait, k[6]
+              held = used < limit and 'high' or ''
             end
           end
         end
       end
     end
 
-    if not dry then
-      store(reason, retry, rule, shadow, reason == 'ok', stale)
+    -- Time can cure quiet hours and caps: when every rule allows together.
+    local na = -1
+    if reason == 'quiet_hours' or reason == 'cap' then
+      na = allowed_from(n, segs, cut)
+      retry = na >= 0 and na - now or -1
     end
-    return reason, retry, rule, shadow, 0
+    -- Held, not dropped: the contact is reserved at that instant, so no
+    -- later decision (before or after it) can overfill a window with it.
+    if sched and na >= 0 then
+      if not dry then
+        store('scheduled', na - now, '', shadow, true, stale,
+          string.format('%d', na), '')
+      end
+      return 'scheduled', na - now, '', shadow, 0, na, ''
+    end
+
+    if not dry then
+      store(reason, retry, rule, shadow, reason == 'ok' and not uncounted,
+        stale, nil, held)
+    end
+    return reason, retry, rule, shadow, 0, na, held
   end
 
   local out, o = {}, 0
@@ -435,13 +540,15 @@ local function decide_call(KEYS, ARGV)
       cmsgpack.unpack(ARGV[2 + nprog + i])
     if now_s == '' then now_s = cnow_s end
     now, pg = tonumber(now_s), progs[prog]
-    local reason, retry, rule, shadow, dup = decide(flags, plan, suppress)
+    local reason, retry, rule, shadow, dup, na, held =
+      decide(flags, plan, suppress)
     o = o + 1
     if reason == 'ok' and shadow == '' and dup == 0 then
       out[o] = 'ok'
     else
       out[o] = reason .. '|' .. string.format('%d', retry) .. '|' .. rule ..
-        '|' .. shadow .. '|' .. dup
+        '|' .. shadow .. '|' .. dup .. '|' .. string.format('%d', na) .. '|' ..
+        held
     end
   end
   if audited then

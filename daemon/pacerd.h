@@ -166,6 +166,10 @@ struct decide_request {
 	int64_t		 time;		/* the client's, when has_time */
 	int		 has_time;	/* else Redis's clock decides */
 	int		 dry_run;
+	int		 schedule;	/* hold a curable denial: reserve later */
+	enum conf_priority priority;	/* the request's or its campaign's */
+	int		 exempt;	/* its campaign skips caps and quiet hours */
+	int		 counts;	/* an exempt contact counts toward caps */
 };
 /*
  * Validate one decision object against the rules; 0, or -1 with a message

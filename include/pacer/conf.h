@@ -17,7 +17,8 @@
 #define CONF_MAX_SEGMENTS 32
 #define CONF_MAX_EXCLUDE 16	/* excluded offer categories per segment */
 #define CONF_MAX_SHADOW	 16
-#define CONF_MAX_KEYS	 32	/* keys of the fixed sections (conf.c's table) */
+#define CONF_MAX_KEYS	 40	/* keys of the fixed sections (conf.c's table) */
+#define CONF_MAX_CAMPAIGNS 64	/* [campaign NAME] sections */
 
 /* What a scope of caps counts. */
 enum conf_scope {
@@ -55,6 +56,21 @@ struct conf_segment {
 	int		 ncaps;
 	char		 exclude[CONF_MAX_EXCLUDE][CONF_NAME_MAX]; /* categories */
 	int		 nexclude;
+};
+
+/* A decision's priority: how much of a nearly full cap it may take. */
+enum conf_priority {
+	CONF_PRIORITY_LOW,	/* leaves 2 x [priority] reserve of every cap */
+	CONF_PRIORITY_NORMAL,	/* leaves [priority] reserve */
+	CONF_PRIORITY_HIGH,	/* may take every slot */
+};
+
+/* Settings of one campaign ([campaign NAME]; the offers file names it). */
+struct conf_campaign {
+	char			 name[CONF_NAME_MAX];
+	int			 exempt;	/* caps and quiet hours skipped */
+	int			 counts;	/* its contacts count toward caps */
+	enum conf_priority	 priority;	/* default of its decisions */
 };
 
 /* A cap that is evaluated and counted, never enforced. */
@@ -97,6 +113,9 @@ struct conf {
 		char	*password;	/* NULL: no AUTH */
 		char	*prefix;
 		int	 timeout_ms;
+		char	*nodes;		/* Redis Cluster seeds "host:port,...";
+					   NULL: one Redis at host:port */
+		int	 wait_replicas;	/* an allow waits for N replicas */
 	} redis;
 
 	int			 consent_default_allow;
@@ -111,6 +130,9 @@ struct conf {
 	int			 nsegments;
 	struct conf_shadow	 shadow[CONF_MAX_SHADOW];
 	int			 nshadow;
+	int			 priority_reserve; /* [priority] reserve: slots kept for high */
+	struct conf_campaign	 campaigns[CONF_MAX_CAMPAIGNS];
+	int			 ncampaigns;
 
 	struct conf_optimizer	 optimizer;
 };
@@ -143,6 +165,10 @@ void		 conf_free(struct conf *);
 int		 conf_valid_name(const char *s);
 /* Index of the channel called name, or -1. */
 int		 conf_channel_index(const struct conf *, const char *name);
+/* The settings of the campaign called name, or NULL (the defaults apply). */
+const struct conf_campaign *conf_campaign_find(const struct conf *, const char *name);
+/* Parse "low", "normal" or "high"; 0 or -1. */
+int		 conf_parse_priority(const char *text, enum conf_priority *out);
 /* Index of the segment called name, or -1. */
 int		 conf_segment_index(const struct conf *, const char *name);
 /* Parse "30s", "15m", "6h", "7d", "2w" into seconds; 0 or -1. */

@@ -25,6 +25,8 @@ enum rules_reason {
 	RULES_HOLDOUT,
 	RULES_SUPPRESSED,
 	RULES_STORE_UNAVAILABLE,
+	RULES_PAUSED,		/* the customer's own pause */
+	RULES_SCHEDULED,	/* held: reserved at next_allowed */
 	RULES_NREASONS
 };
 

@@ -17,6 +17,7 @@
 #include <ini.h>
 
 #include "pacer/conf.h"
+#include "pacer/slot.h"
 
 enum conf_type {
 	T_STR,		/* char *, NULL when empty */
@@ -58,6 +59,8 @@ static const struct conf_key conf_keys[] = {
 	{ "redis", "password", T_STR, OFF(redis.password), 0, 0, "", 0 },
 	{ "redis", "prefix", T_STR, OFF(redis.prefix), 0, 0, "pacer", 0 },
 	{ "redis", "timeout_ms", T_INT, OFF(redis.timeout_ms), 1, 60000, "50", 1 },
+	{ "redis", "nodes", T_STR, OFF(redis.nodes), 0, 0, "", 0 },
+	{ "redis", "wait_replicas", T_INT, OFF(redis.wait_replicas), 0, 16, "0", 0 },
 	{ "consent", "default", T_ALLOWDENY, OFF(consent_default_allow),
 	  0, 1, "deny", 1 },
 	{ "optimizer", "offers", T_PATH, OFF(optimizer.offers), 0, 0,
@@ -80,6 +83,7 @@ static const struct conf_key conf_keys[] = {
 	{ "optimizer", "holdout", T_DOUBLE, OFF(optimizer.holdout), 0, 0.99, "0", 1 },
 	{ "optimizer", "enforce_plan", T_BOOL, OFF(optimizer.enforce_plan), 0, 1,
 	  "false", 1 },
+	{ "priority", "reserve", T_INT, OFF(priority_reserve), 0, 1000, "0", 1 },
 };
 #define NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 _Static_assert(NKEYS <= CONF_MAX_KEYS, "raise CONF_MAX_KEYS");
@@ -503,6 +507,85 @@ conf_channel_key(struct conf_parse *p, const char *chname, const char *key,
 	return conf_error(p, line, "unknown key \"%s\" in [channel %s]", key, chname);
 }
 
+int
+conf_parse_priority(const char *text, enum conf_priority *out)
+{
+	static const char *const names[] = { "low", "normal", "high" };
+
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(text, names[i])) {
+			*out = (enum conf_priority)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* Find or create the named campaign's settings. */
+static struct conf_campaign *
+conf_campaign_get(struct conf_parse *p, const char *name, int line)
+{
+	struct conf		*c = p->conf;
+	struct conf_campaign	*cp;
+
+	for (int i = 0; i < c->ncampaigns; i++)
+		if (!strcmp(c->campaigns[i].name, name))
+			return &c->campaigns[i];
+	if (!conf_valid_name(name)) {
+		conf_error(p, line, "[campaign %s]: bad campaign name", name);
+		return NULL;
+	}
+	if (c->ncampaigns >= CONF_MAX_CAMPAIGNS) {
+		conf_error(p, line, "too many [campaign NAME] sections (at most %d)",
+		    CONF_MAX_CAMPAIGNS);
+		return NULL;
+	}
+	cp = &c->campaigns[c->ncampaigns++];
+	snprintf(cp->name, sizeof cp->name, "%s", name);
+	cp->counts = 1;
+	cp->priority = CONF_PRIORITY_NORMAL;
+	return cp;
+}
+
+/* [campaign NAME] keys: exempt, counts, priority. */
+static int
+conf_campaign_key(struct conf_parse *p, const char *cname, const char *key,
+    const char *v, int line)
+{
+	struct conf_campaign	*cp = conf_campaign_get(p, cname, line);
+
+	if (cp == NULL)
+		return 0;
+	if (!strcmp(key, "exempt")) {
+		if (conf_parse_bool(v, &cp->exempt) != 0)
+			return conf_error(p, line, "exempt: \"%s\" is not true or false",
+			    v);
+		return 0;
+	}
+	if (!strcmp(key, "counts")) {
+		if (conf_parse_bool(v, &cp->counts) != 0)
+			return conf_error(p, line, "counts: \"%s\" is not true or false",
+			    v);
+		return 0;
+	}
+	if (!strcmp(key, "priority")) {
+		if (conf_parse_priority(v, &cp->priority) != 0)
+			return conf_error(p, line, "priority: \"%s\" is not low, normal "
+			    "or high", v);
+		return 0;
+	}
+	return conf_error(p, line, "unknown key \"%s\" in [campaign %s]", key,
+	    cname);
+}
+
+const struct conf_campaign *
+conf_campaign_find(const struct conf *c, const char *name)
+{
+	for (int i = 0; name != NULL && i < c->ncampaigns; i++)
+		if (!strcmp(c->campaigns[i].name, name))
+			return &c->campaigns[i];
+	return NULL;
+}
+
 /* [segment NAME] keys. */
 static int
 conf_segment_key(struct conf_parse *p, const char *sname, const char *key,
@@ -606,7 +689,7 @@ static void
 conf_section(struct conf_parse *p, const char *text, size_t len, int line)
 {
 	static const char *const fixed[] = { "server", "redis", "consent", "all",
-	    "campaign", "shadow", "optimizer" };
+	    "campaign", "shadow", "optimizer", "priority" };
 	char	 copy[sizeof p->section], *kind, *name;
 
 	if (len >= sizeof p->section) {
@@ -621,6 +704,8 @@ conf_section(struct conf_parse *p, const char *text, size_t len, int line)
 			conf_channel_get(p, name, line);
 		else if (!strcmp(kind, "segment"))
 			conf_segment_get(p, name, line);
+		else if (!strcmp(kind, "campaign"))
+			conf_campaign_get(p, name, line);
 		else
 			conf_error(p, line, "unknown section [%s]", p->section);
 		return;
@@ -654,6 +739,9 @@ conf_handler(void *user, const char *inih_section, const char *key, const char *
 			    p->cause == NULL;
 		if (!strcmp(kind, "segment"))
 			return conf_segment_key(p, name, key, v, line) == 0 &&
+			    p->cause == NULL;
+		if (!strcmp(kind, "campaign"))
+			return conf_campaign_key(p, name, key, v, line) == 0 &&
 			    p->cause == NULL;
 		return conf_error(p, line, "unknown section [%s]", section);
 	}
@@ -797,8 +885,25 @@ conf_validate(struct conf_parse *p)
 		conf_error(p, p->line, "prefix: must be letters, digits, \"_.-\"");
 		return;
 	}
-	if (c->redis.host == NULL)
+	if (c->redis.host == NULL) {
 		conf_error(p, p->line, "host: the Redis host must be set");
+		return;
+	}
+	if (c->redis.nodes != NULL) {
+		char	 host[SLOT_HOST_MAX];
+		size_t	 pos = 0;
+		int	 port, rc;
+
+		while ((rc = slot_next_node(c->redis.nodes, &pos, host, &port)) == 1)
+			;
+		for (size_t i = 0; rc < 0 && i < NKEYS; i++)
+			if (!strcmp(conf_keys[i].name, "nodes")) {
+				conf_error(p, c->key_line[i], "nodes: \"%s\" is not "
+				    "host:port,... (Redis Cluster seed nodes)",
+				    c->redis.nodes);
+				return;
+			}
+	}
 }
 
 /* Parse from the file or string in p into a new config. */
@@ -924,6 +1029,7 @@ conf_free(struct conf *c)
 	free(c->redis.host);
 	free(c->redis.password);
 	free(c->redis.prefix);
+	free(c->redis.nodes);
 	free(c->optimizer.offers);
 	free(c->optimizer.scores);
 	free(c->optimizer.out_dir);

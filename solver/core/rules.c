@@ -7,7 +7,7 @@
 
 static const char *const rules_reason_names[RULES_NREASONS] = {
 	"ok", "no_consent", "quiet_hours", "cap", "not_planned", "holdout",
-	"suppressed", "store_unavailable",
+	"suppressed", "store_unavailable", "paused", "scheduled",
 };
 
 const char *

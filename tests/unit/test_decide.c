@@ -192,10 +192,10 @@ test_program(void **state)
 	assert_int_equal(p->ncheck, 6);
 	/*
 	 * The channel, consent default deny, quiet 21:00-08:00, on_store_failure deny,
-	 * longest window 7d, records kept 7d, audit length; then the checks
+	 * longest window 7d, records kept 7d, audit length, the priority reserve; then the checks
 	 * by ascending limit (ties in config order).
 	 */
-	assert_string_equal(p->packed, "email 0 75600 28800 0 604800 604800 100000|"
+	assert_string_equal(p->packed, "email 0 75600 28800 0 604800 604800 100000 0|"
 	    "c:1:86400::0;p:1:86400::0;a:1:604800:vulnerable:0;c:2:604800::1;"
 	    "c:3:604800::0;a:5:604800::0");
 	assert_int_equal(p->packedlen, strlen(p->packed));

@@ -664,7 +664,8 @@ static void
 test_reason_names(void **state)
 {
 	static const char *const want[] = { "ok", "no_consent", "quiet_hours", "cap",
-	    "not_planned", "holdout", "suppressed", "store_unavailable" };
+	    "not_planned", "holdout", "suppressed", "store_unavailable", "paused",
+	    "scheduled" };
 
 	(void)state;
 	for (int r = 0; r < RULES_NREASONS; r++)
