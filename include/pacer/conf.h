@@ -94,6 +94,17 @@ struct conf_optimizer {
 	int	 enforce_plan;
 };
 
+/*
+ * [fairness]: each listed segment's planned sends per customer are at least
+ * min_ratio x the sends per customer of the whole base (SPEC section 4).
+ */
+struct conf_fairness {
+	char	*segments_text;		/* "a,b,c" as written, NULL: none */
+	int	 segment[CONF_MAX_SEGMENTS]; /* indices into conf segments */
+	int	 nsegments;
+	double	 min_ratio;		/* in [0, 1] */
+};
+
 struct conf {
 	char	*path;			/* the file it came from */
 	int	 key_line[CONF_MAX_KEYS]; /* line setting each fixed key, 0: default */
@@ -134,6 +145,7 @@ struct conf {
 	struct conf_campaign	 campaigns[CONF_MAX_CAMPAIGNS];
 	int			 ncampaigns;
 
+	struct conf_fairness	 fairness;
 	struct conf_optimizer	 optimizer;
 };
 

@@ -84,6 +84,10 @@ static const struct conf_key conf_keys[] = {
 	{ "optimizer", "enforce_plan", T_BOOL, OFF(optimizer.enforce_plan), 0, 1,
 	  "false", 1 },
 	{ "priority", "reserve", T_INT, OFF(priority_reserve), 0, 1000, "0", 1 },
+	{ "fairness", "segments", T_STR, OFF(fairness.segments_text), 0, 0, "",
+	  1 },
+	{ "fairness", "min_ratio", T_DOUBLE, OFF(fairness.min_ratio), 0, 1, "0.8",
+	  1 },
 };
 #define NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 _Static_assert(NKEYS <= CONF_MAX_KEYS, "raise CONF_MAX_KEYS");
@@ -689,7 +693,7 @@ static void
 conf_section(struct conf_parse *p, const char *text, size_t len, int line)
 {
 	static const char *const fixed[] = { "server", "redis", "consent", "all",
-	    "campaign", "shadow", "optimizer", "priority" };
+	    "campaign", "shadow", "optimizer", "priority", "fairness" };
 	char	 copy[sizeof p->section], *kind, *name;
 
 	if (len >= sizeof p->section) {
@@ -853,6 +857,56 @@ too_long:
 	return buf;
 }
 
+/*
+ * [fairness] segments: every name a configured [segment NAME] (the rows
+ * need the segment's members), none twice; errors name the key's line.
+ */
+static void
+conf_fairness_resolve(struct conf_parse *p)
+{
+	struct conf_fairness	*f = &p->conf->fairness;
+	const char		*s = f->segments_text, *end;
+	char			 name[CONF_NAME_MAX];
+	int			 line = 0, g;
+	size_t			 len;
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(conf_keys[i].section, "fairness") &&
+		    !strcmp(conf_keys[i].name, "segments"))
+			line = p->conf->key_line[i];
+	f->nsegments = 0;
+	while (s != NULL && *s != '\0') {
+		while (*s == ' ' || *s == '\t' || *s == ',')
+			s++;
+		if (*s == '\0')
+			break;
+		for (end = s; *end != '\0' && *end != ','; end++)
+			;
+		len = (size_t)(end - s);
+		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (len >= sizeof name) {
+			conf_error(p, line, "segments: name too long in [fairness]");
+			return;
+		}
+		memcpy(name, s, len);
+		name[len] = '\0';
+		if ((g = conf_segment_index(p->conf, name)) < 0) {
+			conf_error(p, line, "segments: \"%s\" is not a configured "
+			    "[segment NAME]", name);
+			return;
+		}
+		for (int i = 0; i < f->nsegments; i++)
+			if (f->segment[i] == g) {
+				conf_error(p, line, "segments: \"%s\" listed twice",
+				    name);
+				return;
+			}
+		f->segment[f->nsegments++] = g;
+		s = end;
+	}
+}
+
 /* Checks that need the whole file: cross references and contradictions. */
 static void
 conf_validate(struct conf_parse *p)
@@ -875,6 +929,9 @@ conf_validate(struct conf_parse *p)
 			return;
 		}
 	}
+	conf_fairness_resolve(p);
+	if (p->cause != NULL)
+		return;
 	if (p->seen_run_at_line && p->seen_every_line &&
 	    c->optimizer.run_at >= 0 && c->optimizer.every > 0) {
 		conf_error(p, p->seen_every_line, "every: run_at and every "
@@ -1033,6 +1090,7 @@ conf_free(struct conf *c)
 	free(c->optimizer.offers);
 	free(c->optimizer.scores);
 	free(c->optimizer.out_dir);
+	free(c->fairness.segments_text);
 	free(c);
 }
 
