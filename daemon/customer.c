@@ -477,6 +477,11 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 		}
 		if (v.retry_after >= 0)
 			json_object_set_new(a, "retry_after", json_integer(v.retry_after));
+		if (v.next_allowed >= 0)
+			json_object_set_new(a, "next_allowed",
+			    json_integer(v.next_allowed));
+		if (v.held)
+			json_object_set_new(a, "reserved_for", json_string("high"));
 		/* What would change the answer. */
 		if (v.reason == RULES_CAP || v.reason == RULES_QUIET_HOURS) {
 			if (v.retry_after >= 0) {

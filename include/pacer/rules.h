@@ -57,11 +57,23 @@ struct rules_customer {
 	const struct tz_table *zone;
 };
 
+/* A decision's request-side settings. */
+struct rules_request {
+	int		 channel;	/* index into conf->channels */
+	int		 campaign;	/* caller's campaign id, -1: none */
+	const char	*category;	/* the offer's category, or NULL */
+	int		 cut;		/* slots of each enforced cap its priority
+					 * leaves: 0 high, reserve normal, 2 x low */
+	int		 exempt;	/* its campaign skips quiet hours and caps */
+};
+
 /* The engine's answer. */
 struct rules_verdict {
 	enum rules_reason reason;
 	int		 check;		/* index of the denying check, -1 */
 	int64_t		 retry_after;	/* seconds, -1: not known */
+	int64_t		 next_allowed;	/* when every rule allows, -1: none */
+	int		 held;		/* only the reserve for high denied */
 	uint64_t	 shadow_denied;	/* bit i: shadow check i would deny */
 };
 
@@ -102,5 +114,14 @@ int		 rules_cap_used(const struct rules_check *, const struct rules_contact *,
 void		 rules_decide(const struct conf *, const struct rules_check *, int nchecks,
 		    const struct rules_customer *, int channel, int campaign,
 		    const char *category, int64_t now, struct rules_verdict *);
+/*
+ * rules_decide for a request with its priority and exemption: the same
+ * rules as daemon/decide.lua, next_allowed included (a time-curable denial,
+ * quiet_hours or cap, says when every rule allows together, and
+ * retry_after is the wait until then).
+ */
+void		 rules_decide_request(const struct conf *, const struct rules_check *,
+		    int nchecks, const struct rules_customer *,
+		    const struct rules_request *, int64_t now, struct rules_verdict *);
 
 #endif /* PACER_RULES_H */

@@ -150,35 +150,116 @@ rules_peak(const struct rules_check *k, const struct rules_contact *hist, int n,
 	return best;
 }
 
+/*
+ * The earliest instant after t at which one more contact fits under limit
+ * in every window of check k, or -1 (a limit of 0 or less: never). Room
+ * opens only when a counted contact leaves a window (its time + window);
+ * past the last one no window holds a contact.
+ */
+static int64_t
+rules_next_room(const struct rules_check *k, const struct rules_contact *hist,
+    int n, int64_t t, int campaign, int limit)
+{
+	int64_t	 best = -1, at;
+
+	if (limit <= 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (!rules_counts(k, &hist[i], campaign))
+			continue;
+		at = hist[i].time + k->cap->window;
+		if (at <= t || (best >= 0 && at >= best))
+			continue;
+		if (rules_peak(k, hist, n, at, campaign) < limit)
+			best = at;
+	}
+	return best;
+}
+
 int
 rules_cap_used(const struct rules_check *k, const struct rules_contact *hist, int n,
     int64_t now, int campaign, int64_t *retry_after)
 {
 	int	 used = rules_peak(k, hist, n, now, campaign);
-	int64_t	 best = -1, at;
+	int64_t	 at;
 
 	if (retry_after == NULL)
 		return used;
 	*retry_after = -1;
-	if (used < k->cap->limit || k->cap->limit == 0)
+	if (used < k->cap->limit)
 		return used;
-	/*
-	 * Room opens only when a counted contact leaves a window (its time
-	 * + window): the earliest such instant with room in every window
-	 * holding it. Past the last one no window holds a contact.
-	 */
-	for (int i = 0; i < n; i++) {
-		if (!rules_counts(k, &hist[i], campaign))
-			continue;
-		at = hist[i].time + k->cap->window;
-		if (at <= now || (best >= 0 && at >= best))
-			continue;
-		if (rules_peak(k, hist, n, at, campaign) < k->cap->limit)
-			best = at;
-	}
-	if (best >= 0)
-		*retry_after = best - now;
+	if ((at = rules_next_room(k, hist, n, now, campaign, k->cap->limit)) >= 0)
+		*retry_after = at - now;
 	return used;
+}
+
+/* The customer's UTC offset at t. */
+static int32_t
+rules_offset(const struct rules_customer *cu, int64_t t)
+{
+	return cu->zone != NULL ? tz_offset(cu->zone, t) : cu->utc_offset;
+}
+
+/*
+ * When the channel's quiet hours hold t in the customer's zone, the
+ * instant they end (a clock change on the way moves it), else -1.
+ */
+static int64_t
+rules_quiet_until(const struct conf_channel *ch, const struct rules_customer *cu,
+    int64_t t)
+{
+	int32_t	 offset = rules_offset(cu, t), later;
+	int64_t	 local = ((t + offset) % 86400 + 86400) % 86400, retry;
+
+	if (!rules_quiet(ch, (int)local, &retry))
+		return -1;
+	if (cu->zone != NULL && (later = tz_offset(cu->zone, t + retry)) != offset)
+		retry -= later - offset;
+	return t + retry;
+}
+
+/*
+ * The earliest instant from now at which every rule time can cure allows
+ * together: quiet hours, and each enforced cap the customer's segments
+ * bring at the request's priority. Each moves t to its own next allowed
+ * instant until none moves it (daemon/decide.lua's allowed_from). -1 when
+ * no wait helps.
+ */
+static int64_t
+rules_next_allowed(const struct conf *c, const struct rules_check *checks,
+    int nchecks, const struct rules_customer *cu,
+    const struct rules_request *rq, int64_t now)
+{
+	const struct conf_channel *ch = &c->channels[rq->channel];
+	int64_t	 t = now, e;
+	int	 moved, eff;
+
+	for (int round = 0; round < 64; round++) {
+		moved = 0;
+		if ((e = rules_quiet_until(ch, cu, t)) >= 0) {
+			t = e;
+			moved = 1;
+		}
+		for (int i = 0; i < nchecks; i++) {
+			const struct rules_check *k = &checks[i];
+
+			if (k->shadow || (k->segment >= 0 &&
+			    !(cu->segments & (1u << k->segment))))
+				continue;
+			eff = k->cap->limit - rq->cut;
+			if (rules_peak(k, cu->history, cu->nhistory, t,
+			    rq->campaign) < eff)
+				continue;
+			if ((e = rules_next_room(k, cu->history, cu->nhistory, t,
+			    rq->campaign, eff)) < 0)
+				return -1;
+			t = e;
+			moved = 1;
+		}
+		if (!moved)
+			return t;
+	}
+	return -1;
 }
 
 void
@@ -186,51 +267,61 @@ rules_decide(const struct conf *c, const struct rules_check *checks, int nchecks
     const struct rules_customer *cu, int channel, int campaign,
     const char *category, int64_t now, struct rules_verdict *v)
 {
-	int	 consent = cu->consent[channel];
-	int64_t	 local, retry;
-	int32_t	 offset;
+	struct rules_request	 rq = { channel, campaign, category,
+	    c->priority_reserve, 0 };
+
+	rules_decide_request(c, checks, nchecks, cu, &rq, now, v);
+}
+
+void
+rules_decide_request(const struct conf *c, const struct rules_check *checks,
+    int nchecks, const struct rules_customer *cu, const struct rules_request *rq,
+    int64_t now, struct rules_verdict *v)
+{
+	int	 consent = cu->consent[rq->channel], used, eff;
+	int64_t	 retry, at;
 
 	memset(v, 0, sizeof *v);
 	v->check = -1;
 	v->retry_after = -1;
+	v->next_allowed = -1;
 	if (consent < 0)
 		consent = c->consent_default_allow;
 	if (!consent) {
 		v->reason = RULES_NO_CONSENT;
 		return;
 	}
-	if (rules_suppressed(c, cu->segments, category)) {
+	if (rules_suppressed(c, cu->segments, rq->category)) {
 		v->reason = RULES_SUPPRESSED;
 		return;
 	}
-	offset = cu->zone != NULL ? tz_offset(cu->zone, now) : cu->utc_offset;
-	local = ((now + offset) % 86400 + 86400) % 86400;
-	if (rules_quiet(&c->channels[channel], (int)local, &retry)) {
-		/* A clock change before quiet hours end moves that instant. */
-		if (cu->zone != NULL) {
-			int32_t	 later = tz_offset(cu->zone, now + retry);
-
-			if (later != offset)
-				retry -= later - offset;
-		}
-		v->reason = RULES_QUIET_HOURS;
-		v->retry_after = retry;
+	/* Exempt messages skip quiet hours and caps; consent still applies. */
+	if (rq->exempt) {
+		v->reason = RULES_OK;
 		return;
 	}
 	v->reason = RULES_OK;
-	for (int i = 0; i < nchecks; i++) {
+	if (rules_quiet_until(&c->channels[rq->channel], cu, now) >= 0)
+		v->reason = RULES_QUIET_HOURS;
+	for (int i = 0; v->reason != RULES_QUIET_HOURS && i < nchecks; i++) {
 		const struct rules_check *k = &checks[i];
 
 		if (k->segment >= 0 && !(cu->segments & (1u << k->segment)))
 			continue;
-		if (rules_cap_used(k, cu->history, cu->nhistory, now, campaign,
-		    &retry) < k->cap->limit)
+		/* Shadow rules judge as configured; enforced ones leave the
+		 * reserve of the request's priority. */
+		eff = k->shadow ? k->cap->limit : k->cap->limit - rq->cut;
+		used = rules_peak(k, cu->history, cu->nhistory, now, rq->campaign);
+		if (used < eff)
 			continue;
 		if (k->shadow) {
 			if (i < 64)
 				v->shadow_denied |= 1ULL << i;
 			continue;
 		}
+		at = rules_next_room(k, cu->history, cu->nhistory, now,
+		    rq->campaign, eff);
+		retry = at >= 0 ? at - now : -1;
 		/*
 		 * Several caps may deny: name the one that binds longest, so
 		 * that retrying after retry_after is not denied by another
@@ -241,6 +332,12 @@ rules_decide(const struct conf *c, const struct rules_check *checks, int nchecks
 			v->reason = RULES_CAP;
 			v->check = i;
 			v->retry_after = retry;
+			v->held = used < k->cap->limit;
 		}
+	}
+	/* Time can cure both: when every rule allows together. */
+	if (v->reason == RULES_QUIET_HOURS || v->reason == RULES_CAP) {
+		v->next_allowed = rules_next_allowed(c, checks, nchecks, cu, rq, now);
+		v->retry_after = v->next_allowed >= 0 ? v->next_allowed - now : -1;
 	}
 }

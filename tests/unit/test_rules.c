@@ -359,7 +359,12 @@ test_decide_order(void **state)
 	assert_int_equal(v.retry_after, -1);
 	decide(c, &cu, EMAIL, 0, "discount", night, &v);
 	assert_int_equal(v.reason, RULES_QUIET_HOURS);
-	assert_int_equal(v.retry_after, 11 * HOUR);
+	/*
+	 * Quiet hours end at 08:00, but vulnerable 1/7d holds until 19:30 a
+	 * week later: retry_after waits for every rule together.
+	 */
+	assert_int_equal(v.next_allowed, NOW - HOUR + 7 * DAY);
+	assert_int_equal(v.retry_after, 7 * DAY - HOUR - 30 * 60);
 	assert_int_equal(v.check, -1);
 	/* 20:30 UTC is not quiet: the caps answer. */
 	decide(c, &cu, EMAIL, 0, "discount", NOW, &v);
@@ -659,6 +664,84 @@ test_decide_quiet_across_dst(void **state)
 	assert_int_equal(v.retry_after, 10 * HOUR);
 }
 
+/*
+ * next_allowed: quiet hours and every cap together, at the request's
+ * priority; exempt requests skip both (daemon/decide.lua, the same rules).
+ */
+static void
+test_next_allowed(void **state)
+{
+	const struct conf	*c = *state;
+	struct rules_customer	 cu;
+	struct rules_verdict	 v;
+	struct rules_check	 k[RULES_MAX_CHECKS];
+	/* 20:30 UTC: an email 23 h ago fills email 1/1d until 21:30 today. */
+	struct rules_contact	 h[] = { { NOW - 23 * HOUR, EMAIL, -1 } };
+	struct rules_request	 rq = { EMAIL, -1, NULL, 0, 0 };
+	int64_t			 morning = NOW + 11 * HOUR + 30 * 60; /* 08:00 */
+	int			 n = rules_select(c, EMAIL, 0, k, RULES_MAX_CHECKS);
+
+	customer_init(&cu);
+	cu.history = h;
+	cu.nhistory = 1;
+	/* The cap frees at 21:30, inside quiet hours: the answer is 08:00. */
+	rules_decide_request(c, k, n, &cu, &rq, NOW, &v);
+	assert_int_equal(v.reason, RULES_CAP);
+	assert_int_equal(v.next_allowed, morning);
+	assert_int_equal(v.retry_after, morning - NOW);
+	assert_int_equal(v.held, 0);
+	/* At 22:00 quiet hours bind first: the same instant. */
+	rules_decide_request(c, k, n, &cu, &rq, NOW + 90 * 60, &v);
+	assert_int_equal(v.reason, RULES_QUIET_HOURS);
+	assert_int_equal(v.next_allowed, morning);
+	/* One second before it is still denied, at it allowed. */
+	rules_decide_request(c, k, n, &cu, &rq, morning - 1, &v);
+	assert_int_equal(v.reason, RULES_QUIET_HOURS);
+	rules_decide_request(c, k, n, &cu, &rq, morning, &v);
+	assert_int_equal(v.reason, RULES_OK);
+	assert_int_equal(v.next_allowed, -1);
+	/* Exempt: consent only. */
+	rq.exempt = 1;
+	rules_decide_request(c, k, n, &cu, &rq, NOW + 90 * 60, &v);
+	assert_int_equal(v.reason, RULES_OK);
+	cu.consent[EMAIL] = 0;
+	rules_decide_request(c, k, n, &cu, &rq, NOW + 90 * 60, &v);
+	assert_int_equal(v.reason, RULES_NO_CONSENT);
+	assert_int_equal(v.next_allowed, -1);
+}
+
+/* [priority] reserve: normal fills a cap to N - K; high to N; held says so. */
+static void
+test_priority_cut(void **state)
+{
+	const struct conf	*c = *state;
+	struct rules_customer	 cu;
+	struct rules_verdict	 v;
+	struct rules_check	 k[RULES_MAX_CHECKS];
+	struct rules_contact	 h[] = { { NOW - HOUR, PUSH, -1 } };
+	struct rules_request	 rq = { PUSH, -1, NULL, 1, 0 };
+	int			 n = rules_select(c, PUSH, 0, k, RULES_MAX_CHECKS);
+
+	customer_init(&cu);
+	cu.history = h;
+	cu.nhistory = 1;
+	/* push 2/1d with one used: normal (cut 1) is held back for high. */
+	rules_decide_request(c, k, n, &cu, &rq, NOW, &v);
+	assert_int_equal(v.reason, RULES_CAP);
+	assert_int_equal(v.held, 1);
+	assert_int_equal(v.next_allowed, NOW - HOUR + DAY);
+	rq.cut = 0;
+	rules_decide_request(c, k, n, &cu, &rq, NOW, &v);
+	assert_int_equal(v.reason, RULES_OK);
+	/* Low (cut 2): push 2/1d leaves it nothing, ever. */
+	rq.cut = 2;
+	rules_decide_request(c, k, n, &cu, &rq, NOW, &v);
+	assert_int_equal(v.reason, RULES_CAP);
+	assert_int_equal(v.held, 1);
+	assert_int_equal(v.next_allowed, -1);
+	assert_int_equal(v.retry_after, -1);
+}
+
 /* Every reason has its API name. */
 static void
 test_reason_names(void **state)
@@ -684,6 +767,8 @@ main(void)
 		cmocka_unit_test(test_select_empty),
 		cmocka_unit_test(test_cap_window_edges),
 		cmocka_unit_test(test_cap_counts_later_contacts),
+		cmocka_unit_test(test_next_allowed),
+		cmocka_unit_test(test_priority_cut),
 		cmocka_unit_test(test_cap_retry_after),
 		cmocka_unit_test(test_cap_campaign_scope),
 		cmocka_unit_test(test_decide_order),
