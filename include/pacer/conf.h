@@ -116,6 +116,10 @@ struct conf {
 		char	*tokens_file;	/* NULL: no authentication */
 		int	 allow_client_time;
 		int	 max_connections;
+		char	*tls_cert;	/* PEM certificate (chain), NULL: plain HTTP */
+		char	*tls_key;	/* PEM private key, with tls_cert */
+		char	*access_log;	/* one line per request, "-": stderr;
+					   NULL: none */
 	} server;
 
 	struct {
@@ -171,6 +175,9 @@ struct conf	*conf_load_string(const char *text, const char *name, char **cause);
  */
 int		 conf_check_file(const struct conf *, const char *section,
 		    const char *key, char **cause);
+/* The line that set [section] key, 0 when it has its default. */
+int		 conf_key_line(const struct conf *, const char *section,
+		    const char *key);
 /* Free a config; accepts NULL. */
 void		 conf_free(struct conf *);
 /* Whether s is a usable channel or segment name: 1-63 of [A-Za-z0-9_.-]. */
@@ -193,8 +200,9 @@ int		 conf_parse_clock(const char *text, int *minutes);
 void		 conf_format_duration(int64_t seconds, char *buf, size_t len);
 /*
  * The name of the first key that only a restart may change (the table's
- * reloadable = 0: listen, the Redis location and password, the prefix)
- * whose value differs between a and b, or NULL.
+ * reloadable = 0: listen, the Redis location and password, the prefix;
+ * and tls_cert when TLS is turned on or off) whose value differs between
+ * a and b, or NULL.
  */
 const char	*conf_restart_key(const struct conf *a, const struct conf *b);
 /*

@@ -54,6 +54,9 @@ static const struct conf_key conf_keys[] = {
 	  0, 1, "false", 1 },
 	{ "server", "max_connections", T_INT, OFF(server.max_connections),
 	  1, 100000, "4096", 1 },
+	{ "server", "tls_cert", T_PATH, OFF(server.tls_cert), 0, 0, "", 1 },
+	{ "server", "tls_key", T_PATH, OFF(server.tls_key), 0, 0, "", 1 },
+	{ "server", "access_log", T_PATH, OFF(server.access_log), 0, 0, "", 1 },
 	{ "redis", "host", T_STR, OFF(redis.host), 0, 0, "127.0.0.1", 0 },
 	{ "redis", "port", T_INT, OFF(redis.port), 1, 65535, "6379", 0 },
 	{ "redis", "password", T_STR, OFF(redis.password), 0, 0, "", 0 },
@@ -292,7 +295,8 @@ conf_set_key(struct conf_parse *p, const struct conf_key *k, const char *v, int 
 		if (*v == '\0')
 			return 0;
 		/* Under systemd the working directory is not the config's. */
-		if (k->type == T_PATH && *v != '/' && p->dir != NULL)
+		if (k->type == T_PATH && *v != '/' && strcmp(v, "-") != 0 &&
+		    p->dir != NULL)
 			*dst = conf_join_path(p->dir, v);
 		else
 			*dst = strdup(v);
@@ -938,6 +942,14 @@ conf_validate(struct conf_parse *p)
 		    "contradict each other; set one");
 		return;
 	}
+	/* A certificate without its key (or the other way) is half a setting. */
+	if ((c->server.tls_cert == NULL) != (c->server.tls_key == NULL)) {
+		const char *set = c->server.tls_cert ? "tls_cert" : "tls_key";
+
+		conf_error(p, conf_key_line(c, "server", set), "%s: tls_cert and "
+		    "tls_key go together; set both or neither", set);
+		return;
+	}
 	if (c->redis.prefix == NULL || !conf_valid_name(c->redis.prefix)) {
 		conf_error(p, p->line, "prefix: must be letters, digits, \"_.-\"");
 		return;
@@ -1083,6 +1095,9 @@ conf_free(struct conf *c)
 	free(c->path);
 	free(c->server.listen_host);
 	free(c->server.tokens_file);
+	free(c->server.tls_cert);
+	free(c->server.tls_key);
+	free(c->server.access_log);
 	free(c->redis.host);
 	free(c->redis.password);
 	free(c->redis.prefix);
@@ -1135,6 +1150,16 @@ conf_longest_window(const struct conf *c)
 	return w;
 }
 
+int
+conf_key_line(const struct conf *c, const char *section, const char *key)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(conf_keys[i].section, section) &&
+		    !strcmp(conf_keys[i].name, key))
+			return c->key_line[i];
+	return 0;
+}
+
 const char *
 conf_restart_key(const struct conf *a, const struct conf *b)
 {
@@ -1168,6 +1193,9 @@ conf_restart_key(const struct conf *a, const struct conf *b)
 			break;
 		}
 	}
+	/* New certificates reload; TLS on or off is the listener's, at start. */
+	if ((a->server.tls_cert == NULL) != (b->server.tls_cert == NULL))
+		return "tls_cert";
 	return NULL;
 }
 
