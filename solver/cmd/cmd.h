@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 struct conf;
-struct redisContext;
+struct cmd_redis;
 struct redisReply;
 
 /* cmd_util.c */
@@ -81,7 +81,7 @@ int		 cmd_valid_name(const char *s, size_t max);
  * many, read the replies in batches of CMD_PIPE_BATCH.
  */
 struct cmd_pipe {
-	struct redisContext	*ctx;		/* borrowed */
+	struct cmd_redis	*ctx;		/* borrowed */
 	int			 pending;	/* replies not yet read */
 	uint64_t		 sent;		/* commands appended in total */
 	int			 noscript;	/* NOSCRIPT replies read: Redis
@@ -89,23 +89,39 @@ struct cmd_pipe {
 };
 
 /*
- * Connect to the config's Redis (AUTH when a password is set, then PING).
- * Returns the context (caller frees with redisFree) or NULL with *cause.
+ * Connect to the config's Redis (AUTH when a password is set, then PING),
+ * or with [redis] nodes to the Redis Cluster they belong to (its slot map
+ * and every master). Returns the connection (caller frees with
+ * cmd_redis_free) or NULL with *cause. Every command below goes to the
+ * master of its key's slot; a command of no key (SCRIPT LOAD) to each.
  */
-struct redisContext *cmd_redis_connect(const struct conf *, char **cause);
+struct cmd_redis *cmd_redis_connect(const struct conf *, char **cause);
+/* Close every connection; accepts NULL. */
+void		 cmd_redis_free(struct cmd_redis *);
+/* Whether the store is a Redis Cluster ([redis] nodes). */
+int		 cmd_redis_is_cluster(const struct cmd_redis *);
+/* Why a connection failed (borrowed). */
+const char	*cmd_redis_errstr(const struct cmd_redis *);
+/*
+ * Append one command (argv borrowed) to its master's pipeline; its reply
+ * comes from cmd_redis_reply, in the order of appending. 0 or -1.
+ */
+int		 cmd_redis_append(struct cmd_redis *, int argc, const char **argv,
+		    const size_t *argvlen, char **cause);
 /* Append one command (argv borrowed); reads replies when a batch is full. */
 int		 cmd_pipe_append(struct cmd_pipe *, int argc, const char **argv,
 		    const size_t *argvlen, char **cause);
 /* Read every outstanding reply; 0, or -1 naming the first error reply. */
 int		 cmd_pipe_flush(struct cmd_pipe *, char **cause);
 /* Run one command and return its reply (caller frees with freeReplyObject). */
-struct redisReply *cmd_redis_command(struct redisContext *, int argc,
+struct redisReply *cmd_redis_command(struct cmd_redis *, int argc,
 		    const char **argv, char **cause);
 /*
- * Read one reply of a pipeline into *reply (caller frees); 0, or -1 with
- * *cause when the connection failed.
+ * Read the next reply of a pipeline into *reply (caller frees), following
+ * a cluster's MOVED and ASK; 0, or -1 with *cause when the connection
+ * failed.
  */
-int		 cmd_redis_reply(struct redisContext *, struct redisReply **reply,
+int		 cmd_redis_reply(struct cmd_redis *, struct redisReply **reply,
 		    char **cause);
 /* A string reply's text, or NULL (nil, error, other types); borrowed. */
 const char	*cmd_reply_str(const struct redisReply *);
@@ -200,7 +216,7 @@ struct cmd_state {
  * CMD_NO_SERVICE (Redis failed) or CMD_BAD_INPUT (a customer's stored
  * history is malformed; the message names the customer).
  */
-int		 cmd_state_read(struct redisContext *, const struct conf *,
+int		 cmd_state_read(struct cmd_redis *, const struct conf *,
 		    const struct offers *, const struct cmd_scores *,
 		    const char *live, int64_t t, struct cmd_state *st,
 		    char **cause);
@@ -218,7 +234,7 @@ int	 cmd_plan(int argc, char **argv);
  * recorded in the run's hash. Returns CMD_OK, CMD_BAD_INPUT or
  * CMD_NO_SERVICE with *cause set (caller frees).
  */
-int	 cmd_plan_publish(struct redisContext *, const struct conf *,
+int	 cmd_plan_publish(struct cmd_redis *, const struct conf *,
 	    const char *run_id, const char *who, int force, int *refused,
 	    char **cause);
 /*
@@ -234,13 +250,13 @@ int	 cmd_plan_needs_force(const char *solver_status, long assignments,
  * The assignments of run_id's hash into *n (-1 when run_id is NULL or the
  * field is missing); 0, or -1 with *cause when Redis failed.
  */
-int	 cmd_plan_assignments(struct redisContext *, const struct conf *,
+int	 cmd_plan_assignments(struct cmd_redis *, const struct conf *,
 	    const char *run_id, long *n, char **cause);
 /*
  * The live and candidate run ids (each a new string the caller frees, or
  * NULL when unset); 0, or -1 with *cause when Redis failed.
  */
-int	 cmd_plan_current(struct redisContext *, const struct conf *, char **live,
+int	 cmd_plan_current(struct cmd_redis *, const struct conf *, char **live,
 	    char **candidate, char **cause);
 /* Who is publishing: $USER, $LOGNAME or "unknown" (static or environment). */
 const char *cmd_plan_who(void);

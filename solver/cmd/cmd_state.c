@@ -244,12 +244,12 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 
 /*
  * Append the two reads of customers b..e-1: profile fields with the
- * history, plan fields. 0, or -1 when hiredis cannot buffer them.
+ * history, plan fields. 0, or -1 with *cause when they cannot be buffered.
  */
 static int
-state_append(redisContext *ctx, const struct conf *conf,
+state_append(struct cmd_redis *ctx, const struct conf *conf,
     const struct cmd_scores *scores, int b, int e,
-    char field[][CONF_NAME_MAX + 4])
+    char field[][CONF_NAME_MAX + 4], char **cause)
 {
 	const char	*argv[CONF_MAX_CHANNELS + 8];
 	size_t		 lens[CONF_MAX_CHANNELS + 8];
@@ -273,20 +273,20 @@ state_append(redisContext *ctx, const struct conf *conf,
 		lens[k++] = 3;
 		argv[k] = "h";
 		lens[k++] = 1;
-		if (redisAppendCommandArgv(ctx, k, argv, lens) != REDIS_OK)
+		if (cmd_redis_append(ctx, k, argv, lens, cause) != 0)
 			return -1;
 		argv[0] = "HKEYS";
 		lens[0] = 5;
 		argv[1] = ko;
 		lens[1] = keys_customer(ko, sizeof ko, conf->redis.prefix, id, "o");
-		if (redisAppendCommandArgv(ctx, 2, argv, lens) != REDIS_OK)
+		if (cmd_redis_append(ctx, 2, argv, lens, cause) != 0)
 			return -1;
 	}
 	return 0;
 }
 
 int
-cmd_state_read(struct redisContext *ctx, const struct conf *conf,
+cmd_state_read(struct cmd_redis *ctx, const struct conf *conf,
     const struct offers *offers, const struct cmd_scores *scores,
     const char *live, int64_t t, struct cmd_state *st, char **cause)
 {
@@ -329,14 +329,14 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 	 * of batch b, so Redis answers while we compute rooms.
 	 */
 	if (n > 0 && state_append(ctx, conf, scores, 0, n < STATE_BATCH ? n :
-	    STATE_BATCH, field) != 0)
-		goto lost;
+	    STATE_BATCH, field, cause) != 0)
+		goto done;
 	for (int b = 0; b < n; b += STATE_BATCH) {
 		int	 e = b + STATE_BATCH < n ? b + STATE_BATCH : n;
 
 		if (e < n && state_append(ctx, conf, scores, e, e + STATE_BATCH < n ?
-		    e + STATE_BATCH : n, field) != 0)
-			goto lost;
+		    e + STATE_BATCH : n, field, cause) != 0)
+			goto done;
 		for (int c = b; c < e; c++) {
 			for (int i = 0; i < 2; i++)
 				if (cmd_redis_reply(ctx, &rep[i], cause) != 0)
@@ -357,9 +357,6 @@ cmd_state_read(struct redisContext *ctx, const struct conf *conf,
 			    (uint64_t)e, (uint64_t)n);
 	}
 	rc = CMD_OK;
-	goto done;
-lost:
-	*cause = str_printf("redis: %s", ctx->errstr);
 done:
 	for (int i = 0; i < 2; i++)
 		if (rep[i] != NULL)

@@ -546,7 +546,7 @@ load_contact_cmp(const void *a, const void *b)
  * of unknown ones, PERSIST (a key that held only decisions expires); 0 or -1.
  */
 static int
-load_write_profiles(struct load *l, redisContext *ctx, char **cause)
+load_write_profiles(struct load *l, struct cmd_redis *ctx, char **cause)
 {
 	const struct conf	*conf = l->conf;
 	struct cmd_pipe		 pipe = { ctx, 0, 0, 0 };
@@ -701,7 +701,7 @@ static const char load_merge_lua[] =
  * not cache it (then every call sends the source).
  */
 static int
-load_merge_sha(redisContext *ctx, char sha[41])
+load_merge_sha(struct cmd_redis *ctx, char sha[41])
 {
 	const char	*argv[3] = { "SCRIPT", "LOAD", load_merge_lua };
 	redisReply	*r;
@@ -726,7 +726,7 @@ load_merge_sha(redisContext *ctx, char sha[41])
  * with *cause; *noscript says whether Redis had lost the script.
  */
 static int
-load_merge_pass(struct load *l, redisContext *ctx, const char *sha,
+load_merge_pass(struct load *l, struct cmd_redis *ctx, const char *sha,
     int *noscript, char **cause)
 {
 	const struct conf	*conf = l->conf;
@@ -805,7 +805,7 @@ done:
  * merged into the history by one script call; 0 or -1.
  */
 static int
-load_write_contacts(struct load *l, redisContext *ctx, char **cause)
+load_write_contacts(struct load *l, struct cmd_redis *ctx, char **cause)
 {
 	char		 sha[41];
 	int		 cached, noscript = 0, rc;
@@ -850,7 +850,7 @@ cmd_load(int argc, char **argv)
 	const char	*conf_path = NULL, *profiles = NULL, *contacts = NULL;
 	struct conf	*conf = NULL;
 	struct load	 l;
-	redisContext	*ctx = NULL;
+	struct cmd_redis	*ctx = NULL;
 	char		*cause = NULL;
 	int		 ch, rc = CMD_BAD_INPUT;
 	double		 t0 = cmd_clock();
@@ -905,7 +905,7 @@ fail:
 	cmd_log("load", "%s", cause ? cause : "out of memory");
 done:
 	free(cause);
-	redisFree(ctx);
+	cmd_redis_free(ctx);
 	for (int i = 0; i < l.nzones; i++)
 		free(l.zones[i].tzt);
 	free(l.zones);

@@ -61,7 +61,7 @@ struct opt_run {
 	char			*candidate;
 	long			 assignments;
 	long			 assigned_customers;
-	redisContext		*ctx;		/* borrowed; NULL before connecting */
+	struct cmd_redis		*ctx;		/* borrowed; NULL before connecting */
 	int			 hash_started;	/* PREFIX:run:ID exists */
 	double			 last_status;	/* when progress last went there */
 };
@@ -138,7 +138,7 @@ opt_solver_log(void *arg, const char *line)
  * when missing or unreadable.
  */
 static void
-opt_warm_start(struct opt_run *r, redisContext *ctx)
+opt_warm_start(struct opt_run *r, struct cmd_redis *ctx)
 {
 	const char	*prev = r->candidate ? r->candidate : r->live;
 	char		 key[KEYS_MAX + 128], *cause = NULL;
@@ -574,7 +574,7 @@ opt_prices_json(const struct opt_run *r)
  * older candidate whose entries were removed is marked superseded.
  */
 static int
-opt_write_plan(struct opt_run *r, redisContext *ctx, const char *status_name,
+opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name,
     char **cause)
 {
 	const struct conf	*conf = r->conf;
@@ -778,7 +778,7 @@ cmd_optimize(int argc, char **argv)
 	struct opt_run		 r;
 	struct solver_options	 so;
 	struct report_run	 rep;
-	redisContext		*ctx = NULL;
+	struct cmd_redis		*ctx = NULL;
 	char			*cause = NULL, *dir = NULL, real[PATH_MAX];
 	long long		 now = 0;
 
@@ -1042,7 +1042,7 @@ done:
 	free(dir);
 	report_free(&rep);
 	opt_free(&r);
-	redisFree(ctx);
+	cmd_redis_free(ctx);
 	conf_free(conf);
 	return rc;
 }

@@ -43,7 +43,7 @@ static const char plan_publish_lua[] =
     " 'previous_live', prev, 'forced', ARGV[5])\n"
     "return {3, prev}\n";
 
-static int	plan_get(redisContext *, const struct conf *, const char *,
+static int	plan_get(struct cmd_redis *, const struct conf *, const char *,
 		    char **, char **);
 
 /* Format unix seconds as "2026-11-23T02:00:00Z" into buf. */
@@ -97,7 +97,7 @@ cmd_plan_needs_force(const char *solver_status, long assignments,
  * caller frees, NULL when unset); 0, or -1 with *cause when Redis failed.
  */
 static int
-plan_run_fields(redisContext *ctx, const struct conf *conf, const char *run_id,
+plan_run_fields(struct cmd_redis *ctx, const struct conf *conf, const char *run_id,
     const char *const *fields, int n, char **v, char **cause)
 {
 	char		 krun[KEYS_MAX + 128];
@@ -122,7 +122,7 @@ plan_run_fields(redisContext *ctx, const struct conf *conf, const char *run_id,
 }
 
 int
-cmd_plan_assignments(struct redisContext *ctx, const struct conf *conf,
+cmd_plan_assignments(struct cmd_redis *ctx, const struct conf *conf,
     const char *run_id, long *n, char **cause)
 {
 	static const char *const field[] = { "assignments" };
@@ -146,7 +146,7 @@ cmd_plan_assignments(struct redisContext *ctx, const struct conf *conf,
  * publish script to refuse, with its own message.
  */
 static int
-plan_check_force(redisContext *ctx, const struct conf *conf,
+plan_check_force(struct cmd_redis *ctx, const struct conf *conf,
     const char *run_id, char **live, char *why, size_t len, char **cause)
 {
 	static const char *const fields[] = { "status", "solver_status",
@@ -175,15 +175,100 @@ done:
 	return rv;
 }
 
+/*
+ * The publish script's check and switch on a Redis Cluster, where the run
+ * hash and the live key live in different slots (no script may hold both):
+ * the run is checked first (its status and expiry only ever move on from
+ * complete), then the live key is switched by a script on its own slot if
+ * it still holds the run judged against, then the run records who
+ * published it. Same codes as plan_publish_lua; *detail (caller frees).
+ */
+static const char plan_switch_lua[] =
+    "local prev = redis.call('GET', KEYS[1]) or ''\n"
+    "if prev ~= ARGV[2] then return {4, prev} end\n"
+    "redis.call('SET', KEYS[1], ARGV[1])\n"
+    "return {3, prev}\n";
+
+static int
+plan_publish_cluster(struct cmd_redis *ctx, const char *krun, const char *klive,
+    const char *run_id, const char *now, const char *who, const char *live,
+    int force, long long *code, char **detail, char **cause)
+{
+	const char	*argv[12];
+	redisReply	*r;
+
+	argv[0] = "HMGET";
+	argv[1] = krun;
+	argv[2] = "status";
+	argv[3] = "expires";
+	if ((r = cmd_redis_command(ctx, 4, argv, cause)) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		freeReplyObject(r);
+		*cause = strdup("redis: unexpected answer to HMGET");
+		return -1;
+	}
+	if (cmd_reply_str(r->element[0]) == NULL)
+		*code = 0;
+	else if (strcmp(r->element[0]->str, "complete") != 0)
+		*code = 1;
+	else if (cmd_reply_str(r->element[1]) != NULL &&
+	    strtoll(r->element[1]->str, NULL, 10) > 0 &&
+	    strtoll(r->element[1]->str, NULL, 10) <= strtoll(now, NULL, 10))
+		*code = 2;
+	else
+		*code = -1;
+	if (*code >= 0) {
+		*detail = strdup(*code == 1 ? r->element[0]->str : *code == 2 ?
+		    r->element[1]->str : "");
+		freeReplyObject(r);
+		return 0;
+	}
+	freeReplyObject(r);
+	argv[0] = "EVAL";
+	argv[1] = plan_switch_lua;
+	argv[2] = "1";
+	argv[3] = klive;
+	argv[4] = run_id;
+	argv[5] = live != NULL ? live : "";
+	if ((r = cmd_redis_command(ctx, 6, argv, cause)) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER) {
+		freeReplyObject(r);
+		*cause = strdup("redis: unexpected answer to the publish script");
+		return -1;
+	}
+	*code = r->element[0]->integer;
+	*detail = strdup(cmd_reply_str(r->element[1]) ? r->element[1]->str : "");
+	freeReplyObject(r);
+	if (*code != 3)
+		return 0;
+	argv[0] = "HSET";
+	argv[1] = krun;
+	argv[2] = "published_at";
+	argv[3] = now;
+	argv[4] = "published_by";
+	argv[5] = who;
+	argv[6] = "previous_live";
+	argv[7] = *detail != NULL ? *detail : "";
+	argv[8] = "forced";
+	argv[9] = force ? "1" : "0";
+	if ((r = cmd_redis_command(ctx, 10, argv, cause)) == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}
+
 int
-cmd_plan_publish(struct redisContext *ctx, const struct conf *conf,
+cmd_plan_publish(struct cmd_redis *ctx, const struct conf *conf,
     const char *run_id, const char *who, int force, int *refused, char **cause)
 {
 	char		 krun[KEYS_MAX + 128], klive[KEYS_MAX], now[32], why[256];
-	char		*live = NULL;
+	char		*live = NULL, *detail = NULL;
 	const char	*argv[10];
 	redisReply	*r = NULL;
-	long long	 code;
+	long long	 code = -1;
 	int		 rc, tries;
 
 	*refused = 0;
@@ -208,43 +293,53 @@ cmd_plan_publish(struct redisContext *ctx, const struct conf *conf,
 			return CMD_BAD_INPUT;
 		}
 		snprintf(now, sizeof now, "%lld", (long long)time(NULL));
-		argv[0] = "EVAL";
-		argv[1] = plan_publish_lua;
-		argv[2] = "2";
-		argv[3] = krun;
-		argv[4] = klive;
-		argv[5] = run_id;
-		argv[6] = now;
-		argv[7] = who;
-		argv[8] = live != NULL ? live : "";
-		argv[9] = force ? "1" : "0";
-		r = cmd_redis_command(ctx, 10, argv, cause);
-		free(live);
-		live = NULL;
-		if (r == NULL)
-			return CMD_NO_SERVICE;
-		if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-		    r->element[0]->type == REDIS_REPLY_INTEGER &&
-		    r->element[0]->integer == 4) {
-			/* The live plan changed since we judged: judge again. */
+		free(detail);
+		detail = NULL;
+		if (cmd_redis_is_cluster(ctx)) {
+			rc = plan_publish_cluster(ctx, krun, klive, run_id, now, who,
+			    live, force, &code, &detail, cause);
+			free(live);
+			live = NULL;
+			if (rc != 0)
+				return CMD_NO_SERVICE;
+		} else {
+			argv[0] = "EVAL";
+			argv[1] = plan_publish_lua;
+			argv[2] = "2";
+			argv[3] = krun;
+			argv[4] = klive;
+			argv[5] = run_id;
+			argv[6] = now;
+			argv[7] = who;
+			argv[8] = live != NULL ? live : "";
+			argv[9] = force ? "1" : "0";
+			r = cmd_redis_command(ctx, 10, argv, cause);
+			free(live);
+			live = NULL;
+			if (r == NULL)
+				return CMD_NO_SERVICE;
+			if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+			    r->element[0]->type != REDIS_REPLY_INTEGER) {
+				*cause = strdup("redis: unexpected answer to the "
+				    "publish script");
+				freeReplyObject(r);
+				return CMD_NO_SERVICE;
+			}
+			code = r->element[0]->integer;
+			detail = strdup(cmd_reply_str(r->element[1]) ?
+			    r->element[1]->str : "");
 			freeReplyObject(r);
-			r = NULL;
-			continue;
 		}
-		break;
+		/* 4: the live plan changed since we judged: judge again. */
+		if (code != 4)
+			break;
 	}
-	if (r == NULL) {
+	if (code == 4) {
+		free(detail);
 		*cause = str_printf("run %s: the live plan kept changing; try "
 		    "again", run_id);
 		return CMD_NO_SERVICE;
 	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_INTEGER) {
-		*cause = strdup("redis: unexpected answer to the publish script");
-		freeReplyObject(r);
-		return CMD_NO_SERVICE;
-	}
-	code = r->element[0]->integer;
 	switch (code) {
 	case 0:
 		*cause = str_printf("run %s: no such run (key %s)", run_id, krun);
@@ -252,7 +347,7 @@ cmd_plan_publish(struct redisContext *ctx, const struct conf *conf,
 		break;
 	case 1:
 		*cause = str_printf("run %s: status is \"%s\", only a complete run "
-		    "can be published", run_id, cmd_reply_str(r->element[1]));
+		    "can be published", run_id, detail ? detail : "");
 		rc = CMD_BAD_INPUT;
 		break;
 	case 2:
@@ -260,16 +355,13 @@ cmd_plan_publish(struct redisContext *ctx, const struct conf *conf,
 		    "passed); run the optimizer again", run_id);
 		rc = CMD_BAD_INPUT;
 		break;
-	default: {
-		const char *prev = cmd_reply_str(r->element[1]);
-
+	default:
 		cmd_log("plan", "published %s (live before: %s) by %s%s", run_id,
-		    prev && *prev ? prev : "none", who, force ? " (forced)" : "");
+		    detail && *detail ? detail : "none", who, force ? " (forced)" : "");
 		rc = CMD_OK;
 		break;
 	}
-	}
-	freeReplyObject(r);
+	free(detail);
 	return rc;
 }
 
@@ -279,7 +371,7 @@ cmd_plan_publish(struct redisContext *ctx, const struct conf *conf,
  * the live run (live, with live_assignments sends). 0 or -1 (Redis).
  */
 static int
-plan_show_run(redisContext *ctx, const struct conf *conf, const char *role,
+plan_show_run(struct cmd_redis *ctx, const struct conf *conf, const char *role,
     const char *run_id, const char *other, const char *live,
     long live_assignments, char **cause)
 {
@@ -341,7 +433,7 @@ done:
 
 /* GET PREFIX:name into a new string (caller frees), NULL when unset. */
 static int
-plan_get(redisContext *ctx, const struct conf *conf, const char *name,
+plan_get(struct cmd_redis *ctx, const struct conf *conf, const char *name,
     char **out, char **cause)
 {
 	char		 key[KEYS_MAX];
@@ -360,7 +452,7 @@ plan_get(redisContext *ctx, const struct conf *conf, const char *name,
 }
 
 int
-cmd_plan_current(struct redisContext *ctx, const struct conf *conf, char **live,
+cmd_plan_current(struct cmd_redis *ctx, const struct conf *conf, char **live,
     char **candidate, char **cause)
 {
 	*live = *candidate = NULL;
@@ -393,7 +485,7 @@ cmd_plan(int argc, char **argv)
 	};
 	const char	*conf_path = "conf/pacer.conf", *verb, *run_id = NULL;
 	struct conf	*conf = NULL;
-	redisContext	*ctx = NULL;
+	struct cmd_redis	*ctx = NULL;
 	char		*cause = NULL, *live = NULL, *candidate = NULL;
 	int		 ch, rc = CMD_BAD_INPUT, force = 0, refused;
 	long		 live_n = -1;
@@ -461,7 +553,7 @@ done:
 	free(cause);
 	free(live);
 	free(candidate);
-	redisFree(ctx);
+	cmd_redis_free(ctx);
 	conf_free(conf);
 	return rc;
 }
