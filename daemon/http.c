@@ -31,6 +31,19 @@
  * 503 written at once, without reading a byte of it, and is closed. An
  * accept error (EMFILE...) pauses the listener HTTP_ACCEPT_PAUSE_MIN_MS,
  * doubling up to HTTP_ACCEPT_PAUSE_MAX_MS, instead of spinning the loop.
+ *
+ * With [server] tls_cert and tls_key the listener speaks TLS only (there
+ * is no plain listener: bearer tokens never travel in clear). The same
+ * state machine runs over SSL_read/SSL_write on the connection's socket:
+ * the handshake happens in HTTP_CONN_READ under the head deadline (a client
+ * that never finishes it is dropped like a slow head), a read that needs
+ * the socket writable waits on EV_WRITE (tls_read_on_write), and bytes
+ * OpenSSL decrypted but we had no room for are fetched by activating
+ * EV_READ by hand, since the socket will not signal them again. A plain
+ * HTTP request to the TLS port is answered a plain 400 and closed. An
+ * answer goes out as one TLS record where it fits: head and body are
+ * gathered in the output buffer, then written with one SSL_write.
+ * Renegotiation is off (tls.c), so a write never waits for input.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -40,6 +53,8 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <limits.h>
+#include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +68,8 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 #include <http_parser.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "pacerd.h"
 #include "pacer/str.h"
@@ -123,6 +140,7 @@ struct http_request {
 	int			 nheader;
 	char			*body;
 	size_t			 bodylen, bodycap;
+	int64_t			 start_us;	/* first byte, for the access log */
 };
 
 /* One client connection. */
@@ -148,6 +166,12 @@ struct http_conn {
 	struct http_request	 req;
 	char			*out;		/* what the socket did not take yet */
 	size_t			 outoff, outlen, outcap;
+	SSL			*ssl;		/* NULL: plain HTTP */
+	int			 handshaking;	/* the TLS handshake is under way */
+	int			 tls_read_on_write; /* SSL_read waits for EV_WRITE */
+	int			 tls_dead;	/* a TLS error: no close_notify */
+	struct sockaddr_storage	 peer;		/* the client, for the access log */
+	socklen_t		 peerlen;
 	size_t			 inoff, inlen;	/* unparsed input: in[inoff, inlen) */
 	char			 in[HTTP_INPUT_SIZE];
 };
@@ -178,6 +202,11 @@ struct http_server {
 	uint64_t		 accept_errors;	/* since the last warn line */
 	time_t			 date_sec;
 	char			 date[48];	/* "Date: ...\r\n" of date_sec */
+	SSL_CTX			*tls;		/* the listener's (a reference);
+						 * NULL: plain HTTP */
+	FILE			*access;	/* access log, NULL: none */
+	struct pacerd_rules	*access_rules;	/* the rules it was opened for
+						 * (a reference) */
 };
 
 static void http_conn_process(struct http_conn *);
@@ -191,6 +220,16 @@ http_clock_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Microseconds on the monotonic clock, for the access log. */
+static int64_t
+http_clock_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Seconds on the loop's cached clock (no system call). */
@@ -307,6 +346,8 @@ http_conn_close(struct http_conn *c)
 	if (c->fd >= 0) {
 		event_del(&c->ev_read);
 		event_del(&c->ev_write);
+		SSL_free(c->ssl);
+		c->ssl = NULL;
 		close(c->fd);
 		c->fd = -1;
 		c->reading = c->writing = 0;
@@ -331,6 +372,85 @@ http_conn_failed(struct http_conn *c)
 		return 0;
 	http_conn_close(c);
 	return 1;
+}
+
+/*
+ * After an SSL call returned rc: -1 with errno EAGAIN when it only waits
+ * for the socket (a read waiting to write sets tls_read_on_write and
+ * EV_WRITE), 0 at the client's close, -1 with another errno on failure.
+ */
+static int
+http_tls_result(struct http_conn *c, int rc, int reading)
+{
+	int	 saved = errno;
+
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		if (reading && !c->writing) {
+			event_add(&c->ev_write, NULL);
+			c->writing = 1;
+		}
+		c->tls_read_on_write |= reading;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:	/* close_notify, or EOF (tls.c) */
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		c->tls_dead = 1;
+		errno = saved != 0 && saved != EAGAIN ? saved : EPROTO;
+		return -1;
+	default:
+		c->tls_dead = 1;
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+/* read() the socket, through TLS when it speaks it; as read() answers. */
+static ssize_t
+http_conn_recv(struct http_conn *c, char *buf, size_t len)
+{
+	int	 n;
+
+	/* Lingering input is discarded: no need to decrypt it. */
+	if (c->ssl == NULL || c->state == HTTP_CONN_LINGER)
+		return read(c->fd, buf, len);
+	ERR_clear_error();
+	c->tls_read_on_write = 0;
+	if ((n = SSL_read(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len)) > 0)
+		return n;
+	return http_tls_result(c, n, 1);
+}
+
+/* write() to the socket, through TLS when it speaks it; as write() answers. */
+static ssize_t
+http_conn_write(struct http_conn *c, const char *buf, size_t len)
+{
+	int	 n;
+
+	if (c->ssl == NULL)
+		return write(c->fd, buf, len);
+	ERR_clear_error();
+	if ((n = SSL_write(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len)) > 0)
+		return n;
+	if (http_tls_result(c, n, 0) == 0)
+		errno = EPIPE;
+	return -1;
+}
+
+/*
+ * OpenSSL may hold decrypted bytes we had no room for; the socket will not
+ * say so again, so run the read callback once more by hand.
+ */
+static void
+http_conn_tls_pending(struct http_conn *c)
+{
+	if (c->ssl != NULL && c->reading && !c->handshaking &&
+	    SSL_pending(c->ssl) > 0)
+		event_active(&c->ev_read, EV_READ, 0);
 }
 
 /* Make room for len more bytes in a buffer of at most max; 0 or -1. */
@@ -366,7 +486,8 @@ http_conn_send(struct http_conn *c, const struct iovec *iov, int iovcnt)
 	ssize_t	 n = 0;
 	size_t	 done;
 
-	if (c->outoff == c->outlen) {
+	/* TLS: gather, then one SSL_write (one record, not one per piece). */
+	if (c->outoff == c->outlen && c->ssl == NULL) {
 		c->outoff = c->outlen = 0;
 		if ((n = writev(c->fd, iov, iovcnt)) < 0) {
 			if (http_conn_failed(c))
@@ -394,6 +515,17 @@ http_conn_send(struct http_conn *c, const struct iovec *iov, int iovcnt)
 		memcpy(c->out + c->outlen, (const char *)iov[i].iov_base + skip, rest);
 		c->outlen += rest;
 	}
+	while (c->ssl != NULL && c->outoff < c->outlen) {
+		if ((n = http_conn_write(c, c->out + c->outoff,
+		    c->outlen - c->outoff)) < 0) {
+			if (http_conn_failed(c))
+				return -1;
+			break;
+		}
+		c->outoff += (size_t)n;
+	}
+	if (c->outoff == c->outlen)
+		c->outoff = c->outlen = 0;
 	if (c->outoff < c->outlen && !c->writing) {
 		event_add(&c->ev_write, NULL);
 		c->writing = 1;
@@ -411,6 +543,11 @@ http_conn_linger(struct http_conn *c)
 {
 	c->state = HTTP_CONN_LINGER;
 	c->since_ms = http_clock_ms();
+	/* TLS says it ends (best effort: what follows is discarded anyway). */
+	if (c->ssl != NULL && !c->handshaking && !c->tls_dead && !c->peer_eof) {
+		ERR_clear_error();
+		(void)SSL_shutdown(c->ssl);
+	}
 	if (c->peer_eof || shutdown(c->fd, SHUT_WR) != 0) {
 		http_conn_close(c);
 		return;
@@ -442,6 +579,7 @@ http_conn_answered(struct http_conn *c)
 		event_add(&c->ev_read, NULL);
 		c->reading = 1;
 	}
+	http_conn_tls_pending(c);
 	if (!c->processing)
 		http_conn_process(c);
 }
@@ -521,6 +659,93 @@ http_error_code(int status, const char *msg, char *code, size_t len)
 }
 
 /*
+ * (Re)open the access log the live rules name (server.access_log) and hold
+ * those rules, so a reload (SIGHUP after logrotate) reopens it. 0, or -1
+ * with *cause (caller frees) "file:line: ..." when cause is not NULL;
+ * without it (a reload) a failure keeps the old log and says so.
+ */
+static int
+http_access_open(struct http_server *srv, char **cause)
+{
+	struct pacerd		*d = srv->d;
+	const struct conf	*conf = d->rules->conf;
+	const char		*path = conf->server.access_log;
+	FILE			*fp = NULL;
+	char			 msg[1024];
+
+	pacerd_rules_unref(srv->access_rules);
+	srv->access_rules = pacerd_rules_ref(d);
+	if (path != NULL && strcmp(path, "-") == 0)
+		fp = stderr;
+	else if (path != NULL && (fp = fopen(path, "ae")) == NULL) {
+		snprintf(msg, sizeof msg, "%s:%d: access_log: cannot open %s: %s",
+		    conf->path, conf_key_line(conf, "server", "access_log"), path,
+		    strerror(errno));
+		if (cause != NULL) {
+			*cause = strdup(msg);
+			return -1;
+		}
+		log_warn("cannot open the access log; the old one stays",
+		    "error=\"%s\"", msg);
+		return 0;
+	}
+	/* One line, one write: another process may append to the file too. */
+	if (fp != NULL && fp != stderr)
+		setvbuf(fp, NULL, _IOLBF, 0);
+	if (srv->access != NULL && srv->access != stderr)
+		fclose(srv->access);
+	srv->access = fp;
+	return 0;
+}
+
+/* Write one access log line: fmt's key=value pairs, escaped as logfmt. */
+static void __attribute__((format(printf, 2, 3)))
+http_access_write(FILE *fp, const char *fmt, ...)
+{
+	struct timespec	 ts;
+	va_list		 ap;
+	char		*line;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	va_start(ap, fmt);
+	line = log_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+	    LOG_INFO, "request", fmt, ap);
+	va_end(ap);
+	if (line != NULL)
+		fprintf(fp, "%s\n", line);
+	free(line);
+}
+
+/*
+ * The access log line of an answer: the client, the request line's method
+ * and path (never the query), status, body bytes and the time from the
+ * request's first byte.
+ */
+static void
+http_access_log(struct http_conn *c, int status, size_t len)
+{
+	struct http_request	*req = &c->req;
+	char			 host[NI_MAXHOST] = "-", serv[NI_MAXSERV] = "-";
+	char			 path[HTTP_PATH_MAX] = "", remote[sizeof host + sizeof serv + 3];
+	size_t			 n = req->head != NULL ? strcspn(req->head, "?#") : 0;
+	int64_t			 took = http_clock_us() - req->start_us;
+
+	if (c->peerlen > 0)
+		(void)getnameinfo((const struct sockaddr *)&c->peer, c->peerlen,
+		    host, sizeof host, serv, sizeof serv,
+		    NI_NUMERICHOST | NI_NUMERICSERV);
+	snprintf(remote, sizeof remote, c->peer.ss_family == AF_INET6 ?
+	    "[%s]:%s" : "%s:%s", host, serv);
+	snprintf(path, sizeof path, "%.*s", (int)(n < sizeof path ? n :
+	    sizeof path - 1), req->head != NULL ? req->head : "");
+	http_access_write(c->srv->access, "remote=%s method=%s path=%s status=%d "
+	    "bytes=%zu duration_ms=%.3f tls=%s", remote,
+	    http_method_str((enum http_method)req->method), path, status, len,
+	    req->start_us > 0 ? (double)took / 1000.0 : 0.0,
+	    c->ssl != NULL ? "true" : "false");
+}
+
+/*
  * Send the answer to req: status, content type, extra header lines (each
  * ending in CRLF, or NULL) and the body (borrowed). Drops it when the client
  * has gone.
@@ -536,6 +761,10 @@ http_reply(struct http_request *req, int status, const char *content_type,
 	int			 n, closing;
 
 	metrics_http_request(c->srv->d->metrics, req->route, req->method, status);
+	if (c->srv->access_rules != c->srv->d->rules)
+		(void)http_access_open(c->srv, NULL);
+	if (c->srv->access != NULL)
+		http_access_log(c, status, req->method == HTTP_HEAD ? 0 : len);
 	if (c->state == HTTP_CONN_ORPHAN) {
 		http_conn_bury(c);
 		return;
@@ -931,6 +1160,7 @@ http_on_message_begin(http_parser *p)
 	req->method = HTTP_GET;		/* until the head says */
 	req->route = -1;
 	req->http10 = 0;
+	req->start_us = c->srv->access != NULL ? http_clock_us() : 0;
 	c->partial = 1;
 	/* A new connection's head is timed from the accept. */
 	if (c->wait == HTTP_WAIT_IDLE)
@@ -1167,6 +1397,60 @@ http_conn_process(struct http_conn *c)
 	c->processing = 0;
 }
 
+/*
+ * A client spoke plain HTTP to the TLS port: answer it in plain text (it
+ * would understand nothing else) and close.
+ */
+static void
+http_conn_tls_refuse(struct http_conn *c)
+{
+	static const char	 body[] = "{\"error\":\"this port speaks HTTPS only "
+	    "(server.tls_cert is set)\",\"code\":\"tls_required\"}";
+	char			 msg[512];
+	int			 n;
+
+	n = snprintf(msg, sizeof msg, "HTTP/1.1 400 Bad Request\r\n%s"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n%s", http_date(c->srv), sizeof body - 1,
+	    body);
+	metrics_http_error(c->srv->d->metrics, 400);
+	(void)send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	http_slow_unlink(c);
+	http_conn_linger(c);
+}
+
+/*
+ * Go on with the TLS handshake; 0 once done, 1 while it waits for the
+ * socket, -1 when it failed (the connection is then closed).
+ */
+static int
+http_conn_handshake(struct http_conn *c)
+{
+	int	 rc;
+
+	ERR_clear_error();
+	c->tls_read_on_write = 0;
+	if ((rc = SSL_do_handshake(c->ssl)) == 1) {
+		c->handshaking = 0;
+		return 0;
+	}
+	if (http_tls_result(c, rc, 1) < 0 && errno == EAGAIN)
+		return 1;
+	c->tls_dead = 1;
+	if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_HTTP_REQUEST) {
+		ERR_clear_error();
+		c->handshaking = 0;
+		http_conn_tls_refuse(c);
+		return -1;
+	}
+	log_debug("TLS handshake failed", "error=\"%s\"",
+	    ERR_reason_error_string(ERR_peek_error()) ?
+	    ERR_reason_error_string(ERR_peek_error()) : "closed");
+	ERR_clear_error();
+	http_conn_close(c);
+	return -1;
+}
+
 /* EV_READ: take what the socket has. */
 static void
 http_conn_read_cb(evutil_socket_t fd, short ev, void *arg)
@@ -1174,7 +1458,10 @@ http_conn_read_cb(evutil_socket_t fd, short ev, void *arg)
 	struct http_conn	*c = arg;
 	ssize_t			 n;
 
+	(void)fd;
 	(void)ev;
+	if (c->handshaking && http_conn_handshake(c) != 0)
+		return;
 	if (c->state == HTTP_CONN_LINGER)
 		c->inoff = c->inlen = 0;	/* discard */
 	else if (c->inoff > 0) {
@@ -1188,7 +1475,7 @@ http_conn_read_cb(evutil_socket_t fd, short ev, void *arg)
 		c->reading = 0;
 		return;
 	}
-	if ((n = read(fd, c->in + c->inlen, sizeof c->in - c->inlen)) < 0) {
+	if ((n = http_conn_recv(c, c->in + c->inlen, sizeof c->in - c->inlen)) < 0) {
 		http_conn_failed(c);
 		return;
 	}
@@ -1208,6 +1495,8 @@ http_conn_read_cb(evutil_socket_t fd, short ev, void *arg)
 	c->inlen += (size_t)n;
 	if (c->state == HTTP_CONN_READ)
 		http_conn_process(c);
+	if (c->fd >= 0)
+		http_conn_tls_pending(c);
 }
 
 /* EV_WRITE: send the rest of an answer; resume parsing once it is out. */
@@ -1218,12 +1507,21 @@ http_conn_write_cb(evutil_socket_t fd, short ev, void *arg)
 	ssize_t			 n;
 
 	(void)ev;
-	if ((n = write(fd, c->out + c->outoff, c->outlen - c->outoff)) < 0) {
-		http_conn_failed(c);
-		return;
+	if (c->tls_read_on_write) {
+		/* A TLS read (or the handshake) waited for this. */
+		http_conn_read_cb(fd, EV_READ, c);
+		if (c->fd < 0)
+			return;
 	}
-	c->outoff += (size_t)n;
-	if (c->outoff < c->outlen)
+	if (c->outoff < c->outlen) {
+		if ((n = http_conn_write(c, c->out + c->outoff,
+		    c->outlen - c->outoff)) < 0) {
+			http_conn_failed(c);
+			return;
+		}
+		c->outoff += (size_t)n;
+	}
+	if (c->outoff < c->outlen || c->tls_read_on_write)
 		return;
 	c->outoff = c->outlen = 0;
 	event_del(&c->ev_write);
@@ -1296,6 +1594,12 @@ http_refuse_busy(struct http_server *srv, evutil_socket_t fd)
 	struct timeval		 tv = { HTTP_LINGER_MS / 1000,
 		(HTTP_LINGER_MS % 1000) * 1000 };
 
+	/* A TLS client could not read a plain 503: no handshake, no answer. */
+	if (srv->tls != NULL) {
+		metrics_http_error(d->metrics, 503);
+		close(fd);
+		return;
+	}
 	blen = snprintf(body, sizeof body, "{\"error\":\"too many connections "
 	    "(server.max_connections = %d)\",\"code\":\"too_many_connections\"}",
 	    d->rules->conf->server.max_connections);
@@ -1346,15 +1650,36 @@ http_evict_slowest(struct http_server *srv)
 	if (c->partial && c->outoff == c->outlen) {
 		n = snprintf(msg, sizeof msg, late,
 		    (int)sizeof HTTP_EVICTED_BODY - 1);
-		(void)send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (c->ssl == NULL)
+			(void)send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		else
+			(void)http_conn_write(c, msg, (size_t)n);	/* best effort */
 	}
 	http_conn_close(c);
 	return 0;
 }
 
 /*
+ * The TLS context for a new connection, NULL for plain HTTP: the live
+ * rules' (a reload brings new certificates), or the one the listener
+ * started with when a reload turned TLS off (that needs a restart).
+ */
+static SSL_CTX *
+http_tls_ctx(struct http_server *srv)
+{
+	SSL_CTX	*live = srv->d->rules->tls;
+
+	if (srv->tls != NULL && live != NULL && live != srv->tls &&
+	    SSL_CTX_up_ref(live) == 1) {
+		SSL_CTX_free(srv->tls);
+		srv->tls = live;
+	}
+	return srv->tls;
+}
+
+/*
  * A new connection: admit it (taking a slow request's slot at the cap) or
- * refuse it without reading, and start reading.
+ * refuse it without reading, and start reading (a TLS one, its handshake).
  */
 static void
 http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
@@ -1366,8 +1691,6 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	int			 one = 1;
 
 	(void)l;
-	(void)sa;
-	(void)salen;
 	srv->accept_pause_ms = 0;
 	if (d->nconn >= d->rules->conf->server.max_connections &&
 	    http_evict_slowest(srv) != 0) {
@@ -1383,6 +1706,22 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->srv = srv;
 	c->fd = fd;
+	if (sa != NULL && salen > 0 && (size_t)salen <= sizeof c->peer) {
+		memcpy(&c->peer, sa, (size_t)salen);
+		c->peerlen = (socklen_t)salen;
+	}
+	if (http_tls_ctx(srv) != NULL) {
+		if ((c->ssl = SSL_new(srv->tls)) == NULL ||
+		    SSL_set_fd(c->ssl, fd) != 1) {
+			ERR_clear_error();
+			SSL_free(c->ssl);
+			free(c);
+			close(fd);
+			return;
+		}
+		SSL_set_accept_state(c->ssl);
+		c->handshaking = 1;
+	}
 	c->state = HTTP_CONN_READ;
 	c->req.conn = c;
 	c->req.method = HTTP_GET;
@@ -1529,6 +1868,10 @@ http_start(struct pacerd *d, char **cause)
 	}
 	srv->d = d;
 	d->http = srv;
+	if (d->rules->tls != NULL && SSL_CTX_up_ref(d->rules->tls) == 1)
+		srv->tls = d->rules->tls;
+	if (http_access_open(srv, cause) != 0)
+		return -1;
 	http_raise_nofile(c);
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
@@ -1593,6 +1936,10 @@ http_free(struct pacerd *d)
 	http_reap_cb(-1, 0, srv);
 	if (srv->reap != NULL)
 		event_free(srv->reap);
+	SSL_CTX_free(srv->tls);
+	if (srv->access != NULL && srv->access != stderr)
+		fclose(srv->access);
+	pacerd_rules_unref(srv->access_rules);
 	free(srv);
 	d->http = NULL;
 }

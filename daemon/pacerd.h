@@ -22,6 +22,7 @@ struct auth;
 struct http_server;
 struct http_request;
 struct decide_call;
+struct ssl_ctx_st;		/* OpenSSL's SSL_CTX */
 
 #define DECIDE_BATCH_MAX	1000
 #define DECIDE_LOG_LEN		50	/* recent decisions an explanation shows */
@@ -47,6 +48,7 @@ struct pacerd_rules {
 	struct decide_program	 program[CONF_MAX_CHANNELS][2];
 	char			**suppress;	/* per offer: decide_suppress_build */
 	struct auth		*auth;		/* NULL: no tokens_file */
+	struct ssl_ctx_st	*tls;		/* NULL: no tls_cert (plain HTTP) */
 	int			 refs;		/* requests holding it, +1 while live */
 };
 
@@ -152,6 +154,17 @@ const char *http_header(const struct http_request *, const char *name);
  * absent or longer than len - 1. */
 const char *http_query(const struct http_request *, const char *name, char *buf,
 	     size_t len);
+
+/* tls.c */
+/*
+ * The listener's TLS context from [server] tls_cert and tls_key: 0 with
+ * *out set (NULL when TLS is off), or -1 with *cause "file:line: message"
+ * (caller frees) for an unreadable, malformed or mismatched file. The
+ * caller frees *out with tls_ctx_free.
+ */
+int	 tls_ctx_new(const struct conf *, struct ssl_ctx_st **out, char **cause);
+/* Drop a reference to a context (connections hold their own); accepts NULL. */
+void	 tls_ctx_free(struct ssl_ctx_st *);
 
 /* decide.c */
 /* A parsed, validated decision request. */

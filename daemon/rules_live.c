@@ -32,6 +32,9 @@ pacerd_rules_new(struct conf *conf, char **cause)
 	    (conf_check_file(conf, "server", "tokens_file", cause) != 0 ||
 	    (r->auth = auth_load(conf->server.tokens_file, cause)) == NULL))
 		goto fail;
+	/* Certificates are checked at start, by -t and on every reload. */
+	if (tls_ctx_new(conf, &r->tls, cause) != 0)
+		goto fail;
 	for (int ch = 0; ch < conf->nchannels; ch++)
 		for (int k = 0; k < 2; k++)
 			decide_program_build(conf, ch, k, &r->program[ch][k]);
@@ -71,6 +74,7 @@ pacerd_rules_unref(struct pacerd_rules *r)
 	conf_free(r->conf);
 	offers_free(r->offers);
 	auth_free(r->auth);
+	tls_ctx_free(r->tls);
 	free(r);
 }
 
