@@ -63,6 +63,71 @@ customer_ctx_free(struct customer_ctx *x)
 	free(x);
 }
 
+/* The customer's own caps a profile may carry (a preference centre). */
+#define CUSTOMER_MAX_OWN_CAPS	8
+#define CUSTOMER_OWN_WINDOW_MAX	(400 * 86400)
+
+/*
+ * Parse a profile's own caps "CHANNEL|all LIMIT WINDOW;..." (field ucap)
+ * into caps and checks (CHANNEL scope with its channel, or ALL); returns
+ * how many, skipping what no longer parses (a channel removed since).
+ */
+static int
+customer_own_caps(const struct conf *c, const char *text,
+    struct conf_cap *caps, struct rules_check *checks)
+{
+	char		 chan[CONF_NAME_MAX], dur[32];
+	long long	 limit, window;
+	int		 n = 0, used, ch;
+
+	while (text != NULL && *text != '\0' && n < CUSTOMER_MAX_OWN_CAPS) {
+		if (sscanf(text, "%63[^ ;] %lld %lld%n", chan, &limit, &window,
+		    &used) != 3)
+			break;
+		text += used;
+		if (*text == ';')
+			text++;
+		ch = strcmp(chan, "all") ? conf_channel_index(c, chan) : -1;
+		if (strcmp(chan, "all") && ch < 0)
+			continue;
+		caps[n].limit = (int)limit;
+		caps[n].window = window;
+		conf_format_duration(window, dur, sizeof dur);
+		snprintf(caps[n].text, sizeof caps[n].text, "customer %s %lld/%s",
+		    chan, limit, dur);
+		checks[n].scope = ch >= 0 ? CONF_SCOPE_CHANNEL : CONF_SCOPE_ALL;
+		checks[n].channel = ch;
+		checks[n].segment = -1;
+		checks[n].shadow = 0;
+		checks[n].cap = &caps[n];
+		n++;
+	}
+	return n;
+}
+
+/* Add the customer's own caps and pause to a profile object. */
+static void
+customer_own_json(json_t *o, const char *ucap, const char *pause)
+{
+	json_t		*caps = json_array();
+	char		 chan[CONF_NAME_MAX], dur[32], text[128];
+	long long	 limit, window;
+	int		 used;
+
+	while (ucap != NULL && *ucap != '\0' &&
+	    sscanf(ucap, "%63[^ ;] %lld %lld%n", chan, &limit, &window, &used) == 3) {
+		conf_format_duration(window, dur, sizeof dur);
+		snprintf(text, sizeof text, "%s %lld/%s", chan, limit, dur);
+		json_array_append_new(caps, json_string(text));
+		ucap += used;
+		if (*ucap == ';')
+			ucap++;
+	}
+	json_object_set_new(o, "caps", caps);
+	json_object_set_new(o, "pause_until", pause != NULL ?
+	    json_integer(strtoll(pause, NULL, 10)) : json_null());
+}
+
 /* Field value of a flat HGETALL-style reply, or NULL. */
 static const char *
 customer_field(const redisReply *h, const char *name)
@@ -106,6 +171,7 @@ customer_profile_json(const struct conf *c, const char *id, const redisReply *h)
 		free(copy);
 	}
 	json_object_set_new(o, "segments", segs);
+	customer_own_json(o, customer_field(h, "ucap"), customer_field(h, "pause"));
 	return o;
 }
 
@@ -172,14 +238,20 @@ customer_put(struct pacerd *d, struct http_request *req, const char *id)
 	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
 	char			 segtext[CUSTOMER_MAX_SEGMENTS * CONF_NAME_MAX] = "";
 	char			 tzt[TZ_MAX_TRANSITIONS * 32];
+	char			 owntext[CUSTOMER_MAX_OWN_CAPS * (CONF_NAME_MAX + 48)];
+	char			 pausetext[24];
+	const char		*del[2];
+	size_t			 dellen[4];
 	struct tz_table		 table;
-	int			 n = 0;
+	int			 n = 0, ndel = 0;
 	int64_t			 now = customer_now(d);
 
 	if ((o = http_body_json(d, req, 0)) == NULL)
 		return;
 	json_object_foreach(o, key, v) {
-		if (strcmp(key, "consent") && strcmp(key, "tz") && strcmp(key, "segments")) {
+		if (strcmp(key, "consent") && strcmp(key, "tz") &&
+		    strcmp(key, "segments") && strcmp(key, "caps") &&
+		    strcmp(key, "pause_until")) {
 			http_error(d, req, 400, "unknown field \"%.64s\"", key);
 			goto out;
 		}
@@ -250,9 +322,74 @@ customer_put(struct pacerd *d, struct http_request *req, const char *id)
 		argv[n++] = "seg";
 		argv[n++] = segtext;
 	}
-	if (n == 2) {
-		http_error(d, req, 400, "nothing to store: give consent, tz or segments");
+	/* The customer's own caps: they only add to the configured ones. */
+	if ((v = json_object_get(o, "caps")) != NULL) {
+		size_t		 i, off = 0;
+		json_t		*cv;
+		struct conf_cap	 cap;
+		char		 chan[CONF_NAME_MAX], capt[64];
+		int		 end = 0;
+
+		if (!json_is_array(v) || json_array_size(v) > CUSTOMER_MAX_OWN_CAPS) {
+			http_error(d, req, 400, "caps: must be a list of at most %d "
+			    "caps such as \"email 1/7d\" or \"all 4/30d\"",
+			    CUSTOMER_MAX_OWN_CAPS);
+			goto out;
+		}
+		owntext[0] = '\0';
+		json_array_foreach(v, i, cv) {
+			if (!json_is_string(cv) || sscanf(json_string_value(cv),
+			    "%63s %63s%n", chan, capt, &end) != 2 ||
+			    json_string_value(cv)[end] != '\0' ||
+			    conf_parse_cap(capt, &cap) != 0 ||
+			    cap.window > CUSTOMER_OWN_WINDOW_MAX ||
+			    (strcmp(chan, "all") && conf_channel_index(c, chan) < 0)) {
+				http_error(d, req, 400, "caps[%zu]: must be \"CHANNEL "
+				    "N/DURATION\" or \"all N/DURATION\" with a "
+				    "configured channel and a window of at most 400d", i);
+				goto out;
+			}
+			off += (size_t)snprintf(owntext + off, sizeof owntext - off,
+			    "%s%s %d %lld", off ? ";" : "", chan, cap.limit,
+			    (long long)cap.window);
+		}
+		if (off > 0) {
+			argv[n++] = "ucap";
+			argv[n++] = owntext;
+		} else
+			del[ndel++] = "ucap";
+	}
+	/* The customer's own pause of marketing: 0 or null lifts it. */
+	if ((v = json_object_get(o, "pause_until")) != NULL) {
+		if (!json_is_null(v) && (!json_is_integer(v) ||
+		    json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 100000000000LL)) {
+			http_error(d, req, 400, "pause_until: must be unix seconds, "
+			    "0 or null to lift the pause");
+			goto out;
+		}
+		if (json_is_integer(v) && json_integer_value(v) > 0) {
+			snprintf(pausetext, sizeof pausetext, "%lld",
+			    (long long)json_integer_value(v));
+			argv[n++] = "pause";
+			argv[n++] = pausetext;
+		} else
+			del[ndel++] = "pause";
+	}
+	if (n == 2 && ndel == 0) {
+		http_error(d, req, 400, "nothing to store: give consent, tz, "
+		    "segments, caps or pause_until");
 		goto out;
+	}
+	/* Lifted caps and pause go first, on the same connection. */
+	if (ndel > 0) {
+		const char	*dargv[4] = { "HDEL", pkey, del[0],
+		    ndel > 1 ? del[1] : NULL };
+
+		for (int i = 0; i < 2 + ndel; i++)
+			dellen[i] = strlen(dargv[i]);
+		(void)store_command(d->store, 2 + ndel, dargv, dellen,
+		    customer_ignore, NULL);
 	}
 	/* A stored profile: the key no longer expires with its decisions. */
 	argv[n++] = "pv";
@@ -390,7 +527,10 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 	struct rules_contact	*h = NULL;
 	struct rules_customer	 cu;
 	struct tz_table		 table;
-	const char		*tzt, *seg;
+	const char		*tzt, *seg, *pause;
+	struct conf_cap		 own_cap[CUSTOMER_MAX_OWN_CAPS];
+	struct rules_check	 own[CUSTOMER_MAX_OWN_CAPS];
+	json_t			*caps_own = json_array();
 	int			 nh = 0;
 	int64_t			 now = x->now;
 
@@ -446,10 +586,21 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 	}
 	cu.history = h;
 	cu.nhistory = nh;
+	cu.nown = customer_own_caps(c, customer_field(prof, "ucap"), own_cap, own);
+	cu.own = own;
+	if ((pause = customer_field(prof, "pause")) != NULL)
+		cu.pause_until = strtoll(pause, NULL, 10);
+	for (int i = 0; i < cu.nown; i++)
+		customer_cap_json(caps_own, own[i].cap->text, own[i].channel >= 0 ?
+		    c->channels[own[i].channel].name : NULL, NULL, &own[i], h, nh,
+		    now, -1);
 
 	/* Every cap that applies, and each channel's answer now. */
 	caps = json_array();
 	chans = json_object();
+	/* The customer's own caps, beside the configured ones. */
+	json_array_extend(caps, caps_own);
+	json_decref(caps_own);
 	for (int ch = 0; ch < c->nchannels; ch++) {
 		const struct decide_program *p = &x->rules->program[ch][0];
 		struct rules_verdict	 v;
@@ -471,8 +622,8 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 		rules_decide(c, p->check, p->ncheck, &cu, ch, -1, NULL, now, &v);
 		json_object_set_new(a, "allow", json_boolean(v.reason == RULES_OK));
 		json_object_set_new(a, "reason", json_string(rules_reason_name(v.reason)));
-		if (v.check >= 0) {
-			snprintf(rule, sizeof rule, "%s", p->check[v.check].cap->text);
+		if (v.denied_by != NULL) {
+			snprintf(rule, sizeof rule, "%s", v.denied_by->cap->text);
 			json_object_set_new(a, "rule", json_string(rule));
 		}
 		if (v.retry_after >= 0)
@@ -483,14 +634,15 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 		if (v.held)
 			json_object_set_new(a, "reserved_for", json_string("high"));
 		/* What would change the answer. */
-		if (v.reason == RULES_CAP || v.reason == RULES_QUIET_HOURS) {
+		if (v.reason == RULES_CAP || v.reason == RULES_QUIET_HOURS ||
+		    v.reason == RULES_PAUSED) {
 			if (v.retry_after >= 0) {
 				customer_wait_text(v.retry_after, wait, sizeof wait);
 				snprintf(line, sizeof line, "allowed in %s", wait);
 				json_array_append_new(change, json_string(line));
 			}
 			if (v.reason == RULES_CAP) {
-				const struct rules_check *k = &p->check[v.check];
+				const struct rules_check *k = v.denied_by;
 				int used = rules_cap_used(k, h, nh, now, -1, NULL);
 				char dur[32];
 

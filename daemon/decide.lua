@@ -93,6 +93,16 @@ local program = cached(64, function(text)
     checks = list}
 end)
 
+-- A customer's own caps by their text, "CHANNEL|all LIMIT WINDOW;...": as a
+-- list of {channel, limit, window}.
+local own_caps = cached(1024, function(text)
+  local l = {}
+  for chan, limit, window in string.gmatch(text, '([^%s;]+) (%d+) (%d+)') do
+    l[#l + 1] = {chan, tonumber(limit), tonumber(window)}
+  end
+  return l
+end)
+
 -- Offset tables by their text, "OFFSET@FROM;..." (ascending FROM): the
 -- customers of a zone share one text. As a list FROM, OFFSET, ...
 local zone = cached(1024, function(text)
@@ -110,8 +120,10 @@ local RECORDS_MAX = 512
 local PRUNE_MAX = 64
 
 -- Whether a contact (channel c, campaign cp) counts for a check of scope.
+-- (C and A: the customer's own caps on the channel and on all channels.)
 local function in_scope(scope, ch, campaign, c, cp)
-  return scope == 'a' or (scope == 'c' and c == ch) or
+  return scope == 'a' or scope == 'A' or
+    ((scope == 'c' or scope == 'C') and c == ch) or
     (scope == 'p' and campaign ~= '' and cp == campaign)
 end
 
@@ -178,6 +190,9 @@ local function decide_call(KEYS, ARGV)
   -- The decision at hand (set by the loop at the end), and its stored state.
   local key, idx, pg, now, now_s, campaign, send_id, offer, customer
   local p, hist, replaced
+  -- The longest window the decision at hand looks at (the config's, or a
+  -- customer's own cap's): history is trimmed only past it.
+  local keepw
   local audited = false
   -- Reused from one decision to the next: the contacts in the window, and
   -- those one check counts.
@@ -225,7 +240,7 @@ local function decide_call(KEYS, ARGV)
       if stale then
         -- Only what no window of a decision now or later can hold: a
         -- client time far ahead must not trim what Redis's now needs.
-        local kept, from = {}, math.min(now, cnow) - pg.maxw
+        local kept, from = {}, math.min(now, cnow) - keepw
         for e, t in string.gmatch(hist, '((%d+)|[^\n]*\n)') do
           if tonumber(t) > from then kept[#kept + 1] = e end
         end
@@ -307,16 +322,17 @@ local function decide_call(KEYS, ARGV)
   -- allows the request together (quiet hours in the customer's zone, each
   -- enforced cap at the decision's priority): each moves t to its own next
   -- allowed instant until none moves it. -1 when no wait helps.
-  local function allowed_from(n, segs, cut)
+  local function allowed_from(n, segs, cut, own, pause)
     local ch, caps = pg.ch, {}
-    for i = 1, #pg.checks do
-      local k = pg.checks[i]
+    for i = 1, #pg.checks + #own do
+      local k = pg.checks[i] or own[i - #pg.checks]
       if not k[5] and (k[4] == '' or string.find(segs, k[7], 1, true)) then
         local l, m = counted(k, n, ch)
         caps[#caps + 1] = {l, m, k[3], k[2] - cut}
       end
     end
     local t = now
+    if pause > t then t = pause end
     for _ = 1, 64 do
       local moved = false
       if pg.qs >= 0 then
@@ -342,26 +358,18 @@ local function decide_call(KEYS, ARGV)
   local function decide(flags, plan, suppress)
     local dry, fresh = flags % 2 == 1, flags % 4 >= 2
     local sched, exempt = flags % 8 >= 4, flags % 16 >= 8
+    keepw = pg.maxw
     local uncounted = flags % 32 >= 16
     -- Slots of every cap this priority leaves to higher ones.
     local cut = pg.reserve
     if flags >= 64 then cut = 0 elseif flags % 64 >= 32 then cut = 2 * cut end
     -- p: consent, segments, history, profile marker, record count, offsets
-    -- (only when the channel has quiet hours: the table is long), record.
-    if pg.qs >= 0 then
-      if fresh then
-        p = redis.call('HMGET', key, pg.field, 'seg', 'h', 'pv', 'n', 'tzt')
-      else
-        p = redis.call('HMGET', key, pg.field, 'seg', 'h', 'pv', 'n', 'tzt',
-          'd:' .. send_id)
-      end
-    elseif fresh then
-      p = redis.call('HMGET', key, pg.field, 'seg', 'h', 'pv', 'n')
-    else
-      -- 'pv' again holds the offsets' place (not read without quiet hours).
-      p = redis.call('HMGET', key, pg.field, 'seg', 'h', 'pv', 'n', 'pv',
-        'd:' .. send_id)
-    end
+    -- (only when the channel has quiet hours: the table is long), record,
+    -- the customer's own caps, their pause. "d:" (no send id is empty)
+    -- holds the place of what is not read.
+    p = redis.call('HMGET', key, pg.field, 'seg', 'h', 'pv', 'n',
+      pg.qs >= 0 and 'tzt' or 'd:', fresh and 'd:' or 'd:' .. send_id, 'ucap',
+      'pause')
     if p[7] then
       local f = record_fields(p[7])
       -- A send id names one send: another channel, campaign or offer is
@@ -395,7 +403,7 @@ local function decide_call(KEYS, ARGV)
     -- it was "allow" (the send then went out), so the store matches it.
     if late then
       if not dry then
-        store('store_unavailable', -1, '', '', pg.fail, true, nil, '')
+        store('store_unavailable', -1, '', '', pg.fail, false, nil, '')
       end
       return 'store_unavailable', -1, '', '', 0, -1, ''
     end
@@ -431,18 +439,38 @@ local function decide_call(KEYS, ARGV)
 
     -- Exempt messages (security alerts, service messages) skip quiet hours
     -- and caps; consent, exclusions and the plan still apply.
+    -- The customer's own pause (a preference centre) holds marketing.
+    local pause = tonumber(p[9] or '0') or 0
+    if exempt then pause = 0 end
+    if reason == 'ok' and pause > now then reason = 'paused' end
     if reason == 'ok' and pg.qs >= 0 and not exempt then
       local e = quiet_until(now)
       if e then reason, retry = 'quiet_hours', e - now end
+    end
+    -- The customer's own caps only add to the configured ones.
+    local own = {}
+    if p[8] and not exempt then
+      for _, u in ipairs(own_caps(p[8])) do
+        local scope
+        if u[1] == 'all' then scope = 'A' elseif u[1] == pg.ch then scope = 'C' end
+        if scope then
+          own[#own + 1] = {scope, u[2], u[3], '', false,
+            scope .. ':' .. u[2] .. ':' .. u[3] .. ':', ';;'}
+        end
+      end
     end
 
     -- The history is small: it is trimmed to the longest window. Every
     -- contact after now - WINDOW can share a window with now, however far
     -- ahead it is stamped.
     local stale, n = false, 0
-    if reason == 'ok' or reason == 'quiet_hours' then
-      local from, ch = now - pg.maxw, pg.ch
-      local trim = math.min(now, cnow) - pg.maxw
+    keepw = pg.maxw
+    for i = 1, #own do
+      if own[i][3] > keepw then keepw = own[i][3] end
+    end
+    if reason == 'ok' or reason == 'quiet_hours' or reason == 'paused' then
+      local from, ch = now - keepw, pg.ch
+      local trim = math.min(now, cnow) - keepw
       -- Captures cost: a send id made by pacerd is in no history, and
       -- without a campaign no contact's campaign is compared.
       local pat
@@ -471,17 +499,19 @@ local function decide_call(KEYS, ARGV)
       end
     end
     if reason == 'ok' and not exempt then
-      -- The checks come by ascending limit: none past n contacts can bind.
-      local checks, ch = pg.checks, pg.ch
-      for i = 1, #checks do
-        local k = checks[i]
+      -- The checks come by ascending limit: none past n contacts can bind
+      -- (the customer's own caps, after them, are few and not sorted).
+      local checks, ch, nc = pg.checks, pg.ch, #pg.checks
+      for i = 1, nc + #own do
+        local k = checks[i] or own[i - nc]
         local scope, limit, window = k[1], k[2], k[3]
         -- Shadow rules judge as configured; enforced ones leave the
         -- reserve of this priority.
         local eff = limit
         if not k[5] then eff = limit - cut end
-        if limit - cut > n then break end
-        if k[4] == '' or string.find(segs, k[7], 1, true) then
+        if i <= nc and limit - cut > n then
+          -- Skip to the customer's own caps.
+        elseif k[4] == '' or string.find(segs, k[7], 1, true) then
           local m, wfrom = 0, now - window
           for j = 1, n do
             if times[j] > wfrom and in_scope(scope, ch, campaign, chans[j],
@@ -510,8 +540,8 @@ local function decide_call(KEYS, ARGV)
 
     -- Time can cure quiet hours and caps: when every rule allows together.
     local na = -1
-    if reason == 'quiet_hours' or reason == 'cap' then
-      na = allowed_from(n, segs, cut)
+    if reason == 'quiet_hours' or reason == 'cap' or reason == 'paused' then
+      na = allowed_from(n, segs, cut, own, pause)
       retry = na >= 0 and na - now or -1
     end
     -- Held, not dropped: the contact is reserved at that instant, so no

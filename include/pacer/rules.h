@@ -55,6 +55,14 @@ struct rules_customer {
 	int		 nhistory;
 	/* The zone's offsets (borrowed), or NULL: utc_offset holds throughout. */
 	const struct tz_table *zone;
+	/*
+	 * The customer's own caps (borrowed; a preference centre sets them):
+	 * they only add to the configured ones. A CHANNEL-scope one applies
+	 * to decisions on its channel only.
+	 */
+	const struct rules_check *own;
+	int		 nown;
+	int64_t		 pause_until;	/* marketing paused until, 0: none */
 };
 
 /* A decision's request-side settings. */
@@ -71,6 +79,8 @@ struct rules_request {
 struct rules_verdict {
 	enum rules_reason reason;
 	int		 check;		/* index of the denying check, -1 */
+	const struct rules_check *denied_by; /* the denying check (also one of
+					 * the customer's own), NULL */
 	int64_t		 retry_after;	/* seconds, -1: not known */
 	int64_t		 next_allowed;	/* when every rule allows, -1: none */
 	int		 held;		/* only the reserve for high denied */

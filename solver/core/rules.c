@@ -219,6 +219,21 @@ rules_quiet_until(const struct conf_channel *ch, const struct rules_customer *cu
 }
 
 /*
+ * Whether check k (one of the customer's own when own) applies to this
+ * customer and request: its segment's members only, and a customer's own
+ * channel cap to decisions on its channel only.
+ */
+static int
+rules_applies(const struct rules_check *k, int own,
+    const struct rules_customer *cu, const struct rules_request *rq)
+{
+	if (k->segment >= 0 && !(cu->segments & (1u << k->segment)))
+		return 0;
+	return !(own && k->scope == CONF_SCOPE_CHANNEL &&
+	    k->channel != rq->channel);
+}
+
+/*
  * The earliest instant from now at which every rule time can cure allows
  * together: quiet hours, and each enforced cap the customer's segments
  * bring at the request's priority. Each moves t to its own next allowed
@@ -231,7 +246,7 @@ rules_next_allowed(const struct conf *c, const struct rules_check *checks,
     const struct rules_request *rq, int64_t now)
 {
 	const struct conf_channel *ch = &c->channels[rq->channel];
-	int64_t	 t = now, e;
+	int64_t	 t = cu->pause_until > now ? cu->pause_until : now, e;
 	int	 moved, eff;
 
 	for (int round = 0; round < 64; round++) {
@@ -240,11 +255,11 @@ rules_next_allowed(const struct conf *c, const struct rules_check *checks,
 			t = e;
 			moved = 1;
 		}
-		for (int i = 0; i < nchecks; i++) {
-			const struct rules_check *k = &checks[i];
+		for (int i = 0; i < nchecks + cu->nown; i++) {
+			const struct rules_check *k = i < nchecks ? &checks[i] :
+			    &cu->own[i - nchecks];
 
-			if (k->shadow || (k->segment >= 0 &&
-			    !(cu->segments & (1u << k->segment))))
+			if (k->shadow || !rules_applies(k, i >= nchecks, cu, rq))
 				continue;
 			eff = k->cap->limit - rq->cut;
 			if (rules_peak(k, cu->history, cu->nhistory, t,
@@ -301,12 +316,16 @@ rules_decide_request(const struct conf *c, const struct rules_check *checks,
 		return;
 	}
 	v->reason = RULES_OK;
-	if (rules_quiet_until(&c->channels[rq->channel], cu, now) >= 0)
+	if (cu->pause_until > 0 && cu->pause_until > now)
+		v->reason = RULES_PAUSED;
+	else if (rules_quiet_until(&c->channels[rq->channel], cu, now) >= 0)
 		v->reason = RULES_QUIET_HOURS;
-	for (int i = 0; v->reason != RULES_QUIET_HOURS && i < nchecks; i++) {
-		const struct rules_check *k = &checks[i];
+	for (int i = 0; (v->reason == RULES_OK || v->reason == RULES_CAP) &&
+	    i < nchecks + cu->nown; i++) {
+		const struct rules_check *k = i < nchecks ? &checks[i] :
+		    &cu->own[i - nchecks];
 
-		if (k->segment >= 0 && !(cu->segments & (1u << k->segment)))
+		if (!rules_applies(k, i >= nchecks, cu, rq))
 			continue;
 		/* Shadow rules judge as configured; enforced ones leave the
 		 * reserve of the request's priority. */
@@ -330,13 +349,15 @@ rules_decide_request(const struct conf *c, const struct rules_check *checks,
 		if (v->reason == RULES_OK || (v->retry_after >= 0 &&
 		    (retry < 0 || retry > v->retry_after))) {
 			v->reason = RULES_CAP;
-			v->check = i;
+			v->check = i < nchecks ? i : -1;
+			v->denied_by = k;
 			v->retry_after = retry;
 			v->held = used < k->cap->limit;
 		}
 	}
-	/* Time can cure both: when every rule allows together. */
-	if (v->reason == RULES_QUIET_HOURS || v->reason == RULES_CAP) {
+	/* Time can cure these: when every rule allows together. */
+	if (v->reason == RULES_QUIET_HOURS || v->reason == RULES_CAP ||
+	    v->reason == RULES_PAUSED) {
 		v->next_allowed = rules_next_allowed(c, checks, nchecks, cu, rq, now);
 		v->retry_after = v->next_allowed >= 0 ? v->next_allowed - now : -1;
 	}

@@ -197,5 +197,71 @@ class TestExempt(PacerTestCase):
         self.assertDecision(st, body, True, "ok")
 
 
+class TestOwnCadence(PacerTestCase):
+    """The customer's own caps and pause (a preference centre)."""
+    CONF = {"shadow": None}
+
+    def test_own_caps_only_add(self):
+        c = self.consented_customer()
+        prof = self.put_customer(c, caps=["email 1/7d", "all 3/30d"])
+        self.assertEqual(prof["caps"], ["email 1/7d", "all 3/30d"], prof)
+        st, body = self.decide(c, "email", time=self.T0)
+        self.assertDecision(st, body, True, "ok")
+        # email 1/1d alone would allow it two days later; the customer's
+        # own 1/7d does not.
+        t = self.T0 + 2 * DAY
+        st, body = self.decide(c, "email", time=t)
+        self.assertDecision(st, body, False, "cap", rule="customer email 1/7d",
+                            retry_after=5 * DAY)
+        self.assertEqual(body["next_allowed"], self.T0 + 7 * DAY)
+        # all 3/30d: two pushes fill it with the email; a third waits 30d.
+        for i in range(2):
+            st, body = self.decide(c, "push", time=t + i)
+            self.assertDecision(st, body, True, "ok")
+        st, body = self.decide(c, "push", time=t + 10)
+        self.assertDecision(st, body, False, "cap", rule="customer all 3/30d")
+        # The explanation shows them beside the configured caps.
+        st, expl = self.http.get("/v1/customers/%s?time=%d" % (c, t + 10))
+        self.assertEqual(st, 200, expl)
+        rules = {k["rule"]: k for k in expl["caps"]}
+        self.assertEqual(rules["customer all 3/30d"]["used"], 3, expl["caps"])
+        self.assertEqual(expl["channels"]["push"]["rule"], "customer all 3/30d")
+        # An empty list lifts them.
+        prof = self.put_customer(c, caps=[])
+        self.assertEqual(prof["caps"], [])
+        st, body = self.decide(c, "email", time=self.T0 + 3 * DAY)
+        self.assertDecision(st, body, True, "ok")
+
+    def test_pause_and_hold(self):
+        c = self.consented_customer()
+        until = self.T0 + 3 * DAY
+        prof = self.put_customer(c, pause_until=until)
+        self.assertEqual(prof["pause_until"], until)
+        st, body = self.decide(c, "push", time=self.T0)
+        self.assertDecision(st, body, False, "paused", retry_after=3 * DAY)
+        self.assertEqual(body["next_allowed"], until)
+        st, body = self.decide(c, "push", time=self.T0, schedule=True)
+        self.assertEqual((body["reason"], body["send_at"]), ("scheduled", until))
+        st, expl = self.http.get("/v1/customers/%s?time=%d" % (c, self.T0))
+        self.assertEqual(expl["channels"]["push"]["reason"], "paused", expl)
+        self.assertEqual(expl["pause_until"], until, expl)
+        prof = self.put_customer(c, pause_until=None)
+        self.assertIsNone(prof["pause_until"])
+        st, body = self.decide(c, "push", time=self.T0 + 1)
+        self.assertDecision(st, body, True, "ok")
+
+    def test_bad_own_settings_are_400(self):
+        c = self.consented_customer()
+        for caps in (["fax 1/7d"], ["email 1/500d"], ["email"], "email 1/7d",
+                     ["email 1/7d"] * 9):
+            with self.subTest(caps=caps):
+                st, body = self.http.request("PUT", "/v1/customers/%s" % c,
+                                             {"caps": caps})
+                self.assertError(st, body, 400, "caps")
+        st, body = self.http.request("PUT", "/v1/customers/%s" % c,
+                                     {"pause_until": "tomorrow"})
+        self.assertError(st, body, 400, "pause_until")
+
+
 if __name__ == "__main__":
     main()
