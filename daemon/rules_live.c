@@ -125,6 +125,10 @@ pacerd_rule_text(const struct conf *c, const char *desc, const char *channel,
 		    limit, dur);
 	else if (scope == 'a')
 		snprintf(buf, len, "%sall %lld/%s", shadow ? "shadow " : "", limit, dur);
+	else if (scope == 'C')	/* the customer's own caps */
+		snprintf(buf, len, "customer %s %lld/%s", channel, limit, dur);
+	else if (scope == 'A')
+		snprintf(buf, len, "customer all %lld/%s", limit, dur);
 	else
 		snprintf(buf, len, "%scampaign %lld/%s", shadow ? "shadow " : "", limit,
 		    dur);
