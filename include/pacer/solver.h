@@ -9,6 +9,11 @@
  *                  sum over all offers             x <= room_all[c]
  *   per offer:     sum x * cost <= budget          (if budget >= 0)
  *                  sum x        <= capacity        (if capacity >= 0)
+ *   per fairness row s (segment s, [fairness]):
+ *                  sum over c in s of x / |s| >= min_ratio * sum x / N
+ *     (N customers in the base), kept in units of sends to the segment:
+ *                  h_s = sum_c a_sc x_c >= 0,  a_sc = [c in s] - r |s| / N
+ *     where x_c is customer c's sends. Sending nothing meets every row.
  * The caller folds consent, holdout, segment exclusions (drop the pair) and
  * segment caps and max_offers_per_customer (lower room_all) into the
  * instance before solving.
@@ -37,6 +42,8 @@
  * this, exactly. See solver_room.
  */
 #define SOLVER_ROOM_NONE	65535
+/* Most fairness rows (a bit each in solver_instance.fair_member). */
+#define SOLVER_FAIR_MAX		32
 
 /* One offer, as the model sees it. */
 struct solver_offer {
@@ -70,6 +77,20 @@ struct solver_instance {
 	uint16_t		*room_all;	/* ncustomers */
 	uint16_t		*room_channel;	/* ncustomers * nchannels */
 	uint16_t		*room_campaign;	/* ncustomers * ncampaigns */
+
+	/*
+	 * Fairness rows (see the model above), nfair of them: fair_base is
+	 * N and fair_size[s] is |s|, both counting customers of the base
+	 * who have no pairs (they plan nothing); fair_member has bit s set
+	 * for each customer in segment s. Set with solver_instance_fairness
+	 * and solver_instance_fair_member. A member's pairs of net value
+	 * <= 0 may be worth sending for a row, so they stay candidates.
+	 */
+	int			 nfair;
+	double			 fair_min_ratio;
+	long			 fair_base;
+	long			*fair_size;	/* nfair */
+	uint32_t		*fair_member;	/* ncustomers, NULL if nfair 0 */
 
 	/* Allocated sizes (builder bookkeeping). */
 	int			 customers_alloc;
@@ -155,6 +176,14 @@ struct solver_result {
 						    exceed the budget */
 	uint8_t			*binding_capacity; /* sends == capacity */
 
+	/* Per fairness row (nfair each). */
+	long			*fair_sends;	/* planned sends to the segment */
+	double			*fair_price;	/* shadow price: expected value
+						   given up per send the row
+						   asks of the segment */
+	uint8_t			*fair_binding;	/* one send fewer to the
+						   segment would break it */
+
 	int			 iterations;	/* dual iterations (scale) */
 	int			 polish_improved; /* polish raised objective */
 	int			 exact_fallback; /* scale mode stalled above the
@@ -194,6 +223,27 @@ int	solver_instance_add_customer(struct solver_instance *, int npairs,
 	    const uint16_t *offer, const float *propensity, long room_all,
 	    const uint16_t *room_channel, const uint16_t *room_campaign,
 	    char **cause);
+/*
+ * Give the instance nrows fairness rows (at most SOLVER_FAIR_MAX): each
+ * segment's sends per customer >= min_ratio (in [0,1]) x the base's; base
+ * is N (>= 1), size[s] (borrowed, copied) the customers of segment s in the
+ * base, pairs or not. Membership starts empty: see
+ * solver_instance_fair_member. 0, or -1 with *cause set (caller frees).
+ */
+int	solver_instance_fairness(struct solver_instance *, int nrows,
+	    double min_ratio, long base, const long *size, char **cause);
+/* Set the fairness rows (bit s: row s) customer c belongs to; 0 or -1. */
+int	solver_instance_fair_member(struct solver_instance *, int customer,
+	    uint32_t rows);
+/*
+ * Fairness row s at a plan with seg_sends sends to the segment and
+ * total_sends in all: h_s in sends (>= 0 when the row holds).
+ */
+double	solver_fair_row(const struct solver_instance *, int s, long seg_sends,
+	    long total_sends);
+/* 1 if that row value meets the row (up to rounding), else 0. */
+int	solver_fair_holds(const struct solver_instance *, int s,
+	    long seg_sends, long total_sends);
 /* Check an instance's arrays; 0 or -1 with *cause set (caller frees). */
 int	solver_instance_check(const struct solver_instance *, char **cause);
 /*
@@ -220,7 +270,7 @@ double	solver_round_up_digits(double v, int digits);
 const char *solver_status_name(enum solver_status);
 /*
  * Independent check that selection (one byte per pair, borrowed) obeys
- * every room, budget and capacity. Returns 0 if feasible, else -1 with
+ * every room, budget, capacity and fairness row. Returns 0 if feasible, else -1 with
  * *cause naming the first violation (caller frees). If objective is not
  * NULL, the plan's objective is stored there.
  */

@@ -1,6 +1,6 @@
 /*
  * An independent feasibility checker: recounts a plan against every room,
- * budget and capacity of the instance, sharing no code with the solvers
+ * budget, capacity and fairness row of the instance, sharing no code with the solvers
  * (it reads the original budget rows, not the derived send limits).
  */
 #include <stdlib.h>
@@ -13,9 +13,10 @@ solver_check_feasible(const struct solver_instance *inst,
     const uint8_t *selection, double *objective, char **cause)
 {
 	const struct solver_offer	*of;
-	long				*sends = NULL;
+	long				*sends = NULL, seg[SOLVER_FAIR_MAX];
+	long				 total = 0;
 	int				*per_ch = NULL, *per_cp = NULL;
-	int				 c, o, n, ch, cp;
+	int				 c, o, n, ch, cp, s;
 	int64_t				 k;
 	double				 obj = 0, spend;
 
@@ -26,6 +27,8 @@ solver_check_feasible(const struct solver_instance *inst,
 		solver_cause(cause, "out of memory");
 		goto fail;
 	}
+	for (s = 0; s < inst->nfair; s++)
+		seg[s] = 0;
 	for (c = 0; c < inst->ncustomers; c++) {
 		n = 0;
 		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
@@ -46,6 +49,10 @@ solver_check_feasible(const struct solver_instance *inst,
 			obj += (double)inst->pair_propensity[k] * of->value -
 			    of->cost;
 		}
+		total += n;
+		for (s = 0; s < inst->nfair; s++)
+			if (inst->fair_member[c] & (UINT32_C(1) << s))
+				seg[s] += n;
 		if (n > inst->room_all[c]) {
 			solver_cause(cause, "customer %d: %d offers, room %u",
 			    c, n, (unsigned)inst->room_all[c]);
@@ -83,6 +90,15 @@ solver_check_feasible(const struct solver_instance *inst,
 		if (of->capacity >= 0 && sends[o] > of->capacity) {
 			solver_cause(cause, "offer %d: %ld sends over capacity "
 			    "%ld", o, sends[o], of->capacity);
+			goto fail;
+		}
+	}
+	for (s = 0; s < inst->nfair; s++) {
+		if (!solver_fair_holds(inst, s, seg[s], total)) {
+			solver_cause(cause, "fairness row %d: %ld sends to %ld "
+			    "customers, %ld to a base of %ld, min_ratio %g", s,
+			    seg[s], inst->fair_size[s], total, inst->fair_base,
+			    inst->fair_min_ratio);
 			goto fail;
 		}
 	}

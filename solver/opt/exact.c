@@ -36,6 +36,7 @@ struct exact_glpk {
 	double			*ar;
 	double			*x;		/* heuristic start, 1-based */
 	int			*offer_row;	/* offer -> row or 0 */
+	int			 fair_row[SOLVER_FAIR_MAX]; /* row or 0 */
 	double			 best_bound;	/* from the search tree */
 	int			 heur_given;
 	double			*duals;		/* per offer, or NULL */
@@ -120,10 +121,19 @@ exact_free_model(struct exact_glpk *g)
 	g->offer_row = NULL;
 }
 
+/* 1 if pair k (of customer c) can be worth a column. */
+static int
+exact_useful(const struct solver_instance *inst, int c, int64_t k)
+{
+	/* A fairness row may pay for a member's send of negative value. */
+	return (solver_pair_value(inst, k) > 0 ||
+	    (inst->nfair > 0 && inst->fair_member[c] != 0));
+}
+
 /*
  * Build the MIP of the job: one binary column per pair with a positive net
- * value (the others are never worth sending), rows only for the caps that
- * can bind.
+ * value (the others are never worth sending, but for fairness members),
+ * rows only for the caps that can bind, a row per fairness row.
  */
 static int
 exact_build(struct exact_glpk *g)
@@ -133,7 +143,7 @@ exact_build(struct exact_glpk *g)
 	const struct solver_offer	*of;
 	int				 nc, ci, c, o, row, col, nrows;
 	int				 gnum, ng, *gcount = NULL, *grow = NULL;
-	int64_t				 k, ncols = 0, ne = 0, maxcols;
+	int64_t				 k, ncols = 0, ne = 0, maxcols, nz;
 	long				*ocount = NULL;
 	char				 name[32];
 
@@ -148,10 +158,11 @@ exact_build(struct exact_glpk *g)
 		return (-1);
 	}
 	ng = inst->nchannels + inst->ncampaigns + 1;
+	nz = (4 + (int64_t)inst->nfair) * maxcols + 1;
 	g->colpair = calloc(maxcols + 1, sizeof *g->colpair);
-	g->ia = calloc(4 * maxcols + 1, sizeof *g->ia);
-	g->ja = calloc(4 * maxcols + 1, sizeof *g->ja);
-	g->ar = calloc(4 * maxcols + 1, sizeof *g->ar);
+	g->ia = calloc(nz, sizeof *g->ia);
+	g->ja = calloc(nz, sizeof *g->ja);
+	g->ar = calloc(nz, sizeof *g->ar);
 	g->offer_row = calloc(inst->noffers + 1, sizeof *g->offer_row);
 	ocount = calloc(inst->noffers + 1, sizeof *ocount);
 	gcount = calloc(ng, sizeof *gcount);
@@ -178,7 +189,7 @@ exact_build(struct exact_glpk *g)
 		c = job->customers != NULL ? job->customers[ci] : ci;
 		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
 		    k++) {
-			if (solver_pair_value(inst, k) <= 0)
+			if (!exact_useful(inst, c, k))
 				continue;
 			col = (int)++ncols;
 			g->colpair[col] = k;
@@ -262,6 +273,38 @@ exact_build(struct exact_glpk *g)
 		g->ja[ne] = col;
 		g->ar[ne] = 1;
 	}
+	/*
+	 * Fairness rows over the job's columns: sum a_sc x >= minus what the
+	 * customers outside the job contribute.
+	 */
+	for (int s = 0; s < inst->nfair; s++) {
+		double	a, fixed = job->fair_fixed != NULL ?
+			    job->fair_fixed[s] : 0;
+
+		row = glp_add_rows(g->lp, 1);
+		snprintf(name, sizeof name, "fair%d", s);
+		glp_set_row_name(g->lp, row, name);
+		glp_set_row_bnds(g->lp, row, GLP_LO, -fixed, 0);
+		g->fair_row[s] = row;
+		ci = -1;
+		c = -1;
+		for (col = 1; col <= ncols; col++) {
+			k = g->colpair[col];
+			/* Columns are in customer order: find each owner. */
+			while (c < 0 || k < inst->pair_start[c] ||
+			    k >= inst->pair_start[c + 1]) {
+				ci++;
+				c = job->customers != NULL ?
+				    job->customers[ci] : ci;
+			}
+			if ((a = solver_fair_coef(inst, s, c)) == 0)
+				continue;
+			ne++;
+			g->ia[ne] = row;
+			g->ja[ne] = col;
+			g->ar[ne] = a;
+		}
+	}
 	if (ne > 0)
 		glp_load_matrix(g->lp, (int)ne, g->ia, g->ja, g->ar);
 	free(ocount);
@@ -324,6 +367,9 @@ exact_glpk(struct exact_glpk *g)
 			g->duals[o] = g->offer_row[o] == 0 ? 0 :
 			    fabs(glp_get_row_dual(g->lp, g->offer_row[o]));
 	}
+	for (o = 0; job->fair_duals != NULL && o < inst->nfair; o++)
+		job->fair_duals[o] = g->fair_row[o] == 0 ? 0 :
+		    fabs(glp_get_row_dual(g->lp, g->fair_row[o]));
 
 	glp_init_iocp(&iocp);
 	iocp.msg_lev = job->log != NULL ? GLP_MSG_ON : GLP_MSG_OFF;
@@ -477,6 +523,7 @@ exact_run(const struct solver_instance *inst,
 	job.log = opts->log;
 	job.arg = opts->arg;
 	job.selected = res->selected;
+	job.fair_duals = res->fair_price;
 	if (exact_solve_duals(&job, duals, cause) != 0)
 		goto fail;
 

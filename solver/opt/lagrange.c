@@ -29,6 +29,18 @@
  * (this, not the prices, kept the plan short of the gap for several more
  * sweeps). A GLPK "polish" then re-solves the customers nearest their
  * thresholds with everyone else fixed, kept when it improves the plan.
+ *
+ * Fairness rows h_s = sum_c a_sc x_c >= 0 (solver.h) are dualized too,
+ * with a price lambda_s >= 0 each: they add lambda . h(x) >= 0 for every
+ * plan meeting them, so L(pi, lambda) stays an upper bound. As a_sc
+ * depends only on the customer, the term is a shift of every reduced value
+ * of customer c by sum_s lambda_s a_sc: a bonus per send for segment
+ * members, a charge for everyone. dL/dlambda_s = h_s at the sweep's
+ * choices, so the prices move by projected subgradient steps (Polyak's
+ * length, halved while the bound does not improve). The repair ends by
+ * adding sends to the members of a short segment, or dropping others'
+ * sends, cheapest per unit of the row first; the polish MIP carries the
+ * rows with what the fixed customers contribute.
  */
 #include <float.h>
 #include <limits.h>
@@ -71,6 +83,9 @@ struct lagrange_shard {
 	int			*room;		/* per group */
 
 	double			 phi;		/* sum of subproblem values */
+	long			*fair_sends;	/* per fairness row: sends
+						   chosen for its members */
+	long			 total_sends;	/* sends chosen in all */
 	double			 objective;	/* of the repaired plan */
 	long			*demand;	/* per offer */
 	int64_t			*useful;	/* per offer: items (init) */
@@ -144,6 +159,20 @@ struct lagrange {
 					   threshold, for the polish */
 	long		*usage;		/* per offer: sends in plan */
 	double		 start;
+
+	double		*lambda;	/* per fairness row: price per send */
+	double		 fair_common;	/* -sum_s lambda_s r |s| / N */
+	double		*fair_h;	/* rows at the last sweep's choices */
+	double		*fair_stepsz;	/* per row: its price's step */
+	int		*fair_dir;	/* per row: the last move's sign */
+};
+
+/* A move that brings a short fairness row up. */
+struct lagrange_fair_cand {
+	double		 cost;		/* value lost per unit of the row */
+	int64_t		 pair;
+	int		 customer;
+	int		 add;		/* 1: send pair, 0: drop it */
 };
 
 static void	*lagrange_worker(void *);
@@ -166,6 +195,11 @@ static double	 lagrange_best_free(const struct lagrange *, int,
 		    const long *);
 static double	 lagrange_take_free(struct lagrange *, int, long *);
 static void	 lagrange_exchange(struct lagrange *, long *);
+static int	 lagrange_fair_fix(struct lagrange *, long *);
+static int	 lagrange_fair_cmp(const void *, const void *);
+static void	 lagrange_fair_step(struct lagrange *);
+static double	 lagrange_shift(const struct lagrange *, int);
+static void	 lagrange_fair_set(struct lagrange *, const double *);
 static int	 lagrange_polish(struct lagrange *, struct solver_result *,
 		    int, double, double *, double, char **);
 static int	 lagrange_keep(struct lagrange *, struct solver_result *,
@@ -175,7 +209,31 @@ static int	 lagrange_setup(struct lagrange *, char **);
 static void	 lagrange_progress(struct lagrange *, const char *, int,
 		    double, double);
 
-/* Load customer c's items and solve its subproblem at the current pi. */
+/* Customer c's fairness shift: sum_s lambda_s a_sc, per send. */
+static double
+lagrange_shift(const struct lagrange *lg, int c)
+{
+	const struct solver_instance	*inst = lg->inst;
+	double				 shift;
+	uint32_t			 m;
+	int				 s;
+
+	if (inst->nfair == 0)
+		return (0);
+	shift = lg->fair_common;
+	m = inst->fair_member[c];
+	for (s = 0; m != 0 && s < inst->nfair; s++)
+		if ((m >> s) & 1)
+			shift += lg->lambda[s];
+	return (shift);
+}
+
+/*
+ * Load customer c's items and solve its subproblem at the current prices.
+ * An item's w is its net value plus the fairness shift. The first sweep
+ * (LAGRANGE_INIT, no prices) loads every pair a price could make worth
+ * sending: the positive ones, and all of a fairness member's.
+ */
 static void
 lagrange_customer(struct lagrange_shard *sh, int c, int thresholds)
 {
@@ -184,15 +242,19 @@ lagrange_customer(struct lagrange_shard *sh, int c, int thresholds)
 	const struct solver_offer	*of;
 	struct flow_sub			*s = &sh->sub;
 	int64_t				 k;
-	int				 n = 0, o, nch = inst->nchannels;
-	double				 w;
+	int				 n = 0, o, nch = inst->nchannels, member;
+	double				 w, shift = lagrange_shift(lg, c);
 
+	member = inst->nfair > 0 && inst->fair_member[c] != 0;
 	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
 		o = inst->pair_offer[k];
 		of = &inst->offers[o];
 		w = (double)inst->pair_propensity[k] * of->value - of->cost;
-		if (w <= 0)
+		if (sh->mode == LAGRANGE_INIT ? w <= 0 && !member :
+		    w + shift <= 0)
 			continue;
+		if (sh->mode != LAGRANGE_INIT)
+			w += shift;
 		sh->w[n] = w;
 		sh->pair[n] = k;
 		sh->offer[n] = o;
@@ -225,6 +287,9 @@ lagrange_worker(void *arg)
 
 	si = (int)(sh - lg->shard);
 	sh->phi = 0;
+	sh->total_sends = 0;
+	for (i = 0; i < inst->nfair; i++)
+		sh->fair_sends[i] = 0;
 	sh->objective = 0;
 	sh->ntouched = 0;
 	for (o = 0; o < inst->noffers; o++) {
@@ -247,6 +312,16 @@ lagrange_worker(void *arg)
 		}
 		lagrange_customer(sh, c, 1);
 		sh->phi += s->value;
+		if (sh->mode == LAGRANGE_DUAL && inst->nfair > 0) {
+			long	n = 0;
+
+			for (i = 0; i < s->n; i++)
+				n += s->sel[i];
+			sh->total_sends += n;
+			for (i = 0; n > 0 && i < inst->nfair; i++)
+				if ((inst->fair_member[c] >> i) & 1)
+					sh->fair_sends[i] += n;
+		}
 		if (sh->mode == LAGRANGE_DUAL) {
 			for (k = inst->pair_start[c];
 			    k < inst->pair_start[c + 1]; k++) {
@@ -858,17 +933,143 @@ lagrange_exchange(struct lagrange *lg, long *left)
 	}
 }
 
+/* Fairness moves by cost per unit of the row, then by pair. */
+static int
+lagrange_fair_cmp(const void *a, const void *b)
+{
+	const struct lagrange_fair_cand	*x = a, *y = b;
+
+	if (x->cost != y->cost)
+		return (x->cost < y->cost ? -1 : 1);
+	return (x->pair < y->pair ? -1 : x->pair > y->pair);
+}
+
+/*
+ * Bring the plan's fairness rows up, the shortest first: a member of its
+ * segment sending one more (its best pair that fits, even of negative
+ * value: +(1 - r|s|/N) to the row) or a non-member one fewer (+r|s|/N),
+ * cheapest per unit of the row first, until the row holds; a few rounds,
+ * as a move can take from another row. 0 when every row holds, 1 when
+ * some still does not (the checker then refuses the plan), -1 when out of
+ * memory. left is updated.
+ */
+static int
+lagrange_fair_fix(struct lagrange *lg, long *left)
+{
+	const struct solver_instance	*inst = lg->inst;
+	struct lagrange_fair_cand	*fc = NULL, *nf;
+	long				 seg[SOLVER_FAIR_MAX], total;
+	int64_t				 n, alloc = 0, i, k, best_k;
+	int				 round, s, t, worst, c, o;
+	double				 h, hw, alpha, beta, w, best;
+	uint32_t			 m;
+
+	if (inst->nfair == 0)
+		return (0);
+	solver_fair_tally(inst, lg->plan, seg, &total);
+	for (round = 0; round < 4 * inst->nfair + 4; round++) {
+		worst = -1;
+		hw = 0;
+		for (s = 0; s < inst->nfair; s++) {
+			h = solver_fair_row(inst, s, seg[s], total);
+			if (!solver_fair_holds(inst, s, seg[s], total) &&
+			    (worst < 0 || h < hw)) {
+				worst = s;
+				hw = h;
+			}
+		}
+		if (worst < 0) {
+			free(fc);
+			return (0);
+		}
+		beta = inst->fair_min_ratio * inst->fair_size[worst] /
+		    (double)inst->fair_base;
+		alpha = 1 - beta;
+		n = 0;
+		for (c = 0; c < inst->ncustomers; c++) {
+			m = (inst->fair_member[c] >> worst) & 1;
+			for (k = inst->pair_start[c], best_k = -1, best = 0;
+			    k < inst->pair_start[c + 1]; k++) {
+				if (n + 2 > alloc) {
+					alloc = alloc > 0 ? 2 * alloc : 4096;
+					if ((nf = realloc(fc, alloc *
+					    sizeof *fc)) == NULL)
+						goto nomem;
+					fc = nf;
+				}
+				w = solver_pair_value(inst, k);
+				if (!m && lg->plan[k] && beta > 0) {
+					fc[n].cost = w / beta;
+					fc[n].pair = k;
+					fc[n].customer = c;
+					fc[n++].add = 0;
+				} else if (m && !lg->plan[k] && alpha > 0 &&
+				    left[inst->pair_offer[k]] != 0 &&
+				    (best_k < 0 || w > best) &&
+				    lagrange_fits(lg, c, k)) {
+					best_k = k;
+					best = w;
+				}
+			}
+			if (best_k >= 0) {
+				fc[n].cost = -best / alpha;
+				fc[n].pair = best_k;
+				fc[n].customer = c;
+				fc[n++].add = 1;
+			}
+		}
+		if (n > 1)
+			qsort(fc, n, sizeof *fc, lagrange_fair_cmp);
+		for (i = 0; i < n &&
+		    !solver_fair_holds(inst, worst, seg[worst], total); i++) {
+			k = fc[i].pair;
+			c = fc[i].customer;
+			o = inst->pair_offer[k];
+			m = inst->fair_member[c];
+			if (fc[i].add) {
+				if (left[o] == 0 || !lagrange_fits(lg, c, k))
+					continue;
+				lg->plan[k] = 1;
+				lg->usage[o]++;
+				if (left[o] > 0)
+					left[o]--;
+				lg->plan_objective += solver_pair_value(inst, k);
+				total++;
+			} else {
+				lg->plan[k] = 0;
+				lg->usage[o]--;
+				if (left[o] >= 0)
+					left[o]++;
+				lg->plan_objective -= solver_pair_value(inst, k);
+				total--;
+			}
+			for (t = 0; t < inst->nfair; t++)
+				if ((m >> t) & 1)
+					seg[t] += fc[i].add ? 1 : -1;
+		}
+	}
+	free(fc);
+	for (s = 0; s < inst->nfair; s++)
+		if (!solver_fair_holds(inst, s, seg[s], total))
+			return (1);
+	return (0);
+
+nomem:
+	free(fc);
+	return (-1);
+}
+
 /*
  * A feasible plan at the prices of the last dual sweep: cut over-demanded
- * offers, then fill freed room and unused sends in value order.
- * Returns 0 or -1.
+ * offers, then fill freed room and unused sends in value order, then meet
+ * the fairness rows. Returns 0 or -1.
  */
 static int
 lagrange_repair(struct lagrange *lg)
 {
 	const struct solver_instance	*inst = lg->inst;
 	long				*left;
-	int				 o, s, i, c, any = 0;
+	int				 o, s, i, c, any = 0, rv;
 	int64_t				 k, np = inst->pair_start[inst->ncustomers];
 
 	if (lagrange_sweep(lg, LAGRANGE_REPAIR) != 0)
@@ -925,6 +1126,11 @@ lagrange_repair(struct lagrange *lg)
 	if (lagrange_refill(lg, left) != 0)
 		goto nomem;
 	lagrange_exchange(lg, left);
+	if ((rv = lagrange_fair_fix(lg, left)) < 0)
+		goto nomem;
+	if (rv > 0)
+		solver_log(lg->opts->log, lg->opts->arg, "repair: the fairness "
+		    "rows cannot all be met from this plan");
 	free(left);
 	return (0);
 
@@ -950,7 +1156,8 @@ lagrange_polish(struct lagrange *lg, struct solver_result *res, int want,
 	const struct solver_instance	*inst = lg->inst;
 	struct exact_job		 job;
 	int				*list = NULL, n, c, o, improved = 0;
-	long				*left = NULL;
+	long				*left = NULL, seg[SOLVER_FAIR_MAX], total;
+	double				 fixed[SOLVER_FAIR_MAX];
 	float				*tmp = NULL, thr;
 	int64_t				 k;
 	double				 before = 0, after = 0, obj;
@@ -991,6 +1198,22 @@ lagrange_polish(struct lagrange *lg, struct solver_result *res, int want,
 	}
 	for (o = 0; o < inst->noffers; o++)
 		left[o] = lg->limit[o] < 0 ? -1 : lg->limit[o] - left[o];
+	/* What the fixed customers put into each fairness row. */
+	if (inst->nfair > 0) {
+		solver_fair_tally(inst, lg->plan, seg, &total);
+		for (o = 0; o < inst->nfair; o++)
+			fixed[o] = solver_fair_row(inst, o, seg[o], total);
+		for (int i = 0; i < n; i++) {
+			long	sent = 0;
+
+			c = list[i];
+			for (k = inst->pair_start[c];
+			    k < inst->pair_start[c + 1]; k++)
+				sent += lg->plan[k];
+			for (o = 0; sent > 0 && o < inst->nfair; o++)
+				fixed[o] -= sent * solver_fair_coef(inst, o, c);
+		}
+	}
 
 	memcpy(lg->spare, lg->plan, inst->pair_start[inst->ncustomers]);
 	memset(&job, 0, sizeof job);
@@ -999,6 +1222,7 @@ lagrange_polish(struct lagrange *lg, struct solver_result *res, int want,
 	job.ncustomers = n;
 	job.limit = left;
 	job.start = lg->plan;
+	job.fair_fixed = inst->nfair > 0 ? fixed : NULL;
 	job.time_limit_s = time_limit;
 	job.mip_gap = mip_gap;
 	job.log = lg->opts->log;
@@ -1078,6 +1302,54 @@ lagrange_keep(struct lagrange *lg, struct solver_result *res,
 	return (1);
 }
 
+/*
+ * Move the fairness prices after a sweep. L is convex in lambda_s with
+ * slope h_s at the sweep's choices, so its minimizer is where the row's
+ * value crosses 0: each price moves against the sign of h_s by a step of
+ * its own, grown by half while the sign stays and halved when it flips
+ * (a bisection that needs no step length from the gap, which the first
+ * sweeps overstate by far). Steps start at a tenth of the mean positive
+ * net value of a pair, the scale of a shift that changes choices.
+ */
+static void
+lagrange_fair_step(struct lagrange *lg)
+{
+	const struct solver_instance	*inst = lg->inst;
+	double				 h;
+	int				 s, dir;
+
+	lg->fair_common = 0;
+	for (s = 0; s < inst->nfair; s++) {
+		h = lg->fair_h[s];
+		dir = h < -0.5 ? 1 : h > 0.5 && lg->lambda[s] > 0 ? -1 : 0;
+		if (dir != 0 && dir == -lg->fair_dir[s])
+			lg->fair_stepsz[s] *= 0.5;
+		else if (dir != 0 && dir == lg->fair_dir[s])
+			lg->fair_stepsz[s] *= 1.5;
+		if (dir != 0)
+			lg->fair_dir[s] = dir;
+		lg->lambda[s] = fmax(0, lg->lambda[s] + dir *
+		    lg->fair_stepsz[s]);
+		lg->fair_common -= lg->lambda[s] * inst->fair_min_ratio *
+		    inst->fair_size[s] / (double)inst->fair_base;
+	}
+}
+
+/* Set the fairness prices (and the shift they give everyone). */
+static void
+lagrange_fair_set(struct lagrange *lg, const double *lambda)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int				 s;
+
+	lg->fair_common = 0;
+	for (s = 0; s < inst->nfair; s++) {
+		lg->lambda[s] = lambda[s];
+		lg->fair_common -= lg->lambda[s] * inst->fair_min_ratio *
+		    inst->fair_size[s] / (double)inst->fair_base;
+	}
+}
+
 /* Report progress through the options' callback. */
 static void
 lagrange_progress(struct lagrange *lg, const char *phase, int it,
@@ -1124,8 +1396,13 @@ lagrange_free(struct lagrange *lg)
 			free(sh->touched);
 			free(sh->hold_pair);
 			free(sh->hold_price);
+			free(sh->fair_sends);
 		}
 	}
+	free(lg->lambda);
+	free(lg->fair_h);
+	free(lg->fair_stepsz);
+	free(lg->fair_dir);
 	free(lg->shard);
 	free(lg->limit);
 	free(lg->active);
@@ -1190,6 +1467,13 @@ lagrange_setup(struct lagrange *lg, char **cause)
 	lg->fill_ch = calloc(inst->nchannels, sizeof *lg->fill_ch);
 	lg->fill_cp = calloc(inst->ncampaigns, sizeof *lg->fill_cp);
 	lg->bstart = calloc((size_t)no * lg->nshards + 1, sizeof *lg->bstart);
+	lg->lambda = calloc(inst->nfair + 1, sizeof *lg->lambda);
+	lg->fair_h = calloc(inst->nfair + 1, sizeof *lg->fair_h);
+	lg->fair_stepsz = calloc(inst->nfair + 1, sizeof *lg->fair_stepsz);
+	lg->fair_dir = calloc(inst->nfair + 1, sizeof *lg->fair_dir);
+	if (lg->lambda == NULL || lg->fair_h == NULL ||
+	    lg->fair_stepsz == NULL || lg->fair_dir == NULL)
+		goto nomem;
 	if (lg->shard == NULL || lg->limit == NULL || lg->active == NULL ||
 	    lg->pi == NULL || lg->target == NULL || lg->step == NULL ||
 	    lg->last_move == NULL || lg->cutoff == NULL || lg->over == NULL ||
@@ -1235,6 +1519,10 @@ lagrange_setup(struct lagrange *lg, char **cause)
 		    sizeof *sh->hold_pair);
 		sh->hold_price = calloc((size_t)no * LAGRANGE_HOLDERS,
 		    sizeof *sh->hold_price);
+		sh->fair_sends = calloc(inst->nfair + 1,
+		    sizeof *sh->fair_sends);
+		if (sh->fair_sends == NULL)
+			goto nomem;
 		if (sh->fw == NULL || sh->sub.r == NULL || sh->sub.t == NULL ||
 		    sh->sub.ch == NULL || sh->sub.cp == NULL ||
 		    sh->sub.sel == NULL || sh->w == NULL || sh->pair == NULL ||
@@ -1279,13 +1567,14 @@ lagrange_run(const struct solver_instance *inst,
 {
 	struct lagrange	 lg;
 	double		*best_pi = NULL, L, best = HUGE_VAL, gap = 1, move;
+	double		*best_lambda = NULL;
 	double		 target_gap = opts->gap, remaining, trivial = 0;
 	int		 o, s, it = 0, stall = 0, timed_out = 0, nonlaminar = 0;
 	int		 repaired = 0, c, improved_it = 0, do_repair, want;
 	int64_t		 over;
 	double		 limited = 0;
 	double		 bound_mark = HUGE_VAL;
-	int64_t		 k, np = inst->pair_start[inst->ncustomers];
+	int64_t		 k, np = inst->pair_start[inst->ncustomers], npos = 0;
 
 	memset(&lg, 0, sizeof lg);
 	lg.inst = inst;
@@ -1293,7 +1582,9 @@ lagrange_run(const struct solver_instance *inst,
 	lg.start = solver_now();
 	if (lagrange_setup(&lg, cause) != 0)
 		goto fail;
-	if ((best_pi = calloc(inst->noffers + 1, sizeof *best_pi)) == NULL) {
+	if ((best_pi = calloc(inst->noffers + 1, sizeof *best_pi)) == NULL ||
+	    (best_lambda = calloc(inst->nfair + 1,
+	    sizeof *best_lambda)) == NULL) {
 		solver_cause(cause, "out of memory");
 		goto fail;
 	}
@@ -1303,9 +1594,13 @@ lagrange_run(const struct solver_instance *inst,
 		if (lg.active[o])
 			limited += lg.limit[o];
 	for (k = 0; k < np; k++)
-		if (solver_pair_value(inst, k) > 0)
+		if (solver_pair_value(inst, k) > 0) {
 			trivial += solver_pair_value(inst, k);
+			npos++;
+		}
 	best = trivial;
+	for (o = 0; o < inst->nfair; o++)
+		lg.fair_stepsz[o] = 0.1 * trivial / (npos > 0 ? npos : 1);
 	solver_log(opts->log, opts->arg, "scale: %d customers, %lld pairs, "
 	    "%d offers, %d threads, %d crossing customers", inst->ncustomers,
 	    (long long)np, inst->noffers, lg.nshards, nonlaminar);
@@ -1336,11 +1631,27 @@ lagrange_run(const struct solver_instance *inst,
 		for (o = 0; o < inst->noffers; o++)
 			if (lg.limit[o] >= 0)
 				L += lg.pi[o] * lg.limit[o];
+		if (inst->nfair > 0) {
+			long	seg, total = 0;
+
+			for (s = 0; s < lg.nshards; s++)
+				total += lg.shard[s].total_sends;
+			for (o = 0; o < inst->nfair; o++) {
+				seg = 0;
+				for (s = 0; s < lg.nshards; s++)
+					seg += lg.shard[s].fair_sends[o];
+				lg.fair_h[o] = solver_fair_row(inst, o, seg,
+				    total);
+			}
+		}
 		if (L < best - 1e-9 * fabs(best)) {
 			if (L < best - 1e-7 * fabs(best))
 				stall = 0;
 			best = L;
 			memcpy(best_pi, lg.pi, inst->noffers * sizeof *best_pi);
+			if (inst->nfair > 0)
+				memcpy(best_lambda, lg.lambda,
+				    inst->nfair * sizeof *best_lambda);
 		} else
 			stall++;
 		lagrange_targets(&lg);
@@ -1401,6 +1712,7 @@ lagrange_run(const struct solver_instance *inst,
 			if (lg.pi[o] < 0)
 				lg.pi[o] = 0;
 		}
+		lagrange_fair_step(&lg);
 	}
 	if (it > LAGRANGE_MAX_ITER)
 		it = LAGRANGE_MAX_ITER;
@@ -1409,6 +1721,7 @@ lagrange_run(const struct solver_instance *inst,
 	/* Polish the plan the best prices give, if the gap is still open. */
 	if (gap > target_gap && opts->polish_customers >= 0 && !timed_out) {
 		memcpy(lg.pi, best_pi, inst->noffers * sizeof *lg.pi);
+		lagrange_fair_set(&lg, best_lambda);
 		if (lagrange_sweep(&lg, LAGRANGE_DUAL) != 0 ||
 		    (lagrange_targets(&lg), lagrange_repair(&lg)) != 0) {
 			solver_cause(cause, "out of memory");
@@ -1481,12 +1794,16 @@ lagrange_run(const struct solver_instance *inst,
 	else
 		res->status = SOLVER_STALLED;
 	solver_set_prices(inst, lg.limit, best_pi, res);
+	for (o = 0; o < inst->nfair; o++)
+		res->fair_price[o] = best_lambda[o];
 	free(best_pi);
+	free(best_lambda);
 	lagrange_free(&lg);
 	return (0);
 
 fail:
 	free(best_pi);
+	free(best_lambda);
 	lagrange_free(&lg);
 	return (-1);
 }

@@ -67,6 +67,14 @@ struct exact_job {
 	const long			*limit;	/* sends left per offer, or
 						   -1 for none (borrowed) */
 	const uint8_t			*start;	/* per pair, may be NULL */
+	const double			*fair_fixed;	/* per fairness row,
+							   the customers
+							   outside the job's
+							   sum_c a_sc x_c;
+							   NULL: all 0 */
+	double				*fair_duals;	/* out, per fairness
+							   row: LP dual, or
+							   NULL */
 	double				 time_limit_s;	/* <= 0: none */
 	double				 mip_gap;
 	void				(*log)(void *, const char *);
@@ -104,6 +112,14 @@ double	solver_pair_value(const struct solver_instance *, int64_t pair);
  * none. limit has noffers entries (caller's memory).
  */
 void	solver_offer_limits(const struct solver_instance *, long *limit);
+/* Coefficient a_sc of customer c's sends in fairness row s. */
+double	solver_fair_coef(const struct solver_instance *, int s, int c);
+/*
+ * Sends of a plan (one byte per pair, borrowed) per fairness row into
+ * seg_sends (nfair entries, caller's memory) and in all.
+ */
+void	solver_fair_tally(const struct solver_instance *, const uint8_t *,
+	    long *seg_sends, long *total_sends);
 /* Seconds on a monotonic clock. */
 double	solver_now(void);
 /* Allocate the result arrays; 0 or -1. */

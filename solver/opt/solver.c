@@ -102,6 +102,8 @@ solver_instance_free(struct solver_instance *inst)
 	free(inst->room_all);
 	free(inst->room_channel);
 	free(inst->room_campaign);
+	free(inst->fair_size);
+	free(inst->fair_member);
 	free(inst);
 }
 
@@ -132,6 +134,15 @@ solver_grow_customers(struct solver_instance *inst, int n)
 	    (size_t)na * inst->ncampaigns * sizeof *rcp)) == NULL)
 		return (-1);
 	inst->room_campaign = rcp;
+	if (inst->fair_member != NULL) {
+		uint32_t	*fm;
+
+		if ((fm = realloc(inst->fair_member, na * sizeof *fm)) == NULL)
+			return (-1);
+		memset(fm + inst->customers_alloc, 0,
+		    (size_t)(na - inst->customers_alloc) * sizeof *fm);
+		inst->fair_member = fm;
+	}
 	inst->customers_alloc = na;
 	return (0);
 }
@@ -242,6 +253,112 @@ nomem:
 	return (-1);
 }
 
+/* Give the instance its fairness rows; see solver.h. */
+int
+solver_instance_fairness(struct solver_instance *inst, int nrows,
+    double min_ratio, long base, const long *size, char **cause)
+{
+	long		*fs;
+	uint32_t	*fm;
+	int		 s, na;
+
+	if (nrows < 0 || nrows > SOLVER_FAIR_MAX || !(min_ratio >= 0) ||
+	    min_ratio > 1 || (nrows > 0 && base < 1)) {
+		solver_cause(cause, "bad fairness rows: %d rows, min_ratio %g, "
+		    "base %ld", nrows, min_ratio, base);
+		return (-1);
+	}
+	for (s = 0; s < nrows; s++) {
+		if (size[s] < 0 || size[s] > base) {
+			solver_cause(cause, "fairness row %d: %ld customers of "
+			    "a base of %ld", s, size[s], base);
+			return (-1);
+		}
+	}
+	na = inst->customers_alloc > inst->ncustomers ? inst->customers_alloc :
+	    inst->ncustomers;
+	fs = calloc(nrows + 1, sizeof *fs);
+	fm = calloc((size_t)na + 1, sizeof *fm);
+	if (fs == NULL || fm == NULL) {
+		free(fs);
+		free(fm);
+		solver_cause(cause, "out of memory");
+		return (-1);
+	}
+	if (nrows > 0)
+		memcpy(fs, size, nrows * sizeof *fs);
+	free(inst->fair_size);
+	free(inst->fair_member);
+	inst->fair_size = fs;
+	inst->fair_member = fm;
+	inst->nfair = nrows;
+	inst->fair_min_ratio = min_ratio;
+	inst->fair_base = base;
+	return (0);
+}
+
+/* Set the fairness rows customer c belongs to. */
+int
+solver_instance_fair_member(struct solver_instance *inst, int c,
+    uint32_t rows)
+{
+	if (inst->fair_member == NULL || c < 0 || c >= inst->ncustomers)
+		return (-1);
+	inst->fair_member[c] = rows;
+	return (0);
+}
+
+/* Row s's value at a plan, in sends: S - r |s| T / N. */
+double
+solver_fair_row(const struct solver_instance *inst, int s, long seg_sends,
+    long total_sends)
+{
+	return ((double)seg_sends - inst->fair_min_ratio *
+	    (double)inst->fair_size[s] * (double)total_sends /
+	    (double)inst->fair_base);
+}
+
+/* Whether row s holds at a plan, up to the rounding of its terms. */
+int
+solver_fair_holds(const struct solver_instance *inst, int s, long seg_sends,
+    long total_sends)
+{
+	double	need = inst->fair_min_ratio * (double)inst->fair_size[s] *
+		    (double)total_sends / (double)inst->fair_base;
+
+	return ((double)seg_sends >= need - 1e-9 * (1 + need));
+}
+
+/* Coefficient of customer c's sends in fairness row s. */
+double
+solver_fair_coef(const struct solver_instance *inst, int s, int c)
+{
+	return (((inst->fair_member[c] >> s) & 1) - inst->fair_min_ratio *
+	    (double)inst->fair_size[s] / (double)inst->fair_base);
+}
+
+/* Sends per fairness row and in all of a plan. */
+void
+solver_fair_tally(const struct solver_instance *inst,
+    const uint8_t *selection, long *seg_sends, long *total_sends)
+{
+	int	c, s, n;
+	int64_t	k;
+
+	*total_sends = 0;
+	for (s = 0; s < inst->nfair; s++)
+		seg_sends[s] = 0;
+	for (c = 0; c < inst->ncustomers; c++) {
+		n = 0;
+		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++)
+			n += selection[k] != 0;
+		*total_sends += n;
+		for (s = 0; n > 0 && s < inst->nfair; s++)
+			if ((inst->fair_member[c] >> s) & 1)
+				seg_sends[s] += n;
+	}
+}
+
 /* Check the arrays of an instance (for callers that filled them). */
 int
 solver_instance_check(const struct solver_instance *inst, char **cause)
@@ -259,6 +376,27 @@ solver_instance_check(const struct solver_instance *inst, char **cause)
 	if (inst->pair_start == NULL || inst->pair_start[0] != 0) {
 		solver_cause(cause, "bad pair_start");
 		return (-1);
+	}
+	if (inst->nfair < 0 || inst->nfair > SOLVER_FAIR_MAX ||
+	    (inst->nfair > 0 && (inst->fair_member == NULL ||
+	    inst->fair_size == NULL || inst->fair_base < inst->ncustomers ||
+	    inst->fair_base < 1 || !(inst->fair_min_ratio >= 0) ||
+	    inst->fair_min_ratio > 1))) {
+		solver_cause(cause, "bad fairness rows");
+		return (-1);
+	}
+	for (int s = 0; s < inst->nfair; s++) {
+		long	members = 0;
+
+		for (c = 0; c < inst->ncustomers; c++)
+			members += (inst->fair_member[c] >> s) & 1;
+		if (inst->fair_size[s] < members ||
+		    inst->fair_size[s] > inst->fair_base) {
+			solver_cause(cause, "fairness row %d: size %ld, %ld "
+			    "members, base %ld", s, inst->fair_size[s], members,
+			    inst->fair_base);
+			return (-1);
+		}
 	}
 	for (o = 0; o < inst->noffers; o++) {
 		const struct solver_offer *of = &inst->offers[o];
@@ -366,6 +504,12 @@ solver_result_alloc(const struct solver_instance *inst,
 	res->price_capacity = calloc(no, sizeof *res->price_capacity);
 	res->binding_budget = calloc(no, 1);
 	res->binding_capacity = calloc(no, 1);
+	res->fair_sends = calloc(inst->nfair + 1, sizeof *res->fair_sends);
+	res->fair_price = calloc(inst->nfair + 1, sizeof *res->fair_price);
+	res->fair_binding = calloc(inst->nfair + 1, 1);
+	if (res->fair_sends == NULL || res->fair_price == NULL ||
+	    res->fair_binding == NULL)
+		return (-1);
 	if (res->selected == NULL || res->sends == NULL ||
 	    res->spend == NULL || res->price_budget == NULL ||
 	    res->price_capacity == NULL || res->binding_budget == NULL ||
@@ -405,6 +549,16 @@ solver_result_tally(const struct solver_instance *inst,
 		    res->sends[o] >= of->capacity;
 	}
 	res->objective = obj;
+	if (inst->nfair > 0) {
+		long	total;
+		int	s;
+
+		solver_fair_tally(inst, res->selected, res->fair_sends, &total);
+		for (s = 0; s < inst->nfair; s++)
+			res->fair_binding[s] = res->fair_sends[s] > 0 &&
+			    !solver_fair_holds(inst, s, res->fair_sends[s] - 1,
+			    total - 1);
+	}
 }
 
 /* Free the arrays of a result; accepts NULL. */
@@ -420,6 +574,12 @@ solver_result_free(struct solver_result *res)
 	free(res->price_capacity);
 	free(res->binding_budget);
 	free(res->binding_capacity);
+	free(res->fair_sends);
+	free(res->fair_price);
+	free(res->fair_binding);
+	res->fair_sends = NULL;
+	res->fair_price = NULL;
+	res->fair_binding = NULL;
 	res->selected = NULL;
 	res->sends = NULL;
 	res->spend = NULL;

@@ -710,6 +710,269 @@ test_ties_reach_gap(void **state)
 	assert_true(fallbacks > 0);
 }
 
+/*
+ * A small fairness instance for the brute-force oracle: ncust customers
+ * (at most 12 pairs in all) on 2 channels and 2 campaigns, tight rooms,
+ * budgets and capacities; two rows, the first segment's customers of low
+ * propensity (so the row binds), some of its pairs of negative net value;
+ * min_ratio tenths/10; the base has extra customers without pairs.
+ */
+static struct solver_instance *
+make_fair(uint64_t seed, int *tenths)
+{
+	struct solver_offer	 of[4];
+	struct solver_instance	*inst;
+	uint16_t		 offer[4], rch[2], rcp[2];
+	float			 prop[4];
+	uint32_t		 member[8];
+	long			 size[2] = { 0, 0 }, base;
+	char			*cause = NULL;
+	int			 c, o, k, ncust, np = 0, noffers = 3;
+
+	rng_state = seed * 7919 + 17;
+	ncust = 4 + (int)(rng() % 3);
+	for (o = 0; o < noffers; o++) {
+		of[o].channel = o % 2;
+		of[o].campaign = (int)(rng() % 2);
+		of[o].value = 10 + unit() * 40;
+		of[o].cost = 0.5 + unit() * 2;
+		of[o].budget = unit() < 0.5 ? of[o].cost * (1 + (int)(rng() %
+		    3)) : -1;
+		of[o].capacity = unit() < 0.5 ? (long)(1 + rng() % 3) : -1;
+	}
+	inst = solver_instance_new(noffers, 2, 2, of, &cause);
+	assert_non_null(inst);
+	for (c = 0; c < ncust; c++) {
+		member[c] = (c % 3 == 0 ? 1u : 0) | (c % 2 == 1 ? 2u : 0);
+		k = 0;
+		for (o = 0; o < noffers && np + k < 12; o++) {
+			if (unit() < 0.35)
+				continue;
+			offer[k] = (uint16_t)o;
+			/* Row 0's members respond less, some below cost. */
+			prop[k] = (float)((member[c] & 1) ? unit() * 0.12 :
+			    0.1 + unit() * 0.5);
+			k++;
+		}
+		np += k;
+		rch[0] = (uint16_t)(1 + rng() % 2);
+		rch[1] = 1;
+		rcp[0] = (uint16_t)(1 + rng() % 2);
+		rcp[1] = SOLVER_ROOM_NONE;
+		assert_true(solver_instance_add_customer(inst, k, offer, prop,
+		    (long)(1 + rng() % 3), rch, rcp, &cause) == c);
+		size[0] += member[c] & 1;
+		size[1] += (member[c] >> 1) & 1;
+	}
+	base = ncust + (long)(rng() % 3);
+	/* A base customer without pairs may be in row 1's segment. */
+	if (base > ncust)
+		size[1]++;
+	*tenths = 5 + (int)(rng() % 6);
+	assert_int_equal(solver_instance_fairness(inst, 2, *tenths / 10.0,
+	    base, size, &cause), 0);
+	for (c = 0; c < ncust; c++)
+		assert_int_equal(solver_instance_fair_member(inst, c,
+		    member[c]), 0);
+	return (inst);
+}
+
+/*
+ * The optimum by enumerating every plan, each recounted here against
+ * rooms, budgets, capacities and (in integers: 10 S N >= t |s| T) the
+ * fairness rows; with fair 0 the rows are left out. -1 if no plan has a
+ * pair (cannot happen: the empty plan is one).
+ */
+static double
+brute_fair(const struct solver_instance *inst, int tenths, int fair)
+{
+	int64_t		 np = inst->pair_start[inst->ncustomers], k;
+	uint32_t	 mask;
+	double		 best = -1, obj;
+	long		 sends[4], seg[2], total;
+	int		 c, o, n, ch[2], cp[2], ok, s;
+
+	assert_true(np <= 12);
+	for (mask = 0; mask < (1u << np); mask++) {
+		obj = 0;
+		ok = 1;
+		total = seg[0] = seg[1] = 0;
+		memset(sends, 0, sizeof sends);
+		for (c = 0; c < inst->ncustomers && ok; c++) {
+			n = ch[0] = ch[1] = cp[0] = cp[1] = 0;
+			for (k = inst->pair_start[c];
+			    k < inst->pair_start[c + 1]; k++) {
+				const struct solver_offer *of;
+
+				if (!((mask >> k) & 1))
+					continue;
+				o = inst->pair_offer[k];
+				of = &inst->offers[o];
+				n++;
+				ch[of->channel]++;
+				cp[of->campaign]++;
+				sends[o]++;
+				obj += inst->pair_propensity[k] * of->value -
+				    of->cost;
+			}
+			ok = n <= inst->room_all[c] &&
+			    ch[0] <= inst->room_channel[2 * c] &&
+			    ch[1] <= inst->room_channel[2 * c + 1] &&
+			    cp[0] <= inst->room_campaign[2 * c] &&
+			    cp[1] <= inst->room_campaign[2 * c + 1];
+			total += n;
+			for (s = 0; s < 2; s++)
+				if ((inst->fair_member[c] >> s) & 1)
+					seg[s] += n;
+		}
+		for (o = 0; ok && o < inst->noffers; o++) {
+			const struct solver_offer *of = &inst->offers[o];
+
+			if ((of->capacity >= 0 && sends[o] > of->capacity) ||
+			    (of->budget >= 0 && sends[o] * of->cost >
+			    of->budget + 1e-9))
+				ok = 0;
+		}
+		for (s = 0; fair && ok && s < 2; s++)
+			if (10 * seg[s] * inst->fair_base < tenths *
+			    inst->fair_size[s] * total)
+				ok = 0;
+		if (ok && obj > best)
+			best = obj;
+	}
+	return (best);
+}
+
+/*
+ * Fairness rows against the brute-force optimum: exact mode finds it,
+ * scale mode's plan meets every row and its bound is never below the
+ * optimum (the rows' prices have the right sign), with and without the
+ * polish and fallback; on most instances the rows cost value, and the
+ * reported sends and binding flags match the plan.
+ */
+static void
+test_fairness_oracle(void **state)
+{
+	struct solver_instance	*inst;
+	struct solver_result	 ex, sc, raw;
+	struct solver_options	 opts;
+	char			*cause = NULL;
+	double			 opt, free_opt, tol, obj;
+	int			 seed, tenths, binding = 0, priced = 0, s;
+	int			 scale_optimal = 0, n = 60;
+	long			 seg[2], total;
+
+	(void)state;
+	for (seed = 1; seed <= n; seed++) {
+		inst = make_fair((uint64_t)seed, &tenths);
+		opt = brute_fair(inst, tenths, 1);
+		free_opt = brute_fair(inst, tenths, 0);
+		tol = 1e-6 * (1 + fabs(opt));
+		assert_true(opt >= 0 && free_opt >= opt - tol);
+		binding += free_opt > opt + tol;
+
+		solve(inst, SOLVER_EXACT, 0, &ex);
+		if (fabs(ex.objective - opt) > tol)
+			fail_msg("seed %d: exact %.9f, oracle %.9f", seed,
+			    ex.objective, opt);
+		assert_true(ex.bound >= opt - tol);
+		for (s = 0; s < 2; s++)
+			priced += ex.fair_price[s] > 1e-9;
+
+		solve(inst, SOLVER_SCALE, 1e-4, &sc);
+		if (sc.objective > opt + tol || sc.bound < opt - tol)
+			fail_msg("seed %d: scale %.9f bound %.9f, oracle %.9f",
+			    seed, sc.objective, sc.bound, opt);
+		scale_optimal += sc.objective >= opt - tol;
+
+		/* The dual loop alone: still a bound, still a fair plan. */
+		solver_options_init(&opts);
+		opts.polish_customers = -1;
+		opts.exact_fallback = 0;
+		opts.threads = 1 + seed % 2;
+		if (solver_solve(inst, &opts, &raw, &cause) != 0)
+			fail_msg("seed %d: %s", seed, cause);
+		if (solver_check_feasible(inst, raw.selected, &obj, &cause))
+			fail_msg("seed %d: %s", seed, cause);
+		if (raw.bound < opt - tol)
+			fail_msg("seed %d: dual bound %.9f below the optimum "
+			    "%.9f", seed, raw.bound, opt);
+		for (s = 0; s < 2; s++)
+			assert_true(raw.fair_price[s] >= 0);
+
+		total = 0;
+		seg[0] = seg[1] = 0;
+		for (int c = 0; c < inst->ncustomers; c++)
+			for (int64_t k = inst->pair_start[c];
+			    k < inst->pair_start[c + 1]; k++) {
+				if (!sc.selected[k])
+					continue;
+				total++;
+				for (s = 0; s < 2; s++)
+					seg[s] += (inst->fair_member[c] >> s) & 1;
+			}
+		for (s = 0; s < 2; s++) {
+			assert_int_equal(sc.fair_sends[s], seg[s]);
+			assert_int_equal(sc.fair_binding[s], seg[s] > 0 &&
+			    10 * (seg[s] - 1) * inst->fair_base < tenths *
+			    inst->fair_size[s] * (total - 1));
+		}
+		solver_result_free(&ex);
+		solver_result_free(&sc);
+		solver_result_free(&raw);
+		solver_instance_free(inst);
+	}
+	/* The rows must bind often enough for this to test anything. */
+	assert_true(binding >= n / 4);
+	assert_true(priced > 0);
+	assert_true(scale_optimal >= n * 9 / 10);
+}
+
+/*
+ * Fairness at scale: 3,000 customers, a segment of low responders; both
+ * methods' plans meet the row, scale mode within the gap of exact mode,
+ * and the row binds with a positive price in both.
+ */
+static void
+test_fairness_scale(void **state)
+{
+	struct solver_instance	*inst;
+	struct solver_result	 ex, sc;
+	char			*cause = NULL;
+	long			 size;
+	int			 c, n = 3000;
+
+	(void)state;
+	inst = make_demo(5, n);
+	size = 0;
+	for (c = 0; c < n; c++)
+		size += c % 5 == 0;
+	assert_int_equal(solver_instance_fairness(inst, 1, 1.0, n, &size,
+	    &cause), 0);
+	/* The segment: every fifth customer, its propensities cut to a third. */
+	for (c = 0; c < n; c++) {
+		if (c % 5 != 0)
+			continue;
+		assert_int_equal(solver_instance_fair_member(inst, c, 1), 0);
+		for (int64_t k = inst->pair_start[c];
+		    k < inst->pair_start[c + 1]; k++)
+			inst->pair_propensity[k] /= 3;
+	}
+	solve(inst, SOLVER_EXACT, 1e-5, &ex);
+	solve(inst, SOLVER_SCALE, 1e-4, &sc);
+	print_message("fairness 3000: exact %.4f (price %.4f) scale %.4f "
+	    "bound %.4f price %.4f status %s sends %ld/%ld\n", ex.objective,
+	    ex.fair_price[0], sc.objective, sc.bound, sc.fair_price[0],
+	    solver_status_name(sc.status), sc.fair_sends[0], sc.nselected);
+	assert_true(sc.objective >= ex.objective * (1 - 2e-4));
+	assert_true(sc.bound >= ex.objective * (1 - 1e-5));
+	assert_true(ex.fair_binding[0] && sc.fair_binding[0]);
+	assert_true(ex.fair_price[0] > 0 && sc.fair_price[0] > 0);
+	solver_result_free(&ex);
+	solver_result_free(&sc);
+	solver_instance_free(inst);
+}
+
 int
 main(void)
 {
@@ -727,6 +990,8 @@ main(void)
 		cmocka_unit_test(test_keeps_best_plan),
 		cmocka_unit_test(test_round_up),
 		cmocka_unit_test(test_ties_reach_gap),
+		cmocka_unit_test(test_fairness_oracle),
+		cmocka_unit_test(test_fairness_scale),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
