@@ -91,6 +91,27 @@ show "A customer in the vulnerable segment is never sent credit offers" PUT \
 credit=$(awk -F, '$4 == "credit" && $2 == "email" { print $1; exit }' "$RUN/data/offers.csv")
 show "... so an email with a credit offer is suppressed" POST /v1/decide \
 	"{\"customer\":\"demo-ben\",\"channel\":\"email\",\"offer\":\"$credit\",\"time\":$DAY}"
+show "Held, not dropped: the same email with schedule=true is reserved when every rule allows" \
+	POST /v1/decide "{\"customer\":\"demo-ana\",\"channel\":\"email\",\"schedule\":true,\"send_id\":\"held-1\",\"time\":$((DAY + 3600))}"
+show "Her preference centre: at most one sms a week, and her own cap is named" PUT \
+	/v1/customers/demo-ana '{"caps":["sms 1/7d"]}'
+show "An sms at noon: allowed" POST /v1/decide \
+	"{\"customer\":\"demo-ana\",\"channel\":\"sms\",\"time\":$((DAY + 3 * 3600))}"
+show "Two days later sms 1/1d has room, her own sms 1/7d does not" POST /v1/decide \
+	"{\"customer\":\"demo-ana\",\"channel\":\"sms\",\"time\":$((DAY + 2 * 86400 + 3 * 3600))}"
+say "priorities: marketing ops keeps the last slot of every cap for priority high"
+cp "$RUN/pacer.conf" "$RUN/pacer.conf.base"
+printf '\n[priority]\nreserve = 1\n' >> "$RUN/pacer.conf"
+show "Reload the config with [priority] reserve = 1" POST /v1/admin/reload ''
+show "A customer opts in to push (push 2/1d)" PUT /v1/customers/demo-carl '{"consent":{"push":true}}'
+show "A normal push: allowed" POST /v1/decide \
+	"{\"customer\":\"demo-carl\",\"channel\":\"push\",\"time\":$DAY}"
+show "A second normal push: the last slot is reserved for high" POST /v1/decide \
+	"{\"customer\":\"demo-carl\",\"channel\":\"push\",\"time\":$((DAY + 60))}"
+show "A high-priority push takes it" POST /v1/decide \
+	"{\"customer\":\"demo-carl\",\"channel\":\"push\",\"priority\":\"high\",\"time\":$((DAY + 120))}"
+mv "$RUN/pacer.conf.base" "$RUN/pacer.conf"
+show "Reload the original config" POST /v1/admin/reload ''
 printf '\n\033[36mWhy? Every decision can be explained:\033[0m\n$ curl %s/v1/customers/demo-ana\n' "$H"
 curl -s "$H/v1/customers/demo-ana?time=$((DAY + 3600))" | python3 -c '
 import json, sys
