@@ -205,10 +205,12 @@ main(int argc, char **argv)
 		pacerd_usage(stderr, 1);
 	if ((conf = conf_load(d.conf_path, &cause)) == NULL) {
 		fprintf(stderr, "%s\n", cause);
+		free(cause);
 		return 1;
 	}
 	if ((d.rules = pacerd_rules_new(conf, &cause)) == NULL) {
 		fprintf(stderr, "%s\n", cause);
+		free(cause);
 		return 1;
 	}
 	if (check_only) {
