@@ -218,6 +218,8 @@ void	 customer_get(struct pacerd *, struct http_request *, const char *id);
 void	 customer_delete(struct pacerd *, struct http_request *, const char *id);
 
 /* store.c */
+struct store_link;
+#define STORE_LINKS_MAX	64	/* Redis servers: one, or a cluster's masters */
 /* One reply of a store call: borrowed, valid during the callback. */
 struct store_reply {
 	int		 ok;		/* 0: timeout, disconnect or error */
@@ -243,6 +245,33 @@ enum store_script { STORE_DECIDE, STORE_CANCEL, STORE_READ, STORE_ERASE,
 int	 store_script(struct store *, enum store_script, int nkeys, int argc,
 	     const char **argv, const size_t *argvlen, int timeout_ms, store_cb,
 	     void *arg);
+/* Functions beyond store_script's: decide_cluster (daemon/cluster.lua). */
+#define STORE_DECIDE_CLUSTER	((int)STORE_NSCRIPTS)
+#define STORE_NFUNCTIONS	(STORE_DECIDE_CLUSTER + 1)
+/*
+ * Make a call of function script (-1: a plain command) on link pin, or
+ * with pin NULL on the Redis of its first key's slot (a cluster follows
+ * MOVED and ASK); argv copied, cb as for store_script. For cluster.c.
+ */
+int	 store_call_on(struct store *, struct store_link *pin, int script,
+	     int nkeys, int argc, const char **argv, const size_t *argvlen,
+	     int timeout_ms, store_cb, void *arg);
+/* The link to host:port, connecting when new (borrowed; NULL: no memory). */
+struct store_link *store_link_get(struct store *, const char *host, int port);
+/* Whether a link is connected, its library loaded, writes taken. */
+int	 store_link_ready(const struct store_link *);
+/* Inside a store callback: the link whose reply it is (NULL: none). */
+struct store_link *store_replying(const struct store *);
+/* A link's index, 0 .. STORE_LINKS_MAX - 1. */
+int	 store_link_id(const struct store_link *);
+/* [redis] wait_replicas. */
+int	 store_wait_replicas(const struct store *);
+/* Whether the store is a Redis Cluster. */
+int	 store_clustered(const struct store *);
+/* PREFIX:audit, the one Redis's audit stream (borrowed). */
+const char *store_audit_key(const struct store *);
+/* The event loop (borrowed). */
+struct event_base *store_base(const struct store *);
 /* Send one command (argv copied); cb as for store_script. */
 int	 store_command(struct store *, int argc, const char **argv,
 	     const size_t *argvlen, store_cb, void *arg);
@@ -257,6 +286,38 @@ int	 store_oom(const struct store *);
 /* Round-trip statistics for metrics. */
 void	 store_stats(const struct store *, uint64_t *calls, uint64_t *errors,
 	     uint64_t *timeouts);
+
+/* cluster.c */
+struct cluster;
+/* An empty slot map with a tag per slot; NULL when out of memory. */
+struct cluster *cluster_new(const char *prefix);
+/* Free the map; accepts NULL. */
+void	 cluster_free(struct cluster *);
+/* The master of slot (borrowed), NULL when none is known. */
+struct store_link *cluster_link(const struct cluster *, int slot);
+/* Note slot's new master (a MOVED answer). */
+void	 cluster_set_slot(struct cluster *, int slot, struct store_link *);
+/* Read a CLUSTER SLOTS reply (redisReply *) into the map; 0 or -1. */
+int	 cluster_read_slots(struct cluster *, struct store *, const void *reply);
+/* Whether every slot has a master that is ready (store_link_ready). */
+int	 cluster_ready(const struct cluster *);
+/* The audit stream of a master (borrowed): PREFIX:audit:{TAG}. */
+const char *cluster_audit_key(const struct cluster *, const struct store_link *);
+/*
+ * A decide call (decide.c's arguments) split over the masters of its
+ * customers (cl NULL: one Redis, for wait_replicas), each decision's
+ * answer in its place; cb as for store_script. 0 or -1.
+ */
+int	 cluster_decide(struct store *, struct cluster *cl, int nkeys, int argc,
+	     const char **argv, const size_t *argvlen, int timeout_ms, store_cb,
+	     void *arg);
+/*
+ * An erase_audit slice (customer.c's arguments) over every master's audit
+ * stream: the cursor "SLOT/ENTRY" walks them all, "" at the end. 0 or -1.
+ */
+int	 cluster_erase_audit(struct store *, const struct cluster *, int argc,
+	     const char **argv, const size_t *argvlen, int timeout_ms, store_cb,
+	     void *arg);
 
 /* metrics.c */
 struct metrics *metrics_new(void);

@@ -101,5 +101,97 @@ class TestClusterCommand(ClusterCase):
         self.assertIn("no such run", p.stderr)
 
 
+class TestClusterDaemon(ClusterCase):
+    """pacerd on the cluster: every endpoint behaves as on one Redis."""
+
+    DAEMONS = 1
+    CONF = {"channel email": {"cap": ["2/7d"]},
+            "channel sms": {"cap": ["1/1d"]}}
+
+    def customers(self, n, tag="c"):
+        """n consented customers, whose keys land on all three masters."""
+        out = [self.consented_customer(tag) for _ in range(n)]
+        masters = {self.cluster.master_of("%s:{%s}:p" % (PREFIX, c)).port
+                   for c in out}
+        self.assertEqual(len(masters), 3, "n too small to reach each master")
+        return out
+
+    def test_decisions_and_caps(self):
+        cs = self.customers(12)
+        for c in cs:
+            for i in range(2):
+                st, body = self.decide(c, "email", time=self.T0 + i)
+                self.assertDecision(st, body, True, "ok")
+            st, body = self.decide(c, "email", time=self.T0 + 2)
+            self.assertDecision(st, body, False, "cap", rule="email 2/7d",
+                                retry_after=7 * 86400 - 2)
+        # The history of each customer is on its own master.
+        for c in cs:
+            key = "%s:{%s}:p" % (PREFIX, c)
+            node = self.cluster.master_of(key)
+            self.assertTrue(node.cli("HGET", key, "h"))
+        # Each master's own audit stream holds its customers' decisions.
+        audits = self.cluster.keys(PREFIX + ":audit:*")
+        self.assertEqual(len([p for p, ks in audits.items() if ks]), 3, audits)
+
+    def test_batch_cancel_explain(self):
+        cs = self.customers(15, "b")
+        reqs = [{"customer": c, "channel": "sms", "send_id": "s-" + c,
+                 "time": self.T0} for c in cs]
+        reqs += [{"customer": c, "channel": "sms", "time": self.T0 + 5}
+                 for c in cs]
+        st, body = self.http.post("/v1/decide/batch", {"requests": reqs})
+        self.assertEqual(st, 200, body)
+        res = body["results"]
+        self.assertEqual([r["reason"] for r in res[:15]], ["ok"] * 15)
+        self.assertEqual([r["reason"] for r in res[15:]], ["cap"] * 15)
+        c = cs[0]
+        st, body = self.http.post("/v1/cancel", {"customer": c,
+                                                 "send_id": "s-" + c})
+        self.assertEqual((st, body), (200, {"released": True}))
+        st, body = self.decide(c, "sms", time=self.T0 + 6)
+        self.assertDecision(st, body, True, "ok")
+        st, body = self.http.get("/v1/customers/%s?time=%d" % (c, self.T0 + 7))
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["consent"]["sms"], True)
+        self.assertTrue(body["recent_decisions"])
+
+    def test_erasure_leaves_nothing(self):
+        cs = self.customers(9, "e")
+        for c in cs:
+            self.decide(c, "email", time=self.T0)
+            self.decide(c, "sms", time=self.T0)
+        gone = cs[:3]
+        for c in gone:
+            st, body = self.http.delete("/v1/customers/" + c)
+            self.assertEqual(st, 200, body)
+            self.assertTrue(body["erased"])
+            self.assertGreaterEqual(body["removed"], 3)
+        for c in gone:
+            self.assertEqual(self.dump("%s:{%s}:*" % (PREFIX, c)), {})
+            for port, keys in self.cluster.keys(PREFIX + ":audit*").items():
+                node = self.cluster.node(port)
+                for k in keys:
+                    for _, f in node.cli("XRANGE", k, "-", "+"):
+                        self.assertNotEqual(dict(zip(f[::2], f[1::2]))
+                                            .get("customer"), c)
+        # The others keep their data.
+        for c in cs[3:]:
+            self.assertTrue(self.dump("%s:{%s}:*" % (PREFIX, c)))
+
+    def test_metrics_ready_reload(self):
+        st, _ = self.http.get("/readyz")
+        self.assertEqual(st, 200)
+        st, body = self.http.get("/metrics")
+        self.assertEqual(st, 200)
+        text = body if isinstance(body, str) else str(body)
+        self.assertIn("pacer_store_up 1", text)
+        st, body = self.http.post("/v1/admin/reload")
+        self.assertEqual(st, 200, body)
+        c = self.consented_customer("r")
+        st, body = self.decide(c, "email", time=self.T0)
+        self.assertDecision(st, body, True, "ok")
+
+
 if __name__ == "__main__":
     main()
