@@ -111,6 +111,23 @@ struct report_segment {
 					   computes it and ignores this */
 };
 
+/*
+ * One [fairness] row of the model: the segment's planned sends per customer
+ * must be at least min_ratio x the base's (SPEC section 4).
+ */
+struct report_fairness {
+	char	 segment[CONF_NAME_MAX];
+	long	 customers;		/* the segment's customers in the base */
+	long	 sends;			/* planned sends to them */
+	double	 sends_per_customer;	/* sends / customers */
+	double	 base_sends_per_customer; /* all planned sends / the base */
+	double	 min_ratio;
+	int	 binding;		/* one send fewer to the segment would
+					   break the row */
+	double	 shadow_price;		/* the expected value given up per
+					   send the row asks of the segment */
+};
+
 /* One progress point of the solve (objective and bound over time). */
 struct report_iteration {
 	int	 iteration;
@@ -171,6 +188,10 @@ struct report_run {
 
 	struct report_segment	*segments;
 	int			 nsegments;
+
+	struct report_fairness	*fairness;	/* [fairness] rows */
+	int			 nfairness;
+	long			 fairness_base;	/* customers in the base */
 
 	struct report_iteration	*iterations;	/* may be NULL */
 	int			 niterations;

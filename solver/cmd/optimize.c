@@ -186,6 +186,83 @@ opt_warm_start(struct opt_run *r, struct cmd_redis *ctx)
 }
 
 /*
+ * The [fairness] rows into the instance: the base is every customer of
+ * the run (scores), a segment's size its customers there, pairs or not.
+ * 0 or -1 with *cause.
+ */
+static int
+opt_fairness(struct opt_run *r, char **cause)
+{
+	const struct conf_fairness	*f = &r->conf->fairness;
+	const struct cmd_state		*st = &r->state;
+	long				 size[CONF_MAX_SEGMENTS];
+	int				 n = r->scores.ids.n;
+
+	if (f->nsegments == 0 || n == 0)
+		return 0;
+	for (int i = 0; i < f->nsegments; i++) {
+		size[i] = 0;
+		for (int c = 0; c < n; c++)
+			size[i] += (st->segments[c] >> f->segment[i]) & 1;
+	}
+	if (solver_instance_fairness(r->inst, f->nsegments, f->min_ratio, n,
+	    size, cause) != 0)
+		return -1;
+	for (int k = 0; k < r->inst->ncustomers; k++) {
+		uint32_t	 rows = 0;
+		int		 c = r->inst_customer[k];
+
+		for (int i = 0; i < f->nsegments; i++)
+			if ((st->segments[c] >> f->segment[i]) & 1)
+				rows |= 1u << i;
+		solver_instance_fair_member(r->inst, k, rows);
+	}
+	for (int i = 0; i < f->nsegments; i++)
+		cmd_log("optimize", "fairness: segment %s, %ld of %d customers, "
+		    "sends per customer >= %g x the base's",
+		    r->conf->segments[f->segment[i]].name, size[i], n,
+		    f->min_ratio);
+	return 0;
+}
+
+/* The [fairness] rows of the result into the report. 0 or -1 (memory). */
+static int
+opt_report_fairness(const struct opt_run *r, struct report_run *rep)
+{
+	const struct solver_instance	*in = r->inst;
+	const struct conf		*conf = r->conf;
+	double				 base_rate;
+
+	rep->fairness_base = in->fair_base;
+	if (in->nfair == 0)
+		return 0;
+	if ((rep->fairness = calloc((size_t)in->nfair,
+	    sizeof *rep->fairness)) == NULL)
+		return -1;
+	rep->nfairness = in->nfair;
+	base_rate = (double)r->res.nselected / (double)in->fair_base;
+	for (int i = 0; i < in->nfair; i++) {
+		struct report_fairness	*fr = &rep->fairness[i];
+
+		snprintf(fr->segment, sizeof fr->segment, "%s",
+		    conf->segments[conf->fairness.segment[i]].name);
+		fr->customers = in->fair_size[i];
+		fr->sends = r->res.fair_sends[i];
+		fr->sends_per_customer = fr->customers > 0 ?
+		    (double)fr->sends / (double)fr->customers : 0;
+		fr->base_sends_per_customer = base_rate;
+		fr->min_ratio = in->fair_min_ratio;
+		fr->binding = r->res.fair_binding[i];
+		fr->shadow_price = r->res.fair_price[i];
+		cmd_log("optimize", "fairness: segment %s %.4f sends per customer, "
+		    "base %.4f, min_ratio %g, %s, shadow price %.6f", fr->segment,
+		    fr->sends_per_customer, base_rate, fr->min_ratio,
+		    fr->binding ? "binding" : "slack", fr->shadow_price);
+	}
+	return 0;
+}
+
+/*
  * Drop the pairs that cannot be planned and add every customer with pairs
  * left to the instance; note for the others the first reason (the report's
  * order). 0 or -1 with *cause.
@@ -202,6 +279,7 @@ opt_build(struct opt_run *r, char **cause)
 	float			*pp = NULL;
 	int			 maxpairs = 0, rc = -1;
 	int64_t			 kept_total = 0;
+	uint32_t		 fair_mask = 0;
 
 	if ((so = calloc((size_t)of->n + 1, sizeof *so)) == NULL ||
 	    (r->excluded = calloc((size_t)of->n + 1, sizeof *r->excluded)) == NULL)
@@ -217,6 +295,8 @@ opt_build(struct opt_run *r, char **cause)
 			if (rules_suppressed(conf, 1u << g, of->offer[o].category))
 				r->excluded[o] |= 1u << g;
 	}
+	for (int i = 0; i < conf->fairness.nsegments; i++)
+		fair_mask |= 1u << conf->fairness.segment[i];
 	if ((r->inst = solver_instance_new(of->n, conf->nchannels,
 	    of->ncampaigns > 0 ? of->ncampaigns : 1, so, cause)) == NULL)
 		goto done;
@@ -259,7 +339,8 @@ opt_build(struct opt_run *r, char **cause)
 				continue;
 			alive[3]++;
 			net = (double)s->prop[k] * o->value - o->cost;
-			if (!(net > 0))
+			/* A [fairness] row may be worth a send at a loss. */
+			if (!(net > 0) && !(st->segments[c] & fair_mask))
 				continue;
 			alive[4]++;
 			po[n] = s->offer[k];
@@ -291,6 +372,8 @@ opt_build(struct opt_run *r, char **cause)
 	cmd_log("optimize", "instance: %d of %d customers, %lld of %lld pairs "
 	    "can be planned", r->inst->ncustomers, s->ids.n, (long long)kept_total,
 	    (long long)s->npairs);
+	if (opt_fairness(r, cause) != 0)
+		goto done;
 	rc = 0;
 	goto done;
 oom:
@@ -977,6 +1060,10 @@ cmd_optimize(int argc, char **argv)
 	rep.gap = r.res.gap;
 	rep.customers = r.scores.ids.n;
 	rep.eligible_pairs = (long)r.scores.npairs;
+	if (opt_report_fairness(&r, &rep) != 0) {
+		cause = strdup("out of memory");
+		goto fail;
+	}
 	rep.assignments = r.assignments;
 	/* Whether publishing needs --force: the report says why. */
 	blocked = cmd_plan_needs_force(solver_status_name(r.res.status),

@@ -47,6 +47,7 @@ report_free(struct report_run *run)
 	free(run->offers);
 	free(run->campaigns);
 	free(run->segments);
+	free(run->fairness);
 	free(run->iterations);
 	memset(run, 0, sizeof *run);
 }
@@ -154,6 +155,35 @@ static json_t *
 report_jreal(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* The [fairness] rows as a JSON array (new reference). */
+static json_t *
+report_fairness_json(const struct report_run *run)
+{
+	json_t	*a = json_array(), *fj;
+	int	 i;
+
+	for (i = 0; i < run->nfairness; i++) {
+		const struct report_fairness *f = &run->fairness[i];
+
+		fj = json_object();
+		json_object_set_new(fj, "segment", json_string(f->segment));
+		json_object_set_new(fj, "customers", json_integer(f->customers));
+		json_object_set_new(fj, "sends", json_integer(f->sends));
+		json_object_set_new(fj, "sends_per_customer",
+		    report_jreal(f->sends_per_customer));
+		json_object_set_new(fj, "base_sends_per_customer",
+		    report_jreal(f->base_sends_per_customer));
+		json_object_set_new(fj, "min_ratio", report_jreal(f->min_ratio));
+		json_object_set_new(fj, "required_sends_per_customer",
+		    report_jreal(f->min_ratio * f->base_sends_per_customer));
+		json_object_set_new(fj, "binding", json_boolean(f->binding));
+		json_object_set_new(fj, "shadow_price",
+		    report_jreal(f->shadow_price));
+		json_array_append_new(a, fj);
+	}
+	return a;
 }
 
 /* The run's creation time as ISO 8601 UTC into buf. */
@@ -380,6 +410,10 @@ report_json(const struct report_run *run, const struct report_changes *changes,
 		json_array_append_new(a, sj);
 	}
 	json_object_set_new(o, "segments", a);
+	/* The [fairness] rows the optimizer honoured, with their prices. */
+	json_object_set_new(o, "base_customers",
+	    json_integer(run->fairness_base));
+	json_object_set_new(o, "constraints", report_fairness_json(run));
 	json_object_set_new(j, "fairness", o);
 	/* The same array at the top level, where scripts look first. */
 	json_object_set(j, "segments", a);
@@ -721,6 +755,44 @@ report_load_hist(struct report_reader *r, json_t *h, const char *key, long *out)
 	}
 }
 
+/* Read the [fairness] rows of a summary (fairness.constraints). */
+static void
+report_load_fairness(struct report_reader *r, json_t *root,
+    struct report_run *run)
+{
+	json_t	*f = json_object_get(root, "fairness"), *a, *o;
+	size_t	 i, n;
+	char	 where[64];
+
+	if (!json_is_object(f))
+		return;
+	run->fairness_base = (long)report_get_num(r, f, "base_customers",
+	    "fairness", 1, 0);
+	a = report_get_array(r, f, "constraints");
+	n = a ? json_array_size(a) : 0;
+	if (n == 0 || (run->fairness = calloc(n, sizeof *run->fairness)) == NULL)
+		return;
+	run->nfairness = (int)n;
+	json_array_foreach(a, i, o) {
+		struct report_fairness *fr = &run->fairness[i];
+
+		snprintf(where, sizeof where, "fairness.constraints[%zu]", i);
+		report_get_str(r, o, "segment", where, fr->segment,
+		    sizeof fr->segment);
+		fr->customers = (long)report_get_num(r, o, "customers", where,
+		    0, 0);
+		fr->sends = (long)report_get_num(r, o, "sends", where, 0, 0);
+		fr->sends_per_customer = report_get_num(r, o,
+		    "sends_per_customer", where, 1, 0);
+		fr->base_sends_per_customer = report_get_num(r, o,
+		    "base_sends_per_customer", where, 1, 0);
+		fr->min_ratio = report_get_num(r, o, "min_ratio", where, 0, 0);
+		fr->binding = report_get_bool(o, "binding");
+		fr->shadow_price = report_get_num(r, o, "shadow_price", where,
+		    1, 0);
+	}
+}
+
 /* Read channels, campaigns, segments and iterations of a summary. */
 static void
 report_load_rest(struct report_reader *r, json_t *root, struct report_run *run)
@@ -798,6 +870,7 @@ report_load_rest(struct report_reader *r, json_t *root, struct report_run *run)
 			s->flagged = report_get_bool(o, "flagged");
 		}
 	}
+	report_load_fairness(r, root, run);
 
 	a = report_get_array(r, root, "iterations");
 	n = a ? json_array_size(a) : 0;

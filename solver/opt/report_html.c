@@ -555,6 +555,9 @@ html_value(struct svg_buf *b, const struct report_run *run)
 	free(bars);
 }
 
+static void	html_fairness_rows(struct svg_buf *,
+		    const struct report_run *);
+
 /* Fairness: allocation rate and mean EV per segment, four-fifths flag. */
 static void
 html_fairness(struct svg_buf *b, const struct report_run *run)
@@ -666,7 +669,56 @@ html_fairness(struct svg_buf *b, const struct report_run *run)
 		svg_printf(b, "<tr><td colspan=\"4\" class=\"muted\">No segment "
 		    "of this run has caps or exclusions in the configuration."
 		    "</td></tr>\n");
-	svg_printf(b, "</table></section>\n");
+	svg_printf(b, "</table>\n");
+	html_fairness_rows(b, run);
+	svg_printf(b, "</section>\n");
+}
+
+/*
+ * The [fairness] rows the optimizer honoured: each segment's sends per
+ * customer against min_ratio x the base's, whether the row binds, and its
+ * shadow price.
+ */
+static void
+html_fairness_rows(struct svg_buf *b, const struct report_run *run)
+{
+	int	 i;
+
+	svg_printf(b, "<h3>Fairness constraints</h3>\n");
+	html_explain(b, "Each <code>[fairness]</code> segment's planned sends "
+	    "per customer must be at least <b>min ratio</b> × the sends per "
+	    "customer of the whole base; the optimizer plans within these "
+	    "rows. A row <b>binds</b> when one send fewer to the segment "
+	    "would break it. Its <b>shadow price</b> is the expected value "
+	    "given up for fairness: what the plan loses per send the row "
+	    "asks of the segment (0 when the row costs nothing).");
+	if (run->nfairness == 0) {
+		svg_printf(b, "<p class=\"muted\">No [fairness] rows in the "
+		    "configuration.</p>\n");
+		return;
+	}
+	svg_printf(b, "<table><tr><th>Segment</th><th class=\"n\">Customers"
+	    "</th><th class=\"n\">Sends</th><th class=\"n\">Sends per "
+	    "customer</th><th class=\"n\">Base's</th><th class=\"n\">"
+	    "Min ratio</th><th>Binds</th><th class=\"n\">Shadow price</th>"
+	    "</tr>\n");
+	for (i = 0; i < run->nfairness; i++) {
+		const struct report_fairness *f = &run->fairness[i];
+
+		svg_printf(b, "<tr>");
+		html_td(b, f->segment);
+		html_td_num(b, (double)f->customers, 0);
+		html_td_num(b, (double)f->sends, 0);
+		html_td_num(b, f->sends_per_customer, 4);
+		html_td_num(b, f->base_sends_per_customer, 4);
+		html_td_num(b, f->min_ratio, 2);
+		svg_printf(b, "<td%s>%s</td>", f->binding ? " class=\"flag\"" :
+		    "", f->binding ? "binds" : "<span class=\"muted\">slack"
+		    "</span>");
+		html_td_num(b, f->shadow_price, 4);
+		svg_printf(b, "</tr>\n");
+	}
+	svg_printf(b, "</table>\n");
 }
 
 /* A before → after pair of numbers with the change. */
