@@ -21,7 +21,7 @@ cmake --build build-bench -j "$(nproc)" --target pacerd pacer >/dev/null
 cc -O2 -o "$W/bare" scripts/bench/bare_evhttp.c $(pkg-config --cflags --libs libevent)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-RPORT=$(free_port); HPORT=$(free_port); BPORT=$(free_port)
+RPORT=$(free_port); HPORT=$(free_port); BPORT=$(free_port); TPORT=$(free_port)
 # hash-max-listpack-value 1024: the Redis setting the README recommends (a
 # customer's hash stays one compact listpack: about half the memory).
 redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no \
@@ -54,6 +54,15 @@ mem_line=$(awk -v a="$mem0" -v b="$mem1" -v n="$((N * PER))" -v t0="$t0" -v t1="
 	'BEGIN { printf "redis memory per stored contact: %.0f bytes (%d contacts loaded at %.0f/s)", (b - a) / n, n, n / (t1 - t0) }')
 
 ./build-bench/daemon/pacerd -c "$W/pacer.conf" 2>"$W/pacerd.log" & PIDS="$PIDS $!"
+PLAIN_PID=$!
+# The same daemon behind TLS ([server] tls_cert, tls_key), same store.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/tls.key" -out "$W/tls.pem" \
+	-days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+sed -e "s/^listen = .*/listen = 127.0.0.1:$TPORT/" \
+	-e "s|^\[server\]|[server]\ntls_cert = tls.pem\ntls_key = tls.key|" \
+	"$W/pacer.conf" > "$W/tls.conf"
+./build-bench/daemon/pacerd -c "$W/tls.conf" 2>"$W/pacerd-tls.log" & PIDS="$PIDS $!"
+TLS_PID=$!
 sleep 0.5
 curl -sf "http://127.0.0.1:$HPORT/readyz" >/dev/null || { echo "pacerd not ready" >&2; cat "$W/pacerd.log" >&2; exit 1; }
 
@@ -73,10 +82,24 @@ run_wrk() {	# name conns url [env...]
 	echo "$r $(echo "$a0 $a1" | awk '{ t = $3 - $1; printf "unavailable=%.1f", (t > 0 ? 100 * ($4 - $2) / t : 0) }')"
 }
 get() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+# CPU seconds (user + system) a process has used so far.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+# One wrk run on pacerd with its CPU microseconds per answer: run_cpu pid name conns url
+run_cpu() {
+	pid=$1; shift
+	c0=$(cpu_s "$pid")
+	r=$(run_wrk "$@")
+	c1=$(cpu_s "$pid")
+	echo "$r $(echo "$r" | tr ' ' '\n' | awk -F= -v a="$c0" -v b="$c1" -v s="$SECS" \
+		'$1 == "rps" { printf "cpu_us=%.1f", (b - a) * 1e6 / ($2 * s) }')"
+}
 
 echo "== wrk runs, ${SECS}s each" >&2
 bare=$(run_wrk bare 64 "http://127.0.0.1:$BPORT/v1/decide")
-uni=$(run_wrk uniform 64 "http://127.0.0.1:$HPORT")
+uni=$(run_cpu "$PLAIN_PID" uniform 64 "http://127.0.0.1:$HPORT")
+# TLS on keep-alive connections: the handshake once per connection, then
+# what encryption costs per decision (pacerd's CPU per answer, both runs).
+tls=$(run_cpu "$TLS_PID" tls 64 "https://127.0.0.1:$TPORT")
 hot=$(run_wrk hot 64 "http://127.0.0.1:$HPORT" BENCH_HOT=0.01)
 c8=$(run_wrk c8 8 "http://127.0.0.1:$HPORT")
 # Two clients keep a batch always waiting on Redis while the other is
@@ -125,6 +148,10 @@ printf "decide uniform (64 conns):     %8s decisions/s  p50 %s ms  p99 %s ms  p9
 	"$(get "$uni" rps)" "$(get "$uni" p50_ms)" "$(get "$uni" p99_ms)" "$(get "$uni" p999_ms)" \
 	"$(awk -v a="$(get "$uni" rps)" -v b="$(get "$bare" rps)" 'BEGIN { printf "%.2f", a / b }')" \
 	"$(get "$uni" errors)" "$(get "$uni" non2xx)" "$(get "$uni" unavailable)"
+printf "tls (64 keep-alive conns):     %8s decisions/s  p50 %s ms  p99 %s ms  pacerd CPU %s us/decision against %s us plain (+%s us)  errors %s\n" \
+	"$(get "$tls" rps)" "$(get "$tls" p50_ms)" "$(get "$tls" p99_ms)" "$(get "$tls" cpu_us)" \
+	"$(get "$uni" cpu_us)" "$(awk -v a="$(get "$tls" cpu_us)" -v b="$(get "$uni" cpu_us)" 'BEGIN { printf "%.1f", a - b }')" \
+	"$(get "$tls" errors)"
 printf "decide 1%% hot (64 conns):      %8s decisions/s  p50 %s ms  p99 %s ms  p99.9 %s ms  store_unavailable %s%%\n" \
 	"$(get "$hot" rps)" "$(get "$hot" p50_ms)" "$(get "$hot" p99_ms)" "$(get "$hot" p999_ms)" \
 	"$(get "$hot" unavailable)"
