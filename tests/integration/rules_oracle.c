@@ -96,11 +96,14 @@ oracle_case(const struct conf *c, json_t *in, const char **cause)
 	int			 nchecks, nh = 0;
 
 	if (!json_is_object(in) ||
-	    json_unpack(in, "{s:s, s:I, s?s, s?s}", "channel", &channel, "now",
-	    &now, "campaign", &campaign, "priority", &prio) != 0) {
+	    json_unpack(in, "{s:s, s:I}", "channel", &channel, "now", &now) != 0) {
 		*cause = "a case needs channel and now";
 		return -1;
 	}
+	if ((val = json_object_get(in, "campaign")) != NULL && json_is_string(val))
+		campaign = json_string_value(val);
+	if ((val = json_object_get(in, "priority")) != NULL && json_is_string(val))
+		prio = json_string_value(val);
 	memset(&cu, 0, sizeof cu);
 	memset(&rq, 0, sizeof rq);
 	if ((rq.channel = conf_channel_index(c, channel)) < 0) {
