@@ -404,7 +404,11 @@ exact_glpk(struct exact_glpk *g)
 		if (g->best_bound < job->bound &&
 		    g->best_bound >= obj - 1e-6 * (1 + fabs(obj)))
 			job->bound = g->best_bound;
-		if (ret == 0 && st == GLP_OPT) {
+		/*
+		 * Solved, or stopped because the gap fell to mip_gap
+		 * (GLP_EMIPGAP, status feasible): both within mip_gap.
+		 */
+		if ((ret == 0 && st == GLP_OPT) || ret == GLP_EMIPGAP) {
 			/* GLPK stops at |mip - bound| <= gap * |mip|. */
 			job->optimal = 1;
 			tm = glp_mip_obj_val(g->lp) + job->mip_gap *

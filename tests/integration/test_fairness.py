@@ -76,6 +76,8 @@ class TestFairness(OptimizeCase):
         for method in ("scale", "exact"):
             summary = load_json(os.path.join(self.runs[method],
                                              "summary.json"))
+            self.assertIn(summary["status"], ("optimal", "gap_reached"),
+                          method)
             fair = summary["fairness"]
             self.assertEqual(fair["base_customers"], len(self.base))
             rows = fair["constraints"]
