@@ -10,6 +10,9 @@
 #include <hiredis/hiredis.h>
 
 #include "pacerd.h"
+#include "auth.h"
+#include "scripts.h"
+#include "pacer/str.h"
 #include "pacer/tz.h"
 
 #define CUSTOMER_MAX_SEGMENTS 32
@@ -62,6 +65,9 @@ customer_ctx_free(struct customer_ctx *x)
 	pacerd_rules_unref(x->rules);
 	free(x);
 }
+
+/* A consent record's source ("signup-form"): an id, at most this long. */
+#define CUSTOMER_SOURCE_MAX	64
 
 /* The customer's own caps a profile may carry (a preference centre). */
 #define CUSTOMER_MAX_OWN_CAPS	8
@@ -140,6 +146,38 @@ customer_field(const redisReply *h, const char *name)
 	return NULL;
 }
 
+/*
+ * The consent records of every channel that has some (fields cr:CHANNEL,
+ * lines "AT|GRANTED|SOURCE|BY", newest first) as {"CHANNEL": [{"at",
+ * "granted", "source", "by"}, ...]} (new reference).
+ */
+static json_t *
+customer_consent_records(const struct conf *c, const redisReply *h)
+{
+	json_t		*all = json_object();
+	char		 field[CONF_NAME_MAX + 4], src[80], by[16];
+	const char	*v;
+	long long	 at;
+	int		 granted, used;
+
+	for (int i = 0; i < c->nchannels; i++) {
+		json_t	*list = json_array();
+
+		snprintf(field, sizeof field, "cr:%s", c->channels[i].name);
+		for (v = customer_field(h, field); v != NULL && sscanf(v,
+		    "%lld|%d|%79[^|]|%15[^\n]\n%n", &at, &granted, src, by,
+		    &used) == 4; v += used)
+			json_array_append_new(list, json_pack("{s:I,s:b,s:s,s:s}",
+			    "at", (json_int_t)at, "granted", granted, "source", src,
+			    "by", by));
+		if (json_array_size(list) > 0)
+			json_object_set_new(all, c->channels[i].name, list);
+		else
+			json_decref(list);
+	}
+	return all;
+}
+
 /* The profile as JSON from its hash (new reference). */
 static json_t *
 customer_profile_json(const struct conf *c, const char *id, const redisReply *h)
@@ -172,6 +210,7 @@ customer_profile_json(const struct conf *c, const char *id, const redisReply *h)
 	}
 	json_object_set_new(o, "segments", segs);
 	customer_own_json(o, customer_field(h, "ucap"), customer_field(h, "pause"));
+	json_object_set_new(o, "consent_records", customer_consent_records(c, h));
 	return o;
 }
 
@@ -217,37 +256,243 @@ customer_put_written(const struct store_reply *sr, void *arg)
 	}
 }
 
-/* A reply nobody waits for (PERSIST after a PUT: HGETALL follows it). */
-static void
-customer_ignore(const struct store_reply *sr, void *arg)
+/* A PUT of a profile, gathered for the profile function (daemon/read.lua). */
+struct customer_change {
+	const char	*set[2 * (CONF_MAX_CHANNELS + 8)];	/* field, value */
+	int		 nset;
+	const char	*del[2];
+	int		 ndel;
+	struct {
+		char	 channel[CONF_NAME_MAX];
+		int	 granted;
+		char	 source[CUSTOMER_SOURCE_MAX + 1];
+		char	 at[24];	/* "0": now */
+	} consent[CONF_MAX_CHANNELS];
+	int		 nconsent;
+	char		 tzt[TZ_MAX_TRANSITIONS * 32];
+	char		 segtext[CUSTOMER_MAX_SEGMENTS * CONF_NAME_MAX];
+	char		 owntext[CUSTOMER_MAX_OWN_CAPS * (CONF_NAME_MAX + 48)];
+	char		 pausetext[24];
+};
+
+/*
+ * consent: {"CHANNEL": true|false|{"granted","source"?,"at"?}}; 0, or -1
+ * with the 400's message in cause.
+ */
+static int
+customer_put_consent(const struct conf *c, json_t *consent,
+    struct customer_change *w, char *cause, size_t len)
 {
-	(void)sr;
-	(void)arg;
+	const char	*key, *src;
+	json_t		*v, *g, *s, *at;
+	int		 ch;
+
+	if (!json_is_object(consent)) {
+		snprintf(cause, len, "consent: must be an object of channel: true, "
+		    "false or {\"granted\",\"source\",\"at\"}");
+		return -1;
+	}
+	json_object_foreach(consent, key, v) {
+		if ((ch = conf_channel_index(c, key)) < 0) {
+			snprintf(cause, len, "consent: unknown channel \"%.64s\"", key);
+			return -1;
+		}
+		g = json_is_object(v) ? json_object_get(v, "granted") : v;
+		s = json_is_object(v) ? json_object_get(v, "source") : NULL;
+		at = json_is_object(v) ? json_object_get(v, "at") : NULL;
+		src = s != NULL && json_is_string(s) ? json_string_value(s) : "api";
+		if (!json_is_boolean(g) || (s != NULL && (!json_is_string(s) ||
+		    !str_valid_id(src, CUSTOMER_SOURCE_MAX))) ||
+		    (at != NULL && (!json_is_integer(at) ||
+		    json_integer_value(at) < 0 ||
+		    json_integer_value(at) > 100000000000LL)) ||
+		    (json_is_object(v) && json_object_size(v) != (size_t)
+		    (1 + (s != NULL) + (at != NULL)))) {
+			snprintf(cause, len, "consent.%s: must be true, false or "
+			    "{\"granted\":bool,\"source\":\"1-%d of [A-Za-z0-9_.:@-]\","
+			    "\"at\":unix seconds}", c->channels[ch].name,
+			    CUSTOMER_SOURCE_MAX);
+			return -1;
+		}
+		snprintf(w->consent[w->nconsent].channel, CONF_NAME_MAX, "%s",
+		    c->channels[ch].name);
+		w->consent[w->nconsent].granted = json_is_true(g);
+		snprintf(w->consent[w->nconsent].source, CUSTOMER_SOURCE_MAX + 1, "%s",
+		    src);
+		snprintf(w->consent[w->nconsent].at, sizeof w->consent[0].at, "%lld",
+		    at != NULL ? (long long)json_integer_value(at) : 0LL);
+		w->nconsent++;
+	}
+	return 0;
+}
+
+/* tz and segments; 0, or -1 with the 400's message in cause. */
+static int
+customer_put_zone(json_t *o, int64_t now, struct customer_change *w, char *cause,
+    size_t len)
+{
+	json_t		*v;
+	struct tz_table	 table;
+	size_t		 i, off = 0;
+
+	if ((v = json_object_get(o, "tz")) != NULL) {
+		if (!json_is_string(v)) {
+			snprintf(cause, len, "tz: must be an IANA time zone name");
+			return -1;
+		}
+		if (tz_profile_table(json_string_value(v), now, &table) != 0) {
+			snprintf(cause, len, "tz: unknown time zone \"%.64s\"",
+			    json_string_value(v));
+			return -1;
+		}
+		tz_encode(&table, w->tzt, sizeof w->tzt);
+		w->set[w->nset++] = "tz";
+		w->set[w->nset++] = json_string_value(v);
+		w->set[w->nset++] = "tzt";
+		w->set[w->nset++] = w->tzt;
+	}
+	if ((v = json_object_get(o, "segments")) == NULL)
+		return 0;
+	if (!json_is_array(v) || json_array_size(v) > CUSTOMER_MAX_SEGMENTS) {
+		snprintf(cause, len, "segments: must be a list of at most %d names",
+		    CUSTOMER_MAX_SEGMENTS);
+		return -1;
+	}
+	for (i = 0; i < json_array_size(v); i++) {
+		json_t	*s = json_array_get(v, i);
+
+		if (!json_is_string(s) || !conf_valid_name(json_string_value(s))) {
+			snprintf(cause, len, "segments[%zu]: must be a name of "
+			    "[A-Za-z0-9_.-], 1-63 bytes", i);
+			return -1;
+		}
+		off += (size_t)snprintf(w->segtext + off, sizeof w->segtext - off,
+		    "%s%s", off ? ";" : "", json_string_value(s));
+	}
+	w->set[w->nset++] = "seg";
+	w->set[w->nset++] = w->segtext;
+	return 0;
+}
+
+/*
+ * The customer's own caps (they only add to the configured ones) and
+ * pause; 0, or -1 with the 400's message in cause.
+ */
+static int
+customer_put_own(const struct conf *c, json_t *o, struct customer_change *w,
+    char *cause, size_t len)
+{
+	json_t		*v, *cv;
+	struct conf_cap	 cap;
+	char		 chan[CONF_NAME_MAX], capt[64];
+	size_t		 i, off = 0;
+	int		 end = 0;
+
+	if ((v = json_object_get(o, "caps")) != NULL) {
+		if (!json_is_array(v) || json_array_size(v) > CUSTOMER_MAX_OWN_CAPS) {
+			snprintf(cause, len, "caps: must be a list of at most %d caps "
+			    "such as \"email 1/7d\" or \"all 4/30d\"",
+			    CUSTOMER_MAX_OWN_CAPS);
+			return -1;
+		}
+		w->owntext[0] = '\0';
+		json_array_foreach(v, i, cv) {
+			if (!json_is_string(cv) || sscanf(json_string_value(cv),
+			    "%63s %63s%n", chan, capt, &end) != 2 ||
+			    json_string_value(cv)[end] != '\0' ||
+			    conf_parse_cap(capt, &cap) != 0 ||
+			    cap.window > CUSTOMER_OWN_WINDOW_MAX ||
+			    (strcmp(chan, "all") && conf_channel_index(c, chan) < 0)) {
+				snprintf(cause, len, "caps[%zu]: must be \"CHANNEL "
+				    "N/DURATION\" or \"all N/DURATION\" with a configured "
+				    "channel and a window of at most 400d", i);
+				return -1;
+			}
+			off += (size_t)snprintf(w->owntext + off, sizeof w->owntext - off,
+			    "%s%s %d %lld", off ? ";" : "", chan, cap.limit,
+			    (long long)cap.window);
+		}
+		if (off > 0) {
+			w->set[w->nset++] = "ucap";
+			w->set[w->nset++] = w->owntext;
+		} else
+			w->del[w->ndel++] = "ucap";
+	}
+	if ((v = json_object_get(o, "pause_until")) == NULL)
+		return 0;
+	if (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > 100000000000LL)) {
+		snprintf(cause, len, "pause_until: must be unix seconds, 0 or null to "
+		    "lift the pause");
+		return -1;
+	}
+	if (json_is_integer(v) && json_integer_value(v) > 0) {
+		snprintf(w->pausetext, sizeof w->pausetext, "%lld",
+		    (long long)json_integer_value(v));
+		w->set[w->nset++] = "pause";
+		w->set[w->nset++] = w->pausetext;
+	} else
+		w->del[w->ndel++] = "pause";
+	return 0;
+}
+
+/* The profile function's reply: the stored profile, or a 409. */
+static void
+customer_put_applied(const struct store_reply *sr, void *arg)
+{
+	struct customer_ctx	*x = arg;
+	const redisReply	*rr = sr->reply;
+	char			 ch[CONF_NAME_MAX] = "";
+	long long		 newest = 0;
+
+	if (sr->ok && rr->type == REDIS_REPLY_STRING &&
+	    sscanf(rr->str, "conflict|%63[^|]|%lld", ch, &newest) == 2) {
+		http_error_coded(x->d, x->req, 409, "consent_out_of_order",
+		    "consent.%s: its newest record is at %lld; a change may not "
+		    "lower it", ch, newest);
+		customer_ctx_free(x);
+		return;
+	}
+	if (sr->ok && (rr->type != REDIS_REPLY_STRING || strcmp(rr->str, "ok"))) {
+		struct store_reply bad = { 0, "unexpected reply", NULL };
+
+		customer_put_written(&bad, x);
+		return;
+	}
+	customer_put_written(sr, x);
+}
+
+/* Who recorded a consent change: the caller's role. */
+static const char *
+customer_put_by(struct pacerd *d, struct http_request *req)
+{
+	if (d->rules->auth == NULL)
+		return "open";
+	return auth_role(d->rules->auth, http_header(req, "Authorization")) ==
+	    AUTH_ADMIN ? "admin" : "decide";
 }
 
 void
 customer_put(struct pacerd *d, struct http_request *req, const char *id)
 {
 	const struct conf	*c = d->rules->conf;
+	struct customer_change	*w;
 	struct customer_ctx	*x;
-	json_t			*o, *v, *consent, *segs, *tzv;
-	const char		*key;
-	const char		*argv[2 + 2 * (CONF_MAX_CHANNELS + 4)];
-	size_t			 argvlen[2 + 2 * (CONF_MAX_CHANNELS + 4)];
-	char			 pkey[KEYS_MAX];
-	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
-	char			 segtext[CUSTOMER_MAX_SEGMENTS * CONF_NAME_MAX] = "";
-	char			 tzt[TZ_MAX_TRANSITIONS * 32];
-	char			 owntext[CUSTOMER_MAX_OWN_CAPS * (CONF_NAME_MAX + 48)];
-	char			 pausetext[24];
-	const char		*del[2];
-	size_t			 dellen[4];
-	struct tz_table		 table;
-	int			 n = 0, ndel = 0;
-	int64_t			 now = customer_now(d);
+	json_t			*o, *v;
+	const char		*key, *argv[8 + 2 * (CONF_MAX_CHANNELS + 8) + 2 +
+				    4 * CONF_MAX_CHANNELS];
+	size_t			 argvlen[sizeof argv / sizeof argv[0]];
+	char			 pkey[KEYS_MAX], fname[96], now[24], nums[3][16];
+	char			 granted[CONF_MAX_CHANNELS][2], cause[512];
+	int			 n = 0, rc = 0;
 
 	if ((o = http_body_json(d, req, 0)) == NULL)
 		return;
+	if ((w = calloc(1, sizeof *w)) == NULL) {
+		json_decref(o);
+		http_error(d, req, 500, "out of memory");
+		return;
+	}
 	json_object_foreach(o, key, v) {
 		if (strcmp(key, "consent") && strcmp(key, "tz") &&
 		    strcmp(key, "segments") && strcmp(key, "caps") &&
@@ -256,159 +501,62 @@ customer_put(struct pacerd *d, struct http_request *req, const char *id)
 			goto out;
 		}
 	}
-	keys_customer(pkey, sizeof pkey, c->redis.prefix, id, "p");
-	argv[n++] = "HSET";
-	argv[n++] = pkey;
-	if ((consent = json_object_get(o, "consent")) != NULL) {
-		int	 i = 0;
-
-		if (!json_is_object(consent)) {
-			http_error(d, req, 400, "consent: must be an object of channel: "
-			    "true|false");
-			goto out;
-		}
-		json_object_foreach(consent, key, v) {
-			int ch = conf_channel_index(c, key);
-
-			if (ch < 0) {
-				http_error(d, req, 400, "consent: unknown channel \"%.64s\"",
-				    key);
-				goto out;
-			}
-			if (!json_is_boolean(v)) {
-				http_error(d, req, 400, "consent.%s: must be true or false",
-				    key);
-				goto out;
-			}
-			snprintf(field[i], sizeof field[i], "c:%s", c->channels[ch].name);
-			argv[n++] = field[i++];
-			argv[n++] = json_is_true(v) ? "1" : "0";
-		}
+	if ((v = json_object_get(o, "consent")) != NULL)
+		rc = customer_put_consent(c, v, w, cause, sizeof cause);
+	if (rc == 0)
+		rc = customer_put_zone(o, customer_now(d), w, cause, sizeof cause);
+	if (rc == 0)
+		rc = customer_put_own(c, o, w, cause, sizeof cause);
+	if (rc != 0) {
+		http_error(d, req, 400, "%s", cause);
+		goto out;
 	}
-	if ((tzv = json_object_get(o, "tz")) != NULL) {
-		if (!json_is_string(tzv)) {
-			http_error(d, req, 400, "tz: must be an IANA time zone name");
-			goto out;
-		}
-		if (tz_profile_table(json_string_value(tzv), now, &table) != 0) {
-			http_error(d, req, 400, "tz: unknown time zone \"%.64s\"",
-			    json_string_value(tzv));
-			goto out;
-		}
-		tz_encode(&table, tzt, sizeof tzt);
-		argv[n++] = "tz";
-		argv[n++] = json_string_value(tzv);
-		argv[n++] = "tzt";
-		argv[n++] = tzt;
-	}
-	if ((segs = json_object_get(o, "segments")) != NULL) {
-		size_t	 i, off = 0;
-
-		if (!json_is_array(segs) || json_array_size(segs) > CUSTOMER_MAX_SEGMENTS) {
-			http_error(d, req, 400, "segments: must be a list of at most %d "
-			    "names", CUSTOMER_MAX_SEGMENTS);
-			goto out;
-		}
-		json_array_foreach(segs, i, v) {
-			if (!json_is_string(v) ||
-			    !conf_valid_name(json_string_value(v))) {
-				http_error(d, req, 400, "segments[%zu]: must be a name of "
-				    "[A-Za-z0-9_.-], 1-63 bytes", i);
-				goto out;
-			}
-			off += (size_t)snprintf(segtext + off, sizeof segtext - off, "%s%s",
-			    off ? ";" : "", json_string_value(v));
-		}
-		argv[n++] = "seg";
-		argv[n++] = segtext;
-	}
-	/* The customer's own caps: they only add to the configured ones. */
-	if ((v = json_object_get(o, "caps")) != NULL) {
-		size_t		 i, off = 0;
-		json_t		*cv;
-		struct conf_cap	 cap;
-		char		 chan[CONF_NAME_MAX], capt[64];
-		int		 end = 0;
-
-		if (!json_is_array(v) || json_array_size(v) > CUSTOMER_MAX_OWN_CAPS) {
-			http_error(d, req, 400, "caps: must be a list of at most %d "
-			    "caps such as \"email 1/7d\" or \"all 4/30d\"",
-			    CUSTOMER_MAX_OWN_CAPS);
-			goto out;
-		}
-		owntext[0] = '\0';
-		json_array_foreach(v, i, cv) {
-			if (!json_is_string(cv) || sscanf(json_string_value(cv),
-			    "%63s %63s%n", chan, capt, &end) != 2 ||
-			    json_string_value(cv)[end] != '\0' ||
-			    conf_parse_cap(capt, &cap) != 0 ||
-			    cap.window > CUSTOMER_OWN_WINDOW_MAX ||
-			    (strcmp(chan, "all") && conf_channel_index(c, chan) < 0)) {
-				http_error(d, req, 400, "caps[%zu]: must be \"CHANNEL "
-				    "N/DURATION\" or \"all N/DURATION\" with a "
-				    "configured channel and a window of at most 400d", i);
-				goto out;
-			}
-			off += (size_t)snprintf(owntext + off, sizeof owntext - off,
-			    "%s%s %d %lld", off ? ";" : "", chan, cap.limit,
-			    (long long)cap.window);
-		}
-		if (off > 0) {
-			argv[n++] = "ucap";
-			argv[n++] = owntext;
-		} else
-			del[ndel++] = "ucap";
-	}
-	/* The customer's own pause of marketing: 0 or null lifts it. */
-	if ((v = json_object_get(o, "pause_until")) != NULL) {
-		if (!json_is_null(v) && (!json_is_integer(v) ||
-		    json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 100000000000LL)) {
-			http_error(d, req, 400, "pause_until: must be unix seconds, "
-			    "0 or null to lift the pause");
-			goto out;
-		}
-		if (json_is_integer(v) && json_integer_value(v) > 0) {
-			snprintf(pausetext, sizeof pausetext, "%lld",
-			    (long long)json_integer_value(v));
-			argv[n++] = "pause";
-			argv[n++] = pausetext;
-		} else
-			del[ndel++] = "pause";
-	}
-	if (n == 2 && ndel == 0) {
+	if (w->nset == 0 && w->ndel == 0 && w->nconsent == 0) {
 		http_error(d, req, 400, "nothing to store: give consent, tz, "
 		    "segments, caps or pause_until");
 		goto out;
 	}
-	/* Lifted caps and pause go first, on the same connection. */
-	if (ndel > 0) {
-		const char	*dargv[4] = { "HDEL", pkey, del[0],
-		    ndel > 1 ? del[1] : NULL };
-
-		for (int i = 0; i < 2 + ndel; i++)
-			dellen[i] = strlen(dargv[i]);
-		(void)store_command(d->store, 2 + ndel, dargv, dellen,
-		    customer_ignore, NULL);
-	}
-	/* A stored profile: the key no longer expires with its decisions. */
-	argv[n++] = "pv";
+	/* FCALL of the library's profile function (named like decide). */
+	snprintf(fname, sizeof fname, "pacer_profile_%s",
+	    &SCRIPT_DECIDE[sizeof "pacer_decide_" - 1]);
+	keys_customer(pkey, sizeof pkey, c->redis.prefix, id, "p");
+	snprintf(now, sizeof now, "%lld", (long long)customer_now(d));
+	argv[n++] = "FCALL";
+	argv[n++] = fname;
 	argv[n++] = "1";
+	argv[n++] = pkey;
+	argv[n++] = now;
+	argv[n++] = customer_put_by(d, req);
+	snprintf(nums[0], sizeof nums[0], "%d", w->nset / 2);
+	argv[n++] = nums[0];
+	for (int i = 0; i < w->nset; i++)
+		argv[n++] = w->set[i];
+	snprintf(nums[1], sizeof nums[1], "%d", w->ndel);
+	argv[n++] = nums[1];
+	for (int i = 0; i < w->ndel; i++)
+		argv[n++] = w->del[i];
+	snprintf(nums[2], sizeof nums[2], "%d", w->nconsent);
+	argv[n++] = nums[2];
+	for (int i = 0; i < w->nconsent; i++) {
+		granted[i][0] = w->consent[i].granted ? '1' : '0';
+		granted[i][1] = '\0';
+		argv[n++] = w->consent[i].channel;
+		argv[n++] = granted[i];
+		argv[n++] = w->consent[i].source;
+		argv[n++] = w->consent[i].at;
+	}
 	for (int i = 0; i < n; i++)
 		argvlen[i] = strlen(argv[i]);
 	if ((x = customer_ctx_new(d, req, id)) == NULL) {
 		http_error(d, req, 500, "out of memory");
 		goto out;
 	}
-	if (store_command(d->store, n, argv, argvlen, customer_put_written, x) != 0) {
+	if (store_command(d->store, n, argv, argvlen, customer_put_applied, x) != 0) {
 		http_error(d, req, 503, "store unavailable");
 		customer_ctx_free(x);
-		goto out;
 	}
-	argv[0] = "PERSIST";
-	argvlen[0] = 7;
-	(void)store_command(d->store, 2, argv, argvlen, customer_ignore, NULL);
 out:
+	free(w);
 	json_decref(o);
 }
 

@@ -498,6 +498,7 @@ local function decide_call(KEYS, ARGV)
         end
       end
     end
+    local full = false
     if reason == 'ok' and not exempt then
       -- The checks come by ascending limit: none past n contacts can bind
       -- (the customer's own caps, after them, are few and not sorted).
@@ -527,17 +528,23 @@ local function decide_call(KEYS, ARGV)
             if at >= 0 then wait = at - now end
             if k[5] then
               shadow = shadow .. (shadow == '' and '' or ',') .. k[6]
-            elseif reason == 'ok' or
-                (retry >= 0 and (wait < 0 or wait > retry)) then
-              -- Name the cap that holds the customer longest (-1: for ever).
-              reason, retry, rule = 'cap', wait, k[6]
-              held = used < limit and 'high' or ''
+            else
+              -- reserved_for high only when every denying cap is short
+              -- only by the reserve: a full one denies high too.
+              if used >= limit then full = true end
+              if reason == 'ok' or
+                  (retry >= 0 and (wait < 0 or wait > retry)) then
+                -- Name the cap that holds the customer longest (-1: for
+                -- ever); of equal ones the first by ascending limit.
+                reason, retry, rule = 'cap', wait, k[6]
+              end
             end
           end
         end
       end
     end
 
+    if reason == 'cap' and not full then held = 'high' end
     -- Time can cure quiet hours and caps: when every rule allows together.
     local na = -1
     if reason == 'quiet_hours' or reason == 'cap' or reason == 'paused' then

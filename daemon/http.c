@@ -745,6 +745,10 @@ http_access_log(struct http_conn *c, int status, size_t len)
 	    c->ssl != NULL ? "true" : "false");
 }
 
+static void	http_error_v(struct pacerd *, struct http_request *, int,
+		    const char *, const char *, va_list)
+		    __attribute__((format(printf, 5, 0)));
+
 /*
  * Send the answer to req: status, content type, extra header lines (each
  * ending in CRLF, or NULL) and the body (borrowed). Drops it when the client
@@ -831,16 +835,36 @@ void
 http_error(struct pacerd *d, struct http_request *req, int status,
     const char *fmt, ...)
 {
-	char	 msg[1024];
 	va_list	 ap;
+
+	va_start(ap, fmt);
+	http_error_v(d, req, status, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+http_error_coded(struct pacerd *d, struct http_request *req, int status,
+    const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	http_error_v(d, req, status, code, fmt, ap);
+	va_end(ap);
+}
+
+/* The one error writer: the message, its code (NULL: derived), the status. */
+static void
+http_error_v(struct pacerd *d, struct http_request *req, int status,
+    const char *given, const char *fmt, va_list ap)
+{
+	char	 msg[1024];
 	json_t	*o;
 	char	*text;
 	char	 allowed[64], extra[96] = "", code[HTTP_CODE_MAX];
 	const char *allow = NULL;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
 	/* A 405's message starts with what the path takes: "PATH takes GET". */
 	if (status == 405 && (allow = strstr(msg, " takes ")) != NULL) {
 		snprintf(allowed, sizeof allowed, "%s", allow + 7);
@@ -857,7 +881,10 @@ http_error(struct pacerd *d, struct http_request *req, int status,
 		snprintf(extra, sizeof extra, "WWW-Authenticate: Bearer\r\n");
 	if (status == 405 && allow != NULL)
 		snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
-	http_error_code(status, msg, code, sizeof code);
+	if (given != NULL)
+		snprintf(code, sizeof code, "%s", given);
+	else
+		http_error_code(status, msg, code, sizeof code);
 	o = json_pack("{s:s,s:s}", "error", msg, "code", code);
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);

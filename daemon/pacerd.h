@@ -138,6 +138,10 @@ void	 http_error_code(int status, const char *msg, char *code, size_t len);
 /* The one place that writes {"error": ..., "code": ...} and its status. */
 void	 http_error(struct pacerd *, struct http_request *, int status,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* http_error with its stable code given (send_id_conflict, ...). */
+void	 http_error_coded(struct pacerd *, struct http_request *, int status,
+	     const char *code, const char *fmt, ...)
+	     __attribute__((format(printf, 5, 6)));
 /* Send a JSON document (borrowed) with status. */
 void	 http_json(struct pacerd *, struct http_request *, int status, json_t *);
 /* Send a prepared body (borrowed) with status and content type. */

@@ -24,3 +24,69 @@ local function read(KEYS, ARGV)
   return {prof, hist, recs, redis.call('HGETALL', KEYS[2])}
 end
 register('read', read)
+
+-- pacer profile: a PUT of the customer's profile, as one atomic step, so
+-- that consent records keep their order. Consent per channel is the field
+-- c:CHANNEL ("1"/"0"); its records, newest first and at most 20, are the
+-- field cr:CHANNEL, lines "AT|GRANTED|SOURCE|BY\n". A change that would
+-- lower the newest record's time is refused, and then nothing changes.
+-- KEYS: 1 customer hash
+-- ARGV: 1 now (unix s), 2 by (who recorded it), then
+--       NSET, NSET field/value pairs; NDEL, NDEL fields;
+--       NCONSENT, NCONSENT groups of CHANNEL GRANTED(0|1) SOURCE AT (0: now)
+-- Returns "ok", or "conflict|CHANNEL|NEWEST_AT".
+local CONSENT_RECORDS = 20
+
+local function profile(KEYS, ARGV)
+  local now, by, i = ARGV[1], ARGV[2], 3
+  local sets, dels, changes = {}, {}, {}
+  local n = tonumber(ARGV[i])
+  for j = 1, 2 * n do sets[j] = ARGV[i + j] end
+  i = i + 2 * n + 1
+  n = tonumber(ARGV[i])
+  for j = 1, n do dels[j] = ARGV[i + j] end
+  i = i + n + 1
+  n = tonumber(ARGV[i])
+  for j = 0, n - 1 do
+    local b = i + 1 + 4 * j
+    local at = ARGV[b + 3]
+    if at == '0' then at = now end
+    changes[#changes + 1] = {ARGV[b], ARGV[b + 1], ARGV[b + 2], at}
+  end
+  -- Check every change first: a refused one changes nothing.
+  local old = {}
+  for _, c in ipairs(changes) do
+    local rec = redis.call('HGET', KEYS[1], 'cr:' .. c[1]) or ''
+    local newest = tonumber(string.match(rec, '^(%d+)|') or '0')
+    if tonumber(c[4]) < newest then
+      return 'conflict|' .. c[1] .. '|' .. string.format('%d', newest)
+    end
+    old[#old + 1] = rec
+  end
+  for k, c in ipairs(changes) do
+    sets[#sets + 1] = 'c:' .. c[1]
+    sets[#sets + 1] = c[2]
+    -- The same answer from the same source again is no change (a PUT
+    -- repeated is idempotent); anything else is recorded.
+    local g, src = string.match(old[k], '^%d+|(%d)|([^|]*)|')
+    if g ~= c[2] or src ~= c[3] then
+      local lines, m = {c[4] .. '|' .. c[2] .. '|' .. c[3] .. '|' .. by ..
+        '\n'}, 1
+      for line in string.gmatch(old[k], '[^\n]*\n') do
+        if m >= CONSENT_RECORDS then break end
+        m = m + 1
+        lines[m] = line
+      end
+      sets[#sets + 1] = 'cr:' .. c[1]
+      sets[#sets + 1] = table.concat(lines)
+    end
+  end
+  if #dels > 0 then redis.call('HDEL', KEYS[1], unpack(dels)) end
+  -- A stored profile: the key no longer expires with its decisions.
+  sets[#sets + 1] = 'pv'
+  sets[#sets + 1] = '1'
+  redis.call('HSET', KEYS[1], unpack(sets))
+  redis.call('PERSIST', KEYS[1])
+  return 'ok'
+end
+register('profile', profile)

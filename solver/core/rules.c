@@ -293,7 +293,8 @@ rules_decide_request(const struct conf *c, const struct rules_check *checks,
     int nchecks, const struct rules_customer *cu, const struct rules_request *rq,
     int64_t now, struct rules_verdict *v)
 {
-	int	 consent = cu->consent[rq->channel], used, eff;
+	int	 consent = cu->consent[rq->channel], used, eff, full = 0;
+	int	 order[RULES_MAX_CHECKS + 8], n = 0;
 	int64_t	 retry, at;
 
 	memset(v, 0, sizeof *v);
@@ -320,8 +321,24 @@ rules_decide_request(const struct conf *c, const struct rules_check *checks,
 		v->reason = RULES_PAUSED;
 	else if (rules_quiet_until(&c->channels[rq->channel], cu, now) >= 0)
 		v->reason = RULES_QUIET_HOURS;
-	for (int i = 0; (v->reason == RULES_OK || v->reason == RULES_CAP) &&
-	    i < nchecks + cu->nown; i++) {
+	/*
+	 * The script's order (daemon/decide.c sorts its program's checks):
+	 * by ascending limit, ties as configured, the customer's own after;
+	 * of caps that hold equally long, the first names the denial.
+	 */
+	for (int i = 0; i < nchecks && n < RULES_MAX_CHECKS; i++) {
+		int	 j = n++;
+
+		for (; j > 0 && checks[order[j - 1]].cap->limit >
+		    checks[i].cap->limit; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	for (int i = 0; i < cu->nown && n < RULES_MAX_CHECKS + 8; i++)
+		order[n++] = nchecks + i;
+	for (int o = 0; (v->reason == RULES_OK || v->reason == RULES_CAP) &&
+	    o < n; o++) {
+		int	 i = order[o];
 		const struct rules_check *k = i < nchecks ? &checks[i] :
 		    &cu->own[i - nchecks];
 
@@ -341,6 +358,9 @@ rules_decide_request(const struct conf *c, const struct rules_check *checks,
 		at = rules_next_room(k, cu->history, cu->nhistory, now,
 		    rq->campaign, eff);
 		retry = at >= 0 ? at - now : -1;
+		/* Reserved for high only if no denying cap is truly full. */
+		if (used >= k->cap->limit)
+			full = 1;
 		/*
 		 * Several caps may deny: name the one that binds longest, so
 		 * that retrying after retry_after is not denied by another
@@ -352,9 +372,9 @@ rules_decide_request(const struct conf *c, const struct rules_check *checks,
 			v->check = i < nchecks ? i : -1;
 			v->denied_by = k;
 			v->retry_after = retry;
-			v->held = used < k->cap->limit;
 		}
 	}
+	v->held = v->reason == RULES_CAP && !full;
 	/* Time can cure these: when every rule allows together. */
 	if (v->reason == RULES_QUIET_HOURS || v->reason == RULES_CAP ||
 	    v->reason == RULES_PAUSED) {

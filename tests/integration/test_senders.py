@@ -263,5 +263,65 @@ class TestOwnCadence(PacerTestCase):
         self.assertError(st, body, 400, "pause_until")
 
 
+class TestConsentRecords(PacerTestCase):
+    """Consent with proof: source and time, newest 20 kept, order enforced."""
+    CONF = {"shadow": None}
+
+    def test_records_order_and_erasure(self):
+        c = self.customer()
+        prof = self.put_customer(c, consent={
+            "email": {"granted": True, "source": "signup-form",
+                      "at": self.T0 - 100}})
+        self.assertTrue(prof["consent"]["email"])
+        recs = prof["consent_records"]["email"]
+        self.assertEqual(recs, [{"at": self.T0 - 100, "granted": True,
+                                 "source": "signup-form", "by": "open"}])
+        # An older change is refused and changes nothing.
+        st, body = self.http.request("PUT", "/v1/customers/%s" % c, {
+            "consent": {"email": {"granted": False, "source": "import",
+                                  "at": self.T0 - 200}}})
+        self.assertError(st, body, 409, "email")
+        self.assertEqual(body["code"], "consent_out_of_order")
+        st, body = self.decide(c, "email", time=self.T0)
+        self.assertDecision(st, body, True, "ok")
+        # A newer withdrawal is recorded first and denies.
+        prof = self.put_customer(c, consent={
+            "email": {"granted": False, "source": "unsubscribe-link",
+                      "at": self.T0 + 10}})
+        recs = prof["consent_records"]["email"]
+        self.assertEqual([r["source"] for r in recs],
+                         ["unsubscribe-link", "signup-form"])
+        st, body = self.decide(c, "email", time=self.T0 + 20)
+        self.assertDecision(st, body, False, "no_consent")
+        # The same answer again is no new record; at most 20 are kept.
+        self.put_customer(c, consent={"email": {
+            "granted": False, "source": "unsubscribe-link",
+            "at": self.T0 + 30}})
+        for i in range(25):
+            prof = self.put_customer(c, consent={"sms": {
+                "granted": i % 2 == 0, "source": "sms-%d" % i}})
+        self.assertEqual(len(prof["consent_records"]["sms"]), 20)
+        self.assertEqual(prof["consent_records"]["sms"][0]["source"], "sms-24")
+        self.assertEqual(len(prof["consent_records"]["email"]), 2)
+        # The explanation shows them; erasure removes them.
+        st, expl = self.http.get("/v1/customers/%s" % c)
+        self.assertEqual(len(expl["consent_records"]["email"]), 2, expl)
+        st, body = self.http.request("DELETE", "/v1/customers/%s" % c)
+        self.assertEqual(st, 200, body)
+        st, expl = self.http.get("/v1/customers/%s" % c)
+        self.assertEqual(expl["consent_records"], {})
+
+    def test_bad_consent_records_are_400(self):
+        c = self.customer()
+        for bad in ({"granted": "yes"}, {"source": "x"},
+                    {"granted": True, "source": "a b"},
+                    {"granted": True, "at": -1},
+                    {"granted": True, "extra": 1}):
+            with self.subTest(bad=bad):
+                st, body = self.http.request("PUT", "/v1/customers/%s" % c,
+                                             {"consent": {"email": bad}})
+                self.assertError(st, body, 400, "consent")
+
+
 if __name__ == "__main__":
     main()
