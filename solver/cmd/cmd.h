@@ -268,5 +268,7 @@ int	 cmd_load(int argc, char **argv);
 int	 cmd_demo_data(int argc, char **argv);
 /* report_cmd.c */
 int	 cmd_report(int argc, char **argv);
+/* consent.c */
+int	 cmd_consent(int argc, char **argv);
 
 #endif /* PACER_CMD_H */

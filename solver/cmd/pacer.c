@@ -84,6 +84,14 @@ static const struct {
 	  "report RUN_DIR       print a run folder's summary (objective, bound,\n"
 	  "                     gap, status, per offer spend and sends)\n"
 	  "  --compare A B      print what changed from run folder A to B\n" },
+	{ "consent", cmd_consent, "consent export [-c FILE]",
+	  "consent export       write every stored consent record of every\n"
+	  "                     customer as CSV on stdout, for an auditor:\n"
+	  "                     customer,channel,granted,source,at,by (newest\n"
+	  "                     first per customer and channel; at in unix\n"
+	  "                     seconds, by the role of the token that recorded\n"
+	  "                     it); progress on stderr\n"
+	  "  -c, --config FILE  the configuration (default conf/pacer.conf)\n" },
 };
 #define PACER_NCOMMANDS (sizeof pacer_commands / sizeof pacer_commands[0])
 
