@@ -9,7 +9,7 @@
  *   per master, and the answers are merged back in order. Each master
  *   writes its own audit stream, PREFIX:audit:{TAG}, TAG a short string
  *   hashing into a slot it serves (the first multiple of CLUSTER_AUDIT_STEP
- *   it serves, else its first slot). A decision whose customer the master
+ *   it serves, else its first slot; while that slot moves, its last slot). A decision whose customer the master
  *   no longer serves comes back "moved" and goes again alone, routed by its
  *   key (MOVED, ASK); a sub-call that fails answers its decisions
  *   store_unavailable (on_store_failure then decides).
@@ -40,7 +40,8 @@ struct cluster {
 	char			(*tag)[SLOT_TAG_MAX];		/* per slot */
 	struct store_link	*slot[SLOT_COUNT];		/* its master */
 	int			 audit_slot[STORE_LINKS_MAX];	/* per link, -1 */
-	char			 audit[STORE_LINKS_MAX][KEYS_MAX];
+	int			 audit_alt[STORE_LINKS_MAX];	/* its last slot */
+	char			 audit[STORE_LINKS_MAX][2 * KEYS_MAX];
 };
 
 /* A decide call split over masters. */
@@ -94,7 +95,7 @@ cluster_new(const char *prefix)
 	}
 	slot_tags(cl->tag);
 	for (int i = 0; i < STORE_LINKS_MAX; i++)
-		cl->audit_slot[i] = -1;
+		cl->audit_slot[i] = cl->audit_alt[i] = -1;
 	return cl;
 }
 
@@ -121,23 +122,37 @@ cluster_audit_name(const struct cluster *cl, int s, char *buf, size_t len)
 	snprintf(buf, len, "%s:audit:{%s}", cl->prefix, cl->tag[s]);
 }
 
-/* Choose each master's audit stream from the map (see the top). */
+/*
+ * Choose each master's audit stream from the map (see the top), and a
+ * second one, in the last slot it serves: while resharding moves the
+ * first one's slot away, decide_cluster writes the second.
+ */
 static void
 cluster_audit_choose(struct cluster *cl)
 {
+	char	 a[KEYS_MAX], b[KEYS_MAX];
+
 	for (int i = 0; i < STORE_LINKS_MAX; i++)
-		cl->audit_slot[i] = -1;
+		cl->audit_slot[i] = cl->audit_alt[i] = -1;
 	for (int s = 0; s < SLOT_COUNT; s += CLUSTER_AUDIT_STEP)
 		if (cl->slot[s] != NULL &&
 		    cl->audit_slot[store_link_id(cl->slot[s])] < 0)
 			cl->audit_slot[store_link_id(cl->slot[s])] = s;
 	for (int s = 0; s < SLOT_COUNT; s++)
-		if (cl->slot[s] != NULL &&
-		    cl->audit_slot[store_link_id(cl->slot[s])] < 0)
-			cl->audit_slot[store_link_id(cl->slot[s])] = s;
-	for (int i = 0; i < STORE_LINKS_MAX; i++)
+		if (cl->slot[s] != NULL) {
+			int	 id = store_link_id(cl->slot[s]);
+
+			if (cl->audit_slot[id] < 0)
+				cl->audit_slot[id] = s;
+			cl->audit_alt[id] = s;
+		}
+	for (int i = 0; i < STORE_LINKS_MAX; i++) {
 		cluster_audit_name(cl, cl->audit_slot[i] >= 0 ? cl->audit_slot[i] : 0,
-		    cl->audit[i], sizeof cl->audit[i]);
+		    a, sizeof a);
+		cluster_audit_name(cl, cl->audit_alt[i] >= 0 ? cl->audit_alt[i] : 0,
+		    b, sizeof b);
+		snprintf(cl->audit[i], sizeof cl->audit[i], "%s %s", a, b);
+	}
 }
 
 const char *
@@ -507,8 +522,11 @@ cluster_decide(struct store *st, struct cluster *cl, int nkeys, int argc,
 
 		memcpy(c, argv[i], argvlen[i]);
 		c[argvlen[i]] = '\0';
-		/* argv: audit, keys 1..n, deadline, P, programs, args. */
-		if (i >= 1 && i < nkeys) {
+		/* argv: audit (each master has its own), keys 1..n, deadline,
+		 * P, programs, args. */
+		if (i == 0)
+			;
+		else if (i < nkeys) {
 			to = &p->key[i - 1];
 			tolen = &p->keylen[i - 1];
 		} else if (i == nkeys)
@@ -585,10 +603,14 @@ cluster_audit_next(const struct cluster *cl, int s)
 
 	if (next >= SLOT_COUNT)
 		next = -1;
-	for (int i = 0; i < STORE_LINKS_MAX; i++)
+	for (int i = 0; i < STORE_LINKS_MAX; i++) {
 		if (cl->audit_slot[i] > s && cl->audit_slot[i] % CLUSTER_AUDIT_STEP &&
 		    (next < 0 || cl->audit_slot[i] < next))
 			next = cl->audit_slot[i];
+		if (cl->audit_alt[i] > s && cl->audit_alt[i] % CLUSTER_AUDIT_STEP &&
+		    (next < 0 || cl->audit_alt[i] < next))
+			next = cl->audit_alt[i];
+	}
 	return next;
 }
 

@@ -11,12 +11,13 @@
 --
 -- KEYS: none, or the one customer hash of a decision sent on its own (so
 --       Redis routes the call: MOVED, ASK)
--- ARGV: 1 the audit stream of this node (a key of a slot it serves),
+-- ARGV: 1 the audit streams of this node, "FIRST SECOND" (keys of slots it
+--         serves; the second is written while the first one's slot moves),
 --       2 N, 3..2+N the decisions' customer hashes, then decide's ARGV
 --       (deadline, P, P programs, N decisions)
 -- Returns decide's answer per decision, "moved" for a decision whose
--- customer this node does not serve (every one when it does not serve
--- the audit stream).
+-- customer this node does not serve (every one when it serves neither
+-- audit stream).
 local decide = registered.decide
 
 -- Whether this node serves key now (a script may touch it).
@@ -28,12 +29,15 @@ local function decide_cluster(KEYS, ARGV)
   local n = tonumber(ARGV[2])
   local base = 2 + n
   local nprog = tonumber(ARGV[base + 2])
-  local out, at = {}, {}
-  if not served(ARGV[1]) then
+  local out, at, audit = {}, {}, nil
+  for k in string.gmatch(ARGV[1], '%S+') do
+    if served(k) then audit = k break end
+  end
+  if not audit then
     for i = 1, n do out[i] = 'moved' end
     return out
   end
-  local keys, argv = {ARGV[1]}, {}
+  local keys, argv = {audit}, {}
   for j = 1, 2 + nprog do argv[j] = ARGV[base + j] end
   for i = 1, n do
     if served(ARGV[2 + i]) then

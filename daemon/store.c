@@ -537,7 +537,13 @@ store_library_cb(redisAsyncContext *ac, void *reply, void *privdata)
 			l->connected = 0;
 			redisAsyncDisconnect(ac);
 		}
-	} else if (rr->type == REDIS_REPLY_ERROR)
+	} else if (rr->type == REDIS_REPLY_ERROR &&
+	    strncmp(rr->str, "READONLY", 8) == 0)
+		/* A cluster's replica (a seed): its master's library comes by
+		 * replication; pacerd calls masters only. */
+		log_debug("redis replica: the library comes from its master",
+		    "host=%s port=%d", l->host, l->port);
+	else if (rr->type == REDIS_REPLY_ERROR)
 		log_error("redis function library not loaded (Redis 7.0 or later "
 		    "is needed)", "host=%s port=%d detail=\"%s\"", l->host, l->port,
 		    rr->str);

@@ -96,6 +96,7 @@ class ClusterNode(RedisServer):
                 "--cluster-enabled", "yes",
                 "--cluster-config-file", os.path.join(self.dir, "nodes.conf"),
                 "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
+                "--cluster-replica-validity-factor", "0",
                 "--hash-max-listpack-value", "1024"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,

@@ -5,9 +5,59 @@ plan entries) routes each key to its master; pacerd decides, cancels,
 explains, erases and reloads there, with keys spread over every master.
 """
 import os
+import random
+import threading
+import time
 
 from clusterkit import ClusterCase, key_slot
-from pacertest import PREFIX, main, run_pacer
+from pacertest import PREFIX, HttpClient, main, run_pacer
+
+
+class Traffic:
+    """
+    Decisions from `threads` keep-alive clients for random customers, each
+    answer kept with its time: (t, status, reason). Stop with stop().
+    """
+
+    def __init__(self, port, t0, threads=4, customers=400, tag="t"):
+        self.port, self.t0 = port, t0
+        self.answers = []
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.ids = ["%s-%d-%d" % (tag, os.getpid(), i) for i in range(customers)]
+        self.threads = [threading.Thread(target=self.run, args=(i,))
+                        for i in range(threads)]
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def run(self, seed):
+        rnd = random.Random(seed)
+        c = HttpClient(self.port, timeout=5.0)
+        try:
+            while not self.done.is_set():
+                req = {"customer": rnd.choice(self.ids), "channel": "push",
+                       "time": self.t0}
+                try:
+                    st, body = c.post("/v1/decide", req)
+                    reason = body.get("reason") if isinstance(body, dict) \
+                        else None
+                except OSError as e:
+                    st, reason = 0, repr(e)
+                    c.close()
+                    c = HttpClient(self.port, timeout=5.0)
+                with self.lock:
+                    self.answers.append((time.monotonic(), st, reason))
+        finally:
+            c.close()
+
+    def stop(self):
+        self.done.set()
+        for t in self.threads:
+            t.join(30)
+        return self.answers
 
 
 class TestClusterCommand(ClusterCase):
@@ -191,6 +241,86 @@ class TestClusterDaemon(ClusterCase):
         c = self.consented_customer("r")
         st, body = self.decide(c, "email", time=self.T0)
         self.assertDecision(st, body, True, "ok")
+
+
+class TestClusterFailover(ClusterCase):
+    """kill -9 a master under load: answers by on_store_failure meanwhile,
+    normal service again soon after its replica takes over."""
+
+    DAEMONS = 1
+    CONF = {"consent": {"default": "allow"},
+            "channel push": {"cap": ["1000/1d"], "on_store_failure": "deny"}}
+
+    def test_failover_under_load(self):
+        tr = Traffic(self.daemon.port, self.T0).start()
+        time.sleep(1.0)
+        victim = self.cluster.masters()[1]
+        replica = self.cluster.replica_of(victim)
+        self.assertIsNotNone(replica)
+        killed = time.monotonic()
+        victim.kill9()
+        promoted = None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if self.cluster.info(replica, "replication").get("role") \
+                        == "master":
+                    promoted = time.monotonic()
+                    break
+            except OSError:
+                pass
+            time.sleep(0.02)
+        self.assertIsNotNone(promoted, "the replica never took over")
+        time.sleep(3.0)
+        answers = tr.stop()
+        self.assertTrue(self.daemon.running(), "pacerd died")
+        bad = [a for a in answers if a[1] != 200]
+        self.assertEqual(bad, [], "every request answered 200")
+        down = [a for a in answers if a[2] == "store_unavailable"]
+        after = [a for a in answers if a[0] > promoted + 1.0]
+        self.assertTrue(after)
+        self.assertEqual([a for a in after if a[2] == "store_unavailable"],
+                         [], "normal service 1 s after the new master")
+        last_down = max([a[0] for a in down], default=killed)
+        print("\nfailover: master killed, replica master after %.2f s; "
+              "last store_unavailable %.3f s after that; %d of %d answers "
+              "store_unavailable" % (promoted - killed, last_down - promoted,
+                                     len(down), len(answers)))
+        st, _ = self.http.get("/readyz")
+        self.assertEqual(st, 200)
+
+
+class TestClusterReshard(ClusterCase):
+    """redis-cli --cluster reshard under load: no request fails."""
+
+    DAEMONS = 1
+    CONF = {"consent": {"default": "allow"},
+            "channel push": {"cap": ["1000/1d"], "on_store_failure": "deny"}}
+
+    def test_reshard_under_load(self):
+        tr = Traffic(self.daemon.port, self.T0, customers=2000).start()
+        time.sleep(0.5)
+        a, b = self.cluster.masters()[0], self.cluster.masters()[2]
+        p = self.cluster.reshard(a, b, 600)
+        time.sleep(0.5)
+        answers = tr.stop()
+        self.assertEqual(p.returncode, 0, p.stdout[-2000:] + p.stderr)
+        self.cluster.wait_ok()
+        self.assertTrue(self.daemon.running())
+        self.assertGreater(len(answers), 100)
+        bad = [x for x in answers if x[1] != 200 or
+               x[2] == "store_unavailable"]
+        print("\nreshard: 600 slots moved, %d answers, %d not ok" %
+              (len(answers), len(bad)))
+        self.assertEqual(bad[:5], [], "every decision answered "
+                         "(%d store_unavailable)\n%s" % (len(bad), "\n".join(
+                             l for l in self.daemon.log_text().splitlines()
+                             if "level=warn" in l)[-3000:]))
+        # Every customer's keys are where the map says.
+        smap = self.cluster.slot_map()
+        for port, keys in self.cluster.keys(PREFIX + ":{*}:p").items():
+            for k in keys:
+                self.assertEqual(smap[key_slot(k)], port)
 
 
 if __name__ == "__main__":
