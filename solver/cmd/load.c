@@ -24,6 +24,11 @@
 #define LOAD_ZONES	1024		/* distinct zones remembered */
 #define LOAD_AHEAD_MAX	86400		/* contacts stamped later than now + this */
 #define LOAD_OTHER_SEGMENTS 64		/* segment names not in the config */
+/* The customer's own caps, bounded as pacerd's PUT bounds them. */
+#define LOAD_OWN_CAPS_MAX	8
+#define LOAD_OWN_WINDOW_MAX	(400 * 86400)
+#define LOAD_OWN_TEXT_MAX	(LOAD_OWN_CAPS_MAX * (CONF_NAME_MAX + 32))
+#define LOAD_PAUSE_MAX		100000000000LL	/* as PUT's pause_until */
 
 /* A growing buffer of NUL-terminated strings, addressed by offset. */
 struct load_arena {
@@ -39,6 +44,9 @@ struct load_profile {
 	long		 line;		/* in the profiles file */
 	int		 zone;		/* index into load_zones, -1: none */
 	signed char	 consent[CONF_MAX_CHANNELS];	/* 1, 0, -1: unknown */
+	size_t		 own_caps;	/* "CHANNEL LIMIT WINDOW;..." as the
+					   field ucap, "" when none */
+	int64_t		 pause_until;	/* 0: none */
 };
 
 /* One validated contact. */
@@ -77,6 +85,8 @@ struct load {
 		size_t	 rows;
 	}			 other[LOAD_OTHER_SEGMENTS]; /* not configured */
 	int			 nother;
+	int			 caps_col;	/* optional columns, -1: absent */
+	int			 pause_col;
 };
 
 /* Append a string to the arena; its offset, or (size_t)-1. */
@@ -236,6 +246,83 @@ load_segments(struct load *l, const char *s, char *out, long line,
 	return 0;
 }
 
+/*
+ * Parse a caps cell "email 1/7d; all 4/30d" into the field ucap's form
+ * "email 1 604800;all 4 2592000" in out (LOAD_OWN_TEXT_MAX bytes); 0, or
+ * -1 with the message in why (len bytes).
+ */
+static int
+load_own_caps(const struct conf *conf, const char *s, char *out,
+    char *why, size_t len)
+{
+	char		 item[CONF_NAME_MAX + 32], chan[CONF_NAME_MAX], capt[32];
+	struct conf_cap	 cap;
+	size_t		 off = 0, n;
+	int		 count = 0, end;
+
+	*out = '\0';
+	for (; *s != '\0'; s += n + (s[n] == ';')) {
+		n = strcspn(s, ";");
+		if (strspn(s, " ") >= n)
+			continue;	/* an empty item: "a;;b", "a;" */
+		snprintf(item, sizeof item, "%.*s", (int)n, s);
+		if (n >= sizeof item || sscanf(item, " %63s %31s %n", chan, capt,
+		    &end) != 2 || item[end] != '\0' || conf_parse_cap(capt,
+		    &cap) != 0 || (strcmp(chan, "all") != 0 &&
+		    conf_channel_index(conf, chan) < 0)) {
+			snprintf(why, len, "\"%.80s\" is not \"CHANNEL N/DURATION\" "
+			    "or \"all N/DURATION\" with a configured channel", item);
+			return -1;
+		}
+		if (cap.window > LOAD_OWN_WINDOW_MAX) {
+			snprintf(why, len, "\"%.80s\": a window of at most 400d", item);
+			return -1;
+		}
+		if (++count > LOAD_OWN_CAPS_MAX) {
+			snprintf(why, len, "at most %d caps a customer",
+			    LOAD_OWN_CAPS_MAX);
+			return -1;
+		}
+		off += (size_t)snprintf(out + off, LOAD_OWN_TEXT_MAX - off,
+		    "%s%s %d %lld", off ? ";" : "", chan, cap.limit,
+		    (long long)cap.window);
+	}
+	return 0;
+}
+
+/*
+ * The optional cells caps and pause_until of the current row into p; 0, or
+ * -1 with *cause naming file:line and the column.
+ */
+static int
+load_own(struct load *l, const struct csv *c, struct load_profile *p,
+    char **cause)
+{
+	char		 text[LOAD_OWN_TEXT_MAX], why[160];
+	long long	 v = 0;
+
+	*text = '\0';
+	if (l->caps_col >= 0 && load_own_caps(l->conf, c->field[l->caps_col],
+	    text, why, sizeof why) != 0) {
+		*cause = csv_error(c, "caps", "%s", why);
+		return -1;
+	}
+	if (l->pause_col >= 0 && *c->field[l->pause_col] != '\0' &&
+	    (csv_long(c->field[l->pause_col], &v) != 0 || v < 0 ||
+	    v > LOAD_PAUSE_MAX)) {
+		*cause = csv_error(c, "pause_until", "want unix seconds or empty "
+		    "(no pause), not \"%.40s\"", c->field[l->pause_col]);
+		return -1;
+	}
+	p->pause_until = v;
+	if ((p->own_caps = load_arena_add(&l->arena, text, strlen(text))) ==
+	    (size_t)-1) {
+		*cause = strdup("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* FNV-1a of a customer id. */
 static uint64_t
 load_hash(const char *id)
@@ -311,6 +398,8 @@ load_read_profiles(struct load *l, const char *path, char **cause)
 			goto fail;
 		}
 	}
+	l->caps_col = csv_column(c, "caps");
+	l->pause_col = csv_column(c, "pause_until");
 	while ((rc = csv_next(c, cause)) == 1) {
 		struct load_profile	*p;
 		const char		*id = c->field[col[0]], *tz = c->field[col[1]];
@@ -367,6 +456,8 @@ load_read_profiles(struct load *l, const char *path, char **cause)
 			}
 			p->consent[i] = (signed char)v;
 		}
+		if (load_own(l, c, p, cause) != 0)
+			goto fail;
 		if ((p->customer = load_arena_add(&l->arena, id, strlen(id))) ==
 		    (size_t)-1 || (p->segments = load_arena_add(&l->arena, segbuf,
 		    strlen(segbuf))) == (size_t)-1)
@@ -551,9 +642,9 @@ load_write_profiles(struct load *l, struct cmd_redis *ctx, char **cause)
 	const struct conf	*conf = l->conf;
 	struct cmd_pipe		 pipe = { ctx, 0, 0, 0 };
 	struct cmd_progress	 prog = { 0, 0 };
-	const char		*argv[2 + 2 * (CONF_MAX_CHANNELS + 4)];
-	size_t			 lens[2 + 2 * (CONF_MAX_CHANNELS + 4)];
-	char			 key[KEYS_MAX];
+	const char		*argv[2 + 2 * (CONF_MAX_CHANNELS + 6)];
+	size_t			 lens[2 + 2 * (CONF_MAX_CHANNELS + 6)];
+	char			 key[KEYS_MAX], pause[32];
 	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
 	double			 t0 = cmd_clock();
 
@@ -587,6 +678,15 @@ load_write_profiles(struct load *l, struct cmd_redis *ctx, char **cause)
 			argv[n] = "tzt";
 			lens[n++] = 3;
 		}
+		/* Optional columns: absent, the stored value stays. */
+		if (l->caps_col >= 0 && *load_str(l, p->own_caps) == '\0') {
+			argv[n] = "ucap";
+			lens[n++] = 4;
+		}
+		if (l->pause_col >= 0 && p->pause_until == 0) {
+			argv[n] = "pause";
+			lens[n++] = 5;
+		}
 		if (n > 2 && cmd_pipe_append(&pipe, n, argv, lens, cause) != 0)
 			return -1;
 		n = 0;
@@ -619,6 +719,20 @@ load_write_profiles(struct load *l, struct cmd_redis *ctx, char **cause)
 		argv[n] = load_str(l, p->segments);
 		lens[n] = strlen(argv[n]);
 		n++;
+		if (*load_str(l, p->own_caps) != '\0') {
+			argv[n] = "ucap";
+			lens[n++] = 4;
+			argv[n] = load_str(l, p->own_caps);
+			lens[n] = strlen(argv[n]);
+			n++;
+		}
+		if (p->pause_until > 0) {
+			argv[n] = "pause";
+			lens[n++] = 5;
+			argv[n] = pause;
+			lens[n++] = (size_t)snprintf(pause, sizeof pause, "%lld",
+			    (long long)p->pause_until);
+		}
 		argv[n] = "pv";
 		lens[n++] = 2;
 		argv[n] = "1";

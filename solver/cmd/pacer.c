@@ -66,7 +66,9 @@ static const struct {
 	  "Seed Redis with customer profiles and past contacts, pipelined, with\n"
 	  "progress on stderr. Loading the same files again changes nothing.\n"
 	  "  -c, --config FILE  the configuration (Redis location, prefix, channels)\n"
-	  "  --profiles CSV     customer,tz,segments,email,sms,push\n"
+	  "  --profiles CSV     customer,tz,segments,email,sms,push and, optional,\n"
+	  "                     caps (\"email 1/7d;all 4/30d\": the customer's own)\n"
+	  "                     and pause_until (unix seconds)\n"
 	  "  --contacts CSV     time,customer,channel,campaign,offer\n" },
 	{ "demo-data", cmd_demo_data,
 	  "demo-data --customers N --offers M --seed S --out DIR",

@@ -379,6 +379,56 @@ class TestLoad(RedisCase):
                                        "a,UTC,,1,1\n")
         self.assertRejected(["--profiles", path], ["nocol.csv:1", "push"])
 
+    def test_own_caps_and_pause(self):
+        """Optional columns caps and pause_until, stored as pacerd's PUT
+        stores them (ucap "CHANNEL LIMIT WINDOW;...", pause); empty cells
+        remove them, an absent column leaves them."""
+        path = self.write("own.csv", (
+            "customer,tz,segments,email,sms,push,caps,pause_until\n"
+            "alice,UTC,,1,1,1,email 1/7d; all 4/30d,1796100000\n"
+            "bob,UTC,,1,1,1,,\n"
+            "carol,UTC,,1,1,1,sms 2/1w;,0\n"))
+        self.pacer("load", "-c", self.conf_path, "--profiles", path)
+        alice = self.dump()["pacer:{alice}:p"][1]
+        self.assertEqual(alice["ucap"], "email 1 604800;all 4 2592000")
+        self.assertEqual(alice["pause"], "1796100000")
+        bob = self.dump()["pacer:{bob}:p"][1]
+        self.assertNotIn("ucap", bob)
+        self.assertNotIn("pause", bob)
+        carol = self.dump()["pacer:{carol}:p"][1]
+        self.assertEqual(carol["ucap"], "sms 2 604800")
+        self.assertNotIn("pause", carol)
+        # Without the columns, what is stored stays; empty cells remove it.
+        self.pacer("load", "-c", self.conf_path, "--profiles", self.write(
+            "plain.csv", "customer,tz,segments,email,sms,push\n"
+                         "alice,UTC,,1,1,1\n"))
+        alice = self.dump()["pacer:{alice}:p"][1]
+        self.assertEqual((alice["ucap"], alice["pause"]),
+                         ("email 1 604800;all 4 2592000", "1796100000"))
+        self.pacer("load", "-c", self.conf_path, "--profiles", self.write(
+            "clear.csv", "customer,tz,segments,email,sms,push,caps,pause_until\n"
+                         "alice,UTC,,1,1,1,,\n"))
+        alice = self.dump()["pacer:{alice}:p"][1]
+        self.assertNotIn("ucap", alice)
+        self.assertNotIn("pause", alice)
+
+    def test_bad_own_caps_and_pause_write_nothing(self):
+        head = "customer,tz,segments,email,sms,push,caps,pause_until\n"
+        good = "".join("c%d,UTC,,1,1,1,email 1/7d,\n" % i for i in range(10))
+        for bad, what in (
+                ("fax 1/7d,", "field caps"),
+                ("email 1/500d,", "field caps"),
+                ("email,", "field caps"),
+                ("email 1/7d x,", "field caps"),
+                (";".join(["email 1/7d"] * 9) + ",", "field caps"),
+                (",tomorrow", "field pause_until"),
+                (",-5", "field pause_until")):
+            with self.subTest(bad=bad):
+                path = self.write("badown.csv", head + good +
+                                  "c10,UTC,,1,1,1," + bad + "\n")
+                self.assertRejected(["--profiles", path],
+                                    ["badown.csv:12", what])
+
     def test_missing_file(self):
         self.assertRejected(["--profiles", self.path("nope.csv")], ["nope.csv"])
 
