@@ -22,6 +22,16 @@
 
 #define STATE_BATCH	1024	/* customers per pipelined round trip */
 #define STATE_HIST_INIT	4096	/* contacts buffer, grown as needed */
+#define STATE_OWN_MAX	8	/* the customer's own caps pacerd keeps */
+#define STATE_NFIELDS(nch) ((nch) + 4)	/* c:CH..., seg, h, ucap, pause */
+
+/* A customer's own caps (field ucap) as checks; they point into caps. */
+struct state_own {
+	struct conf_cap		 caps[STATE_OWN_MAX];
+	struct rules_check	 check[STATE_OWN_MAX];
+	int			 n;
+	int64_t			 longest;	/* the longest own window */
+};
 
 /* The enforced checks, sorted by what they limit. */
 struct state_checks {
@@ -80,6 +90,84 @@ state_room(const struct rules_check *k, int n, uint32_t segments,
 			room = r;
 	}
 	return solver_room(room);
+}
+
+/*
+ * Parse the field ucap "CHANNEL|all LIMIT WINDOW;..." (as pacerd stores a
+ * PUT's caps; NULL: none) into own. Items naming a channel the config no
+ * longer has are skipped, as the daemon skips them.
+ */
+static void
+state_own_parse(const struct conf *conf, const char *text,
+    struct state_own *own)
+{
+	char		 chan[CONF_NAME_MAX];
+	long long	 limit, window;
+	int		 used, ch;
+
+	own->n = 0;
+	own->longest = 0;
+	while (text != NULL && *text != '\0' && own->n < STATE_OWN_MAX) {
+		struct rules_check	*k = &own->check[own->n];
+
+		if (sscanf(text, "%63[^ ;] %lld %lld%n", chan, &limit, &window,
+		    &used) != 3)
+			break;
+		text += used;
+		if (*text == ';')
+			text++;
+		ch = strcmp(chan, "all") ? conf_channel_index(conf, chan) : -1;
+		if ((strcmp(chan, "all") && ch < 0) || limit < 0 || window <= 0)
+			continue;
+		own->caps[own->n].limit = (int)limit;
+		own->caps[own->n].window = window;
+		k->scope = ch >= 0 ? CONF_SCOPE_CHANNEL : CONF_SCOPE_ALL;
+		k->channel = ch;
+		k->segment = -1;
+		k->shadow = 0;
+		k->cap = &own->caps[own->n];
+		if (window > own->longest)
+			own->longest = window;
+		own->n++;
+	}
+}
+
+/*
+ * Lower customer c's rooms by its own caps (they only add to the
+ * configured ones), and to nothing when its pause lasts past the run's
+ * start.
+ */
+static void
+state_own_room(struct cmd_state *st, int c, const struct state_own *own,
+    int64_t pause_until, const struct rules_contact *h, int nh)
+{
+	struct rules_check	 k[STATE_OWN_MAX];
+	const size_t		 base = (size_t)c * (size_t)st->nchannels;
+	uint16_t		 r;
+	int			 n;
+
+	for (int ch = -1; ch < st->nchannels; ch++) {
+		n = 0;
+		for (int i = 0; i < own->n; i++)
+			if ((ch < 0 && own->check[i].scope == CONF_SCOPE_ALL) ||
+			    (ch >= 0 && own->check[i].scope == CONF_SCOPE_CHANNEL &&
+			    own->check[i].channel == ch))
+				k[n++] = own->check[i];
+		if (n == 0)
+			continue;
+		r = state_room(k, n, 0, h, nh, st->t, -1);
+		if (ch >= 0 && r < st->room_channel[base + (size_t)ch])
+			st->room_channel[base + (size_t)ch] = r;
+		if (ch < 0 && r < st->room_caps_all[c])
+			st->room_caps_all[c] = r;
+		if (ch < 0 && r < st->room_all[c])
+			st->room_all[c] = r;
+	}
+	if (pause_until > st->t) {
+		st->room_all[c] = 0;
+		for (int ch = 0; ch < st->nchannels; ch++)
+			st->room_channel[base + (size_t)ch] = 0;
+	}
 }
 
 void
@@ -146,11 +234,13 @@ state_customer(struct cmd_state *st, const struct conf *conf,
     const char *live, struct rules_contact **hp, int *hcap, char **cause)
 {
 	struct rules_contact *h = *hp;
-	int		 nch = conf->nchannels, nh = 0;
+	struct state_own own = { .n = 0 };
+	int		 nch = conf->nchannels, nh = 0, ncounted = 0;
 	uint16_t	 consent = 0;
 	uint32_t	 segs = 0;
 	uint64_t	 names = 0;
 	const int64_t	 t = st->t;
+	int64_t		 pause_until = 0, from = t - conf_longest_window(conf);
 
 	if (prof->type == REDIS_REPLY_ERROR || plan->type == REDIS_REPLY_ERROR) {
 		const redisReply *e = prof->type == REDIS_REPLY_ERROR ? prof : plan;
@@ -158,8 +248,18 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 		*cause = str_printf("redis: %s", e->str);
 		return CMD_NO_SERVICE;
 	}
-	if (prof->type == REDIS_REPLY_ARRAY && prof->elements == (size_t)nch + 2) {
+	if (prof->type == REDIS_REPLY_ARRAY &&
+	    prof->elements == (size_t)STATE_NFIELDS(nch)) {
 		const redisReply *hr = prof->element[nch + 1];
+		const char	*pause = cmd_reply_str(prof->element[nch + 3]);
+
+		/* The customer's own windows may be longer than every
+		   configured one: read as far back as the longest. */
+		state_own_parse(conf, cmd_reply_str(prof->element[nch + 2]), &own);
+		if (t - own.longest < from)
+			from = t - own.longest;
+		if (pause != NULL)
+			pause_until = strtoll(pause, NULL, 10);
 
 		for (int ch = 0; ch < nch; ch++) {
 			const char	*v = cmd_reply_str(prof->element[ch]);
@@ -193,8 +293,7 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 		}
 		/* Contacts in (t - longest window, t]: what counts at t. */
 		if (hr->type == REDIS_REPLY_STRING && (nh = cmd_history_contacts(
-		    hr->str, hr->len, conf, offers, t - conf_longest_window(conf),
-		    t, h, *hcap)) < 0) {
+		    hr->str, hr->len, conf, offers, from, t, h, *hcap)) < 0) {
 			*cause = str_printf("customer %s: malformed contact history "
 			    "(field h of %s:{%s}:p)", id, conf->redis.prefix, id);
 			return CMD_BAD_INPUT;
@@ -208,7 +307,7 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 			*hp = h;
 			*hcap = nh;
 			nh = cmd_history_contacts(hr->str, hr->len, conf, offers,
-			    t - conf_longest_window(conf), t, h, *hcap);
+			    from, t, h, *hcap);
 		}
 	}
 	/* Plan fields other than the live run's are left-overs to remove. */
@@ -227,7 +326,11 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 	st->consent[c] = consent;
 	st->segments[c] = segs;
 	st->segment_names[c] = names;
-	st->contacts[c] = (uint16_t)(nh > 65535 ? 65535 : nh);
+	/* The configured longest window's contacts, as reports count them. */
+	for (int i = 0; i < nh; i++)
+		if (h[i].time > t - conf_longest_window(conf))
+			ncounted++;
+	st->contacts[c] = (uint16_t)(ncounted > 65535 ? 65535 : ncounted);
 	for (int ch = 0; ch < nch; ch++)
 		st->room_channel[(size_t)c * (size_t)nch + (size_t)ch] =
 		    state_room(sc->channel[ch], sc->nchannel[ch], segs, h, nh, t, -1);
@@ -239,6 +342,7 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 	for (int cp = 0; cp < st->ncampaigns; cp++)
 		st->room_campaign[(size_t)c * (size_t)st->ncampaigns + (size_t)cp] =
 		    state_room(sc->campaign, sc->ncampaign, segs, h, nh, t, cp);
+	state_own_room(st, c, &own, pause_until, h, nh);
 	return CMD_OK;
 }
 
@@ -251,8 +355,8 @@ state_append(struct cmd_redis *ctx, const struct conf *conf,
     const struct cmd_scores *scores, int b, int e,
     char field[][CONF_NAME_MAX + 4], char **cause)
 {
-	const char	*argv[CONF_MAX_CHANNELS + 8];
-	size_t		 lens[CONF_MAX_CHANNELS + 8];
+	const char	*argv[CONF_MAX_CHANNELS + 10];
+	size_t		 lens[CONF_MAX_CHANNELS + 10];
 	char		 kp[KEYS_MAX], ko[KEYS_MAX];
 	const int	 nch = conf->nchannels;
 
@@ -273,6 +377,10 @@ state_append(struct cmd_redis *ctx, const struct conf *conf,
 		lens[k++] = 3;
 		argv[k] = "h";
 		lens[k++] = 1;
+		argv[k] = "ucap";
+		lens[k++] = 4;
+		argv[k] = "pause";
+		lens[k++] = 5;
 		if (cmd_redis_append(ctx, k, argv, lens, cause) != 0)
 			return -1;
 		argv[0] = "HKEYS";

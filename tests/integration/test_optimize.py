@@ -424,6 +424,41 @@ class TestOptimizeHistory(RedisCase):
         self.assertEqual(plan["too_old"], {"mail_a", "text_b"},
                          "contacts past the longest window do not count")
 
+    def test_own_caps_and_pause(self):
+        """The customer's own caps and pause (a preference centre's, loaded
+        with pacer load's optional columns) leave no room: a paused customer
+        and a customer whose own cap is full get no planned offer there."""
+        now = int(time.time())
+        self.write("h_profiles.csv",
+                   "customer,tz,segments,email,sms,push,caps,pause_until\n"
+                   "paused,UTC,,1,1,1,,%d\n"
+                   "pause_over,UTC,,1,1,1,,%d\n"
+                   "own_email_full,UTC,,1,1,1,email 1/7d,\n"
+                   "own_all_full,UTC,,1,1,1,all 1/30d,\n"
+                   "own_roomy,UTC,,1,1,1,email 5/7d;all 9/30d,\n"
+                   % (now + DAY, now - 60))
+        # email 3/7d and 1/1d hold room; the own caps do not.
+        self.write("h_contacts.csv", "time,customer,channel,campaign,offer\n"
+                   "%d,own_email_full,email,,\n"
+                   "%d,own_roomy,email,,\n" % (now - 3 * DAY, now - 3 * DAY))
+        self.pacer("load", "-c", self.conf_path, "--profiles",
+                   self.path("h_profiles.csv"), "--contacts",
+                   self.path("h_contacts.csv"))
+        # Stored by pacerd, not loaded (load drops what is past every
+        # configured window): an sms 10 days ago, inside all 1/30d.
+        self.r("HSET", "pacer:{own_all_full}:p", "h",
+               "%d|sms||s1\n" % (now - 10 * DAY))
+        who = ["paused", "pause_over", "own_email_full", "own_all_full",
+               "own_roomy"]
+        plan = self.planned(self.run_optimize(who))
+        self.assertEqual(plan["paused"], set(), "paused past the run's start")
+        self.assertEqual(plan["pause_over"], {"mail_a", "text_b"})
+        self.assertEqual(plan["own_email_full"], {"text_b"},
+                         "the customer's email 1/7d is used")
+        self.assertEqual(plan["own_all_full"], set(),
+                         "the customer's all 1/30d is used")
+        self.assertEqual(plan["own_roomy"], {"mail_a", "text_b"})
+
     def test_every_contact_in_the_window_counts(self):
         """Past 4096 contacts in the longest window, the newest still count:
         an email an hour ago, behind 4999 older texts, fills email 1/1d."""
