@@ -39,6 +39,8 @@ struct simulate_rule {
 	enum simulate_kind kind;
 	long		 denied;	/* contacts it denied (shadow: would) */
 	long		 customers;	/* distinct customers among them */
+	long		 held;		/* of denied, those "schedule": true
+					   would have held (next_allowed known) */
 };
 
 /* The replay of one configuration. */
@@ -47,6 +49,7 @@ struct simulate_result {
 	long		 customers;	/* distinct customers in the log */
 	long		 allowed;
 	long		 denied;	/* by enforced rules */
+	long		 held;		/* of denied, held by "schedule": true */
 	long		 customers_denied; /* with at least one contact denied */
 	int64_t		 first_time, last_time;	/* span of the log */
 	int		 profiles;	/* consent/tz/segments were known */

@@ -75,7 +75,7 @@ static void
 simulate_print(const struct simulate_result *p, const char *pname,
     const struct simulate_result *c, const char *cname)
 {
-	char	 a[32], b[32], d[32], e[32], f[32], g[32];
+	char	 a[32], b[32], d[32], e[32], f[32], g[32], h[32];
 	int	 i, w = 28;
 
 	for (i = 0; i < p->nrules; i++)
@@ -100,7 +100,10 @@ simulate_print(const struct simulate_result *p, const char *pname,
 	if (!p->profiles)
 		printf("(no --profiles: consent, quiet hours and segment rules "
 		    "not evaluated)\n");
-	printf("\n%-*s %12s %10s", w, "rule", "denied", "customers");
+	printf("(held: denials that \"schedule\": true would hold until "
+	    "next_allowed instead)\n");
+	printf("\n%-*s %12s %10s %10s", w, "rule", "denied", "customers",
+	    "held");
 	if (c != NULL)
 		printf(" %12s %10s %12s %10s", "now denied", "now cust.",
 		    "change", "change");
@@ -110,9 +113,11 @@ simulate_print(const struct simulate_result *p, const char *pname,
 		const struct simulate_rule *o = c ? simulate_find_rule(c, r->text) :
 		    NULL;
 
-		printf("%-*s %12s %10s", w, r->text,
+		printf("%-*s %12s %10s %10s", w, r->text,
 		    simulate_num(r->denied, a, sizeof a),
-		    simulate_num(r->customers, b, sizeof b));
+		    simulate_num(r->customers, b, sizeof b),
+		    r->kind == SIMULATE_SHADOW ? "-" :
+		    simulate_num(r->held, h, sizeof h));
 		if (c != NULL && o != NULL)
 			printf(" %12s %10s %12s %10s",
 			    simulate_num(o->denied, d, sizeof d),
@@ -130,15 +135,16 @@ simulate_print(const struct simulate_result *p, const char *pname,
 
 		if (simulate_find_rule(p, o->text) != NULL)
 			continue;
-		printf("%-*s %12s %10s %12s %10s %12s %10s  (current only)\n", w,
-		    o->text, "-", "-", simulate_num(o->denied, d, sizeof d),
+		printf("%-*s %12s %10s %10s %12s %10s %12s %10s  (current only)\n",
+		    w, o->text, "-", "-", "-", simulate_num(o->denied, d, sizeof d),
 		    simulate_num(o->customers, e, sizeof e),
 		    simulate_num(-o->denied, f, sizeof f),
 		    simulate_num(-o->customers, g, sizeof g));
 	}
-	printf("%-*s %12s %10s", w, "all rules",
+	printf("%-*s %12s %10s %10s", w, "all rules",
 	    simulate_num(p->denied, a, sizeof a),
-	    simulate_num(p->customers_denied, b, sizeof b));
+	    simulate_num(p->customers_denied, b, sizeof b),
+	    simulate_num(p->held, h, sizeof h));
 	if (c != NULL)
 		printf(" %12s %10s %12s %10s",
 		    simulate_num(c->denied, d, sizeof d),

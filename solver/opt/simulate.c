@@ -674,6 +674,39 @@ sim_rule(struct sim_replay *r, const char *text, enum simulate_kind kind,
 	return r->nrules++;
 }
 
+/* A campaign's settings as the replay applies them. */
+struct sim_campaign {
+	int	 cut;		/* slots of every cap its priority leaves */
+	int	 exempt;	/* caps and quiet hours skipped */
+	int	 counts;	/* its contacts count toward later caps */
+};
+
+/*
+ * The settings of each campaign of the log under conf, and of no campaign
+ * at index log->campaigns.n (caller frees); NULL when out of memory.
+ */
+static struct sim_campaign *
+sim_campaigns(const struct simulate_log *log, const struct conf *conf)
+{
+	struct sim_campaign	*cs;
+	const int		 reserve = conf->priority_reserve;
+
+	if ((cs = calloc((size_t)log->campaigns.n + 1, sizeof *cs)) == NULL)
+		return NULL;
+	for (int k = 0; k <= log->campaigns.n; k++) {
+		const struct conf_campaign *cc = k < log->campaigns.n ?
+		    conf_campaign_find(conf, sim_names_get(&log->campaigns, k)) :
+		    NULL;
+		enum conf_priority pr = cc ? cc->priority : CONF_PRIORITY_NORMAL;
+
+		cs[k].cut = pr == CONF_PRIORITY_HIGH ? 0 :
+		    pr == CONF_PRIORITY_LOW ? 2 * reserve : reserve;
+		cs[k].exempt = cc ? cc->exempt : 0;
+		cs[k].counts = cc ? cc->exempt == 0 || cc->counts : 1;
+	}
+	return cs;
+}
+
 /* Count one denial of customer c under rule i. */
 static void
 sim_count(struct sim_replay *r, int i, int32_t c)
@@ -791,6 +824,7 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 	struct rules_contact *hist = NULL;
 	struct conf	 noquiet;
 	const char	**category = NULL;
+	struct sim_campaign *camps = NULL;
 	int		 chanmap[CONF_MAX_CHANNELS * 4], pcol[CONF_MAX_CHANNELS];
 	int32_t		*count = NULL, *wstart = NULL;
 	uint32_t	*segmask = NULL;
@@ -826,7 +860,8 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 	    (wstart = calloc(nc + 1, sizeof *wstart)) == NULL ||
 	    (segmask = calloc(nc + 1, sizeof *segmask)) == NULL ||
 	    (denied_seen = calloc(nc / 64 + 1, sizeof *denied_seen)) == NULL ||
-	    (category = calloc((size_t)log->offers.n + 1, sizeof *category)) == NULL) {
+	    (category = calloc((size_t)log->offers.n + 1, sizeof *category)) == NULL ||
+	    (camps = sim_campaigns(log, conf)) == NULL) {
 		*cause = str_printf("out of memory");
 		goto fail;
 	}
@@ -864,6 +899,7 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 	for (i = 0; i < log->n; i++) {
 		struct rules_customer	 cu;
 		struct rules_verdict	 v;
+		struct rules_request	 rq;
 		int32_t			 c = log->customer[i];
 		int64_t			 t = log->time[i], base = log->start[c];
 		int			 ch = chanmap[log->channel[i]];
@@ -889,14 +925,23 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 			memset(cu.consent, 1, sizeof cu.consent);
 		cu.history = hist + base + wstart[c];
 		cu.nhistory = count[c] - wstart[c];
-		rules_decide(log->profiles ? conf : &noquiet, r->checks[ch][hc],
-		    r->nchecks[ch][hc], &cu, ch, camp, cat, t, &v);
+		/* The campaign's priority and exemption, as pacerd applies them. */
+		rq.channel = ch;
+		rq.campaign = camp;
+		rq.category = cat;
+		rq.cut = camps[camp >= 0 ? camp : log->campaigns.n].cut;
+		rq.exempt = camps[camp >= 0 ? camp : log->campaigns.n].exempt;
+		rules_decide_request(log->profiles ? conf : &noquiet,
+		    r->checks[ch][hc], r->nchecks[ch][hc], &cu, &rq, t, &v);
 
 		for (k = 0; v.shadow_denied != 0 && k < 64 &&
 		    k < r->nchecks[ch][hc]; k++)
 			if (v.shadow_denied & (1ULL << k))
 				sim_count(r, r->rule_of[ch][hc][k], c);
-		if (v.reason == RULES_OK) {
+		if (v.reason == RULES_OK && !camps[camp >= 0 ? camp :
+		    log->campaigns.n].counts) {
+			res->allowed++;		/* exempt, not counted */
+		} else if (v.reason == RULES_OK) {
 			hist[base + count[c]].time = t;
 			hist[base + count[c]].channel = ch;
 			hist[base + count[c]].campaign = camp;
@@ -923,6 +968,12 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 			}
 			if (rule >= 0)
 				sim_count(r, rule, c);
+			/* "schedule": true would hold it until next_allowed. */
+			if (v.next_allowed >= 0) {
+				if (rule >= 0)
+					r->rules[rule].held++;
+				res->held++;
+			}
 			res->denied++;
 			if (!(denied_seen[c >> 6] & (1ULL << (c & 63)))) {
 				denied_seen[c >> 6] |= 1ULL << (c & 63);
@@ -954,6 +1005,7 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 	free(segmask);
 	free(denied_seen);
 	free(category);
+	free(camps);
 	return 0;
 fail:
 	if (r != NULL)
@@ -965,6 +1017,7 @@ fail:
 	free(segmask);
 	free(denied_seen);
 	free(category);
+	free(camps);
 	simulate_result_free(res);
 	return -1;
 }

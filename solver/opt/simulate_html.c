@@ -179,7 +179,10 @@ simulate_write_html(const char *path, const char *contacts_name,
 
 	svg_printf(&b, "<section><h2>Contacts denied per rule</h2>\n"
 	    "<p class=\"explain\">How many contacts of the log each rule would "
-	    "have denied under the proposed config%s. Shadow caps are counted "
+	    "have denied under the proposed config%s. Held by schedule: of "
+	    "those, the ones a request with \"schedule\": true would have "
+	    "held until next_allowed instead of dropping. Shadow caps are "
+	    "counted "
 	    "but never deny.</p>\n", c != NULL ? "; the dashed mark is the "
 	    "current config's figure and a red bar denies more than today" : "");
 	sim_chart(&b, names, n, p, c, 0, "Contacts denied per rule");
@@ -189,7 +192,9 @@ simulate_write_html(const char *path, const char *contacts_name,
 	sim_chart(&b, names, n, p, c, 1, "Customers affected per rule");
 	svg_printf(&b, "</section>\n<section><h2>The numbers</h2>\n<table><tr>"
 	    "<th>Rule</th><th>Kind</th><th class=\"n\">Denied</th>"
-	    "<th class=\"n\">Customers</th>");
+	    "<th class=\"n\">Customers</th><th class=\"n\" title=\"denials "
+	    "that &quot;schedule&quot;: true would hold until next_allowed\">"
+	    "Held by schedule</th>");
 	if (c != NULL)
 		svg_printf(&b, "<th class=\"n\">Denied now</th><th class=\"n\">"
 		    "Customers now</th><th class=\"n\">Change in denied</th>"
@@ -209,9 +214,11 @@ simulate_write_html(const char *path, const char *contacts_name,
 			sim_num(&b, (double)rp->denied);
 			svg_printf(&b, "</td><td class=\"n\">");
 			sim_num(&b, (double)rp->customers);
+			svg_printf(&b, "</td><td class=\"n\">");
+			sim_num(&b, (double)rp->held);
 		} else
 			svg_printf(&b, "<span class=\"muted\">not in proposed"
-			    "</span></td><td class=\"n\">");
+			    "</span></td><td class=\"n\"></td><td class=\"n\">");
 		svg_printf(&b, "</td>");
 		if (c != NULL) {
 			svg_printf(&b, "<td class=\"n\">");
@@ -233,6 +240,8 @@ simulate_write_html(const char *path, const char *contacts_name,
 	sim_num(&b, (double)p->denied);
 	svg_printf(&b, "</th><th class=\"n\">");
 	sim_num(&b, (double)p->customers_denied);
+	svg_printf(&b, "</th><th class=\"n\">");
+	sim_num(&b, (double)p->held);
 	svg_printf(&b, "</th>");
 	if (c != NULL) {
 		svg_printf(&b, "<th class=\"n\">");

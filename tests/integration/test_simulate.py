@@ -30,7 +30,8 @@ quiet hours and segments unknown, so not evaluated):
   d3 D1 12:00 push  offer tips   allowed (all 2 of 3)
 => 15 contacts, 4 denied (a3, b2, c2, c5) of 3 customers (a, b, c); one per
    rule: email 2/7d, sms 1/1d, campaign 1/1d, all 3/7d. Shadow email 1/7d:
-   a2, a3, d2 = 3 contacts of 2 customers (never denies).
+   a2, a3, d2 = 3 contacts of 2 customers (never denies). Every cap denial
+   is one time cures: "schedule": true would hold all 4 (column held).
 
 CURRENT without profiles: a3 allowed (3/7d), a4 allowed (a3 in window: 1 of
 3); b2 denied sms 1/1d; no campaign cap, so c2 allowed, and c5 sees 4 of 5
@@ -216,14 +217,14 @@ class TestSimulate(unittest.TestCase):
         self.assertIn("4 contacts denied", out)
         self.assertIn("3 customers affected", out)
         rows = parse_table(out)
-        self.assertEqual(rows["email 2/7d"], [1, 1])
-        self.assertEqual(rows["sms 1/1d"], [1, 1])
-        self.assertEqual(rows["push 5/1d"], [0, 0])
-        self.assertEqual(rows["campaign 1/1d"], [1, 1])
-        self.assertEqual(rows["all 3/7d"], [1, 1])
-        self.assertEqual(rows["segment vulnerable 1/7d"], [0, 0])
-        self.assertEqual(rows["shadow email 1/7d"], [3, 2])
-        self.assertEqual(rows["all rules"], [4, 3])
+        self.assertEqual(rows["email 2/7d"], [1, 1, 1])
+        self.assertEqual(rows["sms 1/1d"], [1, 1, 1])
+        self.assertEqual(rows["push 5/1d"], [0, 0, 0])
+        self.assertEqual(rows["campaign 1/1d"], [1, 1, 1])
+        self.assertEqual(rows["all 3/7d"], [1, 1, 1])
+        self.assertEqual(rows["segment vulnerable 1/7d"], [0, 0, 0])
+        self.assertEqual(rows["shadow email 1/7d"], [3, 2, None])
+        self.assertEqual(rows["all rules"], [4, 3, 4])
         # No profiles: no consent or quiet-hours rows.
         self.assertFalse(any(r.startswith("no_consent") for r in rows))
 
@@ -232,14 +233,15 @@ class TestSimulate(unittest.TestCase):
                                       self.contacts, "--against", self.current)
         self.assertEqual(rc, 0, err)
         rows = parse_table(out)
-        # proposed denied, customers, current denied, customers, changes
-        self.assertEqual(rows["sms 1/1d"], [1, 1, 1, 1, 0, 0])
-        self.assertEqual(rows["email 2/7d"], [1, 1, None, None, 1, 1])
-        self.assertEqual(rows["campaign 1/1d"], [1, 1, None, None, 1, 1])
-        self.assertEqual(rows["all 3/7d"], [1, 1, None, None, 1, 1])
-        self.assertEqual(rows["email 3/7d"], [None, None, 0, 0, 0, 0])
-        self.assertEqual(rows["all 5/7d"], [None, None, 0, 0, 0, 0])
-        self.assertEqual(rows["all rules"], [4, 3, 1, 1, 3, 2])
+        # proposed denied, customers, held, current denied, customers,
+        # changes
+        self.assertEqual(rows["sms 1/1d"], [1, 1, 1, 1, 1, 0, 0])
+        self.assertEqual(rows["email 2/7d"], [1, 1, 1, None, None, 1, 1])
+        self.assertEqual(rows["campaign 1/1d"], [1, 1, 1, None, None, 1, 1])
+        self.assertEqual(rows["all 3/7d"], [1, 1, 1, None, None, 1, 1])
+        self.assertEqual(rows["email 3/7d"], [None, None, None, 0, 0, 0, 0])
+        self.assertEqual(rows["all 5/7d"], [None, None, None, 0, 0, 0, 0])
+        self.assertEqual(rows["all rules"], [4, 3, 4, 1, 1, 3, 2])
 
     def test_with_profiles(self):
         html = os.path.join(self.tmp.name, "sim.html")
@@ -248,20 +250,21 @@ class TestSimulate(unittest.TestCase):
                                       self.profiles, "--html", html)
         self.assertEqual(rc, 0, err)
         rows = parse_table(out)
-        self.assertEqual(rows["email 2/7d"], [1, 1])
-        self.assertEqual(rows["no_consent sms"], [3, 1])
-        self.assertEqual(rows["no_consent email"], [0, 0])
-        self.assertEqual(rows["email quiet_hours 21:00-08:00"], [1, 1])
-        self.assertEqual(rows["campaign 1/1d"], [0, 0])
-        self.assertEqual(rows["all 3/7d"], [1, 1])
-        self.assertEqual(rows["suppressed"], [1, 1])
-        self.assertEqual(rows["segment vulnerable 1/7d"], [1, 1])
-        self.assertEqual(rows["shadow email 1/7d"], [2, 1])
-        self.assertEqual(rows["all rules"], [8, 4])
+        self.assertEqual(rows["email 2/7d"], [1, 1, 1])
+        self.assertEqual(rows["no_consent sms"], [3, 1, 0])
+        self.assertEqual(rows["no_consent email"], [0, 0, 0])
+        self.assertEqual(rows["email quiet_hours 21:00-08:00"], [1, 1, 1])
+        self.assertEqual(rows["campaign 1/1d"], [0, 0, 0])
+        self.assertEqual(rows["all 3/7d"], [1, 1, 1])
+        self.assertEqual(rows["suppressed"], [1, 1, 0])
+        self.assertEqual(rows["segment vulnerable 1/7d"], [1, 1, 1])
+        self.assertEqual(rows["shadow email 1/7d"], [2, 1, None])
+        self.assertEqual(rows["all rules"], [8, 4, 4])
         with open(html) as f:
             page = f.read()
         self.assertIn("<svg", page)
         self.assertIn("Contacts denied per rule", page)
+        self.assertIn("Held by schedule", page)
         self.assertIn("segment vulnerable 1/7d", page)
         self.assertNotIn("http://", page)
         self.assertNotIn("https://", page)
