@@ -58,6 +58,7 @@ struct store_link {
 	int			 degraded;	/* calls timing out, no reply since */
 	int			 loaded;	/* the function library is */
 	int			 loading;	/* a FUNCTION LOAD is queued */
+	int			 listing;	/* a FUNCTION LIST is queued */
 	int			 auth_failed;	/* AUTH refused: reconnect and retry */
 	int			 oom;		/* refuses writes (maxmemory) */
 	struct event		*reconnect;
@@ -517,6 +518,8 @@ store_library_cb(redisAsyncContext *ac, void *reply, void *privdata)
 		return;
 	if (privdata != NULL)
 		l->loading = 0;
+	else
+		l->listing = 0;
 	if (rr == NULL)
 		return;
 	if (rr->type != REDIS_REPLY_ERROR) {
@@ -553,6 +556,17 @@ store_library_cb(redisAsyncContext *ac, void *reply, void *privdata)
 		l->loaded = 1;
 		l->last_reply = store_now();
 	}
+}
+
+/* Ask whether the library is there (one FUNCTION LIST at a time). */
+static void
+store_library_ask(struct store_link *l)
+{
+	if (l->listing || l->ac == NULL)
+		return;
+	l->listing = 1;
+	redisAsyncCommand(l->ac, store_library_cb, NULL,
+	    "FUNCTION LIST LIBRARYNAME %s", SCRIPT_LIBRARY_NAME);
 }
 
 /*
@@ -741,6 +755,7 @@ store_disconnected_cb(const redisAsyncContext *ac, int status)
 	l->connected = 0;
 	l->loaded = 0;
 	l->loading = 0;
+	l->listing = 0;
 	l->clock_asking = 0;
 	if (!l->auth_failed)
 		log_warn("redis disconnected", "host=%s port=%d detail=\"%s\"",
@@ -781,8 +796,7 @@ store_connect(struct store_link *l)
 	if (l->st->password != NULL)
 		redisAsyncCommand(l->ac, store_auth_cb, NULL, "AUTH %s",
 		    l->st->password);
-	redisAsyncCommand(l->ac, store_library_cb, NULL,
-	    "FUNCTION LIST LIBRARYNAME %s", SCRIPT_LIBRARY_NAME);
+	store_library_ask(l);
 	store_clock_ask(l, 1);
 }
 
@@ -920,6 +934,14 @@ store_health_cb(evutil_socket_t fd, short ev, void *arg)
 
 		if (l->oom && l->loaded && st->ticks % STORE_CLOCK_EVERY == 0)
 			store_oom_probe(st, l);
+		/*
+		 * A replica seed answered READONLY to the load: once failover
+		 * makes it a master (its library came by replication), it is
+		 * ready only when it says so.
+		 */
+		if (st->cluster != NULL && l->ac != NULL && l->connected &&
+		    !l->loaded && !l->loading && !l->auth_failed)
+			store_library_ask(l);
 		if (l->ac != NULL && l->connected && l->degraded &&
 		    (store_now() - l->last_reply) * 1000 > STORE_HUNG_MS) {
 			log_warn("redis not answering, reconnecting", "host=%s "
