@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "pacer/str.h"
 
 #define AUTH_TOKEN_MAX 256
 #define AUTH_MODE_REFUSED 0037	/* group write or exec, any bit for others */
@@ -31,6 +32,7 @@ struct auth_token {
 	char		 token[AUTH_TOKEN_MAX];
 	size_t		 len;
 	enum auth_role	 role;
+	char		 name[AUTH_NAME_MAX];	/* who holds it; the role if unnamed */
 };
 
 struct auth {
@@ -99,6 +101,7 @@ auth_load(const char *path, char **cause)
 	struct auth	*a;
 	FILE		*fp;
 	char		 line[1024], tok[AUTH_TOKEN_MAX + 1], role[32], extra[2];
+	char		 name[AUTH_NAME_MAX + 1];
 	char		 msg[1200];
 	const char	*weak;
 	int		 lineno = 0, f;
@@ -121,12 +124,16 @@ auth_load(const char *path, char **cause)
 			p++;
 		if (*p == '\0' || *p == '#')
 			continue;
-		f = sscanf(p, "%256s %31s %1s", tok, role, extra);
-		if (f != 2 || strlen(tok) >= AUTH_TOKEN_MAX || strlen(tok) < 16 ||
-		    (strcmp(role, "decide") && strcmp(role, "admin"))) {
-			snprintf(msg, sizeof msg, "%s:%d: expected \"TOKEN ROLE\" with a "
-			    "token of 16-255 characters and ROLE decide or admin", path,
-			    lineno);
+		name[0] = '\0';
+		f = sscanf(p, "%256s %31s %64s %1s", tok, role, name, extra);
+		if ((f != 2 && f != 3) || strlen(tok) >= AUTH_TOKEN_MAX ||
+		    strlen(tok) < 16 ||
+		    (strcmp(role, "decide") && strcmp(role, "admin")) ||
+		    (f == 3 && !str_valid_id(name, AUTH_NAME_MAX - 1))) {
+			snprintf(msg, sizeof msg, "%s:%d: expected \"TOKEN ROLE [NAME]\" "
+			    "with a token of 16-255 characters, ROLE decide or admin "
+			    "and NAME 1-%d of [A-Za-z0-9_.:@-]", path, lineno,
+			    AUTH_NAME_MAX - 1);
 			*cause = strdup(msg);
 			goto fail;
 		}
@@ -144,6 +151,8 @@ auth_load(const char *path, char **cause)
 		memcpy(a->tokens[a->n].token, tok, strlen(tok));
 		a->tokens[a->n].len = strlen(tok);
 		a->tokens[a->n].role = strcmp(role, "admin") ? AUTH_DECIDE : AUTH_ADMIN;
+		snprintf(a->tokens[a->n].name, AUTH_NAME_MAX, "%s", f == 3 ? name :
+		    role);
 		a->n++;
 	}
 	fclose(fp);
@@ -165,19 +174,23 @@ auth_free(struct auth *a)
 	free(a);
 }
 
-enum auth_role
-auth_role(const struct auth *a, const char *header)
+/*
+ * The index of the token an Authorization header value ("Bearer TOKEN")
+ * carries, or -1; every token is compared in full (constant time).
+ */
+static int
+auth_find(const struct auth *a, const char *header)
 {
 	char		 given[AUTH_TOKEN_MAX];
 	size_t		 len;
-	int		 role = AUTH_NONE;
+	int		 found = -1;
 
 	if (header == NULL || strncmp(header, "Bearer ", 7) != 0)
-		return AUTH_NONE;
+		return -1;
 	header += 7;
 	len = strlen(header);
 	if (len == 0 || len >= AUTH_TOKEN_MAX)
-		return AUTH_NONE;
+		return -1;
 	memset(given, 0, sizeof given);
 	memcpy(given, header, len);
 	for (int i = 0; i < a->n; i++) {
@@ -185,9 +198,25 @@ auth_role(const struct auth *a, const char *header)
 
 		for (size_t j = 0; j < AUTH_TOKEN_MAX; j++)
 			diff |= (unsigned char)(a->tokens[i].token[j] ^ given[j]);
-		/* Branch-free select of the matching token's role. */
+		/* Branch-free select of the matching token. */
 		int match = -(int)(diff == 0);
-		role = (role & ~match) | ((int)a->tokens[i].role & match);
+		found = (found & ~match) | (i & match);
 	}
-	return (enum auth_role)role;
+	return found;
+}
+
+enum auth_role
+auth_role(const struct auth *a, const char *header)
+{
+	int	 i = auth_find(a, header);
+
+	return i < 0 ? AUTH_NONE : a->tokens[i].role;
+}
+
+const char *
+auth_name(const struct auth *a, const char *header)
+{
+	int	 i = a != NULL ? auth_find(a, header) : -1;
+
+	return i < 0 ? NULL : a->tokens[i].name;
 }

@@ -155,7 +155,7 @@ static json_t *
 customer_consent_records(const struct conf *c, const redisReply *h)
 {
 	json_t		*all = json_object();
-	char		 field[CONF_NAME_MAX + 4], src[80], by[16];
+	char		 field[CONF_NAME_MAX + 4], src[80], by[AUTH_NAME_MAX];
 	const char	*v;
 	long long	 at;
 	int		 granted, used;
@@ -165,7 +165,7 @@ customer_consent_records(const struct conf *c, const redisReply *h)
 
 		snprintf(field, sizeof field, "cr:%s", c->channels[i].name);
 		for (v = customer_field(h, field); v != NULL && sscanf(v,
-		    "%lld|%d|%79[^|]|%15[^\n]\n%n", &at, &granted, src, by,
+		    "%lld|%d|%79[^|]|%63[^\n]\n%n", &at, &granted, src, by,
 		    &used) == 4; v += used)
 			json_array_append_new(list, json_pack("{s:I,s:b,s:s,s:s}",
 			    "at", (json_int_t)at, "granted", granted, "source", src,
@@ -459,17 +459,10 @@ customer_put_applied(const struct store_reply *sr, void *arg)
 		customer_put_written(&bad, x);
 		return;
 	}
+	if (sr->ok)
+		log_audit("admin action", "action=profile by=%s customer=%s",
+		    http_caller(x->d, x->req), x->id);
 	customer_put_written(sr, x);
-}
-
-/* Who recorded a consent change: the caller's role. */
-static const char *
-customer_put_by(struct pacerd *d, struct http_request *req)
-{
-	if (d->rules->auth == NULL)
-		return "open";
-	return auth_role(d->rules->auth, http_header(req, "Authorization")) ==
-	    AUTH_ADMIN ? "admin" : "decide";
 }
 
 void
@@ -526,7 +519,7 @@ customer_put(struct pacerd *d, struct http_request *req, const char *id)
 	argv[n++] = "1";
 	argv[n++] = pkey;
 	argv[n++] = now;
-	argv[n++] = customer_put_by(d, req);
+	argv[n++] = http_caller(d, req);	/* who recorded consent changes */
 	snprintf(nums[0], sizeof nums[0], "%d", w->nset / 2);
 	argv[n++] = nums[0];
 	for (int i = 0; i < w->nset; i++)
@@ -1019,7 +1012,8 @@ customer_erase_audit_done(const struct store_reply *sr, void *arg)
 		return;
 	}
 	/* The erased id is not logged: the log outlives the erasure. */
-	log_info("customer erased", "removed=%lld", x->removed);
+	log_audit("admin action", "action=erase by=%s removed=%lld",
+	    http_caller(x->d, x->req), x->removed);
 	o = json_pack("{s:b,s:I}", "erased", 1, "removed", (json_int_t)x->removed);
 	http_json(x->d, x->req, 200, o);
 	json_decref(o);

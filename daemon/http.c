@@ -1018,18 +1018,23 @@ http_reload(struct pacerd *d, struct http_request *req)
 {
 	char	*cause = NULL;
 
-	if (pacerd_reload(d, &cause) != 0) {
-		metrics_reload(d->metrics, 0);
-		log_warn("reload failed, the running config stays", "error=\"%s\"",
-		    cause);
+	if (pacerd_reload_by(d, http_caller(d, req), &cause) != 0) {
 		http_error(d, req, 400, "reload failed: %s", cause);
 		free(cause);
 		return;
 	}
-	metrics_reload(d->metrics, 1);
-	optimize_job_reschedule(d);
-	log_info("config reloaded", "file=%s", d->conf_path);
 	http_send_text(d, req, 200, "{\"reloaded\":true}", 17, "application/json");
+}
+
+const char *
+http_caller(struct pacerd *d, const struct http_request *req)
+{
+	const char	*name;
+
+	if (d->rules->auth == NULL)
+		return "open";
+	name = auth_name(d->rules->auth, http_header(req, "Authorization"));
+	return name != NULL ? name : "unknown";
 }
 
 /* Whether the caller may go on; answers 401/403 otherwise. */

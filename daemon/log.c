@@ -338,6 +338,16 @@ log_at(enum log_level level, const char *msg, const char *fmt, ...)
 }
 
 void
+log_audit(const char *msg, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_INFO, msg, fmt, ap);
+	va_end(ap);
+}
+
+void
 fatalx(const char *msg, const char *fmt, ...)
 {
 	va_list	 ap;

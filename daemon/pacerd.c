@@ -78,17 +78,8 @@ pacerd_sighup(evutil_socket_t sig, short ev, void *arg)
 	(void)sig;
 	(void)ev;
 	pacerd_notify("RELOADING=1");
-	if (pacerd_reload(d, &cause) != 0) {
-		metrics_reload(d->metrics, 0);
-		log_warn("reload failed, the running config stays", "error=\"%s\"",
-		    cause);
+	if (pacerd_reload_by(d, "signal", &cause) != 0)
 		free(cause);
-		pacerd_notify("READY=1");
-		return;
-	}
-	metrics_reload(d->metrics, 1);
-	optimize_job_reschedule(d);
-	log_info("config reloaded", "file=%s", d->conf_path);
 	pacerd_notify("READY=1");
 }
 

@@ -93,6 +93,12 @@ void	 log_at(enum log_level, const char *msg, const char *fmt, ...)
  */
 char	*log_format(int64_t now_ms, enum log_level, const char *msg,
 	     const char *fmt, va_list ap);
+/*
+ * The admin audit trail: one info line whatever the log level (profile and
+ * consent changes, erasures, reloads, optimizer runs), with who did it.
+ */
+void	 log_audit(const char *msg, const char *fmt, ...)
+	     __attribute__((format(printf, 2, 3)));
 /* Log and exit 1: start-up failures and broken invariants only. */
 void	 fatalx(const char *msg, const char *fmt, ...)
 	     __attribute__((format(printf, 2, 3), noreturn));
@@ -106,6 +112,12 @@ struct pacerd_rules *pacerd_rules_new(struct conf *, char **cause);
 struct pacerd_rules *pacerd_rules_ref(struct pacerd *);
 /* Drop a reference; frees the rules when the last one goes. */
 void	 pacerd_rules_unref(struct pacerd_rules *);
+/*
+ * The one reload of SIGHUP and POST /v1/admin/reload: pacerd_reload, then
+ * its metrics, the optimizer schedule, the log and the admin audit trail
+ * (by: who asked); 0, or -1 with *cause (caller frees).
+ */
+int	 pacerd_reload_by(struct pacerd *, const char *by, char **cause);
 /* Reload the config file: swap only if it validates; 0 or -1 (*cause). */
 int	 pacerd_reload(struct pacerd *, char **cause);
 /* Format a check for answers: "email 3/7d", "segment vulnerable 1/7d". */
@@ -138,6 +150,8 @@ void	 http_error_code(int status, const char *msg, char *code, size_t len);
 /* The one place that writes {"error": ..., "code": ...} and its status. */
 void	 http_error(struct pacerd *, struct http_request *, int status,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Who calls: the name of the request's token, "open" without a tokens file. */
+const char *http_caller(struct pacerd *, const struct http_request *);
 /* http_error with its stable code given (send_id_conflict, ...). */
 void	 http_error_coded(struct pacerd *, struct http_request *, int status,
 	     const char *code, const char *fmt, ...)

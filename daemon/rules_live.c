@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pacerd.h"
+#include "optimize_job.h"
 #include "auth.h"
 
 struct pacerd_rules *
@@ -101,6 +102,22 @@ pacerd_reload(struct pacerd *d, char **cause)
 	d->rules = r;
 	store_set_timeout(d->store, r->conf->redis.timeout_ms);
 	pacerd_rules_unref(old);
+	return 0;
+}
+
+int
+pacerd_reload_by(struct pacerd *d, const char *by, char **cause)
+{
+	if (pacerd_reload(d, cause) != 0) {
+		metrics_reload(d->metrics, 0);
+		log_warn("reload failed, the running config stays", "error=\"%s\" "
+		    "by=%s", *cause, by);
+		return -1;
+	}
+	metrics_reload(d->metrics, 1);
+	optimize_job_reschedule(d);
+	log_info("config reloaded", "file=%s", d->conf_path);
+	log_audit("admin action", "action=reload by=%s file=%s", by, d->conf_path);
 	return 0;
 }
 
