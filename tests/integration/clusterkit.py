@@ -97,6 +97,7 @@ class ClusterNode(RedisServer):
                 "--cluster-config-file", os.path.join(self.dir, "nodes.conf"),
                 "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
                 "--cluster-replica-validity-factor", "0",
+                "--repl-diskless-sync-delay", "0",
                 "--hash-max-listpack-value", "1024"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
@@ -145,7 +146,22 @@ class Cluster:
             raise AssertionError("redis-cli --cluster create failed:\n%s%s" %
                                  (p.stdout, p.stderr))
         self.wait_ok()
+        self.wait_synced()
         return self
+
+    def wait_synced(self, timeout=30.0):
+        """Wait until every master has its replicas online (their first
+        sync done: WAIT counts only those)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            online = [sum(1 for k, v in self.info(m, "replication").items()
+                          if k.startswith("slave") and "state=online" in v)
+                      for m in self.masters()]
+            if all(n >= self.replicas for n in online):
+                return
+            time.sleep(0.05)
+        raise AssertionError("replicas not online within %ss: %r" %
+                             (timeout, online))
 
     def stop(self):
         for n in self.nodes:
@@ -282,8 +298,8 @@ class ClusterClient:
         port = self.map[key_slot(key)]
         asking = False
         for _ in range(8):
-            c = self._conn(port)
             try:
+                c = self._conn(port)
                 if asking:
                     c.call("ASKING")
                 return c.call(*args)
@@ -302,7 +318,9 @@ class ClusterClient:
                     continue
                 raise
             except (OSError, ConnectionError):
-                self.conns.pop(port, None)
+                c = self.conns.pop(port, None)
+                if c is not None:
+                    c.close()
                 time.sleep(0.1)
                 self.map = self.cluster.slot_map()
                 port = self.map[key_slot(key)]

@@ -10,17 +10,19 @@ import threading
 import time
 
 from clusterkit import ClusterCase, key_slot
-from pacertest import PREFIX, HttpClient, main, run_pacer
+from pacertest import PREFIX, HttpClient, main, parse_history, run_pacer
+from promisekit import sanitized
 
 
 class Traffic:
     """
     Decisions from `threads` keep-alive clients for random customers, each
-    answer kept with its time: (t, status, reason). Stop with stop().
+    answer kept with its time: (t, status, reason, customer, send_id,
+    seconds it took). Stop with stop().
     """
 
     def __init__(self, port, t0, threads=4, customers=400, tag="t"):
-        self.port, self.t0 = port, t0
+        self.port, self.t0, self.tag = port, t0, tag
         self.answers = []
         self.lock = threading.Lock()
         self.done = threading.Event()
@@ -36,10 +38,14 @@ class Traffic:
     def run(self, seed):
         rnd = random.Random(seed)
         c = HttpClient(self.port, timeout=5.0)
+        n = 0
         try:
             while not self.done.is_set():
+                n += 1
                 req = {"customer": rnd.choice(self.ids), "channel": "push",
-                       "time": self.t0}
+                       "time": self.t0,
+                       "send_id": "%s-%d-%d" % (self.tag, seed, n)}
+                lo = time.monotonic()
                 try:
                     st, body = c.post("/v1/decide", req)
                     reason = body.get("reason") if isinstance(body, dict) \
@@ -48,8 +54,10 @@ class Traffic:
                     st, reason = 0, repr(e)
                     c.close()
                     c = HttpClient(self.port, timeout=5.0)
+                hi = time.monotonic()
                 with self.lock:
-                    self.answers.append((time.monotonic(), st, reason))
+                    self.answers.append((hi, st, reason, req["customer"],
+                                         req["send_id"], hi - lo))
         finally:
             c.close()
 
@@ -58,6 +66,24 @@ class Traffic:
         for t in self.threads:
             t.join(30)
         return self.answers
+
+
+def wait_promoted(cluster, replica, timeout=20.0):
+    """The monotonic time replica said role:master, None if it never did."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if cluster.info(replica, "replication").get("role") == "master":
+                return time.monotonic()
+        except OSError:
+            pass
+        time.sleep(0.02)
+    return None
+
+
+def percentile(values, q):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(q * len(v)))] if v else 0.0
 
 
 class TestClusterCommand(ClusterCase):
@@ -259,17 +285,7 @@ class TestClusterFailover(ClusterCase):
         self.assertIsNotNone(replica)
         killed = time.monotonic()
         victim.kill9()
-        promoted = None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if self.cluster.info(replica, "replication").get("role") \
-                        == "master":
-                    promoted = time.monotonic()
-                    break
-            except OSError:
-                pass
-            time.sleep(0.02)
+        promoted = wait_promoted(self.cluster, replica)
         self.assertIsNotNone(promoted, "the replica never took over")
         time.sleep(3.0)
         answers = tr.stop()
@@ -288,6 +304,96 @@ class TestClusterFailover(ClusterCase):
                                      len(down), len(answers)))
         st, _ = self.http.get("/readyz")
         self.assertEqual(st, 200)
+
+
+class TestClusterWaitReplicas(ClusterCase):
+    """
+    [redis] wait_replicas = 1 against none, on one cluster: what WAIT costs
+    a decision, then kill -9 a master under each daemon's load and count the
+    allowed answers whose reservation the promoted replica does not hold
+    (field h of its customers' hashes). With WAIT: none may be lost.
+    """
+
+    DAEMONS = 0
+    CONF = {"consent": {"default": "allow"},
+            "channel push": {"cap": ["100000/1d"],
+                             "on_store_failure": "deny"},
+            "all": {"cap": ["100000/1d"]}}
+    SERIAL = 150 if sanitized() else 400     # decisions timed one by one
+    LOAD_S = 1.0 if sanitized() else 2.0     # seconds of load before a kill
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.waiting = cls.add_daemon({"redis": {"wait_replicas": "1"}})
+        cls.plain = cls.add_daemon()
+
+    def serial_ms(self, daemon, tag):
+        """Median and p99 (ms) of SERIAL decisions from one client."""
+        c = HttpClient(daemon.port, timeout=5.0)
+        took = []
+        try:
+            for i in range(self.SERIAL):
+                lo = time.monotonic()
+                st, body = c.post("/v1/decide", {
+                    "customer": "%s-%d" % (tag, i % 50), "channel": "push",
+                    "time": self.T0})
+                took.append(time.monotonic() - lo)
+                self.assertEqual((st, body.get("reason")), (200, "ok"), body)
+        finally:
+            c.close()
+        return percentile(took, 0.5) * 1e3, percentile(took, 0.99) * 1e3
+
+    def lost_after_kill(self, daemon, tag):
+        """
+        Load on daemon, kill -9 a master that has a replica, wait for the
+        replica to take over; (allowed answers, those on the victim's slots
+        in the last 0.1 s before the kill, allowed answers the cluster no
+        longer holds, rate per second before the kill).
+        """
+        victim = next(m for m in self.cluster.masters()
+                      if self.cluster.replica_of(m) is not None)
+        replica = self.cluster.replica_of(victim)
+        smap = self.cluster.slot_map()
+        tr = Traffic(daemon.port, self.T0, threads=4, customers=600,
+                     tag=tag).start()
+        started = time.monotonic()
+        time.sleep(self.LOAD_S)
+        killed = time.monotonic()
+        victim.kill9()
+        self.assertIsNotNone(wait_promoted(self.cluster, replica),
+                             "the replica never took over")
+        time.sleep(1.0)
+        answers = tr.stop()
+        self.cluster.wait_ok()
+        self.assertTrue(daemon.running(), "%s died" % daemon.name)
+        allowed = [a for a in answers if a[1] == 200 and a[2] == "ok"]
+        on_victim = [a for a in allowed if killed - 0.1 <= a[0] <= killed and
+                     smap[key_slot("{%s}" % a[3])] == victim.port]
+        held = {}
+        for c in set(a[3] for a in allowed):
+            held[c] = set(x[3] for x in parse_history(self.rc.call(
+                "HGET", "%s:{%s}:p" % (PREFIX, c), "h")))
+        lost = [a for a in allowed if a[4] not in held[a[3]]]
+        rate = len([a for a in answers if a[0] <= killed]) / \
+            (killed - started)
+        return len(allowed), len(on_victim), lost, rate
+
+    def test_wait_cost_and_reservations_lost(self):
+        w50, w99 = self.serial_ms(self.waiting, "sw")
+        p50, p99 = self.serial_ms(self.plain, "sp")
+        n_w, near_w, lost_w, rate_w = self.lost_after_kill(self.waiting, "w")
+        n_p, near_p, lost_p, rate_p = self.lost_after_kill(self.plain, "p")
+        print("\nwait_replicas: one client, p50/p99 %.2f/%.2f ms with "
+              "WAIT 1, %.2f/%.2f ms without (+%.2f ms p50); 4 clients: "
+              "%.0f decisions/s with, %.0f without. kill -9 a master: "
+              "with WAIT %d of %d allowed answers lost (%d on its slots in "
+              "its last 0.1 s); without %d of %d lost (%d)" % (
+                  w50, w99, p50, p99, w50 - p50, rate_w, rate_p,
+                  len(lost_w), n_w, near_w, len(lost_p), n_p, near_p))
+        self.assertGreater(near_w, 0, "no allow on the victim before it died")
+        self.assertEqual(lost_w[:5], [], "an acknowledged reservation lost "
+                         "with wait_replicas = 1")
 
 
 class TestClusterReshard(ClusterCase):
