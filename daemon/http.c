@@ -729,6 +729,7 @@ http_access_log(struct http_conn *c, int status, size_t len)
 	char			 path[HTTP_PATH_MAX] = "", remote[sizeof host + sizeof serv + 3];
 	size_t			 n = req->head != NULL ? strcspn(req->head, "?#") : 0;
 	int64_t			 took = http_clock_us() - req->start_us;
+	const char		*name;
 
 	if (c->peerlen > 0)
 		(void)getnameinfo((const struct sockaddr *)&c->peer, c->peerlen,
@@ -738,11 +739,14 @@ http_access_log(struct http_conn *c, int status, size_t len)
 	    "[%s]:%s" : "%s:%s", host, serv);
 	snprintf(path, sizeof path, "%.*s", (int)(n < sizeof path ? n :
 	    sizeof path - 1), req->head != NULL ? req->head : "");
+	/* Who: the token's name when it is a known one (never the token). */
+	name = c->srv->d->rules->auth != NULL ? auth_name(c->srv->d->rules->auth,
+	    http_header(req, "Authorization")) : NULL;
 	http_access_write(c->srv->access, "remote=%s method=%s path=%s status=%d "
-	    "bytes=%zu duration_ms=%.3f tls=%s", remote,
+	    "bytes=%zu duration_ms=%.3f tls=%s token=%s", remote,
 	    http_method_str((enum http_method)req->method), path, status, len,
 	    req->start_us > 0 ? (double)took / 1000.0 : 0.0,
-	    c->ssl != NULL ? "true" : "false");
+	    c->ssl != NULL ? "true" : "false", name != NULL ? name : "-");
 }
 
 static void	http_error_v(struct pacerd *, struct http_request *, int,

@@ -83,6 +83,7 @@ class TestAccessLogFile(PacerTestCase):
             self.assertGreaterEqual(float(line["duration_ms"]), 0)
             self.assertLess(float(line["duration_ms"]), 5000)
             self.assertEqual(line["tls"], "false")
+            self.assertEqual(line["token"], "-")     # no tokens file
 
     def test_bytes_match_body(self):
         before = len(self.lines(0))
