@@ -4,6 +4,8 @@ command (load, optimize reading customer state, plan publish and show,
 plan entries) routes each key to its master; pacerd decides, cancels,
 explains, erases and reloads there, with keys spread over every master.
 """
+import collections
+import csv
 import os
 import random
 import threading
@@ -66,6 +68,11 @@ class Traffic:
         for t in self.threads:
             t.join(30)
         return self.answers
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def wait_promoted(cluster, replica, timeout=20.0):
@@ -175,6 +182,54 @@ class TestClusterCommand(ClusterCase):
         p = self.pacer("plan", "publish", "20000101T000000Z-dead", "-c",
                        self.conf_path, expect=1)
         self.assertIn("no such run", p.stderr)
+        self.enforced(run2)
+
+    def enforced(self, run):
+        """pacerd with enforce_plan = true on the cluster: a planned offer
+        is decided by the rules, an unplanned one is not_planned."""
+        self.add_daemon({"optimizer": {
+            "enforce_plan": "true",
+            "offers": os.path.join(self.data, "offers.csv"),
+            "scores": os.path.join(self.data, "scores.csv")}})
+        http = self.clients[-1]
+        offers = {r["offer"]: r["channel"] for r in read_csv(
+            os.path.join(self.data, "offers.csv"))}
+        plan = {}
+        for r in read_csv(os.path.join(self.reports, run, "assignments.csv")):
+            plan.setdefault(r["customer"], set()).add(r["offer"])
+        c0 = sorted(plan)[0]
+        o0 = sorted(plan[c0])[0]
+        deadline = time.monotonic() + 3.0      # the live id, read each second
+        while True:
+            st, body = http.post("/v1/decide", {
+                "customer": c0, "channel": offers[o0], "offer": o0,
+                "dry_run": True})
+            if body.get("reason") != "not_planned" or \
+                    time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        reasons = collections.Counter()
+        for c in sorted(plan)[:40]:
+            for o in sorted(offers):
+                st, body = http.post("/v1/decide", {
+                    "customer": c, "channel": offers[o], "offer": o,
+                    "dry_run": True})
+                self.assertEqual(st, 200, body)
+                if o in plan[c]:
+                    self.assertIn(body["reason"], ("ok", "cap", "quiet_hours",
+                                                   "no_consent", "paused"),
+                                  "planned %s %s" % (c, o))
+                    reasons["planned " + body["reason"]] += 1
+                elif body["reason"] not in ("no_consent", "suppressed"):
+                    self.assertEqual(body["reason"], "not_planned",
+                                     "unplanned %s %s" % (c, o))
+                    reasons["unplanned " + body["reason"]] += 1
+        self.assertGreater(reasons["planned ok"], 0, reasons)
+        self.assertGreater(reasons["unplanned not_planned"], 0, reasons)
+        st, expl = http.get("/v1/customers/" + c0)
+        self.assertEqual(st, 200, expl)
+        self.assertEqual(expl["plan"]["live_run"], run)
+        self.assertEqual(set(expl["plan"]["offers"]), plan[c0])
 
 
 class TestClusterDaemon(ClusterCase):
