@@ -2,20 +2,27 @@
 # pacer end to end on this machine: install what is missing, build, start a
 # private redis-server and pacerd, load demo data, show real decisions, run
 # and publish an optimization, and print where its report is.
-#   scripts/run.sh          run the story (servers stay up afterwards)
-#   scripts/run.sh --stop   stop the servers it started
+#   scripts/run.sh            run the story (servers stay up afterwards)
+#   scripts/run.sh --cluster  the same on a local Redis Cluster: 3 masters +
+#                             3 replicas (scripts/cluster.sh), [redis] nodes =
+#   scripts/run.sh --stop     stop the servers it started
 # PACER_CUSTOMERS (default 20000) sets the demo's size.
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 RUN=$ROOT/run
+. scripts/cluster.sh
 
 stop() {
 	for f in "$RUN/pacerd.pid" "$RUN/redis.pid"; do
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
 		rm -f "$f"
 	done
+	cluster_stop "$RUN/cluster"
+	rm -rf "$RUN/cluster"
 }
+CLUSTER=0
+[ "${1:-}" = "--cluster" ] && CLUSTER=1
 if [ "${1:-}" = "--stop" ]; then
 	stop
 	echo "pacer: stopped"
@@ -39,11 +46,20 @@ RPORT=$(free_port)
 HPORT=8425
 python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', $HPORT))" 2>/dev/null || HPORT=$(free_port)
 
-say "redis-server on 127.0.0.1:$RPORT (private, no persistence)"
-redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$RUN" \
-	--hash-max-listpack-value 1024 \
-	--logfile "$RUN/redis.log" --pidfile "$RUN/redis.pid" --daemonize yes
-for _ in 1 2 3 4 5 6 7 8 9 10; do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.2; done
+if [ "$CLUSTER" = 1 ]; then
+	say "Redis Cluster: 3 masters + 3 replicas (private, no persistence)"
+	cluster_start "$RUN/cluster" 3 1
+	STORE="Redis Cluster $CLUSTER_NODES"
+	echo "nodes = $CLUSTER_NODES"
+else
+	say "redis-server on 127.0.0.1:$RPORT (private, no persistence)"
+	redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$RUN" \
+		--hash-max-listpack-value 1024 \
+		--logfile "$RUN/redis.log" --pidfile "$RUN/redis.pid" --daemonize yes
+	for _ in 1 2 3 4 5 6 7 8 9 10; do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.2; done
+	STORE="Redis on 127.0.0.1:$RPORT"
+	CLUSTER_NODES=""
+fi
 
 say "demo data: ${PACER_CUSTOMERS:-20000} customers, 20 offers"
 "$PACER" demo-data --customers "${PACER_CUSTOMERS:-20000}" --offers 20 --seed 1 --out "$RUN/data"
@@ -53,6 +69,7 @@ sed -e "s/^listen = .*/listen = 127.0.0.1:$HPORT/" -e "s/^port = 6379/port = $RP
 	-e "s|^out_dir = .*|out_dir = $RUN/reports|" \
 	-e "s/^allow_client_time = false/allow_client_time = true/" \
 	-e "s/^time_limit_s = .*/time_limit_s = 60/" \
+	-e "${CLUSTER_NODES:+s/^;nodes = .*/nodes = $CLUSTER_NODES/}" \
 	conf/pacer.conf > "$RUN/pacer.conf"
 "$PACERD" -t -c "$RUN/pacer.conf"
 
@@ -140,5 +157,5 @@ say "done"
 echo "report:  $RUN/reports/$RUN_ID/report.html"
 "$PACER" report "$RUN/reports/$RUN_ID" | head -20 || true
 echo
-echo "pacerd is serving on $H (log: $RUN/pacerd.log), Redis on 127.0.0.1:$RPORT"
+echo "pacerd is serving on $H (log: $RUN/pacerd.log), $STORE"
 echo "stop both with: scripts/run.sh --stop"
