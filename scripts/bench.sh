@@ -122,7 +122,7 @@ ARG=$(printf '\252%s\001\002\255s__rand_int__\255b__rand_int__\240\240\240\240' 
 calls=$((N < 2000000 ? 2000000 : N))
 ref=$(redis-benchmark -p "$RPORT" -c 64 -P 16 -n "$calls" -r "$N" --csv \
 	FCALL "$DECIDE" 2 pacer:audit "pacer:{b__rand_int__}:p" 99999999999999 1 \
-	"email 0 75600 28800 0 604800 604800 100000|c:1:86400::0;a:1:604800:vulnerable:0;c:2:604800::1;c:3:604800::0;a:5:604800::0" \
+	"email 0 75600 28800 0 604800 604800 100000 0|c:1:86400::0;a:1:604800:vulnerable:0;c:2:604800::1;c:3:604800::0;a:5:604800::0" \
 	"$ARG" \
 	2>/dev/null | tail -1 | awk -F, '{ gsub(/"/, "", $2); print $2 + 0 }')
 
