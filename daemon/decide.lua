@@ -353,6 +353,39 @@ local function decide_call(KEYS, ARGV)
     return -1
   end
 
+  -- allowed_from when no contact lies after now (the usual case): a cap
+  -- that has room at some instant keeps it later (contacts only leave its
+  -- window), so one pass finds the answer: the latest of the pause and each
+  -- cap's first room, moved past quiet hours. Nothing is allocated.
+  local function allowed_settled(n, segs, cut, own, pause)
+    local ch, nc, t = pg.ch, #pg.checks, now
+    if pause > t then t = pause end
+    for i = 1, nc + #own do
+      local k = pg.checks[i] or own[i - nc]
+      if not k[5] and (k[4] == '' or string.find(segs, k[7], 1, true)) then
+        local eff, window = k[2] - cut, k[3]
+        if eff <= 0 then return -1 end
+        local m, wfrom = 0, t - window
+        for j = 1, n do
+          if times[j] > wfrom and in_scope(k[1], ch, campaign, chans[j],
+              camps[j]) then
+            m = m + 1
+            list[m] = times[j]
+          end
+        end
+        if m >= eff then
+          t = next_room(list, m, t, window, eff)
+          if t < 0 then return -1 end
+        end
+      end
+    end
+    if pg.qs >= 0 then
+      local e = quiet_until(t)
+      if e then t = e end
+    end
+    return t
+  end
+
   -- Decide the decision at hand: reason, retry_after, rule, shadow,
   -- duplicate, next_allowed, reserved_for.
   local function decide(flags, plan, suppress)
@@ -463,7 +496,7 @@ local function decide_call(KEYS, ARGV)
     -- The history is small: it is trimmed to the longest window. Every
     -- contact after now - WINDOW can share a window with now, however far
     -- ahead it is stamped.
-    local stale, n = false, 0
+    local stale, n, later = false, 0, false
     keepw = pg.maxw
     for i = 1, #own do
       if own[i][3] > keepw then keepw = own[i][3] end
@@ -492,6 +525,7 @@ local function decide_call(KEYS, ARGV)
         end
         t = tonumber(t)
         if t <= trim then stale = true end
+        if t > now then later = true end
         if t > from then
           n = n + 1
           times[n], chans[n], camps[n] = t, c, cp
@@ -548,7 +582,11 @@ local function decide_call(KEYS, ARGV)
     -- Time can cure quiet hours and caps: when every rule allows together.
     local na = -1
     if reason == 'quiet_hours' or reason == 'cap' or reason == 'paused' then
-      na = allowed_from(n, segs, cut, own, pause)
+      if later then
+        na = allowed_from(n, segs, cut, own, pause)
+      else
+        na = allowed_settled(n, segs, cut, own, pause)
+      end
       retry = na >= 0 and na - now or -1
     end
     -- Held, not dropped: the contact is reserved at that instant, so no
