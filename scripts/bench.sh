@@ -2,8 +2,13 @@
 # Decision benchmark (shared/BENCH.md section 1). Prints one summary line per
 # figure; never fails for being slow.
 #   BENCH_CUSTOMERS (1000000)  BENCH_SECONDS (20)  BENCH_CONTACTS_PER (2)
+#   scripts/bench.sh --cluster (or BENCH_CLUSTER=1): on a local Redis
+#   Cluster of 1, 2 and 3 masters instead (scripts/bench-cluster.sh)
 set -eu
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--cluster" ] || [ "${BENCH_CLUSTER:-0}" = 1 ]; then
+	exec scripts/bench-cluster.sh
+fi
 . scripts/deps.sh
 pacer_install_deps wrk time
 N=${BENCH_CUSTOMERS:-1000000}

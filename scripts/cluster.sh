@@ -4,7 +4,8 @@
 # (each with its bus port, + 10000, free too), joins them with
 # redis-cli --cluster create, waits for cluster_state:ok on every node and
 # for the replicas' first sync (REPLICAS 0: any number of masters, joined
-# by CLUSTER ADDSLOTSRANGE and MEET), and sets CLUSTER_NODES (host:port,...: the
+# by CLUSTER ADDSLOTSRANGE and MEET; each node announces 127.0.0.1, or a
+# lone master, which met no other, names no endpoint), and sets CLUSTER_NODES (host:port,...: the
 # [redis] nodes line). Each node's pid is DIR/node-PORT.pid; cluster_stop
 # DIR stops them. Needs python3 and redis-cli.
 
@@ -28,6 +29,7 @@ cluster_start() {	# DIR MASTERS REPLICAS
 			--hash-max-listpack-value 1024 --dir "$_dir/$_p" \
 			--cluster-enabled yes --cluster-config-file nodes.conf \
 			--cluster-node-timeout 1000 --repl-diskless-sync-delay 0 \
+			--cluster-announce-ip 127.0.0.1 \
 			--logfile "$_dir/$_p/redis.log" --pidfile "$_dir/node-$_p.pid" \
 			--daemonize yes
 		CLUSTER_NODES="${CLUSTER_NODES:+$CLUSTER_NODES,}127.0.0.1:$_p"
