@@ -100,6 +100,14 @@ struct cmd_redis *cmd_redis_connect(const struct conf *, char **cause);
 void		 cmd_redis_free(struct cmd_redis *);
 /* Whether the store is a Redis Cluster ([redis] nodes). */
 int		 cmd_redis_is_cluster(const struct cmd_redis *);
+/* How many Redis servers hold keys: 1, or a cluster's masters. */
+int		 cmd_redis_nodes(const struct cmd_redis *);
+/*
+ * Run a command of no key (SCAN) on node 0..cmd_redis_nodes()-1 and return
+ * its reply (caller frees), or NULL with *cause (also for an error reply).
+ */
+struct redisReply *cmd_redis_command_on(struct cmd_redis *, int node, int argc,
+		    const char **argv, char **cause);
 /* Why a connection failed (borrowed). */
 const char	*cmd_redis_errstr(const struct cmd_redis *);
 /*

@@ -404,6 +404,41 @@ cmd_redis_write_all(struct cmd_redis *rd, char **cause)
 	return 0;
 }
 
+static redisReply *cmd_redis_side(struct cmd_redis *, int, const char *, size_t,
+		    int, char **);
+
+int
+cmd_redis_nodes(const struct cmd_redis *rd)
+{
+	return rd->cluster ? rd->nnode : 1;
+}
+
+redisReply *
+cmd_redis_command_on(struct cmd_redis *rd, int node, int argc, const char **argv,
+    char **cause)
+{
+	redisReply	*r;
+	char		*cmd;
+	int		 len;
+
+	if (!rd->cluster)
+		return cmd_redis_command(rd, argc, argv, cause);
+	if ((len = redisFormatCommandArgv(&cmd, argc, argv, NULL)) < 0) {
+		*cause = strdup("out of memory");
+		return NULL;
+	}
+	/* The side connection: no pipeline is owed a reply there. */
+	r = cmd_redis_side(rd, node, cmd, (size_t)len, 0, cause);
+	redisFreeCommand(cmd);
+	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+		*cause = str_printf("redis %s:%d: %s: %s", rd->node[node].host,
+		    rd->node[node].port, argv[0], r->str);
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
 /* Run a formatted command on a node's side connection; its reply or NULL. */
 static redisReply *
 cmd_redis_side(struct cmd_redis *rd, int node, const char *cmd, size_t len,

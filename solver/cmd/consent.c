@@ -195,32 +195,38 @@ consent_export(struct cmd_redis *ctx, const struct conf *conf, FILE *out,
 		return rc;
 	}
 	fputs("customer,channel,granted,source,at,by\n", out);
-	do {
-		argv[0] = "SCAN";
-		argv[1] = cursor;
-		argv[2] = "MATCH";
-		argv[3] = pat;
-		argv[4] = "COUNT";
-		argv[5] = CONSENT_SCAN_COUNT;
-		if ((r = cmd_redis_command(ctx, 6, argv, cause)) == NULL)
-			goto done;
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-		    cmd_reply_str(r->element[0]) == NULL ||
-		    r->element[1]->type != REDIS_REPLY_ARRAY) {
-			*cause = strdup("redis: SCAN: unexpected reply");
+	/* SCAN walks one server: on a cluster, each master in turn. */
+	for (int node = 0; node < cmd_redis_nodes(ctx); node++) {
+		snprintf(cursor, sizeof cursor, "0");
+		do {
+			argv[0] = "SCAN";
+			argv[1] = cursor;
+			argv[2] = "MATCH";
+			argv[3] = pat;
+			argv[4] = "COUNT";
+			argv[5] = CONSENT_SCAN_COUNT;
+			r = cmd_redis_command_on(ctx, node, 6, argv, cause);
+			if (r == NULL)
+				goto done;
+			if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+			    cmd_reply_str(r->element[0]) == NULL ||
+			    r->element[1]->type != REDIS_REPLY_ARRAY) {
+				*cause = strdup("redis: SCAN: unexpected reply");
+				freeReplyObject(r);
+				goto done;
+			}
+			snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+			if (consent_batch(ctx, conf, r->element[1], out, &tot,
+			    cause) != 0) {
+				freeReplyObject(r);
+				goto done;
+			}
 			freeReplyObject(r);
-			goto done;
-		}
-		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-		if (consent_batch(ctx, conf, r->element[1], out, &tot, cause) != 0) {
-			freeReplyObject(r);
-			goto done;
-		}
-		freeReplyObject(r);
-		if (cmd_progress_due(&prog))
-			cmd_progress_line(&prog, "consent", "customers read",
-			    tot.customers, 0);
-	} while (strcmp(cursor, "0") != 0);
+			if (cmd_progress_due(&prog))
+				cmd_progress_line(&prog, "consent", "customers read",
+				    tot.customers, 0);
+		} while (strcmp(cursor, "0") != 0);
+	}
 	if (fflush(out) != 0) {
 		*cause = strdup("stdout: write failed");
 		rc = CMD_BAD_INPUT;
@@ -264,12 +270,6 @@ cmd_consent(int argc, char **argv)
 		goto fail;
 	if ((ctx = cmd_redis_connect(conf, &cause)) == NULL) {
 		rc = CMD_NO_SERVICE;
-		goto fail;
-	}
-	/* SCAN walks one node: a cluster's masters each need their own walk. */
-	if (cmd_redis_is_cluster(ctx)) {
-		cause = strdup("a Redis Cluster ([redis] nodes) is not supported "
-		    "yet: export from each master's own address");
 		goto fail;
 	}
 	if ((rc = consent_export(ctx, conf, stdout, &cause)) != CMD_OK)

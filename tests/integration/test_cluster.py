@@ -287,6 +287,19 @@ class TestClusterDaemon(ClusterCase):
         self.assertEqual(body["consent"]["sms"], True)
         self.assertTrue(body["recent_decisions"])
 
+    def test_consent_export_walks_every_master(self):
+        cs = self.customers(9, "x")
+        for i, c in enumerate(cs):
+            self.put_customer(c, consent={"email": {
+                "granted": i % 2 == 0, "source": "form-%d" % i}})
+        p = run_pacer("consent", "export", "-c", self.conf_path, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = list(csv.DictReader(p.stdout.splitlines()))
+        got = {(r["customer"], r["source"]) for r in rows
+               if r["channel"] == "email"}
+        for i, c in enumerate(cs):
+            self.assertIn((c, "form-%d" % i), got)
+
     def test_erasure_leaves_nothing(self):
         cs = self.customers(9, "e")
         for c in cs:
