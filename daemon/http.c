@@ -27,7 +27,7 @@
  *   (30 s) of its first byte.
  * Past server.max_connections, a new connection first takes the slot of the
  * slowest request in progress, if it has been at it HTTP_EVICT_AFTER_MS
- * (1 s) or more (that one is answered 408 and closed); otherwise it gets a
+ * (100 ms) or more (that one is answered 408 and closed); otherwise it gets a
  * 503 written at once, without reading a byte of it, and is closed. An
  * accept error (EMFILE...) pauses the listener HTTP_ACCEPT_PAUSE_MIN_MS,
  * doubling up to HTTP_ACCEPT_PAUSE_MAX_MS, instead of spinning the loop.
@@ -82,7 +82,7 @@
 #define HTTP_IDLE_TIMEOUT_MS	60000	/* last answer to the next request */
 #define HTTP_WRITE_TIMEOUT_MS	30000	/* an answer's first byte to its last */
 #define HTTP_LINGER_MS		2000	/* draining input after a closing answer */
-#define HTTP_EVICT_AFTER_MS	1000	/* at the cap, a request this slow yields */
+#define HTTP_EVICT_AFTER_MS	100	/* at the cap, a request this slow yields */
 #define HTTP_ACCEPT_PAUSE_MIN_MS 100	/* listener paused after an accept error */
 #define HTTP_ACCEPT_PAUSE_MAX_MS 1000
 #define HTTP_ACCEPT_LOG_MS	10000	/* at most one warn line per this */
