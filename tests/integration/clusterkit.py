@@ -87,6 +87,17 @@ class ClusterNode(RedisServer):
         super().__init__(workdir, port=cluster_free_port())
 
     def start(self):
+        """Start the node; a port taken meanwhile (its bus port by another
+        test's socket) is traded for a new pair, a few times."""
+        for attempt in range(5):
+            try:
+                return self._start()
+            except AssertionError as e:
+                if "Address already in use" not in str(e) or attempt == 4:
+                    raise
+                self.port = cluster_free_port()
+
+    def _start(self):
         require_redis()
         from pacertest import redis_server_path
         args = [redis_server_path(), "--port", str(self.port),
