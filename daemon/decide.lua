@@ -304,10 +304,10 @@ local function decide_call(KEYS, ARGV)
     return t_end
   end
 
-  -- The contacts of history (times, chans, camps 1..n) that check k counts,
-  -- into a new list: those next_allowed walks over.
-  local function counted(k, n, ch)
-    local l, m, wfrom = {}, 0, now - k[3]
+  -- The contacts of history (times, chans, camps 1..n) that check k counts
+  -- in windows holding t (after t - window) into l; how many.
+  local function counted(l, k, n, t)
+    local m, wfrom, ch = 0, t - k[3], pg.ch
     for j = 1, n do
       if times[j] > wfrom and in_scope(k[1], ch, campaign, chans[j],
           camps[j]) then
@@ -315,7 +315,7 @@ local function decide_call(KEYS, ARGV)
         l[m] = times[j]
       end
     end
-    return l, m
+    return m
   end
 
   -- The earliest instant from now at which every rule that time can cure
@@ -323,12 +323,12 @@ local function decide_call(KEYS, ARGV)
   -- enforced cap at the decision's priority): each moves t to its own next
   -- allowed instant until none moves it. -1 when no wait helps.
   local function allowed_from(n, segs, cut, own, pause)
-    local ch, caps = pg.ch, {}
+    local caps = {}
     for i = 1, #pg.checks + #own do
       local k = pg.checks[i] or own[i - #pg.checks]
       if not k[5] and (k[4] == '' or string.find(segs, k[7], 1, true)) then
-        local l, m = counted(k, n, ch)
-        caps[#caps + 1] = {l, m, k[3], k[2] - cut}
+        local l = {}
+        caps[#caps + 1] = {l, counted(l, k, n, now), k[3], k[2] - cut}
       end
     end
     local t = now
@@ -358,21 +358,14 @@ local function decide_call(KEYS, ARGV)
   -- window), so one pass finds the answer: the latest of the pause and each
   -- cap's first room, moved past quiet hours. Nothing is allocated.
   local function allowed_settled(n, segs, cut, own, pause)
-    local ch, nc, t = pg.ch, #pg.checks, now
+    local nc, t = #pg.checks, now
     if pause > t then t = pause end
     for i = 1, nc + #own do
       local k = pg.checks[i] or own[i - nc]
       if not k[5] and (k[4] == '' or string.find(segs, k[7], 1, true)) then
         local eff, window = k[2] - cut, k[3]
         if eff <= 0 then return -1 end
-        local m, wfrom = 0, t - window
-        for j = 1, n do
-          if times[j] > wfrom and in_scope(k[1], ch, campaign, chans[j],
-              camps[j]) then
-            m = m + 1
-            list[m] = times[j]
-          end
-        end
+        local m = counted(list, k, n, t)
         if m >= eff then
           t = next_room(list, m, t, window, eff)
           if t < 0 then return -1 end
@@ -536,10 +529,10 @@ local function decide_call(KEYS, ARGV)
     if reason == 'ok' and not exempt then
       -- The checks come by ascending limit: none past n contacts can bind
       -- (the customer's own caps, after them, are few and not sorted).
-      local checks, ch, nc = pg.checks, pg.ch, #pg.checks
+      local checks, nc = pg.checks, #pg.checks
       for i = 1, nc + #own do
         local k = checks[i] or own[i - nc]
-        local scope, limit, window = k[1], k[2], k[3]
+        local limit, window = k[2], k[3]
         -- Shadow rules judge as configured; enforced ones leave the
         -- reserve of this priority.
         local eff = limit
@@ -547,14 +540,7 @@ local function decide_call(KEYS, ARGV)
         if i <= nc and limit - cut > n then
           -- Skip to the customer's own caps.
         elseif k[4] == '' or string.find(segs, k[7], 1, true) then
-          local m, wfrom = 0, now - window
-          for j = 1, n do
-            if times[j] > wfrom and in_scope(scope, ch, campaign, chans[j],
-                camps[j]) then
-              m = m + 1
-              list[m] = times[j]
-            end
-          end
+          local m = counted(list, k, n, now)
           local used = -1
           if m >= eff then used = peak(list, m, now, window) end
           if used >= eff then
