@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from pacertest import PacerTestCase, SOURCE_DIR, main
+from pacertest import PacerTestCase, SOURCE_DIR, main, midday_zone
 
 EXAMPLES = os.path.join(SOURCE_DIR, "conf", "share", "examples")
 PY = os.path.join(EXAMPLES, "decide_send_cancel.py")
@@ -100,7 +100,7 @@ class ExampleCase(PacerTestCase):
                 for l in out if l.startswith(word + " ")]
 
     def test_sent(self):
-        c = self.consented_customer()
+        c = self.consented_customer(tz=midday_zone())
         rc, out = self.run_client(c, "email")
         self.assertEqual(rc, 0, out)
         d, = self.lines(out, "decide")
@@ -108,7 +108,7 @@ class ExampleCase(PacerTestCase):
         self.assertEqual(self.contacts(c), [d["send_id"]])
 
     def test_failed_send_is_cancelled(self):
-        c = self.consented_customer()
+        c = self.consented_customer(tz=midday_zone())
         rc, out = self.run_client(c, "email", send_fails=True)
         self.assertEqual(rc, 5, out)
         x, = self.lines(out, "cancel")
@@ -116,7 +116,7 @@ class ExampleCase(PacerTestCase):
         self.assertEqual(self.contacts(c), [])
 
     def test_denied(self):
-        c = self.consented_customer()
+        c = self.consented_customer(tz=midday_zone())
         self.put_customer(c, consent={"sms": False})
         rc, out = self.run_client(c, "sms")
         self.assertEqual(rc, 4, out)
@@ -124,7 +124,7 @@ class ExampleCase(PacerTestCase):
         self.assertEqual(d["reason"], "no_consent", out)
 
     def test_retry_after_waited_out_with_a_new_send_id(self):
-        c = self.consented_customer()
+        c = self.consented_customer(tz=midday_zone())
         st, first = self.http.post("/v1/decide", {"customer": c,
                                                   "channel": "push"})
         self.assertTrue(first["allow"], first)
@@ -140,7 +140,7 @@ class ExampleCase(PacerTestCase):
                          sorted([first["send_id"], allowed["send_id"]]))
 
     def test_conflict_is_a_bug(self):
-        c = self.consented_customer()
+        c = self.consented_customer(tz=midday_zone())
         self.http.post("/v1/decide", {"customer": c, "channel": "email",
                                       "send_id": "taken-1"})
         rc, out = self.run_client(c, "sms", send_id="taken-1")
@@ -151,7 +151,7 @@ class ExampleCase(PacerTestCase):
     def through_proxy(self, plan):
         p = Proxy(self.daemon.port, plan)
         self.addCleanup(p.close)
-        c = self.consented_customer()
+        c = self.consented_customer(tz=midday_zone())
         rc, out = self.run_client(c, "email", url=p.url)
         self.assertEqual(rc, 0, out)
         ids = [b["send_id"] for b in p.bodies]
