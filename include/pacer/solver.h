@@ -6,6 +6,7 @@
  * offer o) to maximize sum x * (propensity * value - cost) subject to
  *   per customer:  sum over offers of channel ch   x <= room_channel[c][ch]
  *                  sum over offers of campaign cp  x <= room_campaign[c][cp]
+ *                  sum over offers of category k   x <= room_category[c][k]
  *                  sum over all offers             x <= room_all[c]
  *   per offer:     sum x * cost <= budget          (if budget >= 0)
  *                  sum x        <= capacity        (if capacity >= 0)
@@ -17,6 +18,14 @@
  * The caller folds consent, holdout, segment exclusions (drop the pair) and
  * segment caps and max_offers_per_customer (lower room_all) into the
  * instance before solving.
+ *
+ * Categories ([category NAME] cap) are optional: an offer is in at most one
+ * (offer_category, -1 for none), and a category may cross channels and
+ * campaigns. Set them with solver_instance_categories before adding
+ * customers and each customer's rooms with solver_instance_category_room;
+ * a room never set is SOLVER_ROOM_NONE (no cap). Scale mode solves a
+ * customer whose category rooms can bind and cross its other groups by a
+ * small exact branch and bound, so its bound stays certified.
  *
  * Two methods: SOLVER_EXACT is one GLPK MIP (small instances, test oracle);
  * SOLVER_SCALE (default) relaxes the per-offer rows with Lagrange prices,
@@ -44,6 +53,8 @@
 #define SOLVER_ROOM_NONE	65535
 /* Most fairness rows (a bit each in solver_instance.fair_member). */
 #define SOLVER_FAIR_MAX		32
+/* Most categories an instance may have. */
+#define SOLVER_CATEGORIES_MAX	256
 
 /* One offer, as the model sees it. */
 struct solver_offer {
@@ -77,6 +88,17 @@ struct solver_instance {
 	uint16_t		*room_all;	/* ncustomers */
 	uint16_t		*room_channel;	/* ncustomers * nchannels */
 	uint16_t		*room_campaign;	/* ncustomers * ncampaigns */
+
+	/*
+	 * Categories, ncategories of them (0: none): offer_category has
+	 * noffers entries, -1 (no category) .. ncategories-1; room_category
+	 * ncustomers * ncategories, SOLVER_ROOM_NONE for no cap. Both NULL
+	 * when ncategories is 0. Set with solver_instance_categories and
+	 * solver_instance_category_room.
+	 */
+	int			 ncategories;
+	int			*offer_category;	/* noffers */
+	uint16_t		*room_category;	/* ncustomers * ncategories */
 
 	/*
 	 * Fairness rows (see the model above), nfair of them: fair_base is
@@ -232,6 +254,22 @@ int	solver_instance_add_customer(struct solver_instance *, int npairs,
  */
 int	solver_instance_fairness(struct solver_instance *, int nrows,
 	    double min_ratio, long base, const long *size, char **cause);
+/*
+ * Give the instance ncategories (0 .. SOLVER_CATEGORIES_MAX) categories;
+ * offer_category (borrowed, copied) has noffers entries, each -1 (none) or
+ * a category. Call after solver_instance_new and before adding customers
+ * (customers already added get no category cap). 0, or -1 with *cause set
+ * (caller frees).
+ */
+int	solver_instance_categories(struct solver_instance *, int ncategories,
+	    const int *offer_category, char **cause);
+/*
+ * Set customer c's category rooms: room (borrowed) has ncategories
+ * entries, SOLVER_ROOM_NONE for no cap (see solver_room). 0, or -1 for a
+ * customer not yet added or an instance without categories.
+ */
+int	solver_instance_category_room(struct solver_instance *, int customer,
+	    const uint16_t *room);
 /* Set the fairness rows (bit s: row s) customer c belongs to; 0 or -1. */
 int	solver_instance_fair_member(struct solver_instance *, int customer,
 	    uint32_t rows);
@@ -270,7 +308,8 @@ double	solver_round_up_digits(double v, int digits);
 const char *solver_status_name(enum solver_status);
 /*
  * Independent check that selection (one byte per pair, borrowed) obeys
- * every room, budget, capacity and fairness row. Returns 0 if feasible, else -1 with
+ * every room (channel, campaign, category, all), budget, capacity and
+ * fairness row. Returns 0 if feasible, else -1 with
  * *cause naming the first violation (caller frees). If objective is not
  * NULL, the plan's objective is stored there.
  */

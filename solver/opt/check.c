@@ -1,7 +1,8 @@
 /*
- * An independent feasibility checker: recounts a plan against every room,
- * budget, capacity and fairness row of the instance, sharing no code with the solvers
- * (it reads the original budget rows, not the derived send limits).
+ * An independent feasibility checker: recounts a plan against every room
+ * (channel, campaign, category, all), budget, capacity and fairness row
+ * of the instance, sharing no code with the solvers (it reads the
+ * original budget rows, not the derived send limits).
  */
 #include <stdlib.h>
 
@@ -16,14 +17,17 @@ solver_check_feasible(const struct solver_instance *inst,
 	long				*sends = NULL, seg[SOLVER_FAIR_MAX];
 	long				 total = 0;
 	int				*per_ch = NULL, *per_cp = NULL;
-	int				 c, o, n, ch, cp, s;
+	int				*per_cat = NULL;
+	int				 c, o, n, ch, cp, s, cat;
 	int64_t				 k;
 	double				 obj = 0, spend;
 
 	sends = calloc(inst->noffers > 0 ? inst->noffers : 1, sizeof *sends);
 	per_ch = calloc(inst->nchannels, sizeof *per_ch);
 	per_cp = calloc(inst->ncampaigns, sizeof *per_cp);
-	if (sends == NULL || per_ch == NULL || per_cp == NULL) {
+	per_cat = calloc(inst->ncategories + 1, sizeof *per_cat);
+	if (sends == NULL || per_ch == NULL || per_cp == NULL ||
+	    per_cat == NULL) {
 		solver_cause(cause, "out of memory");
 		goto fail;
 	}
@@ -45,6 +49,10 @@ solver_check_feasible(const struct solver_instance *inst,
 			n++;
 			per_ch[of->channel]++;
 			per_cp[of->campaign]++;
+			/* Read the instance's arrays, not solver_offer_category. */
+			if (inst->ncategories > 0 &&
+			    inst->offer_category[o] >= 0)
+				per_cat[inst->offer_category[o]]++;
 			sends[o]++;
 			obj += (double)inst->pair_propensity[k] * of->value -
 			    of->cost;
@@ -75,6 +83,17 @@ solver_check_feasible(const struct solver_instance *inst,
 				goto fail;
 			}
 			per_cp[cp] = 0;
+		}
+		for (cat = 0; cat < inst->ncategories; cat++) {
+			if (per_cat[cat] > inst->room_category[(size_t)c *
+			    inst->ncategories + cat]) {
+				solver_cause(cause, "customer %d: category %d: "
+				    "%d offers, room %u", c, cat, per_cat[cat],
+				    (unsigned)inst->room_category[(size_t)c *
+				    inst->ncategories + cat]);
+				goto fail;
+			}
+			per_cat[cat] = 0;
 		}
 	}
 	for (o = 0; o < inst->noffers; o++) {
@@ -107,11 +126,13 @@ solver_check_feasible(const struct solver_instance *inst,
 	free(sends);
 	free(per_ch);
 	free(per_cp);
+	free(per_cat);
 	return (0);
 
 fail:
 	free(sends);
 	free(per_ch);
 	free(per_cp);
+	free(per_cat);
 	return (-1);
 }

@@ -133,7 +133,8 @@ exact_useful(const struct solver_instance *inst, int c, int64_t k)
 /*
  * Build the MIP of the job: one binary column per pair with a positive net
  * value (the others are never worth sending, but for fairness members),
- * rows only for the caps that can bind, a row per fairness row.
+ * rows only for the caps (channel, campaign, category, all) that can bind,
+ * a row per fairness row.
  */
 static int
 exact_build(struct exact_glpk *g)
@@ -157,8 +158,9 @@ exact_build(struct exact_glpk *g)
 		g->cause = strdup("instance too large for one GLPK MIP");
 		return (-1);
 	}
-	ng = inst->nchannels + inst->ncampaigns + 1;
-	nz = (4 + (int64_t)inst->nfair) * maxcols + 1;
+	/* Groups: channels, campaigns, categories, then "all". */
+	ng = inst->nchannels + inst->ncampaigns + inst->ncategories + 1;
+	nz = (5 + (int64_t)inst->nfair) * maxcols + 1;
 	g->colpair = calloc(maxcols + 1, sizeof *g->colpair);
 	g->ia = calloc(nz, sizeof *g->ia);
 	g->ja = calloc(nz, sizeof *g->ja);
@@ -184,7 +186,7 @@ exact_build(struct exact_glpk *g)
 	nrows = 0;
 	for (ci = 0; ci < nc; ci++) {
 		int64_t	first = ncols;
-		int	room[3], gi;
+		int	room[3], gi, cat, ngs;
 
 		c = job->customers != NULL ? job->customers[ci] : ci;
 		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
@@ -199,6 +201,10 @@ exact_build(struct exact_glpk *g)
 			    solver_pair_value(inst, k));
 			gcount[of->channel]++;
 			gcount[inst->nchannels + of->campaign]++;
+			if ((cat = solver_offer_category(inst,
+			    inst->pair_offer[k])) >= 0)
+				gcount[inst->nchannels + inst->ncampaigns +
+				    cat]++;
 			gcount[ng - 1]++;
 			ocount[inst->pair_offer[k]]++;
 			if (g->x != NULL)
@@ -212,9 +218,13 @@ exact_build(struct exact_glpk *g)
 			if (gnum < inst->nchannels)
 				room[0] = inst->room_channel[(size_t)c *
 				    inst->nchannels + gnum];
-			else if (gnum < ng - 1)
+			else if (gnum < inst->nchannels + inst->ncampaigns)
 				room[0] = inst->room_campaign[(size_t)c *
 				    inst->ncampaigns + gnum - inst->nchannels];
+			else if (gnum < ng - 1)
+				room[0] = inst->room_category[(size_t)c *
+				    inst->ncategories + gnum - inst->nchannels -
+				    inst->ncampaigns];
 			else
 				room[0] = inst->room_all[c];
 			if (room[0] >= gcount[gnum])
@@ -226,10 +236,15 @@ exact_build(struct exact_glpk *g)
 		}
 		for (col = (int)first + 1; col <= ncols; col++) {
 			of = &inst->offers[inst->pair_offer[g->colpair[col]]];
-			int gs[3] = { of->channel,
-			    inst->nchannels + of->campaign, ng - 1 };
+			int gs[4] = { of->channel,
+			    inst->nchannels + of->campaign, ng - 1, -1 };
 
-			for (gi = 0; gi < 3; gi++) {
+			ngs = 3;
+			if ((cat = solver_offer_category(inst,
+			    inst->pair_offer[g->colpair[col]])) >= 0)
+				gs[ngs++] = inst->nchannels +
+				    inst->ncampaigns + cat;
+			for (gi = 0; gi < ngs; gi++) {
 				if (grow[gs[gi]] == 0)
 					continue;
 				ne++;

@@ -2,11 +2,15 @@
  * One customer's subproblem at given prices, solved exactly.
  *
  * Each item (candidate pair) belongs to one channel group, one campaign
- * group and the "all" group, each with a room. When the groups that can
- * bind are laminar the feasible sets form a laminar matroid and greedy by
- * value is optimal; when a campaign crosses channels it is a bipartite
- * b-matching (item = edge from its channel node to its campaign node, with
- * the total cap on the source side), solved by successive shortest paths.
+ * group, at most one category group and the "all" group, each with a
+ * room. When the groups that can bind are laminar the feasible sets form a
+ * laminar matroid and greedy by value is optimal; when a campaign crosses
+ * channels it is a bipartite b-matching (item = edge from its channel node
+ * to its campaign node, with the total cap on the source side), solved by
+ * successive shortest paths. A category that can bind and crosses the
+ * others makes a third partition, which no flow models: that customer is
+ * solved by branch and bound (a few tens of items, small rooms), bounded
+ * by the best of three laminar relaxations.
  * Exactness matters: the Lagrangian dual value is a certified upper bound
  * only if every subproblem is solved to optimality.
  *
@@ -64,6 +68,15 @@ struct flow_work {
 	int	*outc_node;
 	int	*ninc;		/* per slot: entries in its lists */
 	int	*noutc;
+
+	/* Branch and bound (FLOW_SEARCH). */
+	int	*bb_sorted;	/* positive items by decreasing r */
+	int	 bb_npos;
+	int	 bb_m;		/* items in ord for this search */
+	int	*bb_tmp;	/* per group: the bound's counts */
+	uint8_t	*bb_cur;	/* per item: in the current branch */
+	uint8_t	*bb_best;	/* per item: in the best plan found */
+	double	 bb_value;	/* its value */
 };
 
 static void	flow_touch(struct flow_work *, int);
@@ -80,6 +93,18 @@ static int	flow_reduced(struct flow_sub *, struct flow_work *);
 static void	flow_general(struct flow_sub *, int, struct flow_work *);
 static int	flow_order_cmp(const struct flow_sub *, int, int);
 static void	flow_slot_min(int *, double *, int *, int, double);
+static int	flow_groups(const struct flow_sub *, int, int *);
+static int	flow_in_group(const struct flow_sub *, int, int);
+static int	flow_nested(const struct flow_sub *, int, int);
+static int	flow_bb_fits(const struct flow_sub *, const struct flow_work *,
+		    int);
+static double	flow_bb_bound(const struct flow_sub *, struct flow_work *,
+		    int);
+static void	flow_bb_dfs(const struct flow_sub *, struct flow_work *, int,
+		    double);
+static double	flow_bb_solve(const struct flow_sub *, struct flow_work *,
+		    int, int, uint8_t *);
+static void	flow_search(struct flow_sub *, int, struct flow_work *);
 
 /* Allocate scratch memory for nitems items and ngroups groups. */
 struct flow_work *
@@ -128,6 +153,15 @@ flow_work_new(int nitems, int ngroups)
 	w->pred = calloc(nnodes, sizeof *w->pred);
 	w->queue = calloc(nnodes, sizeof *w->queue);
 	w->inq = calloc(nnodes, sizeof *w->inq);
+	w->bb_sorted = calloc(nitems, sizeof *w->bb_sorted);
+	w->bb_tmp = calloc(ngroups, sizeof *w->bb_tmp);
+	w->bb_cur = calloc(nitems, 1);
+	w->bb_best = calloc(nitems, 1);
+	if (w->bb_sorted == NULL || w->bb_tmp == NULL || w->bb_cur == NULL ||
+	    w->bb_best == NULL) {
+		flow_work_free(w);
+		return (NULL);
+	}
 	if (w->ord == NULL || w->cnt == NULL || w->size == NULL ||
 	    w->minsel == NULL || w->gmax == NULL || w->touched == NULL ||
 	    w->mark == NULL || w->node == NULL ||
@@ -182,6 +216,10 @@ flow_work_free(struct flow_work *w)
 	free(w->pred);
 	free(w->queue);
 	free(w->inq);
+	free(w->bb_sorted);
+	free(w->bb_tmp);
+	free(w->bb_cur);
+	free(w->bb_best);
 	free(w);
 }
 
@@ -214,35 +252,79 @@ flow_prepare(const struct flow_sub *s, struct flow_work *w)
 		flow_touch(w, s->cp[i]);
 		w->size[s->ch[i]]++;
 		w->size[s->cp[i]]++;
+		if (s->cat != NULL && s->cat[i] >= 0) {
+			flow_touch(w, s->cat[i]);
+			w->size[s->cat[i]]++;
+		}
 	}
 	w->size[s->all] = s->n;
 }
 
-/* Decide laminarity of the groups that can bind. */
+/* Item i's groups into gs (channel, campaign, category if any, all). */
+static int
+flow_groups(const struct flow_sub *s, int i, int *gs)
+{
+	int	n = 0;
+
+	gs[n++] = s->ch[i];
+	gs[n++] = s->cp[i];
+	if (s->cat != NULL && s->cat[i] >= 0)
+		gs[n++] = s->cat[i];
+	gs[n++] = s->all;
+	return (n);
+}
+
+/* 1 if item i is in group g (group numbers never repeat across kinds). */
+static int
+flow_in_group(const struct flow_sub *s, int i, int g)
+{
+	return (s->ch[i] == g || s->cp[i] == g || g == s->all ||
+	    (s->cat != NULL && s->cat[i] == g));
+}
+
+/* 1 if group a's items are all in b or b's all in a. */
+static int
+flow_nested(const struct flow_sub *s, int a, int b)
+{
+	int	j, a_in_b = 1, b_in_a = 1, ina, inb;
+
+	for (j = 0; j < s->n && (a_in_b || b_in_a); j++) {
+		ina = flow_in_group(s, j, a);
+		inb = flow_in_group(s, j, b);
+		if (ina && !inb)
+			a_in_b = 0;
+		if (inb && !ina)
+			b_in_a = 0;
+	}
+	return (a_in_b || b_in_a);
+}
+
+/* Decide laminarity of the groups that can bind; see opt.h. */
 int
 flow_is_laminar(const struct flow_sub *s, struct flow_work *w)
 {
-	int	i, j, chg, cpg, ch_in_cp, cp_in_ch;
+	int	i, a, b, n, gs[4], crossing = 0, category = 0;
 
 	flow_prepare(s, w);
 	for (i = 0; i < s->n; i++) {
-		chg = s->ch[i];
-		cpg = s->cp[i];
-		/* A group whose room covers all its items never binds. */
-		if (s->room[chg] >= w->size[chg] ||
-		    s->room[cpg] >= w->size[cpg])
-			continue;
-		ch_in_cp = cp_in_ch = 1;
-		for (j = 0; j < s->n; j++) {
-			if (s->ch[j] == chg && s->cp[j] != cpg)
-				ch_in_cp = 0;
-			if (s->cp[j] == cpg && s->ch[j] != chg)
-				cp_in_ch = 0;
+		n = flow_groups(s, i, gs) - 1;	/* "all" holds everything */
+		if (n == 3 && s->room[gs[2]] < w->size[gs[2]])
+			category = 1;
+		for (a = 0; a < n; a++) {
+			/* A group whose room covers all its items never binds. */
+			if (s->room[gs[a]] >= w->size[gs[a]])
+				continue;
+			for (b = a + 1; b < n; b++) {
+				if (s->room[gs[b]] >= w->size[gs[b]])
+					continue;
+				if (!flow_nested(s, gs[a], gs[b]))
+					crossing = 1;
+			}
 		}
-		if (!ch_in_cp && !cp_in_ch)
-			return (0);
 	}
-	return (1);
+	if (!crossing)
+		return (FLOW_LAMINAR);
+	return (category ? FLOW_SEARCH : FLOW_CROSSING);
 }
 
 /* Order of items a and b: larger r first, then lower index (stable). */
@@ -258,13 +340,11 @@ flow_order_cmp(const struct flow_sub *s, int a, int b)
 static int
 flow_tightest(const struct flow_sub *s, struct flow_work *w, int i)
 {
-	int	g, k, best = -1;
-	int	gs[3];
+	int	g, k, n, best = -1;
+	int	gs[4];
 
-	gs[0] = s->ch[i];
-	gs[1] = s->cp[i];
-	gs[2] = s->all;
-	for (k = 0; k < 3; k++) {
+	n = flow_groups(s, i, gs);
+	for (k = 0; k < n; k++) {
 		g = gs[k];
 		if (w->cnt[g] < s->room[g])
 			continue;
@@ -283,7 +363,7 @@ flow_tightest(const struct flow_sub *s, struct flow_work *w, int i)
 static void
 flow_greedy(struct flow_sub *s, int thresholds, struct flow_work *w)
 {
-	int	 i, j, k, m, g, chg, cpg;
+	int	 i, j, k, m, g, q, ng, gs[4];
 	double	 t;
 
 	flow_prepare(s, w);
@@ -302,23 +382,19 @@ flow_greedy(struct flow_sub *s, int thresholds, struct flow_work *w)
 	s->value = 0;
 	for (k = 0; k < m; k++) {
 		i = w->ord[k];
-		chg = s->ch[i];
-		cpg = s->cp[i];
-		if (w->cnt[chg] >= s->room[chg] ||
-		    w->cnt[cpg] >= s->room[cpg] ||
-		    w->cnt[s->all] >= s->room[s->all])
+		ng = flow_groups(s, i, gs);
+		for (q = 0; q < ng; q++)
+			if (w->cnt[gs[q]] >= s->room[gs[q]])
+				break;
+		if (q < ng)
 			continue;
 		s->sel[i] = 1;
-		w->cnt[chg]++;
-		w->cnt[cpg]++;
-		w->cnt[s->all]++;
 		s->value += s->r[i];
-		if (s->r[i] < w->minsel[chg])
-			w->minsel[chg] = s->r[i];
-		if (s->r[i] < w->minsel[cpg])
-			w->minsel[cpg] = s->r[i];
-		if (s->r[i] < w->minsel[s->all])
-			w->minsel[s->all] = s->r[i];
+		for (q = 0; q < ng; q++) {
+			w->cnt[gs[q]]++;
+			if (s->r[i] < w->minsel[gs[q]])
+				w->minsel[gs[q]] = s->r[i];
+		}
 	}
 	if (!thresholds)
 		return;
@@ -340,12 +416,10 @@ flow_greedy(struct flow_sub *s, int thresholds, struct flow_work *w)
 		if (!s->sel[i])
 			continue;
 		t = 0;
-		if (w->gmax[s->ch[i]] > t)
-			t = w->gmax[s->ch[i]];
-		if (w->gmax[s->cp[i]] > t)
-			t = w->gmax[s->cp[i]];
-		if (w->gmax[s->all] > t)
-			t = w->gmax[s->all];
+		ng = flow_groups(s, i, gs);
+		for (q = 0; q < ng; q++)
+			if (w->gmax[gs[q]] > t)
+				t = w->gmax[gs[q]];
 		s->t[i] = t;
 	}
 }
@@ -668,12 +742,179 @@ flow_general(struct flow_sub *s, int thresholds, struct flow_work *w)
 		(void)flow_reduced(s, w);
 }
 
+/* 1 if item i fits the rooms left by the branch's counts. */
+static int
+flow_bb_fits(const struct flow_sub *s, const struct flow_work *w, int i)
+{
+	int	gs[4], n, q;
+
+	n = flow_groups(s, i, gs);
+	for (q = 0; q < n; q++)
+		if (w->cnt[gs[q]] >= s->room[gs[q]])
+			return (0);
+	return (1);
+}
+
+/*
+ * Upper bound on what the items ord[d..] add to the branch: the least of
+ * three relaxations, each keeping one partition (channels, campaigns or
+ * categories) and the "all" room, a laminar matroid that greedy solves
+ * exactly.
+ */
+static double
+flow_bb_bound(const struct flow_sub *s, struct flow_work *w, int d)
+{
+	double	sum[3] = { 0, 0, 0 }, best;
+	int	nall[3] = { 0, 0, 0 }, left, k, end, i, p, g, open;
+
+	left = s->room[s->all] - w->cnt[s->all];
+	for (k = d; k < w->bb_m; k++) {
+		i = w->ord[k];
+		open = 0;
+		for (p = 0; p < 3; p++) {
+			if (nall[p] >= left)
+				continue;
+			open = 1;
+			g = p == 0 ? s->ch[i] : p == 1 ? s->cp[i] :
+			    s->cat != NULL ? s->cat[i] : -1;
+			if (g >= 0) {
+				if (w->cnt[g] + w->bb_tmp[g] >= s->room[g])
+					continue;
+				w->bb_tmp[g]++;
+			}
+			nall[p]++;
+			sum[p] += s->r[i];
+		}
+		if (!open)
+			break;
+	}
+	end = k < w->bb_m ? k + 1 : w->bb_m;
+	for (k = d; k < end; k++) {
+		i = w->ord[k];
+		w->bb_tmp[s->ch[i]] = w->bb_tmp[s->cp[i]] = 0;
+		if (s->cat != NULL && s->cat[i] >= 0)
+			w->bb_tmp[s->cat[i]] = 0;
+	}
+	best = sum[0];
+	if (sum[1] < best)
+		best = sum[1];
+	if (sum[2] < best)
+		best = sum[2];
+	return (best);
+}
+
+/* Depth-first search over ord[d..], taking each item before leaving it. */
+static void
+flow_bb_dfs(const struct flow_sub *s, struct flow_work *w, int d,
+    double value)
+{
+	int	i, gs[4], n, q;
+
+	if (value > w->bb_value + 1e-12) {
+		w->bb_value = value;
+		memcpy(w->bb_best, w->bb_cur, s->n);
+	}
+	if (d == w->bb_m || w->cnt[s->all] >= s->room[s->all])
+		return;
+	if (value + flow_bb_bound(s, w, d) <= w->bb_value + 1e-12)
+		return;
+	i = w->ord[d];
+	if (flow_bb_fits(s, w, i)) {
+		n = flow_groups(s, i, gs);
+		for (q = 0; q < n; q++)
+			w->cnt[gs[q]]++;
+		w->bb_cur[i] = 1;
+		flow_bb_dfs(s, w, d + 1, value + s->r[i]);
+		w->bb_cur[i] = 0;
+		for (q = 0; q < n; q++)
+			w->cnt[gs[q]]--;
+	}
+	flow_bb_dfs(s, w, d + 1, value);
+}
+
+/*
+ * Best value of the positive items but skip and force (-1: none) with
+ * force taken, not counting force's r; its choice into sel when not NULL.
+ * -HUGE_VAL when force does not fit at all.
+ */
+static double
+flow_bb_solve(const struct flow_sub *s, struct flow_work *w, int skip,
+    int force, uint8_t *sel)
+{
+	int	i, k, gs[4], n, q;
+
+	for (i = 0; i < w->ntouched; i++)
+		w->cnt[w->touched[i]] = 0;
+	if (force >= 0) {
+		n = flow_groups(s, force, gs);
+		for (q = 0; q < n; q++)
+			if (s->room[gs[q]] < 1)
+				return (-HUGE_VAL);
+		for (q = 0; q < n; q++)
+			w->cnt[gs[q]]++;
+	}
+	w->bb_m = 0;
+	for (k = 0; k < w->bb_npos; k++) {
+		i = w->bb_sorted[k];
+		if (i != skip && i != force)
+			w->ord[w->bb_m++] = i;
+	}
+	memset(w->bb_cur, 0, s->n);
+	memset(w->bb_best, 0, s->n);
+	w->bb_value = 0;
+	flow_bb_dfs(s, w, 0, 0);
+	if (sel != NULL)
+		memcpy(sel, w->bb_best, s->n);
+	return (w->bb_value);
+}
+
+/*
+ * A subproblem with a category that can bind across the other groups:
+ * branch and bound, and each threshold from two more searches, the best
+ * value without the item and the best with it (t = without - (with - r)).
+ */
+static void
+flow_search(struct flow_sub *s, int thresholds, struct flow_work *w)
+{
+	int	i, j, m = 0;
+	double	other;
+
+	flow_prepare(s, w);
+	for (i = 0; i < s->n; i++) {
+		if (s->r[i] <= 0)
+			continue;
+		for (j = m; j > 0 && flow_order_cmp(s, i,
+		    w->bb_sorted[j - 1]) < 0; j--)
+			w->bb_sorted[j] = w->bb_sorted[j - 1];
+		w->bb_sorted[j] = i;
+		m++;
+	}
+	w->bb_npos = m;
+	s->value = flow_bb_solve(s, w, -1, -1, s->sel);
+	if (!thresholds)
+		return;
+	for (i = 0; i < s->n; i++) {
+		if (s->sel[i]) {
+			other = flow_bb_solve(s, w, i, -1, NULL);
+			s->t[i] = other - (s->value - s->r[i]);
+		} else {
+			other = flow_bb_solve(s, w, -1, i, NULL);
+			s->t[i] = other == -HUGE_VAL ? HUGE_VAL :
+			    s->value - other;
+		}
+		if (s->t[i] < 0)
+			s->t[i] = 0;
+	}
+}
+
 /* Solve one subproblem exactly; see opt.h. */
 void
 flow_solve(struct flow_sub *s, int laminar, int thresholds,
     struct flow_work *w)
 {
-	if (laminar)
+	if (laminar == FLOW_SEARCH)
+		flow_search(s, thresholds, w);
+	else if (laminar)
 		flow_greedy(s, thresholds, w);
 	else
 		flow_general(s, thresholds, w);
@@ -685,10 +926,10 @@ flow_brute(const struct flow_sub *s, uint8_t *sel)
 {
 	uint32_t	 mask, best_mask = 0;
 	double		 best = 0, v;
-	int		 i, ok, g, cnt[3 * 20 + 1], ng;
+	int		 i, ok, q, n, gs[4], cnt[256], ng;
 
 	ng = s->all + 1;
-	if (s->n > 20 || ng > 3 * 20 + 1) {
+	if (s->n > 20 || ng > 256) {
 		/* Not for big customers; callers keep n small. */
 		memset(sel, 0, s->n);
 		return (-1);
@@ -701,14 +942,10 @@ flow_brute(const struct flow_sub *s, uint8_t *sel)
 			if (!(mask & (1U << i)))
 				continue;
 			v += s->r[i];
-			g = s->ch[i];
-			if (++cnt[g] > s->room[g])
-				ok = 0;
-			g = s->cp[i];
-			if (++cnt[g] > s->room[g])
-				ok = 0;
-			if (++cnt[s->all] > s->room[s->all])
-				ok = 0;
+			n = flow_groups(s, i, gs);
+			for (q = 0; q < n; q++)
+				if (++cnt[gs[q]] > s->room[gs[q]])
+					ok = 0;
 		}
 		if (ok && v > best + 1e-12) {
 			best = v;

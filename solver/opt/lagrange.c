@@ -137,7 +137,8 @@ struct lagrange {
 	double		*step;		/* damping per offer */
 	double		*last_move;
 	double		*cutoff;	/* repair: keep a > cutoff, or -inf */
-	uint8_t		*laminar;	/* per customer */
+	uint8_t		*laminar;	/* per customer: FLOW_LAMINAR,
+					   FLOW_CROSSING or FLOW_SEARCH */
 
 	int64_t		*bstart;	/* (offer, shard) -> bucket offset */
 	float		*bucket;	/* critical prices a > 0 */
@@ -152,6 +153,7 @@ struct lagrange {
 	uint8_t		*queued;	/* per customer: pairs in cand */
 	int		*fill_ch;	/* lagrange_queue scratch, per channel */
 	int		*fill_cp;	/* and per campaign */
+	int		*fill_cat;	/* and per category */
 	uint8_t		*plan;		/* per pair: current repaired plan */
 	uint8_t		*spare;		/* per pair: scratch plan */
 	double		 plan_objective;
@@ -243,6 +245,7 @@ lagrange_customer(struct lagrange_shard *sh, int c, int thresholds)
 	struct flow_sub			*s = &sh->sub;
 	int64_t				 k;
 	int				 n = 0, o, nch = inst->nchannels, member;
+	int				 cat, catg = nch + inst->ncampaigns;
 	double				 w, shift = lagrange_shift(lg, c);
 
 	member = inst->nfair > 0 && inst->fair_member[c] != 0;
@@ -265,6 +268,12 @@ lagrange_customer(struct lagrange_shard *sh, int c, int thresholds)
 		    inst->room_channel[(size_t)c * nch + of->channel];
 		sh->room[nch + of->campaign] = inst->room_campaign[(size_t)c *
 		    inst->ncampaigns + of->campaign];
+		s->cat[n] = -1;
+		if ((cat = solver_offer_category(inst, o)) >= 0) {
+			s->cat[n] = catg + cat;
+			sh->room[catg + cat] = inst->room_category[(size_t)c *
+			    inst->ncategories + cat];
+		}
 		n++;
 	}
 	s->n = n;
@@ -653,8 +662,9 @@ lagrange_queue(struct lagrange *lg, int c, const long *left, int priced)
 	const struct solver_offer	*of;
 	int64_t				 k, n, before = lg->ncand;
 	double				 w;
-	int				 o, n_all = 0;
+	int				 o, n_all = 0, cat;
 	int				*n_ch = lg->fill_ch, *n_cp = lg->fill_cp;
+	int				*n_cat = lg->fill_cat;
 
 	if (lg->queued[c])
 		return (0);
@@ -663,6 +673,9 @@ lagrange_queue(struct lagrange *lg, int c, const long *left, int priced)
 	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
 		of = &inst->offers[inst->pair_offer[k]];
 		n_ch[of->channel] = n_cp[of->campaign] = 0;
+		if ((cat = solver_offer_category(inst,
+		    inst->pair_offer[k])) >= 0)
+			n_cat[cat] = 0;
 	}
 	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
 		if (!lg->plan[k])
@@ -671,6 +684,9 @@ lagrange_queue(struct lagrange *lg, int c, const long *left, int priced)
 		n_all++;
 		n_ch[of->channel]++;
 		n_cp[of->campaign]++;
+		if ((cat = solver_offer_category(inst,
+		    inst->pair_offer[k])) >= 0)
+			n_cat[cat]++;
 	}
 	if (n_all >= inst->room_all[c]) {
 		lg->queued[c] = 0;
@@ -686,6 +702,10 @@ lagrange_queue(struct lagrange *lg, int c, const long *left, int priced)
 		    inst->nchannels + of->channel] ||
 		    n_cp[of->campaign] >= inst->room_campaign[(size_t)c *
 		    inst->ncampaigns + of->campaign])
+			continue;
+		if ((cat = solver_offer_category(inst, o)) >= 0 &&
+		    n_cat[cat] >= inst->room_category[(size_t)c *
+		    inst->ncategories + cat])
 			continue;
 		if ((w = solver_pair_value(inst, k)) <= 0)
 			continue;
@@ -714,9 +734,11 @@ lagrange_fits(const struct lagrange *lg, int c, int64_t pair)
 	const struct solver_instance	*inst = lg->inst;
 	const struct solver_offer	*of, *want;
 	int64_t				 k;
-	int				 n_all = 0, n_ch = 0, n_cp = 0;
+	int				 n_all = 0, n_ch = 0, n_cp = 0, n_cat = 0;
+	int				 cat;
 
 	want = &inst->offers[inst->pair_offer[pair]];
+	cat = solver_offer_category(inst, inst->pair_offer[pair]);
 	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
 		if (!lg->plan[k])
 			continue;
@@ -724,12 +746,16 @@ lagrange_fits(const struct lagrange *lg, int c, int64_t pair)
 		n_all++;
 		n_ch += of->channel == want->channel;
 		n_cp += of->campaign == want->campaign;
+		n_cat += cat >= 0 &&
+		    solver_offer_category(inst, inst->pair_offer[k]) == cat;
 	}
 	return (n_all < inst->room_all[c] &&
 	    n_ch < inst->room_channel[(size_t)c * inst->nchannels +
 	    want->channel] &&
 	    n_cp < inst->room_campaign[(size_t)c * inst->ncampaigns +
-	    want->campaign]);
+	    want->campaign] &&
+	    (cat < 0 || n_cat < inst->room_category[(size_t)c *
+	    inst->ncategories + cat]));
 }
 
 /*
@@ -1385,6 +1411,7 @@ lagrange_free(struct lagrange *lg)
 			free(sh->sub.t);
 			free(sh->sub.ch);
 			free(sh->sub.cp);
+			free(sh->sub.cat);
 			free(sh->sub.sel);
 			free(sh->w);
 			free(sh->pair);
@@ -1422,6 +1449,7 @@ lagrange_free(struct lagrange *lg)
 	free(lg->queued);
 	free(lg->fill_ch);
 	free(lg->fill_cp);
+	free(lg->fill_cat);
 	free(lg->cand);
 	free(lg->score);
 	free(lg->usage);
@@ -1446,7 +1474,8 @@ lagrange_setup(struct lagrange *lg, char **cause)
 		lg->nshards = 64;
 	if (lg->nshards > inst->ncustomers)
 		lg->nshards = inst->ncustomers > 0 ? inst->ncustomers : 1;
-	lg->ngroups = inst->nchannels + inst->ncampaigns + 1;
+	lg->ngroups = inst->nchannels + inst->ncampaigns + inst->ncategories +
+	    1;
 	lg->shard = calloc(lg->nshards, sizeof *lg->shard);
 	lg->limit = calloc(no, sizeof *lg->limit);
 	lg->active = calloc(no, 1);
@@ -1466,6 +1495,7 @@ lagrange_setup(struct lagrange *lg, char **cause)
 	lg->queued = calloc(inst->ncustomers + 1, 1);
 	lg->fill_ch = calloc(inst->nchannels, sizeof *lg->fill_ch);
 	lg->fill_cp = calloc(inst->ncampaigns, sizeof *lg->fill_cp);
+	lg->fill_cat = calloc(inst->ncategories + 1, sizeof *lg->fill_cat);
 	lg->bstart = calloc((size_t)no * lg->nshards + 1, sizeof *lg->bstart);
 	lg->lambda = calloc(inst->nfair + 1, sizeof *lg->lambda);
 	lg->fair_h = calloc(inst->nfair + 1, sizeof *lg->fair_h);
@@ -1480,7 +1510,8 @@ lagrange_setup(struct lagrange *lg, char **cause)
 	    lg->usage == NULL || lg->laminar == NULL || lg->score == NULL ||
 	    lg->plan == NULL || lg->spare == NULL || lg->bstart == NULL ||
 	    lg->choice == NULL || lg->switch_price == NULL ||
-	    lg->queued == NULL || lg->fill_ch == NULL || lg->fill_cp == NULL)
+	    lg->queued == NULL || lg->fill_ch == NULL || lg->fill_cp == NULL ||
+	    lg->fill_cat == NULL)
 		goto nomem;
 
 	/* Shards of about equal pair counts. */
@@ -1502,6 +1533,7 @@ lagrange_setup(struct lagrange *lg, char **cause)
 		sh->sub.t = calloc(no, sizeof *sh->sub.t);
 		sh->sub.ch = calloc(no, sizeof *sh->sub.ch);
 		sh->sub.cp = calloc(no, sizeof *sh->sub.cp);
+		sh->sub.cat = calloc(no, sizeof *sh->sub.cat);
 		sh->sub.sel = calloc(no, 1);
 		sh->sub.all = lg->ngroups - 1;
 		sh->w = calloc(no, sizeof *sh->w);
@@ -1525,6 +1557,7 @@ lagrange_setup(struct lagrange *lg, char **cause)
 			goto nomem;
 		if (sh->fw == NULL || sh->sub.r == NULL || sh->sub.t == NULL ||
 		    sh->sub.ch == NULL || sh->sub.cp == NULL ||
+		    sh->sub.cat == NULL ||
 		    sh->sub.sel == NULL || sh->w == NULL || sh->pair == NULL ||
 		    sh->offer == NULL || sh->room == NULL ||
 		    sh->demand == NULL || sh->useful == NULL ||
@@ -1570,6 +1603,7 @@ lagrange_run(const struct solver_instance *inst,
 	double		*best_lambda = NULL;
 	double		 target_gap = opts->gap, remaining, trivial = 0;
 	int		 o, s, it = 0, stall = 0, timed_out = 0, nonlaminar = 0;
+	int		 searched = 0;
 	int		 repaired = 0, c, improved_it = 0, do_repair, want;
 	int64_t		 over;
 	double		 limited = 0;
@@ -1588,8 +1622,10 @@ lagrange_run(const struct solver_instance *inst,
 		solver_cause(cause, "out of memory");
 		goto fail;
 	}
-	for (c = 0; c < inst->ncustomers; c++)
-		nonlaminar += !lg.laminar[c];
+	for (c = 0; c < inst->ncustomers; c++) {
+		nonlaminar += lg.laminar[c] != FLOW_LAMINAR;
+		searched += lg.laminar[c] == FLOW_SEARCH;
+	}
 	for (o = 0; o < inst->noffers; o++)
 		if (lg.active[o])
 			limited += lg.limit[o];
@@ -1602,8 +1638,9 @@ lagrange_run(const struct solver_instance *inst,
 	for (o = 0; o < inst->nfair; o++)
 		lg.fair_stepsz[o] = 0.1 * trivial / (npos > 0 ? npos : 1);
 	solver_log(opts->log, opts->arg, "scale: %d customers, %lld pairs, "
-	    "%d offers, %d threads, %d crossing customers", inst->ncustomers,
-	    (long long)np, inst->noffers, lg.nshards, nonlaminar);
+	    "%d offers, %d threads, %d crossing customers (%d by branch and "
+	    "bound)", inst->ncustomers, (long long)np, inst->noffers,
+	    lg.nshards, nonlaminar, searched);
 
 	/* Warm start from last run's prices, per send. */
 	for (o = 0; o < inst->noffers; o++) {

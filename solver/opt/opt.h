@@ -14,13 +14,16 @@
  * One customer's subproblem at given prices: choose items (candidate pairs
  * with positive net value) maximizing the sum of reduced values r under the
  * room of every group. Groups are numbered 0 .. ngroups-1: channels first,
- * then campaigns, then one "all" group (the instance layout).
+ * then campaigns, then categories, then one "all" group (the instance
+ * layout).
  */
 struct flow_sub {
 	int		 n;		/* items */
 	double		*r;		/* reduced value per item */
 	int		*ch;		/* channel group per item */
 	int		*cp;		/* campaign group per item */
+	int		*cat;		/* category group per item, -1 none;
+					   NULL: no categories */
 	int		*room;		/* per group, indexed by group number */
 	int		 all;		/* the "all" group number */
 
@@ -39,16 +42,26 @@ struct flow_work;
 struct flow_work *flow_work_new(int nitems, int ngroups);
 /* Free; accepts NULL. */
 void	flow_work_free(struct flow_work *);
+/* How a subproblem is solved exactly (flow_is_laminar, flow_solve). */
+#define FLOW_CROSSING	0	/* a channel and a campaign that can bind
+				   cross: b-matching flow */
+#define FLOW_LAMINAR	1	/* the groups that can bind are laminar:
+				   greedy by value */
+#define FLOW_SEARCH	2	/* a category that can bind, and groups
+				   that cross: branch and bound */
+
 /*
- * 1 if the groups that can bind (room below their number of items) form a
- * laminar family, so greedy by value is exact; 0 if a channel and a
- * campaign group cross.
+ * FLOW_LAMINAR if the groups that can bind (room below their number of
+ * items) form a laminar family, so greedy by value is exact; else
+ * FLOW_SEARCH if a category group can bind (the flow network has no
+ * category layer), else FLOW_CROSSING (a channel and a campaign cross).
  */
 int	flow_is_laminar(const struct flow_sub *, struct flow_work *);
 /*
- * Solve the subproblem exactly (greedy when laminar, else successive
- * shortest paths on a small flow network): fills sel and value, and t
- * when thresholds is set. s's arrays are borrowed.
+ * Solve the subproblem exactly by the method flow_is_laminar gave (greedy,
+ * successive shortest paths on a small flow network, or branch and
+ * bound): fills sel and value, and t when thresholds is set. s's arrays
+ * are borrowed.
  */
 void	flow_solve(struct flow_sub *, int laminar, int thresholds,
 	    struct flow_work *);
@@ -105,6 +118,8 @@ int	lagrange_run(const struct solver_instance *,
 	    char **cause);
 
 /* solver.c */
+/* Offer o's category, or -1 (none, or no categories in the instance). */
+int	solver_offer_category(const struct solver_instance *, int o);
 /* Net value of a pair: propensity * value - cost. */
 double	solver_pair_value(const struct solver_instance *, int64_t pair);
 /*

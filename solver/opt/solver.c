@@ -102,6 +102,8 @@ solver_instance_free(struct solver_instance *inst)
 	free(inst->room_all);
 	free(inst->room_channel);
 	free(inst->room_campaign);
+	free(inst->offer_category);
+	free(inst->room_category);
 	free(inst->fair_size);
 	free(inst->fair_member);
 	free(inst);
@@ -134,6 +136,14 @@ solver_grow_customers(struct solver_instance *inst, int n)
 	    (size_t)na * inst->ncampaigns * sizeof *rcp)) == NULL)
 		return (-1);
 	inst->room_campaign = rcp;
+	if (inst->ncategories > 0) {
+		uint16_t	*rk;
+
+		if ((rk = realloc(inst->room_category, (size_t)na *
+		    inst->ncategories * sizeof *rk)) == NULL)
+			return (-1);
+		inst->room_category = rk;
+	}
 	if (inst->fair_member != NULL) {
 		uint32_t	*fm;
 
@@ -245,6 +255,10 @@ solver_instance_add_customer(struct solver_instance *inst, int npairs,
 	for (i = 0; i < inst->ncampaigns; i++)
 		rcp[i] = room_campaign != NULL ? room_campaign[i] :
 		    SOLVER_ROOM_NONE;
+	/* No category cap until solver_instance_category_room says one. */
+	for (i = 0; i < inst->ncategories; i++)
+		inst->room_category[(size_t)c * inst->ncategories + i] =
+		    SOLVER_ROOM_NONE;
 	inst->ncustomers = c + 1;
 	return (c);
 
@@ -295,6 +309,82 @@ solver_instance_fairness(struct solver_instance *inst, int nrows,
 	inst->fair_min_ratio = min_ratio;
 	inst->fair_base = base;
 	return (0);
+}
+
+/* Give the instance its categories; see solver.h. */
+int
+solver_instance_categories(struct solver_instance *inst, int ncategories,
+    const int *offer_category, char **cause)
+{
+	int		*oc = NULL;
+	uint16_t	*rk = NULL;
+	size_t		 na, i;
+	int		 o;
+
+	if (ncategories < 0 || ncategories > SOLVER_CATEGORIES_MAX) {
+		solver_cause(cause, "bad number of categories: %d (at most "
+		    "%d)", ncategories, SOLVER_CATEGORIES_MAX);
+		return (-1);
+	}
+	if (ncategories > 0 && inst->noffers > 0 && offer_category == NULL) {
+		solver_cause(cause, "categories without offer categories");
+		return (-1);
+	}
+	for (o = 0; ncategories > 0 && o < inst->noffers; o++) {
+		if (offer_category[o] < -1 ||
+		    offer_category[o] >= ncategories) {
+			solver_cause(cause, "offer %d: bad category %d of %d",
+			    o, offer_category[o], ncategories);
+			return (-1);
+		}
+	}
+	if (ncategories > 0) {
+		na = inst->customers_alloc > inst->ncustomers ?
+		    (size_t)inst->customers_alloc : (size_t)inst->ncustomers;
+		if (na == 0)
+			na = 1;
+		oc = calloc(inst->noffers > 0 ? inst->noffers : 1, sizeof *oc);
+		rk = calloc(na * ncategories, sizeof *rk);
+		if (oc == NULL || rk == NULL) {
+			free(oc);
+			free(rk);
+			solver_cause(cause, "out of memory");
+			return (-1);
+		}
+		if (inst->noffers > 0)
+			memcpy(oc, offer_category, inst->noffers * sizeof *oc);
+		/* Customers added before have no category cap. */
+		for (i = 0; i < na * ncategories; i++)
+			rk[i] = SOLVER_ROOM_NONE;
+	}
+	free(inst->offer_category);
+	free(inst->room_category);
+	inst->offer_category = oc;
+	inst->room_category = rk;
+	inst->ncategories = ncategories;
+	return (0);
+}
+
+/* Set customer c's category rooms; see solver.h. */
+int
+solver_instance_category_room(struct solver_instance *inst, int c,
+    const uint16_t *room)
+{
+	if (inst->ncategories == 0 || inst->room_category == NULL ||
+	    room == NULL || c < 0 || c >= inst->ncustomers)
+		return (-1);
+	memcpy(inst->room_category + (size_t)c * inst->ncategories, room,
+	    inst->ncategories * sizeof *room);
+	return (0);
+}
+
+/* Offer o's category, or -1 (none, or an instance without categories). */
+int
+solver_offer_category(const struct solver_instance *inst, int o)
+{
+	if (inst->ncategories <= 0 || inst->offer_category == NULL)
+		return (-1);
+	return (inst->offer_category[o]);
 }
 
 /* Set the fairness rows customer c belongs to. */
@@ -395,6 +485,24 @@ solver_instance_check(const struct solver_instance *inst, char **cause)
 			solver_cause(cause, "fairness row %d: size %ld, %ld "
 			    "members, base %ld", s, inst->fair_size[s], members,
 			    inst->fair_base);
+			return (-1);
+		}
+	}
+	if (inst->ncategories < 0 ||
+	    inst->ncategories > SOLVER_CATEGORIES_MAX ||
+	    (inst->ncategories > 0 && (inst->offer_category == NULL ||
+	    (inst->ncustomers > 0 && inst->room_category == NULL)))) {
+		solver_cause(cause, "bad categories: %d, offer_category %s, "
+		    "room_category %s", inst->ncategories,
+		    inst->offer_category != NULL ? "set" : "missing",
+		    inst->room_category != NULL ? "set" : "missing");
+		return (-1);
+	}
+	for (o = 0; inst->ncategories > 0 && o < inst->noffers; o++) {
+		if (inst->offer_category[o] < -1 ||
+		    inst->offer_category[o] >= inst->ncategories) {
+			solver_cause(cause, "offer %d: bad category %d of %d",
+			    o, inst->offer_category[o], inst->ncategories);
 			return (-1);
 		}
 	}

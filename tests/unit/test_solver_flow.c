@@ -1,7 +1,8 @@
 /*
  * The per-customer subproblem (solver/opt/flow.c) against brute force:
  * values, choices and thresholds, on random small customers with laminar
- * and crossing channel / campaign groups.
+ * and crossing channel / campaign groups, and category groups that cross
+ * both.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -16,12 +17,12 @@
 #include "../../solver/opt/opt.h"
 
 #define MAXN	12
-#define MAXG	(3 * MAXN + 1)
+#define MAXG	(4 * MAXN + 1)
 
 struct case_ {
 	struct flow_sub	 s;
 	double		 r[MAXN], t[MAXN];
-	int		 ch[MAXN], cp[MAXN], room[MAXG];
+	int		 ch[MAXN], cp[MAXN], cat[MAXN], room[MAXG];
 	uint8_t		 sel[MAXN];
 };
 
@@ -74,6 +75,44 @@ make_case(struct case_ *k, int crossing)
 	k->s.all = nch + nch * ncp;
 }
 
+/*
+ * A random customer with categories: nch channels, ncp campaigns crossing
+ * them, ncat categories crossing both (some items in none), category
+ * rooms 0 .. 2 mostly below their sizes so they bind.
+ */
+static void
+make_category_case(struct case_ *k)
+{
+	int	i, n, nch, ncp, ncat, catg;
+
+	memset(k, 0, sizeof *k);
+	n = 2 + (int)(rng() % 11);
+	nch = 1 + (int)(rng() % 3);
+	ncp = 1 + (int)(rng() % 4);
+	ncat = 1 + (int)(rng() % 3);
+	catg = nch + ncp;
+	for (i = 0; i < n; i++) {
+		k->ch[i] = (int)(rng() % nch);
+		k->cp[i] = nch + (int)(rng() % ncp);
+		k->cat[i] = rng() % 5 == 0 ? -1 : catg + (int)(rng() % ncat);
+		k->r[i] = rng_unit() * 4 - 1;
+	}
+	for (i = 0; i < nch + ncp; i++)
+		k->room[i] = 1 + (int)(rng() % 3);
+	for (i = 0; i < ncat; i++)
+		k->room[catg + i] = (int)(rng() % 3);
+	k->room[catg + ncat] = 1 + (int)(rng() % 6);
+	k->s.n = n;
+	k->s.r = k->r;
+	k->s.t = k->t;
+	k->s.ch = k->ch;
+	k->s.cp = k->cp;
+	k->s.cat = k->cat;
+	k->s.room = k->room;
+	k->s.sel = k->sel;
+	k->s.all = catg + ncat;
+}
+
 /* Threshold of item i by brute force: best without i minus best with. */
 static double
 brute_threshold(struct case_ *k, int i)
@@ -89,6 +128,40 @@ brute_threshold(struct case_ *k, int i)
 	if (!sel[i])
 		return (HUGE_VAL);
 	return (without - (with - 1e6));
+}
+
+/*
+ * Check a solved case against brute force: value, choice, and every
+ * threshold (chosen exactly when r is above it, others fixed).
+ */
+static void
+check_case(struct case_ *k, int trial)
+{
+	uint8_t	bsel[MAXN];
+	double	best, bt, got, sum;
+	int	i;
+
+	best = flow_brute(&k->s, bsel);
+	if (fabs(k->s.value - best) > 1e-9)
+		fail_msg("trial %d: value %.12g, brute %.12g", trial,
+		    k->s.value, best);
+	sum = 0;
+	for (i = 0; i < k->s.n; i++)
+		if (k->sel[i])
+			sum += k->r[i];
+	assert_true(fabs(sum - best) < 1e-9);
+	for (i = 0; i < k->s.n; i++) {
+		bt = brute_threshold(k, i);
+		got = k->t[i];
+		if (isinf(bt)) {
+			assert_true(isinf(got) || got > 1e5);
+			continue;
+		}
+		if (fabs(got - bt) > 1e-9)
+			fail_msg("trial %d item %d: threshold %g, brute %g",
+			    trial, i, got, bt);
+		assert_int_equal(k->sel[i], k->r[i] > got);
+	}
 }
 
 /* Check one solver (laminar or general) on many random customers. */
@@ -186,6 +259,89 @@ test_laminar_detection(void **state)
 	flow_work_free(w);
 }
 
+/*
+ * Categories crossing channels and campaigns: each customer solved the way
+ * flow_is_laminar says (greedy, flow or branch and bound), and also by
+ * branch and bound regardless, against brute force.
+ */
+static void
+test_categories(void **state)
+{
+	struct flow_work	*w;
+	struct case_		 k;
+	int			 trial, shape, searched = 0, laminar = 0;
+	int			 binding = 0;
+	uint8_t			 nsel[MAXN];
+	double			 free_best;
+
+	(void)state;
+	w = flow_work_new(MAXN, MAXG);
+	assert_non_null(w);
+	for (trial = 0; trial < 1500; trial++) {
+		make_category_case(&k);
+		shape = flow_is_laminar(&k.s, w);
+		searched += shape == FLOW_SEARCH;
+		laminar += shape == FLOW_LAMINAR;
+		flow_solve(&k.s, shape, 1, w);
+		check_case(&k, trial);
+		flow_solve(&k.s, FLOW_SEARCH, 1, w);
+		check_case(&k, trial);
+		/* Without its categories the customer would get more. */
+		k.s.cat = NULL;
+		free_best = flow_brute(&k.s, nsel);
+		k.s.cat = k.cat;
+		binding += free_best > k.s.value + 1e-9;
+	}
+	assert_true(searched > 300);
+	assert_true(laminar > 50);
+	assert_true(binding > 300);
+	flow_work_free(w);
+}
+
+/* A category that crosses a channel and a campaign makes a search. */
+static void
+test_category_detection(void **state)
+{
+	struct flow_work	*w;
+	struct case_		 k;
+
+	(void)state;
+	w = flow_work_new(MAXN, MAXG);
+	memset(&k, 0, sizeof k);
+	/* Items: (ch0,cp2,cat4) (ch0,cp3,-) (ch1,cp2,cat4); groups 0..4. */
+	k.s.n = 3;
+	k.ch[0] = 0; k.cp[0] = 2; k.cat[0] = 4;
+	k.ch[1] = 0; k.cp[1] = 3; k.cat[1] = -1;
+	k.ch[2] = 1; k.cp[2] = 2; k.cat[2] = 4;
+	k.room[0] = k.room[1] = 2;
+	k.room[2] = k.room[3] = 2;
+	k.room[4] = 1;
+	k.room[5] = 3;
+	k.s.r = k.r; k.s.t = k.t; k.s.ch = k.ch; k.s.cp = k.cp;
+	k.s.cat = k.cat; k.s.room = k.room; k.s.sel = k.sel; k.s.all = 5;
+	/* The category equals campaign 2: nested, greedy holds. */
+	assert_int_equal(flow_is_laminar(&k.s, w), FLOW_LAMINAR);
+	/* Channel 0 binds and crosses the category. */
+	k.room[0] = 1;
+	assert_int_equal(flow_is_laminar(&k.s, w), FLOW_SEARCH);
+	/* A category room that covers its items never binds. */
+	k.room[4] = 2;
+	assert_int_equal(flow_is_laminar(&k.s, w), FLOW_LAMINAR);
+	/* Channel and campaign cross, the category does not bind: flow. */
+	k.room[2] = 1;
+	assert_int_equal(flow_is_laminar(&k.s, w), FLOW_CROSSING);
+	/* ... and with the category binding too: search. */
+	k.room[4] = 1;
+	assert_int_equal(flow_is_laminar(&k.s, w), FLOW_SEARCH);
+	/* Brute force and the search agree on it. */
+	k.r[0] = 3; k.r[1] = 2; k.r[2] = 2.5;
+	flow_solve(&k.s, FLOW_SEARCH, 1, w);
+	check_case(&k, -1);
+	/* Best: item 0 (cat, ch0, cp2) alone or 1 + 2: 4.5. */
+	assert_true(fabs(k.s.value - 4.5) < 1e-12);
+	flow_work_free(w);
+}
+
 int
 main(void)
 {
@@ -194,6 +350,8 @@ main(void)
 		cmocka_unit_test(test_greedy_nonbinding_crossing),
 		cmocka_unit_test(test_flow_general),
 		cmocka_unit_test(test_laminar_detection),
+		cmocka_unit_test(test_categories),
+		cmocka_unit_test(test_category_detection),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
