@@ -1,8 +1,9 @@
 /*
  * The optimizer end to end (include/pacer/solver.h): scale mode against
  * the exact GLPK optimum, the dual bound against it, every plan through the
- * independent feasibility checker, and the odd instances (no pairs, zero
- * budgets, no room) reported rather than crashed on.
+ * independent feasibility checker, category rooms against a brute-force
+ * optimum, and the odd instances (no pairs, zero budgets, no room)
+ * reported rather than crashed on.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -973,6 +974,363 @@ test_fairness_scale(void **state)
 	solver_instance_free(inst);
 }
 
+/* A room drawn from 0, 1, 2 and none. */
+static uint16_t
+category_room(void)
+{
+	static const uint16_t	rooms[4] = { 0, 1, 2, SOLVER_ROOM_NONE };
+
+	return (rooms[rng() % 4]);
+}
+
+/*
+ * A small instance with categories for the brute-force oracle: ncust
+ * customers (at most maxpairs pairs in all) over noffers offers on 2
+ * channels and 3 campaigns that cross them, in 2 or 3 categories that cross
+ * both (some offers in none); rooms 0, 1, 2 or none; tight budgets and
+ * capacities on some offers. With maxpairs 0, no pair limit.
+ */
+static struct solver_instance *
+make_category(uint64_t seed, int ncust, int noffers, int maxpairs)
+{
+	struct solver_offer	 of[16];
+	struct solver_instance	*inst;
+	uint16_t		 offer[16], rch[2], rcp[3], rk[3];
+	float			 prop[16];
+	int			 cat[16], ncat, c, o, k, np = 0;
+	char			*cause = NULL;
+
+	rng_state = seed * 104729 + 3;
+	ncat = 2 + (int)(rng() % 2);
+	for (o = 0; o < noffers; o++) {
+		of[o].channel = (int)(rng() % 2);
+		of[o].campaign = (int)(rng() % 3);
+		of[o].value = 10 + unit() * 40;
+		of[o].cost = unit() < 0.2 ? 0 : 0.2 + unit();
+		of[o].budget = unit() < 0.3 && of[o].cost > 0 ? of[o].cost *
+		    (1 + (int)(rng() % (ncust / 2 + 1))) : -1;
+		of[o].capacity = unit() < 0.3 ?
+		    (long)(1 + rng() % (ncust / 2 + 1)) : -1;
+		cat[o] = unit() < 0.15 ? -1 : (int)(rng() % ncat);
+	}
+	inst = solver_instance_new(noffers, 2, 3, of, &cause);
+	assert_non_null(inst);
+	if (solver_instance_categories(inst, ncat, cat, &cause) != 0)
+		fail_msg("categories: %s", cause);
+	for (c = 0; c < ncust; c++) {
+		k = 0;
+		for (o = 0; o < noffers; o++) {
+			if (unit() < 0.4 || (maxpairs > 0 && np + k >= maxpairs))
+				continue;
+			offer[k] = (uint16_t)o;
+			prop[k] = (float)(0.05 + unit() * 0.5);
+			k++;
+		}
+		np += k;
+		rch[0] = rng() % 3 == 0 ? SOLVER_ROOM_NONE :
+		    (uint16_t)(1 + rng() % 3);
+		rch[1] = (uint16_t)(1 + rng() % 3);
+		rcp[0] = rcp[1] = rcp[2] = SOLVER_ROOM_NONE;
+		rcp[rng() % 3] = (uint16_t)(1 + rng() % 2);
+		assert_true(solver_instance_add_customer(inst, k, offer, prop,
+		    rng() % 4 == 0 ? SOLVER_ROOM_NONE : (long)(1 + rng() % 4),
+		    rch, rcp, &cause) == c);
+		/* Some customers keep no category cap at all. */
+		if (rng() % 5 == 0)
+			continue;
+		for (o = 0; o < ncat; o++)
+			rk[o] = category_room();
+		assert_int_equal(solver_instance_category_room(inst, c, rk), 0);
+	}
+	return (inst);
+}
+
+/*
+ * The optimum by enumerating every plan (at most 16 pairs), each recounted
+ * here against every room, budget and capacity; with categories 0 the
+ * category rooms are left out.
+ */
+static double
+brute_category(const struct solver_instance *inst, int categories)
+{
+	int64_t		 np = inst->pair_start[inst->ncustomers], k;
+	uint32_t	 mask;
+	double		 best = -1, obj;
+	long		 sends[16];
+	int		 c, o, n, ch[2], cp[3], kc[4], ok, j, cat;
+
+	assert_true(np <= 16 && inst->noffers <= 16);
+	for (mask = 0; mask < (1u << np); mask++) {
+		obj = 0;
+		ok = 1;
+		memset(sends, 0, sizeof sends);
+		for (c = 0; c < inst->ncustomers && ok; c++) {
+			n = 0;
+			memset(ch, 0, sizeof ch);
+			memset(cp, 0, sizeof cp);
+			memset(kc, 0, sizeof kc);
+			for (k = inst->pair_start[c];
+			    k < inst->pair_start[c + 1]; k++) {
+				const struct solver_offer *of;
+
+				if (!((mask >> k) & 1))
+					continue;
+				o = inst->pair_offer[k];
+				of = &inst->offers[o];
+				n++;
+				ch[of->channel]++;
+				cp[of->campaign]++;
+				if ((cat = inst->offer_category[o]) >= 0)
+					kc[cat]++;
+				sends[o]++;
+				obj += inst->pair_propensity[k] * of->value -
+				    of->cost;
+			}
+			ok = n <= inst->room_all[c];
+			for (j = 0; j < 2; j++)
+				ok &= ch[j] <= inst->room_channel[2 * c + j];
+			for (j = 0; j < 3; j++)
+				ok &= cp[j] <= inst->room_campaign[3 * c + j];
+			for (j = 0; categories && j < inst->ncategories; j++)
+				ok &= kc[j] <= inst->room_category[(size_t)c *
+				    inst->ncategories + j];
+		}
+		for (o = 0; ok && o < inst->noffers; o++) {
+			const struct solver_offer *of = &inst->offers[o];
+
+			if ((of->capacity >= 0 && sends[o] > of->capacity) ||
+			    (of->budget >= 0 && sends[o] * of->cost >
+			    of->budget * (1 + 1e-12) + 1e-9))
+				ok = 0;
+		}
+		if (ok && obj > best)
+			best = obj;
+	}
+	return (best);
+}
+
+/*
+ * Category rooms against the brute-force optimum: exact mode finds it,
+ * scale mode (with its polish, and its dual loop alone) plans feasibly
+ * within the gap and never bounds below it; on most instances the rooms
+ * bind (ignoring them would plan more than the optimum).
+ */
+static void
+test_category_oracle(void **state)
+{
+	struct solver_instance	*inst;
+	struct solver_result	 ex, sc, raw;
+	struct solver_options	 opts;
+	char			*cause = NULL;
+	double			 opt, free_opt, tol;
+	int			 seed, binding = 0, n = 150, scale_optimal = 0;
+
+	(void)state;
+	for (seed = 1; seed <= n; seed++) {
+		inst = make_category((uint64_t)seed, 3 + seed % 4, 6 + seed % 5,
+		    15);
+		opt = brute_category(inst, 1);
+		free_opt = brute_category(inst, 0);
+		tol = 1e-6 * (1 + fabs(opt));
+		assert_true(opt >= 0 && free_opt >= opt - tol);
+		binding += free_opt > opt + tol;
+
+		solve(inst, SOLVER_EXACT, 0, &ex);
+		if (fabs(ex.objective - opt) > tol)
+			fail_msg("seed %d: exact %.9f, oracle %.9f", seed,
+			    ex.objective, opt);
+		assert_true(ex.bound >= opt - tol);
+
+		solve(inst, SOLVER_SCALE, 1e-4, &sc);
+		if (sc.objective > opt + tol || sc.bound < opt - tol ||
+		    sc.objective < opt * (1 - 1e-4) - tol)
+			fail_msg("seed %d: scale %.9f bound %.9f, oracle %.9f",
+			    seed, sc.objective, sc.bound, opt);
+		scale_optimal += sc.objective >= opt - tol;
+
+		/* The dual loop alone: still a bound, still a feasible plan. */
+		solver_options_init(&opts);
+		opts.polish_customers = -1;
+		opts.exact_fallback = 0;
+		opts.gap = 0;
+		opts.threads = 1 + seed % 2;
+		if (solver_solve(inst, &opts, &raw, &cause) != 0)
+			fail_msg("seed %d: %s", seed, cause);
+		if (solver_check_feasible(inst, raw.selected, NULL, &cause))
+			fail_msg("seed %d: %s", seed, cause);
+		if (raw.bound < opt - tol || raw.objective > opt + tol)
+			fail_msg("seed %d: dual bound %.9f plan %.9f, optimum "
+			    "%.9f", seed, raw.bound, raw.objective, opt);
+		solver_result_free(&ex);
+		solver_result_free(&sc);
+		solver_result_free(&raw);
+		solver_instance_free(inst);
+	}
+	assert_true(binding >= n / 3);
+	assert_true(scale_optimal == n);
+}
+
+/*
+ * Bigger instances with categories (too many pairs for brute force):
+ * scale mode within the gap of exact mode, its bound above exact's
+ * optimum, with and without the polish.
+ */
+static void
+test_category_scale_vs_exact(void **state)
+{
+	struct solver_instance	*inst;
+	struct solver_result	 ex, sc, raw;
+	struct solver_options	 opts;
+	char			*cause = NULL;
+	int			 seed;
+
+	(void)state;
+	for (seed = 1; seed <= 8; seed++) {
+		inst = make_category((uint64_t)seed + 1000, 100 + 40 * seed,
+		    8 + seed, 0);
+		solve(inst, SOLVER_EXACT, 0, &ex);
+		assert_int_equal(ex.status, SOLVER_OPTIMAL);
+		solve(inst, SOLVER_SCALE, 1e-4, &sc);
+		if (sc.bound < ex.objective - 1e-6 * (1 + ex.objective))
+			fail_msg("seed %d: bound %.6f below optimum %.6f",
+			    seed, sc.bound, ex.objective);
+		if (sc.objective < ex.objective * (1 - 1e-4) - 1e-6)
+			fail_msg("seed %d: scale %.6f exact %.6f (%s)", seed,
+			    sc.objective, ex.objective,
+			    solver_status_name(sc.status));
+		assert_true(sc.objective <= ex.objective + 1e-6 *
+		    (1 + ex.objective));
+		solver_options_init(&opts);
+		opts.polish_customers = -1;
+		opts.exact_fallback = 0;
+		opts.gap = 0;
+		opts.threads = 2;
+		assert_int_equal(solver_solve(inst, &opts, &raw, &cause), 0);
+		if (solver_check_feasible(inst, raw.selected, NULL, &cause))
+			fail_msg("seed %d: %s", seed, cause);
+		if (raw.bound < ex.objective - 1e-6 * (1 + ex.objective))
+			fail_msg("seed %d: dual bound %.6f below optimum %.6f",
+			    seed, raw.bound, ex.objective);
+		solver_result_free(&ex);
+		solver_result_free(&sc);
+		solver_result_free(&raw);
+		solver_instance_free(inst);
+	}
+}
+
+/*
+ * One customer, two offers of one category (room 1) on different channels
+ * and campaigns: both methods send one, the better; the checker refuses
+ * both. Ignoring the room would send both.
+ */
+static void
+test_category_room_binds(void **state)
+{
+	struct solver_offer	 of[3] = {
+		{ 100, 1, -1, -1, 0, 0 },
+		{ 80, 1, -1, -1, 1, 1 },
+		{ 10, 1, -1, -1, 1, 0 },
+	};
+	struct solver_instance	*inst;
+	struct solver_result	 res;
+	struct solver_options	 opts;
+	uint16_t		 offer[3] = { 0, 1, 2 }, rk[2] = { 1, 0 };
+	float			 prop[3] = { 0.5f, 0.5f, 0.5f };
+	uint8_t			 sel[3] = { 1, 1, 0 };
+	int			 cat[3] = { 0, 0, 1 }, m;
+	char			*cause = NULL;
+
+	(void)state;
+	inst = solver_instance_new(3, 2, 2, of, &cause);
+	assert_non_null(inst);
+	assert_int_equal(solver_instance_categories(inst, 2, cat, &cause), 0);
+	assert_int_equal(solver_instance_add_customer(inst, 3, offer, prop,
+	    SOLVER_ROOM_NONE, NULL, NULL, &cause), 0);
+	assert_int_equal(solver_instance_category_room(inst, 0, rk), 0);
+	assert_int_equal(solver_check_feasible(inst, sel, NULL, &cause), -1);
+	assert_non_null(strstr(cause, "category 0"));
+	free(cause);
+	cause = NULL;
+	for (m = 0; m < 2; m++) {
+		solve(inst, m == 0 ? SOLVER_SCALE : SOLVER_EXACT, 0, &res);
+		assert_int_equal(res.selected[0], 1);
+		assert_int_equal(res.selected[1], 0);
+		assert_int_equal(res.selected[2], 0);	/* category 1: room 0 */
+		assert_true(fabs(res.objective - 49) < 1e-9);
+		assert_true(res.bound >= 49 - 1e-9 && res.bound < 49 + 1e-6);
+		solver_result_free(&res);
+	}
+	/* The dual bound alone: the subproblem itself honours the room. */
+	solver_options_init(&opts);
+	opts.polish_customers = -1;
+	opts.exact_fallback = 0;
+	assert_int_equal(solver_solve(inst, &opts, &res, &cause), 0);
+	assert_true(fabs(res.objective - 49) < 1e-9);
+	assert_true(res.bound >= 49 - 1e-9 && res.bound < 49 + 1e-6);
+	solver_result_free(&res);
+	solver_instance_free(inst);
+}
+
+/* Bad categories are refused with a cause; none at all is fine. */
+static void
+test_category_input(void **state)
+{
+	struct solver_offer	 of[2] = {
+		{ 10, 1, -1, -1, 0, 0 },
+		{ 10, 1, -1, -1, 0, 0 },
+	};
+	struct solver_instance	*inst;
+	uint16_t		 offer[2] = { 0, 1 }, rk[1] = { 1 };
+	float			 prop[2] = { 0.5f, 0.5f };
+	int			 cat[2] = { 0, 1 }, bad[2] = { 0, -2 };
+	char			*cause = NULL;
+
+	(void)state;
+	inst = solver_instance_new(2, 1, 1, of, &cause);
+	assert_non_null(inst);
+	assert_int_equal(solver_instance_categories(inst, 1, cat, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(solver_instance_categories(inst, 2, bad, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(solver_instance_categories(inst,
+	    SOLVER_CATEGORIES_MAX + 1, cat, &cause), -1);
+	free(cause);
+	cause = NULL;
+	/* Without categories a category room cannot be set. */
+	assert_int_equal(solver_instance_categories(inst, 0, NULL, &cause), 0);
+	assert_int_equal(solver_instance_add_customer(inst, 2, offer, prop, 2,
+	    NULL, NULL, &cause), 0);
+	assert_int_equal(solver_instance_category_room(inst, 0, rk), -1);
+	assert_int_equal(solver_instance_check(inst, &cause), 0);
+	solver_instance_free(inst);
+
+	/* Customers added first get no cap; later ones are set. */
+	inst = solver_instance_new(2, 1, 1, of, &cause);
+	assert_int_equal(solver_instance_reserve(inst, 3000, 6000), 0);
+	assert_int_equal(solver_instance_add_customer(inst, 2, offer, prop, 2,
+	    NULL, NULL, &cause), 0);
+	cat[1] = 0;
+	assert_int_equal(solver_instance_categories(inst, 1, cat, &cause), 0);
+	for (int c = 1; c < 3000; c++)
+		assert_int_equal(solver_instance_add_customer(inst, 2, offer,
+		    prop, 2, NULL, NULL, &cause), c);
+	assert_int_equal(inst->room_category[0], SOLVER_ROOM_NONE);
+	assert_int_equal(inst->room_category[2999], SOLVER_ROOM_NONE);
+	assert_int_equal(solver_instance_category_room(inst, 2999, rk), 0);
+	assert_int_equal(solver_instance_category_room(inst, 3000, rk), -1);
+	assert_int_equal(inst->room_category[2999], 1);
+	assert_int_equal(solver_instance_check(inst, &cause), 0);
+	/* A category out of range, written directly, is caught. */
+	inst->offer_category[1] = 1;
+	assert_int_equal(solver_instance_check(inst, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	solver_instance_free(inst);
+}
+
 int
 main(void)
 {
@@ -992,6 +1350,10 @@ main(void)
 		cmocka_unit_test(test_ties_reach_gap),
 		cmocka_unit_test(test_fairness_oracle),
 		cmocka_unit_test(test_fairness_scale),
+		cmocka_unit_test(test_category_room_binds),
+		cmocka_unit_test(test_category_input),
+		cmocka_unit_test(test_category_oracle),
+		cmocka_unit_test(test_category_scale_vs_exact),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
