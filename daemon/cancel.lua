@@ -13,8 +13,9 @@ local function cancel(KEYS, ARGV)
     return 0
   end
   local kept, n = {}, 0
+  -- A contact: "TIME|CHANNEL|CAMPAIGN|SEND_ID", then "|CATEGORY" or not.
   for e, ch, cp, sid in string.gmatch(p[2] or '',
-      '(%d+|([^|]*)|([^|]*)|([^\n]*)\n)') do
+      '(%d+|([^|]*)|([^|]*)|([^|\n]*)[^\n]*\n)') do
     if n == 0 and sid == ARGV[1] and ch == f[5] and cp == f[6] then
       n = 1
     else

@@ -103,6 +103,7 @@ customer_own_caps(const struct conf *c, const char *text,
 		    chan, limit, dur);
 		checks[n].scope = ch >= 0 ? CONF_SCOPE_CHANNEL : CONF_SCOPE_ALL;
 		checks[n].channel = ch;
+		checks[n].category = -1;
 		checks[n].segment = -1;
 		checks[n].shadow = 0;
 		checks[n].cap = &caps[n];
@@ -553,9 +554,23 @@ out:
 	json_decref(o);
 }
 
+/*
+ * Copy the field at s (up to '|' or the end) into buf, cut to fit; returns
+ * where the next field starts (the end when none follows).
+ */
+static const char *
+customer_field_copy(const char *s, char *buf, size_t len)
+{
+	size_t	 n = strcspn(s, "|");
+
+	snprintf(buf, len, "%.*s", (int)n, s);
+	return s[n] == '|' ? s + n + 1 : s + n;
+}
+
 /* Append a cap's state to caps: used, limit, resets_in. */
 static void
-customer_cap_json(json_t *caps, const char *rule, const char *channel,
+customer_cap_json(json_t *caps, const struct conf *conf, const char *rule,
+    const char *channel,
     const char *campaign, const struct rules_check *k,
     const struct rules_contact *hist, int nhist, int64_t now, int campaign_id)
 {
@@ -576,6 +591,9 @@ customer_cap_json(json_t *caps, const char *rule, const char *channel,
 	json_object_set_new(o, "rule", json_string(rule));
 	if (channel != NULL)
 		json_object_set_new(o, "channel", json_string(channel));
+	if (k->scope == CONF_SCOPE_CATEGORY && conf != NULL)
+		json_object_set_new(o, "category",
+		    json_string(conf->categories[k->category].name));
 	if (campaign != NULL)
 		json_object_set_new(o, "campaign", json_string(campaign));
 	json_object_set_new(o, "used", json_integer(used));
@@ -710,18 +728,25 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 	    (h = calloc(hist->elements / 2 + 1, sizeof *h)) != NULL) {
 		for (size_t i = 0; i + 1 < hist->elements; i += 2) {
 			char	 chn[CONF_NAME_MAX] = "", cmp[CONF_NAME_MAX] = "";
-			char	 sid[KEYS_SEND_ID_MAX + 1] = "";
+			char	 sid[KEYS_SEND_ID_MAX + 1] = "", cat[CONF_NAME_MAX] = "";
 			const char *m = hist->element[i]->str;
+			json_t	*e;
 
-			sscanf(m, "%63[^|]|%63[^|]|%128s", chn, cmp, sid);
-			if (m[strlen(chn) + 1] == '|')	/* empty campaign */
-				sscanf(m, "%63[^|]||%128s", chn, sid);
+			/* "CHANNEL|CAMPAIGN|SEND_ID" and "|CATEGORY" or not. */
+			m = customer_field_copy(m, chn, sizeof chn);
+			m = customer_field_copy(m, cmp, sizeof cmp);
+			m = customer_field_copy(m, sid, sizeof sid);
+			customer_field_copy(m, cat, sizeof cat);
 			h[nh].time = strtoll(hist->element[i + 1]->str, NULL, 10);
 			h[nh].channel = conf_channel_index(c, chn);
 			h[nh].campaign = offers ? offers_campaign(offers, cmp) : -1;
-			json_array_insert_new(contacts, 0, json_pack("{s:I,s:s,s:s,s:s}",
-			    "time", (json_int_t)h[nh].time, "channel", chn, "campaign", cmp,
-			    "send_id", sid));
+			h[nh].category = conf_category_index(c, cat);
+			e = json_pack("{s:I,s:s,s:s,s:s}", "time",
+			    (json_int_t)h[nh].time, "channel", chn, "campaign", cmp,
+			    "send_id", sid);
+			if (*cat != '\0')
+				json_object_set_new(e, "category", json_string(cat));
+			json_array_insert_new(contacts, 0, e);
 			nh++;
 		}
 	}
@@ -732,7 +757,7 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 	if ((pause = customer_field(prof, "pause")) != NULL)
 		cu.pause_until = strtoll(pause, NULL, 10);
 	for (int i = 0; i < cu.nown; i++)
-		customer_cap_json(caps_own, own[i].cap->text, own[i].channel >= 0 ?
+		customer_cap_json(caps_own, c, own[i].cap->text, own[i].channel >= 0 ?
 		    c->channels[own[i].channel].name : NULL, NULL, &own[i], h, nh,
 		    now, -1);
 
@@ -753,10 +778,12 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 
 			if (k->segment >= 0 && !(cu.segments & (1u << k->segment)))
 				continue;
-			/* [all] and segment caps are shared: list them once. */
-			if (k->scope == CONF_SCOPE_ALL && ch > 0)
+			/* [all], segment and category caps are shared: list
+			   them once. */
+			if ((k->scope == CONF_SCOPE_ALL ||
+			    k->scope == CONF_SCOPE_CATEGORY) && ch > 0)
 				continue;
-			customer_cap_json(caps, k->cap->text, k->scope ==
+			customer_cap_json(caps, c, k->cap->text, k->scope ==
 			    CONF_SCOPE_CHANNEL ? c->channels[ch].name : NULL, NULL, k,
 			    h, nh, now, -1);
 		}
@@ -813,7 +840,7 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 				continue;
 			for (int i = 0; i < p->ncheck; i++)
 				if (p->check[i].scope == CONF_SCOPE_CAMPAIGN)
-					customer_cap_json(caps, p->check[i].cap->text, NULL,
+					customer_cap_json(caps, c, p->check[i].cap->text, NULL,
 					    offers->campaign[cp], &p->check[i], h, nh, now,
 					    cp);
 		}

@@ -33,7 +33,7 @@
  * the suppressing segments (";seg;...;", at most every segment).
  */
 #define DECIDE_ARG_MAX (64 + KEYS_SEND_ID_MAX + KEYS_CUSTOMER_MAX + \
-	2 * CONF_NAME_MAX + 96 + 2 + CONF_MAX_SEGMENTS * (CONF_NAME_MAX + 1))
+	3 * CONF_NAME_MAX + 96 + 2 + CONF_MAX_SEGMENTS * (CONF_NAME_MAX + 1))
 
 /* One decision waiting on the store. */
 struct decide_ctx {
@@ -137,11 +137,15 @@ decide_program_build(const struct conf *c, int ch, int has_campaign,
 	for (int i = 0; i < p->ncheck; i++) {
 		const struct rules_check *k = &p->check[order[i]];
 
+		/* A category's cap names its category in the segment's place. */
 		n = snprintf(p->packed + off, sizeof p->packed - off, "%s%s:%d:%lld:%s:%d",
 		    i ? ";" : "", k->scope == CONF_SCOPE_CHANNEL ? "c" :
-		    k->scope == CONF_SCOPE_ALL ? "a" : "p", k->cap->limit,
+		    k->scope == CONF_SCOPE_ALL ? "a" :
+		    k->scope == CONF_SCOPE_CATEGORY ? "k" : "p", k->cap->limit,
 		    (long long)k->cap->window, k->segment >= 0 ?
-		    c->segments[k->segment].name : "", k->shadow);
+		    c->segments[k->segment].name :
+		    k->scope == CONF_SCOPE_CATEGORY ?
+		    c->categories[k->category].name : "", k->shadow);
 		if (n < 0 || (size_t)n >= sizeof p->packed - off)
 			break;
 		off += (size_t)n;
@@ -678,6 +682,7 @@ decide_flush(struct pacerd *d, int force)
 		decide_arg_text(&b, of != NULL ? of->name : "");
 		decide_arg_text(&b, of != NULL && c->optimizer.enforce_plan ? plan : "");
 		decide_arg_text(&b, of != NULL ? x->rules->suppress[r->offer] : "");
+		decide_arg_text(&b, of != NULL ? of->category : "");
 		len = str_buf_end(&b);	/* DECIDE_ARG_MAX holds the longest */
 		argv[n] = arg[i];
 		argvlen[n++] = len > 0 ? (size_t)len : 0;

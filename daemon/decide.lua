@@ -25,12 +25,15 @@
 --         "CHANNEL CONSENT_DEFAULT QUIET_START QUIET_END FAIL_ALLOW WINDOW KEEP AUDIT
 --         RESERVE|"
 --         then the checks "scope:limit:window:segment:shadow;..." (scope
---         c|a|p) by ascending limit; quiet hours in seconds after local
+--         c|a|p, or k for a category's cap with the category in the
+--         segment's place: it applies to decisions on an offer of that
+--         category and counts its contacts on every channel) by ascending
+--         limit; quiet hours in seconds after local
 --         midnight (-1 none), WINDOW the longest cap window, KEEP the record
 --         retention (s), AUDIT the audit stream length (0 = off), FAIL_ALLOW
 --         1 when the channel's on_store_failure is allow, RESERVE the slots
 --         of every cap kept for priority high ([priority] reserve)
---       then one per decision: nine MessagePack values one after another
+--       then one per decision: ten MessagePack values one after another
 --         (cmsgpack.unpack reads them in one C call, no pattern to match):
 --         NOW (unix seconds as a string; "" = Redis's own clock, the one
 --         clock of every pacerd sharing the store), PROGRAM 1..P and FLAGS
@@ -40,7 +43,7 @@
 --         as integers, then the strings SEND_ID, CUSTOMER, CAMPAIGN and
 --         OFFER (or ""), PLAN the live plan run id ("" = don't check, "-" =
 --         none is live), SUPPRESS ";seg;seg;" excluding the offer's category
---         or ""
+--         or "", CATEGORY the offer's category or ""
 -- Returns per decision one string, "ok" for a plain allow, else
 -- "reason|retry_after|rule|shadow_rules|duplicate 0|1|next_allowed|
 -- reserved_for"; a rule is "scope:limit:window:segment", shadow_rules a
@@ -81,16 +84,20 @@ local program = cached(64, function(text)
   local ch, dflt, qs, qe, fail, maxw, keep, alen, reserve, checks =
     string.match(text,
     '^(%S+) (%d) (-?%d+) (-?%d+) (%d) (%d+) (%d+) (%d+) (%d+)|(.*)$')
-  local list = {}
+  local list, cats = {}, false
   for scope, limit, window, seg, sh in string.gmatch(checks,
       '(%a):(%d+):(%d+):([^:;]*):(%d)') do
-    list[#list + 1] = {scope, tonumber(limit), tonumber(window), seg, sh == '1',
+    -- A check: scope, limit, window, segment, shadow, rule, ";segment;",
+    -- category (a category's cap: its segment is everyone).
+    local k = {scope, tonumber(limit), tonumber(window), seg, sh == '1',
       scope .. ':' .. limit .. ':' .. window .. ':' .. seg, ';' .. seg .. ';'}
+    if scope == 'k' then k[4], k[7], k[8], cats = '', ';;', seg, true end
+    list[#list + 1] = k
   end
   return {ch = ch, field = 'c:' .. ch, dflt = dflt, qs = tonumber(qs),
     qe = tonumber(qe), fail = fail == '1', maxw = tonumber(maxw),
     keep = tonumber(keep), alen = tonumber(alen), reserve = tonumber(reserve),
-    checks = list}
+    checks = list, cats = cats}
 end)
 
 -- A customer's own caps by their text, "CHANNEL|all LIMIT WINDOW;...": as a
@@ -119,12 +126,15 @@ end)
 local RECORDS_MAX = 512
 local PRUNE_MAX = 64
 
--- Whether a contact (channel c, campaign cp) counts for a check of scope.
--- (C and A: the customer's own caps on the channel and on all channels.)
-local function in_scope(scope, ch, campaign, c, cp)
+-- Whether a contact (channel c, campaign cp, category kc) counts for check
+-- k. (C and A: the customer's own caps on the channel and on all channels;
+-- k: a category's, whose contacts count on every channel.)
+local function in_scope(k, ch, campaign, c, cp, kc)
+  local scope = k[1]
   return scope == 'a' or scope == 'A' or
     ((scope == 'c' or scope == 'C') and c == ch) or
-    (scope == 'p' and campaign ~= '' and cp == campaign)
+    (scope == 'p' and campaign ~= '' and cp == campaign) or
+    (scope == 'k' and kc == k[8])
 end
 
 -- The most of the contacts list[1..n] in one window (s - w, s] holding t:
@@ -188,7 +198,7 @@ local function decide_call(KEYS, ARGV)
   local late = cnow * 1000 + math.floor(tonumber(clock[2]) / 1000) > deadline
 
   -- The decision at hand (set by the loop at the end), and its stored state.
-  local key, idx, pg, now, now_s, campaign, send_id, offer, customer
+  local key, idx, pg, now, now_s, campaign, send_id, offer, customer, category
   local p, hist, replaced
   -- The longest window the decision at hand looks at (the config's, or a
   -- customer's own cap's): history is trimmed only past it.
@@ -196,7 +206,7 @@ local function decide_call(KEYS, ARGV)
   local audited = false
   -- Reused from one decision to the next: the contacts in the window, and
   -- those one check counts.
-  local times, chans, camps, list = {}, {}, {}, {}
+  local times, chans, camps, cats, list = {}, {}, {}, {}, {}
 
   -- Drop records past the retention, or the oldest past RECORDS_MAX, at
   -- most PRUNE_MAX of them (the next decision goes on), and set the count.
@@ -248,7 +258,7 @@ local function decide_call(KEYS, ARGV)
       end
       redis.call('HSET', key, 'd:' .. send_id, base .. '||' .. held, 'n', n,
         'h', hist .. (at or now_s) .. '|' .. pg.ch .. '|' .. campaign .. '|' ..
-        send_id .. '\n')
+        send_id .. (category == '' and '\n' or '|' .. category .. '\n'))
     elseif replaced then
       redis.call('HSET', key, 'd:' .. send_id, base .. '||' .. held, 'n', n,
         'h', hist)
@@ -304,13 +314,20 @@ local function decide_call(KEYS, ARGV)
     return t_end
   end
 
-  -- The contacts of history (times, chans, camps 1..n) that check k counts
-  -- in windows holding t (after t - window) into l; how many.
+  -- Whether check k applies to the decision at hand: its segment's
+  -- members (segs ";seg;...;"), and a category's cap to an offer of it.
+  local function applies(k, segs)
+    return (k[4] == '' or string.find(segs, k[7], 1, true)) and
+      (k[8] == nil or k[8] == category)
+  end
+
+  -- The contacts of history (times, chans, camps, cats 1..n) that check k
+  -- counts in windows holding t (after t - window) into l; how many.
   local function counted(l, k, n, t)
     local m, wfrom, ch = 0, t - k[3], pg.ch
     for j = 1, n do
-      if times[j] > wfrom and in_scope(k[1], ch, campaign, chans[j],
-          camps[j]) then
+      if times[j] > wfrom and in_scope(k, ch, campaign, chans[j],
+          camps[j], cats[j]) then
         m = m + 1
         l[m] = times[j]
       end
@@ -326,7 +343,7 @@ local function decide_call(KEYS, ARGV)
     local caps = {}
     for i = 1, #pg.checks + #own do
       local k = pg.checks[i] or own[i - #pg.checks]
-      if not k[5] and (k[4] == '' or string.find(segs, k[7], 1, true)) then
+      if not k[5] and applies(k, segs) then
         local l = {}
         caps[#caps + 1] = {l, counted(l, k, n, now), k[3], k[2] - cut}
       end
@@ -362,7 +379,7 @@ local function decide_call(KEYS, ARGV)
     if pause > t then t = pause end
     for i = 1, nc + #own do
       local k = pg.checks[i] or own[i - nc]
-      if not k[5] and (k[4] == '' or string.find(segs, k[7], 1, true)) then
+      if not k[5] and applies(k, segs) then
         local eff, window = k[2] - cut, k[3]
         if eff <= 0 then return -1 end
         local m = counted(list, k, n, t)
@@ -417,9 +434,11 @@ local function decide_call(KEYS, ARGV)
     -- new decision takes its place, so the send counts once (and a cancel
     -- releases it).
     replaced = false
-    if p[7] and not dry and string.find(hist, '|' .. send_id .. '\n', 1, true) then
+    if p[7] and not dry and (string.find(hist, '|' .. send_id .. '\n', 1, true)
+        or string.find(hist, '|' .. send_id .. '|', 1, true)) then
       local kept = {}
-      for e, sid in string.gmatch(hist, '([^\n]*|([^|\n]*)\n)') do
+      for e, sid in string.gmatch(hist,
+          '(%d+|[^|\n]*|[^|\n]*|([^|\n]*)[^\n]*\n)') do
         if sid ~= send_id then kept[#kept + 1] = e end
       end
       hist, replaced = table.concat(kept), true
@@ -499,15 +518,18 @@ local function decide_call(KEYS, ARGV)
       local trim = math.min(now, cnow) - keepw
       -- Captures cost: a send id made by pacerd is in no history, and
       -- without a campaign no contact's campaign is compared.
+      -- A contact is "TIME|CHANNEL|CAMPAIGN|SEND_ID", then "|CATEGORY"
+      -- for an offer of a category (read only when a category's cap is
+      -- checked).
       local pat
-      if not fresh then
-        pat = '(%d+)|([^|]*)|([^|]*)|([^\n]*)\n'
+      if not fresh or pg.cats then
+        pat = '(%d+)|([^|]*)|([^|]*)|([^|\n]*)|?([^\n]*)\n'
       elseif campaign ~= '' then
         pat = '(%d+)|([^|]*)|([^|]*)|[^\n]*\n'
       else
         pat = '(%d+)|([^|]*)|[^\n]*\n'
       end
-      for t, c, cp, sid in string.gmatch(hist, pat) do
+      for t, c, cp, sid, kc in string.gmatch(hist, pat) do
         -- A retry of an allowed send whose record was pruned: still the
         -- first answer (with a record, the record is the answer).
         if not fresh and sid == send_id and not p[7] then
@@ -521,7 +543,7 @@ local function decide_call(KEYS, ARGV)
         if t > now then later = true end
         if t > from then
           n = n + 1
-          times[n], chans[n], camps[n] = t, c, cp
+          times[n], chans[n], camps[n], cats[n] = t, c, cp, kc
         end
       end
     end
@@ -539,7 +561,7 @@ local function decide_call(KEYS, ARGV)
         if not k[5] then eff = limit - cut end
         if i <= nc and limit - cut > n then
           -- Skip to the customer's own caps.
-        elseif k[4] == '' or string.find(segs, k[7], 1, true) then
+        elseif applies(k, segs) then
           local m = counted(list, k, n, now)
           local used = -1
           if m >= eff then used = peak(list, m, now, window) end
@@ -597,8 +619,8 @@ local function decide_call(KEYS, ARGV)
     local prog, flags, plan, suppress
     key = KEYS[1 + i]
     idx = string.sub(key, 1, -2) .. 'r'
-    now_s, prog, flags, send_id, customer, campaign, offer, plan, suppress =
-      cmsgpack.unpack(ARGV[2 + nprog + i])
+    now_s, prog, flags, send_id, customer, campaign, offer, plan, suppress,
+      category = cmsgpack.unpack(ARGV[2 + nprog + i])
     if now_s == '' then now_s = cnow_s end
     now, pg = tonumber(now_s), progs[prog]
     local reason, retry, rule, shadow, dup, na, held =

@@ -2,7 +2,7 @@
 -- KEYS: 1 customer hash, 2 plan entries
 -- Returns {profile fields, history (member, time...), decisions (send_id,
 --          record...), plan entries (run, offers...)}; a history member is
---          "CHANNEL|CAMPAIGN|SEND_ID".
+--          "CHANNEL|CAMPAIGN|SEND_ID" or "CHANNEL|CAMPAIGN|SEND_ID|CATEGORY".
 local function read(KEYS, ARGV)
   local all = redis.call('HGETALL', KEYS[1])
   local prof, hist, recs = {}, {}, {}

@@ -134,7 +134,10 @@ pacerd_rule_text(const struct conf *c, const char *desc, const char *channel,
 		return;
 	}
 	conf_format_duration(window, dur, sizeof dur);
-	if (seg[0] != '\0')
+	if (scope == 'k')	/* a category's cap: its name in seg's place */
+		snprintf(buf, len, "%scategory %s %lld/%s", shadow ? "shadow " : "",
+		    seg, limit, dur);
+	else if (seg[0] != '\0')
 		snprintf(buf, len, "%ssegment %s %lld/%s", shadow ? "shadow " : "",
 		    seg, limit, dur);
 	else if (scope == 'c')

@@ -19,12 +19,15 @@
 #define CONF_MAX_SHADOW	 16
 #define CONF_MAX_KEYS	 40	/* keys of the fixed sections (conf.c's table) */
 #define CONF_MAX_CAMPAIGNS 64	/* [campaign NAME] sections */
+#define CONF_MAX_CATEGORIES 32	/* [category NAME] sections */
 
 /* What a scope of caps counts. */
 enum conf_scope {
 	CONF_SCOPE_CHANNEL,	/* contacts on the decision's channel */
 	CONF_SCOPE_ALL,		/* contacts on every channel */
 	CONF_SCOPE_CAMPAIGN,	/* contacts of the decision's campaign */
+	CONF_SCOPE_CATEGORY,	/* contacts of offers of the decision's offer's
+				   category, every channel */
 };
 
 /* One rolling-window cap: at most limit contacts in (now - window, now]. */
@@ -71,6 +74,16 @@ struct conf_campaign {
 	int			 exempt;	/* caps and quiet hours skipped */
 	int			 counts;	/* its contacts count toward caps */
 	enum conf_priority	 priority;	/* default of its decisions */
+};
+
+/*
+ * Caps across every offer of one category ([category NAME]; the offers
+ * file gives each offer its category), every channel together.
+ */
+struct conf_category {
+	char		 name[CONF_NAME_MAX];
+	struct conf_cap	 caps[CONF_MAX_CAPS];
+	int		 ncaps;
 };
 
 /* A cap that is evaluated and counted, never enforced. */
@@ -148,6 +161,8 @@ struct conf {
 	int			 priority_reserve; /* [priority] reserve: slots kept for high */
 	struct conf_campaign	 campaigns[CONF_MAX_CAMPAIGNS];
 	int			 ncampaigns;
+	struct conf_category	 categories[CONF_MAX_CATEGORIES];
+	int			 ncategories;
 
 	struct conf_fairness	 fairness;
 	struct conf_optimizer	 optimizer;
@@ -188,6 +203,8 @@ int		 conf_channel_index(const struct conf *, const char *name);
 const struct conf_campaign *conf_campaign_find(const struct conf *, const char *name);
 /* Parse "low", "normal" or "high"; 0 or -1. */
 int		 conf_parse_priority(const char *text, enum conf_priority *out);
+/* Index of the category called name (NULL: none), or -1. */
+int		 conf_category_index(const struct conf *, const char *name);
 /* Index of the segment called name, or -1. */
 int		 conf_segment_index(const struct conf *, const char *name);
 /* Parse "30s", "15m", "6h", "7d", "2w" into seconds; 0 or -1. */

@@ -11,7 +11,9 @@
  *                             the key holds only decisions and expires after
  *                             the record retention
  *       h                     contact history: "TIME|CHANNEL|CAMPAIGN|SEND_ID\n"
- *                             per contact (unix seconds), trimmed to the
+ *                             per contact (unix seconds), with "|CATEGORY"
+ *                             before the newline for an offer of a category
+ *                             (category caps count it), trimmed to the
  *                             longest window when a decision writes it
  *       d:SEND_ID             the first answer to SEND_ID, as "reason|retry|
  *                             rule|shadow|channel|campaign|time|offer|state";
@@ -49,16 +51,19 @@ size_t		 keys_global(char *buf, size_t len, const char *prefix,
 /* One contact of a packed history (field h); pointers into the history. */
 struct keys_contact {
 	int64_t		 time;
-	const char	*channel, *campaign, *send_id;
-	size_t		 channel_len, campaign_len, send_id_len;
+	const char	*channel, *campaign, *send_id, *category;
+	size_t		 channel_len, campaign_len, send_id_len, category_len;
 };
 
 /*
- * Write a history entry "TIME|CHANNEL|CAMPAIGN|SEND_ID\n" (campaign may be
- * NULL); returns its length, as snprintf does.
+ * Write a history entry "TIME|CHANNEL|CAMPAIGN|SEND_ID\n", or
+ * "TIME|CHANNEL|CAMPAIGN|SEND_ID|CATEGORY\n" for a contact of an offer with
+ * a category (campaign and category may be NULL or empty); returns its
+ * length, as snprintf does.
  */
 size_t		 keys_contact_entry(char *buf, size_t len, int64_t time,
-		    const char *channel, const char *campaign, const char *send_id);
+		    const char *channel, const char *campaign, const char *send_id,
+		    const char *category);
 /*
  * Read the entry of history h (len bytes) at *pos into c and move *pos past
  * it: 1 when one was read, 0 at the end, -1 when the text is malformed.

@@ -13,7 +13,7 @@
 #include "pacer/tz.h"
 
 #define RULES_MAX_CHECKS (2 * CONF_MAX_CAPS + CONF_MAX_CAPS * CONF_MAX_SEGMENTS + \
-    CONF_MAX_CAPS + CONF_MAX_SHADOW)
+    CONF_MAX_CAPS + CONF_MAX_SHADOW + CONF_MAX_CAPS * CONF_MAX_CATEGORIES)
 
 /* Why a decision came out as it did (SPEC section 3). */
 enum rules_reason {
@@ -34,6 +34,8 @@ enum rules_reason {
 struct rules_check {
 	enum conf_scope		 scope;
 	int			 channel;	/* CHANNEL scope: which channel */
+	int			 category;	/* CATEGORY scope: index into
+						   conf->categories */
 	int			 segment;	/* -1: everyone; else members only */
 	int			 shadow;	/* counted, never enforced */
 	const struct conf_cap	*cap;		/* borrowed from the config */
@@ -44,6 +46,8 @@ struct rules_contact {
 	int64_t	 time;			/* unix seconds */
 	int	 channel;		/* index into conf->channels */
 	int	 campaign;		/* caller's campaign id, -1: none */
+	int	 category;		/* its offer's category, index into
+					   conf->categories, -1: none */
 };
 
 /* What the engine needs to know of one customer. */
@@ -94,7 +98,8 @@ const char	*rules_reason_name(enum rules_reason);
  * Fill out[] with every check that applies to a decision on channel (with a
  * campaign when has_campaign), enforced ones first; returns how many.
  * Segment checks are included with their segment set: they apply only to
- * members.
+ * members; every category's caps are included: they apply only to
+ * decisions on an offer of their category.
  */
 int		 rules_select(const struct conf *, int channel, int has_campaign,
 		    struct rules_check *out, int max);

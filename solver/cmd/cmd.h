@@ -210,6 +210,8 @@ struct cmd_state {
 	uint16_t	*room_caps_all;	/* the caps alone (saturation) */
 	uint16_t	*room_channel;	/* n * nchannels */
 	uint16_t	*room_campaign;	/* n * ncampaigns */
+	int		 ncategories;	/* the config's [category NAME] */
+	uint16_t	*room_category;	/* n * ncategories */
 	uint16_t	*contacts;	/* in (t - longest window, t] */
 	size_t		*stale;		/* plan fields to remove: offset of
 					   "RUN,RUN" in stale_arena, 0: none */

@@ -52,6 +52,9 @@ cmd_history_contacts(const char *h, size_t len, const struct conf *conf,
 		out[n].campaign = c.campaign_len > 0 && history_name(name,
 		    c.campaign, c.campaign_len) == 0 ?
 		    offers_campaign(offers, name) : -1;
+		out[n].category = c.category_len > 0 && history_name(name,
+		    c.category, c.category_len) == 0 ?
+		    conf_category_index(conf, name) : -1;
 		out[n].time = c.time;
 		n++;
 	}

@@ -41,6 +41,8 @@ struct state_checks {
 	int			 nall;
 	struct rules_check	 campaign[RULES_MAX_CHECKS];
 	int			 ncampaign;
+	struct rules_check	 category[CONF_MAX_CATEGORIES][CONF_MAX_CAPS];
+	int			 ncategory[CONF_MAX_CATEGORIES];
 };
 
 /* Sort rules_select's checks for every channel into state_checks. */
@@ -64,6 +66,10 @@ state_checks_build(const struct conf *conf, struct state_checks *sc)
 				sc->all[sc->nall++] = k[i];
 			else if (ch == 0 && k[i].scope == CONF_SCOPE_CAMPAIGN)
 				sc->campaign[sc->ncampaign++] = k[i];
+			else if (ch == 0 && k[i].scope == CONF_SCOPE_CATEGORY &&
+			    sc->ncategory[k[i].category] < CONF_MAX_CAPS)
+				sc->category[k[i].category]
+				    [sc->ncategory[k[i].category]++] = k[i];
 		}
 	}
 }
@@ -123,6 +129,7 @@ state_own_parse(const struct conf *conf, const char *text,
 		own->caps[own->n].window = window;
 		k->scope = ch >= 0 ? CONF_SCOPE_CHANNEL : CONF_SCOPE_ALL;
 		k->channel = ch;
+		k->category = -1;
 		k->segment = -1;
 		k->shadow = 0;
 		k->cap = &own->caps[own->n];
@@ -182,6 +189,7 @@ cmd_state_free(struct cmd_state *st)
 	free(st->room_caps_all);
 	free(st->room_channel);
 	free(st->room_campaign);
+	free(st->room_category);
 	free(st->contacts);
 	free(st->stale);
 	free(st->stale_arena);
@@ -342,6 +350,10 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 	for (int cp = 0; cp < st->ncampaigns; cp++)
 		st->room_campaign[(size_t)c * (size_t)st->ncampaigns + (size_t)cp] =
 		    state_room(sc->campaign, sc->ncampaign, segs, h, nh, t, cp);
+	for (int k = 0; k < st->ncategories; k++)
+		st->room_category[(size_t)c * (size_t)st->ncategories + (size_t)k] =
+		    state_room(sc->category[k], sc->ncategory[k], segs, h, nh, t,
+		    -1);
 	state_own_room(st, c, &own, pause_until, h, nh);
 	return CMD_OK;
 }
@@ -410,6 +422,7 @@ cmd_state_read(struct cmd_redis *ctx, const struct conf *conf,
 	st->n = n;
 	st->nchannels = nch;
 	st->ncampaigns = offers->ncampaigns;
+	st->ncategories = conf->ncategories;
 	st->t = t;
 	if ((sc = malloc(sizeof *sc)) == NULL ||
 	    (h = malloc((size_t)hcap * sizeof *h)) == NULL ||
@@ -424,6 +437,8 @@ cmd_state_read(struct cmd_redis *ctx, const struct conf *conf,
 	    sizeof *st->room_channel)) == NULL ||
 	    (st->room_campaign = calloc((size_t)n * (size_t)st->ncampaigns + 1,
 	    sizeof *st->room_campaign)) == NULL ||
+	    (st->room_category = calloc((size_t)n * (size_t)st->ncategories + 1,
+	    sizeof *st->room_category)) == NULL ||
 	    (st->contacts = calloc((size_t)n + 1, sizeof *st->contacts)) == NULL ||
 	    (st->stale = calloc((size_t)n + 1, sizeof *st->stale)) == NULL) {
 		*cause = strdup("out of memory");

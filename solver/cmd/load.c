@@ -15,6 +15,7 @@
 #include "pacer/conf.h"
 #include "pacer/csv.h"
 #include "pacer/keys.h"
+#include "pacer/offers.h"
 #include "pacer/tz.h"
 
 #include "cmd.h"
@@ -54,6 +55,7 @@ struct load_contact {
 	size_t		 customer;
 	size_t		 campaign;	/* offset of "" when none */
 	size_t		 send_id;
+	size_t		 category;	/* its offer's, offset of "" when none */
 	int64_t		 time;
 	int		 channel;
 };
@@ -87,6 +89,10 @@ struct load {
 	int			 nother;
 	int			 caps_col;	/* optional columns, -1: absent */
 	int			 pause_col;
+	int64_t			 own_window;	/* longest window of a loaded
+						   customer's own cap */
+	const struct offers	*offers;	/* the config's, for categories;
+						   NULL: not readable */
 };
 
 /* Append a string to the arena; its offset, or (size_t)-1. */
@@ -253,7 +259,7 @@ load_segments(struct load *l, const char *s, char *out, long line,
  */
 static int
 load_own_caps(const struct conf *conf, const char *s, char *out,
-    char *why, size_t len)
+    char *why, size_t len, int64_t *longest)
 {
 	char		 item[CONF_NAME_MAX + 32], chan[CONF_NAME_MAX], capt[32];
 	struct conf_cap	 cap;
@@ -278,6 +284,8 @@ load_own_caps(const struct conf *conf, const char *s, char *out,
 			snprintf(why, len, "\"%.80s\": a window of at most 400d", item);
 			return -1;
 		}
+		if (cap.window > *longest)
+			*longest = cap.window;
 		if (++count > LOAD_OWN_CAPS_MAX) {
 			snprintf(why, len, "at most %d caps a customer",
 			    LOAD_OWN_CAPS_MAX);
@@ -303,7 +311,7 @@ load_own(struct load *l, const struct csv *c, struct load_profile *p,
 
 	*text = '\0';
 	if (l->caps_col >= 0 && load_own_caps(l->conf, c->field[l->caps_col],
-	    text, why, sizeof why) != 0) {
+	    text, why, sizeof why, &l->own_window) != 0) {
 		*cause = csv_error(c, "caps", "%s", why);
 		return -1;
 	}
@@ -514,6 +522,18 @@ load_send_id(char *buf, size_t len, long line, char **field, const int *col)
 	snprintf(buf, len, "load-%016llx", (unsigned long long)h);
 }
 
+/*
+ * How far back a contact can count: the config's longest window, or a
+ * longer one of a customer's own cap in the profiles loaded with it.
+ */
+static int64_t
+load_window(const struct load *l)
+{
+	int64_t	 w = conf_longest_window(l->conf);
+
+	return l->own_window > w ? l->own_window : w;
+}
+
 /* Read and validate contacts.csv in full; 0 or -1 with *cause. */
 static int
 load_read_contacts(struct load *l, const char *path, char **cause)
@@ -524,7 +544,7 @@ load_read_contacts(struct load *l, const char *path, char **cause)
 	struct cmd_progress	 prog = { 0, 0 };
 	int			 col[5], rc;
 	size_t			 cap = 0, empty;
-	int64_t			 oldest = l->now - conf_longest_window(l->conf);
+	int64_t			 oldest = l->now - load_window(l);
 	char			 sid[64];
 
 	if ((c = csv_open(path, cause)) == NULL)
@@ -539,7 +559,7 @@ load_read_contacts(struct load *l, const char *path, char **cause)
 		const char		*id = c->field[col[1]];
 		const char		*campaign = c->field[col[3]];
 		const char		*offer = c->field[col[4]];
-		int			 ch;
+		int			 ch, oi;
 
 		if (csv_long(c->field[col[0]], &t) != 0 || t <= 0) {
 			*cause = csv_error(c, "time", "want unix seconds, not "
@@ -597,6 +617,16 @@ load_read_contacts(struct load *l, const char *path, char **cause)
 		k->campaign = empty;
 		if (*campaign != '\0' && (k->campaign = load_arena_add(&l->arena,
 		    campaign, strlen(campaign))) == (size_t)-1)
+			goto oom;
+		/* An offer's category, for the category caps (an offer no
+		   longer in the offers file has none). */
+		k->category = empty;
+		if (*offer != '\0' && l->offers != NULL &&
+		    (oi = offers_find(l->offers, offer)) >= 0 &&
+		    *l->offers->offer[oi].category != '\0' &&
+		    (k->category = load_arena_add(&l->arena,
+		    l->offers->offer[oi].category,
+		    strlen(l->offers->offer[oi].category))) == (size_t)-1)
 			goto oom;
 		l->ncontacts++;
 		if ((l->ncontacts & 16383) == 0 && cmd_progress_due(&prog))
@@ -849,14 +879,13 @@ load_merge_pass(struct load *l, struct cmd_redis *ctx, const char *sha,
 	const char		*argv[7];
 	size_t			 lens[7], cap = 0, i = 0, j;
 	char			*entries = NULL, key[KEYS_MAX], oldest[32], window[32];
-	/* The longest entry: "TIME|CHANNEL|CAMPAIGN|SEND_ID\n". */
-	const size_t		 slot = 24 + 2 * CONF_NAME_MAX + KEYS_SEND_ID_MAX;
+	/* The longest entry: "TIME|CHANNEL|CAMPAIGN|SEND_ID|CATEGORY\n". */
+	const size_t		 slot = 24 + 3 * CONF_NAME_MAX + KEYS_SEND_ID_MAX;
 	int			 rc = -1;
 
 	snprintf(oldest, sizeof oldest, "%lld", (long long)(l->now -
-	    conf_longest_window(conf)));
-	snprintf(window, sizeof window, "%lld",
-	    (long long)conf_longest_window(conf));
+	    load_window(l)));
+	snprintf(window, sizeof window, "%lld", (long long)load_window(l));
 	argv[0] = sha != NULL ? "EVALSHA" : "EVAL";
 	argv[1] = sha != NULL ? sha : load_merge_lua;
 	argv[2] = "1";
@@ -885,7 +914,8 @@ load_merge_pass(struct load *l, struct cmd_redis *ctx, const char *sha,
 			}
 			len += keys_contact_entry(entries + len, cap - len, ct->time,
 			    conf->channels[ct->channel].name,
-			    load_str(l, ct->campaign), load_str(l, ct->send_id));
+			    load_str(l, ct->campaign), load_str(l, ct->send_id),
+			    load_str(l, ct->category));
 		}
 		lens[3] = keys_customer(key, sizeof key, conf->redis.prefix, id,
 		    "p");
@@ -963,6 +993,7 @@ cmd_load(int argc, char **argv)
 	};
 	const char	*conf_path = NULL, *profiles = NULL, *contacts = NULL;
 	struct conf	*conf = NULL;
+	struct offers	*offers = NULL;
 	struct load	 l;
 	struct cmd_redis	*ctx = NULL;
 	char		*cause = NULL;
@@ -997,6 +1028,19 @@ cmd_load(int argc, char **argv)
 		goto fail;
 	if (profiles != NULL)
 		cmd_log("load", "%s: %zu profiles valid", profiles, l.nprofiles);
+	/*
+	 * Contacts name offers: their categories come from the offers file
+	 * (needed only when category caps are configured, but stored always,
+	 * so that caps configured later count them).
+	 */
+	if (contacts != NULL && conf->optimizer.offers != NULL &&
+	    (offers = offers_load(conf->optimizer.offers, conf, &cause)) == NULL) {
+		if (conf->ncategories > 0)
+			goto fail;
+		free(cause);
+		cause = NULL;
+	}
+	l.offers = offers;
 	if (contacts != NULL && load_read_contacts(&l, contacts, &cause) != 0)
 		goto fail;
 	if (contacts != NULL)
@@ -1027,6 +1071,7 @@ done:
 	free(l.seen);
 	free(l.contacts);
 	free(l.arena.buf);
+	offers_free(offers);
 	conf_free(conf);
 	return rc;
 }

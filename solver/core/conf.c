@@ -594,6 +594,57 @@ conf_campaign_find(const struct conf *c, const char *name)
 	return NULL;
 }
 
+/* Find or create the named category's caps. */
+static struct conf_category *
+conf_category_get(struct conf_parse *p, const char *name, int line)
+{
+	struct conf		*c = p->conf;
+	struct conf_category	*k;
+	int			 i = conf_category_index(c, name);
+
+	if (i >= 0)
+		return &c->categories[i];
+	if (!conf_valid_name(name)) {
+		conf_error(p, line, "[category %s]: bad category name", name);
+		return NULL;
+	}
+	if (c->ncategories >= CONF_MAX_CATEGORIES) {
+		conf_error(p, line, "too many [category NAME] sections (at most %d)",
+		    CONF_MAX_CATEGORIES);
+		return NULL;
+	}
+	k = &c->categories[c->ncategories++];
+	memset(k, 0, sizeof *k);
+	snprintf(k->name, sizeof k->name, "%s", name);
+	return k;
+}
+
+/* [category NAME] cap = N/DURATION (several). */
+static int
+conf_category_key(struct conf_parse *p, const char *kname, const char *key,
+    const char *v, int line)
+{
+	struct conf_category	*k = conf_category_get(p, kname, line);
+	char			 label[CONF_NAME_MAX + 16];
+
+	if (k == NULL)
+		return 0;
+	if (strcmp(key, "cap"))
+		return conf_error(p, line, "unknown key \"%s\" in [category %s]",
+		    key, kname);
+	snprintf(label, sizeof label, "category %s", k->name);
+	return conf_add_cap(p, k->caps, &k->ncaps, label, v, line);
+}
+
+int
+conf_category_index(const struct conf *c, const char *name)
+{
+	for (int i = 0; name != NULL && i < c->ncategories; i++)
+		if (!strcmp(c->categories[i].name, name))
+			return i;
+	return -1;
+}
+
 /* [segment NAME] keys. */
 static int
 conf_segment_key(struct conf_parse *p, const char *sname, const char *key,
@@ -714,6 +765,8 @@ conf_section(struct conf_parse *p, const char *text, size_t len, int line)
 			conf_segment_get(p, name, line);
 		else if (!strcmp(kind, "campaign"))
 			conf_campaign_get(p, name, line);
+		else if (!strcmp(kind, "category"))
+			conf_category_get(p, name, line);
 		else
 			conf_error(p, line, "unknown section [%s]", p->section);
 		return;
@@ -750,6 +803,9 @@ conf_handler(void *user, const char *inih_section, const char *key, const char *
 			    p->cause == NULL;
 		if (!strcmp(kind, "campaign"))
 			return conf_campaign_key(p, name, key, v, line) == 0 &&
+			    p->cause == NULL;
+		if (!strcmp(kind, "category"))
+			return conf_category_key(p, name, key, v, line) == 0 &&
 			    p->cause == NULL;
 		return conf_error(p, line, "unknown section [%s]", section);
 	}
@@ -1143,6 +1199,8 @@ conf_longest_window(const struct conf *c)
 	LONGEST(c->campaign_caps, c->ncampaign_caps);
 	for (int i = 0; i < c->nsegments; i++)
 		LONGEST(c->segments[i].caps, c->segments[i].ncaps);
+	for (int i = 0; i < c->ncategories; i++)
+		LONGEST(c->categories[i].caps, c->categories[i].ncaps);
 	for (int i = 0; i < c->nshadow; i++)
 		if (c->shadow[i].cap.window > w)
 			w = c->shadow[i].cap.window;

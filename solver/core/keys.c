@@ -48,10 +48,12 @@ keys_global(char *buf, size_t len, const char *prefix, const char *name)
 
 size_t
 keys_contact_entry(char *buf, size_t len, int64_t time, const char *channel,
-    const char *campaign, const char *send_id)
+    const char *campaign, const char *send_id, const char *category)
 {
-	int	 n = snprintf(buf, len, "%lld|%s|%s|%s\n", (long long)time, channel,
-	    campaign ? campaign : "", send_id);
+	int	 has = category != NULL && *category != '\0';
+	int	 n = snprintf(buf, len, "%lld|%s|%s|%s%s%s\n", (long long)time,
+	    channel, campaign ? campaign : "", send_id, has ? "|" : "",
+	    has ? category : "");
 
 	return n < 0 ? 0 : (size_t)n;
 }
@@ -96,10 +98,20 @@ keys_history_next(const char *h, size_t len, size_t *pos, struct keys_contact *c
 			c->campaign = h + at, c->campaign_len = (size_t)n[i];
 		at += (size_t)n[i] + 1;
 	}
-	n[2] = (ssize_t)(end - at);
-	if (memchr(h + at, '|', (size_t)n[2]) != NULL || c->channel_len == 0)
-		return -1;
+	/* SEND_ID, or SEND_ID|CATEGORY. */
 	c->send_id = h + at;
+	c->category = h + end;
+	c->category_len = 0;
+	if ((n[2] = keys_field(h, end, at, '|')) >= 0) {
+		c->category = h + at + n[2] + 1;
+		c->category_len = end - (at + (size_t)n[2] + 1);
+		if (c->category_len == 0 ||
+		    memchr(c->category, '|', c->category_len) != NULL)
+			return -1;
+	} else
+		n[2] = (ssize_t)(end - at);
+	if (c->channel_len == 0)
+		return -1;
 	c->send_id_len = (size_t)n[2];
 	c->time = t;
 	*pos = end + 1;

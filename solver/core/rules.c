@@ -26,6 +26,7 @@ rules_add(struct rules_check *out, int n, int max, const struct conf_cap *caps,
 	for (int i = 0; i < ncaps && n < max; i++) {
 		out[n].scope = scope;
 		out[n].channel = channel;
+		out[n].category = -1;
 		out[n].segment = segment;
 		out[n].shadow = shadow;
 		out[n].cap = &caps[i];
@@ -51,6 +52,14 @@ rules_select(const struct conf *c, int channel, int has_campaign,
 	for (int s = 0; s < c->nsegments; s++)
 		n = rules_add(out, n, max, c->segments[s].caps, c->segments[s].ncaps,
 		    CONF_SCOPE_ALL, -1, s, 0);
+	for (int k = 0; k < c->ncategories; k++) {
+		int	 from = n;
+
+		n = rules_add(out, n, max, c->categories[k].caps,
+		    c->categories[k].ncaps, CONF_SCOPE_CATEGORY, -1, -1, 0);
+		for (int i = from; i < n; i++)
+			out[i].category = k;
+	}
 	for (int i = 0; i < c->nshadow && n < max; i++) {
 		const struct conf_shadow *sh = &c->shadow[i];
 
@@ -108,6 +117,8 @@ rules_counts(const struct rules_check *k, const struct rules_contact *h,
 		return 1;
 	case CONF_SCOPE_CAMPAIGN:
 		return campaign >= 0 && h->campaign == campaign;
+	case CONF_SCOPE_CATEGORY:
+		return h->category >= 0 && h->category == k->category;
 	}
 	return 0;
 }
@@ -220,14 +231,20 @@ rules_quiet_until(const struct conf_channel *ch, const struct rules_customer *cu
 
 /*
  * Whether check k (one of the customer's own when own) applies to this
- * customer and request: its segment's members only, and a customer's own
- * channel cap to decisions on its channel only.
+ * customer and request: its segment's members only, a category's caps to
+ * decisions on an offer of that category (category: the request's, an
+ * index into conf->categories or -1), and a customer's own channel cap to
+ * decisions on its channel only.
  */
 static int
 rules_applies(const struct rules_check *k, int own,
-    const struct rules_customer *cu, const struct rules_request *rq)
+    const struct rules_customer *cu, const struct rules_request *rq,
+    int category)
 {
 	if (k->segment >= 0 && !(cu->segments & (1u << k->segment)))
+		return 0;
+	if (k->scope == CONF_SCOPE_CATEGORY &&
+	    (category < 0 || k->category != category))
 		return 0;
 	return !(own && k->scope == CONF_SCOPE_CHANNEL &&
 	    k->channel != rq->channel);
@@ -247,7 +264,7 @@ rules_next_allowed(const struct conf *c, const struct rules_check *checks,
 {
 	const struct conf_channel *ch = &c->channels[rq->channel];
 	int64_t	 t = cu->pause_until > now ? cu->pause_until : now, e;
-	int	 moved, eff;
+	int	 moved, eff, category = conf_category_index(c, rq->category);
 
 	for (int round = 0; round < 64; round++) {
 		moved = 0;
@@ -259,7 +276,8 @@ rules_next_allowed(const struct conf *c, const struct rules_check *checks,
 			const struct rules_check *k = i < nchecks ? &checks[i] :
 			    &cu->own[i - nchecks];
 
-			if (k->shadow || !rules_applies(k, i >= nchecks, cu, rq))
+			if (k->shadow || !rules_applies(k, i >= nchecks, cu, rq,
+			    category))
 				continue;
 			eff = k->cap->limit - rq->cut;
 			if (rules_peak(k, cu->history, cu->nhistory, t,
@@ -295,6 +313,7 @@ rules_decide_request(const struct conf *c, const struct rules_check *checks,
 {
 	int	 consent = cu->consent[rq->channel], used, eff, full = 0;
 	int	 order[RULES_MAX_CHECKS + 8], n = 0;
+	int	 category = conf_category_index(c, rq->category);
 	int64_t	 retry, at;
 
 	memset(v, 0, sizeof *v);
@@ -342,7 +361,7 @@ rules_decide_request(const struct conf *c, const struct rules_check *checks,
 		const struct rules_check *k = i < nchecks ? &checks[i] :
 		    &cu->own[i - nchecks];
 
-		if (!rules_applies(k, i >= nchecks, cu, rq))
+		if (!rules_applies(k, i >= nchecks, cu, rq, category))
 			continue;
 		/* Shadow rules judge as configured; enforced ones leave the
 		 * reserve of the request's priority. */

@@ -945,6 +945,8 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 			hist[base + count[c]].time = t;
 			hist[base + count[c]].channel = ch;
 			hist[base + count[c]].campaign = camp;
+			hist[base + count[c]].category =
+			    conf_category_index(conf, cat);
 			count[c]++;
 			res->allowed++;
 		} else {

@@ -408,10 +408,12 @@ def in_holdout(customer, share):
     return (h % 1000000) < share * 1000000.0
 
 
-def parse_history(h):
+def parse_history(h, categories=False):
     """
-    Field h ("TIME|CHANNEL|CAMPAIGN|SEND_ID\n" per contact) as a list of
-    (time, channel, campaign, send_id); raises ValueError when malformed.
+    Field h ("TIME|CHANNEL|CAMPAIGN|SEND_ID\n" per contact, with
+    "|CATEGORY" before the newline for an offer of a category) as a list of
+    (time, channel, campaign, send_id), and the category ("" for none) as a
+    fifth item when categories; raises ValueError when malformed.
     """
     out = []
     if not h:
@@ -420,9 +422,11 @@ def parse_history(h):
         raise ValueError("h does not end with a newline: %r" % h)
     for line in h[:-1].split("\n"):
         f = line.split("|")
-        if len(f) != 4 or not f[0].isdigit() or not f[1]:
+        if len(f) not in (4, 5) or not f[0].isdigit() or not f[1] or \
+                (len(f) == 5 and not f[4]):
             raise ValueError("malformed history entry %r" % line)
-        out.append((int(f[0]), f[1], f[2], f[3]))
+        e = (int(f[0]), f[1], f[2], f[3])
+        out.append(e + (f[4] if len(f) == 5 else "",) if categories else e)
     return out
 
 

@@ -95,6 +95,7 @@ oracle_case(const struct conf *c, json_t *in, const char **cause)
 	size_t			 i;
 	int			 nchecks, nh = 0;
 
+	memset(&rq, 0, sizeof rq);
 	if (!json_is_object(in) ||
 	    json_unpack(in, "{s:s, s:I}", "channel", &channel, "now", &now) != 0) {
 		*cause = "a case needs channel and now";
@@ -104,8 +105,9 @@ oracle_case(const struct conf *c, json_t *in, const char **cause)
 		campaign = json_string_value(val);
 	if ((val = json_object_get(in, "priority")) != NULL && json_is_string(val))
 		prio = json_string_value(val);
+	if ((val = json_object_get(in, "category")) != NULL && json_is_string(val))
+		rq.category = json_string_value(val);
 	memset(&cu, 0, sizeof cu);
-	memset(&rq, 0, sizeof rq);
 	if ((rq.channel = conf_channel_index(c, channel)) < 0) {
 		*cause = "unknown channel";
 		return -1;
@@ -141,16 +143,18 @@ oracle_case(const struct conf *c, json_t *in, const char **cause)
 	if ((h = json_object_get(in, "history")) != NULL)
 		json_array_foreach(h, i, e) {
 			json_int_t	 t;
-			const char	*hc, *hp;
+			const char	*hc, *hp, *hk = NULL;
 
 			if (nh >= ORACLE_MAX_HISTORY ||
-			    json_unpack(e, "[I, s, s]", &t, &hc, &hp) != 0 ||
+			    json_unpack(e, "[I, s, s, s]", &t, &hc, &hp, &hk) != 0 ||
 			    (hist[nh].channel = conf_channel_index(c, hc)) < 0) {
-				*cause = "history: [[TIME, CHANNEL, CAMPAIGN], ...]";
+				*cause = "history: [[TIME, CHANNEL, CAMPAIGN, "
+				    "CATEGORY], ...]";
 				return -1;
 			}
 			hist[nh].time = t;
 			hist[nh].campaign = oracle_campaign_id(hp);
+			hist[nh].category = conf_category_index(c, hk);
 			nh++;
 		}
 	qsort(hist, (size_t)nh, sizeof hist[0], oracle_by_time);

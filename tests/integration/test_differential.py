@@ -60,6 +60,15 @@ CHANNELS = ("email", "sms", "push")
 # Campaigns of conf/offers.csv.
 CAMPAIGNS = ("welcome", "winback", "cards", "loans", "engagement", "sales",
              "content")
+# Offers of conf/offers.csv by channel: (offer, campaign, category).
+OFFERS = {"email": (("welcome10", "welcome", "discount"),
+                    ("card_upgrade", "cards", "credit"),
+                    ("newsletter", "content", "content")),
+          "sms": (("winback_sms", "winback", "discount"),
+                  ("loan_teaser", "loans", "credit")),
+          "push": (("app_nudge", "engagement", "engagement"),
+                   ("flash_sale", "sales", "discount"))}
+CATEGORIES = ("discount", "credit")
 SEGMENTS = ("vulnerable", "young")
 ZONES = (None, "UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata",
          "Australia/Lord_Howe", "America/St_Johns", "Pacific/Chatham")
@@ -132,6 +141,12 @@ def random_config(rng):
         windows += ws
         ov["segment " + seg] = {"cap": caps}
         summary["segment " + seg] = caps
+    for cat in CATEGORIES:
+        caps, ws = random_caps(rng, 2, reserve) if rng.random() < 0.6 \
+            else ([], [])
+        windows += ws
+        ov["category " + cat] = {"cap": caps} if caps else None
+        summary["category " + cat] = caps
     if rng.random() < 0.3:
         ov["shadow"] = {"cap": "%s %d/%s" % (rng.choice(CHANNELS),
                                              rng.randint(1, 3),
@@ -188,6 +203,14 @@ class Oracle:
         if self.proc.returncode != 0:
             raise AssertionError("rules_oracle exited with %s"
                                  % self.proc.returncode)
+
+
+def category_of(req):
+    """The category of the request's offer, or None."""
+    for offer, _, cat in OFFERS[req["channel"]]:
+        if offer == req.get("offer"):
+            return cat
+    return None
 
 
 def fields(answer):
@@ -309,7 +332,8 @@ class TestDifferential(unittest.TestCase):
             t = anchor + rng.randint(-int(maxw * 1.1), int(maxw * 0.6))
             t -= t % q
             hist.append([t, rng.choice(CHANNELS),
-                         rng.choice(CAMPAIGNS + ("", ""))])
+                         rng.choice(CAMPAIGNS + ("", "")),
+                         rng.choice(CATEGORIES + ("", "", "content"))])
         # Bursts: several contacts at one instant.
         if hist and rng.random() < 0.2:
             hist.append(list(rng.choice(hist)))
@@ -329,7 +353,11 @@ class TestDifferential(unittest.TestCase):
     def random_request(self, rng, cust, hist, maxw, q):
         req = {"customer": cust["id"], "channel": rng.choice(CHANNELS),
                "time": self.random_time(rng, cust["anchor"], hist, maxw, q)}
-        if rng.random() < 0.7:
+        if rng.random() < 0.4:
+            # An offer: its campaign, and its category's caps.
+            offer, req["campaign"], _ = rng.choice(OFFERS[req["channel"]])
+            req["offer"] = offer
+        elif rng.random() < 0.7:
             req["campaign"] = rng.choice(CAMPAIGNS)
         if rng.random() < 0.6:
             req["priority"] = rng.choice(("low", "normal", "normal", "high",
@@ -341,6 +369,7 @@ class TestDifferential(unittest.TestCase):
         return {"consent": cust["consent"], "segments": cust["segments"],
                 "tzt": cust["tzt"], "history": hist,
                 "channel": req["channel"], "campaign": req.get("campaign"),
+                "category": category_of(req),
                 "priority": req.get("priority"), "now": req["time"]}
 
     def batch(self, http, requests):
@@ -357,8 +386,9 @@ class TestDifferential(unittest.TestCase):
         cmds = []
         for c, h in zip(custs, hists):
             if h:
-                text = "".join("%d|%s|%s|x%d\n" % (t, ch, cp, j)
-                               for j, (t, ch, cp) in enumerate(h))
+                text = "".join("%d|%s|%s|x%d%s\n" % (t, ch, cp, j,
+                                                      "|" + k if k else "")
+                               for j, (t, ch, cp, k) in enumerate(h))
                 cmds.append(("HSET", self.key(c["id"]), "h", text))
             else:
                 cmds.append(("HDEL", self.key(c["id"]), "h"))
@@ -367,7 +397,8 @@ class TestDifferential(unittest.TestCase):
 
     def stored_history(self, cust):
         h = self.r.call("HGET", self.key(cust["id"]), "h")
-        return [[t, ch, cp] for t, ch, cp, _ in parse_history(h)]
+        return [[t, ch, cp, k]
+                for t, ch, cp, _, k in parse_history(h, categories=True)]
 
     def count(self, what):
         self.seen[what] = self.seen.get(what, 0) + 1
@@ -466,7 +497,8 @@ class TestDifferential(unittest.TestCase):
                 if w.get("exempt"):
                     self.count("step exempt")
                 if expect_at is not None:
-                    entry = [expect_at, r["channel"], cp or ""]
+                    entry = [expect_at, r["channel"], cp or "",
+                             category_of(r) or ""]
                     if entry not in stored:
                         self.mismatches.append((
                             index, summary, c, h, r, g, w,
@@ -540,7 +572,7 @@ class TestDifferential(unittest.TestCase):
         cases = [
             # email 2/1d and campaign 1/1d both full, both free at
             # now + 23h: pacerd "campaign 1/1d", engine "email 2/1d".
-            ([[now - 3600, "email", "welcome"]] * 2,
+            ([[now - 3600, "email", "welcome", ""]] * 2,
              {"channel": "email", "campaign": "welcome", "priority": "high"}),
             # low leaves 2 of each cap: sms 2/12h and sms 1/6h never
             # allow it: pacerd "sms 1/6h", engine "sms 2/12h".
@@ -548,7 +580,7 @@ class TestDifferential(unittest.TestCase):
             # the same with one sms an hour ago: 1/6h is full, 2/12h only
             # reserved: pacerd "sms 1/6h" without reserved_for, engine
             # "sms 2/12h" with reserved_for "high".
-            ([[now - 3600, "sms", ""]], {"channel": "sms", "priority": "low"}),
+            ([[now - 3600, "sms", "", ""]], {"channel": "sms", "priority": "low"}),
         ]
         try:
             for hist, req in cases:

@@ -34,7 +34,8 @@ setup(void **state)
 	char	*cause = NULL;
 
 	fixture.conf = conf_load_string("[channel email]\n[channel sms]\n"
-	    "[channel push]\n", "h.conf", &cause);
+	    "[channel push]\n[category credit]\ncap = 1/30d\n", "h.conf",
+	    &cause);
 	free(cause);
 	*state = &fixture;
 	return fixture.conf == NULL ? -1 : 0;
@@ -71,9 +72,15 @@ test_indexes(void **state)
 	    "101|sms||s2\n"
 	    "102|push|welcome|s3\n"
 	    "103|fax|winback|s4\n"		/* channel no longer configured */
-	    "104|email|spring|s5\n";		/* campaign of no offer */
+	    "104|email|spring|s5\n"		/* campaign of no offer */
+	    "105|sms|winback|s6|credit\n"	/* an offer of a category */
+	    "106|sms|winback|s7|toys\n";	/* a category without caps */
 
-	assert_int_equal(read_h(f, h, 0, 1000, c, 8), 5);
+	assert_int_equal(read_h(f, h, 0, 1000, c, 8), 7);
+	assert_int_equal(c[0].category, -1);
+	assert_int_equal(c[5].category, 0);
+	assert_int_equal(c[5].campaign, 0);
+	assert_int_equal(c[6].category, -1);
 	assert_int_equal(c[0].time, 100);
 	assert_int_equal(c[0].channel, 0);
 	assert_int_equal(c[0].campaign, 0);
@@ -151,7 +158,8 @@ test_malformed(void **state)
 	static const char *const bad[] = {
 		"garbage\n", "100|email||s1", "100|email||s1\n\n",
 		"100|email||s1\nx|sms||s2\n", "5|email||old\n100|email\n",
-		"100||c|s\n", "-5|email||s\n", "100|email|c|s|t\n",
+		"100||c|s\n", "-5|email||s\n", "100|email|c|s|t|u\n",
+		"100|email|c|s|\n",
 	};
 	char	 name[CONF_NAME_MAX + 8];
 

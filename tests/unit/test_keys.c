@@ -68,11 +68,13 @@ test_key_names(void **state)
 	n = keys_customer(small, sizeof small, "pacer", "c-42", "h");
 	assert_int_equal(n, 14);
 	assert_string_equal(small, "pacer:{");
-	n = keys_contact_entry(buf, sizeof buf, 1700000000, "email", "welcome", "s1");
+	n = keys_contact_entry(buf, sizeof buf, 1700000000, "email", "welcome", "s1", NULL);
 	assert_string_equal(buf, "1700000000|email|welcome|s1\n");
 	assert_int_equal(n, 28);
-	keys_contact_entry(buf, sizeof buf, 5, "sms", NULL, "s2");
+	keys_contact_entry(buf, sizeof buf, 5, "sms", NULL, "s2", "");
 	assert_string_equal(buf, "5|sms||s2\n");
+	keys_contact_entry(buf, sizeof buf, 5, "sms", "c", "s2", "credit");
+	assert_string_equal(buf, "5|sms|c|s2|credit\n");
 	/* The longest customer and suffix fit in KEYS_MAX. */
 	{
 		char	 id[KEYS_CUSTOMER_MAX + 1];
@@ -88,10 +90,12 @@ test_key_names(void **state)
 static void
 test_history(void **state)
 {
-	static const char h[] = "1700000000|email|welcome|s1\n5|sms||\n";
+	static const char h[] = "1700000000|email|welcome|s1\n5|sms||\n"
+	    "6|push|c|s3|credit\n";
 	static const char *const bad[] = {
 		"1|email|c|s", "x|email||s\n", "|email||s\n", "-1|email||s\n",
-		"1|email|s\n", "1|email|c|s|t\n", "1||c|s\n", "1\n",
+		"1|email|s\n", "1|email|c|s|t|u\n", "1|email|c|s|\n", "1||c|s\n",
+		"1\n",
 		"99999999999999999999|email||s\n",
 	};
 	struct keys_contact c;
@@ -106,10 +110,17 @@ test_history(void **state)
 	assert_memory_equal(c.campaign, "welcome", 7);
 	assert_int_equal(c.send_id_len, 2);
 	assert_memory_equal(c.send_id, "s1", 2);
+	assert_int_equal(c.category_len, 0);
 	assert_int_equal(keys_history_next(h, sizeof h - 1, &pos, &c), 1);
 	assert_int_equal(c.time, 5);
 	assert_int_equal(c.campaign_len, 0);
 	assert_int_equal(c.send_id_len, 0);
+	assert_int_equal(keys_history_next(h, sizeof h - 1, &pos, &c), 1);
+	assert_int_equal(c.time, 6);
+	assert_int_equal(c.send_id_len, 2);
+	assert_memory_equal(c.send_id, "s3", 2);
+	assert_int_equal(c.category_len, 6);
+	assert_memory_equal(c.category, "credit", 6);
 	assert_int_equal(keys_history_next(h, sizeof h - 1, &pos, &c), 0);
 	assert_int_equal(keys_history_next("", 0, &(size_t){ 0 }, &c), 0);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

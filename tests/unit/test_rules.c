@@ -166,13 +166,13 @@ static void
 test_cap_window_edges(void **state)
 {
 	struct conf_cap		 cap = { .limit = 2, .window = 100 };
-	struct rules_check	 k = { CONF_SCOPE_ALL, -1, -1, 0, &cap };
+	struct rules_check	 k = { CONF_SCOPE_ALL, -1, -1, -1, 0, &cap };
 	struct rules_contact	 h[] = {
-		{ 899, EMAIL, -1 },	/* long gone */
-		{ 900, EMAIL, -1 },	/* exactly now - window: excluded */
-		{ 901, SMS, -1 },	/* now - window + 1: included */
-		{ 1000, PUSH, -1 },	/* now: included */
-		{ 1001, EMAIL, -1 },	/* after now: in (901, 1001] with 1000 */
+		{ 899, EMAIL, -1, -1 },	/* long gone */
+		{ 900, EMAIL, -1, -1 },	/* exactly now - window: excluded */
+		{ 901, SMS, -1, -1 },	/* now - window + 1: included */
+		{ 1000, PUSH, -1, -1 },	/* now: included */
+		{ 1001, EMAIL, -1, -1 },	/* after now: in (901, 1001] with 1000 */
 	};
 	int64_t			 retry = 12345;
 
@@ -206,11 +206,11 @@ static void
 test_cap_counts_later_contacts(void **state)
 {
 	struct conf_cap		 cap = { .limit = 1, .window = DAY };
-	struct rules_check	 k = { CONF_SCOPE_CHANNEL, SMS, -1, 0, &cap };
-	struct rules_contact	 soon[] = { { NOW + 1, SMS, -1 } };
-	struct rules_contact	 late[] = { { NOW + 30 * DAY, SMS, -1 } };
+	struct rules_check	 k = { CONF_SCOPE_CHANNEL, SMS, -1, -1, 0, &cap };
+	struct rules_contact	 soon[] = { { NOW + 1, SMS, -1, -1 } };
+	struct rules_contact	 late[] = { { NOW + 30 * DAY, SMS, -1, -1 } };
 	struct rules_contact	 both[] = {
-		{ NOW - DAY + 10, SMS, -1 }, { NOW + DAY - 5, SMS, -1 },
+		{ NOW - DAY + 10, SMS, -1, -1 }, { NOW + DAY - 5, SMS, -1, -1 },
 	};
 	int64_t			 retry;
 
@@ -240,14 +240,14 @@ static void
 test_cap_retry_after(void **state)
 {
 	struct conf_cap		 cap = { .limit = 3, .window = 7 * DAY };
-	struct rules_check	 k = { CONF_SCOPE_CHANNEL, EMAIL, -1, 0, &cap };
+	struct rules_check	 k = { CONF_SCOPE_CHANNEL, EMAIL, -1, -1, 0, &cap };
 	struct rules_contact	 h[] = {
-		{ NOW - 6 * DAY, EMAIL, -1 },
-		{ NOW - 5 * DAY, SMS, -1 },
-		{ NOW - 4 * DAY, EMAIL, -1 },
-		{ NOW - 3 * DAY, EMAIL, -1 },
-		{ NOW - 2 * DAY, EMAIL, -1 },
-		{ NOW - HOUR, EMAIL, -1 },
+		{ NOW - 6 * DAY, EMAIL, -1, -1 },
+		{ NOW - 5 * DAY, SMS, -1, -1 },
+		{ NOW - 4 * DAY, EMAIL, -1, -1 },
+		{ NOW - 3 * DAY, EMAIL, -1, -1 },
+		{ NOW - 2 * DAY, EMAIL, -1, -1 },
+		{ NOW - HOUR, EMAIL, -1, -1 },
 	};
 	int64_t			 retry;
 
@@ -281,12 +281,12 @@ static void
 test_cap_campaign_scope(void **state)
 {
 	struct conf_cap		 cap = { .limit = 1, .window = DAY };
-	struct rules_check	 k = { CONF_SCOPE_CAMPAIGN, EMAIL, -1, 0, &cap };
+	struct rules_check	 k = { CONF_SCOPE_CAMPAIGN, EMAIL, -1, -1, 0, &cap };
 	struct rules_contact	 h[] = {
-		{ NOW - 2 * DAY, EMAIL, 7 },
-		{ NOW - 10 * HOUR, SMS, 7 },
-		{ NOW - 5 * HOUR, EMAIL, 8 },
-		{ NOW - HOUR, PUSH, -1 },
+		{ NOW - 2 * DAY, EMAIL, 7, -1 },
+		{ NOW - 10 * HOUR, SMS, 7, -1 },
+		{ NOW - 5 * HOUR, EMAIL, 8, -1 },
+		{ NOW - HOUR, PUSH, -1, -1 },
 	};
 	int64_t			 retry;
 
@@ -335,7 +335,7 @@ test_decide_order(void **state)
 	struct rules_customer	 cu;
 	struct rules_verdict	 v;
 	struct rules_contact	 h[] = {
-		{ NOW - HOUR, EMAIL, 0 },
+		{ NOW - HOUR, EMAIL, 0, -1 },
 	};
 	int64_t			 night = NOW + 30 * 60;	/* 21:00 UTC */
 
@@ -430,8 +430,8 @@ test_decide_segments(void **state)
 	struct rules_customer	 cu;
 	struct rules_verdict	 v;
 	struct rules_contact	 h[] = {
-		{ NOW - 3 * DAY, SMS, -1 },
-		{ NOW - 2 * HOUR, PUSH, -1 },
+		{ NOW - 3 * DAY, SMS, -1, -1 },
+		{ NOW - 2 * HOUR, PUSH, -1, -1 },
 	};
 
 	customer_init(&cu);
@@ -478,11 +478,11 @@ test_decide_shadow(void **state)
 	struct rules_customer	 cu;
 	struct rules_verdict	 v;
 	struct rules_contact	 h[] = {
-		{ NOW - 3 * DAY, 0, -1 },
-		{ NOW - 2 * DAY, 0, -1 },
-		{ NOW - 5 * HOUR, 1, -1 },
-		{ NOW - 4 * HOUR, 2, -1 },
-		{ NOW - 3 * HOUR, 1, -1 },
+		{ NOW - 3 * DAY, 0, -1, -1 },
+		{ NOW - 2 * DAY, 0, -1, -1 },
+		{ NOW - 5 * HOUR, 1, -1, -1 },
+		{ NOW - 4 * HOUR, 2, -1, -1 },
+		{ NOW - 3 * HOUR, 1, -1, -1 },
 	};
 
 	(void)state;
@@ -521,9 +521,9 @@ test_decide_binding_cap(void **state)
 	struct rules_customer	 cu;
 	struct rules_verdict	 v;
 	struct rules_contact	 h[] = {
-		{ NOW - 7 * DAY + 10, EMAIL, -1 },	/* leaves in 10 s */
-		{ NOW - 3 * DAY, EMAIL, -1 },
-		{ NOW - 100, EMAIL, -1 },
+		{ NOW - 7 * DAY + 10, EMAIL, -1, -1 },	/* leaves in 10 s */
+		{ NOW - 3 * DAY, EMAIL, -1, -1 },
+		{ NOW - 100, EMAIL, -1, -1 },
 	};
 	struct conf		*zero;
 
@@ -676,7 +676,7 @@ test_next_allowed(void **state)
 	struct rules_verdict	 v;
 	struct rules_check	 k[RULES_MAX_CHECKS];
 	/* 20:30 UTC: an email 23 h ago fills email 1/1d until 21:30 today. */
-	struct rules_contact	 h[] = { { NOW - 23 * HOUR, EMAIL, -1 } };
+	struct rules_contact	 h[] = { { NOW - 23 * HOUR, EMAIL, -1, -1 } };
 	struct rules_request	 rq = { EMAIL, -1, NULL, 0, 0 };
 	int64_t			 morning = NOW + 11 * HOUR + 30 * 60; /* 08:00 */
 	int			 n = rules_select(c, EMAIL, 0, k, RULES_MAX_CHECKS);
@@ -718,7 +718,7 @@ test_priority_cut(void **state)
 	struct rules_customer	 cu;
 	struct rules_verdict	 v;
 	struct rules_check	 k[RULES_MAX_CHECKS];
-	struct rules_contact	 h[] = { { NOW - HOUR, PUSH, -1 } };
+	struct rules_contact	 h[] = { { NOW - HOUR, PUSH, -1, -1 } };
 	struct rules_request	 rq = { PUSH, -1, NULL, 1, 0 };
 	int			 n = rules_select(c, PUSH, 0, k, RULES_MAX_CHECKS);
 
