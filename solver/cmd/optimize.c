@@ -277,6 +277,7 @@ opt_build(struct opt_run *r, char **cause)
 	struct solver_offer	*so;
 	uint16_t		*po = NULL;
 	float			*pp = NULL;
+	int			*ocat = NULL;	/* per offer: category, -1 */
 	int			 maxpairs = 0, rc = -1;
 	int64_t			 kept_total = 0;
 	uint32_t		 fair_mask = 0;
@@ -300,6 +301,16 @@ opt_build(struct opt_run *r, char **cause)
 	if ((r->inst = solver_instance_new(of->n, conf->nchannels,
 	    of->ncampaigns > 0 ? of->ncampaigns : 1, so, cause)) == NULL)
 		goto done;
+	/* [category NAME] caps: each offer's category among the config's. */
+	if (conf->ncategories > 0) {
+		if ((ocat = malloc((size_t)of->n * sizeof *ocat + 1)) == NULL)
+			goto oom;
+		for (int o = 0; o < of->n; o++)
+			ocat[o] = conf_category_index(conf, of->offer[o].category);
+		if (solver_instance_categories(r->inst, conf->ncategories, ocat,
+		    cause) != 0)
+			goto done;
+	}
 	for (int c = 0; c < s->ids.n; c++)
 		if (s->start[c + 1] - s->start[c] > maxpairs)
 			maxpairs = (int)(s->start[c + 1] - s->start[c]);
@@ -317,8 +328,10 @@ opt_build(struct opt_run *r, char **cause)
 		const uint16_t	*rch = st->room_channel + (size_t)c * (size_t)st->nchannels;
 		const uint16_t	*rcp = st->room_campaign + (size_t)c *
 				    (size_t)st->ncampaigns;
+		const uint16_t	*rk = st->room_category + (size_t)c *
+				    (size_t)st->ncategories;
 		const char	*id = s->ids.arena + s->ids.off[c];
-		int		 alive[5] = { 0, 0, 0, 0, 0 }, n = 0, holdout;
+		int		 alive[5] = { 0, 0, 0, 0, 0 }, n = 0, holdout, kat;
 
 		holdout = keys_in_holdout(id, conf->optimizer.holdout);
 		for (int64_t k = s->start[c]; k < s->start[c + 1]; k++) {
@@ -328,8 +341,10 @@ opt_build(struct opt_run *r, char **cause)
 			if (!(st->consent[c] & (1u << o->channel)))
 				continue;
 			alive[0]++;
+			kat = ocat != NULL ? ocat[s->offer[k]] : -1;
 			if (st->room_all[c] == 0 || rch[o->channel] == 0 ||
-			    (st->ncampaigns > 0 && rcp[o->campaign] == 0))
+			    (st->ncampaigns > 0 && rcp[o->campaign] == 0) ||
+			    (kat >= 0 && rk[kat] == 0))
 				continue;
 			alive[1]++;
 			if (holdout)
@@ -365,6 +380,11 @@ opt_build(struct opt_run *r, char **cause)
 		    st->room_all[c], rch, st->ncampaigns > 0 ? rcp : NULL, cause);
 		if (k < 0)
 			goto done;
+		if (ocat != NULL &&
+		    solver_instance_category_room(r->inst, k, rk) != 0) {
+			*cause = strdup("category rooms refused by the solver");
+			goto done;
+		}
 		r->scores_inst[c] = k;
 		r->inst_customer[k] = c;
 		kept_total += n;
@@ -382,6 +402,7 @@ done:
 	free(so);
 	free(po);
 	free(pp);
+	free(ocat);
 	return rc;
 }
 
