@@ -317,5 +317,42 @@ class TestSimulate(unittest.TestCase):
         self.assertIn("usage", err)
 
 
+class TestSimulateCategory(unittest.TestCase):
+    """
+    [category credit] cap = 1/30d across channels: e1 (card, email, D0)
+    allowed; e2 (loan, sms, D5) DENIED category credit 1/30d, held until
+    D30; e3 (tips, email, D6) allowed (another category); e4 (loan, sms,
+    D31) allowed: e1 left the window. Customer f: f1 (loan, D0) allowed.
+    """
+
+    def test_category_cap(self):
+        with tempfile.TemporaryDirectory(prefix="pacer-sim-cat-") as d:
+            offers = os.path.join(d, "offers.csv")
+            with open(offers, "w") as f:
+                f.write(OFFERS + "loan,sms,loans,credit,90,1,,\n")
+            conf = os.path.join(d, "cat.conf")
+            with open(conf, "w") as f:
+                f.write("[channel email]\ncap = 5/1d\n[channel sms]\n"
+                        "cap = 5/1d\n[category credit]\ncap = 1/30d\n"
+                        "[optimizer]\noffers = %s\n" % offers)
+            contacts = os.path.join(d, "contacts.csv")
+            with open(contacts, "w") as f:
+                f.write("time,customer,channel,campaign,offer\n")
+                for row in [(t(0, 12), "e", "email", "spring", "card"),
+                            (t(5, 12), "e", "sms", "loans", "loan"),
+                            (t(6, 12), "e", "email", "care", "tips"),
+                            (t(31, 12), "e", "sms", "loans", "loan"),
+                            (t(0, 12), "f", "sms", "loans", "loan")]:
+                    f.write(",".join(str(x) for x in row) + "\n")
+            p = subprocess.run([PACER, "simulate", "-c", conf, "--contacts",
+                                contacts], capture_output=True, text=True,
+                               timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            rows = parse_table(p.stdout)
+            self.assertEqual(rows["category credit 1/30d"], [1, 1, 1],
+                             p.stdout)
+            self.assertEqual(rows["all rules"], [1, 1, 1], p.stdout)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
