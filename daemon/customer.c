@@ -462,7 +462,7 @@ customer_put_applied(const struct store_reply *sr, void *arg)
 	}
 	if (sr->ok)
 		log_audit("admin action", "action=profile by=%s customer=%s",
-		    http_caller(x->d, x->req), x->id);
+		    routes_caller(x->d, x->req), x->id);
 	customer_put_written(sr, x);
 }
 
@@ -520,7 +520,7 @@ customer_put(struct pacerd *d, struct http_request *req, const char *id)
 	argv[n++] = "1";
 	argv[n++] = pkey;
 	argv[n++] = now;
-	argv[n++] = http_caller(d, req);	/* who recorded consent changes */
+	argv[n++] = routes_caller(d, req);	/* who recorded consent changes */
 	snprintf(nums[0], sizeof nums[0], "%d", w->nset / 2);
 	argv[n++] = nums[0];
 	for (int i = 0; i < w->nset; i++)
@@ -1040,7 +1040,7 @@ customer_erase_audit_done(const struct store_reply *sr, void *arg)
 	}
 	/* The erased id is not logged: the log outlives the erasure. */
 	log_audit("admin action", "action=erase by=%s removed=%lld",
-	    http_caller(x->d, x->req), x->removed);
+	    routes_caller(x->d, x->req), x->removed);
 	o = json_pack("{s:b,s:I}", "erased", 1, "removed", (json_int_t)x->removed);
 	http_json(x->d, x->req, 200, o);
 	json_decref(o);

@@ -1,8 +1,9 @@
 /*
  * HTTP/1.1 on raw libevent events: accept with an evconnlistener, one
  * persistent EV_READ event per connection, requests parsed by http-parser,
- * answers written straight to the socket. Also routing, authentication,
- * body limits, the connection cap, and the one function that answers errors.
+ * answers written straight to the socket. Also body limits, the connection
+ * cap, and the one function that answers errors; what a request asks for is
+ * routes.c's business (routes_dispatch).
  *
  * Why not evhttp: it spends about 10 µs of CPU per request on this machine
  * (four epoll_ctl calls, an ioctl and many small allocations per request);
@@ -73,9 +74,6 @@
 
 #include "pacerd.h"
 #include "pacer/str.h"
-#include "auth.h"
-#include "openapi.h"		/* openapi_json: conf/share/openapi.json */
-#include "optimize_job.h"
 
 #define HTTP_HEAD_TIMEOUT_MS	10000	/* first byte (or accept) to end of head */
 #define HTTP_BODY_TIMEOUT_MS	30000	/* end of head to end of body */
@@ -91,7 +89,6 @@
 #define HTTP_HEAD_MAX	16384	/* URL plus header names and values, bytes */
 #define HTTP_HEADERS_MAX 64	/* header fields in one request */
 #define HTTP_KEEP_BUFFER 65536	/* larger body or output buffers are freed after use */
-#define HTTP_PATH_MAX	512
 
 /* Where a connection is; every state says what its events are doing. */
 enum http_conn_state {
@@ -126,7 +123,7 @@ enum http_piece { HTTP_PIECE_URL, HTTP_PIECE_NAME, HTTP_PIECE_VALUE };
 struct http_request {
 	struct http_conn	*conn;
 	unsigned		 method;	/* enum http_method */
-	int			 route;		/* metrics_route, -1: not routed */
+	int			 route;		/* routes_of, -1: not routed */
 	int			 keep_alive;	/* the client keeps the connection */
 	int			 close;		/* we close after answering */
 	int			 http10;	/* HTTP/1.0 */
@@ -740,8 +737,7 @@ http_access_log(struct http_conn *c, int status, size_t len)
 	snprintf(path, sizeof path, "%.*s", (int)(n < sizeof path ? n :
 	    sizeof path - 1), req->head != NULL ? req->head : "");
 	/* Who: the token's name when it is a known one (never the token). */
-	name = c->srv->d->rules->auth != NULL ? auth_name(c->srv->d->rules->auth,
-	    http_header(req, "Authorization")) : NULL;
+	name = routes_token(c->srv->d, req);
 	http_access_write(c->srv->access, "remote=%s method=%s path=%s status=%d "
 	    "bytes=%zu duration_ms=%.3f tls=%s token=%s", remote,
 	    http_method_str((enum http_method)req->method), path, status, len,
@@ -942,6 +938,30 @@ http_body_json(struct pacerd *d, struct http_request *req, int batch)
 }
 
 const char *
+http_target(const struct http_request *req)
+{
+	return req->head;
+}
+
+unsigned
+http_method_of(const struct http_request *req)
+{
+	return req->method;
+}
+
+void
+http_set_route(struct http_request *req, int route)
+{
+	req->route = route;
+}
+
+void
+http_close_after(struct http_request *req)
+{
+	req->close = 1;
+}
+
+const char *
 http_header(const struct http_request *req, const char *name)
 {
 	for (int i = 0; i < req->nheader; i++)
@@ -994,191 +1014,6 @@ http_query(const struct http_request *req, const char *name, char *buf,
 		return buf;
 	}
 	return NULL;
-}
-
-/* GET /healthz: the process is alive. */
-static void
-http_healthz(struct pacerd *d, struct http_request *req)
-{
-	http_send_text(d, req, 200, "{\"status\":\"ok\"}", 15, "application/json");
-}
-
-/* GET /readyz: Redis reachable and config loaded. */
-static void
-http_readyz(struct pacerd *d, struct http_request *req)
-{
-	if (d->draining)
-		http_error(d, req, 503, "draining");
-	else if (!store_ready(d->store))
-		http_error(d, req, 503, "store unavailable");
-	else
-		http_send_text(d, req, 200, "{\"status\":\"ready\"}", 18,
-		    "application/json");
-}
-
-/* POST /v1/admin/reload */
-static void
-http_reload(struct pacerd *d, struct http_request *req)
-{
-	char	*cause = NULL;
-
-	if (pacerd_reload_by(d, http_caller(d, req), &cause) != 0) {
-		http_error(d, req, 400, "reload failed: %s", cause);
-		free(cause);
-		return;
-	}
-	http_send_text(d, req, 200, "{\"reloaded\":true}", 17, "application/json");
-}
-
-const char *
-http_caller(struct pacerd *d, const struct http_request *req)
-{
-	const char	*name;
-
-	if (d->rules->auth == NULL)
-		return "open";
-	name = auth_name(d->rules->auth, http_header(req, "Authorization"));
-	return name != NULL ? name : "unknown";
-}
-
-/* Whether the caller may go on; answers 401/403 otherwise. */
-static int
-http_authorize(struct pacerd *d, struct http_request *req, int need_admin)
-{
-	const struct auth	*a = d->rules->auth;
-	const char		*h;
-	enum auth_role		 role;
-
-	if (a == NULL)
-		return 1;
-	h = http_header(req, "Authorization");
-	role = auth_role(a, h);
-	if (role == AUTH_NONE) {
-		http_error(d, req, 401, h ? "unknown token" :
-		    "missing \"Authorization: Bearer TOKEN\"");
-		return 0;
-	}
-	if (need_admin && role != AUTH_ADMIN) {
-		http_error(d, req, 403, "this token's role may not do this");
-		return 0;
-	}
-	return 1;
-}
-
-/* Route one request. */
-static void
-http_dispatch(struct pacerd *d, struct http_request *req)
-{
-	const char	*uri = req->head;
-	unsigned	 m = req->method;
-	char		 path[HTTP_PATH_MAX];
-	size_t		 n;
-
-	req->route = metrics_route(uri, strcspn(uri, "?#"));
-	if (m != HTTP_GET && m != HTTP_POST && m != HTTP_PUT && m != HTTP_DELETE &&
-	    m != HTTP_HEAD && m != HTTP_OPTIONS && m != HTTP_PATCH) {
-		http_error(d, req, 501, "method %s is not supported",
-		    http_method_str((enum http_method)m));
-		return;
-	}
-	n = strcspn(uri, "?#");
-	if (n >= sizeof path) {
-		http_error(d, req, 414, "path too long");
-		return;
-	}
-	memcpy(path, uri, n);
-	path[n] = '\0';
-
-	if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz") ||
-	    !strcmp(path, "/metrics") || !strcmp(path, "/v1/openapi.json")) {
-		if (m != HTTP_GET) {
-			http_error(d, req, 405, "%s takes GET", path);
-			return;
-		}
-		if (path[1] == 'h')
-			http_healthz(d, req);
-		else if (path[1] == 'r')
-			http_readyz(d, req);
-		else if (path[1] == 'v')	/* no token: it is public */
-			http_send_text(d, req, 200, (const char *)openapi_json,
-			    OPENAPI_JSON_LEN, "application/json");
-		else
-			metrics_handle(d, req);
-		return;
-	}
-	if (strncmp(path, "/v1/", 4) != 0) {
-		http_error(d, req, 404, "no such path: %.200s", path);
-		return;
-	}
-	if (d->draining) {
-		req->close = 1;
-		http_error(d, req, 503, "shutting down");
-		return;
-	}
-	if (!strcmp(path, "/v1/decide") || !strcmp(path, "/v1/decide/batch") ||
-	    !strcmp(path, "/v1/cancel")) {
-		if (m != HTTP_POST) {
-			http_error(d, req, 405, "%s takes POST", path);
-			return;
-		}
-		if (!http_authorize(d, req, 0))
-			return;
-		if (!strcmp(path, "/v1/decide"))
-			decide_handle(d, req);
-		else if (!strcmp(path, "/v1/cancel"))
-			decide_cancel_handle(d, req);
-		else
-			decide_batch_handle(d, req);
-		return;
-	}
-	if (!strncmp(path, "/v1/customers/", 14)) {
-		const char *id = path + 14;
-
-		if (m != HTTP_GET && m != HTTP_PUT && m != HTTP_DELETE) {
-			http_error(d, req, 405, "%s takes GET, PUT or DELETE", path);
-			return;
-		}
-		if (!http_authorize(d, req, m != HTTP_GET))
-			return;
-		if (!keys_valid_customer(id)) {
-			http_error(d, req, 400, "customer id must be 1-128 bytes of "
-			    "[A-Za-z0-9_.:@-]");
-			return;
-		}
-		if (m == HTTP_GET)
-			customer_get(d, req, id);
-		else if (m == HTTP_PUT)
-			customer_put(d, req, id);
-		else
-			customer_delete(d, req, id);
-		return;
-	}
-	if (!strcmp(path, "/v1/admin/reload")) {
-		if (m != HTTP_POST) {
-			http_error(d, req, 405, "%s takes POST", path);
-			return;
-		}
-		if (http_authorize(d, req, 1))
-			http_reload(d, req);
-		return;
-	}
-	if (!strcmp(path, "/v1/optimize") || !strncmp(path, "/v1/optimize/", 13)) {
-		int	 is_start = path[12] == '\0';
-
-		if (m != (is_start ? HTTP_POST : HTTP_GET)) {
-			http_error(d, req, 405, "%s takes %s", path,
-			    is_start ? "POST" : "GET");
-			return;
-		}
-		if (!http_authorize(d, req, 1))
-			return;
-		if (is_start)
-			optimize_job_start_http(d, req);
-		else
-			optimize_job_status_http(d, req, path + 13);
-		return;
-	}
-	http_error(d, req, 404, "no such path: %.200s", path);
 }
 
 /* http-parser: a new request starts; reset the per-request storage. */
@@ -1421,7 +1256,7 @@ http_conn_process(struct http_conn *c)
 			/* Bytes after an upgrade request are not HTTP. */
 			if (c->parser.upgrade)
 				c->req.close = 1;
-			http_dispatch(d, &c->req);
+			routes_dispatch(d, &c->req);
 		} else if (err != HPE_OK)
 			http_conn_refuse(c, err);
 	}

@@ -27,15 +27,10 @@
  * The route label of pacer_http_requests_total: the paths of the OpenAPI
  * document, with ids as their template, so the label stays bounded.
  */
-static const char *const metrics_routes[] = {
-	"/v1/decide", "/v1/decide/batch", "/v1/cancel", "/v1/customers/{id}",
-	"/v1/optimize", "/v1/optimize/{run_id}", "/v1/admin/reload",
-	"/v1/openapi.json", "/healthz", "/readyz", "/metrics",
-	"unknown",		/* any other path (404) */
-	"invalid",		/* refused before routing: malformed, too large, too slow */
-};
-#define METRICS_NROUTES (int)(sizeof metrics_routes / sizeof metrics_routes[0])
-#define METRICS_ROUTE_UNKNOWN (METRICS_NROUTES - 2)
+/* Routes' paths (routes.c), then "unknown" (any other path: 404) and
+   "invalid" (refused before routing: malformed, too large, too slow). */
+#define METRICS_NROUTES (ROUTES_NPATHS + 2)
+#define METRICS_ROUTE_UNKNOWN ROUTES_UNKNOWN
 #define METRICS_ROUTE_INVALID (METRICS_NROUTES - 1)
 
 static const unsigned metrics_methods[METRICS_NMETHODS - 1] = {
@@ -149,22 +144,6 @@ metrics_shadow(struct metrics *m, const char *rule)
 	m->shadow_count[m->nshadow++] = 1;
 }
 
-int
-metrics_route(const char *path, size_t len)
-{
-	/* The templated routes: a prefix and a non-empty id after it. */
-	if (len > 14 && strncmp(path, "/v1/customers/", 14) == 0)
-		return 3;
-	if (len > 13 && strncmp(path, "/v1/optimize/", 13) == 0)
-		return 5;
-	for (int i = 0; i < METRICS_ROUTE_UNKNOWN; i++)
-		if (strlen(metrics_routes[i]) == len &&
-		    strncmp(metrics_routes[i], path, len) == 0 &&
-		    strchr(metrics_routes[i], '{') == NULL)
-			return i;
-	return METRICS_ROUTE_UNKNOWN;
-}
-
 void
 metrics_http_request(struct metrics *m, int route, unsigned method, int status)
 {
@@ -221,6 +200,14 @@ metrics_write_histogram(struct evbuffer *b, const char *name, const char *help,
 	    (unsigned long long)h->count);
 }
 
+/* A route's label: its path, "unknown" or "invalid". */
+static const char *
+metrics_route_name(int r)
+{
+	return r < ROUTES_NPATHS ? routes_path(r) : r == METRICS_ROUTE_UNKNOWN ?
+	    "unknown" : "invalid";
+}
+
 /* The request counters, every route, method and status seen. */
 static void
 metrics_write_requests(struct evbuffer *b, const struct metrics *m)
@@ -235,7 +222,7 @@ metrics_write_requests(struct evbuffer *b, const struct metrics *m)
 				if (m->requests[r][mi][s] > 0)
 					evbuffer_add_printf(b, "pacer_http_requests_total{route="
 					    "\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
-					    metrics_routes[r], mi < METRICS_NMETHODS - 1 ?
+					    metrics_route_name(r), mi < METRICS_NMETHODS - 1 ?
 					    http_method_str((enum http_method)metrics_methods[mi]) :
 					    "other", m->status_of[s],
 					    (unsigned long long)m->requests[r][mi][s]);

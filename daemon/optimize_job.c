@@ -333,7 +333,7 @@ optimize_job_start_http(struct pacerd *d, struct http_request *req)
 		return;
 	}
 	log_audit("admin action", "action=optimize by=%s run_id=%s",
-	    http_caller(d, req), j->run_id);
+	    routes_caller(d, req), j->run_id);
 	o = json_pack("{s:s}", "run_id", j->run_id);
 	http_json(d, req, 202, o);
 	json_decref(o);

@@ -150,8 +150,20 @@ void	 http_error_code(int status, const char *msg, char *code, size_t len);
 /* The one place that writes {"error": ..., "code": ...} and its status. */
 void	 http_error(struct pacerd *, struct http_request *, int status,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* routes.c: the route table. */
+/* Routes' paths: routes_path(0 .. ROUTES_NPATHS - 1), as OpenAPI names them. */
+#define ROUTES_NPATHS	11
+#define ROUTES_UNKNOWN	ROUTES_NPATHS		/* a path of no route */
+/* Answer a complete request: the route that takes it, or the error. */
+void	 routes_dispatch(struct pacerd *, struct http_request *);
+/* The index of the route path of uri (its query ignored), or ROUTES_UNKNOWN. */
+int	 routes_of(const char *uri);
+/* The path of route index i ("/v1/customers/{id}"), NULL past the last. */
+const char *routes_path(int i);
 /* Who calls: the name of the request's token, "open" without a tokens file. */
-const char *http_caller(struct pacerd *, const struct http_request *);
+const char *routes_caller(struct pacerd *, const struct http_request *);
+/* The name of the request's token when it is a known one, else NULL. */
+const char *routes_token(struct pacerd *, const struct http_request *);
 /* http_error with its stable code given (send_id_conflict, ...). */
 void	 http_error_coded(struct pacerd *, struct http_request *, int status,
 	     const char *code, const char *fmt, ...)
@@ -168,6 +180,16 @@ void	 http_send_text(struct pacerd *, struct http_request *, int status,
 json_t	*http_body_json(struct pacerd *, struct http_request *, int batch);
 /* A request header's value (borrowed, valid until the answer), or NULL. */
 const char *http_header(const struct http_request *, const char *name);
+/* The request target as sent: path, then "?query" or not. */
+const char *http_target(const struct http_request *);
+/* The request's method (http_parser's enum http_method). */
+unsigned http_method_of(const struct http_request *);
+/* Note the request's route (routes_of) for the request counters. */
+void	 http_set_route(struct http_request *, int route);
+/* Close the connection once this request is answered. */
+void	 http_close_after(struct http_request *);
+/* The longest request path routed (414 past it). */
+#define HTTP_PATH_MAX	512
 /* Copy a query parameter, percent-decoded, into buf; buf, or NULL when
  * absent or longer than len - 1. */
 const char *http_query(const struct http_request *, const char *name, char *buf,
@@ -353,9 +375,8 @@ void	 metrics_store_rtt(struct metrics *, double seconds, int ok);
 void	 metrics_shadow(struct metrics *, const char *rule);
 /* Count a reload. */
 void	 metrics_reload(struct metrics *, int ok);
-/* The route index of a path (len bytes) for metrics_http_request. */
-int	 metrics_route(const char *path, size_t len);
-/* Count one answered request (route -1: refused before routing). */
+/* Count one answered request (route: routes_of's index, -1: refused
+   before routing). */
 void	 metrics_http_request(struct metrics *, int route, unsigned method,
 	     int status);
 /* A finished optimizer run, as the metrics show the last one. */
