@@ -757,6 +757,61 @@ test_reason_names(void **state)
 	assert_string_equal(rules_reason_name((enum rules_reason)-1), "unknown");
 }
 
+/*
+ * A category's cap counts the category's contacts on every channel and
+ * applies only to decisions on an offer of it; exempt ones skip it.
+ */
+static void
+test_category_cap(void **state)
+{
+	struct conf		*c = conf_from("[consent]\ndefault = allow\n"
+	    "[channel email]\n[channel sms]\n[channel push]\n"
+	    "[category credit]\ncap = 1/30d\ncap = 3/365d\n"
+	    "[category discount]\ncap = 2/1d\n");
+	struct rules_customer	 cu;
+	struct rules_verdict	 v;
+	struct rules_check	 k[RULES_MAX_CHECKS];
+	/* A credit email 10 days ago, a discount push and one of no offer. */
+	struct rules_contact	 h[] = {
+		{ NOW - 10 * DAY, EMAIL, -1, 0 },
+		{ NOW - HOUR, PUSH, -1, 1 },
+		{ NOW - 60, SMS, -1, -1 },
+	};
+	struct rules_request	 rq = { SMS, -1, "credit", 0, 0 };
+	int			 n = rules_select(c, SMS, 0, k, RULES_MAX_CHECKS);
+
+	(void)state;
+	assert_int_equal(n, 3);
+	assert_int_equal(k[0].scope, CONF_SCOPE_CATEGORY);
+	assert_int_equal(k[0].category, 0);
+	assert_int_equal(k[2].category, 1);
+	customer_init(&cu);
+	cu.history = h;
+	cu.nhistory = 3;
+	rules_decide_request(c, k, n, &cu, &rq, NOW, &v);
+	assert_int_equal(v.reason, RULES_CAP);
+	assert_string_equal(v.denied_by->cap->text, "category credit 1/30d");
+	assert_int_equal(v.next_allowed, NOW + 20 * DAY);
+	/* Used 1 of 1 (the email): counted on another channel. */
+	assert_int_equal(rules_cap_used(&k[0], h, 3, NOW, -1, NULL), 1);
+	assert_int_equal(rules_cap_used(&k[2], h, 3, NOW, -1, NULL), 1);
+	/* Another category, no offer, and an exempt request pass. */
+	rq.category = "discount";
+	rules_decide_request(c, k, n, &cu, &rq, NOW, &v);
+	assert_int_equal(v.reason, RULES_OK);
+	rq.category = NULL;
+	rules_decide_request(c, k, n, &cu, &rq, NOW, &v);
+	assert_int_equal(v.reason, RULES_OK);
+	rq.category = "toys";		/* a category without caps */
+	rules_decide_request(c, k, n, &cu, &rq, NOW, &v);
+	assert_int_equal(v.reason, RULES_OK);
+	rq.category = "credit";
+	rq.exempt = 1;
+	rules_decide_request(c, k, n, &cu, &rq, NOW, &v);
+	assert_int_equal(v.reason, RULES_OK);
+	conf_free(c);
+}
+
 /* Run every test of this file. */
 int
 main(void)
@@ -780,6 +835,7 @@ main(void)
 		cmocka_unit_test(test_quiet_same_day),
 		cmocka_unit_test(test_decide_local_time),
 		cmocka_unit_test(test_reason_names),
+		cmocka_unit_test(test_category_cap),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
