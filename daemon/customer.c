@@ -26,6 +26,10 @@ struct customer_ctx {
 	int64_t			 now;
 	long long		 removed;	/* erasure: keys and entries so far */
 	char			 from[64];	/* erasure: next audit entry id */
+	/* explanation: a dry run per channel, and the one held out (its
+	   offer is never sent to a holdout customer), -1 none */
+	struct decide_request	 ask[CONF_MAX_CHANNELS];
+	int			 holdout_channel;
 };
 
 /* Audit entries one erasure call looks at: Redis is never held long. */
@@ -674,7 +678,58 @@ customer_record_json(const struct conf *c, const char *send_id, const char *rec)
 	return e;
 }
 
-/* Build the explanation from the read script's reply (new reference). */
+/*
+ * Channel ch's answer from the explain script's dry run (answers: its
+ * replies, one per channel) into v and rule: the decision script's own
+ * verdict, so the explanation never disagrees with a decision. The denying
+ * check is found by its rule text among the program's and the customer's
+ * own caps (own, cu->nown of them), for what would change the answer.
+ */
+static void
+customer_answer(const struct customer_ctx *x, int ch, const redisReply *answers,
+    const struct rules_customer *cu, const struct rules_check *own,
+    struct rules_verdict *v, char *rule, size_t len)
+{
+	const struct conf		*c = x->rules->conf;
+	const struct decide_program	*p =
+	    &x->rules->program[ch][x->ask[ch].campaign >= 0];
+	char				 buf[DECIDE_ANSWER_MAX];
+	char				*f[DECIDE_ANSWER_FIELDS];
+
+	memset(v, 0, sizeof *v);
+	v->retry_after = v->next_allowed = -1;
+	*rule = '\0';
+	if (ch == x->holdout_channel) {
+		v->reason = RULES_HOLDOUT;
+		return;
+	}
+	if (answers == NULL || (size_t)ch >= answers->elements ||
+	    answers->element[ch]->type != REDIS_REPLY_STRING) {
+		v->reason = RULES_STORE_UNAVAILABLE;
+		return;
+	}
+	decide_answer_split(answers->element[ch]->str, buf, sizeof buf, f);
+	v->reason = decide_reason(f[0]);
+	if (*f[1] != '\0')
+		v->retry_after = strtoll(f[1], NULL, 10);
+	if (*f[5] != '\0')
+		v->next_allowed = strtoll(f[5], NULL, 10);
+	v->held = strcmp(f[6], "high") == 0;
+	if (*f[2] == '\0')
+		return;
+	pacerd_rule_text(c, f[2], c->channels[ch].name, 0, rule, len);
+	for (int i = 0; i < p->ncheck && v->denied_by == NULL; i++)
+		if (!strcmp(p->check[i].cap->text, rule))
+			v->denied_by = &p->check[i];
+	for (int i = 0; i < cu->nown && v->denied_by == NULL; i++)
+		if (!strcmp(own[i].cap->text, rule))
+			v->denied_by = &own[i];
+}
+
+/*
+ * Build the explanation from the explain script's reply (new reference):
+ * read's view, then the dry runs' answers.
+ */
 static json_t *
 customer_explain(struct customer_ctx *x, const redisReply *rr)
 {
@@ -682,6 +737,9 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 	const struct offers	*offers = x->rules->offers;
 	const redisReply	*prof = rr->element[0], *hist = rr->element[1];
 	const redisReply	*recs = rr->element[2], *plan = rr->element[3];
+	const redisReply	*answers = rr->elements > 4 &&
+				    rr->element[4]->type == REDIS_REPLY_ARRAY ?
+				    rr->element[4] : NULL;
 	json_t			*o, *caps, *chans, *contacts, *decisions, *pl;
 	struct rules_contact	*h = NULL;
 	struct rules_customer	 cu;
@@ -787,13 +845,11 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 			    CONF_SCOPE_CHANNEL ? c->channels[ch].name : NULL, NULL, k,
 			    h, nh, now, -1);
 		}
-		rules_decide(c, p->check, p->ncheck, &cu, ch, -1, NULL, now, &v);
+		customer_answer(x, ch, answers, &cu, own, &v, rule, sizeof rule);
 		json_object_set_new(a, "allow", json_boolean(v.reason == RULES_OK));
 		json_object_set_new(a, "reason", json_string(rules_reason_name(v.reason)));
-		if (v.denied_by != NULL) {
-			snprintf(rule, sizeof rule, "%s", v.denied_by->cap->text);
+		if (*rule != '\0')
 			json_object_set_new(a, "rule", json_string(rule));
-		}
 		if (v.retry_after >= 0)
 			json_object_set_new(a, "retry_after", json_integer(v.retry_after));
 		if (v.next_allowed >= 0)
@@ -809,7 +865,7 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 				snprintf(line, sizeof line, "allowed in %s", wait);
 				json_array_append_new(change, json_string(line));
 			}
-			if (v.reason == RULES_CAP) {
+			if (v.reason == RULES_CAP && v.denied_by != NULL) {
 				const struct rules_check *k = v.denied_by;
 				int used = rules_cap_used(k, h, nh, now, -1, NULL);
 				char dur[32];
@@ -823,7 +879,18 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 			snprintf(line, sizeof line, "allowed once the customer consents "
 			    "to %s", c->channels[ch].name);
 			json_array_append_new(change, json_string(line));
+		} else if (v.reason == RULES_SUPPRESSED) {
+			snprintf(line, sizeof line, "never: the offer's category is "
+			    "excluded for one of the customer's segments");
+			json_array_append_new(change, json_string(line));
+		} else if (v.reason == RULES_NOT_PLANNED) {
+			snprintf(line, sizeof line, "allowed once a live plan assigns "
+			    "the offer to the customer");
+			json_array_append_new(change, json_string(line));
 		}
+		if (x->ask[ch].offer >= 0)
+			json_object_set_new(a, "offer", json_string(
+			    offers->offer[x->ask[ch].offer].name));
 		json_object_set_new(a, "would_change", change);
 		json_object_set_new(chans, c->channels[ch].name, a);
 	}
@@ -920,7 +987,7 @@ customer_get_done(const struct store_reply *sr, void *arg)
 	const redisReply	*rr = sr->reply;
 	json_t			*o;
 
-	if (!sr->ok || rr->type != REDIS_REPLY_ARRAY || rr->elements != 4) {
+	if (!sr->ok || rr->type != REDIS_REPLY_ARRAY || rr->elements != 5) {
 		http_error(x->d, x->req, 503, "store unavailable: %s",
 		    sr->error ? sr->error : "unexpected reply");
 	} else {
@@ -954,6 +1021,36 @@ customer_query_time(const char *t, int64_t *now)
 }
 
 /*
+ * A context for a request on customer id at the request's ?time= (with
+ * allow_client_time) or now; NULL when it was answered 400 or 500.
+ */
+static struct customer_ctx *
+customer_ctx_at(struct pacerd *d, struct http_request *req, const char *id)
+{
+	struct customer_ctx	*x;
+	char			 t[32];
+	int64_t			 now = 0;
+	int			 at = 0;
+
+	if (d->rules->conf->server.allow_client_time &&
+	    http_query(req, "time", t, sizeof t) != NULL) {
+		if (customer_query_time(t, &now) != 0) {
+			http_error(d, req, 400, "time: must be unix seconds (a whole "
+			    "number >= 0)");
+			return NULL;
+		}
+		at = 1;
+	}
+	if ((x = customer_ctx_new(d, req, id)) == NULL) {
+		http_error(d, req, 500, "out of memory");
+		return NULL;
+	}
+	if (at)
+		x->now = now;
+	return x;
+}
+
+/*
  * Run a per-customer script on the customer's first nkeys keys: the
  * profile hash, the plan entries, the send id record index.
  */
@@ -964,27 +1061,12 @@ customer_script(struct pacerd *d, struct http_request *req, const char *id,
 	const struct conf	*c = d->rules->conf;
 	struct customer_ctx	*x;
 	static const char *const sfx[3] = { "p", "o", "r" };
-	char			 key[3][KEYS_MAX], t[32];
+	char			 key[3][KEYS_MAX];
 	const char		*argv[3];
 	size_t			 argvlen[3];
 
-	if (c->server.allow_client_time &&
-	    http_query(req, "time", t, sizeof t) != NULL) {
-		int64_t	 now;
-
-		if (customer_query_time(t, &now) != 0) {
-			http_error(d, req, 400, "time: must be unix seconds (a whole "
-			    "number >= 0)");
-			return;
-		}
-		if ((x = customer_ctx_new(d, req, id)) != NULL)
-			x->now = now;
-	} else
-		x = customer_ctx_new(d, req, id);
-	if (x == NULL) {
-		http_error(d, req, 500, "out of memory");
+	if ((x = customer_ctx_at(d, req, id)) == NULL)
 		return;
-	}
 	for (int i = 0; i < nkeys; i++) {
 		keys_customer(key[i], sizeof key[i], c->redis.prefix, id, sfx[i]);
 		argv[i] = key[i];
@@ -996,10 +1078,109 @@ customer_script(struct pacerd *d, struct http_request *req, const char *id,
 	}
 }
 
+/*
+ * The explanation's questions: a dry run on every channel as decide_parse
+ * makes decisions (?offer= on its channel, ?campaign= on every one), at
+ * the explanation's time; 0, or -1 with the cause of a 400.
+ */
+static int
+customer_asks(struct customer_ctx *x, struct http_request *req, char *cause,
+    size_t len)
+{
+	const struct conf	*c = x->rules->conf;
+	const struct offers	*offers = x->rules->offers;
+	char			 offer[CONF_NAME_MAX], campaign[CONF_NAME_MAX];
+	const char		*of = http_query(req, "offer", offer, sizeof offer);
+	const char		*cp = http_query(req, "campaign", campaign,
+				    sizeof campaign);
+	int			 oi = -1, rc;
+
+	x->holdout_channel = -1;
+	if (of != NULL && (offers == NULL || (oi = offers_find(offers, of)) < 0)) {
+		snprintf(cause, len, "offer: unknown offer \"%.64s\"", of);
+		return -1;
+	}
+	for (int ch = 0; ch < c->nchannels; ch++) {
+		json_t	*o = json_pack("{s:s, s:s, s:b}", "customer", x->id,
+		    "channel", c->channels[ch].name, "dry_run", 1);
+
+		if (o == NULL) {
+			snprintf(cause, len, "out of memory");
+			return -1;
+		}
+		if (oi >= 0 && offers->offer[oi].channel == ch)
+			json_object_set_new(o, "offer", json_string(of));
+		if (cp != NULL)
+			json_object_set_new(o, "campaign", json_string(cp));
+		rc = decide_parse(x->rules, o, x->now, &x->ask[ch], cause, len);
+		json_decref(o);
+		if (rc != 0)
+			return -1;
+		x->ask[ch].time = x->now;
+		x->ask[ch].has_time = 1;
+		/* As decide_handle: a planned offer never goes to a holdout. */
+		if (x->ask[ch].offer >= 0 &&
+		    keys_in_holdout(x->id, c->optimizer.holdout))
+			x->holdout_channel = ch;
+	}
+	return 0;
+}
+
+/*
+ * GET /v1/customers/{id}: the explain script (daemon/read.lua) reads
+ * everything stored and runs the decision script dry on every channel, in
+ * one atomic step.
+ */
 void
 customer_get(struct pacerd *d, struct http_request *req, const char *id)
 {
-	customer_script(d, req, id, STORE_READ, 2, customer_get_done);
+	const struct conf	*c = d->rules->conf;
+	char			 arg[CONF_MAX_CHANNELS][DECIDE_ARG_MAX];
+	const char		*argv[4 + 2 * CONF_MAX_CHANNELS];
+	size_t			 argvlen[4 + 2 * CONF_MAX_CHANNELS];
+	char			 key[2][KEYS_MAX], deadline[32], nprog[16];
+	char			 cause[256], plan[96] = "-";
+	struct customer_ctx	*x;
+	int			 n = 0;
+
+	if ((x = customer_ctx_at(d, req, id)) == NULL)
+		return;
+	if (customer_asks(x, req, cause, sizeof cause) != 0) {
+		http_error(d, req, 400, "%s", cause);
+		customer_ctx_free(x);
+		return;
+	}
+	if (d->live_run[0])
+		snprintf(plan, sizeof plan, "%s", d->live_run);
+	for (int i = 0; i < 2; i++) {
+		argv[n] = key[i];
+		argvlen[n++] = keys_customer(key[i], sizeof key[i], c->redis.prefix,
+		    id, i == 0 ? "p" : "o");
+	}
+	decide_deadline(d, c, decide_now_ms(d), deadline, sizeof deadline);
+	argv[n] = deadline;
+	argvlen[n++] = strlen(deadline);
+	snprintf(nprog, sizeof nprog, "%d", c->nchannels);
+	argv[n] = nprog;
+	argvlen[n++] = strlen(nprog);
+	for (int ch = 0; ch < c->nchannels; ch++) {
+		const struct decide_program *p =
+		    &x->rules->program[ch][x->ask[ch].campaign >= 0];
+
+		argv[n] = p->packed;
+		argvlen[n++] = p->packedlen;
+	}
+	/* The arguments are copied by the store before it returns. */
+	for (int ch = 0; ch < c->nchannels; ch++) {
+		argv[n] = arg[ch];
+		argvlen[n++] = decide_pack(x->rules, &x->ask[ch], ch + 1, plan,
+		    arg[ch], sizeof arg[ch]);
+	}
+	if (store_script(d->store, STORE_EXPLAIN, 2, n, argv, argvlen, -1,
+	    customer_get_done, x) != 0) {
+		http_error(d, req, 503, "store unavailable");
+		customer_ctx_free(x);
+	}
 }
 
 static void	customer_erase_audit(struct customer_ctx *);

@@ -17,8 +17,6 @@
 
 #define DECIDE_DEADLINE_MARGIN_MS 2	/* clock skew between us and Redis */
 #define DECIDE_CALL_MAX 64	/* decisions in one script call */
-/* A script answer: reason, retry, the rule, every shadow rule. */
-#define DECIDE_ANSWER_MAX (64 + (RULES_MAX_CHECKS + 1) * (32 + CONF_NAME_MAX))
 /*
  * Script calls in flight: while four are, new decisions wait for one to
  * come back and go in the next call. Redis then always has a call to run
@@ -28,12 +26,6 @@
  * 2, and 8 or 64 worse).
  */
 #define DECIDE_CALLS_INFLIGHT 4
-/*
- * A decision's script argument: numbers, ids, names, the plan run id and
- * the suppressing segments (";seg;...;", at most every segment).
- */
-#define DECIDE_ARG_MAX (64 + KEYS_SEND_ID_MAX + KEYS_CUSTOMER_MAX + \
-	3 * CONF_NAME_MAX + 96 + 2 + CONF_MAX_SEGMENTS * (CONF_NAME_MAX + 1))
 
 /* One decision waiting on the store. */
 struct decide_ctx {
@@ -394,8 +386,7 @@ decide_answer(enum rules_reason reason, int allow, const char *rule,
 	return strdup(buf);
 }
 
-/* The reason a script returns. */
-static enum rules_reason
+enum rules_reason
 decide_reason(const char *s)
 {
 	for (int i = 0; i < RULES_NREASONS; i++)
@@ -468,10 +459,9 @@ decide_done(struct decide_ctx *x, const char *answer)
 	const struct conf_channel *ch = &c->channels[x->r.channel];
 	enum rules_reason	 reason;
 	char			 rule[256] = "", buf[DECIDE_ANSWER_MAX];
-	char			*f[7], *next, *save, text[256];
+	char			*f[DECIDE_ANSWER_FIELDS], *save, text[256];
 	int64_t			 retry = -1, next_allowed = -1;
 	double			 took = decide_clock() - x->started;
-	int			 nf = 0;
 
 	if (answer == NULL) {
 		reason = RULES_STORE_UNAVAILABLE;
@@ -490,11 +480,7 @@ decide_done(struct decide_ctx *x, const char *answer)
 		    "\"send_id_conflict\"}"));
 		return;
 	}
-	snprintf(buf, sizeof buf, "%s", answer);
-	for (next = buf; next != NULL && nf < 7; nf++)
-		f[nf] = strsep(&next, "|");
-	for (int i = nf; i < 7; i++)
-		f[i] = "";
+	decide_answer_split(answer, buf, sizeof buf, f);
 	reason = decide_reason(f[0]);
 	if (*f[1] != '\0')
 		retry = strtoll(f[1], NULL, 10);
@@ -549,6 +535,82 @@ decide_arg_text(struct str_buf *b, const char *s)
 	str_buf_cat(b, s);
 }
 
+size_t
+decide_pack(const struct pacerd_rules *rules, const struct decide_request *r,
+    int prog, const char *plan, char *buf, size_t len)
+{
+	const struct offer *of = r->offer >= 0 ? &rules->offers->offer[r->offer] :
+	    NULL;
+	struct str_buf	 b;
+	char		 byte[2], now[24];
+	int		 n;
+
+	/* MessagePack values, one after another (decide.lua). */
+	/* No client time: "", Redis's clock decides. */
+	str_buf_init(&b, now, sizeof now);
+	if (r->has_time)
+		str_buf_int(&b, (long long)r->time);
+	str_buf_end(&b);
+	str_buf_init(&b, buf, len);
+	decide_arg_text(&b, now);	/* the time as text, or "" */
+	byte[0] = (char)prog;		/* fixints: 1..DECIDE_CALL_MAX */
+	/* FLAGS (decide.lua): a positive fixint, every bit below 128. */
+	byte[1] = (char)((r->dry_run ? 1 : 0) + (r->has_send_id ? 0 : 2) +
+	    (r->schedule ? 4 : 0) + (r->exempt ? 8 : 0) +
+	    (r->exempt && !r->counts ? 16 : 0) +
+	    (r->priority == CONF_PRIORITY_LOW ? 32 : 0) +
+	    (r->priority == CONF_PRIORITY_HIGH ? 64 : 0));
+	str_buf_mem(&b, byte, sizeof byte);
+	decide_arg_text(&b, r->send_id);
+	decide_arg_text(&b, r->customer);
+	decide_arg_text(&b, r->campaign_name);
+	decide_arg_text(&b, of != NULL ? of->name : "");
+	decide_arg_text(&b, of != NULL && rules->conf->optimizer.enforce_plan ?
+	    plan : "");
+	decide_arg_text(&b, of != NULL ? rules->suppress[r->offer] : "");
+	decide_arg_text(&b, of != NULL ? of->category : "");
+	n = str_buf_end(&b);	/* DECIDE_ARG_MAX holds the longest */
+	return n > 0 ? (size_t)n : 0;
+}
+
+void
+decide_deadline(struct pacerd *d, const struct conf *c, int64_t first,
+    char *buf, size_t len)
+{
+	int64_t	 offset, unc;
+
+	/*
+	 * The script judges lateness on Redis's clock: the deadline goes
+	 * there by the measured offset, less its uncertainty (so a script
+	 * never thinks itself in time when our timer has answered).
+	 */
+	offset = store_clock_offset_ms(d->store, &unc);
+	snprintf(buf, len, "%lld", (long long)(first + c->redis.timeout_ms +
+	    offset - unc - (c->redis.timeout_ms > 10 ?
+	    DECIDE_DEADLINE_MARGIN_MS : 0)));
+}
+
+int64_t
+decide_now_ms(struct pacerd *d)
+{
+	return decide_loop_ms(d);
+}
+
+int
+decide_answer_split(const char *answer, char *buf, size_t len,
+    char *f[DECIDE_ANSWER_FIELDS])
+{
+	char	*next;
+	int	 nf = 0;
+
+	snprintf(buf, len, "%s", answer);
+	for (next = buf; next != NULL && nf < DECIDE_ANSWER_FIELDS; nf++)
+		f[nf] = strsep(&next, "|");
+	for (int i = nf; i < DECIDE_ANSWER_FIELDS; i++)
+		f[i] = "";
+	return strcmp(f[0], "conflict") == 0 ? -1 : 0;
+}
+
 /* Script reply for a call: one answer per decision, in order. */
 static void
 decide_call_cb(const struct store_reply *sr, void *arg)
@@ -591,7 +653,7 @@ decide_flush(struct pacerd *d, int force)
 	char			 deadline[32], nprog[16];
 	char			 plan[96] = "-";
 	int			 n = 0, np = 0, pi[DECIDE_CALL_MAX], wait_ms;
-	int64_t			 first, offset, unc;
+	int64_t			 first;
 
 	if (k == NULL || (!force && d->decide_calls >= DECIDE_CALLS_INFLIGHT))
 		return;
@@ -623,15 +685,7 @@ decide_flush(struct pacerd *d, int force)
 	wait_ms = (int)(first + c->redis.timeout_ms - decide_loop_ms(d));
 	if (wait_ms < 0)
 		wait_ms = 0;
-	/*
-	 * The script judges lateness on Redis's clock: the deadline goes
-	 * there by the measured offset, less its uncertainty (so a script
-	 * never thinks itself in time when our timer has answered).
-	 */
-	offset = store_clock_offset_ms(d->store, &unc);
-	snprintf(deadline, sizeof deadline, "%lld", (long long)(first +
-	    c->redis.timeout_ms + offset - unc - (c->redis.timeout_ms > 10 ?
-	    DECIDE_DEADLINE_MARGIN_MS : 0)));
+	decide_deadline(d, c, first, deadline, sizeof deadline);
 	argv[n] = deadline;
 	argvlen[n++] = strlen(deadline);
 	for (int i = 0; i < k->n; i++) {
@@ -652,40 +706,9 @@ decide_flush(struct pacerd *d, int force)
 		argvlen[n++] = prog[j]->packedlen;
 	}
 	for (int i = 0; i < k->n; i++) {
-		const struct decide_ctx *x = k->item[i];
-		const struct decide_request *r = &x->r;
-		const struct offer *of = r->offer >= 0 ?
-		    &x->rules->offers->offer[r->offer] : NULL;
-		struct str_buf	 b;
-		char		 byte[2], now[24];
-		int		 len;
-
-		/* MessagePack values, one after another (decide.lua). */
-		/* No client time: "", Redis's clock decides. */
-		str_buf_init(&b, now, sizeof now);
-		if (r->has_time)
-			str_buf_int(&b, (long long)r->time);
-		str_buf_end(&b);
-		str_buf_init(&b, arg[i], sizeof arg[i]);
-		decide_arg_text(&b, now);	/* the time as text, or "" */
-		byte[0] = (char)(pi[i] + 1);	/* fixints: 1..DECIDE_CALL_MAX */
-		/* FLAGS (decide.lua): a positive fixint, every bit below 128. */
-		byte[1] = (char)((r->dry_run ? 1 : 0) + (r->has_send_id ? 0 : 2) +
-		    (r->schedule ? 4 : 0) + (r->exempt ? 8 : 0) +
-		    (r->exempt && !r->counts ? 16 : 0) +
-		    (r->priority == CONF_PRIORITY_LOW ? 32 : 0) +
-		    (r->priority == CONF_PRIORITY_HIGH ? 64 : 0));
-		str_buf_mem(&b, byte, sizeof byte);
-		decide_arg_text(&b, r->send_id);
-		decide_arg_text(&b, r->customer);
-		decide_arg_text(&b, r->campaign_name);
-		decide_arg_text(&b, of != NULL ? of->name : "");
-		decide_arg_text(&b, of != NULL && c->optimizer.enforce_plan ? plan : "");
-		decide_arg_text(&b, of != NULL ? x->rules->suppress[r->offer] : "");
-		decide_arg_text(&b, of != NULL ? of->category : "");
-		len = str_buf_end(&b);	/* DECIDE_ARG_MAX holds the longest */
 		argv[n] = arg[i];
-		argvlen[n++] = len > 0 ? (size_t)len : 0;
+		argvlen[n++] = decide_pack(k->item[i]->rules, &k->item[i]->r,
+		    pi[i] + 1, plan, arg[i], sizeof arg[i]);
 	}
 	d->decide_calls++;
 	if (store_script(d->store, STORE_DECIDE, 1 + k->n, n, argv, argvlen,

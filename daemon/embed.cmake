@@ -8,7 +8,7 @@
 # library is also written to pacer-library.lua (scripts/bench.sh loads it).
 set(names decide cancel read erase cluster)
 # The functions the files register (one file may register several).
-set(functions decide cancel read erase erase_audit decide_cluster)
+set(functions decide cancel read erase erase_audit explain decide_cluster)
 set(code "")
 foreach(name ${names})
   file(READ ${SRC}/${name}.lua body)

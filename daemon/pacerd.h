@@ -207,6 +207,14 @@ int	 tls_ctx_new(const struct conf *, struct ssl_ctx_st **out, char **cause);
 void	 tls_ctx_free(struct ssl_ctx_st *);
 
 /* decide.c */
+/*
+ * A decision's script argument: numbers, ids, names, the plan run id and
+ * the suppressing segments (";seg;...;", at most every segment).
+ */
+#define DECIDE_ARG_MAX (64 + KEYS_SEND_ID_MAX + KEYS_CUSTOMER_MAX + \
+	3 * CONF_NAME_MAX + 96 + 2 + CONF_MAX_SEGMENTS * (CONF_NAME_MAX + 1))
+/* A script answer: reason, retry, the rule, every shadow rule. */
+#define DECIDE_ANSWER_MAX (64 + (RULES_MAX_CHECKS + 1) * (32 + CONF_NAME_MAX))
 /* A parsed, validated decision request. */
 struct decide_request {
 	char		 customer[KEYS_CUSTOMER_MAX + 1];
@@ -230,6 +238,31 @@ struct decide_request {
  */
 int	 decide_parse(const struct pacerd_rules *, json_t *, int64_t now,
 	     struct decide_request *, char *cause, size_t causelen);
+/*
+ * One decision's script argument (daemon/decide.lua) into buf: r (parsed
+ * by decide_parse) with program prog (1-based, of the call) and plan, the
+ * live run id ("-": none); its length.
+ */
+size_t	 decide_pack(const struct pacerd_rules *, const struct decide_request *r,
+	     int prog, const char *plan, char *buf, size_t len);
+/*
+ * The script's deadline argument for a call whose first decision arrived
+ * at first (unix ms, decide_now_ms): on Redis's clock, as text in buf.
+ */
+void	 decide_deadline(struct pacerd *, const struct conf *, int64_t first,
+	     char *buf, size_t len);
+/* The event loop's cached wall clock, unix ms. */
+int64_t	 decide_now_ms(struct pacerd *);
+/*
+ * Split a script answer (decide.lua's "reason|retry|rule|shadow|duplicate|
+ * next_allowed|reserved_for", or "ok") into f (missing fields ""), in buf;
+ * -1 for "conflict", else 0.
+ */
+#define DECIDE_ANSWER_FIELDS 7
+int	 decide_answer_split(const char *answer, char *buf, size_t len,
+	     char *f[DECIDE_ANSWER_FIELDS]);
+/* The reason a script answer names (store_unavailable when unknown). */
+enum rules_reason decide_reason(const char *);
 /* Fill the program of channel ch (with or without a campaign). */
 /*
  * The script's suppression argument for an offer category: ";seg;seg;" of
@@ -281,7 +314,7 @@ void	 store_set_timeout(struct store *, int timeout_ms);
  * failure after timeout_ms (-1: the configured redis.timeout_ms).
  */
 enum store_script { STORE_DECIDE, STORE_CANCEL, STORE_READ, STORE_ERASE,
-	STORE_ERASE_AUDIT, STORE_NSCRIPTS };
+	STORE_ERASE_AUDIT, STORE_EXPLAIN, STORE_NSCRIPTS };
 int	 store_script(struct store *, enum store_script, int nkeys, int argc,
 	     const char **argv, const size_t *argvlen, int timeout_ms, store_cb,
 	     void *arg);

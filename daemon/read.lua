@@ -25,6 +25,26 @@ local function read(KEYS, ARGV)
 end
 register('read', read)
 
+-- pacer explain: the read view and the decision script's own answer to a
+-- dry run of each given decision, as one atomic step, so the explanation
+-- is the decisions' truth (suppressed, not_planned, every cap), never a
+-- second engine's guess.
+-- KEYS: 1 customer hash, 2 plan entries
+-- ARGV: decide's (deadline, P, P programs, one dry run per decision, each
+--       on this customer)
+-- Returns read's four parts, then decide's answers.
+local function explain(KEYS, ARGV)
+  local n = #ARGV - 2 - tonumber(ARGV[2])
+  -- A dry run writes nothing: the audit stream's place holds the hash.
+  local keys = {KEYS[1]}
+  for i = 1, n do keys[1 + i] = KEYS[1] end
+  local answers = registered.decide(keys, ARGV)
+  local out = read(KEYS, ARGV)
+  out[5] = answers
+  return out
+end
+register('explain', explain)
+
 -- pacer profile: a PUT of the customer's profile, as one atomic step, so
 -- that consent records keep their order. Consent per channel is the field
 -- c:CHANNEL ("1"/"0"); its records, newest first and at most 20, are the

@@ -131,5 +131,78 @@ class TestExplain(PacerTestCase):
         self.assertEqual(self.dump(), before)
 
 
+class TestExplainIsTheDecision(PacerTestCase):
+    """
+    The explanation's answer per channel is the decision script's own dry
+    run (daemon/read.lua's explain), at the explanation's time: it says
+    suppressed and not_planned where a decision would, and agrees with a
+    dry-run decision field by field.
+    """
+    CONF = {"shadow": None, "optimizer": {"enforce_plan": "true"},
+            "category credit": {"cap": ["1/30d"]}}
+
+    def explain(self, c, query=""):
+        return self.http.get("/v1/customers/%s?time=%d%s" % (c, self.T0,
+                                                            query))
+
+    def test_suppressed_says_so(self):
+        c = self.consented_customer(segments=["vulnerable"])
+        st, doc = self.explain(c, "&offer=card_upgrade")
+        self.assertEqual(st, 200, doc)
+        email = doc["channels"]["email"]
+        self.assertEqual((email["allow"], email["reason"], email["offer"]),
+                         (False, "suppressed", "card_upgrade"), email)
+        self.assertTrue(any("excluded" in w for w in email["would_change"]),
+                        email)
+        # Channels without the offer answer as without one.
+        self.assertNotIn("offer", doc["channels"]["sms"])
+
+    def test_not_planned_says_so(self):
+        c = self.consented_customer()
+        st, doc = self.explain(c, "&offer=welcome10")
+        self.assertEqual(st, 200, doc)
+        email = doc["channels"]["email"]
+        self.assertEqual((email["allow"], email["reason"]),
+                         (False, "not_planned"), email)
+        self.assertTrue(any("plan" in w for w in email["would_change"]),
+                        email)
+        # Without an offer no plan is asked for.
+        st, doc = self.explain(c)
+        self.assertEqual(doc["channels"]["email"]["reason"], "ok", doc)
+
+    def test_unknown_offer_or_campaign_is_400(self):
+        c = self.consented_customer()
+        st, body = self.explain(c, "&offer=nope")
+        self.assertEqual((st, body.get("code")), (400, "unknown_offer"), body)
+        st, body = self.explain(c, "&campaign=nope")
+        self.assertEqual(st, 400, body)
+        st, body = self.explain(c, "&offer=welcome10&campaign=loans")
+        self.assertEqual(st, 400, body)
+
+    def test_agrees_with_dry_run_decisions(self):
+        # A full channel cap and quiet hours: whatever binds,
+        # the explanation and a dry-run decision at the same instant say
+        # the same.
+        c = self.consented_customer()
+        t = self.T0
+        for back in (7200, 3600):       # push 2/1d full until t + 23h
+            st, body = self.http.post("/v1/decide", {
+                "customer": c, "channel": "push", "time": t - back})
+            self.assertIs(body["allow"], True, body)
+        for hour in (0, 9, 10):
+            at = t + hour * 3600
+            st, doc = self.http.get("/v1/customers/%s?time=%d" % (c, at))
+            self.assertEqual(st, 200, doc)
+            for ch in ("email", "sms", "push"):
+                st, d = self.http.post("/v1/decide", {
+                    "customer": c, "channel": ch, "time": at,
+                    "dry_run": True})
+                got = doc["channels"][ch]
+                for f in ("allow", "reason", "rule", "retry_after",
+                          "next_allowed", "reserved_for"):
+                    self.assertEqual(got.get(f), d.get(f),
+                                     (hour, ch, f, got, d))
+
+
 if __name__ == "__main__":
     main()
