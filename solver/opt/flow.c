@@ -8,9 +8,10 @@
  * channels it is a bipartite b-matching (item = edge from its channel node
  * to its campaign node, with the total cap on the source side), solved by
  * successive shortest paths. A category that can bind and crosses the
- * others makes a third partition, which no flow models: that customer is
- * solved by branch and bound (a few tens of items, small rooms), bounded
- * by the best of three laminar relaxations.
+ * others makes a third partition. When at most two of the partitions
+ * (channels, campaigns, categories) can bind, those two are the flow's
+ * sides; otherwise no flow models it, and the customer is solved by
+ * branch and bound over flows that each leave one partition out.
  * Exactness matters: the Lagrangian dual value is a certified upper bound
  * only if every subproblem is solved to optimality.
  *
@@ -24,6 +25,12 @@
 #include <string.h>
 
 #include "opt.h"
+
+/*
+ * Free items at or below which the search goes on depth first with the
+ * cheap bound only: its flows cost more than they save on few items.
+ */
+#define FLOW_BB_SMALL	20
 
 struct flow_work {
 	int	 nitems;
@@ -72,11 +79,22 @@ struct flow_work {
 	/* Branch and bound (FLOW_SEARCH). */
 	int	*bb_sorted;	/* positive items by decreasing r */
 	int	 bb_npos;
-	int	 bb_m;		/* items in ord for this search */
+	int	 bb_m;		/* items in ord at this node */
+	int	 bb_small;	/* FLOW_BB_SMALL, or as a test set it */
 	int	*bb_tmp;	/* per group: the bound's counts */
-	uint8_t	*bb_cur;	/* per item: in the current branch */
+	uint8_t	*bb_st;		/* per item: 0 free, 1 taken, 2 left out */
 	uint8_t	*bb_best;	/* per item: in the best plan found */
 	double	 bb_value;	/* its value */
+
+	/*
+	 * Two of the three partitions (channel, campaign, category) as the
+	 * two sides of a flow: pair_sub over pair_work, whose groups are
+	 * this work's and two more, each a side for items with no group of
+	 * that partition (no category).
+	 */
+	struct flow_work *pair_work;
+	struct flow_sub	 pair_sub;
+	int	*pair_item;	/* pair_sub item -> item */
 };
 
 static void	flow_touch(struct flow_work *, int);
@@ -98,17 +116,36 @@ static int	flow_in_group(const struct flow_sub *, int, int);
 static int	flow_nested(const struct flow_sub *, int, int);
 static int	flow_bb_fits(const struct flow_sub *, const struct flow_work *,
 		    int);
+static int	flow_bb_fits_empty(const struct flow_sub *, int);
 static double	flow_bb_bound(const struct flow_sub *, struct flow_work *,
 		    int);
+static int	flow_bb_violated(const struct flow_sub *, struct flow_work *,
+		    int);
+static void	flow_bb_node(const struct flow_sub *, struct flow_work *,
+		    double);
 static void	flow_bb_dfs(const struct flow_sub *, struct flow_work *, int,
 		    double);
 static double	flow_bb_solve(const struct flow_sub *, struct flow_work *,
-		    int, int, uint8_t *);
+		    int, int, double, uint8_t *);
+static double	flow_bb_with(const struct flow_sub *, struct flow_work *, int);
 static void	flow_search(struct flow_sub *, int, struct flow_work *);
+static struct flow_work *flow_work_alloc(int, int, int);
+static int	flow_part(const struct flow_sub *, int, int);
+static int	flow_active(const struct flow_sub *, const struct flow_work *,
+		    int);
+static double	flow_pair(const struct flow_sub *, struct flow_work *, int,
+		    int, const int *, int, int);
 
 /* Allocate scratch memory for nitems items and ngroups groups. */
 struct flow_work *
 flow_work_new(int nitems, int ngroups)
+{
+	return (flow_work_alloc(nitems, ngroups, 1));
+}
+
+/* Scratch memory, with a pair work inside when pair is set. */
+static struct flow_work *
+flow_work_alloc(int nitems, int ngroups, int pair)
 {
 	struct flow_work	*w;
 	int			 nnodes, nedges;
@@ -119,6 +156,7 @@ flow_work_new(int nitems, int ngroups)
 		nitems = 1;
 	w->nitems = nitems;
 	w->ngroups = ngroups;
+	w->bb_small = FLOW_BB_SMALL;
 	nnodes = ngroups + 3;
 	nedges = 2 * (nitems + ngroups + 2);
 	w->ord = calloc(nitems, sizeof *w->ord);
@@ -155,12 +193,30 @@ flow_work_new(int nitems, int ngroups)
 	w->inq = calloc(nnodes, sizeof *w->inq);
 	w->bb_sorted = calloc(nitems, sizeof *w->bb_sorted);
 	w->bb_tmp = calloc(ngroups, sizeof *w->bb_tmp);
-	w->bb_cur = calloc(nitems, 1);
+	w->bb_st = calloc(nitems, 1);
 	w->bb_best = calloc(nitems, 1);
-	if (w->bb_sorted == NULL || w->bb_tmp == NULL || w->bb_cur == NULL ||
+	if (w->bb_sorted == NULL || w->bb_tmp == NULL || w->bb_st == NULL ||
 	    w->bb_best == NULL) {
 		flow_work_free(w);
 		return (NULL);
+	}
+	if (pair) {
+		struct flow_sub	*ps = &w->pair_sub;
+
+		w->pair_work = flow_work_alloc(nitems, ngroups + 2, 0);
+		ps->r = calloc(nitems, sizeof *ps->r);
+		ps->t = calloc(nitems, sizeof *ps->t);
+		ps->ch = calloc(nitems, sizeof *ps->ch);
+		ps->cp = calloc(nitems, sizeof *ps->cp);
+		ps->room = calloc(ngroups + 2, sizeof *ps->room);
+		ps->sel = calloc(nitems, 1);
+		w->pair_item = calloc(nitems, sizeof *w->pair_item);
+		if (w->pair_work == NULL || ps->r == NULL || ps->t == NULL ||
+		    ps->ch == NULL || ps->cp == NULL || ps->room == NULL ||
+		    ps->sel == NULL || w->pair_item == NULL) {
+			flow_work_free(w);
+			return (NULL);
+		}
 	}
 	if (w->ord == NULL || w->cnt == NULL || w->size == NULL ||
 	    w->minsel == NULL || w->gmax == NULL || w->touched == NULL ||
@@ -178,6 +234,13 @@ flow_work_new(int nitems, int ngroups)
 		return (NULL);
 	}
 	return (w);
+}
+
+/* Set the search's depth-first threshold (tests: reach both methods). */
+void
+flow_work_search_small(struct flow_work *w, int items)
+{
+	w->bb_small = items;
 }
 
 /* Free scratch memory; accepts NULL. */
@@ -218,8 +281,16 @@ flow_work_free(struct flow_work *w)
 	free(w->inq);
 	free(w->bb_sorted);
 	free(w->bb_tmp);
-	free(w->bb_cur);
+	free(w->bb_st);
 	free(w->bb_best);
+	flow_work_free(w->pair_work);
+	free(w->pair_sub.r);
+	free(w->pair_sub.t);
+	free(w->pair_sub.ch);
+	free(w->pair_sub.cp);
+	free(w->pair_sub.room);
+	free(w->pair_sub.sel);
+	free(w->pair_item);
 	free(w);
 }
 
@@ -742,6 +813,85 @@ flow_general(struct flow_sub *s, int thresholds, struct flow_work *w)
 		(void)flow_reduced(s, w);
 }
 
+/* Item i's group in partition p (0 channel, 1 campaign, 2 category). */
+static int
+flow_part(const struct flow_sub *s, int i, int p)
+{
+	if (p == 0)
+		return (s->ch[i]);
+	if (p == 1)
+		return (s->cp[i]);
+	return (s->cat != NULL ? s->cat[i] : -1);
+}
+
+/* 1 if a group of partition p can bind (after flow_prepare). */
+static int
+flow_active(const struct flow_sub *s, const struct flow_work *w, int p)
+{
+	int	i, g;
+
+	for (i = 0; i < s->n; i++) {
+		g = flow_part(s, i, p);
+		if (g >= 0 && s->room[g] < w->size[g])
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Best value of items[0..m) under partitions pa and pb and the "all" room,
+ * each less the branch's counts, as a flow with pa's groups on one side and
+ * pb's on the other (the third partition left out: exact when it cannot
+ * bind, else an upper bound). Choice and, with thresholds, thresholds in
+ * pair_sub, item j for items[j].
+ */
+static double
+flow_pair(const struct flow_sub *s, struct flow_work *w, int pa, int pb,
+    const int *items, int m, int thresholds)
+{
+	struct flow_sub	*ps = &w->pair_sub;
+	int		 j, i, g, da = w->ngroups, db = w->ngroups + 1;
+
+	ps->n = m;
+	ps->all = s->all;
+	ps->cat = NULL;
+	ps->room[s->all] = s->room[s->all] - w->cnt[s->all];
+	/* Items without a group of a side share one that never binds. */
+	ps->room[da] = ps->room[db] = m;
+	for (j = 0; j < m; j++) {
+		i = items[j];
+		w->pair_item[j] = i;
+		ps->r[j] = s->r[i];
+		g = flow_part(s, i, pa);
+		ps->ch[j] = g >= 0 ? g : da;
+		if (g >= 0)
+			ps->room[g] = s->room[g] - w->cnt[g];
+		g = flow_part(s, i, pb);
+		ps->cp[j] = g >= 0 ? g : db;
+		if (g >= 0)
+			ps->room[g] = s->room[g] - w->cnt[g];
+	}
+	if (m == 0) {
+		ps->value = 0;
+		return (0);
+	}
+	flow_general(ps, thresholds, w->pair_work);
+	return (ps->value);
+}
+
+/* 1 if item i fits its groups' rooms on its own. */
+static int
+flow_bb_fits_empty(const struct flow_sub *s, int i)
+{
+	int	gs[4], n, q;
+
+	n = flow_groups(s, i, gs);
+	for (q = 0; q < n; q++)
+		if (s->room[gs[q]] < 1)
+			return (0);
+	return (1);
+}
+
 /* 1 if item i fits the rooms left by the branch's counts. */
 static int
 flow_bb_fits(const struct flow_sub *s, const struct flow_work *w, int i)
@@ -803,6 +953,31 @@ flow_bb_bound(const struct flow_sub *s, struct flow_work *w, int d)
 	return (best);
 }
 
+/*
+ * Group of partition q over its room in the last flow_pair's plan, given
+ * the branch's counts, or -1 if that plan meets partition q too.
+ */
+static int
+flow_bb_violated(const struct flow_sub *s, struct flow_work *w, int q)
+{
+	const struct flow_sub	*ps = &w->pair_sub;
+	int			 j, g, bad = -1;
+
+	for (j = 0; j < ps->n; j++)
+		if (ps->sel[j] && (g = flow_part(s, w->pair_item[j], q)) >= 0)
+			w->bb_tmp[g]++;
+	for (j = 0; j < ps->n; j++) {
+		if (!ps->sel[j] || (g = flow_part(s, w->pair_item[j], q)) < 0)
+			continue;
+		if (bad == -1 && w->cnt[g] + w->bb_tmp[g] > s->room[g])
+			bad = g;
+	}
+	for (j = 0; j < ps->n; j++)
+		if (ps->sel[j] && (g = flow_part(s, w->pair_item[j], q)) >= 0)
+			w->bb_tmp[g] = 0;
+	return (bad);
+}
+
 /* Depth-first search over ord[d..], taking each item before leaving it. */
 static void
 flow_bb_dfs(const struct flow_sub *s, struct flow_work *w, int d,
@@ -812,7 +987,8 @@ flow_bb_dfs(const struct flow_sub *s, struct flow_work *w, int d,
 
 	if (value > w->bb_value + 1e-12) {
 		w->bb_value = value;
-		memcpy(w->bb_best, w->bb_cur, s->n);
+		for (i = 0; i < s->n; i++)
+			w->bb_best[i] = w->bb_st[i] == 1;
 	}
 	if (d == w->bb_m || w->cnt[s->all] >= s->room[s->all])
 		return;
@@ -823,9 +999,9 @@ flow_bb_dfs(const struct flow_sub *s, struct flow_work *w, int d,
 		n = flow_groups(s, i, gs);
 		for (q = 0; q < n; q++)
 			w->cnt[gs[q]]++;
-		w->bb_cur[i] = 1;
+		w->bb_st[i] = 1;
 		flow_bb_dfs(s, w, d + 1, value + s->r[i]);
-		w->bb_cur[i] = 0;
+		w->bb_st[i] = 0;
 		for (q = 0; q < n; q++)
 			w->cnt[gs[q]]--;
 	}
@@ -833,18 +1009,96 @@ flow_bb_dfs(const struct flow_sub *s, struct flow_work *w, int d,
 }
 
 /*
+ * One node of the search, the items of status 1 taken (fixed: their
+ * value) and of status 2 left out. Each relaxation keeps two partitions
+ * and is a flow; one whose plan meets the third too is the node's optimum.
+ * Otherwise the least of them bounds the node, and the search branches on
+ * the least valuable item of a group over its room in that plan: leave it
+ * out, or take it.
+ */
+static void
+flow_bb_node(const struct flow_sub *s, struct flow_work *w, double fixed)
+{
+	static const int	 pairs[3][3] = {
+		{ 0, 1, 2 }, { 1, 2, 0 }, { 0, 2, 1 }
+	};
+	double			 v, bound = HUGE_VAL, least;
+	int			 m, k, i, j, p, g, best_p = 0, viol = -1;
+	int			 gs[4], n, q;
+
+	m = 0;
+	for (k = 0; k < w->bb_npos; k++)
+		if (w->bb_st[w->bb_sorted[k]] == 0)
+			w->ord[m++] = w->bb_sorted[k];
+	w->bb_m = m;
+	if (m <= w->bb_small) {
+		flow_bb_dfs(s, w, 0, fixed);
+		return;
+	}
+	if (fixed + flow_bb_bound(s, w, 0) <= w->bb_value + 1e-12)
+		return;
+	for (p = 0; p < 3; p++) {
+		v = flow_pair(s, w, pairs[p][0], pairs[p][1], w->ord, m, 0);
+		if (fixed + v <= w->bb_value + 1e-12)
+			return;
+		if ((g = flow_bb_violated(s, w, pairs[p][2])) == -1) {
+			w->bb_value = fixed + v;
+			for (i = 0; i < s->n; i++)
+				w->bb_best[i] = w->bb_st[i] == 1;
+			for (j = 0; j < w->pair_sub.n; j++)
+				if (w->pair_sub.sel[j])
+					w->bb_best[w->pair_item[j]] = 1;
+			return;
+		}
+		if (v < bound) {
+			bound = v;
+			best_p = p;
+			viol = g;
+		}
+	}
+	if (best_p != 2)
+		(void)flow_pair(s, w, pairs[best_p][0], pairs[best_p][1],
+		    w->ord, m, 0);
+	q = pairs[best_p][2];
+	i = -1;
+	least = HUGE_VAL;
+	for (j = 0; j < w->pair_sub.n; j++) {
+		k = w->pair_item[j];
+		if (w->pair_sub.sel[j] && flow_part(s, k, q) == viol &&
+		    s->r[k] < least) {
+			least = s->r[k];
+			i = k;
+		}
+	}
+	w->bb_st[i] = 2;
+	flow_bb_node(s, w, fixed);
+	if (flow_bb_fits(s, w, i)) {
+		n = flow_groups(s, i, gs);
+		for (k = 0; k < n; k++)
+			w->cnt[gs[k]]++;
+		w->bb_st[i] = 1;
+		flow_bb_node(s, w, fixed + s->r[i]);
+		for (k = 0; k < n; k++)
+			w->cnt[gs[k]]--;
+	}
+	w->bb_st[i] = 0;
+}
+
+/*
  * Best value of the positive items but skip and force (-1: none) with
- * force taken, not counting force's r; its choice into sel when not NULL.
- * -HUGE_VAL when force does not fit at all.
+ * force taken, not counting force's r; its choice into sel when not NULL
+ * (then floor must be 0). floor is a value some such plan reaches: the
+ * search keeps only better ones. -HUGE_VAL when force does not fit at all.
  */
 static double
 flow_bb_solve(const struct flow_sub *s, struct flow_work *w, int skip,
-    int force, uint8_t *sel)
+    int force, double floor, uint8_t *sel)
 {
-	int	i, k, gs[4], n, q;
+	int	i, gs[4], n, q;
 
 	for (i = 0; i < w->ntouched; i++)
 		w->cnt[w->touched[i]] = 0;
+	memset(w->bb_st, 0, s->n);
 	if (force >= 0) {
 		n = flow_groups(s, force, gs);
 		for (q = 0; q < n; q++)
@@ -852,20 +1106,61 @@ flow_bb_solve(const struct flow_sub *s, struct flow_work *w, int skip,
 				return (-HUGE_VAL);
 		for (q = 0; q < n; q++)
 			w->cnt[gs[q]]++;
+		w->bb_st[force] = 2;	/* counted, valued by the caller */
 	}
-	w->bb_m = 0;
-	for (k = 0; k < w->bb_npos; k++) {
-		i = w->bb_sorted[k];
-		if (i != skip && i != force)
-			w->ord[w->bb_m++] = i;
-	}
-	memset(w->bb_cur, 0, s->n);
+	if (skip >= 0)
+		w->bb_st[skip] = 2;
 	memset(w->bb_best, 0, s->n);
-	w->bb_value = 0;
-	flow_bb_dfs(s, w, 0, 0);
+	w->bb_value = floor > 0 ? floor : 0;
+	flow_bb_node(s, w, 0);
 	if (sel != NULL)
 		memcpy(sel, w->bb_best, s->n);
 	return (w->bb_value);
+}
+
+/*
+ * A plan with item i forced in, from the optimum in s->sel: i added, then
+ * in each of i's groups over its room the least valuable others dropped.
+ * Returns the value of the others (a floor for flow_bb_solve); i fits.
+ */
+static double
+flow_bb_with(const struct flow_sub *s, struct flow_work *w, int i)
+{
+	uint8_t	*keep = w->bb_best;
+	int	 gs[4], hs[4], n, m, q, x, j, least;
+	double	 value = 0;
+
+	for (j = 0; j < s->n; j++) {
+		keep[j] = s->sel[j] || j == i;
+		if (!keep[j])
+			continue;
+		m = flow_groups(s, j, hs);
+		for (q = 0; q < m; q++)
+			w->bb_tmp[hs[q]]++;
+	}
+	n = flow_groups(s, i, gs);
+	for (q = 0; q < n; q++) {
+		while (w->bb_tmp[gs[q]] > s->room[gs[q]]) {
+			least = -1;
+			for (j = 0; j < s->n; j++)
+				if (keep[j] && j != i &&
+				    flow_in_group(s, j, gs[q]) &&
+				    (least == -1 || s->r[j] < s->r[least]))
+					least = j;
+			keep[least] = 0;
+			m = flow_groups(s, least, hs);
+			for (x = 0; x < m; x++)
+				w->bb_tmp[hs[x]]--;
+		}
+	}
+	for (j = 0; j < s->n; j++) {
+		m = flow_groups(s, j, hs);
+		for (q = 0; q < m; q++)
+			w->bb_tmp[hs[q]] = 0;
+		if (keep[j] && j != i)
+			value += s->r[j];
+	}
+	return (value);
 }
 
 /*
@@ -876,10 +1171,32 @@ flow_bb_solve(const struct flow_sub *s, struct flow_work *w, int skip,
 static void
 flow_search(struct flow_sub *s, int thresholds, struct flow_work *w)
 {
-	int	i, j, m = 0;
+	int	i, j, m = 0, p, np = 0, side[3];
 	double	other;
 
 	flow_prepare(s, w);
+	/*
+	 * With at most two partitions that can bind (categories and
+	 * campaigns, say, the channels uncapped) the flow is exact.
+	 */
+	for (p = 0; p < 3; p++)
+		if (flow_active(s, w, p))
+			side[np++] = p;
+	if (np <= 2) {
+		for (p = 0; p < 3 && np < 2; p++)
+			if (!flow_active(s, w, p))
+				side[np++] = p;
+		for (i = 0; i < s->n; i++)
+			w->ord[i] = i;
+		s->value = flow_pair(s, w, side[0], side[1], w->ord, s->n,
+		    thresholds);
+		for (i = 0; i < s->n; i++) {
+			s->sel[i] = w->pair_sub.sel[i];
+			if (thresholds)
+				s->t[i] = w->pair_sub.t[i];
+		}
+		return;
+	}
 	for (i = 0; i < s->n; i++) {
 		if (s->r[i] <= 0)
 			continue;
@@ -890,18 +1207,21 @@ flow_search(struct flow_sub *s, int thresholds, struct flow_work *w)
 		m++;
 	}
 	w->bb_npos = m;
-	s->value = flow_bb_solve(s, w, -1, -1, s->sel);
+	s->value = flow_bb_solve(s, w, -1, -1, 0, s->sel);
 	if (!thresholds)
 		return;
 	for (i = 0; i < s->n; i++) {
 		if (s->sel[i]) {
-			other = flow_bb_solve(s, w, i, -1, NULL);
+			/* The optimum without i is a plan without i. */
+			other = flow_bb_solve(s, w, i, -1,
+			    s->value - s->r[i], NULL);
 			s->t[i] = other - (s->value - s->r[i]);
-		} else {
-			other = flow_bb_solve(s, w, -1, i, NULL);
-			s->t[i] = other == -HUGE_VAL ? HUGE_VAL :
-			    s->value - other;
-		}
+		} else if (flow_bb_fits_empty(s, i)) {
+			other = flow_bb_solve(s, w, -1, i,
+			    flow_bb_with(s, w, i), NULL);
+			s->t[i] = s->value - other;
+		} else
+			s->t[i] = HUGE_VAL;	/* a room of 0: never in */
 		if (s->t[i] < 0)
 			s->t[i] = 0;
 	}

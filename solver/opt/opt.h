@@ -42,6 +42,11 @@ struct flow_work;
 struct flow_work *flow_work_new(int nitems, int ngroups);
 /* Free; accepts NULL. */
 void	flow_work_free(struct flow_work *);
+/*
+ * Free items at or below which FLOW_SEARCH goes on depth first rather than
+ * over flows (default 20); for tests, to reach both on small customers.
+ */
+void	flow_work_search_small(struct flow_work *, int items);
 /* How a subproblem is solved exactly (flow_is_laminar, flow_solve). */
 #define FLOW_CROSSING	0	/* a channel and a campaign that can bind
 				   cross: b-matching flow */

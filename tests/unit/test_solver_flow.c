@@ -262,7 +262,8 @@ test_laminar_detection(void **state)
 /*
  * Categories crossing channels and campaigns: each customer solved the way
  * flow_is_laminar says (greedy, flow or branch and bound), and also by
- * branch and bound regardless, against brute force.
+ * branch and bound regardless (depth first and over flows), against brute
+ * force.
  */
 static void
 test_categories(void **state)
@@ -286,6 +287,11 @@ test_categories(void **state)
 		check_case(&k, trial);
 		flow_solve(&k.s, FLOW_SEARCH, 1, w);
 		check_case(&k, trial);
+		/* The search over flows, not depth first, at every node. */
+		flow_work_search_small(w, 0);
+		flow_solve(&k.s, FLOW_SEARCH, 1, w);
+		check_case(&k, trial);
+		flow_work_search_small(w, 20);
 		/* Without its categories the customer would get more. */
 		k.s.cat = NULL;
 		free_best = flow_brute(&k.s, nsel);
