@@ -7,7 +7,9 @@
  * Given prices, every customer's subproblem is independent and solved
  * exactly (flow.c), so
  *	L(pi) = sum_c max_x sum_o x (w_co - pi_o) + sum_o pi_o K_o
- * is a certified upper bound for every pi >= 0.
+ * is a certified upper bound for every pi >= 0. A customer's rooms are
+ * per channel, campaign, category and in all; every repair step that adds
+ * a send checks all four (lagrange_queue, lagrange_fits).
  *
  * Prices: each sweep also yields, for every candidate pair, the critical
  * price a_co below which the customer takes offer o (others fixed). The
