@@ -2,7 +2,7 @@
  * pacer simulate: what-if for marketing ops. Replays a contact log through
  * the rule engine under a proposed config (and the current one with
  * --against) and prints, per rule, the contacts it would deny and the
- * customers affected. The work is in solver/opt/simulate.c.
+ * customers affected. The work is in solver/simulate/simulate.c.
  */
 #include <getopt.h>
 #include <stdio.h>

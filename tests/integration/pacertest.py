@@ -394,7 +394,7 @@ def scan_keys(r, match="*"):
 
 
 def in_holdout(customer, share):
-    """keys_in_holdout() of solver/core/keys.c: FNV-1a 64, then a mix."""
+    """keys_in_holdout() of solver/model/keys.c: FNV-1a 64, then a mix."""
     if share <= 0:
         return False
     m = (1 << 64) - 1

@@ -1,5 +1,5 @@
 /*
- * rules_oracle: the C rule engine (solver/core/rules.c) on decisions read
+ * rules_oracle: the C rule engine (solver/model/rules.c) on decisions read
  * from stdin, for integration/test_differential.py, which asks pacerd (the
  * decision script, daemon/decide.lua) the same and requires one answer.
  *

@@ -1,7 +1,7 @@
 """
 The differential test (STYLE rule 14, issue 16): the rules live twice, in
 the decision script pacerd runs in Redis (daemon/decide.lua) and in the C
-engine (solver/core/rules.c, rules_decide_request: the explanation, `pacer
+engine (solver/model/rules.c, rules_decide_request: the explanation, `pacer
 simulate`, the optimizer). This test holds them equal.
 
 From a fixed seed it makes several random configs (caps per channel, across

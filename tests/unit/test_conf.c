@@ -1,5 +1,5 @@
 /*
- * Unit tests for solver/core/conf.c: the example configuration, every error
+ * Unit tests for solver/model/conf.c: the example configuration, every error
  * path with its "file:line: message", defaults and the value parsers.
  */
 #include <setjmp.h>

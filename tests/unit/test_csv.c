@@ -1,5 +1,5 @@
 /*
- * Unit tests for solver/core/csv.c: quoting, line ends, empty lines, field
+ * Unit tests for solver/model/csv.c: quoting, line ends, empty lines, field
  * counts, header checks, number parsers and messages naming file:line.
  */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests for solver/core/keys.c: ids, key names with their hash tag,
+ * Unit tests for solver/model/keys.c: ids, key names with their hash tag,
  * the packed history and the holdout share.
  */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests for solver/core/offers.c: the example catalogue, and every
+ * Unit tests for solver/model/offers.c: the example catalogue, and every
  * error naming file, line and field.
  */
 #include <setjmp.h>

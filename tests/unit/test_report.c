@@ -1,5 +1,5 @@
 /*
- * Unit tests for the run report (solver/opt/report.c, report_html.c):
+ * Unit tests for the run report (solver/report/report.c, report_html.c):
  * every figure of summary.json on a hand-computed tiny run, the round trip
  * through report_load_summary, the HTML page's sections and escaping, and
  * the changes against a previous run.

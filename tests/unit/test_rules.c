@@ -1,5 +1,5 @@
 /*
- * Unit tests for solver/core/rules.c: rule selection, rolling-window
+ * Unit tests for solver/model/rules.c: rule selection, rolling-window
  * arithmetic, the order of reasons, and quiet hours across midnight.
  */
 #include <setjmp.h>

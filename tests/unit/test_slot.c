@@ -1,5 +1,5 @@
 /*
- * Unit tests for solver/core/slot.c: CRC16 and key slots as Redis Cluster
+ * Unit tests for solver/model/slot.c: CRC16 and key slots as Redis Cluster
  * computes them, a tag per slot, seed node lists.
  */
 #include <setjmp.h>

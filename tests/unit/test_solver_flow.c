@@ -1,5 +1,5 @@
 /*
- * The per-customer subproblem (solver/opt/flow.c) against brute force:
+ * The per-customer subproblem (solver/optimizer/flow.c) against brute force:
  * values, choices and thresholds, on random small customers with laminar
  * and crossing channel / campaign groups, and category groups that cross
  * both.
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../../solver/opt/opt.h"
+#include "../../solver/optimizer/opt.h"
 
 #define MAXN	12
 #define MAXG	(4 * MAXN + 1)

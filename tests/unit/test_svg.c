@@ -1,5 +1,5 @@
 /*
- * Unit tests for the SVG writer (solver/opt/svg.c): well-formed output,
+ * Unit tests for the SVG writer (solver/report/svg.c): well-formed output,
  * escaping, empty data, scales and the numbers beside the bars.
  */
 #include <setjmp.h>

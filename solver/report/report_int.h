@@ -1,5 +1,5 @@
 /*
- * Private to the report module (solver/opt/report*.c): helpers shared by
+ * Private to the report module (solver/report/report*.c): helpers shared by
  * summary.json (report.c) and report.html (report_html.c).
  */
 #ifndef PACER_REPORT_INT_H

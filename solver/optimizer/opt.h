@@ -1,5 +1,5 @@
 /*
- * Private header of the optimization library (solver/opt). The public API
+ * Private header of the optimization library (solver/optimizer). The public API
  * is include/pacer/solver.h; these are the modules behind it, also used by
  * the unit tests.
  */
