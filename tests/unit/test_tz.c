@@ -1,5 +1,5 @@
 /*
- * Unit tests for solver/core/tz.c: offset tables from the system zoneinfo
+ * Unit tests for solver/model/tz.c: offset tables from the system zoneinfo
  * across the 2026 DST transitions, the text encoding, and quiet hours
  * evaluated in local time (tz_offset with rules_quiet). tz.c decodes the
  * zone files itself: every system zone is held against the C library's
