@@ -6,10 +6,21 @@
  * method of the library, or as the BENCH.md reference: the whole instance
  * as one GLPK MIP handed to glp_intopt with its presolver on (-m glpk,
  * built here so it shares nothing with the library's exact mode). One
- * line of key=value results per solve.
+ * line of key=value results per solve, with where the wall time went:
+ * build_s (generating the instance in memory: what stands for reading
+ * scores.csv in `pacer optimize`), solve_s, check_s (the feasibility check
+ * and objective recount), free_s and total_s.
+ *
+ * -t builds the ties-heavy instance instead (BENCH.md 2): most
+ * propensities from a handful of values and offer values and costs from a
+ * few levels, so many pairs have the same net value; one offer per
+ * customer at most and budgets and capacities that all bind. That is the
+ * shape on which a price vector leaves many optimal subproblem answers and
+ * scale mode used to stall short of the gap. -F turns the library's exact
+ * fallback off, to see what scale mode alone reaches.
  *
  *	bench_solver -n CUSTOMERS [-s SEED] [-m scale|exact|glpk] [-g GAP]
- *	    [-j THREADS] [-T SECONDS] [-p POLISH] [-v]
+ *	    [-j THREADS] [-T SECONDS] [-p POLISH] [-t] [-F] [-v]
  */
 #include <math.h>
 #include <stdint.h>
@@ -35,6 +46,7 @@ static uint64_t	bench_next(struct bench_rng *);
 static double	bench_unit(struct bench_rng *);
 static double	bench_between(struct bench_rng *, double, double);
 static struct solver_instance *bench_generate(int, uint64_t);
+static struct solver_instance *bench_generate_ties(int, uint64_t);
 static void	bench_progress(void *, const struct solver_progress *);
 static void	bench_log(void *, const char *);
 static void	usage(void);
@@ -48,6 +60,12 @@ static const double bench_campaign_value[BENCH_CAMPAIGNS][2] = {
 	{ 15, 50 }, { 2, 10 }, { 30, 120 }, { 40, 150 }, { 10, 40 },
 	{ 30, 90 }, { 150, 300 },
 };
+
+/* The ties instance: the few values its pairs draw from. */
+static const double bench_tie_value[] = { 20, 50, 100 };
+static const double bench_tie_cost[BENCH_CHANNELS] = { 0.01, 0.05, 0.001 };
+static const double bench_tie_propensity[] = { 0.01, 0.02, 0.04, 0.08 };
+#define BENCH_NELEM(a)	(sizeof (a) / sizeof (a)[0])
 
 /* splitmix64: small, fast, deterministic. */
 static uint64_t
@@ -169,6 +187,82 @@ bench_generate(int n, uint64_t seed)
 		}
 		if (solver_instance_add_customer(inst, k, offer, prop, rall,
 		    rch, rcp, &cause) < 0) {
+			fprintf(stderr, "bench_solver: %s\n", cause);
+			exit(1);
+		}
+	}
+	return (inst);
+}
+
+/*
+ * Build the ties-heavy instance for n customers from seed (see the top of
+ * the file); exits on failure. Every offer has a budget for 0.2-1% of the
+ * customers and half of them a capacity as tight, so with one offer per
+ * customer about a third of the customers can get one: every limit binds.
+ */
+static struct solver_instance *
+bench_generate_ties(int n, uint64_t seed)
+{
+	struct solver_offer	 of[BENCH_OFFERS];
+	struct solver_instance	*inst;
+	struct bench_rng	 r = { seed * 7919 + 2 };
+	uint16_t		 offer[BENCH_OFFERS];
+	float			 prop[BENCH_OFFERS];
+	uint16_t		 rch[BENCH_CHANNELS], rcp[BENCH_CAMPAIGNS];
+	uint8_t			 consent;
+	char			*cause = NULL;
+	int			 i, o, k, j;
+	double			 u, p;
+
+	for (o = 0; o < BENCH_OFFERS; o++) {
+		u = bench_unit(&r);
+		of[o].campaign = o % BENCH_CAMPAIGNS;
+		of[o].channel = u < 0.5 ? 0 : u < 0.75 ? 1 : 2;
+		of[o].value = bench_tie_value[(int)(bench_unit(&r) *
+		    BENCH_NELEM(bench_tie_value))];
+		of[o].cost = bench_tie_cost[of[o].channel];
+		of[o].budget = of[o].cost * n * bench_between(&r, 0.002, 0.01);
+		of[o].capacity = -1;
+		if (bench_unit(&r) < 0.5)
+			of[o].capacity = (long)(n * bench_between(&r, 0.002,
+			    0.01)) + 1;
+	}
+	inst = solver_instance_new(BENCH_OFFERS, BENCH_CHANNELS,
+	    BENCH_CAMPAIGNS, of, &cause);
+	if (inst == NULL ||
+	    solver_instance_reserve(inst, n, (int64_t)n * 26) != 0) {
+		fprintf(stderr, "bench_solver: %s\n", cause ? cause : "nomem");
+		exit(1);
+	}
+	for (i = 0; i < n; i++) {
+		/* One draw per statement: operand order is unspecified. */
+		consent = bench_unit(&r) < 0.9;
+		consent |= (bench_unit(&r) < 0.6) << 1;
+		consent |= (bench_unit(&r) < 0.7) << 2;
+		k = 0;
+		for (o = 0; o < BENCH_OFFERS; o++) {
+			if (bench_unit(&r) >= 0.5)
+				continue;
+			if (!(consent & (1 << of[o].channel)))
+				continue;
+			/* Nine in ten from the handful; the rest spread. */
+			if (bench_unit(&r) < 0.9)
+				p = bench_tie_propensity[(int)(bench_unit(&r) *
+				    BENCH_NELEM(bench_tie_propensity))];
+			else
+				p = round(bench_between(&r, 0.005, 0.1) * 1e4) /
+				    1e4;
+			offer[k] = (uint16_t)o;
+			prop[k] = (float)p;
+			k++;
+		}
+		/* max_offers_per_customer = 1; channel and campaign 1/1d. */
+		for (j = 0; j < BENCH_CHANNELS; j++)
+			rch[j] = 1;
+		for (j = 0; j < BENCH_CAMPAIGNS; j++)
+			rcp[j] = 1;
+		if (solver_instance_add_customer(inst, k, offer, prop, 1, rch,
+		    rcp, &cause) < 0) {
 			fprintf(stderr, "bench_solver: %s\n", cause);
 			exit(1);
 		}
@@ -378,7 +472,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: bench_solver -n customers [-s seed] "
 	    "[-m scale|exact|glpk] [-g gap] [-j threads] [-T seconds] "
-	    "[-p polish] [-v]\n");
+	    "[-p polish] [-t] [-F] [-v]\n");
 	exit(1);
 }
 
@@ -390,13 +484,14 @@ main(int argc, char **argv)
 	struct solver_result	 res;
 	char			*cause = NULL;
 	int			 ch, n = 0, verbose = 0, feasible, o, nbind = 0;
-	int			 reference = 0;
+	int64_t			 npairs;
+	int			 reference = 0, ties = 0;
 	uint64_t		 seed = 1;
-	double			 t0, tgen, checked;
+	double			 t0, t1, tbuild, tsolve, tcheck, tfree, checked;
 	const char		*method;
 
 	solver_options_init(&opts);
-	while ((ch = getopt(argc, argv, "n:s:m:g:j:T:p:v")) != -1) {
+	while ((ch = getopt(argc, argv, "n:s:m:g:j:T:p:tFv")) != -1) {
 		switch (ch) {
 		case 'n':
 			n = atoi(optarg);
@@ -426,6 +521,12 @@ main(int argc, char **argv)
 		case 'p':
 			opts.polish_customers = atoi(optarg);
 			break;
+		case 't':
+			ties = 1;
+			break;
+		case 'F':
+			opts.exact_fallback = 0;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -436,8 +537,9 @@ main(int argc, char **argv)
 	if (n <= 0)
 		usage();
 	t0 = solver_now_bench();
-	inst = bench_generate(n, seed);
-	tgen = solver_now_bench() - t0;
+	inst = ties ? bench_generate_ties(n, seed) : bench_generate(n, seed);
+	t1 = solver_now_bench();
+	tbuild = t1 - t0;
 	opts.progress = bench_progress;
 	opts.log = bench_log;
 	opts.arg = verbose ? &verbose : NULL;
@@ -454,20 +556,30 @@ main(int argc, char **argv)
 			return (1);
 		}
 	}
+	tsolve = solver_now_bench() - t1;
+	t1 = solver_now_bench();
 	feasible = solver_check_feasible(inst, res.selected, &checked,
 	    &cause) == 0;
+	tcheck = solver_now_bench() - t1;
 	if (!feasible)
 		fprintf(stderr, "bench_solver: INFEASIBLE: %s\n", cause);
 	for (o = 0; o < inst->noffers && res.binding_budget != NULL; o++)
 		nbind += res.binding_budget[o] || res.binding_capacity[o];
-	printf("n=%d pairs=%lld method=%s status=%s seconds=%.3f "
-	    "generate_s=%.2f objective=%.4f bound=%.4f gap=%.3e "
-	    "iterations=%d polish_improved=%d sends=%lld binding=%d "
-	    "feasible=%d\n", n, (long long)inst->pair_start[n], method,
-	    solver_status_name(res.status), res.seconds, tgen, res.objective,
-	    res.bound, res.gap, res.iterations, res.polish_improved,
-	    (long long)res.nselected, nbind, feasible);
+	npairs = inst->pair_start[n];
+	t1 = solver_now_bench();
 	solver_result_free(&res);
 	solver_instance_free(inst);
+	tfree = solver_now_bench() - t1;
+	/* seconds is the library's own figure; solve_s is around the call. */
+	printf("n=%d pairs=%lld instance=%s method=%s status=%s seconds=%.3f "
+	    "objective=%.4f bound=%.4f gap=%.3e iterations=%d "
+	    "polish_improved=%d fallback=%d sends=%lld binding=%d "
+	    "feasible=%d build_s=%.2f solve_s=%.2f check_s=%.2f free_s=%.2f "
+	    "total_s=%.2f\n", n, (long long)npairs, ties ? "ties" : "demo",
+	    method, solver_status_name(res.status), res.seconds,
+	    res.objective, res.bound, res.gap, res.iterations,
+	    res.polish_improved, res.exact_fallback, (long long)res.nselected,
+	    nbind, feasible, tbuild, tsolve, tcheck, tfree,
+	    solver_now_bench() - t0);
 	return (feasible ? 0 : 2);
 }
