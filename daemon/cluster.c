@@ -30,6 +30,7 @@
 #include <hiredis/hiredis.h>
 
 #include "pacerd.h"
+#include "pacer/clock.h"
 #include "pacer/slot.h"
 
 #define CLUSTER_AUDIT_STEP	64	/* slots between audit stream candidates */
@@ -70,16 +71,6 @@ struct cluster_sub {
 	int			 allowed;	/* an answer reserved a contact */
 	int			 idx[];
 };
-
-/* Seconds on a monotonic clock. */
-static double
-cluster_clock(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 struct cluster *
 cluster_new(const char *prefix)
@@ -341,7 +332,7 @@ cluster_wait_cb(const struct store_reply *r, void *arg)
 static int
 cluster_left_ms(const struct cluster_decide *p)
 {
-	int	 ms = (int)((p->deadline - cluster_clock()) * 1000);
+	int	 ms = (int)((p->deadline - clock_mono_s()) * 1000);
 
 	return ms > 1 ? ms : 1;
 }
@@ -496,7 +487,7 @@ cluster_decide(struct store *st, struct cluster *cl, int nkeys, int argc,
 	p->n = p->remaining = n;
 	p->nprog = nprog;
 	p->timeout_ms = timeout_ms >= 0 ? timeout_ms : 1000;
-	p->deadline = cluster_clock() + p->timeout_ms / 1000.0;
+	p->deadline = clock_mono_s() + p->timeout_ms / 1000.0;
 	for (int i = 0; i < argc; i++)
 		bytes += argvlen[i] + 1;
 	/* One array of pointers and lengths: [P text, programs, keys, args]. */

@@ -13,6 +13,7 @@
 #include <hiredis/hiredis.h>
 
 #include "pacerd.h"
+#include "pacer/clock.h"
 #include "pacer/str.h"
 
 #define DECIDE_DEADLINE_MARGIN_MS 2	/* clock skew between us and Redis */
@@ -64,16 +65,6 @@ decide_loop_ms(struct pacerd *d)
 
 	event_base_gettimeofday_cached(d->base, &tv);
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-/* Seconds on a monotonic clock. */
-static double
-decide_clock(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 char *
@@ -461,7 +452,7 @@ decide_done(struct decide_ctx *x, const char *answer)
 	char			 rule[256] = "", buf[DECIDE_ANSWER_MAX];
 	char			*f[DECIDE_ANSWER_FIELDS], *save, text[256];
 	int64_t			 retry = -1, next_allowed = -1;
-	double			 took = decide_clock() - x->started;
+	double			 took = clock_mono_s() - x->started;
 
 	if (answer == NULL) {
 		reason = RULES_STORE_UNAVAILABLE;
@@ -619,7 +610,7 @@ decide_call_cb(const struct store_reply *sr, void *arg)
 	const redisReply	*rr = sr->reply;
 	int			 ok = sr->ok;
 
-	metrics_store_rtt(k->d->metrics, decide_clock() - k->started, sr->ok);
+	metrics_store_rtt(k->d->metrics, clock_mono_s() - k->started, sr->ok);
 	if (ok && (rr->type != REDIS_REPLY_ARRAY ||
 	    rr->elements != (size_t)k->n))
 		ok = 0;
@@ -659,7 +650,7 @@ decide_flush(struct pacerd *d, int force)
 		return;
 	d->decide_pending = NULL;
 	c = k->item[0]->rules->conf;
-	k->started = decide_clock();
+	k->started = clock_mono_s();
 	if (d->live_run[0])
 		snprintf(plan, sizeof plan, "%s", d->live_run);
 	/* Keys: the audit stream, then each decision's hash (ids fit KEYS_MAX). */
@@ -758,7 +749,7 @@ decide_start(struct decide_ctx *x)
 	const struct decide_request *r = &x->r;
 	struct decide_call	*k = d->decide_pending;
 
-	x->started = decide_clock();
+	x->started = clock_mono_s();
 	x->arrived_ms = decide_loop_ms(d);
 	/* Holdout customers are never contacted with a planned offer. */
 	if (r->offer >= 0 && keys_in_holdout(r->customer, c->optimizer.holdout)) {

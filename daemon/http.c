@@ -73,6 +73,7 @@
 #include <openssl/ssl.h>
 
 #include "pacerd.h"
+#include "pacer/clock.h"
 #include "pacer/str.h"
 
 #define HTTP_HEAD_TIMEOUT_MS	10000	/* first byte (or accept) to end of head */
@@ -209,26 +210,6 @@ struct http_server {
 static void http_conn_process(struct http_conn *);
 static void http_conn_refuse(struct http_conn *, enum http_errno);
 
-/* Milliseconds on the monotonic clock, for deadlines. */
-static int64_t
-http_clock_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Microseconds on the monotonic clock, for the access log. */
-static int64_t
-http_clock_us(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Seconds on the loop's cached clock (no system call). */
 static time_t
 http_now(const struct http_server *srv)
@@ -270,7 +251,7 @@ http_conn_wait(struct http_conn *c, enum http_wait wait)
 
 	http_slow_unlink(c);
 	c->wait = wait;
-	c->since_ms = http_clock_ms();
+	c->since_ms = clock_mono_ms();
 	if (wait == HTTP_WAIT_IDLE)
 		return;
 	c->slow_prev = srv->slow_tail;
@@ -539,7 +520,7 @@ static void
 http_conn_linger(struct http_conn *c)
 {
 	c->state = HTTP_CONN_LINGER;
-	c->since_ms = http_clock_ms();
+	c->since_ms = clock_mono_ms();
 	/* TLS says it ends (best effort: what follows is discarded anyway). */
 	if (c->ssl != NULL && !c->handshaking && !c->tls_dead && !c->peer_eof) {
 		ERR_clear_error();
@@ -725,7 +706,7 @@ http_access_log(struct http_conn *c, int status, size_t len)
 	char			 host[NI_MAXHOST] = "-", serv[NI_MAXSERV] = "-";
 	char			 path[HTTP_PATH_MAX] = "", remote[sizeof host + sizeof serv + 3];
 	size_t			 n = req->head != NULL ? strcspn(req->head, "?#") : 0;
-	int64_t			 took = http_clock_us() - req->start_us;
+	int64_t			 took = clock_mono_us() - req->start_us;
 	const char		*name;
 
 	if (c->peerlen > 0)
@@ -803,7 +784,7 @@ http_reply(struct http_request *req, int status, const char *content_type,
 	iov[1].iov_base = (void *)(uintptr_t)body;	/* writev does not write it */
 	iov[1].iov_len = req->method == HTTP_HEAD ? 0 : len;
 	c->state = HTTP_CONN_WRITE;
-	c->since_ms = http_clock_ms();
+	c->since_ms = clock_mono_ms();
 	if (http_conn_send(c, iov, 2) != 0)
 		return;
 	if (c->outoff == c->outlen)
@@ -1031,7 +1012,7 @@ http_on_message_begin(http_parser *p)
 	req->method = HTTP_GET;		/* until the head says */
 	req->route = -1;
 	req->http10 = 0;
-	req->start_us = c->srv->access != NULL ? http_clock_us() : 0;
+	req->start_us = c->srv->access != NULL ? clock_mono_us() : 0;
 	c->partial = 1;
 	/* A new connection's head is timed from the accept. */
 	if (c->wait == HTTP_WAIT_IDLE)
@@ -1435,7 +1416,7 @@ http_refused_cb(evutil_socket_t fd, short ev, void *arg)
 	struct http_refused	*r = arg;
 	char			 scratch[4096];
 	ssize_t			 n = -1;
-	int64_t			 left = r->deadline_ms - http_clock_ms();
+	int64_t			 left = r->deadline_ms - clock_mono_ms();
 
 	if (ev & EV_READ)
 		n = recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
@@ -1489,7 +1470,7 @@ http_refuse_busy(struct http_server *srv, evutil_socket_t fd)
 		return;
 	}
 	r->srv = srv;
-	r->deadline_ms = http_clock_ms() + HTTP_LINGER_MS;
+	r->deadline_ms = clock_mono_ms() + HTTP_LINGER_MS;
 	r->next = srv->refused;
 	if (srv->refused != NULL)
 		srv->refused->prev = r;
@@ -1515,7 +1496,7 @@ http_evict_slowest(struct http_server *srv)
 	char			 msg[sizeof late + 8];
 	int			 n;
 
-	if (c == NULL || http_clock_ms() - c->since_ms < HTTP_EVICT_AFTER_MS)
+	if (c == NULL || clock_mono_ms() - c->since_ms < HTTP_EVICT_AFTER_MS)
 		return -1;
 	metrics_http_error(srv->d->metrics, 408);
 	if (c->partial && c->outoff == c->outlen) {
@@ -1623,7 +1604,7 @@ http_accept_error_cb(struct evconnlistener *l, void *arg)
 {
 	struct http_server	*srv = arg;
 	int			 err = EVUTIL_SOCKET_ERROR();
-	int64_t			 now = http_clock_ms();
+	int64_t			 now = clock_mono_ms();
 	struct timeval		 tv;
 
 	srv->accept_errors++;
@@ -1664,7 +1645,7 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct http_server	*srv = arg;
 	struct http_conn	*c, *next;
-	int64_t			 now = http_clock_ms(), limit;
+	int64_t			 now = clock_mono_ms(), limit;
 
 	(void)fd;
 	(void)ev;

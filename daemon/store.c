@@ -21,6 +21,7 @@
 #include <hiredis/adapters/libevent.h>
 
 #include "pacerd.h"
+#include "pacer/clock.h"
 #include "pacer/slot.h"
 #include "scripts.h"
 
@@ -121,26 +122,6 @@ struct store {
 
 static void	store_connect(struct store_link *);
 
-/* Seconds on a monotonic clock. */
-static double
-store_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Our wall clock in unix microseconds (not the loop's cached one). */
-static int64_t
-store_wall_us(void)
-{
-	struct timeval	 tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
 /*
  * Whether a repeated warning is due now; when not, count it as held back.
  * *held is what was held back since the last one (then reset).
@@ -148,7 +129,7 @@ store_wall_us(void)
 static int
 store_warning_due(struct store_warning *w, uint64_t *held)
 {
-	double	 now = store_now();
+	double	 now = clock_mono_s();
 
 	if (w->last != 0 && now - w->last < STORE_LOG_EVERY_S) {
 		w->held++;
@@ -271,7 +252,7 @@ store_reply_cb(redisAsyncContext *ac, void *reply, void *privdata)
 		r.error = "store connection lost";
 	} else {
 		if (l != NULL) {
-			l->last_reply = store_now();
+			l->last_reply = clock_mono_s();
 			l->degraded = 0;
 		}
 		if (rr->type == REDIS_REPLY_ERROR) {
@@ -554,7 +535,7 @@ store_library_cb(redisAsyncContext *ac, void *reply, void *privdata)
 		store_load(l);
 	else {
 		l->loaded = 1;
-		l->last_reply = store_now();
+		l->last_reply = clock_mono_s();
 	}
 }
 
@@ -619,7 +600,7 @@ store_time_cb(redisAsyncContext *ac, void *reply, void *privdata)
 	struct store_link	*l = ac->data;
 	struct store		*st;
 	redisReply		*rr = reply;
-	int64_t			 recv_us = store_wall_us(), redis_us, rtt_ms, off_ms;
+	int64_t			 recv_us = clock_wall_us(), redis_us, rtt_ms, off_ms;
 	uint64_t		 held;
 
 	(void)privdata;
@@ -637,7 +618,7 @@ store_time_cb(redisAsyncContext *ac, void *reply, void *privdata)
 	off_ms = (redis_us - (l->clock_sent_us + recv_us) / 2) / 1000;
 	/* The shortest round trip measures best; an old measure gives way. */
 	if (st->clock_known && rtt_ms > st->clock_rtt_ms &&
-	    store_now() - st->clock_at < STORE_CLOCK_KEEP_S)
+	    clock_mono_s() - st->clock_at < STORE_CLOCK_KEEP_S)
 		return;
 	if ((off_ms > 1000 || off_ms < -1000) &&
 	    store_warning_due(&st->warn_clock, &held))
@@ -645,7 +626,7 @@ store_time_cb(redisAsyncContext *ac, void *reply, void *privdata)
 		    "offset_ms=%lld", (long long)off_ms);
 	st->clock_offset_ms = off_ms;
 	st->clock_rtt_ms = rtt_ms;
-	st->clock_at = store_now();
+	st->clock_at = clock_mono_s();
 	st->clock_known = 1;
 }
 
@@ -662,7 +643,7 @@ store_clock_ask(struct store_link *l, int connecting)
 	    l->clock_asking)
 		return;
 	l->clock_asking = 1;
-	l->clock_sent_us = store_wall_us();
+	l->clock_sent_us = clock_wall_us();
 	redisAsyncCommand(l->ac, store_time_cb, NULL, "TIME");
 }
 
@@ -731,7 +712,7 @@ store_connected_cb(const redisAsyncContext *ac, int status)
 	l->degraded = 0;
 	if (l->id == 0)
 		l->st->clock_known = 0;	/* it may be another Redis now */
-	l->last_reply = store_now();
+	l->last_reply = clock_mono_s();
 	if (!l->auth_failed)
 		log_info("redis connected", "host=%s port=%d", l->host, l->port);
 	/* A cluster node that comes (back) may say where the slots are now. */
@@ -943,7 +924,7 @@ store_health_cb(evutil_socket_t fd, short ev, void *arg)
 		    !l->loaded && !l->loading && !l->auth_failed)
 			store_library_ask(l);
 		if (l->ac != NULL && l->connected && l->degraded &&
-		    (store_now() - l->last_reply) * 1000 > STORE_HUNG_MS) {
+		    (clock_mono_s() - l->last_reply) * 1000 > STORE_HUNG_MS) {
 			log_warn("redis not answering, reconnecting", "host=%s "
 			    "port=%d pending=%d", l->host, l->port, st->pending);
 			/* Not ready from now on: late replies must not make it look so. */

@@ -7,6 +7,7 @@
 #ifndef PACER_CMD_H
 #define PACER_CMD_H
 
+#include "pacer/clock.h"
 #include "pacer/str.h"
 
 #define CMD_OK		0
@@ -38,8 +39,6 @@ struct cmd_progress {
 	double	 last;
 };
 
-/* Seconds on a monotonic clock. */
-double		 cmd_clock(void);
 /* One "pacer CMD: message" line on stderr. */
 void		 cmd_log(const char *cmd, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));

@@ -15,15 +15,6 @@
 #include "cmd.h"
 #include "pacer/str.h"
 
-double
-cmd_clock(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void
 cmd_log(const char *cmd, const char *fmt, ...)
 {
@@ -39,7 +30,7 @@ cmd_log(const char *cmd, const char *fmt, ...)
 int
 cmd_progress_due(struct cmd_progress *p)
 {
-	double	 now = cmd_clock();
+	double	 now = clock_mono_s();
 
 	if (p->start == 0)
 		p->start = p->last = now;
@@ -53,7 +44,7 @@ void
 cmd_progress_line(struct cmd_progress *p, const char *cmd, const char *what,
     uint64_t done, uint64_t total)
 {
-	double	 el = cmd_clock() - p->start;
+	double	 el = clock_mono_s() - p->start;
 	double	 rate = el > 0 ? (double)done / el : 0;
 
 	if (total > 0)

@@ -211,7 +211,7 @@ demo_close(struct cmd_out *o, char *path, uint64_t rows, double t0)
 		free(cause);
 	} else
 		cmd_log("demo-data", "wrote %s: %llu rows, %.2fs", path,
-		    (unsigned long long)rows, cmd_clock() - t0);
+		    (unsigned long long)rows, clock_mono_s() - t0);
 	free(path);
 	return rc;
 }
@@ -266,7 +266,7 @@ cmd_demo_data(int argc, char **argv)
 	struct cmd_out		*o = NULL;
 	struct cmd_progress	 prog = { 0, 0 };
 	char			*path = NULL, *cause = NULL, idbuf[40];
-	double			 t0 = cmd_clock(), t;
+	double			 t0 = clock_mono_s(), t;
 	uint64_t		 rows;
 	struct conf		*conf = NULL;
 
@@ -420,7 +420,7 @@ cmd_demo_data(int argc, char **argv)
 		goto fail;
 
 	/* profiles.csv; consent is kept for the contacts. */
-	t = cmd_clock();
+	t = clock_mono_s();
 	demo_seed(&rng, (uint64_t)seed, 2);
 	if ((consent = calloc((size_t)ncust, 1)) == NULL ||
 	    (affinity = calloc((size_t)ncust, sizeof *affinity)) == NULL)
@@ -475,7 +475,7 @@ cmd_demo_data(int argc, char **argv)
 		goto fail;
 
 	/* scores.csv: about half the pairs, skewed (exponential) propensities. */
-	t = cmd_clock();
+	t = clock_mono_s();
 	prog.start = 0;
 	demo_seed(&rng, (uint64_t)seed, 3);
 	if ((o = demo_open(out, "scores.csv", &path)) == NULL)
@@ -513,7 +513,7 @@ cmd_demo_data(int argc, char **argv)
 		goto fail;
 
 	/* contacts.csv: the last seven days, some customers already saturated. */
-	t = cmd_clock();
+	t = clock_mono_s();
 	demo_seed(&rng, (uint64_t)seed, 4);
 	for (long long i = 0; i < ncust; i++) {
 		int	 w = (int)(demo_uniform(&rng) * 100), k;
@@ -573,7 +573,7 @@ cmd_demo_data(int argc, char **argv)
 	}
 	if (demo_close(o, path, ncontacts, t) != 0)
 		goto fail;
-	cmd_log("demo-data", "done in %.2fs", cmd_clock() - t0);
+	cmd_log("demo-data", "done in %.2fs", clock_mono_s() - t0);
 	rc = CMD_OK;
 	goto done;
 oom:

@@ -676,7 +676,7 @@ load_write_profiles(struct load *l, struct cmd_redis *ctx, char **cause)
 	size_t			 lens[2 + 2 * (CONF_MAX_CHANNELS + 6)];
 	char			 key[KEYS_MAX], pause[32];
 	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
-	double			 t0 = cmd_clock();
+	double			 t0 = clock_mono_s();
 
 	for (int i = 0; i < conf->nchannels; i++)
 		snprintf(field[i], sizeof field[i], "c:%s", conf->channels[i].name);
@@ -780,7 +780,7 @@ load_write_profiles(struct load *l, struct cmd_redis *ctx, char **cause)
 	if (cmd_pipe_flush(&pipe, cause) != 0)
 		return -1;
 	cmd_log("load", "profiles: %zu written in %.2fs (%.0f/s)", l->nprofiles,
-	    cmd_clock() - t0, (double)l->nprofiles / (cmd_clock() - t0 + 1e-9));
+	    clock_mono_s() - t0, (double)l->nprofiles / (clock_mono_s() - t0 + 1e-9));
 	return 0;
 }
 
@@ -953,7 +953,7 @@ load_write_contacts(struct load *l, struct cmd_redis *ctx, char **cause)
 {
 	char		 sha[41];
 	int		 cached, noscript = 0, rc;
-	double		 t0 = cmd_clock();
+	double		 t0 = clock_mono_s();
 
 	load_sort_base = l->arena.buf;
 	qsort(l->contacts, l->ncontacts, sizeof *l->contacts, load_contact_cmp);
@@ -970,7 +970,7 @@ load_write_contacts(struct load *l, struct cmd_redis *ctx, char **cause)
 	if (rc != 0)
 		return -1;
 	cmd_log("load", "contacts: %zu written in %.2fs (%.0f/s)", l->ncontacts,
-	    cmd_clock() - t0, (double)l->ncontacts / (cmd_clock() - t0 + 1e-9));
+	    clock_mono_s() - t0, (double)l->ncontacts / (clock_mono_s() - t0 + 1e-9));
 	return 0;
 }
 
@@ -998,7 +998,7 @@ cmd_load(int argc, char **argv)
 	struct cmd_redis	*ctx = NULL;
 	char		*cause = NULL;
 	int		 ch, rc = CMD_BAD_INPUT;
-	double		 t0 = cmd_clock();
+	double		 t0 = clock_mono_s();
 
 	memset(&l, 0, sizeof l);
 	optind = 1;
@@ -1056,7 +1056,7 @@ cmd_load(int argc, char **argv)
 	if (l.ncontacts > 0 && load_write_contacts(&l, ctx, &cause) != 0)
 		goto fail;
 	cmd_log("load", "done: %zu profiles, %zu contacts in %.2fs", l.nprofiles,
-	    l.ncontacts, cmd_clock() - t0);
+	    l.ncontacts, clock_mono_s() - t0);
 	rc = CMD_OK;
 	goto done;
 fail:

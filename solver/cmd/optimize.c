@@ -109,12 +109,12 @@ opt_progress(void *arg, const struct solver_progress *p)
 		r->iter[r->niter].bound = p->bound;
 		r->niter++;
 	}
-	if (cmd_clock() - r->last_status >= 0.5) {
+	if (clock_mono_s() - r->last_status >= 0.5) {
 		char	 it[32], obj[64], bound[64], gap[64], el[32];
 		const char *fv[] = { "phase", p->phase, "iteration", it,
 		    "objective", obj, "bound", bound, "gap", gap, "elapsed", el };
 
-		r->last_status = cmd_clock();
+		r->last_status = clock_mono_s();
 		snprintf(it, sizeof it, "%d", p->iteration);
 		snprintf(obj, sizeof obj, "%.6f", p->objective);
 		snprintf(bound, sizeof bound, "%.6f", solver_round_up(p->bound, 6));
@@ -693,7 +693,7 @@ opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name
 	const char		*argv[3 + 64];
 	size_t			 entry_cap = 0;
 	int64_t			 ttl_s = r->conf->optimizer.horizon + 86400;
-	double			 t0 = cmd_clock();
+	double			 t0 = clock_mono_s();
 	long			 written = 0;
 	int			 rc = -1;
 
@@ -816,8 +816,8 @@ opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name
 		goto done;
 	cmd_log("optimize", "plan: %ld entries (%ld assignments) written to redis "
 	    "in %.2fs (%.0f assignments/s); candidate is %s", written,
-	    r->assignments, cmd_clock() - t0, (double)r->assignments /
-	    (cmd_clock() - t0 + 1e-9), r->run_id);
+	    r->assignments, clock_mono_s() - t0, (double)r->assignments /
+	    (clock_mono_s() - t0 + 1e-9), r->run_id);
 	rc = 0;
 	goto done;
 oom:
@@ -888,7 +888,7 @@ cmd_optimize(int argc, char **argv)
 
 	memset(&r, 0, sizeof r);
 	memset(&rep, 0, sizeof rep);
-	r.t0 = cmd_clock();
+	r.t0 = clock_mono_s();
 	r.method = SOLVER_SCALE;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
@@ -981,7 +981,7 @@ cmd_optimize(int argc, char **argv)
 	if (cmd_scores_load(scores_path, r.offers, &r.scores, &cause) != 0)
 		goto fail;
 	cmd_log("optimize", "%s: %d customers, %lld pairs in %.2fs", scores_path,
-	    r.scores.ids.n, (long long)r.scores.npairs, cmd_clock() - r.t0);
+	    r.scores.ids.n, (long long)r.scores.npairs, clock_mono_s() - r.t0);
 
 	/* Redis: the customers' state (exit 2 when it cannot be reached). */
 	if ((ctx = cmd_redis_connect(conf, &cause)) == NULL) {
@@ -1007,7 +1007,7 @@ cmd_optimize(int argc, char **argv)
 		r.hash_started = 1;
 	}
 	{
-		double	 t1 = cmd_clock();
+		double	 t1 = clock_mono_s();
 		int	 st;
 
 		/* A malformed stored history is bad input, not a lost Redis. */
@@ -1017,7 +1017,7 @@ cmd_optimize(int argc, char **argv)
 			goto fail;
 		}
 		cmd_log("optimize", "redis: state of %d customers read in %.2fs",
-		    r.scores.ids.n, cmd_clock() - t1);
+		    r.scores.ids.n, clock_mono_s() - t1);
 	}
 
 	/* The instance and the solve. */
@@ -1070,7 +1070,7 @@ cmd_optimize(int argc, char **argv)
 	report_find_previous(r.run_dir, rep.previous_run_id,
 	    sizeof rep.previous_run_id);
 	rep.created = r.t;
-	rep.runtime_s = cmd_clock() - r.t0;
+	rep.runtime_s = clock_mono_s() - r.t0;
 	snprintf(rep.status, sizeof rep.status, "%s",
 	    solver_status_name(r.res.status));
 	snprintf(rep.method, sizeof rep.method, "%s",
@@ -1134,7 +1134,7 @@ cmd_optimize(int argc, char **argv)
 	} else
 		cmd_log("optimize", "review, then: pacer plan publish %s -c %s",
 		    r.run_id, conf_path);
-	cmd_log("optimize", "done in %.2fs", cmd_clock() - r.t0);
+	cmd_log("optimize", "done in %.2fs", clock_mono_s() - r.t0);
 	rc = CMD_OK;
 	goto done;
 fail:

@@ -214,7 +214,7 @@ cmd_simulate(int argc, char **argv)
 		goto out;
 	if (against != NULL && (cconf = simulate_conf(against, &coffers)) == NULL)
 		goto out;
-	prog.start = prog.last = cmd_clock();
+	prog.start = prog.last = clock_mono_s();
 	if ((log = simulate_log_read(contacts, simulate_progress, &prog,
 	    &cause)) == NULL)
 		goto fail;

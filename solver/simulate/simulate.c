@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "pacer/clock.h"
 #include "pacer/csv.h"
 #include "pacer/keys.h"
 #include "pacer/rules.h"
@@ -832,13 +833,11 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 	size_t		 nc = (size_t)log->customers.n;
 	int64_t		 longest = conf_longest_window(conf);
 	double		 t0;
-	struct timespec	 ts;
 	long		 i;
 	int		 k;
 
 	memset(res, 0, sizeof *res);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t0 = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	t0 = clock_mono_s();
 
 	/* Every channel of the log must be configured. */
 	for (k = 0; k < log->channels.n; k++) {
@@ -997,8 +996,7 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 	res->rules = r->rules;
 	res->nrules = r->nrules;
 	r->rules = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	res->seconds = (double)ts.tv_sec + ts.tv_nsec / 1e9 - t0;
+	res->seconds = clock_mono_s() - t0;
 	sim_replay_free(r);
 	free(r);
 	free(hist);
