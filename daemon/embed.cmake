@@ -6,9 +6,10 @@
 # functions are named after a hash of the code, so pacerd versions sharing
 # a Redis each call their own: pacer_HASH, functions pacer_NAME_HASH. The
 # library is also written to pacer-library.lua (scripts/bench.sh loads it).
-set(names decide cancel read erase cluster)
+set(names decide cancel read erase cluster load)
 # The functions the files register (one file may register several).
-set(functions decide cancel read erase erase_audit explain decide_cluster)
+set(functions decide cancel read erase erase_audit explain decide_cluster
+  merge)
 set(code "")
 foreach(name ${names})
   file(READ ${SRC}/${name}.lua body)

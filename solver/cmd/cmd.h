@@ -83,8 +83,14 @@ struct cmd_pipe {
 	struct cmd_redis	*ctx;		/* borrowed */
 	int			 pending;	/* replies not yet read */
 	uint64_t		 sent;		/* commands appended in total */
-	int			 noscript;	/* NOSCRIPT replies read: Redis
-						   lost a script (EVALSHA) */
+	int			 noscript;	/* NOSCRIPT or "Function not
+						   found" replies read: Redis
+						   lost a script or the library */
+	uint8_t			*lost;		/* when set, lost[i] = 1 for the
+						   i-th command (from 0) whose
+						   reply was such a loss, which
+						   is then not an error */
+	uint64_t		 nread;		/* replies read in total */
 };
 
 /*

@@ -648,8 +648,16 @@ cmd_pipe_read(struct cmd_pipe *p, int n, char **cause)
 		}
 		p->pending--;
 		if (r->type == REDIS_REPLY_ERROR &&
-		    strncmp(r->str, "NOSCRIPT", 8) == 0)
+		    (strncmp(r->str, "NOSCRIPT", 8) == 0 ||
+		    strstr(r->str, "Function not found") != NULL)) {
 			p->noscript++;
+			if (p->lost != NULL) {
+				p->lost[p->nread++] = 1;
+				freeReplyObject(r);
+				continue;
+			}
+		}
+		p->nread++;
 		if (r->type == REDIS_REPLY_ERROR && !failed) {
 			*cause = str_printf("redis: %s", r->str);
 			failed = 1;

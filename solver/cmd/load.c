@@ -19,8 +19,11 @@
 #include "pacer/tz.h"
 
 #include "cmd.h"
+#include "scripts.h"	/* the daemon's function library */
 #include "pacer/str.h"
 
+/* Rounds without progress before a load gives up on a lost library. */
+#define LOAD_LOST_ROUNDS	5
 #define LOAD_TZT_MAX	(TZ_MAX_TRANSITIONS * 32)
 #define LOAD_ZONES	1024		/* distinct zones remembered */
 #define LOAD_AHEAD_MAX	86400		/* contacts stamped later than now + this */
@@ -670,7 +673,7 @@ static int
 load_write_profiles(struct load *l, struct cmd_redis *ctx, char **cause)
 {
 	const struct conf	*conf = l->conf;
-	struct cmd_pipe		 pipe = { ctx, 0, 0, 0 };
+	struct cmd_pipe		 pipe = { ctx, 0, 0, 0, NULL, 0 };
 	struct cmd_progress	 prog = { 0, 0 };
 	const char		*argv[2 + 2 * (CONF_MAX_CHANNELS + 6)];
 	size_t			 lens[2 + 2 * (CONF_MAX_CHANNELS + 6)];
@@ -785,96 +788,37 @@ load_write_profiles(struct load *l, struct cmd_redis *ctx, char **cause)
 }
 
 /*
- * Merge one customer's loaded contacts into the packed history (field h of
- * the profile hash, pacer/keys.h) in one step.
- * KEYS: 1 the profile hash. ARGV: 1 the oldest time kept (entries at or
- * before it are dropped), 2 the longest window (s), 3 the new entries
- * "TIME|CHANNEL|CAMPAIGN|SEND_ID\n", ascending time.
- * An entry whose CHANNEL|CAMPAIGN|SEND_ID is stored already is skipped, so
- * loading a file twice counts its contacts once; when every entry is stored
- * as it is (the common reload), nothing is written. New entries are merged
- * in time order, so a history kept ascending stays so. A line that is not
- * an entry is kept as it is: it is not load's to repair, and pacer optimize
- * names the customer. Without a profile (no pv) the key expires after the
- * longest window, as the contacts stop counting then; never sooner than it
- * would have (decision records may be kept longer).
- */
-static const char load_merge_lua[] =
-    "local cur = redis.call('HMGET', KEYS[1], 'h', 'pv')\n"
-    "local h, add = cur[1] or '', ARGV[3]\n"
-    "if h ~= '' then\n"
-    "  local nh, same = '\\n' .. h, true\n"
-    "  for e in string.gmatch(add, '[^\\n]+\\n') do\n"
-    "    if not string.find(nh, '\\n' .. e, 1, true) then same = false break end\n"
-    "  end\n"
-    "  if same then add = nil end\n"
-    "end\n"
-    "if h ~= '' and add then\n"
-    "  local oldest, seen, ot, oe, nt, ne, out = tonumber(ARGV[1]), {}, {}, {},"
-    " {}, {}, {}\n"
-    "  for e in string.gmatch(h, '[^\\n]+') do\n"
-    "    local t, id = string.match(e, '^(%d+)|(.+)$')\n"
-    "    if t then seen[id] = true t = tonumber(t) end\n"
-    "    if not t or t > oldest then ot[#ot + 1] = t or false oe[#oe + 1] = e end\n"
-    "  end\n"
-    "  for e in string.gmatch(add, '[^\\n]+') do\n"
-    "    local t, id = string.match(e, '^(%d+)|(.+)$')\n"
-    "    if not seen[id] then\n"
-    "      seen[id] = true nt[#nt + 1] = tonumber(t) ne[#ne + 1] = e\n"
-    "    end\n"
-    "  end\n"
-    "  local j = 1\n"
-    "  for i = 1, #oe do\n"
-    "    while ot[i] and j <= #ne and nt[j] < ot[i] do\n"
-    "      out[#out + 1] = ne[j] j = j + 1\n"
-    "    end\n"
-    "    out[#out + 1] = oe[i]\n"
-    "  end\n"
-    "  for i = j, #ne do out[#out + 1] = ne[i] end\n"
-    "  add = #out > 0 and table.concat(out, '\\n') .. '\\n' or ''\n"
-    "end\n"
-    "if add then redis.call('HSET', KEYS[1], 'h', add) end\n"
-    "if not cur[2] then\n"
-    "  local w = tonumber(ARGV[2])\n"
-    "  if redis.call('TTL', KEYS[1]) < w then redis.call('EXPIRE', KEYS[1], w) end\n"
-    "end\n"
-    "return 1\n";
-
-/*
- * The merge script's SHA1 (SCRIPT LOAD) into sha; 0, or -1 when Redis would
- * not cache it (then every call sends the source).
+ * Load pacer's function library (the daemon's Lua files, named after their
+ * code's hash, so pacerd of this version calls the same) on every master;
+ * REPLACE makes loading it again harmless. 0, or -1 with *cause.
  */
 static int
-load_merge_sha(struct cmd_redis *ctx, char sha[41])
+load_library(struct cmd_redis *ctx, char **cause)
 {
-	const char	*argv[3] = { "SCRIPT", "LOAD", load_merge_lua };
+	const char	*argv[4] = { "FUNCTION", "LOAD", "REPLACE", SCRIPT_LIBRARY };
 	redisReply	*r;
-	char		*cause = NULL;
-	int		 rc = -1;
 
-	if ((r = cmd_redis_command(ctx, 3, argv, &cause)) == NULL) {
-		free(cause);
+	if ((r = cmd_redis_command(ctx, 4, argv, cause)) == NULL)
 		return -1;
-	}
-	if (r->type == REDIS_REPLY_STRING && r->len == 40) {
-		memcpy(sha, r->str, 41);
-		rc = 0;
-	}
 	freeReplyObject(r);
-	return rc;
+	return 0;
 }
 
 /*
- * One pass over the sorted contacts: the merge script once per customer, as
- * EVALSHA sha, or EVAL of the source when sha is NULL; pipelined. 0, or -1
- * with *cause; *noscript says whether Redis had lost the script.
+ * One pass over the sorted contacts: the library's merge (daemon/load.lua)
+ * once per customer, pipelined; with *nretry > 0 only the customers (by
+ * their rank among the contacts' customers) retry marks. On return retry
+ * marks the customers whose call found the library gone (FUNCTION FLUSH,
+ * a restart, a failover), *nretry counting them. 0, or -1 with *cause.
  */
 static int
-load_merge_pass(struct load *l, struct cmd_redis *ctx, const char *sha,
-    int *noscript, char **cause)
+load_merge_pass(struct load *l, struct cmd_redis *ctx, uint8_t *retry,
+    size_t *nretry, char **cause)
 {
 	const struct conf	*conf = l->conf;
-	struct cmd_pipe		 pipe = { ctx, 0, 0, 0 };
+	struct cmd_pipe		 pipe = { ctx, 0, 0, 0, NULL, 0 };
+	size_t			*sent_of = NULL, nsent = 0, g = 0;
+	int			 only = *nretry > 0;
 	struct cmd_progress	 prog = { 0, 0 };
 	const char		*argv[7];
 	size_t			 lens[7], cap = 0, i = 0, j;
@@ -886,18 +830,29 @@ load_merge_pass(struct load *l, struct cmd_redis *ctx, const char *sha,
 	snprintf(oldest, sizeof oldest, "%lld", (long long)(l->now -
 	    load_window(l)));
 	snprintf(window, sizeof window, "%lld", (long long)load_window(l));
-	argv[0] = sha != NULL ? "EVALSHA" : "EVAL";
-	argv[1] = sha != NULL ? sha : load_merge_lua;
+	argv[0] = "FCALL";
+	argv[1] = SCRIPT_MERGE;
 	argv[2] = "1";
 	argv[3] = key;
 	argv[4] = oldest;
 	argv[5] = window;
 	for (int k = 0; k < 6; k++)
 		lens[k] = strlen(argv[k]);
-	while (i < l->ncontacts) {
+	/* Which customer each call is for, and which calls found no library. */
+	if ((sent_of = malloc((l->ncontacts + 1) * sizeof *sent_of)) == NULL ||
+	    (pipe.lost = calloc(l->ncontacts + 1, 1)) == NULL) {
+		*cause = strdup("out of memory");
+		goto done;
+	}
+	for (; i < l->ncontacts; i = j, g++) {
 		const char	*id = load_str(l, l->contacts[i].customer);
 		size_t		 len = 0;
 
+		for (j = i + 1; j < l->ncontacts &&
+		    !strcmp(load_str(l, l->contacts[j].customer), id); j++)
+			;
+		if (only && !retry[g])
+			continue;
 		for (j = i; j < l->ncontacts && (j == i ||
 		    !strcmp(load_str(l, l->contacts[j].customer), id)); j++) {
 			const struct load_contact	*ct = &l->contacts[j];
@@ -921,9 +876,9 @@ load_merge_pass(struct load *l, struct cmd_redis *ctx, const char *sha,
 		    "p");
 		argv[6] = entries;
 		lens[6] = len;
+		sent_of[nsent++] = g;
 		if (cmd_pipe_append(&pipe, 7, argv, lens, cause) != 0)
 			goto done;
-		i = j;
 		if (cmd_progress_due(&prog))
 			cmd_progress_line(&prog, "load", "contacts written", i,
 			    l->ncontacts);
@@ -939,7 +894,15 @@ done:
 		(void)cmd_pipe_flush(&pipe, &ignored);
 		free(ignored);
 	}
-	*noscript = pipe.noscript > 0;
+	memset(retry, 0, g);
+	*nretry = 0;
+	for (size_t k = 0; rc == 0 && k < nsent; k++)
+		if (pipe.lost[k]) {
+			retry[sent_of[k]] = 1;
+			(*nretry)++;
+		}
+	free(pipe.lost);
+	free(sent_of);
 	free(entries);
 	return rc;
 }
@@ -951,22 +914,41 @@ done:
 static int
 load_write_contacts(struct load *l, struct cmd_redis *ctx, char **cause)
 {
-	char		 sha[41];
-	int		 cached, noscript = 0, rc;
+	uint8_t		*retry;
+	size_t		 nretry = 0, before;
+	int		 rc, stuck = 0, reloads = 0;
 	double		 t0 = clock_mono_s();
 
 	load_sort_base = l->arena.buf;
 	qsort(l->contacts, l->ncontacts, sizeof *l->contacts, load_contact_cmp);
-	cached = load_merge_sha(ctx, sha) == 0;
-	rc = load_merge_pass(l, ctx, cached ? sha : NULL, &noscript, cause);
-	if (rc != 0 && cached && noscript) {
-		/* Redis lost the script on the way (restart, failover, SCRIPT
-		   FLUSH): send the source. Merging again adds nothing twice. */
-		cmd_log("load", "redis lost the merge script: sending its source");
-		free(*cause);
-		*cause = NULL;
-		rc = load_merge_pass(l, ctx, NULL, &noscript, cause);
+	if ((retry = calloc(l->ncontacts + 1, 1)) == NULL) {
+		*cause = strdup("out of memory");
+		return -1;
 	}
+	if ((rc = load_library(ctx, cause)) == 0)
+		rc = load_merge_pass(l, ctx, retry, &nretry, cause);
+	/*
+	 * Redis lost the library on the way (restart, failover, FUNCTION
+	 * FLUSH): load it again and send the customers whose call found it
+	 * gone, for as long as each round gets some through.
+	 */
+	while (rc == 0 && nretry > 0) {
+		if (reloads++ == 0)
+			cmd_log("load", "redis lost pacer's function library: loading "
+			    "it again");
+		before = nretry;
+		if ((rc = load_library(ctx, cause)) == 0)
+			rc = load_merge_pass(l, ctx, retry, &nretry, cause);
+		stuck = nretry >= before ? stuck + 1 : 0;
+		if (rc == 0 && stuck >= LOAD_LOST_ROUNDS) {
+			*cause = str_printf("redis keeps losing pacer's function "
+			    "library: %zu customers' contacts not written", nretry);
+			rc = -1;
+		}
+	}
+	free(retry);
+	if (reloads > 0 && rc == 0)
+		cmd_log("load", "function library loaded again %d times", reloads);
 	if (rc != 0)
 		return -1;
 	cmd_log("load", "contacts: %zu written in %.2fs (%.0f/s)", l->ncontacts,

@@ -684,7 +684,7 @@ opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name
 	const struct conf	*conf = r->conf;
 	const struct cmd_scores	*s = &r->scores;
 	const struct solver_instance *in = r->inst;
-	struct cmd_pipe		 pipe = { ctx, 0, 0, 0 };
+	struct cmd_pipe		 pipe = { ctx, 0, 0, 0, NULL, 0 };
 	struct cmd_progress	 prog = { 0, 0 };
 	char			 created[32], expires[32], ttl[32], obj[64], bound[64];
 	char			 gap[64], ncust[32], nassign[32], finished[32];
