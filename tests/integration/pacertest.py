@@ -748,15 +748,19 @@ class Pacerd:
         self.proc = None
         self.name = name
 
+    def command(self):
+        """The command line and environment (None: ours) that start it."""
+        return [pacerd_path(), "-c", self.conf_path], None
+
     def start(self, timeout=START_TIMEOUT):
         """Start and wait until GET /healthz answers 200."""
         require_binary(pacerd_path(), "pacerd")
+        cmd, env = self.command()
         logf = open(self.log, "ab")
         try:
             self.proc = subprocess.Popen(
-                [pacerd_path(), "-c", self.conf_path],
-                stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
-                cwd=self.workdir)
+                cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
+                cwd=self.workdir, env=env)
         finally:
             logf.close()
         _register(self.proc)

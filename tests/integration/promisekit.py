@@ -15,7 +15,6 @@ promisekit: what the tests of the promise (issue 12) add to pacertest.
 
 import calendar
 import glob
-import http.client
 import os
 import re
 import shutil
@@ -26,7 +25,7 @@ import time
 
 from pacertest import (
     PacerTestCase, Pacerd, RedisServer, HttpClient, RedisError,
-    START_TIMEOUT, _register, _unregister, base_overrides, base_time,
+    START_TIMEOUT, _register, base_overrides, base_time,
     free_port, make_config, merge_overrides, pacerd_path, read_text,
     redis_cli, redis_server_path, require_binary, require_redis,
     stop_process, write_file)
@@ -118,39 +117,9 @@ class SkewedPacerd(Pacerd):
 
     def start(self, timeout=START_TIMEOUT):
         """Start (under faketime when skewed); wait for /healthz 200."""
-        require_binary(pacerd_path(), "pacerd")
         if self.offset is not None:
             require_faketime()
-        cmd, env = self.command()
-        logf = open(self.log, "ab")
-        try:
-            self.proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
-                cwd=self.workdir, env=env)
-        finally:
-            logf.close()
-        _register(self.proc)
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                rc = self.proc.returncode
-                _unregister(self.proc)
-                raise AssertionError("%s exited with %s at start:\n%s" % (
-                    self.name, rc, read_text(self.log)))
-            try:
-                c = HttpClient(self.port, timeout=1.0)
-                st, _ = c.get("/healthz")
-                c.close()
-                if st == 200:
-                    return self
-                last = "status %s" % st
-            except (OSError, http.client.HTTPException) as e:
-                last = repr(e)
-            time.sleep(0.02)
-        self.kill()
-        raise AssertionError("%s: /healthz not 200 within %ss (%s):\n%s" % (
-            self.name, timeout, last, read_text(self.log)))
+        return super().start(timeout)
 
     def pid(self):
         return self.proc.pid if self.proc is not None else None
