@@ -74,47 +74,8 @@ customer_ctx_free(struct customer_ctx *x)
 #define CUSTOMER_SOURCE_MAX	64
 
 /* The customer's own caps a profile may carry (a preference centre). */
-#define CUSTOMER_MAX_OWN_CAPS	8
+#define CUSTOMER_MAX_OWN_CAPS	RULES_MAX_OWN
 #define CUSTOMER_OWN_WINDOW_MAX	(400 * 86400)
-
-/*
- * Parse a profile's own caps "CHANNEL|all LIMIT WINDOW;..." (field ucap)
- * into caps and checks (CHANNEL scope with its channel, or ALL); returns
- * how many, skipping what no longer parses (a channel removed since).
- */
-static int
-customer_own_caps(const struct conf *c, const char *text,
-    struct conf_cap *caps, struct rules_check *checks)
-{
-	char		 chan[CONF_NAME_MAX], dur[32];
-	long long	 limit, window;
-	int		 n = 0, used, ch;
-
-	while (text != NULL && *text != '\0' && n < CUSTOMER_MAX_OWN_CAPS) {
-		if (sscanf(text, "%63[^ ;] %lld %lld%n", chan, &limit, &window,
-		    &used) != 3)
-			break;
-		text += used;
-		if (*text == ';')
-			text++;
-		ch = strcmp(chan, "all") ? conf_channel_index(c, chan) : -1;
-		if (strcmp(chan, "all") && ch < 0)
-			continue;
-		caps[n].limit = (int)limit;
-		caps[n].window = window;
-		conf_format_duration(window, dur, sizeof dur);
-		snprintf(caps[n].text, sizeof caps[n].text, "customer %s %lld/%s",
-		    chan, limit, dur);
-		checks[n].scope = ch >= 0 ? CONF_SCOPE_CHANNEL : CONF_SCOPE_ALL;
-		checks[n].channel = ch;
-		checks[n].category = -1;
-		checks[n].segment = -1;
-		checks[n].shadow = 0;
-		checks[n].cap = &caps[n];
-		n++;
-	}
-	return n;
-}
 
 /* Add the customer's own caps and pause to a profile object. */
 static void
@@ -810,7 +771,7 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 	}
 	cu.history = h;
 	cu.nhistory = nh;
-	cu.nown = customer_own_caps(c, customer_field(prof, "ucap"), own_cap, own);
+	cu.nown = rules_own_caps(c, customer_field(prof, "ucap"), own_cap, own);
 	cu.own = own;
 	if ((pause = customer_field(prof, "pause")) != NULL)
 		cu.pause_until = strtoll(pause, NULL, 10);

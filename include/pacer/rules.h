@@ -103,6 +103,17 @@ const char	*rules_reason_name(enum rules_reason);
  */
 int		 rules_select(const struct conf *, int channel, int has_campaign,
 		    struct rules_check *out, int max);
+/* Most of a customer's own caps a profile keeps (a preference centre). */
+#define RULES_MAX_OWN	8
+/*
+ * Parse a profile's own caps, field ucap "CHANNEL|all LIMIT WINDOW;..." (as
+ * pacerd stores a PUT's caps; NULL: none), into at most RULES_MAX_OWN caps
+ * (named as answers name them: "customer email 1/7d") and checks (CHANNEL
+ * scope with its channel, or ALL); returns how many. An item naming a
+ * channel the config no longer has is skipped, as the script skips it.
+ */
+int		 rules_own_caps(const struct conf *, const char *text,
+		    struct conf_cap *caps, struct rules_check *checks);
 /* Whether category is excluded for a customer with these segments. */
 int		 rules_suppressed(const struct conf *, uint32_t segments,
 		    const char *category);

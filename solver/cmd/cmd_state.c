@@ -22,7 +22,7 @@
 
 #define STATE_BATCH	1024	/* customers per pipelined round trip */
 #define STATE_HIST_INIT	4096	/* contacts buffer, grown as needed */
-#define STATE_OWN_MAX	8	/* the customer's own caps pacerd keeps */
+#define STATE_OWN_MAX	RULES_MAX_OWN	/* the customer's own caps */
 #define STATE_NFIELDS(nch) ((nch) + 4)	/* c:CH..., seg, h, ucap, pause */
 
 /* A customer's own caps (field ucap) as checks; they point into caps. */
@@ -99,44 +99,18 @@ state_room(const struct rules_check *k, int n, uint32_t segments,
 }
 
 /*
- * Parse the field ucap "CHANNEL|all LIMIT WINDOW;..." (as pacerd stores a
- * PUT's caps; NULL: none) into own. Items naming a channel the config no
- * longer has are skipped, as the daemon skips them.
+ * Parse the field ucap into own (the model's parser, the explanation's
+ * too), with its longest window.
  */
 static void
 state_own_parse(const struct conf *conf, const char *text,
     struct state_own *own)
 {
-	char		 chan[CONF_NAME_MAX];
-	long long	 limit, window;
-	int		 used, ch;
-
-	own->n = 0;
+	own->n = rules_own_caps(conf, text, own->caps, own->check);
 	own->longest = 0;
-	while (text != NULL && *text != '\0' && own->n < STATE_OWN_MAX) {
-		struct rules_check	*k = &own->check[own->n];
-
-		if (sscanf(text, "%63[^ ;] %lld %lld%n", chan, &limit, &window,
-		    &used) != 3)
-			break;
-		text += used;
-		if (*text == ';')
-			text++;
-		ch = strcmp(chan, "all") ? conf_channel_index(conf, chan) : -1;
-		if ((strcmp(chan, "all") && ch < 0) || limit < 0 || window <= 0)
-			continue;
-		own->caps[own->n].limit = (int)limit;
-		own->caps[own->n].window = window;
-		k->scope = ch >= 0 ? CONF_SCOPE_CHANNEL : CONF_SCOPE_ALL;
-		k->channel = ch;
-		k->category = -1;
-		k->segment = -1;
-		k->shadow = 0;
-		k->cap = &own->caps[own->n];
-		if (window > own->longest)
-			own->longest = window;
-		own->n++;
-	}
+	for (int i = 0; i < own->n; i++)
+		if (own->caps[i].window > own->longest)
+			own->longest = own->caps[i].window;
 }
 
 /*

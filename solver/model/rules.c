@@ -1,6 +1,7 @@
 /*
  * The rule engine (see pacer/rules.h).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "pacer/rules.h"
@@ -67,6 +68,40 @@ rules_select(const struct conf *c, int channel, int has_campaign,
 			continue;
 		n = rules_add(out, n, max, &sh->cap, 1, sh->channel >= 0 ?
 		    CONF_SCOPE_CHANNEL : CONF_SCOPE_ALL, sh->channel, -1, 1);
+	}
+	return n;
+}
+
+int
+rules_own_caps(const struct conf *c, const char *text, struct conf_cap *caps,
+    struct rules_check *checks)
+{
+	char		 chan[CONF_NAME_MAX], dur[32];
+	long long	 limit, window;
+	int		 n = 0, used, ch;
+
+	while (text != NULL && *text != '\0' && n < RULES_MAX_OWN) {
+		if (sscanf(text, "%63[^ ;] %lld %lld%n", chan, &limit, &window,
+		    &used) != 3)
+			break;
+		text += used;
+		if (*text == ';')
+			text++;
+		ch = strcmp(chan, "all") ? conf_channel_index(c, chan) : -1;
+		if ((strcmp(chan, "all") && ch < 0) || limit < 0 || window <= 0)
+			continue;
+		caps[n].limit = (int)limit;
+		caps[n].window = window;
+		conf_format_duration(window, dur, sizeof dur);
+		snprintf(caps[n].text, sizeof caps[n].text, "customer %s %lld/%s",
+		    chan, limit, dur);
+		checks[n].scope = ch >= 0 ? CONF_SCOPE_CHANNEL : CONF_SCOPE_ALL;
+		checks[n].channel = ch;
+		checks[n].category = -1;
+		checks[n].segment = -1;
+		checks[n].shadow = 0;
+		checks[n].cap = &caps[n];
+		n++;
 	}
 	return n;
 }

@@ -812,6 +812,32 @@ test_category_cap(void **state)
 	conf_free(c);
 }
 
+/* A profile's own caps (field ucap) as checks; a removed channel skipped. */
+static void
+test_own_caps(void **state)
+{
+	const struct conf	*c = *state;
+	struct conf_cap		 caps[RULES_MAX_OWN];
+	struct rules_check	 k[RULES_MAX_OWN];
+	int			 n;
+
+	n = rules_own_caps(c, "email 1 604800;fax 2 86400;all 4 2592000", caps,
+	    k);
+	assert_int_equal(n, 2);
+	assert_string_equal(caps[0].text, "customer email 1/7d");
+	assert_int_equal(k[0].scope, CONF_SCOPE_CHANNEL);
+	assert_int_equal(k[0].channel, EMAIL);
+	assert_ptr_equal(k[0].cap, &caps[0]);
+	assert_string_equal(caps[1].text, "customer all 4/30d");
+	assert_int_equal(k[1].scope, CONF_SCOPE_ALL);
+	assert_int_equal(k[1].category, -1);
+	assert_int_equal(rules_own_caps(c, NULL, caps, k), 0);
+	assert_int_equal(rules_own_caps(c, "", caps, k), 0);
+	assert_int_equal(rules_own_caps(c, "email x 5", caps, k), 0);
+	assert_int_equal(rules_own_caps(c, "email 1 0;sms 1 60", caps, k), 1);
+	assert_int_equal(k[0].channel, SMS);
+}
+
 /* Run every test of this file. */
 int
 main(void)
@@ -836,6 +862,7 @@ main(void)
 		cmocka_unit_test(test_decide_local_time),
 		cmocka_unit_test(test_reason_names),
 		cmocka_unit_test(test_category_cap),
+		cmocka_unit_test(test_own_caps),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
