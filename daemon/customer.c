@@ -688,39 +688,23 @@ customer_answer(const struct customer_ctx *x, int ch, const redisReply *answers,
 }
 
 /*
- * Build the explanation from the explain script's reply (new reference):
- * read's view, then the dry runs' answers.
+ * What the rule engine needs of the profile at now: consent, segments and
+ * the zone into cu (the zone's table into *table, which cu borrows).
  */
-static json_t *
-customer_explain(struct customer_ctx *x, const redisReply *rr)
+static void
+customer_engine_profile(const struct conf *c, const redisReply *prof,
+    int64_t now, struct rules_customer *cu, struct tz_table *table)
 {
-	const struct conf	*c = x->rules->conf;
-	const struct offers	*offers = x->rules->offers;
-	const redisReply	*prof = rr->element[0], *hist = rr->element[1];
-	const redisReply	*recs = rr->element[2], *plan = rr->element[3];
-	const redisReply	*answers = rr->elements > 4 &&
-				    rr->element[4]->type == REDIS_REPLY_ARRAY ?
-				    rr->element[4] : NULL;
-	json_t			*o, *caps, *chans, *contacts, *decisions, *pl;
-	struct rules_contact	*h = NULL;
-	struct rules_customer	 cu;
-	struct tz_table		 table;
-	const char		*tzt, *seg, *pause;
-	struct conf_cap		 own_cap[CUSTOMER_MAX_OWN_CAPS];
-	struct rules_check	 own[CUSTOMER_MAX_OWN_CAPS];
-	json_t			*caps_own = json_array();
-	int			 nh = 0;
-	int64_t			 now = x->now;
+	const char	*tzt, *seg;
 
-	o = customer_profile_json(c, x->id, prof);
-	memset(&cu, 0, sizeof cu);
+	memset(cu, 0, sizeof *cu);
 	for (int i = 0; i < c->nchannels; i++) {
 		char	 f[CONF_NAME_MAX + 4];
 		const char *v;
 
 		snprintf(f, sizeof f, "c:%s", c->channels[i].name);
 		v = customer_field(prof, f);
-		cu.consent[i] = v == NULL ? -1 : !strcmp(v, "1");
+		cu->consent[i] = v == NULL ? -1 : !strcmp(v, "1");
 	}
 	if ((seg = customer_field(prof, "seg")) != NULL) {
 		for (int s = 0; s < c->nsegments; s++) {
@@ -729,20 +713,29 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 			snprintf(pat, sizeof pat, ";%s;", c->segments[s].name);
 			snprintf(wrapped, sizeof wrapped, ";%s;", seg);
 			if (strstr(wrapped, pat) != NULL)
-				cu.segments |= 1u << s;
+				cu->segments |= 1u << s;
 		}
 	}
-	if ((tzt = customer_field(prof, "tzt")) != NULL && tz_decode(tzt, &table) == 0) {
-		cu.utc_offset = tz_offset(&table, now);
-		cu.zone = &table;
+	if ((tzt = customer_field(prof, "tzt")) != NULL &&
+	    tz_decode(tzt, table) == 0) {
+		cu->utc_offset = tz_offset(table, now);
+		cu->zone = table;
 	}
-	json_object_set_new(o, "utc_offset", json_integer(cu.utc_offset));
-	json_object_set_new(o, "holdout", json_boolean(keys_in_holdout(x->id,
-	    c->optimizer.holdout)));
-	json_object_set_new(o, "time", json_integer(now));
+}
 
-	/* History, oldest first, as the rule engine wants it. */
-	contacts = json_array();
+/*
+ * The read script's history (member "CHANNEL|CAMPAIGN|SEND_ID[|CATEGORY]",
+ * time, ...) into *h (oldest first, as the rule engine wants it; caller
+ * frees) and *nh; the recent contacts' JSON, newest first (new reference).
+ */
+static json_t *
+customer_history(const struct conf *c, const struct offers *offers,
+    const redisReply *hist, struct rules_contact **hp, int *nhp)
+{
+	json_t			*contacts = json_array();
+	struct rules_contact	*h = NULL;
+	int			 nh = 0;
+
 	if (hist->elements > 0 &&
 	    (h = calloc(hist->elements / 2 + 1, sizeof *h)) != NULL) {
 		for (size_t i = 0; i + 1 < hist->elements; i += 2) {
@@ -751,7 +744,6 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 			const char *m = hist->element[i]->str;
 			json_t	*e;
 
-			/* "CHANNEL|CAMPAIGN|SEND_ID" and "|CATEGORY" or not. */
 			m = customer_field_copy(m, chn, sizeof chn);
 			m = customer_field_copy(m, cmp, sizeof cmp);
 			m = customer_field_copy(m, sid, sizeof sid);
@@ -769,33 +761,38 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 			nh++;
 		}
 	}
-	cu.history = h;
-	cu.nhistory = nh;
-	cu.nown = rules_own_caps(c, customer_field(prof, "ucap"), own_cap, own);
-	cu.own = own;
-	if ((pause = customer_field(prof, "pause")) != NULL)
-		cu.pause_until = strtoll(pause, NULL, 10);
-	for (int i = 0; i < cu.nown; i++)
-		customer_cap_json(caps_own, c, own[i].cap->text, own[i].channel >= 0 ?
-		    c->channels[own[i].channel].name : NULL, NULL, &own[i], h, nh,
-		    now, -1);
+	*hp = h;
+	*nhp = nh;
+	return contacts;
+}
 
-	/* Every cap that applies, and each channel's answer now. */
-	caps = json_array();
-	chans = json_object();
+/*
+ * Every cap that applies to the customer (cu, its own caps among them),
+ * with used, limit and resets_in at now (new reference).
+ */
+static json_t *
+customer_caps(const struct customer_ctx *x, const struct rules_customer *cu,
+    int64_t now)
+{
+	const struct conf	*c = x->rules->conf;
+	const struct offers	*offers = x->rules->offers;
+	const struct rules_contact *h = cu->history;
+	json_t			*caps = json_array();
+	int			 nh = cu->nhistory;
+
 	/* The customer's own caps, beside the configured ones. */
-	json_array_extend(caps, caps_own);
-	json_decref(caps_own);
+	for (int i = 0; i < cu->nown; i++)
+		customer_cap_json(caps, c, cu->own[i].cap->text,
+		    cu->own[i].channel >= 0 ?
+		    c->channels[cu->own[i].channel].name : NULL, NULL, &cu->own[i],
+		    h, nh, now, -1);
 	for (int ch = 0; ch < c->nchannels; ch++) {
 		const struct decide_program *p = &x->rules->program[ch][0];
-		struct rules_verdict	 v;
-		json_t			*a = json_object(), *change = json_array();
-		char			 rule[256] = "", wait[64], line[320];
 
 		for (int i = 0; i < p->ncheck; i++) {
 			const struct rules_check *k = &p->check[i];
 
-			if (k->segment >= 0 && !(cu.segments & (1u << k->segment)))
+			if (k->segment >= 0 && !(cu->segments & (1u << k->segment)))
 				continue;
 			/* [all], segment and category caps are shared: list
 			   them once. */
@@ -806,54 +803,6 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 			    CONF_SCOPE_CHANNEL ? c->channels[ch].name : NULL, NULL, k,
 			    h, nh, now, -1);
 		}
-		customer_answer(x, ch, answers, &cu, own, &v, rule, sizeof rule);
-		json_object_set_new(a, "allow", json_boolean(v.reason == RULES_OK));
-		json_object_set_new(a, "reason", json_string(rules_reason_name(v.reason)));
-		if (*rule != '\0')
-			json_object_set_new(a, "rule", json_string(rule));
-		if (v.retry_after >= 0)
-			json_object_set_new(a, "retry_after", json_integer(v.retry_after));
-		if (v.next_allowed >= 0)
-			json_object_set_new(a, "next_allowed",
-			    json_integer(v.next_allowed));
-		if (v.held)
-			json_object_set_new(a, "reserved_for", json_string("high"));
-		/* What would change the answer. */
-		if (v.reason == RULES_CAP || v.reason == RULES_QUIET_HOURS ||
-		    v.reason == RULES_PAUSED) {
-			if (v.retry_after >= 0) {
-				customer_wait_text(v.retry_after, wait, sizeof wait);
-				snprintf(line, sizeof line, "allowed in %s", wait);
-				json_array_append_new(change, json_string(line));
-			}
-			if (v.reason == RULES_CAP && v.denied_by != NULL) {
-				const struct rules_check *k = v.denied_by;
-				int used = rules_cap_used(k, h, nh, now, -1, NULL);
-				char dur[32];
-
-				conf_format_duration(k->cap->window, dur, sizeof dur);
-				snprintf(line, sizeof line, "allowed if %s were %d/%s",
-				    rule, used + 1, dur);
-				json_array_append_new(change, json_string(line));
-			}
-		} else if (v.reason == RULES_NO_CONSENT) {
-			snprintf(line, sizeof line, "allowed once the customer consents "
-			    "to %s", c->channels[ch].name);
-			json_array_append_new(change, json_string(line));
-		} else if (v.reason == RULES_SUPPRESSED) {
-			snprintf(line, sizeof line, "never: the offer's category is "
-			    "excluded for one of the customer's segments");
-			json_array_append_new(change, json_string(line));
-		} else if (v.reason == RULES_NOT_PLANNED) {
-			snprintf(line, sizeof line, "allowed once a live plan assigns "
-			    "the offer to the customer");
-			json_array_append_new(change, json_string(line));
-		}
-		if (x->ask[ch].offer >= 0)
-			json_object_set_new(a, "offer", json_string(
-			    offers->offer[x->ask[ch].offer].name));
-		json_object_set_new(a, "would_change", change);
-		json_object_set_new(chans, c->channels[ch].name, a);
 	}
 	/* Campaign caps, for every campaign with contacts in its window. */
 	if (offers != NULL && c->ncampaign_caps > 0) {
@@ -873,67 +822,185 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 					    cp);
 		}
 	}
-	json_object_set_new(o, "caps", caps);
+	return caps;
+}
+
+/* What would change verdict v (rule: its text) on channel ch, as lines. */
+static json_t *
+customer_would_change(const struct conf *c, int ch,
+    const struct rules_verdict *v, const char *rule,
+    const struct rules_customer *cu, int64_t now)
+{
+	json_t	*change = json_array();
+	char	 wait[64], line[320], dur[32];
+
+	if (v->reason == RULES_CAP || v->reason == RULES_QUIET_HOURS ||
+	    v->reason == RULES_PAUSED) {
+		if (v->retry_after >= 0) {
+			customer_wait_text(v->retry_after, wait, sizeof wait);
+			snprintf(line, sizeof line, "allowed in %s", wait);
+			json_array_append_new(change, json_string(line));
+		}
+		if (v->reason == RULES_CAP && v->denied_by != NULL) {
+			const struct rules_check *k = v->denied_by;
+			int used = rules_cap_used(k, cu->history, cu->nhistory, now,
+			    -1, NULL);
+
+			conf_format_duration(k->cap->window, dur, sizeof dur);
+			snprintf(line, sizeof line, "allowed if %s were %d/%s", rule,
+			    used + 1, dur);
+			json_array_append_new(change, json_string(line));
+		}
+	} else if (v->reason == RULES_NO_CONSENT) {
+		snprintf(line, sizeof line, "allowed once the customer consents "
+		    "to %s", c->channels[ch].name);
+		json_array_append_new(change, json_string(line));
+	} else if (v->reason == RULES_SUPPRESSED) {
+		json_array_append_new(change, json_string("never: the offer's "
+		    "category is excluded for one of the customer's segments"));
+	} else if (v->reason == RULES_NOT_PLANNED) {
+		json_array_append_new(change, json_string("allowed once a live "
+		    "plan assigns the offer to the customer"));
+	}
+	return change;
+}
+
+/* Channel ch's answer from the explain script's dry run (new reference). */
+static json_t *
+customer_channel(const struct customer_ctx *x, int ch, const redisReply *answers,
+    const struct rules_customer *cu)
+{
+	const struct offers	*offers = x->rules->offers;
+	struct rules_verdict	 v;
+	json_t			*a = json_object();
+	char			 rule[256] = "";
+
+	customer_answer(x, ch, answers, cu, cu->own, &v, rule, sizeof rule);
+	json_object_set_new(a, "allow", json_boolean(v.reason == RULES_OK));
+	json_object_set_new(a, "reason", json_string(rules_reason_name(v.reason)));
+	if (*rule != '\0')
+		json_object_set_new(a, "rule", json_string(rule));
+	if (v.retry_after >= 0)
+		json_object_set_new(a, "retry_after", json_integer(v.retry_after));
+	if (v.next_allowed >= 0)
+		json_object_set_new(a, "next_allowed", json_integer(v.next_allowed));
+	if (v.held)
+		json_object_set_new(a, "reserved_for", json_string("high"));
+	if (x->ask[ch].offer >= 0)
+		json_object_set_new(a, "offer", json_string(
+		    offers->offer[x->ask[ch].offer].name));
+	json_object_set_new(a, "would_change", customer_would_change(
+	    x->rules->conf, ch, &v, rule, cu, x->now));
+	return a;
+}
+
+/* Recent decisions: the newest records of the decisions hash (new ref). */
+static json_t *
+customer_decisions(const struct conf *c, const redisReply *recs)
+{
+	json_t	*decisions = json_array();
+	size_t	 nrec = recs->elements / 2, *order;
+
+	order = calloc(nrec + 1, sizeof *order);
+	for (size_t i = 0; order != NULL && i < nrec; i++)
+		order[i] = i;
+	/* Insertion sort by time, newest first: at most a few hundred. */
+	for (size_t i = 1; order != NULL && i < nrec; i++) {
+		size_t	 k = order[i], j = i;
+		int64_t	 tk = customer_record_time(recs->element[2 * k + 1]->str);
+
+		while (j > 0 && customer_record_time(
+		    recs->element[2 * order[j - 1] + 1]->str) < tk) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = k;
+	}
+	for (size_t i = 0; order != NULL && i < nrec && i < DECIDE_LOG_LEN; i++) {
+		json_t	*e = customer_record_json(c,
+		    recs->element[2 * order[i]]->str,
+		    recs->element[2 * order[i] + 1]->str);
+
+		if (e != NULL)
+			json_array_append_new(decisions, e);
+	}
+	free(order);
+	return decisions;
+}
+
+/* The customer's plan entries (run -> offers) and the live one (new ref). */
+static json_t *
+customer_plan(const struct customer_ctx *x, const redisReply *plan)
+{
+	const struct pacerd	*d = x->d;
+	json_t			*pl = json_object(), *runs = json_object(), *live;
+
+	json_object_set_new(pl, "live_run", d->live_run[0] ?
+	    json_string(d->live_run) : json_null());
+	json_object_set_new(pl, "enforced",
+	    json_boolean(x->rules->conf->optimizer.enforce_plan));
+	for (size_t i = 0; i + 1 < plan->elements; i += 2) {
+		json_t	*list = json_array();
+		char	*copy = strdup(plan->element[i + 1]->str), *tok, *save;
+
+		for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok != NULL;
+		    tok = strtok_r(NULL, ",", &save))
+			json_array_append_new(list, json_string(tok));
+		free(copy);
+		json_object_set_new(runs, plan->element[i]->str, list);
+	}
+	json_object_set_new(pl, "runs", runs);
+	live = d->live_run[0] ? json_object_get(runs, d->live_run) : NULL;
+	json_object_set_new(pl, "offers", live != NULL ? json_incref(live) :
+	    json_array());
+	return pl;
+}
+
+/*
+ * Build the explanation from the explain script's reply (new reference):
+ * read's view (profile, history, decision records, plan entries), then the
+ * dry runs' answers.
+ */
+static json_t *
+customer_explain(struct customer_ctx *x, const redisReply *rr)
+{
+	const struct conf	*c = x->rules->conf;
+	const redisReply	*prof = rr->element[0], *recs = rr->element[2];
+	const redisReply	*answers = rr->elements > 4 &&
+				    rr->element[4]->type == REDIS_REPLY_ARRAY ?
+				    rr->element[4] : NULL;
+	json_t			*o, *chans, *contacts;
+	struct rules_contact	*h;
+	struct rules_customer	 cu;
+	struct tz_table		 table;
+	struct conf_cap		 own_cap[CUSTOMER_MAX_OWN_CAPS];
+	struct rules_check	 own[CUSTOMER_MAX_OWN_CAPS];
+	const char		*pause;
+	int			 nh;
+
+	o = customer_profile_json(c, x->id, prof);
+	customer_engine_profile(c, prof, x->now, &cu, &table);
+	json_object_set_new(o, "utc_offset", json_integer(cu.utc_offset));
+	json_object_set_new(o, "holdout", json_boolean(keys_in_holdout(x->id,
+	    c->optimizer.holdout)));
+	json_object_set_new(o, "time", json_integer(x->now));
+	contacts = customer_history(c, x->rules->offers, rr->element[1], &h, &nh);
+	cu.history = h;
+	cu.nhistory = nh;
+	cu.nown = rules_own_caps(c, customer_field(prof, "ucap"), own_cap, own);
+	cu.own = own;
+	if ((pause = customer_field(prof, "pause")) != NULL)
+		cu.pause_until = strtoll(pause, NULL, 10);
+
+	chans = json_object();
+	for (int ch = 0; ch < c->nchannels; ch++)
+		json_object_set_new(chans, c->channels[ch].name,
+		    customer_channel(x, ch, answers, &cu));
+	json_object_set_new(o, "caps", customer_caps(x, &cu, x->now));
 	json_object_set_new(o, "channels", chans);
 	json_object_set_new(o, "recent_contacts", contacts);
-
-	/* Recent decisions: the newest records of the decisions hash. */
-	decisions = json_array();
-	{
-		size_t	 nrec = recs->elements / 2, *order;
-
-		order = calloc(nrec + 1, sizeof *order);
-		for (size_t i = 0; order != NULL && i < nrec; i++)
-			order[i] = i;
-		/* Insertion sort by time, newest first: at most a few hundred. */
-		for (size_t i = 1; order != NULL && i < nrec; i++) {
-			size_t	 k = order[i], j = i;
-			int64_t	 tk = customer_record_time(recs->element[2 * k + 1]->str);
-
-			while (j > 0 && customer_record_time(
-			    recs->element[2 * order[j - 1] + 1]->str) < tk) {
-				order[j] = order[j - 1];
-				j--;
-			}
-			order[j] = k;
-		}
-		for (size_t i = 0; order != NULL && i < nrec && i < DECIDE_LOG_LEN; i++) {
-			json_t	*e = customer_record_json(c,
-			    recs->element[2 * order[i]]->str,
-			    recs->element[2 * order[i] + 1]->str);
-
-			if (e != NULL)
-				json_array_append_new(decisions, e);
-		}
-		free(order);
-	}
-	json_object_set_new(o, "recent_decisions", decisions);
-
-	pl = json_object();
-	json_object_set_new(pl, "live_run", x->d->live_run[0] ?
-	    json_string(x->d->live_run) : json_null());
-	json_object_set_new(pl, "enforced", json_boolean(c->optimizer.enforce_plan));
-	{
-		json_t	*runs = json_object();
-
-		for (size_t i = 0; i + 1 < plan->elements; i += 2) {
-			json_t	*list = json_array();
-			char	*copy = strdup(plan->element[i + 1]->str), *tok, *save;
-
-			for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok != NULL;
-			    tok = strtok_r(NULL, ",", &save))
-				json_array_append_new(list, json_string(tok));
-			free(copy);
-			json_object_set_new(runs, plan->element[i]->str, list);
-		}
-		json_object_set_new(pl, "runs", runs);
-		json_t	*live = x->d->live_run[0] ?
-		    json_object_get(runs, x->d->live_run) : NULL;
-
-		json_object_set_new(pl, "offers", live != NULL ? json_incref(live) :
-		    json_array());
-	}
-	json_object_set_new(o, "plan", pl);
+	json_object_set_new(o, "recent_decisions", customer_decisions(c, recs));
+	json_object_set_new(o, "plan", customer_plan(x, rr->element[3]));
 	json_object_set_new(o, "idempotency_records", json_integer(
 	    (json_int_t)(recs->elements / 2)));
 	free(h);
