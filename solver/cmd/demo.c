@@ -238,8 +238,25 @@ demo_usage(void)
 	return CMD_BAD_INPUT;
 }
 
-int
-cmd_demo_data(int argc, char **argv)
+/* What a demo-data run makes, and what one file leaves for the next. */
+struct demo {
+	const char		*out;
+	char			 chname[DEMO_MAX_CH][CONF_NAME_MAX];
+	int			 nch, ncampaigns, idwidth;
+	long long		 ncust, noffers, seed, now;
+	struct demo_offer	*offers;	/* noffers */
+	uint8_t			*consent;	/* per customer: bit per channel */
+	float			*affinity;	/* per customer: responsiveness */
+	struct cmd_progress	 prog;
+	double			 t0;
+};
+
+/*
+ * The options into d (channels from --config, else email, sms, push);
+ * 0, or the exit status after saying what is wrong.
+ */
+static int
+demo_args(int argc, char **argv, struct demo *d)
 {
 	static const struct option longopts[] = {
 		{ "customers", required_argument, NULL, 'n' },
@@ -250,60 +267,43 @@ cmd_demo_data(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const double consent_share[] = { 0.85, 0.6, 0.5 };
-	static const int contacts_weight[] = { 40, 22, 14, 10, 7, 4, 3 };
-	const char		*out = NULL, *conf_path = NULL;
-	char			 chname[DEMO_MAX_CH][CONF_NAME_MAX];
-	int			 nch = 3, ncampaigns, idwidth, rc = CMD_BAD_INPUT;
-	long long		 ncust = 0, noffers = 0, seed = 0, now = 0;
-	int			 have_seed = 0, ch, zone_total = 0;
-	struct demo_offer	*offers = NULL;
-	struct demo_contact	*contacts = NULL;
-	uint8_t			*consent = NULL;
-	float			*affinity = NULL;
-	size_t			 ncontacts = 0, contacts_cap = 0;
-	struct demo_rng		 rng;
-	struct cmd_out		*o = NULL;
-	struct cmd_progress	 prog = { 0, 0 };
-	char			*path = NULL, *cause = NULL, idbuf[40];
-	double			 t0 = clock_mono_s(), t;
-	uint64_t		 rows;
-	struct conf		*conf = NULL;
+	const char	*conf_path = NULL;
+	struct conf	*conf;
+	char		*cause = NULL, *end;
+	int		 ch, have_seed = 0;
 
-	strcpy(chname[0], "email");
-	strcpy(chname[1], "sms");
-	strcpy(chname[2], "push");
+	d->nch = 3;
+	strcpy(d->chname[0], "email");
+	strcpy(d->chname[1], "sms");
+	strcpy(d->chname[2], "push");
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
-			if (demo_parse_count(optarg, 100000000, &ncust) != 0) {
+			if (demo_parse_count(optarg, 100000000, &d->ncust) != 0) {
 				cmd_log("demo-data", "--customers: want 1..1e8");
 				return CMD_BAD_INPUT;
 			}
 			break;
 		case 'm':
-			if (demo_parse_count(optarg, 60000, &noffers) != 0) {
+			if (demo_parse_count(optarg, 60000, &d->noffers) != 0) {
 				cmd_log("demo-data", "--offers: want 1..60000");
 				return CMD_BAD_INPUT;
 			}
 			break;
-		case 's': {
-			char	*end;
-
-			seed = strtoll(optarg, &end, 10);
+		case 's':
+			d->seed = strtoll(optarg, &end, 10);
 			if (end == optarg || *end != '\0') {
 				cmd_log("demo-data", "--seed: want an integer");
 				return CMD_BAD_INPUT;
 			}
 			have_seed = 1;
 			break;
-		}
 		case 'o':
-			out = optarg;
+			d->out = optarg;
 			break;
 		case 't':
-			if (demo_parse_count(optarg, 1LL << 40, &now) != 0) {
+			if (demo_parse_count(optarg, 1LL << 40, &d->now) != 0) {
 				cmd_log("demo-data", "--now: want unix seconds");
 				return CMD_BAD_INPUT;
 			}
@@ -315,131 +315,144 @@ cmd_demo_data(int argc, char **argv)
 			return demo_usage();
 		}
 	}
-	if (optind != argc || ncust == 0 || noffers == 0 || !have_seed || out == NULL)
+	if (optind != argc || d->ncust == 0 || d->noffers == 0 || !have_seed ||
+	    d->out == NULL)
 		return demo_usage();
-	if (conf_path != NULL) {
-		/* Use the configured channels instead of email, sms, push. */
-		if ((conf = conf_load(conf_path, &cause)) == NULL) {
-			cmd_log("demo-data", "%s", cause);
-			free(cause);
-			return CMD_BAD_INPUT;
-		}
-		nch = conf->nchannels;
-		for (int i = 0; i < nch; i++)
-			snprintf(chname[i], sizeof chname[i], "%s", conf->channels[i].name);
-		conf_free(conf);
-		if (nch == 0) {
-			cmd_log("demo-data", "%s: no channels configured", conf_path);
-			return CMD_BAD_INPUT;
-		}
-	}
-	if (now == 0)	/* the top of the current hour: reruns agree within it */
-		now = (long long)time(NULL) / 3600 * 3600;
-	if (cmd_mkdirs(out, &cause) != 0) {
+	if (conf_path == NULL)
+		return 0;
+	/* Use the configured channels instead of email, sms, push. */
+	if ((conf = conf_load(conf_path, &cause)) == NULL) {
 		cmd_log("demo-data", "%s", cause);
 		free(cause);
 		return CMD_BAD_INPUT;
 	}
-	cmd_log("demo-data", "customers=%lld offers=%lld seed=%lld now=%lld out=%s",
-	    ncust, noffers, seed, now, out);
-	idwidth = 6;
-	for (long long v = ncust - 1; v >= 1000000; v /= 10)
-		idwidth++;
-	ncampaigns = (int)((noffers + 3) / 4);
-	if (ncampaigns < 2)
-		ncampaigns = noffers > 1 ? 2 : 1;
-	if (ncampaigns > DEMO_NCAMPAIGNS)
-		ncampaigns = DEMO_NCAMPAIGNS;
+	d->nch = conf->nchannels;
+	for (int i = 0; i < d->nch; i++)
+		snprintf(d->chname[i], sizeof d->chname[i], "%s",
+		    conf->channels[i].name);
+	conf_free(conf);
+	if (d->nch == 0) {
+		cmd_log("demo-data", "%s: no channels configured", conf_path);
+		return CMD_BAD_INPUT;
+	}
+	return 0;
+}
 
-	/* offers.csv */
-	demo_seed(&rng, (uint64_t)seed, 1);
-	if ((offers = calloc((size_t)noffers, sizeof *offers)) == NULL)
-		goto oom;
-	if ((o = demo_open(out, "offers.csv", &path)) == NULL)
-		goto fail;
+/* Draw offer i's channel, value, cost, limits into of; its CSV line. */
+static void
+demo_offer_make(struct demo *d, struct demo_rng *rng, int i,
+    struct demo_offer *of, char *line, size_t len)
+{
+	double	 u = demo_uniform(rng), budget = -1;
+	long	 capacity = -1;
+	int	 n, nch = d->nch;
+
+	of->campaign = i % d->ncampaigns;
+	/* Half email, a quarter each on the other channels. */
+	of->channel = nch == 1 ? 0 : u < 0.5 ? 0 : 1 + (int)((u - 0.5) * 2 *
+	    (nch - 1));
+	if (of->channel >= nch)
+		of->channel = nch - 1;
+	snprintf(of->name, sizeof of->name, "%.20s_%.20s%d",
+	    demo_campaigns[of->campaign].campaign, d->chname[of->channel],
+	    (i / d->ncampaigns + 1) % 100000);
+	of->value = demo_round(demo_between(rng,
+	    demo_campaigns[of->campaign].vmin,
+	    demo_campaigns[of->campaign].vmax), 0);
+	if (!strcmp(d->chname[of->channel], "sms"))
+		of->cost = demo_round(demo_between(rng, 0.04, 0.08), 3);
+	else if (!strcmp(d->chname[of->channel], "push"))
+		of->cost = demo_round(demo_between(rng, 0.0005, 0.002), 4);
+	else
+		of->cost = demo_round(demo_between(rng, 0.005, 0.02), 3);
+	/* Low-value offers get answered more often. */
+	of->mean = demo_between(rng, 0.01, 0.04) *
+	    (of->value < 20 ? 3.0 : of->value < 80 ? 1.5 : 1.0);
+	of->eligible = demo_between(rng, 0.3, 0.7);
+	/*
+	 * Budgets that bind: enough for a few percent of the customers,
+	 * while an offer could win up to a tenth of them unconstrained.
+	 */
+	if (demo_uniform(rng) < 0.85) {
+		budget = demo_round(of->cost * (double)d->ncust *
+		    demo_between(rng, 0.004, 0.03), 2);
+		if (budget < 0.01)
+			budget = 0.01;
+	}
+	if (demo_uniform(rng) < 0.25) {
+		capacity = (long)((double)d->ncust * demo_between(rng, 0.005,
+		    0.04));
+		if (capacity < 1)
+			capacity = 1;
+	}
+	n = snprintf(line, len, "%s,%s,%s,%s,%g,%g,", of->name,
+	    d->chname[of->channel], demo_campaigns[of->campaign].campaign,
+	    demo_campaigns[of->campaign].category, of->value, of->cost);
+	if (budget >= 0)
+		n += snprintf(line + n, len - (size_t)n, "%.2f", budget);
+	line[n++] = ',';
+	if (capacity >= 0)
+		snprintf(line + n, len - (size_t)n, "%ld", capacity);
+	else
+		line[n] = '\0';
+}
+
+/* offers.csv; the offers stay in d for the other files. 0 or -1. */
+static int
+demo_write_offers(struct demo *d)
+{
+	struct demo_rng	 rng;
+	struct cmd_out	*o;
+	char		*path = NULL, line[256];
+
+	demo_seed(&rng, (uint64_t)d->seed, 1);
+	if ((d->offers = calloc((size_t)d->noffers, sizeof *d->offers)) == NULL) {
+		cmd_log("demo-data", "out of memory");
+		return -1;
+	}
+	if ((o = demo_open(d->out, "offers.csv", &path)) == NULL)
+		return -1;
 	cmd_out_str(o, "offer,channel,campaign,category,value,cost,budget,capacity\n");
-	for (int i = 0; i < noffers; i++) {
-		struct demo_offer	*of = &offers[i];
-		double			 u = demo_uniform(&rng), budget = -1;
-		long			 capacity = -1;
-		char			 line[256];
-		int			 n;
-
-		of->campaign = i % ncampaigns;
-		/* Half email, a quarter each on the other channels. */
-		of->channel = nch == 1 ? 0 : u < 0.5 ? 0 : 1 + (int)((u - 0.5) * 2 *
-		    (nch - 1));
-		if (of->channel >= nch)
-			of->channel = nch - 1;
-		snprintf(of->name, sizeof of->name, "%.20s_%.20s%d",
-		    demo_campaigns[of->campaign].campaign, chname[of->channel],
-		    (i / ncampaigns + 1) % 100000);
-		of->value = demo_round(demo_between(&rng,
-		    demo_campaigns[of->campaign].vmin,
-		    demo_campaigns[of->campaign].vmax), 0);
-		if (!strcmp(chname[of->channel], "sms"))
-			of->cost = demo_round(demo_between(&rng, 0.04, 0.08), 3);
-		else if (!strcmp(chname[of->channel], "push"))
-			of->cost = demo_round(demo_between(&rng, 0.0005, 0.002), 4);
-		else
-			of->cost = demo_round(demo_between(&rng, 0.005, 0.02), 3);
-		/* Low-value offers get answered more often. */
-		of->mean = demo_between(&rng, 0.01, 0.04) *
-		    (of->value < 20 ? 3.0 : of->value < 80 ? 1.5 : 1.0);
-		of->eligible = demo_between(&rng, 0.3, 0.7);
-		/*
-		 * Budgets that bind: enough for a few percent of the customers,
-		 * while an offer could win up to a tenth of them unconstrained.
-		 */
-		if (demo_uniform(&rng) < 0.85) {
-			budget = demo_round(of->cost * (double)ncust *
-			    demo_between(&rng, 0.004, 0.03), 2);
-			if (budget < 0.01)
-				budget = 0.01;
-		}
-		if (demo_uniform(&rng) < 0.25) {
-			capacity = (long)((double)ncust * demo_between(&rng, 0.005,
-			    0.04));
-			if (capacity < 1)
-				capacity = 1;
-		}
-		n = snprintf(line, sizeof line, "%s,%s,%s,%s,%g,%g,", of->name,
-		    chname[of->channel], demo_campaigns[of->campaign].campaign,
-		    demo_campaigns[of->campaign].category, of->value, of->cost);
-		if (budget >= 0)
-			n += snprintf(line + n, sizeof line - (size_t)n, "%.2f", budget);
-		line[n++] = ',';
-		if (capacity >= 0)
-			n += snprintf(line + n, sizeof line - (size_t)n, "%ld", capacity);
-		else
-			line[n] = '\0';
+	for (int i = 0; i < d->noffers; i++) {
+		demo_offer_make(d, &rng, i, &d->offers[i], line, sizeof line);
 		cmd_out_str(o, line);
 		cmd_out_char(o, '\n');
 	}
-	if (demo_close(o, path, (uint64_t)noffers, t0) != 0)
-		goto fail;
+	return demo_close(o, path, (uint64_t)d->noffers, d->t0);
+}
 
-	/* profiles.csv; consent is kept for the contacts. */
-	t = clock_mono_s();
-	demo_seed(&rng, (uint64_t)seed, 2);
-	if ((consent = calloc((size_t)ncust, 1)) == NULL ||
-	    (affinity = calloc((size_t)ncust, sizeof *affinity)) == NULL)
-		goto oom;
+/* profiles.csv; consent and affinity stay in d for the others. 0 or -1. */
+static int
+demo_write_profiles(struct demo *d)
+{
+	static const double consent_share[] = { 0.85, 0.6, 0.5 };
+	struct demo_rng	 rng;
+	struct cmd_out	*o;
+	char		*path = NULL, idbuf[40];
+	double		 t = clock_mono_s();
+	int		 zone_total = 0;
+
+	demo_seed(&rng, (uint64_t)d->seed, 2);
+	if ((d->consent = calloc((size_t)d->ncust, 1)) == NULL ||
+	    (d->affinity = calloc((size_t)d->ncust, sizeof *d->affinity)) == NULL) {
+		cmd_log("demo-data", "out of memory");
+		return -1;
+	}
 	for (int z = 0; z < DEMO_NZONES; z++)
 		zone_total += demo_zones[z].weight;
-	if ((o = demo_open(out, "profiles.csv", &path)) == NULL)
-		goto fail;
+	if ((o = demo_open(d->out, "profiles.csv", &path)) == NULL)
+		return -1;
 	cmd_out_str(o, "customer,tz,segments");
-	for (int c = 0; c < nch; c++) {
+	for (int c = 0; c < d->nch; c++) {
 		cmd_out_char(o, ',');
-		cmd_out_str(o, chname[c]);
+		cmd_out_str(o, d->chname[c]);
 	}
 	cmd_out_char(o, '\n');
-	for (long long i = 0; i < ncust; i++) {
+	for (long long i = 0; i < d->ncust; i++) {
 		int	 w = (int)(demo_uniform(&rng) * zone_total), z, nseg = 0;
 		double	 u;
 
-		demo_id(idbuf, idwidth, i);
+		demo_id(idbuf, d->idwidth, i);
 		for (z = 0; z < DEMO_NZONES - 1 && w >= demo_zones[z].weight; z++)
 			w -= demo_zones[z].weight;
 		cmd_out_str(o, idbuf);
@@ -457,36 +470,43 @@ cmd_demo_data(int argc, char **argv)
 			cmd_out_str(o, nseg++ ? ";vulnerable" : "vulnerable");
 		/* About 4% have consented to nothing. */
 		u = demo_uniform(&rng);
-		for (int c = 0; c < nch; c++) {
+		for (int c = 0; c < d->nch; c++) {
 			double	 share = c < 3 ? consent_share[c] : 0.5;
 			int	 yes = u >= 0.04 && demo_uniform(&rng) < share;
 
-			consent[i] |= (uint8_t)(yes << (c & 7));
+			d->consent[i] |= (uint8_t)(yes << (c & 7));
 			cmd_out_str(o, yes ? ",1" : ",0");
 		}
 		cmd_out_char(o, '\n');
 		/* How responsive the customer is, lognormal around 1. */
-		affinity[i] = (float)exp(0.6 * demo_normal(&rng) - 0.18);
-		if (cmd_progress_due(&prog))
-			cmd_progress_line(&prog, "demo-data", "profiles",
-			    (uint64_t)i, (uint64_t)ncust);
+		d->affinity[i] = (float)exp(0.6 * demo_normal(&rng) - 0.18);
+		if (cmd_progress_due(&d->prog))
+			cmd_progress_line(&d->prog, "demo-data", "profiles",
+			    (uint64_t)i, (uint64_t)d->ncust);
 	}
-	if (demo_close(o, path, (uint64_t)ncust, t) != 0)
-		goto fail;
+	return demo_close(o, path, (uint64_t)d->ncust, t);
+}
 
-	/* scores.csv: about half the pairs, skewed (exponential) propensities. */
-	t = clock_mono_s();
-	prog.start = 0;
-	demo_seed(&rng, (uint64_t)seed, 3);
-	if ((o = demo_open(out, "scores.csv", &path)) == NULL)
-		goto fail;
+/* scores.csv: about half the pairs, skewed (exponential) propensities. */
+static int
+demo_write_scores(struct demo *d)
+{
+	struct demo_rng	 rng;
+	struct cmd_out	*o;
+	char		*path = NULL, idbuf[40];
+	double		 t = clock_mono_s();
+	uint64_t	 rows = 0;
+
+	d->prog.start = 0;
+	demo_seed(&rng, (uint64_t)d->seed, 3);
+	if ((o = demo_open(d->out, "scores.csv", &path)) == NULL)
+		return -1;
 	cmd_out_str(o, "customer,offer,propensity\n");
-	rows = 0;
-	for (long long i = 0; i < ncust; i++) {
-		size_t	 idlen = demo_id(idbuf, idwidth, i);
+	for (long long i = 0; i < d->ncust; i++) {
+		size_t	 idlen = demo_id(idbuf, d->idwidth, i);
 
-		for (int k = 0; k < noffers; k++) {
-			const struct demo_offer	*of = &offers[k];
+		for (int k = 0; k < d->noffers; k++) {
+			const struct demo_offer	*of = &d->offers[k];
 			uint64_t		 bits = demo_next(&rng);
 			double			 p;
 
@@ -494,7 +514,7 @@ cmd_demo_data(int argc, char **argv)
 				continue;
 			/* -log(u) with u from the low bits: Exp(1). */
 			p = -log(((double)(bits & 0xffffffffffULL) + 0.5) * 0x1.0p-40) *
-			    of->mean * affinity[i];
+			    of->mean * d->affinity[i];
 			if (p > 0.95)
 				p = 0.95;
 			cmd_out_put(o, idbuf, idlen);
@@ -505,85 +525,141 @@ cmd_demo_data(int argc, char **argv)
 			cmd_out_char(o, '\n');
 			rows++;
 		}
-		if ((i & 1023) == 0 && cmd_progress_due(&prog))
-			cmd_progress_line(&prog, "demo-data", "scores: customers",
-			    (uint64_t)i, (uint64_t)ncust);
+		if ((i & 1023) == 0 && cmd_progress_due(&d->prog))
+			cmd_progress_line(&d->prog, "demo-data", "scores: customers",
+			    (uint64_t)i, (uint64_t)d->ncust);
 	}
-	if (demo_close(o, path, rows, t) != 0)
-		goto fail;
+	return demo_close(o, path, rows, t);
+}
 
-	/* contacts.csv: the last seven days, some customers already saturated. */
-	t = clock_mono_s();
-	demo_seed(&rng, (uint64_t)seed, 4);
-	for (long long i = 0; i < ncust; i++) {
+/*
+ * The contacts of the last seven days, some customers already saturated,
+ * by time: *contacts (caller frees) and *n. 0, or -1 out of memory.
+ */
+static int
+demo_draw_contacts(struct demo *d, struct demo_contact **contacts, size_t *n)
+{
+	static const int contacts_weight[] = { 40, 22, 14, 10, 7, 4, 3 };
+	struct demo_rng	 rng;
+	size_t		 cap = 0;
+
+	demo_seed(&rng, (uint64_t)d->seed, 4);
+	for (long long i = 0; i < d->ncust; i++) {
 		int	 w = (int)(demo_uniform(&rng) * 100), k;
 
 		for (k = 0; k < 6 && w >= contacts_weight[k]; k++)
 			w -= contacts_weight[k];
-		if (consent[i] == 0)
+		if (d->consent[i] == 0)
 			continue;
 		for (int j = 0; j < k; j++) {
 			int	 of = -1;
 
 			/* An offer on a channel the customer accepts. */
 			for (int tries = 0; tries < 8 && of < 0; tries++) {
-				int	 cand = (int)(demo_uniform(&rng) * (double)noffers);
+				int	 cand = (int)(demo_uniform(&rng) *
+				    (double)d->noffers);
 
-				if (consent[i] & (1u << (offers[cand].channel & 7)))
+				if (d->consent[i] & (1u << (d->offers[cand].channel & 7)))
 					of = cand;
 			}
 			if (of < 0)
 				continue;
-			if (ncontacts == contacts_cap) {
+			if (*n == cap) {
 				void	*p;
 
-				contacts_cap = contacts_cap ? contacts_cap * 2 : 4096;
-				if ((p = realloc(contacts, contacts_cap *
-				    sizeof *contacts)) == NULL)
-					goto oom;
-				contacts = p;
+				cap = cap ? cap * 2 : 4096;
+				if ((p = realloc(*contacts, cap * sizeof **contacts)) ==
+				    NULL)
+					return -1;
+				*contacts = p;
 			}
 			/* Recent contacts are more likely: u^1.5 leans to now. */
-			contacts[ncontacts].time = now - 1 -
+			(*contacts)[*n].time = d->now - 1 -
 			    (int64_t)(pow(demo_uniform(&rng), 1.5) * 7 * DEMO_DAY);
-			contacts[ncontacts].customer = (uint32_t)i;
-			contacts[ncontacts].offer = (uint16_t)of;
-			ncontacts++;
+			(*contacts)[*n].customer = (uint32_t)i;
+			(*contacts)[*n].offer = (uint16_t)of;
+			(*n)++;
 		}
 	}
-	if (ncontacts > 0)
-		qsort(contacts, ncontacts, sizeof *contacts, demo_contact_cmp);
-	if ((o = demo_open(out, "contacts.csv", &path)) == NULL)
-		goto fail;
-	cmd_out_str(o, "time,customer,channel,campaign,offer\n");
-	for (size_t i = 0; i < ncontacts; i++) {
-		const struct demo_offer *of = &offers[contacts[i].offer];
+	if (*n > 0)
+		qsort(*contacts, *n, sizeof **contacts, demo_contact_cmp);
+	return 0;
+}
 
-		demo_id(idbuf, idwidth, (long long)contacts[i].customer);
+/* contacts.csv. 0 or -1. */
+static int
+demo_write_contacts(struct demo *d)
+{
+	struct demo_contact	*contacts = NULL;
+	struct cmd_out		*o;
+	char			*path = NULL, idbuf[40];
+	double			 t = clock_mono_s();
+	size_t			 n = 0;
+	int			 rc = -1;
+
+	if (demo_draw_contacts(d, &contacts, &n) != 0) {
+		cmd_log("demo-data", "out of memory");
+		goto done;
+	}
+	if ((o = demo_open(d->out, "contacts.csv", &path)) == NULL)
+		goto done;
+	cmd_out_str(o, "time,customer,channel,campaign,offer\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct demo_offer *of = &d->offers[contacts[i].offer];
+
+		demo_id(idbuf, d->idwidth, (long long)contacts[i].customer);
 		cmd_out_u64(o, (uint64_t)contacts[i].time);
 		cmd_out_char(o, ',');
 		cmd_out_str(o, idbuf);
 		cmd_out_char(o, ',');
-		cmd_out_str(o, chname[of->channel]);
+		cmd_out_str(o, d->chname[of->channel]);
 		cmd_out_char(o, ',');
 		cmd_out_str(o, demo_campaigns[of->campaign].campaign);
 		cmd_out_char(o, ',');
 		cmd_out_str(o, of->name);
 		cmd_out_char(o, '\n');
 	}
-	if (demo_close(o, path, ncontacts, t) != 0)
-		goto fail;
-	cmd_log("demo-data", "done in %.2fs", clock_mono_s() - t0);
-	rc = CMD_OK;
-	goto done;
-oom:
-	cmd_log("demo-data", "out of memory");
-fail:
-	rc = CMD_BAD_INPUT;
+	rc = demo_close(o, path, n, t);
 done:
-	free(offers);
 	free(contacts);
-	free(consent);
-	free(affinity);
+	return rc;
+}
+
+int
+cmd_demo_data(int argc, char **argv)
+{
+	struct demo	 d;
+	char		*cause = NULL;
+	int		 rc;
+
+	memset(&d, 0, sizeof d);
+	d.t0 = clock_mono_s();
+	if ((rc = demo_args(argc, argv, &d)) != 0)
+		return rc;
+	if (d.now == 0)	/* the top of the current hour: reruns agree within it */
+		d.now = (long long)time(NULL) / 3600 * 3600;
+	if (cmd_mkdirs(d.out, &cause) != 0) {
+		cmd_log("demo-data", "%s", cause);
+		free(cause);
+		return CMD_BAD_INPUT;
+	}
+	cmd_log("demo-data", "customers=%lld offers=%lld seed=%lld now=%lld out=%s",
+	    d.ncust, d.noffers, d.seed, d.now, d.out);
+	d.idwidth = 6;
+	for (long long v = d.ncust - 1; v >= 1000000; v /= 10)
+		d.idwidth++;
+	d.ncampaigns = (int)((d.noffers + 3) / 4);
+	if (d.ncampaigns < 2)
+		d.ncampaigns = d.noffers > 1 ? 2 : 1;
+	if (d.ncampaigns > DEMO_NCAMPAIGNS)
+		d.ncampaigns = DEMO_NCAMPAIGNS;
+	rc = demo_write_offers(&d) == 0 && demo_write_profiles(&d) == 0 &&
+	    demo_write_scores(&d) == 0 && demo_write_contacts(&d) == 0 ?
+	    CMD_OK : CMD_BAD_INPUT;
+	if (rc == CMD_OK)
+		cmd_log("demo-data", "done in %.2fs", clock_mono_s() - d.t0);
+	free(d.offers);
+	free(d.consent);
+	free(d.affinity);
 	return rc;
 }
