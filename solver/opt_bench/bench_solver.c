@@ -281,13 +281,18 @@ bench_progress(void *arg, const struct solver_progress *p)
 	    p->elapsed_s);
 }
 
-/* Log lines on stderr when verbose. */
+/*
+ * Log lines on stderr when verbose, with the seconds since the solve began
+ * (arg: its start on solver_now_bench's clock), so the setup before the
+ * first dual iteration shows up.
+ */
 static void
 bench_log(void *arg, const char *line)
 {
 	if (arg == NULL)
 		return;
-	fprintf(stderr, "log: %s\n", line);
+	fprintf(stderr, "log: t=%.2fs %s\n",
+	    solver_now_bench() - *(const double *)arg, line);
 }
 
 /* Seconds on a monotonic clock. */
@@ -542,7 +547,7 @@ main(int argc, char **argv)
 	tbuild = t1 - t0;
 	opts.progress = bench_progress;
 	opts.log = bench_log;
-	opts.arg = verbose ? &verbose : NULL;
+	opts.arg = verbose ? &t1 : NULL;
 	if (reference) {
 		method = "glpk";
 		if (bench_glpk(inst, opts.gap, opts.time_limit_s, &res) != 0) {
