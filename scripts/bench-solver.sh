@@ -24,8 +24,8 @@
 #   "plan: ... written to redis in Xs (R assignments/s)" and "done in Xs".
 # Prints a table; never fails for being slow.
 #   BENCH_SIZES ("2000 20000 200000 1000000")  BENCH_SEED (1)
-#   BENCH_BIG (0; 1 adds 4000000 and 10000000: about 2.5 and 6 GiB and
-#     minutes each; never in CI)
+#   BENCH_BIG (0; 1 adds 4000000 and 10000000: about 1.9 and 4.5 GiB, 1.5
+#     and 3.5-4 minutes on the 2-core machine; never in CI)
 #   BENCH_TIES ("20000 200000"; "" for none)
 #   BENCH_EXACT_MAX (20000)  BENCH_EXACT_LIMIT (1800 seconds per exact solve)
 set -eu
