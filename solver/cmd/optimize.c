@@ -860,8 +860,18 @@ opt_free(struct opt_run *r)
 	free(r->candidate);
 }
 
-int
-cmd_optimize(int argc, char **argv)
+/* pacer optimize's options. */
+struct opt_args {
+	const char	*conf_path, *offers_path, *scores_path, *out_dir;
+	const char	*run_id;
+	int		 publish;
+	long long	 now;
+	enum solver_method method;
+};
+
+/* The options into a; 0, or the exit status after saying what is wrong. */
+static int
+opt_args(int argc, char **argv, struct opt_args *a)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -874,268 +884,330 @@ cmd_optimize(int argc, char **argv)
 		{ "now", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char		*conf_path = NULL, *offers_path = NULL;
-	const char		*scores_path = NULL, *out_dir = NULL;
-	const char		*run_id = NULL;
-	int			 publish = 0, ch, rc = CMD_BAD_INPUT, blocked;
-	struct conf		*conf = NULL;
-	struct opt_run		 r;
-	struct solver_options	 so;
-	struct report_run	 rep;
-	struct cmd_redis		*ctx = NULL;
-	char			*cause = NULL, *dir = NULL, real[PATH_MAX];
-	long long		 now = 0;
+	char	*end;
+	int	 ch;
 
-	memset(&r, 0, sizeof r);
-	memset(&rep, 0, sizeof rep);
-	r.t0 = clock_mono_s();
-	r.method = SOLVER_SCALE;
+	memset(a, 0, sizeof *a);
+	a->method = SOLVER_SCALE;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			conf_path = optarg;
+			a->conf_path = optarg;
 			break;
 		case 'O':
-			offers_path = optarg;
+			a->offers_path = optarg;
 			break;
 		case 'S':
-			scores_path = optarg;
+			a->scores_path = optarg;
 			break;
 		case 'o':
-			out_dir = optarg;
+			a->out_dir = optarg;
 			break;
 		case 'p':
-			publish = 1;
+			a->publish = 1;
 			break;
 		case 'm':
 			if (!strcmp(optarg, "exact"))
-				r.method = SOLVER_EXACT;
+				a->method = SOLVER_EXACT;
 			else if (!strcmp(optarg, "scale"))
-				r.method = SOLVER_SCALE;
+				a->method = SOLVER_SCALE;
 			else {
 				cmd_log("optimize", "--method: want exact or scale");
 				return CMD_BAD_INPUT;
 			}
 			break;
 		case 'r':
-			run_id = optarg;
+			a->run_id = optarg;
 			break;
-		case 't': {
-			char	*end;
-
-			now = strtoll(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || now <= 0) {
+		case 't':
+			a->now = strtoll(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || a->now <= 0) {
 				cmd_log("optimize", "--now: want unix seconds");
 				return CMD_BAD_INPUT;
 			}
 			break;
-		}
 		default:
 			return opt_usage();
 		}
 	}
-	if (optind != argc || conf_path == NULL)
+	if (optind != argc || a->conf_path == NULL)
 		return opt_usage();
-	if (run_id != NULL && (!cmd_valid_name(run_id, 100) ||
-	    strchr(run_id, ',') != NULL)) {
+	if (a->run_id != NULL && (!cmd_valid_name(a->run_id, 100) ||
+	    strchr(a->run_id, ',') != NULL)) {
 		cmd_log("optimize", "--run-id: 1-100 of A-Za-z0-9_.:@-");
 		return CMD_BAD_INPUT;
 	}
-	if ((conf = conf_load(conf_path, &cause)) == NULL)
-		goto fail;
-	r.conf = conf;
-	if (offers_path == NULL)
-		offers_path = conf->optimizer.offers;
-	if (scores_path == NULL)
-		scores_path = conf->optimizer.scores;
-	if (out_dir == NULL)
-		out_dir = conf->optimizer.out_dir;
-	if (offers_path == NULL || scores_path == NULL || out_dir == NULL) {
-		cause = str_printf("%s: optimizer offers, scores and out_dir are "
-		    "needed (or --offers, --scores, --out)", conf_path);
-		goto fail;
+	return 0;
+}
+
+/*
+ * The input files (the config's unless given): offers and scores into r,
+ * and the run's id and time. 0, or -1 with *cause (every error names file,
+ * line and field).
+ */
+static int
+opt_inputs(struct opt_run *r, struct opt_args *a, char **cause)
+{
+	const struct conf	*conf = r->conf;
+
+	if (a->offers_path == NULL)
+		a->offers_path = conf->optimizer.offers;
+	if (a->scores_path == NULL)
+		a->scores_path = conf->optimizer.scores;
+	if (a->out_dir == NULL)
+		a->out_dir = conf->optimizer.out_dir;
+	if (a->offers_path == NULL || a->scores_path == NULL || a->out_dir == NULL) {
+		*cause = str_printf("%s: optimizer offers, scores and out_dir are "
+		    "needed (or --offers, --scores, --out)", a->conf_path);
+		return -1;
 	}
 	/* A missing file the config names is reported with its line. */
-	if ((offers_path == conf->optimizer.offers &&
-	    conf_check_file(conf, "optimizer", "offers", &cause) != 0) ||
-	    (scores_path == conf->optimizer.scores &&
-	    conf_check_file(conf, "optimizer", "scores", &cause) != 0))
-		goto fail;
-	r.t = now > 0 ? now : (int64_t)time(NULL);
-	if (run_id != NULL)
-		snprintf(r.run_id, sizeof r.run_id, "%s", run_id);
+	if ((a->offers_path == conf->optimizer.offers &&
+	    conf_check_file(conf, "optimizer", "offers", cause) != 0) ||
+	    (a->scores_path == conf->optimizer.scores &&
+	    conf_check_file(conf, "optimizer", "scores", cause) != 0))
+		return -1;
+	r->t = a->now > 0 ? a->now : (int64_t)time(NULL);
+	if (a->run_id != NULL)
+		snprintf(r->run_id, sizeof r->run_id, "%s", a->run_id);
 	else
-		cmd_run_id(r.t, r.run_id, sizeof r.run_id);
-	cmd_log("optimize", "run %s: offers=%s scores=%s method=%s", r.run_id,
-	    offers_path, scores_path, r.method == SOLVER_EXACT ? "exact" : "scale");
-
-	/* Input files: every error names file, line and field (exit 1). */
-	if ((r.offers = offers_load(offers_path, conf, &cause)) == NULL)
-		goto fail;
-	if (r.offers->n > SOLVER_OFFERS_MAX) {
-		cause = str_printf("%s: %d offers, at most %d", offers_path,
-		    r.offers->n, SOLVER_OFFERS_MAX);
-		goto fail;
+		cmd_run_id(r->t, r->run_id, sizeof r->run_id);
+	cmd_log("optimize", "run %s: offers=%s scores=%s method=%s", r->run_id,
+	    a->offers_path, a->scores_path,
+	    r->method == SOLVER_EXACT ? "exact" : "scale");
+	if ((r->offers = offers_load(a->offers_path, conf, cause)) == NULL)
+		return -1;
+	if (r->offers->n > SOLVER_OFFERS_MAX) {
+		*cause = str_printf("%s: %d offers, at most %d", a->offers_path,
+		    r->offers->n, SOLVER_OFFERS_MAX);
+		return -1;
 	}
-	if (cmd_scores_load(scores_path, r.offers, &r.scores, &cause) != 0)
-		goto fail;
-	cmd_log("optimize", "%s: %d customers, %lld pairs in %.2fs", scores_path,
-	    r.scores.ids.n, (long long)r.scores.npairs, clock_mono_s() - r.t0);
+	if (cmd_scores_load(a->scores_path, r->offers, &r->scores, cause) != 0)
+		return -1;
+	cmd_log("optimize", "%s: %d customers, %lld pairs in %.2fs",
+	    a->scores_path, r->scores.ids.n, (long long)r->scores.npairs,
+	    clock_mono_s() - r->t0);
+	return 0;
+}
 
-	/* Redis: the customers' state (exit 2 when it cannot be reached). */
-	if ((ctx = cmd_redis_connect(conf, &cause)) == NULL) {
-		rc = CMD_NO_SERVICE;
-		goto fail;
-	}
-	if (cmd_plan_current(ctx, conf, &r.live, &r.candidate, &cause) != 0 ||
-	    cmd_plan_assignments(ctx, conf, r.live, &r.live_assignments,
-	    &cause) != 0) {
-		rc = CMD_NO_SERVICE;
-		goto fail;
-	}
-	opt_warm_start(&r, ctx);
-	r.ctx = ctx;
-	{
-		char	 created[32];
-		const char *fv[] = { "status", "running", "created", created,
-		    "method", r.method == SOLVER_EXACT ? "exact" : "scale",
-		    "phase", "reading" };
+/*
+ * Redis: the plans, the run's record ("running") and every customer's
+ * state. CMD_OK, or with *cause CMD_NO_SERVICE, or CMD_BAD_INPUT for a
+ * malformed stored history.
+ */
+static int
+opt_read_state(struct opt_run *r, struct cmd_redis *ctx, char **cause)
+{
+	const char	*fv[8] = { "status", "running", "created", NULL,
+	    "method", r->method == SOLVER_EXACT ? "exact" : "scale",
+	    "phase", "reading" };
+	char		 created[32];
+	double		 t1;
+	int		 st;
 
-		snprintf(created, sizeof created, "%lld", (long long)r.t);
-		opt_status(&r, fv, 4);
-		r.hash_started = 1;
-	}
-	{
-		double	 t1 = clock_mono_s();
-		int	 st;
+	if (cmd_plan_current(ctx, r->conf, &r->live, &r->candidate, cause) != 0 ||
+	    cmd_plan_assignments(ctx, r->conf, r->live, &r->live_assignments,
+	    cause) != 0)
+		return CMD_NO_SERVICE;
+	opt_warm_start(r, ctx);
+	r->ctx = ctx;
+	snprintf(created, sizeof created, "%lld", (long long)r->t);
+	fv[3] = created;
+	opt_status(r, fv, 4);
+	r->hash_started = 1;
+	t1 = clock_mono_s();
+	if ((st = cmd_state_read(ctx, r->conf, r->offers, &r->scores, r->live,
+	    r->t, &r->state, cause)) != CMD_OK)
+		return st;
+	cmd_log("optimize", "redis: state of %d customers read in %.2fs",
+	    r->scores.ids.n, clock_mono_s() - t1);
+	return CMD_OK;
+}
 
-		/* A malformed stored history is bad input, not a lost Redis. */
-		if ((st = cmd_state_read(ctx, conf, r.offers, &r.scores, r.live,
-		    r.t, &r.state, &cause)) != CMD_OK) {
-			rc = st;
-			goto fail;
-		}
-		cmd_log("optimize", "redis: state of %d customers read in %.2fs",
-		    r.scores.ids.n, clock_mono_s() - t1);
-	}
+/* Build the instance and solve it; 0, or -1 with *cause. */
+static int
+opt_solve(struct opt_run *r, char **cause)
+{
+	const struct conf	*conf = r->conf;
+	struct solver_options	 so;
 
-	/* The instance and the solve. */
-	if (opt_build(&r, &cause) != 0)
-		goto fail;
-	if ((r.iter = calloc(OPT_ITER_MAX, sizeof *r.iter)) == NULL) {
-		cause = strdup("out of memory");
-		goto fail;
+	if (opt_build(r, cause) != 0)
+		return -1;
+	if ((r->iter = calloc(OPT_ITER_MAX, sizeof *r->iter)) == NULL) {
+		*cause = strdup("out of memory");
+		return -1;
 	}
 	solver_options_init(&so);
-	so.method = r.method;
+	so.method = r->method;
 	if (conf->optimizer.gap > 0)
 		so.gap = conf->optimizer.gap;
 	so.time_limit_s = conf->optimizer.time_limit_s;
-	so.warm_price_budget = r.warm_budget;
-	so.warm_price_capacity = r.warm_capacity;
+	so.warm_price_budget = r->warm_budget;
+	so.warm_price_capacity = r->warm_capacity;
 	so.progress = opt_progress;
 	so.log = opt_solver_log;
-	so.arg = &r;
-	r.have_res = 1;
-	if (solver_solve(r.inst, &so, &r.res, &cause) != 0) {
-		char *msg = str_printf("solver: %s", cause ? cause : "failed");
+	so.arg = r;
+	r->have_res = 1;
+	if (solver_solve(r->inst, &so, &r->res, cause) != 0) {
+		char *msg = str_printf("solver: %s", *cause ? *cause : "failed");
 
-		free(cause);
-		cause = msg;
-		goto fail;
+		free(*cause);
+		*cause = msg;
+		return -1;
 	}
-	if (r.res.status == SOLVER_EMPTY)
+	if (r->res.status == SOLVER_EMPTY)
 		cmd_log("optimize", "empty instance: no customer has an eligible "
 		    "offer with consent, room and a positive expected value; the "
 		    "plan is empty");
-	else if (r.res.status == SOLVER_INFEASIBLE)
+	else if (r->res.status == SOLVER_INFEASIBLE)
 		cmd_log("optimize", "the instance is infeasible; the plan is empty");
-	if (r.res.exact_fallback)
+	if (r->res.exact_fallback)
 		cmd_log("optimize", "scale mode stalled above the gap: fell back to "
 		    "exact mode on the whole instance");
 	cmd_log("optimize", "solved: status=%s objective=%.4f bound=%.4f "
-	    "gap=%.5f%% in %.2fs", solver_status_name(r.res.status),
-	    r.res.objective, solver_round_up(r.res.bound, 4),
-	    solver_round_up(100.0 * r.res.gap, 5), r.res.seconds);
+	    "gap=%.5f%% in %.2fs", solver_status_name(r->res.status),
+	    r->res.objective, solver_round_up(r->res.bound, 4),
+	    solver_round_up(100.0 * r->res.gap, 5), r->res.seconds);
+	return 0;
+}
 
-	/* The run folder. */
-	if ((dir = str_printf("%s/%s", out_dir, r.run_id)) == NULL ||
-	    cmd_mkdirs(dir, &cause) != 0)
-		goto fail;
-	r.run_dir = realpath(dir, real) ? strdup(real) : strdup(dir);
-	if (r.run_dir == NULL || opt_outputs(&r, &rep, &cause) != 0)
-		goto fail;
-	snprintf(rep.run_id, sizeof rep.run_id, "%s", r.run_id);
-	report_find_previous(r.run_dir, rep.previous_run_id,
-	    sizeof rep.previous_run_id);
-	rep.created = r.t;
-	rep.runtime_s = clock_mono_s() - r.t0;
-	snprintf(rep.status, sizeof rep.status, "%s",
-	    solver_status_name(r.res.status));
-	snprintf(rep.method, sizeof rep.method, "%s",
-	    r.method == SOLVER_EXACT ? "exact" : "scale");
-	rep.exact_fallback = r.res.exact_fallback;
-	rep.objective = r.res.objective;
-	rep.bound = r.res.bound;
-	rep.gap = r.res.gap;
-	rep.customers = r.scores.ids.n;
-	rep.eligible_pairs = (long)r.scores.npairs;
-	if (opt_report_fairness(&r, &rep) != 0) {
-		cause = strdup("out of memory");
-		goto fail;
+/*
+ * The run folder out_dir/RUN_ID: assignments, summary and report; *blocked
+ * says whether publishing needs --force (rep says why). 0, or -1 with
+ * *cause.
+ */
+static int
+opt_folder(struct opt_run *r, struct report_run *rep, const char *out_dir,
+    int *blocked, char **cause)
+{
+	char	*dir, real[PATH_MAX];
+
+	if ((dir = str_printf("%s/%s", out_dir, r->run_id)) == NULL ||
+	    cmd_mkdirs(dir, cause) != 0) {
+		free(dir);
+		return -1;
 	}
-	rep.assignments = r.assignments;
-	/* Whether publishing needs --force: the report says why. */
-	blocked = cmd_plan_needs_force(solver_status_name(r.res.status),
-	    r.assignments, r.live, r.live_assignments, rep.publish_blocked,
-	    sizeof rep.publish_blocked);
-	rep.iterations = r.iter;	/* the report owns them from here */
-	rep.niterations = r.niter;
-	r.iter = NULL;
-	if (report_write(&rep, r.run_dir, &cause) != 0) {
-		cmd_log("optimize", "report: %s", cause);
-		free(cause);
-		cause = NULL;
+	r->run_dir = realpath(dir, real) ? strdup(real) : strdup(dir);
+	free(dir);
+	if (r->run_dir == NULL || opt_outputs(r, rep, cause) != 0)
+		return -1;
+	snprintf(rep->run_id, sizeof rep->run_id, "%s", r->run_id);
+	report_find_previous(r->run_dir, rep->previous_run_id,
+	    sizeof rep->previous_run_id);
+	rep->created = r->t;
+	rep->runtime_s = clock_mono_s() - r->t0;
+	snprintf(rep->status, sizeof rep->status, "%s",
+	    solver_status_name(r->res.status));
+	snprintf(rep->method, sizeof rep->method, "%s",
+	    r->method == SOLVER_EXACT ? "exact" : "scale");
+	rep->exact_fallback = r->res.exact_fallback;
+	rep->objective = r->res.objective;
+	rep->bound = r->res.bound;
+	rep->gap = r->res.gap;
+	rep->customers = r->scores.ids.n;
+	rep->eligible_pairs = (long)r->scores.npairs;
+	if (opt_report_fairness(r, rep) != 0) {
+		*cause = strdup("out of memory");
+		return -1;
+	}
+	rep->assignments = r->assignments;
+	*blocked = cmd_plan_needs_force(solver_status_name(r->res.status),
+	    r->assignments, r->live, r->live_assignments, rep->publish_blocked,
+	    sizeof rep->publish_blocked);
+	rep->iterations = r->iter;	/* the report owns them from here */
+	rep->niterations = r->niter;
+	r->iter = NULL;
+	if (report_write(rep, r->run_dir, cause) != 0) {
+		cmd_log("optimize", "report: %s", *cause);
+		free(*cause);
+		*cause = NULL;
 	}
 	cmd_log("optimize", "run folder: %s (%ld assignments to %ld customers)",
-	    r.run_dir, r.assignments, r.assigned_customers);
+	    r->run_dir, r->assignments, r->assigned_customers);
+	return 0;
+}
 
-	/* The plan, as a candidate; live only when asked. */
-	if (opt_write_plan(&r, ctx, solver_status_name(r.res.status), &cause) != 0) {
+/*
+ * The plan, as a candidate; live only when asked and allowed: never forced
+ * from here (a run that needs --force stays the candidate for a person to
+ * review). CMD_OK, or the exit status with *cause.
+ */
+static int
+opt_plan(struct opt_run *r, const struct opt_args *a,
+    const struct report_run *rep, int blocked, char **cause)
+{
+	const struct conf	*conf = r->conf;
+	int			 publish = a->publish || conf->optimizer.auto_publish;
+	int			 rc, refused;
+	char			 who[160];
+
+	if (opt_write_plan(r, r->ctx, solver_status_name(r->res.status),
+	    cause) != 0)
+		return CMD_NO_SERVICE;
+	if (publish && blocked) {
+		cmd_log("optimize", "not published: publishing it needs --force: %s; "
+		    "the candidate %s is staged: review it, then pacer plan publish "
+		    "%s --force -c %s", rep->publish_blocked, r->run_id, r->run_id,
+		    a->conf_path);
+		return CMD_OK;
+	}
+	if (!publish) {
+		cmd_log("optimize", "review, then: pacer plan publish %s -c %s",
+		    r->run_id, a->conf_path);
+		return CMD_OK;
+	}
+	snprintf(who, sizeof who, "%s (pacer optimize%s)", cmd_plan_who(),
+	    a->publish ? " --publish" : ", auto_publish");
+	if ((rc = cmd_plan_publish(r->ctx, conf, r->run_id, who, 0, &refused,
+	    cause)) != CMD_OK && !refused)
+		return rc;
+	if (refused) {
+		/* The live plan changed while we ran. */
+		cmd_log("optimize", "not published: %s", *cause);
+		free(*cause);
+		*cause = NULL;
+	}
+	return CMD_OK;
+}
+
+int
+cmd_optimize(int argc, char **argv)
+{
+	struct opt_args		 a;
+	struct opt_run		 r;
+	struct report_run	 rep;
+	struct cmd_redis	*ctx = NULL;
+	struct conf		*conf = NULL;
+	char			*cause = NULL;
+	int			 rc, blocked = 0;
+
+	if ((rc = opt_args(argc, argv, &a)) != 0)
+		return rc;
+	memset(&r, 0, sizeof r);
+	memset(&rep, 0, sizeof rep);
+	r.t0 = clock_mono_s();
+	r.method = a.method;
+	rc = CMD_BAD_INPUT;
+	if ((conf = conf_load(a.conf_path, &cause)) == NULL)
+		goto fail;
+	r.conf = conf;
+	if (opt_inputs(&r, &a, &cause) != 0)
+		goto fail;
+	/* Redis: the customers' state (exit 2 when it cannot be reached). */
+	if ((ctx = cmd_redis_connect(r.conf, &cause)) == NULL) {
 		rc = CMD_NO_SERVICE;
 		goto fail;
 	}
-	/*
-	 * Never forced from here: a run that needs --force (not certified,
-	 * or nothing planned over a live plan) stays the candidate for a
-	 * person to review.
-	 */
-	if ((publish || conf->optimizer.auto_publish) && blocked)
-		cmd_log("optimize", "not published: publishing it needs --force: %s; "
-		    "the candidate %s is staged: review it, then pacer plan publish "
-		    "%s --force -c %s", rep.publish_blocked, r.run_id, r.run_id,
-		    conf_path);
-	else if (publish || conf->optimizer.auto_publish) {
-		char	 who[160];
-		int	 refused;
-
-		snprintf(who, sizeof who, "%s (pacer optimize%s)", cmd_plan_who(),
-		    publish ? " --publish" : ", auto_publish");
-		if ((rc = cmd_plan_publish(ctx, conf, r.run_id, who, 0, &refused,
-		    &cause)) != CMD_OK && !refused)
-			goto fail;
-		if (refused) {
-			/* The live plan changed while we ran. */
-			cmd_log("optimize", "not published: %s", cause);
-			free(cause);
-			cause = NULL;
-		}
-	} else
-		cmd_log("optimize", "review, then: pacer plan publish %s -c %s",
-		    r.run_id, conf_path);
+	if ((rc = opt_read_state(&r, ctx, &cause)) != CMD_OK)
+		goto fail;
+	rc = CMD_BAD_INPUT;
+	if (opt_solve(&r, &cause) != 0 ||
+	    opt_folder(&r, &rep, a.out_dir, &blocked, &cause) != 0)
+		goto fail;
+	if ((rc = opt_plan(&r, &a, &rep, blocked, &cause)) != CMD_OK)
+		goto fail;
 	cmd_log("optimize", "done in %.2fs", clock_mono_s() - r.t0);
-	rc = CMD_OK;
 	goto done;
 fail:
 	cmd_log("optimize", "%s", cause ? cause : "out of memory");
@@ -1147,7 +1219,6 @@ fail:
 	}
 done:
 	free(cause);
-	free(dir);
 	report_free(&rep);
 	opt_free(&r);
 	cmd_redis_free(ctx);
