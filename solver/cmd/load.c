@@ -24,6 +24,8 @@
 
 /* Rounds without progress before a load gives up on a lost library. */
 #define LOAD_LOST_ROUNDS	5
+/* Customers sent again per library load, once Redis lost it. */
+#define LOAD_RETRY_CHUNK	128
 #define LOAD_TZT_MAX	(TZ_MAX_TRANSITIONS * 32)
 #define LOAD_ZONES	1024		/* distinct zones remembered */
 #define LOAD_AHEAD_MAX	86400		/* contacts stamped later than now + this */
@@ -809,7 +811,9 @@ load_library(struct cmd_redis *ctx, char **cause)
  * once per customer, pipelined; with *nretry > 0 only the customers (by
  * their rank among the contacts' customers) retry marks. On return retry
  * marks the customers whose call found the library gone (FUNCTION FLUSH,
- * a restart, a failover), *nretry counting them. 0, or -1 with *cause.
+ * a restart, a failover), *nretry counting them. Sending again, the
+ * library is loaded before every LOAD_RETRY_CHUNK customers, whose calls
+ * then follow it at once. 0, or -1 with *cause.
  */
 static int
 load_merge_pass(struct load *l, struct cmd_redis *ctx, uint8_t *retry,
@@ -817,7 +821,7 @@ load_merge_pass(struct load *l, struct cmd_redis *ctx, uint8_t *retry,
 {
 	const struct conf	*conf = l->conf;
 	struct cmd_pipe		 pipe = { ctx, 0, 0, 0, NULL, 0 };
-	size_t			*sent_of = NULL, nsent = 0, g = 0;
+	size_t			*sent_of = NULL, nsent = 0, g = 0, chunk = 0;
 	int			 only = *nretry > 0;
 	struct cmd_progress	 prog = { 0, 0 };
 	const char		*argv[7];
@@ -853,6 +857,10 @@ load_merge_pass(struct load *l, struct cmd_redis *ctx, uint8_t *retry,
 			;
 		if (only && !retry[g])
 			continue;
+		if (only && chunk++ % LOAD_RETRY_CHUNK == 0 &&
+		    (cmd_pipe_flush(&pipe, cause) != 0 ||
+		    load_library(ctx, cause) != 0))
+			goto done;
 		for (j = i; j < l->ncontacts && (j == i ||
 		    !strcmp(load_str(l, l->contacts[j].customer), id)); j++) {
 			const struct load_contact	*ct = &l->contacts[j];
@@ -937,8 +945,7 @@ load_write_contacts(struct load *l, struct cmd_redis *ctx, char **cause)
 			cmd_log("load", "redis lost pacer's function library: loading "
 			    "it again");
 		before = nretry;
-		if ((rc = load_library(ctx, cause)) == 0)
-			rc = load_merge_pass(l, ctx, retry, &nretry, cause);
+		rc = load_merge_pass(l, ctx, retry, &nretry, cause);
 		stuck = nretry >= before ? stuck + 1 : 0;
 		if (rc == 0 && stuck >= LOAD_LOST_ROUNDS) {
 			*cause = str_printf("redis keeps losing pacer's function "
