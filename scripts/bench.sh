@@ -119,11 +119,12 @@ batch=$(run_wrk batch 2 "http://127.0.0.1:$HPORT" BENCH_BATCH=1000)
 # place, so the customer named in the argument is not the key's: the script
 # only copies it into the record. The decision argument is MessagePack: the
 # time as a 10-byte string (0xaa), program 1, flags 2, two 13-byte strings
-# (0xad) and four empty ones (0xa0).
+# (0xad) and five empty ones (0xa0: campaign, offer, plan, suppress,
+# category).
 LIB=build-bench/daemon/pacer-library.lua
 redis-cli -p "$RPORT" -x FUNCTION LOAD REPLACE <"$LIB" >/dev/null
 DECIDE=pacer_decide_$(sed -n '1s/^#!lua name=pacer_//p' "$LIB")
-ARG=$(printf '\252%s\001\002\255s__rand_int__\255b__rand_int__\240\240\240\240' "$(date +%s)")
+ARG=$(printf '\252%s\001\002\255s__rand_int__\255b__rand_int__\240\240\240\240\240' "$(date +%s)")
 calls=$((N < 2000000 ? 2000000 : N))
 ref=$(redis-benchmark -p "$RPORT" -c 64 -P 16 -n "$calls" -r "$N" --csv \
 	FCALL "$DECIDE" 2 pacer:audit "pacer:{b__rand_int__}:p" 99999999999999 1 \
