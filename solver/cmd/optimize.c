@@ -425,33 +425,28 @@ opt_caps_text(const struct conf_cap *caps, int n, char *buf, size_t len)
 	}
 }
 
+/* Per report segment: customers, those allocated something, their value. */
+struct opt_seg_tally {
+	long	*customers, *allocated;
+	double	*ev;
+	int	 nseen;		/* segments seen in the state; then "(no
+				   segment)", then configured ones not seen */
+};
+
 /*
- * Walk the plan: write assignments.csv, build each customer's plan entry
- * (handed to emit), and fill the report's per-offer, channel, campaign,
- * segment and histogram figures. 0 or -1 with *cause.
+ * The report's arrays and names: every offer (with its shadow prices),
+ * campaign, channel and segment (those seen, "(no segment)", then the
+ * configured ones no customer carries, with their caps and exclusions).
+ * 0, or -1 out of memory.
  */
 static int
-opt_outputs(struct opt_run *r, struct report_run *rep, char **cause)
+opt_report_names(struct opt_run *r, struct report_run *rep)
 {
 	const struct conf	*conf = r->conf;
 	const struct offers	*of = r->offers;
-	const struct cmd_scores	*s = &r->scores;
 	const struct cmd_state	*st = &r->state;
-	const struct solver_instance *in = r->inst;
-	struct cmd_out		*out;
-	char			*path;
-	int			 nseg = st->names.n, nrep_seg, ch;
-	long			*seg_cust = NULL, *seg_alloc = NULL;
-	double			*seg_ev = NULL;
-	int			 sends_ch[CONF_MAX_CHANNELS];
+	int			 nseg = st->names.n, nrep_seg = nseg + 1;
 
-	if ((path = str_printf("%s/assignments.csv", r->run_dir)) == NULL ||
-	    (out = cmd_out_open(path, cause)) == NULL) {
-		free(path);
-		return -1;
-	}
-	/* Report arrays. */
-	nrep_seg = nseg + 1;	/* seen segments and "(no segment)" */
 	for (int g = 0; g < conf->nsegments; g++)
 		if (cmd_ids_find(&st->names, conf->segments[g].name,
 		    strlen(conf->segments[g].name)) < 0)
@@ -463,12 +458,8 @@ opt_outputs(struct opt_run *r, struct report_run *rep, char **cause)
 	    (rep->campaigns = calloc((size_t)of->ncampaigns + 1,
 	    sizeof *rep->campaigns)) == NULL ||
 	    (rep->segments = calloc((size_t)nrep_seg, sizeof *rep->segments)) ==
-	    NULL || (seg_cust = calloc((size_t)nrep_seg, sizeof *seg_cust)) == NULL ||
-	    (seg_alloc = calloc((size_t)nrep_seg, sizeof *seg_alloc)) == NULL ||
-	    (seg_ev = calloc((size_t)nrep_seg, sizeof *seg_ev)) == NULL) {
-		*cause = strdup("out of memory");
-		goto fail;
-	}
+	    NULL)
+		return -1;
 	for (int o = 0; o < of->n; o++) {
 		struct report_offer	*ro = &rep->offers[o];
 		const struct offer	*o_ = &of->offer[o];
@@ -494,7 +485,7 @@ opt_outputs(struct opt_run *r, struct report_run *rep, char **cause)
 		snprintf(rep->campaigns[cp].name, sizeof rep->campaigns[cp].name, "%s",
 		    of->campaign[cp]);
 	rep->nchannels = conf->nchannels;
-	for (ch = 0; ch < conf->nchannels; ch++)
+	for (int ch = 0; ch < conf->nchannels; ch++)
 		snprintf(rep->channels[ch].name, sizeof rep->channels[ch].name, "%s",
 		    conf->channels[ch].name);
 	for (int g = 0; g < nseg; g++)
@@ -522,117 +513,151 @@ opt_outputs(struct opt_run *r, struct report_run *rep, char **cause)
 			    off ? ", " : "", conf->segments[cg].exclude[e]);
 		}
 	}
+	return 0;
+}
 
-	cmd_out_str(out, "customer,offer,channel,expected_value\n");
-	for (int c = 0; c < s->ids.n; c++) {
-		const char	*id = s->ids.arena + s->ids.off[c];
-		int		 k = r->scores_inst[c], sends = 0, budget_hit = 0;
-		double		 ev = 0;
+/* Count a customer of report segment g with its sends and their value. */
+static void
+opt_seg_count(struct opt_seg_tally *tally, int g, int sends, double ev)
+{
+	tally->customers[g]++;
+	tally->allocated[g] += sends > 0;
+	tally->ev[g] += ev;
+}
 
-		memset(sends_ch, 0, sizeof sends_ch);
-		if (k >= 0 && r->have_res) {
-			for (int64_t p = in->pair_start[k]; p < in->pair_start[k + 1];
-			    p++) {
-				int			 o = in->pair_offer[p];
-				const struct offer	*o_ = &of->offer[o];
-				double			 net;
+/*
+ * Customer c's planned sends: its lines of assignments.csv, and what the
+ * report counts of them (per offer, channel and campaign, why nothing,
+ * contacts before and after, saturation, its segments' tally).
+ */
+static void
+opt_customer_out(struct opt_run *r, struct report_run *rep,
+    struct cmd_out *out, int c, struct opt_seg_tally *tally)
+{
+	const struct conf	*conf = r->conf;
+	const struct offers	*of = r->offers;
+	const struct cmd_state	*st = &r->state;
+	const struct solver_instance *in = r->inst;
+	const char		*id = r->scores.ids.arena + r->scores.ids.off[c];
+	int			 k = r->scores_inst[c], sends = 0, budget_hit = 0;
+	int			 sends_ch[CONF_MAX_CHANNELS], before, after;
+	int			 nseg = tally->nseen;
+	double			 ev = 0;
 
-				if (!r->res.selected[p]) {
-					if (r->res.binding_budget[o] ||
-					    r->res.binding_capacity[o] ||
-					    r->res.price_budget[o] > 0 ||
-					    r->res.price_capacity[o] > 0)
-						budget_hit = 1;
-					continue;
-				}
-				net = (double)in->pair_propensity[p] * o_->value - o_->cost;
-				cmd_out_str(out, id);
-				cmd_out_char(out, ',');
-				cmd_out_str(out, o_->name);
-				cmd_out_char(out, ',');
-				cmd_out_str(out, conf->channels[o_->channel].name);
-				cmd_out_char(out, ',');
-				cmd_out_fixed(out, net, 6);
-				cmd_out_char(out, '\n');
-				rep->offers[o].expected_value += net;
-				rep->channels[o_->channel].sends++;
-				rep->channels[o_->channel].expected_value += net;
-				rep->campaigns[o_->campaign].sends++;
-				rep->campaigns[o_->campaign].expected_value += net;
-				sends_ch[o_->channel]++;
-				sends++;
-				ev += net;
-			}
-		}
-		if (sends > 0) {
-			r->assignments += sends;
-			r->assigned_customers++;
-		} else if (k >= 0)
-			r->nothing[c] = (int8_t)(budget_hit ?
-			    REPORT_NOTHING_BUDGET_EXHAUSTED :
-			    REPORT_NOTHING_NOT_WORTH_COST);
-		if (sends == 0 && r->nothing[c] >= 0)
-			rep->nothing[r->nothing[c]]++;
-		/* Histograms and saturation, before and after the plan. */
-		{
-			int	 before = st->contacts[c], after = before + sends;
+	memset(sends_ch, 0, sizeof sends_ch);
+	for (int64_t p = k >= 0 && r->have_res ? in->pair_start[k] : 0;
+	    k >= 0 && r->have_res && p < in->pair_start[k + 1]; p++) {
+		int			 o = in->pair_offer[p];
+		const struct offer	*o_ = &of->offer[o];
+		double			 net;
 
-			rep->hist_before[before < REPORT_HIST_BINS - 1 ? before :
-			    REPORT_HIST_BINS - 1]++;
-			rep->hist_after[after < REPORT_HIST_BINS - 1 ? after :
-			    REPORT_HIST_BINS - 1]++;
+		if (!r->res.selected[p]) {
+			if (r->res.binding_budget[o] || r->res.binding_capacity[o] ||
+			    r->res.price_budget[o] > 0 ||
+			    r->res.price_capacity[o] > 0)
+				budget_hit = 1;
+			continue;
 		}
-		for (ch = 0; ch < conf->nchannels; ch++) {
-			int	 rc_ = st->room_channel[(size_t)c * (size_t)st->nchannels +
-				    (size_t)ch];
-			int	 ra = st->room_caps_all[c];
-
-			if (rc_ == 0 || ra == 0)
-				rep->channels[ch].saturated_before++;
-			if ((rc_ != SOLVER_ROOM_NONE && rc_ - sends_ch[ch] <= 0) ||
-			    (ra != SOLVER_ROOM_NONE && ra - sends <= 0))
-				rep->channels[ch].saturated_after++;
-		}
-		/* Fairness: every segment the customer carries, or none. */
-		if (st->segment_names[c] == 0) {
-			seg_cust[nseg]++;
-			seg_alloc[nseg] += sends > 0;
-			seg_ev[nseg] += ev;
-		}
-		for (int g = 0; g < nseg && g < 64; g++) {
-			if (!(st->segment_names[c] & (1ULL << g)))
-				continue;
-			seg_cust[g]++;
-			seg_alloc[g] += sends > 0;
-			seg_ev[g] += ev;
-		}
+		net = (double)in->pair_propensity[p] * o_->value - o_->cost;
+		cmd_out_str(out, id);
+		cmd_out_char(out, ',');
+		cmd_out_str(out, o_->name);
+		cmd_out_char(out, ',');
+		cmd_out_str(out, conf->channels[o_->channel].name);
+		cmd_out_char(out, ',');
+		cmd_out_fixed(out, net, 6);
+		cmd_out_char(out, '\n');
+		rep->offers[o].expected_value += net;
+		rep->channels[o_->channel].sends++;
+		rep->channels[o_->channel].expected_value += net;
+		rep->campaigns[o_->campaign].sends++;
+		rep->campaigns[o_->campaign].expected_value += net;
+		sends_ch[o_->channel]++;
+		sends++;
+		ev += net;
 	}
-	for (int g = 0; g < nrep_seg; g++) {
-		rep->segments[g].customers = seg_cust[g];
-		rep->segments[g].allocated = seg_alloc[g];
-		rep->segments[g].mean_expected_value = seg_cust[g] > 0 ?
-		    seg_ev[g] / (double)seg_cust[g] : 0;
+	if (sends > 0) {
+		r->assignments += sends;
+		r->assigned_customers++;
+	} else if (k >= 0)
+		r->nothing[c] = (int8_t)(budget_hit ?
+		    REPORT_NOTHING_BUDGET_EXHAUSTED : REPORT_NOTHING_NOT_WORTH_COST);
+	if (sends == 0 && r->nothing[c] >= 0)
+		rep->nothing[r->nothing[c]]++;
+	/* Histograms and saturation, before and after the plan. */
+	before = st->contacts[c];
+	after = before + sends;
+	rep->hist_before[before < REPORT_HIST_BINS - 1 ? before :
+	    REPORT_HIST_BINS - 1]++;
+	rep->hist_after[after < REPORT_HIST_BINS - 1 ? after :
+	    REPORT_HIST_BINS - 1]++;
+	for (int ch = 0; ch < conf->nchannels; ch++) {
+		int	 rc_ = st->room_channel[(size_t)c * (size_t)st->nchannels +
+			    (size_t)ch];
+		int	 ra = st->room_caps_all[c];
+
+		if (rc_ == 0 || ra == 0)
+			rep->channels[ch].saturated_before++;
+		if ((rc_ != SOLVER_ROOM_NONE && rc_ - sends_ch[ch] <= 0) ||
+		    (ra != SOLVER_ROOM_NONE && ra - sends <= 0))
+			rep->channels[ch].saturated_after++;
 	}
-	for (int o = 0; o < of->n; o++) {
-		rep->offers[o].sends = r->have_res ? r->res.sends[o] : 0;
-		rep->offers[o].spend = r->have_res ? r->res.spend[o] : 0;
-	}
-	free(seg_cust);
-	free(seg_alloc);
-	free(seg_ev);
-	if (cmd_out_close(out, cause) != 0) {
+	/* Fairness: every segment the customer carries, or none. */
+	if (st->segment_names[c] == 0)
+		opt_seg_count(tally, nseg, sends, ev);
+	for (int g = 0; g < nseg && g < 64; g++)
+		if (st->segment_names[c] & (1ULL << g))
+			opt_seg_count(tally, g, sends, ev);
+}
+
+/*
+ * Walk the plan: write assignments.csv, build each customer's plan entry
+ * (handed to emit), and fill the report's per-offer, channel, campaign,
+ * segment and histogram figures. 0 or -1 with *cause.
+ */
+static int
+opt_outputs(struct opt_run *r, struct report_run *rep, char **cause)
+{
+	struct opt_seg_tally	 tally = { NULL, NULL, NULL, r->state.names.n };
+	struct cmd_out		*out = NULL;
+	char			*path;
+	int			 rc = -1;
+
+	if ((path = str_printf("%s/assignments.csv", r->run_dir)) == NULL ||
+	    (out = cmd_out_open(path, cause)) == NULL) {
 		free(path);
 		return -1;
 	}
+	if (opt_report_names(r, rep) != 0 ||
+	    (tally.customers = calloc((size_t)rep->nsegments,
+	    sizeof *tally.customers)) == NULL ||
+	    (tally.allocated = calloc((size_t)rep->nsegments,
+	    sizeof *tally.allocated)) == NULL ||
+	    (tally.ev = calloc((size_t)rep->nsegments, sizeof *tally.ev)) == NULL) {
+		*cause = strdup("out of memory");
+		cmd_out_close(out, cause);
+		goto done;
+	}
+	cmd_out_str(out, "customer,offer,channel,expected_value\n");
+	for (int c = 0; c < r->scores.ids.n; c++)
+		opt_customer_out(r, rep, out, c, &tally);
+	for (int g = 0; g < rep->nsegments; g++) {
+		rep->segments[g].customers = tally.customers[g];
+		rep->segments[g].allocated = tally.allocated[g];
+		rep->segments[g].mean_expected_value = tally.customers[g] > 0 ?
+		    tally.ev[g] / (double)tally.customers[g] : 0;
+	}
+	for (int o = 0; o < r->offers->n; o++) {
+		rep->offers[o].sends = r->have_res ? r->res.sends[o] : 0;
+		rep->offers[o].spend = r->have_res ? r->res.spend[o] : 0;
+	}
+	rc = cmd_out_close(out, cause) != 0 ? -1 : 0;
+done:
+	free(tally.customers);
+	free(tally.allocated);
+	free(tally.ev);
 	free(path);
-	return 0;
-fail:
-	free(seg_cust);
-	free(seg_alloc);
-	free(seg_ev);
-	cmd_out_close(out, cause);
-	free(path);
-	return -1;
+	return rc;
 }
 
 /* HSET PREFIX:run:ID with n field/value pairs (borrowed); pipelined. */
