@@ -173,34 +173,18 @@ decide_required(json_t *o, const char *key, char *buf, size_t len, char *cause,
 	return rc == 1 ? 0 : -1;
 }
 
-int
-decide_parse(const struct pacerd_rules *rules, json_t *o, int64_t now,
+/*
+ * Who and what a decision is about: customer, channel, offer (its
+ * campaign) and campaign into r; 0, or -1 with the cause.
+ */
+static int
+decide_parse_target(const struct pacerd_rules *rules, json_t *o,
     struct decide_request *r, char *cause, size_t causelen)
 {
 	const struct conf	*c = rules->conf;
-	const struct conf_campaign *settings;
-	const char		*key;
-	json_t			*v;
 	char			 name[256];
 	int			 rc;
 
-	memset(r, 0, sizeof *r);
-	r->campaign = r->offer = r->channel = -1;
-	r->time = now;
-	if (!json_is_object(o)) {
-		snprintf(cause, causelen, "a decision must be a JSON object");
-		return -1;
-	}
-	json_object_foreach(o, key, v) {
-		if (strcmp(key, "customer") && strcmp(key, "channel") &&
-		    strcmp(key, "campaign") && strcmp(key, "offer") &&
-		    strcmp(key, "send_id") && strcmp(key, "time") &&
-		    strcmp(key, "dry_run") && strcmp(key, "schedule") &&
-		    strcmp(key, "priority")) {
-			snprintf(cause, causelen, "unknown field \"%.64s\"", key);
-			return -1;
-		}
-	}
 	/* customer */
 	if (decide_required(o, "customer", name, sizeof name, cause, causelen) != 0)
 		return -1;
@@ -258,6 +242,19 @@ decide_parse(const struct pacerd_rules *rules, json_t *o, int64_t now,
 	if (r->campaign >= 0)
 		snprintf(r->campaign_name, sizeof r->campaign_name, "%s",
 		    rules->offers->campaign[r->campaign]);
+	return 0;
+}
+
+/* The send id and the client's time into r; 0, or -1 with the cause. */
+static int
+decide_parse_send(const struct pacerd_rules *rules, json_t *o,
+    struct decide_request *r, char *cause, size_t causelen)
+{
+	const struct conf	*c = rules->conf;
+	json_t			*v;
+	char			 name[256];
+	int			 rc;
+
 	/* send_id */
 	rc = decide_string(o, "send_id", name, sizeof name, cause, causelen);
 	if (rc < 0)
@@ -287,22 +284,58 @@ decide_parse(const struct pacerd_rules *rules, json_t *o, int64_t now,
 		r->time = json_integer_value(v);
 		r->has_time = 1;
 	}
-	/* dry_run */
-	if ((v = json_object_get(o, "dry_run")) != NULL && !json_is_null(v)) {
-		if (!json_is_boolean(v)) {
-			snprintf(cause, causelen, "dry_run: must be true or false");
+	return 0;
+}
+
+/* A boolean member into *out (absent or null: unchanged); 0 or -1. */
+static int
+decide_bool(json_t *o, const char *key, int *out, char *cause,
+    size_t causelen)
+{
+	json_t	*v = json_object_get(o, key);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v)) {
+		snprintf(cause, causelen, "%s: must be true or false", key);
+		return -1;
+	}
+	*out = json_is_true(v);
+	return 0;
+}
+
+int
+decide_parse(const struct pacerd_rules *rules, json_t *o, int64_t now,
+    struct decide_request *r, char *cause, size_t causelen)
+{
+	const struct conf	*c = rules->conf;
+	const struct conf_campaign *settings;
+	const char		*key;
+	json_t			*v;
+
+	memset(r, 0, sizeof *r);
+	r->campaign = r->offer = r->channel = -1;
+	r->time = now;
+	if (!json_is_object(o)) {
+		snprintf(cause, causelen, "a decision must be a JSON object");
+		return -1;
+	}
+	json_object_foreach(o, key, v) {
+		if (strcmp(key, "customer") && strcmp(key, "channel") &&
+		    strcmp(key, "campaign") && strcmp(key, "offer") &&
+		    strcmp(key, "send_id") && strcmp(key, "time") &&
+		    strcmp(key, "dry_run") && strcmp(key, "schedule") &&
+		    strcmp(key, "priority")) {
+			snprintf(cause, causelen, "unknown field \"%.64s\"", key);
 			return -1;
 		}
-		r->dry_run = json_is_true(v);
 	}
-	/* schedule: hold the send until every rule allows it */
-	if ((v = json_object_get(o, "schedule")) != NULL && !json_is_null(v)) {
-		if (!json_is_boolean(v)) {
-			snprintf(cause, causelen, "schedule: must be true or false");
-			return -1;
-		}
-		r->schedule = json_is_true(v);
-	}
+	if (decide_parse_target(rules, o, r, cause, causelen) != 0 ||
+	    decide_parse_send(rules, o, r, cause, causelen) != 0 ||
+	    decide_bool(o, "dry_run", &r->dry_run, cause, causelen) != 0 ||
+	    /* schedule: hold the send until every rule allows it */
+	    decide_bool(o, "schedule", &r->schedule, cause, causelen) != 0)
+		return -1;
 	/* priority: the request's, else its campaign's, else normal */
 	settings = r->campaign >= 0 ? conf_campaign_find(c,
 	    rules->offers->campaign[r->campaign]) : NULL;
