@@ -263,25 +263,20 @@ opt_report_fairness(const struct opt_run *r, struct report_run *rep)
 }
 
 /*
- * Drop the pairs that cannot be planned and add every customer with pairs
- * left to the instance; note for the others the first reason (the report's
- * order). 0 or -1 with *cause.
+ * The instance without customers: the offers as the solver sees them,
+ * which segments exclude each (r->excluded), and each offer's category
+ * (*ocat, caller frees; NULL without [category] caps). 0, or -1 with
+ * *cause.
  */
 static int
-opt_build(struct opt_run *r, char **cause)
+opt_instance_new(struct opt_run *r, int **ocat, char **cause)
 {
 	const struct conf	*conf = r->conf;
 	const struct offers	*of = r->offers;
-	const struct cmd_scores	*s = &r->scores;
-	const struct cmd_state	*st = &r->state;
 	struct solver_offer	*so;
-	uint16_t		*po = NULL;
-	float			*pp = NULL;
-	int			*ocat = NULL;	/* per offer: category, -1 */
-	int			 maxpairs = 0, rc = -1;
-	int64_t			 kept_total = 0;
-	uint32_t		 fair_mask = 0;
+	int			 rc = -1;
 
+	*ocat = NULL;
 	if ((so = calloc((size_t)of->n + 1, sizeof *so)) == NULL ||
 	    (r->excluded = calloc((size_t)of->n + 1, sizeof *r->excluded)) == NULL)
 		goto oom;
@@ -296,21 +291,113 @@ opt_build(struct opt_run *r, char **cause)
 			if (rules_suppressed(conf, 1u << g, of->offer[o].category))
 				r->excluded[o] |= 1u << g;
 	}
-	for (int i = 0; i < conf->fairness.nsegments; i++)
-		fair_mask |= 1u << conf->fairness.segment[i];
 	if ((r->inst = solver_instance_new(of->n, conf->nchannels,
 	    of->ncampaigns > 0 ? of->ncampaigns : 1, so, cause)) == NULL)
 		goto done;
+	rc = 0;
 	/* [category NAME] caps: each offer's category among the config's. */
 	if (conf->ncategories > 0) {
-		if ((ocat = malloc((size_t)of->n * sizeof *ocat + 1)) == NULL)
+		rc = -1;
+		if ((*ocat = malloc((size_t)of->n * sizeof **ocat + 1)) == NULL)
 			goto oom;
 		for (int o = 0; o < of->n; o++)
-			ocat[o] = conf_category_index(conf, of->offer[o].category);
-		if (solver_instance_categories(r->inst, conf->ncategories, ocat,
-		    cause) != 0)
-			goto done;
+			(*ocat)[o] = conf_category_index(conf, of->offer[o].category);
+		rc = solver_instance_categories(r->inst, conf->ncategories, *ocat,
+		    cause);
 	}
+	goto done;
+oom:
+	*cause = strdup("out of memory");
+done:
+	free(so);
+	return rc;
+}
+
+/*
+ * Customer c's pairs the plan may choose into po and pp: consent, room
+ * under every cap, holdout, segment exclusions and a positive value (or
+ * a fairness row's member); how many. With none, r->nothing[c] says at
+ * which of those steps its last pair fell.
+ */
+static int
+opt_customer_pairs(struct opt_run *r, int c, const int *ocat,
+    uint32_t fair_mask, uint16_t *po, float *pp)
+{
+	const struct offers	*of = r->offers;
+	const struct cmd_scores	*s = &r->scores;
+	const struct cmd_state	*st = &r->state;
+	const uint16_t	*rch = st->room_channel + (size_t)c * (size_t)st->nchannels;
+	const uint16_t	*rcp = st->room_campaign + (size_t)c *
+			    (size_t)st->ncampaigns;
+	const uint16_t	*rk = st->room_category + (size_t)c *
+			    (size_t)st->ncategories;
+	int		 alive[5] = { 0, 0, 0, 0, 0 }, n = 0, kat, stage = 0;
+	int		 holdout = keys_in_holdout(s->ids.arena + s->ids.off[c],
+			    r->conf->optimizer.holdout);
+
+	for (int64_t k = s->start[c]; k < s->start[c + 1]; k++) {
+		const struct offer	*o = &of->offer[s->offer[k]];
+		double			 net;
+
+		if (!(st->consent[c] & (1u << o->channel)))
+			continue;
+		alive[0]++;
+		kat = ocat != NULL ? ocat[s->offer[k]] : -1;
+		if (st->room_all[c] == 0 || rch[o->channel] == 0 ||
+		    (st->ncampaigns > 0 && rcp[o->campaign] == 0) ||
+		    (kat >= 0 && rk[kat] == 0))
+			continue;
+		alive[1]++;
+		if (holdout)
+			continue;
+		alive[2]++;
+		if (st->segments[c] & r->excluded[s->offer[k]])
+			continue;
+		alive[3]++;
+		net = (double)s->prop[k] * o->value - o->cost;
+		/* A [fairness] row may be worth a send at a loss. */
+		if (!(net > 0) && !(st->segments[c] & fair_mask))
+			continue;
+		alive[4]++;
+		po[n] = s->offer[k];
+		pp[n++] = s->prop[k];
+	}
+	r->nothing[c] = -1;
+	if (n > 0)
+		return n;
+	while (stage < 4 && alive[stage] > 0)
+		stage++;
+	/* Stages map one to one onto the report's reasons. */
+	r->nothing[c] = (int8_t)(stage == 0 ? REPORT_NOTHING_NO_CONSENT :
+	    stage == 1 ? REPORT_NOTHING_SATURATED :
+	    stage == 2 ? REPORT_NOTHING_HOLDOUT :
+	    stage == 3 ? REPORT_NOTHING_SUPPRESSED :
+	    REPORT_NOTHING_NOT_WORTH_COST);
+	return 0;
+}
+
+/*
+ * Build the solver instance from the offers, scores and state: every
+ * customer with a pair the plan may choose, with its rooms; the fairness
+ * rows. 0 or -1 with *cause.
+ */
+static int
+opt_build(struct opt_run *r, char **cause)
+{
+	const struct conf	*conf = r->conf;
+	const struct cmd_scores	*s = &r->scores;
+	const struct cmd_state	*st = &r->state;
+	uint16_t		*po = NULL;
+	float			*pp = NULL;
+	int			*ocat = NULL;	/* per offer: category, -1 */
+	int			 maxpairs = 0, rc = -1, n, k;
+	int64_t			 kept_total = 0;
+	uint32_t		 fair_mask = 0;
+
+	for (int i = 0; i < conf->fairness.nsegments; i++)
+		fair_mask |= 1u << conf->fairness.segment[i];
+	if (opt_instance_new(r, &ocat, cause) != 0)
+		goto done;
 	for (int c = 0; c < s->ids.n; c++)
 		if (s->start[c + 1] - s->start[c] > maxpairs)
 			maxpairs = (int)(s->start[c + 1] - s->start[c]);
@@ -320,68 +407,22 @@ opt_build(struct opt_run *r, char **cause)
 	    sizeof *r->scores_inst)) == NULL ||
 	    (r->nothing = malloc((size_t)s->ids.n + 1)) == NULL ||
 	    (r->inst_customer = malloc(((size_t)s->ids.n + 1) *
-	    sizeof *r->inst_customer)) == NULL)
-		goto oom;
-	if (solver_instance_reserve(r->inst, s->ids.n, s->npairs) != 0)
-		goto oom;
+	    sizeof *r->inst_customer)) == NULL ||
+	    solver_instance_reserve(r->inst, s->ids.n, s->npairs) != 0) {
+		*cause = strdup("out of memory");
+		goto done;
+	}
 	for (int c = 0; c < s->ids.n; c++) {
-		const uint16_t	*rch = st->room_channel + (size_t)c * (size_t)st->nchannels;
-		const uint16_t	*rcp = st->room_campaign + (size_t)c *
-				    (size_t)st->ncampaigns;
-		const uint16_t	*rk = st->room_category + (size_t)c *
-				    (size_t)st->ncategories;
-		const char	*id = s->ids.arena + s->ids.off[c];
-		int		 alive[5] = { 0, 0, 0, 0, 0 }, n = 0, holdout, kat;
-
-		holdout = keys_in_holdout(id, conf->optimizer.holdout);
-		for (int64_t k = s->start[c]; k < s->start[c + 1]; k++) {
-			const struct offer	*o = &of->offer[s->offer[k]];
-			double			 net;
-
-			if (!(st->consent[c] & (1u << o->channel)))
-				continue;
-			alive[0]++;
-			kat = ocat != NULL ? ocat[s->offer[k]] : -1;
-			if (st->room_all[c] == 0 || rch[o->channel] == 0 ||
-			    (st->ncampaigns > 0 && rcp[o->campaign] == 0) ||
-			    (kat >= 0 && rk[kat] == 0))
-				continue;
-			alive[1]++;
-			if (holdout)
-				continue;
-			alive[2]++;
-			if (st->segments[c] & r->excluded[s->offer[k]])
-				continue;
-			alive[3]++;
-			net = (double)s->prop[k] * o->value - o->cost;
-			/* A [fairness] row may be worth a send at a loss. */
-			if (!(net > 0) && !(st->segments[c] & fair_mask))
-				continue;
-			alive[4]++;
-			po[n] = s->offer[k];
-			pp[n++] = s->prop[k];
-		}
 		r->scores_inst[c] = -1;
-		r->nothing[c] = -1;
-		if (n == 0) {
-			int	 stage = 0;
-
-			while (stage < 4 && alive[stage] > 0)
-				stage++;
-			/* Stages map one to one onto the report's reasons. */
-			r->nothing[c] = (int8_t)(stage == 0 ? REPORT_NOTHING_NO_CONSENT :
-			    stage == 1 ? REPORT_NOTHING_SATURATED :
-			    stage == 2 ? REPORT_NOTHING_HOLDOUT :
-			    stage == 3 ? REPORT_NOTHING_SUPPRESSED :
-			    REPORT_NOTHING_NOT_WORTH_COST);
+		if ((n = opt_customer_pairs(r, c, ocat, fair_mask, po, pp)) == 0)
 			continue;
-		}
-		int k = solver_instance_add_customer(r->inst, n, po, pp,
-		    st->room_all[c], rch, st->ncampaigns > 0 ? rcp : NULL, cause);
-		if (k < 0)
+		if ((k = solver_instance_add_customer(r->inst, n, po, pp,
+		    st->room_all[c], st->room_channel + (size_t)c *
+		    (size_t)st->nchannels, st->ncampaigns > 0 ? st->room_campaign +
+		    (size_t)c * (size_t)st->ncampaigns : NULL, cause)) < 0)
 			goto done;
-		if (ocat != NULL &&
-		    solver_instance_category_room(r->inst, k, rk) != 0) {
+		if (ocat != NULL && solver_instance_category_room(r->inst, k,
+		    st->room_category + (size_t)c * (size_t)st->ncategories) != 0) {
 			*cause = strdup("category rooms refused by the solver");
 			goto done;
 		}
@@ -395,11 +436,7 @@ opt_build(struct opt_run *r, char **cause)
 	if (opt_fairness(r, cause) != 0)
 		goto done;
 	rc = 0;
-	goto done;
-oom:
-	*cause = strdup("out of memory");
 done:
-	free(so);
 	free(po);
 	free(pp);
 	free(ocat);
