@@ -816,33 +816,54 @@ sim_replay_free(struct sim_replay *r)
 }
 
 /* Replay the log under conf into res; 0 or -1 with *cause. */
-int
-simulate_run(const struct simulate_log *log, const struct conf *conf,
-    const struct offers *offers, simulate_progress_fn *progress, void *arg,
-    struct simulate_result *res, char **cause)
+/* What a replay keeps beside its rules: the engine's view of the log. */
+struct sim_state {
+	const struct simulate_log *log;
+	const struct conf	*conf;
+	struct conf		 noquiet;	/* conf without quiet hours */
+	struct rules_contact	*hist;		/* per customer from log->start */
+	int32_t			*count, *wstart; /* per customer: contacts, first
+						   inside the longest window */
+	uint32_t		*segmask;	/* per customer: conf segments */
+	uint64_t		*denied_seen;	/* bit per customer */
+	const char		**category;	/* per log offer, or NULL */
+	struct sim_campaign	*camps;		/* per log campaign, then none */
+	int			 chanmap[CONF_MAX_CHANNELS * 4];
+	int			 pcol[CONF_MAX_CHANNELS]; /* consent columns */
+	int64_t			 longest;
+};
+
+static void
+sim_state_free(struct sim_state *st)
 {
-	struct sim_replay *r = NULL;
-	struct rules_contact *hist = NULL;
-	struct conf	 noquiet;
-	const char	**category = NULL;
-	struct sim_campaign *camps = NULL;
-	int		 chanmap[CONF_MAX_CHANNELS * 4], pcol[CONF_MAX_CHANNELS];
-	int32_t		*count = NULL, *wstart = NULL;
-	uint32_t	*segmask = NULL;
-	uint64_t	*denied_seen = NULL;
-	size_t		 nc = (size_t)log->customers.n;
-	int64_t		 longest = conf_longest_window(conf);
-	double		 t0;
-	long		 i;
-	int		 k;
+	free(st->hist);
+	free(st->count);
+	free(st->wstart);
+	free(st->segmask);
+	free(st->denied_seen);
+	free(st->category);
+	free(st->camps);
+}
 
-	memset(res, 0, sizeof *res);
-	t0 = clock_mono_s();
+/*
+ * The replay's state for log under conf (offers: categories, may be NULL):
+ * every channel of the log must be configured. 0, or -1 with *cause.
+ */
+static int
+sim_state_init(struct sim_state *st, const struct simulate_log *log,
+    const struct conf *conf, const struct offers *offers, char **cause)
+{
+	size_t	 nc = (size_t)log->customers.n;
+	long	 i;
 
-	/* Every channel of the log must be configured. */
-	for (k = 0; k < log->channels.n; k++) {
-		chanmap[k] = conf_channel_index(conf, sim_names_get(&log->channels, k));
-		if (chanmap[k] >= 0)
+	memset(st, 0, sizeof *st);
+	st->log = log;
+	st->conf = conf;
+	st->longest = conf_longest_window(conf);
+	for (int k = 0; k < log->channels.n; k++) {
+		st->chanmap[k] = conf_channel_index(conf,
+		    sim_names_get(&log->channels, k));
+		if (st->chanmap[k] >= 0)
 			continue;
 		for (i = 0; i < log->n && log->channel[i] != k; i++)
 			;
@@ -852,15 +873,171 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 		    conf->path ? conf->path : "the config");
 		return -1;
 	}
+	if ((st->hist = malloc((log->n ? (size_t)log->n : 1) *
+	    sizeof *st->hist)) == NULL ||
+	    (st->count = calloc(nc + 1, sizeof *st->count)) == NULL ||
+	    (st->wstart = calloc(nc + 1, sizeof *st->wstart)) == NULL ||
+	    (st->segmask = calloc(nc + 1, sizeof *st->segmask)) == NULL ||
+	    (st->denied_seen = calloc(nc / 64 + 1,
+	    sizeof *st->denied_seen)) == NULL ||
+	    (st->category = calloc((size_t)log->offers.n + 1,
+	    sizeof *st->category)) == NULL ||
+	    (st->camps = sim_campaigns(log, conf)) == NULL) {
+		*cause = str_printf("out of memory");
+		return -1;
+	}
+	/* Offer categories, by the log's offer ids. */
+	for (int k = 0; offers != NULL && k < log->offers.n; k++) {
+		int o = offers_find(offers, sim_names_get(&log->offers, k));
 
-	if ((r = calloc(1, sizeof *r)) == NULL ||
-	    (hist = malloc((log->n ? (size_t)log->n : 1) * sizeof *hist)) == NULL ||
-	    (count = calloc(nc + 1, sizeof *count)) == NULL ||
-	    (wstart = calloc(nc + 1, sizeof *wstart)) == NULL ||
-	    (segmask = calloc(nc + 1, sizeof *segmask)) == NULL ||
-	    (denied_seen = calloc(nc / 64 + 1, sizeof *denied_seen)) == NULL ||
-	    (category = calloc((size_t)log->offers.n + 1, sizeof *category)) == NULL ||
-	    (camps = sim_campaigns(log, conf)) == NULL) {
+		st->category[k] = o >= 0 ? offers->offer[o].category : NULL;
+	}
+	/* Consent columns and segments as this config names them. */
+	for (int k = 0; k < conf->nchannels; k++) {
+		st->pcol[k] = -1;
+		for (int j = 0; log->profiles && j < log->nconsent; j++)
+			if (!strcmp(log->consent_name[j], conf->channels[k].name))
+				st->pcol[k] = j;
+	}
+	if (log->profiles)
+		for (size_t c = 0; c < nc; c++)
+			if (log->segments[c] != SIZE_MAX)
+				st->segmask[c] = sim_segmask(conf,
+				    log->seg_arena + log->segments[c]);
+	/*
+	 * Without profiles nothing is known of consent or time zones: the
+	 * engine gets consent everywhere and a config without quiet hours.
+	 */
+	st->noquiet = *conf;
+	for (int k = 0; k < st->noquiet.nchannels; k++)
+		st->noquiet.channels[k].quiet_start = -1;
+	return 0;
+}
+
+/* Customer c as the engine sees it at t: consent, segments, zone, history. */
+static void
+sim_customer(struct sim_state *st, int32_t c, int64_t t,
+    struct rules_customer *cu)
+{
+	const struct simulate_log *log = st->log;
+	int64_t			 base = log->start[c];
+
+	/* Contacts that left the longest window can never count again. */
+	while (st->wstart[c] < st->count[c] && st->hist[base +
+	    st->wstart[c]].time <= t - st->longest)
+		st->wstart[c]++;
+	memset(cu, 0, sizeof *cu);
+	if (log->profiles) {
+		for (int k = 0; k < st->conf->nchannels; k++)
+			cu->consent[k] = !log->has_profile[c] || st->pcol[k] < 0 ?
+			    -1 : log->consent[(size_t)c * (size_t)log->nconsent +
+			    (size_t)st->pcol[k]];
+		cu->segments = st->segmask[c];
+		cu->utc_offset = log->zone[c] >= 0 ?
+		    tz_offset(&log->zones[log->zone[c]], t) : 0;
+	} else
+		memset(cu->consent, 1, sizeof cu->consent);
+	cu->history = st->hist + base + st->wstart[c];
+	cu->nhistory = st->count[c] - st->wstart[c];
+}
+
+/* Count a denial v of customer c on channel ch (with a campaign: hc). */
+static void
+sim_denied(struct sim_replay *r, struct sim_state *st, int32_t c, int ch,
+    int hc, const struct rules_verdict *v, struct simulate_result *res)
+{
+	int	 rule = -1;
+
+	switch (v->reason) {
+	case RULES_NO_CONSENT:
+		rule = r->consent_rule[ch];
+		break;
+	case RULES_QUIET_HOURS:
+		rule = r->quiet_rule[ch];
+		break;
+	case RULES_SUPPRESSED:
+		rule = r->suppressed_rule;
+		break;
+	case RULES_CAP:
+		rule = r->rule_of[ch][hc][v->check];
+		break;
+	default:
+		break;
+	}
+	if (rule >= 0)
+		sim_count(r, rule, c);
+	/* "schedule": true would hold it until next_allowed. */
+	if (v->next_allowed >= 0) {
+		if (rule >= 0)
+			r->rules[rule].held++;
+		res->held++;
+	}
+	res->denied++;
+	if (!(st->denied_seen[c >> 6] & (1ULL << (c & 63)))) {
+		st->denied_seen[c >> 6] |= 1ULL << (c & 63);
+		res->customers_denied++;
+	}
+}
+
+/* Replay the log's contact i: decide it, count it, keep it if sent. */
+static void
+sim_step(struct sim_replay *r, struct sim_state *st, long i,
+    struct simulate_result *res)
+{
+	const struct simulate_log *log = st->log;
+	struct rules_customer	 cu;
+	struct rules_verdict	 v;
+	struct rules_request	 rq;
+	int32_t			 c = log->customer[i];
+	int64_t			 t = log->time[i];
+	int			 ch = st->chanmap[log->channel[i]];
+	int			 camp = log->campaign[i], hc = camp >= 0;
+	const struct sim_campaign *cs = &st->camps[camp >= 0 ? camp :
+				    log->campaigns.n];
+	const char		*cat = log->offer[i] >= 0 ?
+				    st->category[log->offer[i]] : NULL;
+	struct rules_contact	*h;
+
+	sim_customer(st, c, t, &cu);
+	/* The campaign's priority and exemption, as pacerd applies them. */
+	rq.channel = ch;
+	rq.campaign = camp;
+	rq.category = cat;
+	rq.cut = cs->cut;
+	rq.exempt = cs->exempt;
+	rules_decide_request(log->profiles ? st->conf : &st->noquiet,
+	    r->checks[ch][hc], r->nchecks[ch][hc], &cu, &rq, t, &v);
+	for (int k = 0; v.shadow_denied != 0 && k < 64 &&
+	    k < r->nchecks[ch][hc]; k++)
+		if (v.shadow_denied & (1ULL << k))
+			sim_count(r, r->rule_of[ch][hc][k], c);
+	if (v.reason != RULES_OK) {
+		sim_denied(r, st, c, ch, hc, &v, res);
+		return;
+	}
+	res->allowed++;
+	if (!cs->counts)
+		return;		/* exempt, not counted */
+	h = &st->hist[log->start[c] + st->count[c]++];
+	h->time = t;
+	h->channel = ch;
+	h->campaign = camp;
+	h->category = conf_category_index(st->conf, cat);
+}
+
+int
+simulate_run(const struct simulate_log *log, const struct conf *conf,
+    const struct offers *offers, simulate_progress_fn *progress, void *arg,
+    struct simulate_result *res, char **cause)
+{
+	struct sim_replay	*r = NULL;
+	struct sim_state	 st;
+	double			 t0 = clock_mono_s();
+
+	memset(res, 0, sizeof *res);
+	if (sim_state_init(&st, log, conf, offers, cause) != 0)
+		goto fail;
+	if ((r = calloc(1, sizeof *r)) == NULL) {
 		*cause = str_printf("out of memory");
 		goto fail;
 	}
@@ -868,125 +1045,13 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 	res->profiles = log->profiles;
 	if (sim_replay_setup(r, log, conf, offers != NULL, cause) != 0)
 		goto fail;
-
-	/* Offer categories, by the log's offer ids. */
-	for (k = 0; offers != NULL && k < log->offers.n; k++) {
-		int o = offers_find(offers, sim_names_get(&log->offers, k));
-
-		category[k] = o >= 0 ? offers->offer[o].category : NULL;
-	}
-	/* Consent columns and segments as this config names them. */
-	for (k = 0; k < conf->nchannels; k++) {
-		pcol[k] = -1;
-		for (int j = 0; log->profiles && j < log->nconsent; j++)
-			if (!strcmp(log->consent_name[j], conf->channels[k].name))
-				pcol[k] = j;
-	}
-	if (log->profiles)
-		for (size_t c = 0; c < nc; c++)
-			if (log->segments[c] != SIZE_MAX)
-				segmask[c] = sim_segmask(conf,
-				    log->seg_arena + log->segments[c]);
-	/*
-	 * Without profiles nothing is known of consent or time zones: the
-	 * engine gets consent everywhere and a config without quiet hours.
-	 */
-	noquiet = *conf;
-	for (k = 0; k < noquiet.nchannels; k++)
-		noquiet.channels[k].quiet_start = -1;
-
-	for (i = 0; i < log->n; i++) {
-		struct rules_customer	 cu;
-		struct rules_verdict	 v;
-		struct rules_request	 rq;
-		int32_t			 c = log->customer[i];
-		int64_t			 t = log->time[i], base = log->start[c];
-		int			 ch = chanmap[log->channel[i]];
-		int			 camp = log->campaign[i];
-		int			 hc = camp >= 0;
-		const char		*cat = log->offer[i] >= 0 ?
-					     category[log->offer[i]] : NULL;
-
-		/* Contacts that left the longest window can never count again. */
-		while (wstart[c] < count[c] && hist[base + wstart[c]].time <=
-		    t - longest)
-			wstart[c]++;
-		memset(&cu, 0, sizeof cu);
-		if (log->profiles) {
-			for (k = 0; k < conf->nchannels; k++)
-				cu.consent[k] = !log->has_profile[c] || pcol[k] < 0 ?
-				    -1 : log->consent[(size_t)c *
-				    (size_t)log->nconsent + (size_t)pcol[k]];
-			cu.segments = segmask[c];
-			cu.utc_offset = log->zone[c] >= 0 ?
-			    tz_offset(&log->zones[log->zone[c]], t) : 0;
-		} else
-			memset(cu.consent, 1, sizeof cu.consent);
-		cu.history = hist + base + wstart[c];
-		cu.nhistory = count[c] - wstart[c];
-		/* The campaign's priority and exemption, as pacerd applies them. */
-		rq.channel = ch;
-		rq.campaign = camp;
-		rq.category = cat;
-		rq.cut = camps[camp >= 0 ? camp : log->campaigns.n].cut;
-		rq.exempt = camps[camp >= 0 ? camp : log->campaigns.n].exempt;
-		rules_decide_request(log->profiles ? conf : &noquiet,
-		    r->checks[ch][hc], r->nchecks[ch][hc], &cu, &rq, t, &v);
-
-		for (k = 0; v.shadow_denied != 0 && k < 64 &&
-		    k < r->nchecks[ch][hc]; k++)
-			if (v.shadow_denied & (1ULL << k))
-				sim_count(r, r->rule_of[ch][hc][k], c);
-		if (v.reason == RULES_OK && !camps[camp >= 0 ? camp :
-		    log->campaigns.n].counts) {
-			res->allowed++;		/* exempt, not counted */
-		} else if (v.reason == RULES_OK) {
-			hist[base + count[c]].time = t;
-			hist[base + count[c]].channel = ch;
-			hist[base + count[c]].campaign = camp;
-			hist[base + count[c]].category =
-			    conf_category_index(conf, cat);
-			count[c]++;
-			res->allowed++;
-		} else {
-			int rule = -1;
-
-			switch (v.reason) {
-			case RULES_NO_CONSENT:
-				rule = r->consent_rule[ch];
-				break;
-			case RULES_QUIET_HOURS:
-				rule = r->quiet_rule[ch];
-				break;
-			case RULES_SUPPRESSED:
-				rule = r->suppressed_rule;
-				break;
-			case RULES_CAP:
-				rule = r->rule_of[ch][hc][v.check];
-				break;
-			default:
-				break;
-			}
-			if (rule >= 0)
-				sim_count(r, rule, c);
-			/* "schedule": true would hold it until next_allowed. */
-			if (v.next_allowed >= 0) {
-				if (rule >= 0)
-					r->rules[rule].held++;
-				res->held++;
-			}
-			res->denied++;
-			if (!(denied_seen[c >> 6] & (1ULL << (c & 63)))) {
-				denied_seen[c >> 6] |= 1ULL << (c & 63);
-				res->customers_denied++;
-			}
-		}
+	for (long i = 0; i < log->n; i++) {
+		sim_step(r, &st, i, res);
 		if (progress != NULL && (i & 262143) == 262143)
 			progress(arg, "replay", i + 1, log->n);
 	}
 	if (progress != NULL)
 		progress(arg, "replay", log->n, log->n);
-
 	res->contacts = log->n;
 	res->customers = log->customers.n;
 	if (log->n > 0) {
@@ -999,25 +1064,13 @@ simulate_run(const struct simulate_log *log, const struct conf *conf,
 	res->seconds = clock_mono_s() - t0;
 	sim_replay_free(r);
 	free(r);
-	free(hist);
-	free(count);
-	free(wstart);
-	free(segmask);
-	free(denied_seen);
-	free(category);
-	free(camps);
+	sim_state_free(&st);
 	return 0;
 fail:
 	if (r != NULL)
 		sim_replay_free(r);
 	free(r);
-	free(hist);
-	free(count);
-	free(wstart);
-	free(segmask);
-	free(denied_seen);
-	free(category);
-	free(camps);
+	sim_state_free(&st);
 	simulate_result_free(res);
 	return -1;
 }
