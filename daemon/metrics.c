@@ -349,18 +349,11 @@ metrics_write_process(struct evbuffer *b)
 		    (unsigned long long)rl.rlim_cur);
 }
 
-void
-metrics_handle(struct pacerd *d, struct http_request *req)
+/* Decisions by channel and reason, and those that failed open. */
+static void
+metrics_write_decisions(struct evbuffer *b, const struct metrics *m,
+    const struct conf *c)
 {
-	struct metrics		*m = d->metrics;
-	const struct conf	*c = d->rules->conf;
-	struct evbuffer		*b = evbuffer_new();
-	uint64_t		 calls, errors, timeouts;
-
-	evbuffer_add_printf(b, "# HELP pacer_build_info The version of pacerd and "
-	    "the commit it was built from.\n# TYPE pacer_build_info gauge\n"
-	    "pacer_build_info{version=\"%s\",commit=\"%s\"} 1\n", PACER_VERSION,
-	    PACER_GIT_COMMIT);
 	evbuffer_add_printf(b, "# HELP pacer_decisions_total Decisions answered, by "
 	    "channel and reason.\n# TYPE pacer_decisions_total counter\n");
 	for (int ch = 0; ch < c->nchannels; ch++)
@@ -375,6 +368,15 @@ metrics_handle(struct pacerd *d, struct http_request *req)
 	for (int ch = 0; ch < c->nchannels; ch++)
 		evbuffer_add_printf(b, "pacer_fail_open_total{channel=\"%s\"} %llu\n",
 		    c->channels[ch].name, (unsigned long long)m->fail_open[ch]);
+}
+
+/* The store: round trips, calls, errors, readiness, clock, memory. */
+static void
+metrics_write_store(struct evbuffer *b, struct pacerd *d)
+{
+	const struct metrics	*m = d->metrics;
+	uint64_t		 calls, errors, timeouts;
+
 	metrics_write_histogram(b, "pacer_decision_duration_seconds",
 	    "Time from a parsed request to its answer.", &m->decide_seconds);
 	metrics_write_histogram(b, "pacer_store_round_trip_seconds",
@@ -408,6 +410,13 @@ metrics_handle(struct pacerd *d, struct http_request *req)
 	evbuffer_add_printf(b, "# HELP pacer_http_connections Open HTTP connections."
 	    "\n# TYPE pacer_http_connections gauge\npacer_http_connections %d\n",
 	    d->nconn);
+}
+
+/* HTTP errors by status, reloads, and shadow rules' would-deny counts. */
+static void
+metrics_write_http(struct evbuffer *b, const struct metrics *m,
+    const struct conf *c)
+{
 	evbuffer_add_printf(b, "# HELP pacer_http_errors_total Requests answered "
 	    "with an error, by status.\n# TYPE pacer_http_errors_total counter\n");
 	for (int s = 400; s < 600; s++)
@@ -431,6 +440,22 @@ metrics_handle(struct pacerd *d, struct http_request *req)
 		evbuffer_add_printf(b, "pacer_shadow_denials_total{rule=\"%s\"} %llu\n",
 		    c->shadow[i].cap.text, (unsigned long long)n);
 	}
+}
+
+void
+metrics_handle(struct pacerd *d, struct http_request *req)
+{
+	struct metrics		*m = d->metrics;
+	const struct conf	*c = d->rules->conf;
+	struct evbuffer		*b = evbuffer_new();
+
+	evbuffer_add_printf(b, "# HELP pacer_build_info The version of pacerd and "
+	    "the commit it was built from.\n# TYPE pacer_build_info gauge\n"
+	    "pacer_build_info{version=\"%s\",commit=\"%s\"} 1\n", PACER_VERSION,
+	    PACER_GIT_COMMIT);
+	metrics_write_decisions(b, m, c);
+	metrics_write_store(b, d);
+	metrics_write_http(b, m, c);
 	evbuffer_add_printf(b, "# HELP pacer_plan_live Whether a plan is live.\n"
 	    "# TYPE pacer_plan_live gauge\npacer_plan_live %d\n", d->live_run[0] != 0);
 	metrics_write_requests(b, m);
