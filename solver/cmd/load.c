@@ -861,9 +861,8 @@ load_merge_pass(struct load *l, struct cmd_redis *ctx, uint8_t *retry,
 		    (cmd_pipe_flush(&pipe, cause) != 0 ||
 		    load_library(ctx, cause) != 0))
 			goto done;
-		for (j = i; j < l->ncontacts && (j == i ||
-		    !strcmp(load_str(l, l->contacts[j].customer), id)); j++) {
-			const struct load_contact	*ct = &l->contacts[j];
+		for (size_t x = i; x < j; x++) {
+			const struct load_contact	*ct = &l->contacts[x];
 
 			if (len + slot > cap) {
 				char	*p;

@@ -290,16 +290,16 @@ rules_applies(const struct rules_check *k, int own,
  * together: quiet hours, and each enforced cap the customer's segments
  * bring at the request's priority. Each moves t to its own next allowed
  * instant until none moves it (daemon/decide.lua's allowed_from). -1 when
- * no wait helps.
+ * no wait helps. category: the request's, as rules_applies takes it.
  */
 static int64_t
 rules_next_allowed(const struct conf *c, const struct rules_check *checks,
     int nchecks, const struct rules_customer *cu,
-    const struct rules_request *rq, int64_t now)
+    const struct rules_request *rq, int category, int64_t now)
 {
 	const struct conf_channel *ch = &c->channels[rq->channel];
 	int64_t	 t = cu->pause_until > now ? cu->pause_until : now, e;
-	int	 moved, eff, category = conf_category_index(c, rq->category);
+	int	 moved, eff;
 
 	for (int round = 0; round < 64; round++) {
 		moved = 0;
@@ -432,7 +432,8 @@ rules_decide_request(const struct conf *c, const struct rules_check *checks,
 	/* Time can cure these: when every rule allows together. */
 	if (v->reason == RULES_QUIET_HOURS || v->reason == RULES_CAP ||
 	    v->reason == RULES_PAUSED) {
-		v->next_allowed = rules_next_allowed(c, checks, nchecks, cu, rq, now);
+		v->next_allowed = rules_next_allowed(c, checks, nchecks, cu, rq,
+		    category, now);
 		v->retry_after = v->next_allowed >= 0 ? v->next_allowed - now : -1;
 	}
 }

@@ -827,6 +827,8 @@ struct sim_state {
 	uint32_t		*segmask;	/* per customer: conf segments */
 	uint64_t		*denied_seen;	/* bit per customer */
 	const char		**category;	/* per log offer, or NULL */
+	int			*catidx;	/* per log offer: its category
+						   among the config's, -1 */
 	struct sim_campaign	*camps;		/* per log campaign, then none */
 	int			 chanmap[CONF_MAX_CHANNELS * 4];
 	int			 pcol[CONF_MAX_CHANNELS]; /* consent columns */
@@ -842,6 +844,7 @@ sim_state_free(struct sim_state *st)
 	free(st->segmask);
 	free(st->denied_seen);
 	free(st->category);
+	free(st->catidx);
 	free(st->camps);
 }
 
@@ -882,6 +885,8 @@ sim_state_init(struct sim_state *st, const struct simulate_log *log,
 	    sizeof *st->denied_seen)) == NULL ||
 	    (st->category = calloc((size_t)log->offers.n + 1,
 	    sizeof *st->category)) == NULL ||
+	    (st->catidx = calloc((size_t)log->offers.n + 1,
+	    sizeof *st->catidx)) == NULL ||
 	    (st->camps = sim_campaigns(log, conf)) == NULL) {
 		*cause = str_printf("out of memory");
 		return -1;
@@ -892,6 +897,8 @@ sim_state_init(struct sim_state *st, const struct simulate_log *log,
 
 		st->category[k] = o >= 0 ? offers->offer[o].category : NULL;
 	}
+	for (int k = 0; k < log->offers.n; k++)
+		st->catidx[k] = conf_category_index(conf, st->category[k]);
 	/* Consent columns and segments as this config names them. */
 	for (int k = 0; k < conf->nchannels; k++) {
 		st->pcol[k] = -1;
@@ -1022,7 +1029,7 @@ sim_step(struct sim_replay *r, struct sim_state *st, long i,
 	h->time = t;
 	h->channel = ch;
 	h->campaign = camp;
-	h->category = conf_category_index(st->conf, cat);
+	h->category = log->offer[i] >= 0 ? st->catidx[log->offer[i]] : -1;
 }
 
 int
