@@ -380,6 +380,23 @@ class TestLoad(RedisCase):
                                        "a,UTC,,1,1\n")
         self.assertRejected(["--profiles", path], ["nocol.csv:1", "push"])
 
+    def test_contacts_kept_for_a_longer_own_cap(self):
+        """A contact older than every configured window (the longest is
+        7d) still counts for a loaded customer whose own cap looks further
+        back (email 1/60d): load keeps it; one older than that is dropped."""
+        now = int(time.time())
+        prof = self.write("far.csv", (
+            "customer,tz,segments,email,sms,push,caps,pause_until\n"
+            "far-own,UTC,,1,1,1,email 1/60d,\n"))
+        contacts = self.write("far-k.csv", (
+            "time,customer,channel,campaign,offer\n"
+            "%d,far-own,email,,\n%d,far-own,sms,,\n" %
+            (now - 90 * 86400, now - 30 * 86400)))
+        self.pacer("load", "-c", self.conf_path, "--profiles", prof,
+                   "--contacts", contacts)
+        self.assertEqual([(t, ch) for t, ch, _, _ in self.history("far-own")],
+                         [(now - 30 * 86400, "sms")])
+
     def test_own_caps_and_pause(self):
         """Optional columns caps and pause_until, stored as pacerd's PUT
         stores them (ucap "CHANNEL LIMIT WINDOW;...", pause); empty cells
