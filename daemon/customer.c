@@ -57,7 +57,7 @@ customer_ctx_new(struct pacerd *d, struct http_request *req, const char *id)
 	x->rules = pacerd_rules_ref(d);
 	x->now = customer_now(d);
 	snprintf(x->id, sizeof x->id, "%s", id);
-	d->inflight++;
+	http_hold(d);
 	return x;
 }
 
@@ -65,7 +65,7 @@ customer_ctx_new(struct pacerd *d, struct http_request *req, const char *id)
 static void
 customer_ctx_free(struct customer_ctx *x)
 {
-	x->d->inflight--;
+	http_release(x->d);
 	pacerd_rules_unref(x->rules);
 	free(x);
 }

@@ -3,11 +3,14 @@
  * then one script call that checks consent, segments, plan, quiet hours and
  * every cap and reserves the contact atomically.
  */
+#include <sys/random.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <hiredis/hiredis.h>
@@ -38,6 +41,19 @@ struct decide_ctx {
 	struct decide_request	 r;
 	double			 started;
 	int64_t			 arrived_ms;	/* loop's clock, unix ms */
+};
+
+/*
+ * The module's state: decisions waiting for the next script call, calls in
+ * flight, and the send ids pacerd makes (a random salt, then a count).
+ */
+struct decide_queue {
+	struct decide_call	*pending;	/* decisions for the next call */
+	int			 calls;		/* calls in flight */
+	struct event		*flush;		/* sends them at the end of the
+						   loop turn */
+	uint64_t		 send_seq;
+	uint64_t		 send_salt;
 };
 
 /* The decisions of one script call. */
@@ -361,9 +377,9 @@ decide_new_send_id(struct pacerd *d, char *buf, size_t len)
 
 	str_buf_init(&b, buf, len);
 	str_buf_lit(&b, "p");
-	str_buf_hex(&b, d->send_salt, 16);
+	str_buf_hex(&b, d->decide->send_salt, 16);
 	str_buf_lit(&b, "-");
-	str_buf_int(&b, (long long)++d->send_seq);
+	str_buf_int(&b, (long long)++d->decide->send_seq);
 	str_buf_end(&b);
 }
 
@@ -441,7 +457,7 @@ decide_batch_send(struct pacerd *d, struct decide_batch *b)
 	evbuffer_free(buf);
 	free(b->result);
 	free(b);
-	d->inflight--;
+	http_release(d);
 }
 
 /*
@@ -466,7 +482,7 @@ decide_finish(struct decide_ctx *x, int status, char *json)
 			http_send_text(d, x->req, status, json, strlen(json),
 			    "application/json");
 		free(json);
-		d->inflight--;
+		http_release(d);
 	}
 	pacerd_rules_unref(x->rules);
 	free(x);
@@ -654,7 +670,7 @@ decide_call_cb(const struct store_reply *sr, void *arg)
 		log_warn("unexpected script reply", "decisions=%d", k->n);
 	for (int i = 0; i < k->n; i++)
 		decide_done(k->item[i], ok ? rr->element[i]->str : NULL);
-	k->d->decide_calls--;
+	k->d->decide->calls--;
 	decide_flush(k->d, 0);
 	free(k);
 }
@@ -667,7 +683,7 @@ decide_call_cb(const struct store_reply *sr, void *arg)
 static void
 decide_flush(struct pacerd *d, int force)
 {
-	struct decide_call	*k = d->decide_pending;
+	struct decide_call	*k = d->decide->pending;
 	const struct conf	*c;
 	const char		*argv[3 + 3 * DECIDE_CALL_MAX];
 	size_t			 argvlen[3 + 3 * DECIDE_CALL_MAX];
@@ -679,9 +695,9 @@ decide_flush(struct pacerd *d, int force)
 	int			 n = 0, np = 0, pi[DECIDE_CALL_MAX], wait_ms;
 	int64_t			 first;
 
-	if (k == NULL || (!force && d->decide_calls >= DECIDE_CALLS_INFLIGHT))
+	if (k == NULL || (!force && d->decide->calls >= DECIDE_CALLS_INFLIGHT))
 		return;
-	d->decide_pending = NULL;
+	d->decide->pending = NULL;
 	c = k->item[0]->rules->conf;
 	k->started = clock_mono_s();
 	if (d->live_run[0])
@@ -734,10 +750,10 @@ decide_flush(struct pacerd *d, int force)
 		argvlen[n++] = decide_pack(k->item[i]->rules, &k->item[i]->r,
 		    pi[i] + 1, plan, arg[i], sizeof arg[i]);
 	}
-	d->decide_calls++;
+	d->decide->calls++;
 	if (store_script(d->store, STORE_DECIDE, 1 + k->n, n, argv, argvlen,
 	    wait_ms, decide_call_cb, k) != 0) {
-		d->decide_calls--;
+		d->decide->calls--;
 		for (int i = 0; i < k->n; i++)
 			decide_done(k->item[i], NULL);
 		free(k);
@@ -756,17 +772,28 @@ decide_flush_cb(evutil_socket_t fd, short ev, void *arg)
 int
 decide_init(struct pacerd *d)
 {
-	d->decide_flush = event_new(d->base, -1, 0, decide_flush_cb, d);
-	return d->decide_flush != NULL ? 0 : -1;
+	struct decide_queue	*q;
+
+	if ((q = calloc(1, sizeof *q)) == NULL)
+		return -1;
+	if (getrandom(&q->send_salt, sizeof q->send_salt, 0) !=
+	    sizeof q->send_salt)
+		q->send_salt = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	d->decide = q;
+	q->flush = event_new(d->base, -1, 0, decide_flush_cb, d);
+	return q->flush != NULL ? 0 : -1;
 }
 
 void
 decide_shutdown(struct pacerd *d)
 {
+	if (d->decide == NULL)
+		return;
 	decide_flush(d, 1);
-	if (d->decide_flush != NULL)
-		event_free(d->decide_flush);
-	d->decide_flush = NULL;
+	if (d->decide->flush != NULL)
+		event_free(d->decide->flush);
+	free(d->decide);
+	d->decide = NULL;
 }
 
 /*
@@ -780,7 +807,7 @@ decide_start(struct decide_ctx *x)
 	struct pacerd		*d = x->d;
 	const struct conf	*c = x->rules->conf;
 	const struct decide_request *r = &x->r;
-	struct decide_call	*k = d->decide_pending;
+	struct decide_call	*k = d->decide->pending;
 
 	x->started = clock_mono_s();
 	x->arrived_ms = decide_loop_ms(d);
@@ -802,8 +829,8 @@ decide_start(struct decide_ctx *x)
 			return;
 		}
 		k->d = d;
-		d->decide_pending = k;
-		event_active(d->decide_flush, EV_TIMEOUT, 0);
+		d->decide->pending = k;
+		event_active(d->decide->flush, EV_TIMEOUT, 0);
 	}
 	k->item[k->n++] = x;
 	if (k->n == DECIDE_CALL_MAX)
@@ -844,7 +871,7 @@ decide_handle(struct pacerd *d, struct http_request *req)
 	json_decref(o);
 	if (!x->r.has_send_id)
 		decide_new_send_id(d, x->r.send_id, sizeof x->r.send_id);
-	d->inflight++;
+	http_hold(d);
 	decide_start(x);
 }
 
@@ -888,7 +915,7 @@ decide_batch_handle(struct pacerd *d, struct http_request *req)
 	b->req = req;
 	b->n = (int)n;
 	b->remaining = (int)n;
-	d->inflight++;
+	http_hold(d);
 	rules = pacerd_rules_ref(d);
 	/* Parse every item first: a batch's answers keep its order. */
 	struct decide_ctx **ctx = calloc(n, sizeof *ctx);
@@ -951,7 +978,7 @@ decide_cancel_cb(const struct store_reply *sr, void *arg)
 	struct cancel_ctx	*x = arg;
 	const redisReply	*rr = sr->reply;
 
-	x->d->inflight--;
+	http_release(x->d);
 	if (!sr->ok || rr->type != REDIS_REPLY_INTEGER)
 		http_error(x->d, x->req, 503, "store unavailable: %s",
 		    sr->error ? sr->error : "unexpected reply");
@@ -1011,10 +1038,10 @@ decide_cancel_handle(struct pacerd *d, struct http_request *req)
 	argv[1] = send_id;
 	for (int i = 0; i < 2; i++)
 		argvlen[i] = strlen(argv[i]);
-	d->inflight++;
+	http_hold(d);
 	if (store_script(d->store, STORE_CANCEL, 1, 2, argv, argvlen, -1,
 	    decide_cancel_cb, x) != 0) {
-		d->inflight--;
+		http_release(d);
 		free(x);
 		http_error(d, req, 503, "store unavailable");
 	}

@@ -198,6 +198,8 @@ struct http_server {
 	int			 accept_pause_ms; /* last pause, 0: none */
 	int64_t			 accept_logged_ms; /* last warn line */
 	uint64_t		 accept_errors;	/* since the last warn line */
+	int			 nconn;		/* admitted connections */
+	int			 inflight;	/* requests waiting on the store */
 	time_t			 date_sec;
 	char			 date[48];	/* "Date: ...\r\n" of date_sec */
 	SSL_CTX			*tls;		/* the listener's (a reference);
@@ -329,7 +331,7 @@ http_conn_close(struct http_conn *c)
 		close(c->fd);
 		c->fd = -1;
 		c->reading = c->writing = 0;
-		c->srv->d->nconn--;
+		c->srv->nconn--;
 	}
 	if (c->state == HTTP_CONN_HANDLE || c->state == HTTP_CONN_ORPHAN) {
 		c->state = HTTP_CONN_ORPHAN;
@@ -1544,7 +1546,7 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 
 	(void)l;
 	srv->accept_pause_ms = 0;
-	if (d->nconn >= d->rules->conf->server.max_connections &&
+	if (srv->nconn >= d->rules->conf->server.max_connections &&
 	    http_evict_slowest(srv) != 0) {
 		http_refuse_busy(srv, fd);
 		return;
@@ -1577,7 +1579,7 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	c->state = HTTP_CONN_READ;
 	c->req.conn = c;
 	c->req.method = HTTP_GET;
-	d->nconn++;
+	srv->nconn++;
 	http_parser_init(&c->parser, HTTP_REQUEST);
 	c->parser.data = c;
 	event_assign(&c->ev_read, d->base, fd, EV_READ | EV_PERSIST,
@@ -1621,7 +1623,7 @@ http_accept_error_cb(struct evconnlistener *l, void *arg)
 		log_warn("accept failed, listener paused", "error=\"%s\" "
 		    "pause_ms=%d failures=%llu connections=%d",
 		    evutil_socket_error_to_string(err), srv->accept_pause_ms,
-		    (unsigned long long)srv->accept_errors, srv->d->nconn);
+		    (unsigned long long)srv->accept_errors, srv->nconn);
 		srv->accept_logged_ms = now;
 		srv->accept_errors = 0;
 	}
@@ -1794,4 +1796,28 @@ http_free(struct pacerd *d)
 	pacerd_rules_unref(srv->access_rules);
 	free(srv);
 	d->http = NULL;
+}
+
+int
+http_connections(const struct pacerd *d)
+{
+	return d->http != NULL ? d->http->nconn : 0;
+}
+
+void
+http_hold(struct pacerd *d)
+{
+	d->http->inflight++;
+}
+
+void
+http_release(struct pacerd *d)
+{
+	d->http->inflight--;
+}
+
+int
+http_inflight(const struct pacerd *d)
+{
+	return d->http != NULL ? d->http->inflight : 0;
 }

@@ -406,10 +406,10 @@ metrics_write_store(struct evbuffer *b, struct pacerd *d)
 	    store_oom(d->store));
 	evbuffer_add_printf(b, "# HELP pacer_inflight_requests Requests waiting on "
 	    "Redis.\n# TYPE pacer_inflight_requests gauge\npacer_inflight_requests "
-	    "%d\n", d->inflight);
+	    "%d\n", http_inflight(d));
 	evbuffer_add_printf(b, "# HELP pacer_http_connections Open HTTP connections."
 	    "\n# TYPE pacer_http_connections gauge\npacer_http_connections %d\n",
-	    d->nconn);
+	    http_connections(d));
 }
 
 /* HTTP errors by status, reloads, and shadow rules' would-deny counts. */

@@ -1,6 +1,7 @@
 /*
  * Optimizer runs as child processes (see optimize_job.h).
  */
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -42,7 +43,17 @@ struct optimize_job {
 	struct optimize_job	*next;
 };
 
-static struct event *job_sigchld;
+/*
+ * The module's state: runs newest first, the schedule's timer, the SIGCHLD
+ * watch, and what makes run ids unique (a random salt, then a count).
+ */
+struct optimize_jobs {
+	struct optimize_job	*jobs;
+	struct event		*schedule;
+	struct event		*sigchld;
+	uint64_t		 seq;
+	uint64_t		 salt;
+};
 
 /* The pacer command next to this pacerd, or from $PACER_BIN, or on PATH. */
 static void
@@ -112,7 +123,7 @@ job_close_from(int lowfd)
 static struct optimize_job *
 job_find(struct pacerd *d, const char *run_id)
 {
-	for (struct optimize_job *j = d->jobs; j != NULL; j = j->next)
+	for (struct optimize_job *j = d->optimizer->jobs; j != NULL; j = j->next)
 		if (!strcmp(j->run_id, run_id))
 			return j;
 	return NULL;
@@ -187,7 +198,7 @@ job_sigchld_cb(evutil_socket_t sig, short ev, void *arg)
 	(void)sig;
 	(void)ev;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (struct optimize_job *j = d->jobs; j != NULL; j = j->next) {
+		for (struct optimize_job *j = d->optimizer->jobs; j != NULL; j = j->next) {
 			if (j->pid != pid)
 				continue;
 			j->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 +
@@ -210,7 +221,7 @@ job_trim(struct pacerd *d)
 {
 	int	 n = 0;
 
-	for (struct optimize_job **pp = &d->jobs; *pp != NULL;) {
+	for (struct optimize_job **pp = &d->optimizer->jobs; *pp != NULL;) {
 		struct optimize_job *j = *pp;
 
 		if (++n > JOB_KEEP && j->state != JOB_RUNNING) {
@@ -234,7 +245,7 @@ job_spawn(struct pacerd *d, const char *trigger, const char **cause)
 	time_t			 now = time(NULL);
 	int			 fds[2];
 
-	for (struct optimize_job *r = d->jobs; r != NULL; r = r->next) {
+	for (struct optimize_job *r = d->optimizer->jobs; r != NULL; r = r->next) {
 		if (r->state == JOB_RUNNING) {
 			*cause = "a run is already in progress";
 			return NULL;
@@ -245,8 +256,8 @@ job_spawn(struct pacerd *d, const char *trigger, const char **cause)
 		return NULL;
 	}
 	gmtime_r(&now, &tm);
-	snprintf(suffix, sizeof suffix, "%04x", (unsigned)(d->send_salt ^
-	    (uint64_t)now ^ d->send_seq++) & 0xffff);
+	snprintf(suffix, sizeof suffix, "%04x", (unsigned)(d->optimizer->salt ^
+	    (uint64_t)now ^ d->optimizer->seq++) & 0xffff);
 	strftime(j->run_id, sizeof j->run_id, "%Y%m%dT%H%M%SZ", &tm);
 	strncat(j->run_id, "-", sizeof j->run_id - strlen(j->run_id) - 1);
 	strncat(j->run_id, suffix, sizeof j->run_id - strlen(j->run_id) - 1);
@@ -296,8 +307,8 @@ job_spawn(struct pacerd *d, const char *trigger, const char **cause)
 		bufferevent_enable(j->out, EV_READ);
 	} else
 		close(fds[0]);
-	j->next = d->jobs;
-	d->jobs = j;
+	j->next = d->optimizer->jobs;
+	d->optimizer->jobs = j;
 	job_trim(d);
 	log_info("optimizer run started", "run_id=%s trigger=%s pid=%d", j->run_id,
 	    trigger, (int)j->pid);
@@ -392,20 +403,27 @@ optimize_job_reschedule(struct pacerd *d)
 	long		 delay = job_next_delay(d->rules->conf, time(NULL));
 	struct timeval	 tv = { delay, 0 };
 
-	evtimer_del(d->schedule_timer);
+	evtimer_del(d->optimizer->schedule);
 	if (delay < 0)
 		return;
-	evtimer_add(d->schedule_timer, &tv);
+	evtimer_add(d->optimizer->schedule, &tv);
 	log_debug("optimizer scheduled", "in_seconds=%ld", delay);
 }
 
 int
 optimize_job_init(struct pacerd *d)
 {
-	job_sigchld = evsignal_new(d->base, SIGCHLD, job_sigchld_cb, d);
-	d->schedule_timer = evtimer_new(d->base, job_schedule_cb, d);
-	if (job_sigchld == NULL || d->schedule_timer == NULL ||
-	    evsignal_add(job_sigchld, NULL) != 0)
+	struct optimize_jobs	*o;
+
+	if ((o = calloc(1, sizeof *o)) == NULL)
+		return -1;
+	d->optimizer = o;
+	if (getrandom(&o->salt, sizeof o->salt, 0) != sizeof o->salt)
+		o->salt = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	o->sigchld = evsignal_new(d->base, SIGCHLD, job_sigchld_cb, d);
+	o->schedule = evtimer_new(d->base, job_schedule_cb, d);
+	if (o->sigchld == NULL || o->schedule == NULL ||
+	    evsignal_add(o->sigchld, NULL) != 0)
 		return -1;
 	optimize_job_reschedule(d);
 	return 0;
@@ -414,18 +432,22 @@ optimize_job_init(struct pacerd *d)
 void
 optimize_job_free_all(struct pacerd *d)
 {
-	while (d->jobs != NULL) {
-		struct optimize_job *j = d->jobs;
+	struct optimize_jobs	*o = d->optimizer;
 
-		d->jobs = j->next;
+	if (o == NULL)
+		return;
+	while (o->jobs != NULL) {
+		struct optimize_job *j = o->jobs;
+
+		o->jobs = j->next;
 		if (j->out != NULL)
 			bufferevent_free(j->out);
 		free(j);
 	}
-	if (job_sigchld != NULL)
-		event_free(job_sigchld);
-	job_sigchld = NULL;
-	if (d->schedule_timer != NULL)
-		event_free(d->schedule_timer);
-	d->schedule_timer = NULL;
+	if (o->sigchld != NULL)
+		event_free(o->sigchld);
+	if (o->schedule != NULL)
+		event_free(o->schedule);
+	free(o);
+	d->optimizer = NULL;
 }

@@ -92,10 +92,10 @@ pacerd_drain_check(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (d->inflight == 0 || ++ticks > PACERD_DRAIN_MAX_S * 100) {
-		if (d->inflight > 0)
+	if (http_inflight(d) == 0 || ++ticks > PACERD_DRAIN_MAX_S * 100) {
+		if (http_inflight(d) > 0)
 			log_warn("exiting with requests in flight", "inflight=%d",
-			    d->inflight);
+			    http_inflight(d));
 		/* One more turn lets the last replies reach their sockets. */
 		struct timeval tv = { 0, 20000 };
 		event_base_loopexit(d->base, &tv);
@@ -113,7 +113,7 @@ pacerd_sigterm(evutil_socket_t sig, short ev, void *arg)
 	(void)ev;
 	if (d->draining)
 		return;
-	log_info("draining", "signal=%d inflight=%d", (int)sig, d->inflight);
+	log_info("draining", "signal=%d inflight=%d", (int)sig, http_inflight(d));
 	pacerd_notify("STOPPING=1");
 	d->draining = 1;
 	http_stop_accepting(d);
@@ -209,9 +209,6 @@ main(int argc, char **argv)
 		pacerd_rules_unref(d.rules);
 		return 0;
 	}
-	if (getrandom(&d.send_salt, sizeof d.send_salt, 0) != sizeof d.send_salt)
-		d.send_salt = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-
 	signal(SIGPIPE, SIG_IGN);
 	log_libevent();
 	/*

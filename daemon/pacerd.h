@@ -65,15 +65,8 @@ struct pacerd {
 	struct event		*sig_hup, *sig_term, *sig_int;
 	struct event		*drain_timer;
 	int			 draining;
-	int			 inflight;	/* requests waiting on the store */
-	int			 nconn;		/* admitted HTTP connections */
-	struct optimize_job	*jobs;		/* optimizer runs, newest first */
-	struct event		*schedule_timer;
-	struct decide_call	*decide_pending; /* decisions for the next script call */
-	int			 decide_calls;	/* decision calls in flight */
-	struct event		*decide_flush;	/* sends them at the end of the loop turn */
-	uint64_t		 send_seq;
-	uint64_t		 send_salt;
+	struct decide_queue	*decide;	/* decide.c's */
+	struct optimize_jobs	*optimizer;	/* optimize_job.c's */
 };
 
 /* log.c */
@@ -120,6 +113,10 @@ void	 pacerd_rules_unref(struct pacerd_rules *);
 int	 pacerd_reload_by(struct pacerd *, const char *by, char **cause);
 /* Reload the config file: swap only if it validates; 0 or -1 (*cause). */
 int	 pacerd_reload(struct pacerd *, char **cause);
+/* A request starts or stops waiting on the store (a drain waits for none). */
+void	 http_hold(struct pacerd *);
+void	 http_release(struct pacerd *);
+int	 http_inflight(const struct pacerd *);
 /* Format a check for answers: "email 3/7d", "segment vulnerable 1/7d". */
 void	 pacerd_rule_text(const struct conf *, const char *desc, const char *channel,
 	     int shadow, char *buf, size_t len);
@@ -138,6 +135,7 @@ void	 http_stop_accepting(struct pacerd *);
 /* Close every connection and free the server; requests still held by
  * handlers become invalid, so the store goes first. */
 void	 http_free(struct pacerd *);
+int	 http_connections(const struct pacerd *);
 /*
  * The stable machine-readable code of an error answer ({"code": ...}
  * beside "error"): from the message's head ("unknown field" →
