@@ -43,11 +43,46 @@ struct exact_glpk {
 	int			 rv;
 };
 
+/* What exact_build counts while it adds one customer after another. */
+struct exact_build_state {
+	const struct solver_instance	*inst;
+	long		*ocount;	/* columns per offer */
+	int		*gcount;	/* columns per cap group */
+	int		*grow;		/* row per cap group, or 0 */
+	int		 ng;		/* channel, campaign, category, all */
+	int64_t		 ncols;		/* columns so far */
+	int64_t		 ne;		/* matrix entries so far */
+};
+
 static void	exact_error_hook(void *);
 static int	exact_term_hook(void *, const char *);
 static void	exact_callback(glp_tree *, void *);
 static void	exact_free_model(struct exact_glpk *);
+static int	exact_customer(const struct exact_job *, int);
+static int64_t	exact_max_cols(const struct exact_job *);
+static int	exact_offer_groups(const struct exact_build_state *, int,
+		    int[4]);
+static void	exact_customer_cols(struct exact_glpk *,
+		    struct exact_build_state *, int);
+static int	exact_group_room(const struct exact_build_state *, int, int);
+static void	exact_customer_rows(struct exact_glpk *,
+		    struct exact_build_state *, int);
+static void	exact_entry(struct exact_glpk *, struct exact_build_state *,
+		    int, int, double);
+static void	exact_customer_entries(struct exact_glpk *,
+		    struct exact_build_state *, int64_t);
+static int	exact_drop_cols(struct exact_glpk *, int64_t, int64_t);
+static void	exact_offer_rows(struct exact_glpk *,
+		    struct exact_build_state *);
+static void	exact_fair_rows(struct exact_glpk *,
+		    struct exact_build_state *);
+static int	exact_alloc(struct exact_glpk *, struct exact_build_state *,
+		    int64_t);
 static int	exact_build(struct exact_glpk *);
+static int	exact_ms(double);
+static int	exact_relaxation(struct exact_glpk *);
+static int	exact_branch(struct exact_glpk *, double);
+static void	exact_read_plan(struct exact_glpk *, int, int);
 static int	exact_glpk(struct exact_glpk *);
 static void	*exact_thread(void *);
 static int	exact_solve_duals(struct exact_job *, double *, char **);
@@ -130,6 +165,247 @@ exact_useful(const struct solver_instance *inst, int c, int64_t k)
 	    (inst->nfair > 0 && inst->fair_member[c] != 0));
 }
 
+/* The customer of entry ci of the job (all customers when it names none). */
+static int
+exact_customer(const struct exact_job *job, int ci)
+{
+	return (job->customers != NULL ? job->customers[ci] : ci);
+}
+
+/* Pairs of the job's customers: the most columns the MIP can have. */
+static int64_t
+exact_max_cols(const struct exact_job *job)
+{
+	const struct solver_instance	*inst = job->inst;
+	int				 nc, ci, c;
+	int64_t				 maxcols = 0;
+
+	nc = job->customers != NULL ? job->ncustomers : inst->ncustomers;
+	for (ci = 0; ci < nc; ci++) {
+		c = exact_customer(job, ci);
+		maxcols += inst->pair_start[c + 1] - inst->pair_start[c];
+	}
+	return (maxcols);
+}
+
+/*
+ * The cap groups that hold a send of offer o, in the order their entries
+ * go into the matrix: channel, campaign, all, then category if it has one.
+ */
+static int
+exact_offer_groups(const struct exact_build_state *b, int o, int gs[4])
+{
+	const struct solver_instance	*inst = b->inst;
+	const struct solver_offer	*of = &inst->offers[o];
+	int				 n = 0, cat;
+
+	gs[n++] = of->channel;
+	gs[n++] = inst->nchannels + of->campaign;
+	gs[n++] = b->ng - 1;
+	if ((cat = solver_offer_category(inst, o)) >= 0)
+		gs[n++] = inst->nchannels + inst->ncampaigns + cat;
+	return (n);
+}
+
+/* A column per useful pair of customer c, counted per group and offer. */
+static void
+exact_customer_cols(struct exact_glpk *g, struct exact_build_state *b, int c)
+{
+	const struct solver_instance	*inst = b->inst;
+	int64_t				 k;
+	int				 col, gs[4], n, gi;
+
+	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
+		if (!exact_useful(inst, c, k))
+			continue;
+		col = (int)++b->ncols;
+		g->colpair[col] = k;
+		glp_set_col_kind(g->lp, col, GLP_BV);
+		glp_set_obj_coef(g->lp, col, solver_pair_value(inst, k));
+		n = exact_offer_groups(b, inst->pair_offer[k], gs);
+		for (gi = 0; gi < n; gi++)
+			b->gcount[gs[gi]]++;
+		b->ocount[inst->pair_offer[k]]++;
+		if (g->x != NULL)
+			g->x[col] = g->job->start[k] ? 1 : 0;
+	}
+}
+
+/* Customer c's room in cap group gnum. */
+static int
+exact_group_room(const struct exact_build_state *b, int c, int gnum)
+{
+	const struct solver_instance	*inst = b->inst;
+
+	if (gnum < inst->nchannels)
+		return (inst->room_channel[(size_t)c * inst->nchannels +
+		    gnum]);
+	if (gnum < inst->nchannels + inst->ncampaigns)
+		return (inst->room_campaign[(size_t)c * inst->ncampaigns +
+		    gnum - inst->nchannels]);
+	if (gnum < b->ng - 1)
+		return (inst->room_category[(size_t)c * inst->ncategories +
+		    gnum - inst->nchannels - inst->ncampaigns]);
+	return (inst->room_all[c]);
+}
+
+/* A row per cap that can bind for customer c (more columns than room). */
+static void
+exact_customer_rows(struct exact_glpk *g, struct exact_build_state *b, int c)
+{
+	int	gnum, room, row;
+
+	for (gnum = 0; gnum < b->ng; gnum++) {
+		b->grow[gnum] = 0;
+		if (b->gcount[gnum] == 0)
+			continue;
+		if ((room = exact_group_room(b, c, gnum)) >= b->gcount[gnum])
+			continue;
+		row = glp_add_rows(g->lp, 1);
+		glp_set_row_bnds(g->lp, row, GLP_UP, 0, room);
+		b->grow[gnum] = row;
+	}
+}
+
+/* Add matrix entry (row, col) = a. */
+static void
+exact_entry(struct exact_glpk *g, struct exact_build_state *b, int row, int col,
+    double a)
+{
+	b->ne++;
+	g->ia[b->ne] = row;
+	g->ja[b->ne] = col;
+	g->ar[b->ne] = a;
+}
+
+/* Columns first+1 .. ncols (one customer's) into the rows of their caps. */
+static void
+exact_customer_entries(struct exact_glpk *g, struct exact_build_state *b,
+    int64_t first)
+{
+	const struct solver_instance	*inst = b->inst;
+	int				 col, gs[4], n, gi, gnum;
+
+	for (col = (int)first + 1; col <= b->ncols; col++) {
+		n = exact_offer_groups(b, inst->pair_offer[g->colpair[col]],
+		    gs);
+		for (gi = 0; gi < n; gi++) {
+			if (b->grow[gs[gi]] != 0)
+				exact_entry(g, b, b->grow[gs[gi]], col, 1);
+		}
+	}
+	for (gnum = 0; gnum < b->ng; gnum++)
+		b->gcount[gnum] = 0;
+}
+
+/* Delete the columns added for pairs that were not useful. */
+static int
+exact_drop_cols(struct exact_glpk *g, int64_t ncols, int64_t maxcols)
+{
+	int	*del;
+	int64_t	 k;
+
+	if (ncols >= maxcols)
+		return (0);
+	if ((del = calloc(maxcols - ncols + 1, sizeof *del)) == NULL) {
+		g->cause = strdup("out of memory");
+		return (-1);
+	}
+	for (k = ncols + 1; k <= maxcols; k++)
+		del[k - ncols] = (int)k;
+	glp_del_cols(g->lp, (int)(maxcols - ncols), del);
+	free(del);
+	return (0);
+}
+
+/* Offer rows: the send limit left after the fixed customers. */
+static void
+exact_offer_rows(struct exact_glpk *g, struct exact_build_state *b)
+{
+	const struct solver_instance	*inst = b->inst;
+	const struct exact_job		*job = g->job;
+	char				 name[32];
+	int				 o, row, col;
+
+	for (o = 0; o < inst->noffers; o++) {
+		if (job->limit[o] < 0 || b->ocount[o] <= job->limit[o])
+			continue;
+		row = glp_add_rows(g->lp, 1);
+		snprintf(name, sizeof name, "offer%d", o);
+		glp_set_row_name(g->lp, row, name);
+		glp_set_row_bnds(g->lp, row, GLP_UP, 0, (double)job->limit[o]);
+		g->offer_row[o] = row;
+	}
+	for (col = 1; col <= b->ncols; col++) {
+		o = inst->pair_offer[g->colpair[col]];
+		if (g->offer_row[o] != 0)
+			exact_entry(g, b, g->offer_row[o], col, 1);
+	}
+}
+
+/*
+ * Fairness rows over the job's columns: sum a_sc x >= minus what the
+ * customers outside the job contribute.
+ */
+static void
+exact_fair_rows(struct exact_glpk *g, struct exact_build_state *b)
+{
+	const struct solver_instance	*inst = b->inst;
+	const struct exact_job		*job = g->job;
+	char				 name[32];
+	int				 s, row, col, ci, c;
+	int64_t				 k;
+	double				 a, fixed;
+
+	for (s = 0; s < inst->nfair; s++) {
+		fixed = job->fair_fixed != NULL ? job->fair_fixed[s] : 0;
+		row = glp_add_rows(g->lp, 1);
+		snprintf(name, sizeof name, "fair%d", s);
+		glp_set_row_name(g->lp, row, name);
+		glp_set_row_bnds(g->lp, row, GLP_LO, -fixed, 0);
+		g->fair_row[s] = row;
+		ci = -1;
+		c = -1;
+		for (col = 1; col <= b->ncols; col++) {
+			k = g->colpair[col];
+			/* Columns are in customer order: find each owner. */
+			while (c < 0 || k < inst->pair_start[c] ||
+			    k >= inst->pair_start[c + 1])
+				c = exact_customer(job, ++ci);
+			if ((a = solver_fair_coef(inst, s, c)) != 0)
+				exact_entry(g, b, row, col, a);
+		}
+	}
+}
+
+/* Allocate the model's arrays and the build's counters; 0 or -1. */
+static int
+exact_alloc(struct exact_glpk *g, struct exact_build_state *b, int64_t maxcols)
+{
+	const struct solver_instance	*inst = b->inst;
+	int64_t				 nz;
+
+	nz = (5 + (int64_t)inst->nfair) * maxcols + 1;
+	g->colpair = calloc(maxcols + 1, sizeof *g->colpair);
+	g->ia = calloc(nz, sizeof *g->ia);
+	g->ja = calloc(nz, sizeof *g->ja);
+	g->ar = calloc(nz, sizeof *g->ar);
+	g->offer_row = calloc(inst->noffers + 1, sizeof *g->offer_row);
+	b->ocount = calloc(inst->noffers + 1, sizeof *b->ocount);
+	b->gcount = calloc(b->ng, sizeof *b->gcount);
+	b->grow = calloc(b->ng, sizeof *b->grow);
+	if (g->job->start != NULL)
+		g->x = calloc(maxcols + 1, sizeof *g->x);
+	if (g->colpair == NULL || g->ia == NULL || g->ja == NULL ||
+	    g->ar == NULL || g->offer_row == NULL || b->ocount == NULL ||
+	    b->gcount == NULL || b->grow == NULL ||
+	    (g->job->start != NULL && g->x == NULL)) {
+		g->cause = strdup("out of memory");
+		return (-1);
+	}
+	return (0);
+}
+
 /*
  * Build the MIP of the job: one binary column per pair with a positive net
  * value (the others are never worth sending, but for fairness members),
@@ -141,239 +417,80 @@ exact_build(struct exact_glpk *g)
 {
 	struct exact_job		*job = g->job;
 	const struct solver_instance	*inst = job->inst;
-	const struct solver_offer	*of;
-	int				 nc, ci, c, o, row, col, nrows;
-	int				 gnum, ng, *gcount = NULL, *grow = NULL;
-	int64_t				 k, ncols = 0, ne = 0, maxcols, nz;
-	long				*ocount = NULL;
-	char				 name[32];
+	struct exact_build_state		 b;
+	int				 nc, ci, rv = -1;
+	int64_t				 maxcols, first;
 
-	nc = job->customers != NULL ? job->ncustomers : inst->ncustomers;
-	maxcols = 0;
-	for (ci = 0; ci < nc; ci++) {
-		c = job->customers != NULL ? job->customers[ci] : ci;
-		maxcols += inst->pair_start[c + 1] - inst->pair_start[c];
-	}
+	memset(&b, 0, sizeof b);
+	b.inst = inst;
+	maxcols = exact_max_cols(job);
 	if (maxcols > 200000000 / 4) {
 		g->cause = strdup("instance too large for one GLPK MIP");
 		return (-1);
 	}
 	/* Groups: channels, campaigns, categories, then "all". */
-	ng = inst->nchannels + inst->ncampaigns + inst->ncategories + 1;
-	nz = (5 + (int64_t)inst->nfair) * maxcols + 1;
-	g->colpair = calloc(maxcols + 1, sizeof *g->colpair);
-	g->ia = calloc(nz, sizeof *g->ia);
-	g->ja = calloc(nz, sizeof *g->ja);
-	g->ar = calloc(nz, sizeof *g->ar);
-	g->offer_row = calloc(inst->noffers + 1, sizeof *g->offer_row);
-	ocount = calloc(inst->noffers + 1, sizeof *ocount);
-	gcount = calloc(ng, sizeof *gcount);
-	grow = calloc(ng, sizeof *grow);
-	if (job->start != NULL)
-		g->x = calloc(maxcols + 1, sizeof *g->x);
-	if (g->colpair == NULL || g->ia == NULL || g->ja == NULL ||
-	    g->ar == NULL || g->offer_row == NULL || ocount == NULL ||
-	    gcount == NULL || grow == NULL ||
-	    (job->start != NULL && g->x == NULL)) {
-		g->cause = strdup("out of memory");
-		goto fail;
-	}
+	b.ng = inst->nchannels + inst->ncampaigns + inst->ncategories + 1;
+	if (exact_alloc(g, &b, maxcols) != 0)
+		goto out;
 
 	g->lp = glp_create_prob();
 	glp_set_obj_dir(g->lp, GLP_MAX);
 	if (maxcols > 0)
 		glp_add_cols(g->lp, (int)maxcols);
-	nrows = 0;
+	nc = job->customers != NULL ? job->ncustomers : inst->ncustomers;
 	for (ci = 0; ci < nc; ci++) {
-		int64_t	first = ncols;
-		int	room[3], gi, cat, ngs;
-
-		c = job->customers != NULL ? job->customers[ci] : ci;
-		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
-		    k++) {
-			if (!exact_useful(inst, c, k))
-				continue;
-			col = (int)++ncols;
-			g->colpair[col] = k;
-			of = &inst->offers[inst->pair_offer[k]];
-			glp_set_col_kind(g->lp, col, GLP_BV);
-			glp_set_obj_coef(g->lp, col,
-			    solver_pair_value(inst, k));
-			gcount[of->channel]++;
-			gcount[inst->nchannels + of->campaign]++;
-			if ((cat = solver_offer_category(inst,
-			    inst->pair_offer[k])) >= 0)
-				gcount[inst->nchannels + inst->ncampaigns +
-				    cat]++;
-			gcount[ng - 1]++;
-			ocount[inst->pair_offer[k]]++;
-			if (g->x != NULL)
-				g->x[col] = job->start[k] ? 1 : 0;
-		}
-		/* A row per cap that can bind for this customer. */
-		for (gnum = 0; gnum < ng; gnum++) {
-			grow[gnum] = 0;
-			if (gcount[gnum] == 0)
-				continue;
-			if (gnum < inst->nchannels)
-				room[0] = inst->room_channel[(size_t)c *
-				    inst->nchannels + gnum];
-			else if (gnum < inst->nchannels + inst->ncampaigns)
-				room[0] = inst->room_campaign[(size_t)c *
-				    inst->ncampaigns + gnum - inst->nchannels];
-			else if (gnum < ng - 1)
-				room[0] = inst->room_category[(size_t)c *
-				    inst->ncategories + gnum - inst->nchannels -
-				    inst->ncampaigns];
-			else
-				room[0] = inst->room_all[c];
-			if (room[0] >= gcount[gnum])
-				continue;
-			row = glp_add_rows(g->lp, 1);
-			nrows++;
-			glp_set_row_bnds(g->lp, row, GLP_UP, 0, room[0]);
-			grow[gnum] = row;
-		}
-		for (col = (int)first + 1; col <= ncols; col++) {
-			of = &inst->offers[inst->pair_offer[g->colpair[col]]];
-			int gs[4] = { of->channel,
-			    inst->nchannels + of->campaign, ng - 1, -1 };
-
-			ngs = 3;
-			if ((cat = solver_offer_category(inst,
-			    inst->pair_offer[g->colpair[col]])) >= 0)
-				gs[ngs++] = inst->nchannels +
-				    inst->ncampaigns + cat;
-			for (gi = 0; gi < ngs; gi++) {
-				if (grow[gs[gi]] == 0)
-					continue;
-				ne++;
-				g->ia[ne] = grow[gs[gi]];
-				g->ja[ne] = col;
-				g->ar[ne] = 1;
-			}
-		}
-		for (gnum = 0; gnum < ng; gnum++)
-			gcount[gnum] = 0;
+		first = b.ncols;
+		exact_customer_cols(g, &b, exact_customer(job, ci));
+		exact_customer_rows(g, &b, exact_customer(job, ci));
+		exact_customer_entries(g, &b, first);
 	}
-	g->ncols = (int)ncols;
-	if (ncols < maxcols) {
-		int	*del = calloc(maxcols - ncols + 1, sizeof *del);
+	g->ncols = (int)b.ncols;
+	if (exact_drop_cols(g, b.ncols, maxcols) != 0)
+		goto out;
+	exact_offer_rows(g, &b);
+	exact_fair_rows(g, &b);
+	if (b.ne > 0)
+		glp_load_matrix(g->lp, (int)b.ne, g->ia, g->ja, g->ar);
+	rv = 0;
+out:
+	free(b.ocount);
+	free(b.gcount);
+	free(b.grow);
+	return (rv);
+}
 
-		if (del == NULL) {
-			g->cause = strdup("out of memory");
-			goto fail;
-		}
-		for (k = ncols + 1; k <= maxcols; k++)
-			del[k - ncols] = (int)k;
-		glp_del_cols(g->lp, (int)(maxcols - ncols), del);
-		free(del);
-	}
-	/* Offer rows: the send limit left after the fixed customers. */
-	for (o = 0; o < inst->noffers; o++) {
-		if (job->limit[o] < 0 || ocount[o] <= job->limit[o])
-			continue;
-		row = glp_add_rows(g->lp, 1);
-		snprintf(name, sizeof name, "offer%d", o);
-		glp_set_row_name(g->lp, row, name);
-		glp_set_row_bnds(g->lp, row, GLP_UP, 0, (double)job->limit[o]);
-		g->offer_row[o] = row;
-	}
-	for (col = 1; col <= ncols; col++) {
-		o = inst->pair_offer[g->colpair[col]];
-		if (g->offer_row[o] == 0)
-			continue;
-		ne++;
-		g->ia[ne] = g->offer_row[o];
-		g->ja[ne] = col;
-		g->ar[ne] = 1;
-	}
-	/*
-	 * Fairness rows over the job's columns: sum a_sc x >= minus what the
-	 * customers outside the job contribute.
-	 */
-	for (int s = 0; s < inst->nfair; s++) {
-		double	a, fixed = job->fair_fixed != NULL ?
-			    job->fair_fixed[s] : 0;
-
-		row = glp_add_rows(g->lp, 1);
-		snprintf(name, sizeof name, "fair%d", s);
-		glp_set_row_name(g->lp, row, name);
-		glp_set_row_bnds(g->lp, row, GLP_LO, -fixed, 0);
-		g->fair_row[s] = row;
-		ci = -1;
-		c = -1;
-		for (col = 1; col <= ncols; col++) {
-			k = g->colpair[col];
-			/* Columns are in customer order: find each owner. */
-			while (c < 0 || k < inst->pair_start[c] ||
-			    k >= inst->pair_start[c + 1]) {
-				ci++;
-				c = job->customers != NULL ?
-				    job->customers[ci] : ci;
-			}
-			if ((a = solver_fair_coef(inst, s, c)) == 0)
-				continue;
-			ne++;
-			g->ia[ne] = row;
-			g->ja[ne] = col;
-			g->ar[ne] = a;
-		}
-	}
-	if (ne > 0)
-		glp_load_matrix(g->lp, (int)ne, g->ia, g->ja, g->ar);
-	free(ocount);
-	free(gcount);
-	free(grow);
-	return (0);
-
-fail:
-	free(ocount);
-	free(gcount);
-	free(grow);
-	return (-1);
+/* A time limit in seconds as GLPK's milliseconds, at most 2e9. */
+static int
+exact_ms(double seconds)
+{
+	return ((int)(seconds * 1000 > 2e9 ? 2e9 : seconds * 1000));
 }
 
 /*
- * Build and solve under the error hook: the LP relaxation by simplex (its
- * offer row duals are the shadow prices), then branch and bound from that
- * basis.
+ * The LP relaxation by simplex: its objective bounds the job, its offer
+ * and fairness row duals are the shadow prices. 0 when it reached the LP
+ * optimum, -1 when it stopped short (the job is then the empty plan).
  */
 static int
-exact_glpk(struct exact_glpk *g)
+exact_relaxation(struct exact_glpk *g)
 {
 	struct exact_job		*job = g->job;
 	const struct solver_instance	*inst = job->inst;
 	glp_smcp			 smcp;
-	glp_iocp			 iocp;
-	int				 col, st, ret, o;
-	double				 tm, obj, t0 = solver_now();
-
-	g->best_bound = HUGE_VAL;
-	if (exact_build(g) != 0)
-		return (-1);
-	job->found = job->optimal = 0;
-	job->objective = 0;
-	job->bound = HUGE_VAL;
-	if (g->ncols == 0) {
-		job->found = job->optimal = 1;
-		job->bound = 0;
-		return (0);
-	}
+	int				 ret, o;
 
 	glp_init_smcp(&smcp);
 	smcp.msg_lev = job->log != NULL ? GLP_MSG_ON : GLP_MSG_OFF;
 	smcp.presolve = GLP_ON;
 	if (job->time_limit_s > 0)
-		smcp.tm_lim = (int)(job->time_limit_s * 1000 > 2e9 ? 2e9 :
-		    job->time_limit_s * 1000);
+		smcp.tm_lim = exact_ms(job->time_limit_s);
 	ret = glp_simplex(g->lp, &smcp);
 	if (ret != 0 || glp_get_status(g->lp) != GLP_OPT) {
 		/* No LP optimum in time: report the empty plan. */
 		solver_log(job->log, job->arg, "glpk: simplex stopped (%d)",
 		    ret);
 		job->found = 1;
-		return (0);
+		return (-1);
 	}
 	if (glp_get_obj_val(g->lp) < job->bound)
 		job->bound = glp_get_obj_val(g->lp);
@@ -385,6 +502,16 @@ exact_glpk(struct exact_glpk *g)
 	for (o = 0; job->fair_duals != NULL && o < inst->nfair; o++)
 		job->fair_duals[o] = g->fair_row[o] == 0 ? 0 :
 		    fabs(glp_get_row_dual(g->lp, g->fair_row[o]));
+	return (0);
+}
+
+/* Branch and bound from the relaxation's basis; returns glp_intopt's. */
+static int
+exact_branch(struct exact_glpk *g, double t0)
+{
+	struct exact_job	*job = g->job;
+	glp_iocp		 iocp;
+	double			 tm;
 
 	glp_init_iocp(&iocp);
 	iocp.msg_lev = job->log != NULL ? GLP_MSG_ON : GLP_MSG_OFF;
@@ -401,38 +528,77 @@ exact_glpk(struct exact_glpk *g)
 		tm = job->time_limit_s - (solver_now() - t0);
 		if (tm < 0.1)
 			tm = 0.1;
-		iocp.tm_lim = (int)(tm * 1000 > 2e9 ? 2e9 : tm * 1000);
+		iocp.tm_lim = exact_ms(tm);
 	}
-	ret = glp_intopt(g->lp, &iocp);
-	st = glp_mip_status(g->lp);
-	if (st == GLP_OPT || st == GLP_FEAS) {
-		job->found = 1;
-		obj = 0;
-		for (col = 1; col <= g->ncols; col++) {
-			int64_t	k = g->colpair[col];
+	return (glp_intopt(g->lp, &iocp));
+}
 
-			job->selected[k] = glp_mip_col_val(g->lp, col) > 0.5;
-			if (job->selected[k])
-				obj += solver_pair_value(inst, k);
-		}
-		job->objective = obj;
-		if (g->best_bound < job->bound &&
-		    g->best_bound >= obj - 1e-6 * (1 + fabs(obj)))
-			job->bound = g->best_bound;
-		/*
-		 * Solved, or stopped because the gap fell to mip_gap
-		 * (GLP_EMIPGAP, status feasible): both within mip_gap.
-		 */
-		if ((ret == 0 && st == GLP_OPT) || ret == GLP_EMIPGAP) {
-			/* GLPK stops at |mip - bound| <= gap * |mip|. */
-			job->optimal = 1;
-			tm = glp_mip_obj_val(g->lp) + job->mip_gap *
-			    (fabs(glp_mip_obj_val(g->lp)) + DBL_EPSILON) +
-			    1e-9 * (1 + fabs(obj));
-			if (tm < job->bound)
-				job->bound = tm;
-		}
-	} else {
+/* Read the integer plan GLPK found (st feasible or optimal) into the job. */
+static void
+exact_read_plan(struct exact_glpk *g, int ret, int st)
+{
+	struct exact_job		*job = g->job;
+	const struct solver_instance	*inst = job->inst;
+	int				 col;
+	double				 obj = 0, tm;
+
+	job->found = 1;
+	for (col = 1; col <= g->ncols; col++) {
+		int64_t	k = g->colpair[col];
+
+		job->selected[k] = glp_mip_col_val(g->lp, col) > 0.5;
+		if (job->selected[k])
+			obj += solver_pair_value(inst, k);
+	}
+	job->objective = obj;
+	if (g->best_bound < job->bound &&
+	    g->best_bound >= obj - 1e-6 * (1 + fabs(obj)))
+		job->bound = g->best_bound;
+	/*
+	 * Solved, or stopped because the gap fell to mip_gap
+	 * (GLP_EMIPGAP, status feasible): both within mip_gap.
+	 */
+	if ((ret == 0 && st == GLP_OPT) || ret == GLP_EMIPGAP) {
+		/* GLPK stops at |mip - bound| <= gap * |mip|. */
+		job->optimal = 1;
+		tm = glp_mip_obj_val(g->lp) + job->mip_gap *
+		    (fabs(glp_mip_obj_val(g->lp)) + DBL_EPSILON) +
+		    1e-9 * (1 + fabs(obj));
+		if (tm < job->bound)
+			job->bound = tm;
+	}
+}
+
+/*
+ * Build and solve under the error hook: the LP relaxation by simplex (its
+ * offer row duals are the shadow prices), then branch and bound from that
+ * basis.
+ */
+static int
+exact_glpk(struct exact_glpk *g)
+{
+	struct exact_job	*job = g->job;
+	int			 st, ret;
+	double			 t0 = solver_now();
+
+	g->best_bound = HUGE_VAL;
+	if (exact_build(g) != 0)
+		return (-1);
+	job->found = job->optimal = 0;
+	job->objective = 0;
+	job->bound = HUGE_VAL;
+	if (g->ncols == 0) {
+		job->found = job->optimal = 1;
+		job->bound = 0;
+		return (0);
+	}
+	if (exact_relaxation(g) != 0)
+		return (0);
+	ret = exact_branch(g, t0);
+	st = glp_mip_status(g->lp);
+	if (st == GLP_OPT || st == GLP_FEAS)
+		exact_read_plan(g, ret, st);
+	else {
 		/* Nothing found in time: the empty plan (always feasible). */
 		job->found = 1;
 		solver_log(job->log, job->arg, "glpk: no integer plan (%d)",
