@@ -10,6 +10,30 @@
 #include "pacer/simulate.h"
 #include "pacer/svg.h"
 
+static void	 sim_num(struct svg_buf *, double);
+static void	 sim_change(struct svg_buf *, long);
+static const char **sim_rule_union(const struct simulate_result *,
+		    const struct simulate_result *, int *);
+static void	 sim_chart(struct svg_buf *, const char **, int,
+		    const struct simulate_result *,
+		    const struct simulate_result *, int, const char *);
+static void	 sim_time(int64_t, char *, size_t);
+static void	 sim_verdict(struct svg_buf *, const char *, const char *,
+		    const struct simulate_result *, const char *,
+		    const struct simulate_result *);
+static void	 sim_explain(struct svg_buf *, const struct simulate_result *);
+static void	 sim_charts(struct svg_buf *, const char **, int,
+		    const struct simulate_result *,
+		    const struct simulate_result *);
+static void	 sim_table_row(struct svg_buf *, const char *,
+		    const struct simulate_result *,
+		    const struct simulate_result *);
+static void	 sim_table(struct svg_buf *, const char **, int,
+		    const struct simulate_result *,
+		    const struct simulate_result *);
+static int	 sim_write_file(const char *, const struct svg_buf *,
+		    char **);
+
 static const char sim_css[] =
 	"body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
 	"max-width:1100px;margin:0 auto;padding:24px;color:#1d1d1d;"
@@ -113,58 +137,60 @@ sim_chart(struct svg_buf *b, const char **names, int n,
 	free(notes);
 }
 
-/* Write the replay as a self-contained page at path; 0 or -1. */
-int
-simulate_write_html(const char *path, const char *contacts_name,
-    const char *proposed_name, const struct simulate_result *p,
-    const char *current_name, const struct simulate_result *c, char **cause)
+/* A unix time as "YYYY-MM-DD HH:MM" (UTC) in buf. */
+static void
+sim_time(int64_t t, char *buf, size_t len)
 {
-	struct svg_buf	 b;
-	const char	**names;
-	char		 t0[32], t1[32];
-	time_t		 tt;
+	time_t		 tt = (time_t)t;
 	struct tm	 tm;
-	FILE		*fp;
-	int		 n = 0, i;
 
-	if ((names = sim_rule_union(p, c, &n)) == NULL) {
-		*cause = strdup("out of memory");
-		return -1;
-	}
-	tt = (time_t)p->first_time;
 	gmtime_r(&tt, &tm);
-	strftime(t0, sizeof t0, "%Y-%m-%d %H:%M", &tm);
-	tt = (time_t)p->last_time;
-	gmtime_r(&tt, &tm);
-	strftime(t1, sizeof t1, "%Y-%m-%d %H:%M", &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+}
 
-	svg_buf_init(&b);
-	svg_printf(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+/* The page's head, its title and the verdict: what both configs deny. */
+static void
+sim_verdict(struct svg_buf *b, const char *contacts_name,
+    const char *proposed_name, const struct simulate_result *p,
+    const char *current_name, const struct simulate_result *c)
+{
+	char	 t0[32], t1[32];
+
+	sim_time(p->first_time, t0, sizeof t0);
+	sim_time(p->last_time, t1, sizeof t1);
+	svg_printf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
 	    "charset=\"utf-8\"><title>pacer simulate</title><style>%s</style>"
 	    "</head><body>\n<h1>What-if: <code>", sim_css);
-	svg_escape(&b, proposed_name);
-	svg_printf(&b, "</code></h1>\n<p class=\"verdict\">Replaying ");
-	sim_num(&b, (double)p->contacts);
-	svg_printf(&b, " contacts of ");
-	sim_num(&b, (double)p->customers);
-	svg_printf(&b, " customers (<code>");
-	svg_escape(&b, contacts_name);
-	svg_printf(&b, "</code>, %s to %s UTC), the proposed caps would deny <b>",
+	svg_escape(b, proposed_name);
+	svg_printf(b, "</code></h1>\n<p class=\"verdict\">Replaying ");
+	sim_num(b, (double)p->contacts);
+	svg_printf(b, " contacts of ");
+	sim_num(b, (double)p->customers);
+	svg_printf(b, " customers (<code>");
+	svg_escape(b, contacts_name);
+	svg_printf(b, "</code>, %s to %s UTC), the proposed caps would deny <b>",
 	    t0, t1);
-	sim_num(&b, (double)p->denied);
-	svg_printf(&b, "</b> contacts of <b>");
-	sim_num(&b, (double)p->customers_denied);
-	svg_printf(&b, "</b> customers");
+	sim_num(b, (double)p->denied);
+	svg_printf(b, "</b> contacts of <b>");
+	sim_num(b, (double)p->customers_denied);
+	svg_printf(b, "</b> customers");
 	if (c != NULL) {
-		svg_printf(&b, "; the current config (<code>");
-		svg_escape(&b, current_name);
-		svg_printf(&b, "</code>) denies ");
-		sim_num(&b, (double)c->denied);
-		svg_printf(&b, " contacts of ");
-		sim_num(&b, (double)c->customers_denied);
-		svg_printf(&b, " customers");
+		svg_printf(b, "; the current config (<code>");
+		svg_escape(b, current_name);
+		svg_printf(b, "</code>) denies ");
+		sim_num(b, (double)c->denied);
+		svg_printf(b, " contacts of ");
+		sim_num(b, (double)c->customers_denied);
+		svg_printf(b, " customers");
 	}
-	svg_printf(&b, ".</p>\n<p class=\"explain\">Each contact of the log is "
+	svg_printf(b, ".</p>\n");
+}
+
+/* How the replay counts, and what it could not evaluate. */
+static void
+sim_explain(struct svg_buf *b, const struct simulate_result *p)
+{
+	svg_printf(b, "<p class=\"explain\">Each contact of the log is "
 	    "checked, in time order, by the same rule engine pacerd uses, "
 	    "against the customer's earlier contacts that the replay allowed: "
 	    "a denied contact is not sent, so it does not count against later "
@@ -176,8 +202,14 @@ simulate_write_html(const char *path, const char *contacts_name,
 	    "evaluated.",
 	    p->profiles && !p->categories ? " Offer categories were not "
 	    "known, so segment exclusions are not evaluated." : "");
+}
 
-	svg_printf(&b, "<section><h2>Contacts denied per rule</h2>\n"
+/* The two chart sections: contacts denied and customers affected. */
+static void
+sim_charts(struct svg_buf *b, const char **names, int n,
+    const struct simulate_result *p, const struct simulate_result *c)
+{
+	svg_printf(b, "<section><h2>Contacts denied per rule</h2>\n"
 	    "<p class=\"explain\">How many contacts of the log each rule would "
 	    "have denied under the proposed config%s. Held by schedule: of "
 	    "those, the ones a request with \"schedule\": true would have "
@@ -185,82 +217,101 @@ simulate_write_html(const char *path, const char *contacts_name,
 	    "counted "
 	    "but never deny.</p>\n", c != NULL ? "; the dashed mark is the "
 	    "current config's figure and a red bar denies more than today" : "");
-	sim_chart(&b, names, n, p, c, 0, "Contacts denied per rule");
-	svg_printf(&b, "</section>\n<section><h2>Customers affected per rule"
+	sim_chart(b, names, n, p, c, 0, "Contacts denied per rule");
+	svg_printf(b, "</section>\n<section><h2>Customers affected per rule"
 	    "</h2>\n<p class=\"explain\">How many distinct customers had at "
 	    "least one contact denied by the rule.</p>\n");
-	sim_chart(&b, names, n, p, c, 1, "Customers affected per rule");
-	svg_printf(&b, "</section>\n<section><h2>The numbers</h2>\n<table><tr>"
+	sim_chart(b, names, n, p, c, 1, "Customers affected per rule");
+	svg_printf(b, "</section>\n");
+}
+
+/* One rule's row of the table: proposed, then current and the change. */
+static void
+sim_table_row(struct svg_buf *b, const char *name,
+    const struct simulate_result *p, const struct simulate_result *c)
+{
+	const struct simulate_rule *rp = simulate_find_rule(p, name);
+	const struct simulate_rule *rc = c ? simulate_find_rule(c, name) :
+	    NULL;
+	const struct simulate_rule *any = rp ? rp : rc;
+
+	svg_printf(b, "<tr><td>");
+	svg_escape(b, name);
+	svg_printf(b, "</td><td>%s</td><td class=\"n\">",
+	    simulate_kind_name(any->kind));
+	if (rp != NULL) {
+		sim_num(b, (double)rp->denied);
+		svg_printf(b, "</td><td class=\"n\">");
+		sim_num(b, (double)rp->customers);
+		svg_printf(b, "</td><td class=\"n\">");
+		sim_num(b, (double)rp->held);
+	} else
+		svg_printf(b, "<span class=\"muted\">not in proposed"
+		    "</span></td><td class=\"n\"></td><td class=\"n\">");
+	svg_printf(b, "</td>");
+	if (c != NULL) {
+		svg_printf(b, "<td class=\"n\">");
+		if (rc != NULL) {
+			sim_num(b, (double)rc->denied);
+			svg_printf(b, "</td><td class=\"n\">");
+			sim_num(b, (double)rc->customers);
+		} else
+			svg_printf(b, "<span class=\"muted\">not in "
+			    "current</span></td><td class=\"n\">");
+		svg_printf(b, "</td>");
+		sim_change(b, (rp ? rp->denied : 0) - (rc ? rc->denied : 0));
+		sim_change(b, (rp ? rp->customers : 0) -
+		    (rc ? rc->customers : 0));
+	}
+	svg_printf(b, "</tr>\n");
+}
+
+/* The numbers: a row per rule and the totals, closing the page. */
+static void
+sim_table(struct svg_buf *b, const char **names, int n,
+    const struct simulate_result *p, const struct simulate_result *c)
+{
+	int	i;
+
+	svg_printf(b, "<section><h2>The numbers</h2>\n<table><tr>"
 	    "<th>Rule</th><th>Kind</th><th class=\"n\">Denied</th>"
 	    "<th class=\"n\">Customers</th><th class=\"n\" title=\"denials "
 	    "that &quot;schedule&quot;: true would hold until next_allowed\">"
 	    "Held by schedule</th>");
 	if (c != NULL)
-		svg_printf(&b, "<th class=\"n\">Denied now</th><th class=\"n\">"
+		svg_printf(b, "<th class=\"n\">Denied now</th><th class=\"n\">"
 		    "Customers now</th><th class=\"n\">Change in denied</th>"
 		    "<th class=\"n\">Change in customers</th>");
-	svg_printf(&b, "</tr>\n");
-	for (i = 0; i < n; i++) {
-		const struct simulate_rule *rp = simulate_find_rule(p, names[i]);
-		const struct simulate_rule *rc = c ? simulate_find_rule(c,
-		    names[i]) : NULL;
-		const struct simulate_rule *any = rp ? rp : rc;
-
-		svg_printf(&b, "<tr><td>");
-		svg_escape(&b, names[i]);
-		svg_printf(&b, "</td><td>%s</td><td class=\"n\">",
-		    simulate_kind_name(any->kind));
-		if (rp != NULL) {
-			sim_num(&b, (double)rp->denied);
-			svg_printf(&b, "</td><td class=\"n\">");
-			sim_num(&b, (double)rp->customers);
-			svg_printf(&b, "</td><td class=\"n\">");
-			sim_num(&b, (double)rp->held);
-		} else
-			svg_printf(&b, "<span class=\"muted\">not in proposed"
-			    "</span></td><td class=\"n\"></td><td class=\"n\">");
-		svg_printf(&b, "</td>");
-		if (c != NULL) {
-			svg_printf(&b, "<td class=\"n\">");
-			if (rc != NULL) {
-				sim_num(&b, (double)rc->denied);
-				svg_printf(&b, "</td><td class=\"n\">");
-				sim_num(&b, (double)rc->customers);
-			} else
-				svg_printf(&b, "<span class=\"muted\">not in "
-				    "current</span></td><td class=\"n\">");
-			svg_printf(&b, "</td>");
-			sim_change(&b, (rp ? rp->denied : 0) - (rc ? rc->denied : 0));
-			sim_change(&b, (rp ? rp->customers : 0) -
-			    (rc ? rc->customers : 0));
-		}
-		svg_printf(&b, "</tr>\n");
-	}
-	svg_printf(&b, "<tr><th>All rules</th><th></th><th class=\"n\">");
-	sim_num(&b, (double)p->denied);
-	svg_printf(&b, "</th><th class=\"n\">");
-	sim_num(&b, (double)p->customers_denied);
-	svg_printf(&b, "</th><th class=\"n\">");
-	sim_num(&b, (double)p->held);
-	svg_printf(&b, "</th>");
+	svg_printf(b, "</tr>\n");
+	for (i = 0; i < n; i++)
+		sim_table_row(b, names[i], p, c);
+	svg_printf(b, "<tr><th>All rules</th><th></th><th class=\"n\">");
+	sim_num(b, (double)p->denied);
+	svg_printf(b, "</th><th class=\"n\">");
+	sim_num(b, (double)p->customers_denied);
+	svg_printf(b, "</th><th class=\"n\">");
+	sim_num(b, (double)p->held);
+	svg_printf(b, "</th>");
 	if (c != NULL) {
-		svg_printf(&b, "<th class=\"n\">");
-		sim_num(&b, (double)c->denied);
-		svg_printf(&b, "</th><th class=\"n\">");
-		sim_num(&b, (double)c->customers_denied);
-		svg_printf(&b, "</th>");
-		sim_change(&b, p->denied - c->denied);
-		sim_change(&b, p->customers_denied - c->customers_denied);
+		svg_printf(b, "<th class=\"n\">");
+		sim_num(b, (double)c->denied);
+		svg_printf(b, "</th><th class=\"n\">");
+		sim_num(b, (double)c->customers_denied);
+		svg_printf(b, "</th>");
+		sim_change(b, p->denied - c->denied);
+		sim_change(b, p->customers_denied - c->customers_denied);
 	}
-	svg_printf(&b, "</tr></table></section>\n</body></html>\n");
-	free(names);
-	if (b.failed) {
-		svg_buf_free(&b);
-		*cause = strdup("out of memory");
-		return -1;
-	}
+	svg_printf(b, "</tr></table></section>\n</body></html>\n");
+}
+
+/* Write the page in b to path; 0, or -1 with *cause set. */
+static int
+sim_write_file(const char *path, const struct svg_buf *b, char **cause)
+{
+	FILE	*fp;
+
 	fp = fopen(path, "w");
-	if (fp != NULL && fwrite(b.data, 1, b.len, fp) != b.len) {
+	if (fp != NULL && fwrite(b->data, 1, b->len, fp) != b->len) {
 		fclose(fp);
 		fp = NULL;
 	}
@@ -269,9 +320,37 @@ simulate_write_html(const char *path, const char *contacts_name,
 
 		if ((*cause = malloc(len)) != NULL)
 			snprintf(*cause, len, "%s: cannot write", path);
-		svg_buf_free(&b);
 		return -1;
 	}
-	svg_buf_free(&b);
 	return 0;
+}
+
+/* Write the replay as a self-contained page at path; 0 or -1. */
+int
+simulate_write_html(const char *path, const char *contacts_name,
+    const char *proposed_name, const struct simulate_result *p,
+    const char *current_name, const struct simulate_result *c, char **cause)
+{
+	struct svg_buf	 b;
+	const char	**names;
+	int		 n = 0, rv;
+
+	if ((names = sim_rule_union(p, c, &n)) == NULL) {
+		*cause = strdup("out of memory");
+		return -1;
+	}
+	svg_buf_init(&b);
+	sim_verdict(&b, contacts_name, proposed_name, p, current_name, c);
+	sim_explain(&b, p);
+	sim_charts(&b, names, n, p, c);
+	sim_table(&b, names, n, p, c);
+	free(names);
+	if (b.failed) {
+		svg_buf_free(&b);
+		*cause = strdup("out of memory");
+		return -1;
+	}
+	rv = sim_write_file(path, &b, cause);
+	svg_buf_free(&b);
+	return rv;
 }
