@@ -319,6 +319,100 @@ sim_log_sort(struct simulate_log *log)
 	return 0;
 }
 
+/*
+ * Check the current row's fields: f gets time, customer, channel, campaign
+ * and offer (the last two "" when absent), *t the time. 0, or -1 with
+ * *cause (file:line: field).
+ */
+static int
+sim_log_fields(struct csv *csv, const int col[5], const char *f[5],
+    long long *t, char **cause)
+{
+	if (col[0] >= csv->nfields || col[1] >= csv->nfields ||
+	    col[2] >= csv->nfields) {
+		*cause = csv_error(csv, col[0] >= csv->nfields ? "time" :
+		    (col[1] >= csv->nfields ? "customer" : "channel"),
+		    "missing");
+		return -1;
+	}
+	f[0] = csv->field[col[0]];
+	f[1] = csv->field[col[1]];
+	f[2] = csv->field[col[2]];
+	f[3] = col[3] >= 0 && col[3] < csv->nfields ? csv->field[col[3]] : "";
+	f[4] = col[4] >= 0 && col[4] < csv->nfields ? csv->field[col[4]] : "";
+	if (csv_long(f[0], t) != 0 || *t < 0) {
+		*cause = csv_error(csv, "time", "\"%.40s\" is not unix "
+		    "seconds", f[0]);
+		return -1;
+	}
+	if (!keys_valid_customer(f[1])) {
+		*cause = csv_error(csv, "customer", "\"%.140s\" is not a "
+		    "valid customer id (1-128 of A-Za-z0-9_.:@-)", f[1]);
+		return -1;
+	}
+	if (*f[2] == '\0' || strlen(f[2]) >= CONF_NAME_MAX) {
+		*cause = csv_error(csv, "channel", "\"%.80s\" is not a "
+		    "channel name", f[2]);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Append the current row (fields f, time t, checked) as contact log->n,
+ * interning its names. 0, or -1 with *cause.
+ */
+static int
+sim_log_append(struct simulate_log *log, struct csv *csv, const char *f[5],
+    long long t, char **cause)
+{
+	int32_t	 id;
+
+	log->time[log->n] = t;
+	if ((id = sim_names_intern(&log->customers, f[1])) < 0)
+		goto oom;
+	log->customer[log->n] = id;
+	if ((id = sim_names_intern(&log->channels, f[2])) < 0)
+		goto oom;
+	if (id >= CONF_MAX_CHANNELS * 4) {
+		*cause = csv_error(csv, "channel", "too many distinct "
+		    "channels (%d)", id + 1);
+		return -1;
+	}
+	log->channel[log->n] = (uint8_t)id;
+	log->campaign[log->n] = -1;
+	if (*f[3] != '\0' &&
+	    (log->campaign[log->n] = sim_names_intern(&log->campaigns,
+	    f[3])) < 0)
+		goto oom;
+	log->offer[log->n] = -1;
+	if (*f[4] != '\0' &&
+	    (log->offer[log->n] = sim_names_intern(&log->offers, f[4])) < 0)
+		goto oom;
+	log->line[log->n] = (uint32_t)csv->line;
+	log->n++;
+	return 0;
+oom:
+	*cause = str_printf("out of memory");
+	return -1;
+}
+
+/* History slices: customer c owns start[c] .. start[c+1]-1; 0 or -1. */
+static int
+sim_log_slices(struct simulate_log *log)
+{
+	long	 i;
+
+	if ((log->start = calloc((size_t)log->customers.n + 1,
+	    sizeof *log->start)) == NULL)
+		return -1;
+	for (i = 0; i < log->n; i++)
+		log->start[log->customer[i] + 1]++;
+	for (i = 0; i < log->customers.n; i++)
+		log->start[i + 1] += log->start[i];
+	return 0;
+}
+
 /* Read contacts.csv into a new log; NULL with *cause (file:line: field). */
 struct simulate_log *
 simulate_log_read(const char *path, simulate_progress_fn *progress, void *arg,
@@ -327,9 +421,10 @@ simulate_log_read(const char *path, simulate_progress_fn *progress, void *arg,
 	static const char *const want[] = { "time", "customer", "channel", NULL };
 	struct simulate_log *log;
 	struct csv	*csv = NULL;
-	int		 col[3], ccamp, coffer, rc;
-	long		 cap = 0, i;
-	int32_t		 id;
+	const char	*f[5];
+	int		 col[5], rc;
+	long		 cap = 0;
+	long long	 t;
 
 	if ((log = calloc(1, sizeof *log)) == NULL ||
 	    (log->path = strdup(path)) == NULL) {
@@ -341,69 +436,17 @@ simulate_log_read(const char *path, simulate_progress_fn *progress, void *arg,
 		goto fail;
 	if (csv_require(csv, want, col, cause) != 0)
 		goto fail;
-	ccamp = csv_column(csv, "campaign");
-	coffer = csv_column(csv, "offer");
+	col[3] = csv_column(csv, "campaign");
+	col[4] = csv_column(csv, "offer");
 	while ((rc = csv_next(csv, cause)) == 1) {
-		const char	*f_time, *f_cust, *f_chan, *f_camp, *f_offer;
-		long long	 t;
-
 		if (log->n == cap) {
 			cap = cap ? cap * 2 : 65536;
 			if (sim_log_reserve(log, cap) != 0)
 				goto oom;
 		}
-		if (col[0] >= csv->nfields || col[1] >= csv->nfields ||
-		    col[2] >= csv->nfields) {
-			*cause = csv_error(csv, col[0] >= csv->nfields ? "time" :
-			    (col[1] >= csv->nfields ? "customer" : "channel"),
-			    "missing");
+		if (sim_log_fields(csv, col, f, &t, cause) != 0 ||
+		    sim_log_append(log, csv, f, t, cause) != 0)
 			goto fail;
-		}
-		f_time = csv->field[col[0]];
-		f_cust = csv->field[col[1]];
-		f_chan = csv->field[col[2]];
-		f_camp = ccamp >= 0 && ccamp < csv->nfields ? csv->field[ccamp] : "";
-		f_offer = coffer >= 0 && coffer < csv->nfields ?
-		    csv->field[coffer] : "";
-		if (csv_long(f_time, &t) != 0 || t < 0) {
-			*cause = csv_error(csv, "time", "\"%.40s\" is not unix "
-			    "seconds", f_time);
-			goto fail;
-		}
-		if (!keys_valid_customer(f_cust)) {
-			*cause = csv_error(csv, "customer", "\"%.140s\" is not a "
-			    "valid customer id (1-128 of A-Za-z0-9_.:@-)", f_cust);
-			goto fail;
-		}
-		if (*f_chan == '\0' || strlen(f_chan) >= CONF_NAME_MAX) {
-			*cause = csv_error(csv, "channel", "\"%.80s\" is not a "
-			    "channel name", f_chan);
-			goto fail;
-		}
-		log->time[log->n] = t;
-		if ((id = sim_names_intern(&log->customers, f_cust)) < 0)
-			goto oom;
-		log->customer[log->n] = id;
-		if ((id = sim_names_intern(&log->channels, f_chan)) < 0)
-			goto oom;
-		if (id >= CONF_MAX_CHANNELS * 4) {
-			*cause = csv_error(csv, "channel", "too many distinct "
-			    "channels (%d)", id + 1);
-			goto fail;
-		}
-		log->channel[log->n] = (uint8_t)id;
-		log->campaign[log->n] = -1;
-		if (*f_camp != '\0' &&
-		    (log->campaign[log->n] = sim_names_intern(&log->campaigns,
-		    f_camp)) < 0)
-			goto oom;
-		log->offer[log->n] = -1;
-		if (*f_offer != '\0' &&
-		    (log->offer[log->n] = sim_names_intern(&log->offers,
-		    f_offer)) < 0)
-			goto oom;
-		log->line[log->n] = (uint32_t)csv->line;
-		log->n++;
 		if (progress != NULL && (log->n & 262143) == 0)
 			progress(arg, "read", log->n, 0);
 	}
@@ -411,17 +454,8 @@ simulate_log_read(const char *path, simulate_progress_fn *progress, void *arg,
 		goto fail;
 	csv_close(csv);
 	csv = NULL;
-	if (sim_log_sort(log) != 0)
+	if (sim_log_sort(log) != 0 || sim_log_slices(log) != 0)
 		goto oom;
-
-	/* History slices: customer c owns start[c] .. start[c+1]-1. */
-	if ((log->start = calloc((size_t)log->customers.n + 1,
-	    sizeof *log->start)) == NULL)
-		goto oom;
-	for (i = 0; i < log->n; i++)
-		log->start[log->customer[i] + 1]++;
-	for (i = 0; i < log->customers.n; i++)
-		log->start[i + 1] += log->start[i];
 	if (progress != NULL)
 		progress(arg, "read", log->n, log->n);
 	return log;
@@ -469,20 +503,13 @@ sim_zone(struct simulate_log *log, const char *name)
 	return log->nzones++;
 }
 
-/* Read profiles.csv for the log's customers; 0 or -1 (file:line: field). */
-int
-simulate_log_profiles(struct simulate_log *log, const char *path, char **cause)
+/* Every column but customer, tz and segments is a channel's consent. */
+static void
+sim_profiles_columns(struct simulate_log *log, const struct csv *csv,
+    const int col[3], int ccol[CSV_MAX_FIELDS])
 {
-	static const char *const want[] = { "customer", "tz", "segments", NULL };
-	struct csv	*csv;
-	int		 col[3], ccol[CSV_MAX_FIELDS], i, rc;
-	size_t		 nc = (size_t)log->customers.n;
+	int	 i;
 
-	if ((csv = csv_open(path, cause)) == NULL)
-		return -1;
-	if (csv_require(csv, want, col, cause) != 0)
-		goto fail;
-	/* Every other column is a channel's consent. */
 	log->nconsent = 0;
 	for (i = 0; i < csv->nheader; i++) {
 		if (i == col[0] || i == col[1] || i == col[2])
@@ -492,6 +519,17 @@ simulate_log_profiles(struct simulate_log *log, const char *path, char **cause)
 		    csv->header[i]);
 		log->nconsent++;
 	}
+}
+
+/*
+ * (Re)allocate the per customer profile arrays, every customer unknown:
+ * consent -1, UTC, no segments. 0, or -1 with *cause.
+ */
+static int
+sim_profiles_alloc(struct simulate_log *log, char **cause)
+{
+	size_t	 nc = (size_t)log->customers.n;
+
 	free(log->consent);
 	free(log->has_profile);
 	free(log->zone);
@@ -509,7 +547,7 @@ simulate_log_profiles(struct simulate_log *log, const char *path, char **cause)
 	    log->zone == NULL || log->segments == NULL || log->zones == NULL ||
 	    log->zone_name == NULL) {
 		*cause = str_printf("out of memory");
-		goto fail;
+		return -1;
 	}
 	if (nc > 0)
 		memset(log->consent, 0xff, nc * (size_t)log->nconsent);
@@ -517,67 +555,106 @@ simulate_log_profiles(struct simulate_log *log, const char *path, char **cause)
 		log->zone[c] = -1;
 		log->segments[c] = SIZE_MAX;
 	}
+	return 0;
+}
+
+/* Keep customer c's segment list seg (not empty) in the arena; 0 or -1. */
+static int
+sim_profiles_segments(struct simulate_log *log, int32_t c, const char *seg,
+    char **cause)
+{
+	size_t	 len = strlen(seg);
+
+	if (log->seg_len + len + 1 > log->seg_cap) {
+		size_t	 ncap = log->seg_cap ? log->seg_cap : 65536;
+		char	*p;
+
+		while (ncap < log->seg_len + len + 1)
+			ncap *= 2;
+		if ((p = realloc(log->seg_arena, ncap)) == NULL) {
+			*cause = str_printf("out of memory");
+			return -1;
+		}
+		log->seg_arena = p;
+		log->seg_cap = ncap;
+	}
+	memcpy(log->seg_arena + log->seg_len, seg, len + 1);
+	log->segments[c] = log->seg_len;
+	log->seg_len += len + 1;
+	return 0;
+}
+
+/*
+ * One profile row: checked whoever it names, kept only for a customer of
+ * the log. 0, or -1 with *cause (file:line: field).
+ */
+static int
+sim_profiles_row(struct simulate_log *log, struct csv *csv, const int col[3],
+    const int ccol[CSV_MAX_FIELDS], char **cause)
+{
+	const char	*id, *tz, *seg;
+	int32_t		 c;
+	int		 z, k;
+
+	if (col[0] >= csv->nfields || col[1] >= csv->nfields ||
+	    col[2] >= csv->nfields) {
+		*cause = csv_error(csv, "customer", "missing fields");
+		return -1;
+	}
+	id = csv->field[col[0]];
+	tz = csv->field[col[1]];
+	seg = csv->field[col[2]];
+	if (!keys_valid_customer(id)) {
+		*cause = csv_error(csv, "customer", "\"%.140s\" is not a "
+		    "valid customer id", id);
+		return -1;
+	}
+	for (k = 0; k < log->nconsent; k++) {
+		if (ccol[k] < csv->nfields &&
+		    sim_consent(csv->field[ccol[k]]) == -2) {
+			*cause = csv_error(csv, log->consent_name[k],
+			    "want 1, 0, true, false or empty, not "
+			    "\"%.40s\"", csv->field[ccol[k]]);
+			return -1;
+		}
+	}
+	if ((c = sim_names_find(&log->customers, id)) < 0)
+		return 0;	/* never contacted: nothing to replay */
+	z = -1;
+	if (*tz != '\0' && (z = sim_zone(log, tz)) < 0) {
+		*cause = csv_error(csv, "tz", "unknown time zone \"%.80s\"",
+		    tz);
+		return -1;
+	}
+	log->zone[c] = (int16_t)z;
+	log->has_profile[c] = 1;
+	for (k = 0; k < log->nconsent; k++)
+		log->consent[(size_t)c * (size_t)log->nconsent + (size_t)k] =
+		    (signed char)(ccol[k] < csv->nfields ?
+		    sim_consent(csv->field[ccol[k]]) : -1);
+	if (*seg != '\0')
+		return sim_profiles_segments(log, c, seg, cause);
+	return 0;
+}
+
+/* Read profiles.csv for the log's customers; 0 or -1 (file:line: field). */
+int
+simulate_log_profiles(struct simulate_log *log, const char *path, char **cause)
+{
+	static const char *const want[] = { "customer", "tz", "segments", NULL };
+	struct csv	*csv;
+	int		 col[3], ccol[CSV_MAX_FIELDS], rc;
+
+	if ((csv = csv_open(path, cause)) == NULL)
+		return -1;
+	if (csv_require(csv, want, col, cause) != 0)
+		goto fail;
+	sim_profiles_columns(log, csv, col, ccol);
+	if (sim_profiles_alloc(log, cause) != 0)
+		goto fail;
 	while ((rc = csv_next(csv, cause)) == 1) {
-		const char	*id, *tz, *seg;
-		int32_t		 c;
-		int		 z, k;
-		size_t		 len;
-
-		if (col[0] >= csv->nfields || col[1] >= csv->nfields ||
-		    col[2] >= csv->nfields) {
-			*cause = csv_error(csv, "customer", "missing fields");
+		if (sim_profiles_row(log, csv, col, ccol, cause) != 0)
 			goto fail;
-		}
-		id = csv->field[col[0]];
-		tz = csv->field[col[1]];
-		seg = csv->field[col[2]];
-		if (!keys_valid_customer(id)) {
-			*cause = csv_error(csv, "customer", "\"%.140s\" is not a "
-			    "valid customer id", id);
-			goto fail;
-		}
-		for (k = 0; k < log->nconsent; k++) {
-			if (ccol[k] < csv->nfields &&
-			    sim_consent(csv->field[ccol[k]]) == -2) {
-				*cause = csv_error(csv, log->consent_name[k],
-				    "want 1, 0, true, false or empty, not "
-				    "\"%.40s\"", csv->field[ccol[k]]);
-				goto fail;
-			}
-		}
-		if ((c = sim_names_find(&log->customers, id)) < 0)
-			continue;	/* never contacted: nothing to replay */
-		z = -1;
-		if (*tz != '\0' && (z = sim_zone(log, tz)) < 0) {
-			*cause = csv_error(csv, "tz", "unknown time zone \"%.80s\"",
-			    tz);
-			goto fail;
-		}
-		log->zone[c] = (int16_t)z;
-		log->has_profile[c] = 1;
-		for (k = 0; k < log->nconsent; k++)
-			log->consent[(size_t)c * (size_t)log->nconsent + (size_t)k] =
-			    (signed char)(ccol[k] < csv->nfields ?
-			    sim_consent(csv->field[ccol[k]]) : -1);
-		len = strlen(seg);
-		if (len > 0) {
-			if (log->seg_len + len + 1 > log->seg_cap) {
-				size_t	 ncap = log->seg_cap ? log->seg_cap : 65536;
-				char	*p;
-
-				while (ncap < log->seg_len + len + 1)
-					ncap *= 2;
-				if ((p = realloc(log->seg_arena, ncap)) == NULL) {
-					*cause = str_printf("out of memory");
-					goto fail;
-				}
-				log->seg_arena = p;
-				log->seg_cap = ncap;
-			}
-			memcpy(log->seg_arena + log->seg_len, seg, len + 1);
-			log->segments[c] = log->seg_len;
-			log->seg_len += len + 1;
-		}
 	}
 	if (rc < 0)
 		goto fail;
