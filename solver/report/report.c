@@ -290,15 +290,11 @@ report_changes_json(const struct report_changes *c)
 	return j;
 }
 
-/* The whole summary.json document (caller decrefs). */
-static json_t *
-report_json(const struct report_run *run, const struct report_changes *changes,
-    const char *changes_note)
+/* The run's figures at the top of summary.json, set into j. */
+static void
+report_head_json(json_t *j, const struct report_run *run)
 {
-	json_t	*j = json_object(), *a, *o, *bins, *before, *after;
-	char	 iso[64], bin[16];
-	double	 top;
-	int	 i;
+	char	 iso[64];
 
 	json_object_set_new(j, "run_id", json_string(run->run_id));
 	json_object_set_new(j, "previous_run_id", run->previous_run_id[0] ?
@@ -322,13 +318,16 @@ report_json(const struct report_run *run, const struct report_changes *changes,
 	json_object_set_new(j, "customers", json_integer(run->customers));
 	json_object_set_new(j, "eligible_pairs", json_integer(run->eligible_pairs));
 	json_object_set_new(j, "assignments", json_integer(run->assignments));
+}
 
-	a = json_array();
-	for (i = 0; i < run->noffers; i++)
-		json_array_append_new(a, report_offer_json(&run->offers[i]));
-	json_object_set_new(j, "offers", a);
+/* Contacts per customer before and after the plan (new reference). */
+static json_t *
+report_hist_json(const struct report_run *run)
+{
+	json_t	*o = json_object(), *bins, *before, *after;
+	char	 bin[16];
+	int	 i;
 
-	o = json_object();
 	bins = json_array();
 	before = json_array();
 	after = json_array();
@@ -342,9 +341,16 @@ report_json(const struct report_run *run, const struct report_changes *changes,
 	json_object_set_new(o, "bins", bins);
 	json_object_set_new(o, "before", before);
 	json_object_set_new(o, "after", after);
-	json_object_set_new(j, "contacts_per_customer", o);
+	return o;
+}
 
-	a = json_array();
+/* The channels: sends, value and saturation (new reference). */
+static json_t *
+report_channels_json(const struct report_run *run)
+{
+	json_t	*a = json_array();
+	int	 i;
+
 	for (i = 0; i < run->nchannels; i++) {
 		const struct report_channel *c = &run->channels[i];
 		json_t *cj = json_object();
@@ -365,9 +371,16 @@ report_json(const struct report_run *run, const struct report_changes *changes,
 		    (double)run->customers) : json_real(0));
 		json_array_append_new(a, cj);
 	}
-	json_object_set_new(j, "channels", a);
+	return a;
+}
 
-	a = json_array();
+/* The campaigns: sends and value (new reference). */
+static json_t *
+report_campaigns_json(const struct report_run *run)
+{
+	json_t	*a = json_array();
+	int	 i;
+
 	for (i = 0; i < run->ncampaigns; i++) {
 		const struct report_campaign *c = &run->campaigns[i];
 		json_t *cj = json_object();
@@ -378,20 +391,30 @@ report_json(const struct report_run *run, const struct report_changes *changes,
 		    report_jreal(c->expected_value));
 		json_array_append_new(a, cj);
 	}
-	json_object_set_new(j, "campaigns", a);
+	return a;
+}
 
-	o = json_object();
+/* Why customers were planned nothing, per reason and in all. */
+static json_t *
+report_nothing_json(const struct report_run *run)
+{
+	json_t	*o = json_object();
+	int	 i;
+
 	for (i = 0; i < REPORT_NOTHING_NREASONS; i++)
 		json_object_set_new(o, report_nothing_name(i),
 		    json_integer(run->nothing[i]));
 	json_object_set_new(o, "total", json_integer(report_nothing_total(run)));
-	json_object_set_new(j, "nothing", o);
+	return o;
+}
 
-	top = report_highest_rate(run);
-	o = json_object();
-	json_object_set_new(o, "highest_allocation_rate", report_jreal(top));
-	json_object_set_new(o, "flag_below", report_jreal(0.8 * top));
-	a = json_array();
+/* The segments' allocation rates, flagged below 0.8 x the highest. */
+static json_t *
+report_segments_json(const struct report_run *run)
+{
+	json_t	*a = json_array();
+	int	 i;
+
 	for (i = 0; i < run->nsegments; i++) {
 		const struct report_segment *s = &run->segments[i];
 		json_t *sj = json_object();
@@ -409,16 +432,16 @@ report_json(const struct report_run *run, const struct report_changes *changes,
 		    json_boolean(report_segment_flagged(run, i)));
 		json_array_append_new(a, sj);
 	}
-	json_object_set_new(o, "segments", a);
-	/* The [fairness] rows the optimizer honoured, with their prices. */
-	json_object_set_new(o, "base_customers",
-	    json_integer(run->fairness_base));
-	json_object_set_new(o, "constraints", report_fairness_json(run));
-	json_object_set_new(j, "fairness", o);
-	/* The same array at the top level, where scripts look first. */
-	json_object_set(j, "segments", a);
+	return a;
+}
 
-	a = json_array();
+/* The solver's progress, one entry per iteration (new reference). */
+static json_t *
+report_iterations_json(const struct report_run *run)
+{
+	json_t	*a = json_array();
+	int	 i;
+
 	for (i = 0; i < run->niterations; i++) {
 		const struct report_iteration *it = &run->iterations[i];
 		json_t *ij = json_object();
@@ -430,7 +453,41 @@ report_json(const struct report_run *run, const struct report_changes *changes,
 		    solver_round_up_digits(it->bound, REPORT_JSON_DIGITS)));
 		json_array_append_new(a, ij);
 	}
-	json_object_set_new(j, "iterations", a);
+	return a;
+}
+
+/* The whole summary.json document (caller decrefs). */
+static json_t *
+report_json(const struct report_run *run, const struct report_changes *changes,
+    const char *changes_note)
+{
+	json_t	*j = json_object(), *a, *o;
+	double	 top;
+
+	report_head_json(j, run);
+	a = json_array();
+	for (int i = 0; i < run->noffers; i++)
+		json_array_append_new(a, report_offer_json(&run->offers[i]));
+	json_object_set_new(j, "offers", a);
+	json_object_set_new(j, "contacts_per_customer", report_hist_json(run));
+	json_object_set_new(j, "channels", report_channels_json(run));
+	json_object_set_new(j, "campaigns", report_campaigns_json(run));
+	json_object_set_new(j, "nothing", report_nothing_json(run));
+
+	top = report_highest_rate(run);
+	o = json_object();
+	json_object_set_new(o, "highest_allocation_rate", report_jreal(top));
+	json_object_set_new(o, "flag_below", report_jreal(0.8 * top));
+	a = report_segments_json(run);
+	json_object_set_new(o, "segments", a);
+	/* The [fairness] rows the optimizer honoured, with their prices. */
+	json_object_set_new(o, "base_customers",
+	    json_integer(run->fairness_base));
+	json_object_set_new(o, "constraints", report_fairness_json(run));
+	json_object_set_new(j, "fairness", o);
+	/* The same array at the top level, where scripts look first. */
+	json_object_set(j, "segments", a);
+	json_object_set_new(j, "iterations", report_iterations_json(run));
 
 	if (changes != NULL)
 		json_object_set_new(j, "changes", report_changes_json(changes));
@@ -793,21 +850,15 @@ report_load_fairness(struct report_reader *r, json_t *root,
 	}
 }
 
-/* Read channels, campaigns, segments and iterations of a summary. */
+/* The channels of summary.json into run (at most CONF_MAX_CHANNELS). */
 static void
-report_load_rest(struct report_reader *r, json_t *root, struct report_run *run)
+report_load_channels(struct report_reader *r, json_t *root,
+    struct report_run *run)
 {
-	json_t	*a, *o, *h;
-	size_t	 i, n;
+	json_t	*a = report_get_array(r, root, "channels"), *o;
+	size_t	 i;
 	char	 where[64];
 
-	if ((h = json_object_get(root, "contacts_per_customer")) != NULL &&
-	    json_is_object(h)) {
-		report_load_hist(r, h, "before", run->hist_before);
-		report_load_hist(r, h, "after", run->hist_after);
-	}
-
-	a = report_get_array(r, root, "channels");
 	json_array_foreach(a, i, o) {
 		struct report_channel *c;
 
@@ -825,70 +876,112 @@ report_load_rest(struct report_reader *r, json_t *root, struct report_run *run)
 		    "saturated_after", where, 1, 0);
 		run->nchannels = (int)i + 1;
 	}
+}
 
-	a = report_get_array(r, root, "campaigns");
-	n = a ? json_array_size(a) : 0;
-	if (n > 0 && (run->campaigns = calloc(n, sizeof *run->campaigns)) != NULL) {
-		run->ncampaigns = (int)n;
-		json_array_foreach(a, i, o) {
-			struct report_campaign *c = &run->campaigns[i];
+/* The campaigns of summary.json into run. */
+static void
+report_load_campaigns(struct report_reader *r, json_t *root,
+    struct report_run *run)
+{
+	json_t	*a = report_get_array(r, root, "campaigns"), *o;
+	size_t	 i, n = a ? json_array_size(a) : 0;
+	char	 where[64];
 
-			snprintf(where, sizeof where, "campaigns[%zu]", i);
-			report_get_str(r, o, "name", where, c->name, sizeof c->name);
-			c->sends = (long)report_get_num(r, o, "sends", where, 1, 0);
-			c->expected_value = report_get_num(r, o,
-			    "expected_value", where, 1, 0);
-		}
+	if (n == 0 || (run->campaigns = calloc(n, sizeof *run->campaigns)) ==
+	    NULL)
+		return;
+	run->ncampaigns = (int)n;
+	json_array_foreach(a, i, o) {
+		struct report_campaign *c = &run->campaigns[i];
+
+		snprintf(where, sizeof where, "campaigns[%zu]", i);
+		report_get_str(r, o, "name", where, c->name, sizeof c->name);
+		c->sends = (long)report_get_num(r, o, "sends", where, 1, 0);
+		c->expected_value = report_get_num(r, o,
+		    "expected_value", where, 1, 0);
 	}
+}
 
+/* The segments of summary.json into run. */
+static void
+report_load_segments(struct report_reader *r, json_t *root,
+    struct report_run *run)
+{
+	json_t	*a = report_get_array(r, root, "segments"), *o;
+	size_t	 i, n = a ? json_array_size(a) : 0;
+	char	 where[64];
+
+	if (n == 0 || (run->segments = calloc(n, sizeof *run->segments)) ==
+	    NULL)
+		return;
+	run->nsegments = (int)n;
+	json_array_foreach(a, i, o) {
+		struct report_segment *s = &run->segments[i];
+
+		snprintf(where, sizeof where, "segments[%zu]", i);
+		report_get_str(r, o, "name", where, s->name, sizeof s->name);
+		s->customers = (long)report_get_num(r, o, "customers",
+		    where, 1, 0);
+		s->allocated = (long)report_get_num(r, o, "allocated",
+		    where, 1, 0);
+		s->mean_expected_value = report_get_num(r, o,
+		    "mean_expected_value", where, 1, 0);
+		report_get_str(r, o, "caps", where, s->caps, sizeof s->caps);
+		report_get_str(r, o, "exclude", where, s->exclude,
+		    sizeof s->exclude);
+		s->flagged = report_get_bool(o, "flagged");
+	}
+}
+
+/* The solver's iterations of summary.json into run. */
+static void
+report_load_iterations(struct report_reader *r, json_t *root,
+    struct report_run *run)
+{
+	json_t	*a = report_get_array(r, root, "iterations"), *o;
+	size_t	 i, n = a ? json_array_size(a) : 0;
+	char	 where[64];
+
+	if (n == 0 || (run->iterations = calloc(n, sizeof *run->iterations)) ==
+	    NULL)
+		return;
+	run->niterations = (int)n;
+	json_array_foreach(a, i, o) {
+		struct report_iteration *it = &run->iterations[i];
+
+		snprintf(where, sizeof where, "iterations[%zu]", i);
+		it->iteration = (int)report_get_num(r, o, "iteration",
+		    where, 1, (double)i);
+		it->elapsed_s = report_get_num(r, o, "elapsed_s", where,
+		    1, 0);
+		it->objective = report_get_num(r, o, "objective", where,
+		    1, 0);
+		it->bound = report_get_num(r, o, "bound", where, 1, 0);
+	}
+}
+
+/* Read channels, campaigns, segments and iterations of a summary. */
+static void
+report_load_rest(struct report_reader *r, json_t *root, struct report_run *run)
+{
+	json_t	*o, *h;
+	int	 k;
+
+	if ((h = json_object_get(root, "contacts_per_customer")) != NULL &&
+	    json_is_object(h)) {
+		report_load_hist(r, h, "before", run->hist_before);
+		report_load_hist(r, h, "after", run->hist_after);
+	}
+	report_load_channels(r, root, run);
+	report_load_campaigns(r, root, run);
 	if ((o = json_object_get(root, "nothing")) != NULL && json_is_object(o)) {
-		int k;
-
 		for (k = 0; k < REPORT_NOTHING_NREASONS; k++)
 			run->nothing[k] = (long)report_get_num(r, o,
 			    report_nothing_name(k), "nothing", 1, 0);
 	}
-
-	a = report_get_array(r, root, "segments");
-	n = a ? json_array_size(a) : 0;
-	if (n > 0 && (run->segments = calloc(n, sizeof *run->segments)) != NULL) {
-		run->nsegments = (int)n;
-		json_array_foreach(a, i, o) {
-			struct report_segment *s = &run->segments[i];
-
-			snprintf(where, sizeof where, "segments[%zu]", i);
-			report_get_str(r, o, "name", where, s->name, sizeof s->name);
-			s->customers = (long)report_get_num(r, o, "customers",
-			    where, 1, 0);
-			s->allocated = (long)report_get_num(r, o, "allocated",
-			    where, 1, 0);
-			s->mean_expected_value = report_get_num(r, o,
-			    "mean_expected_value", where, 1, 0);
-			report_get_str(r, o, "caps", where, s->caps, sizeof s->caps);
-			report_get_str(r, o, "exclude", where, s->exclude,
-			    sizeof s->exclude);
-			s->flagged = report_get_bool(o, "flagged");
-		}
-	}
+	report_load_segments(r, root, run);
 	report_load_fairness(r, root, run);
-
-	a = report_get_array(r, root, "iterations");
-	n = a ? json_array_size(a) : 0;
-	if (n > 0 && (run->iterations = calloc(n, sizeof *run->iterations)) != NULL) {
-		run->niterations = (int)n;
-		json_array_foreach(a, i, o) {
-			struct report_iteration *it = &run->iterations[i];
-
-			snprintf(where, sizeof where, "iterations[%zu]", i);
-			it->iteration = (int)report_get_num(r, o, "iteration",
-			    where, 1, (double)i);
-			it->elapsed_s = report_get_num(r, o, "elapsed_s", where,
-			    1, 0);
-			it->objective = report_get_num(r, o, "objective", where,
-			    1, 0);
-			it->bound = report_get_num(r, o, "bound", where, 1, 0);
-		}
-	}
+	report_load_iterations(r, root, run);
 }
 
 /* Read a summary.json back into run; 0 or -1 naming file and field. */
@@ -1041,29 +1134,28 @@ fail:
 	return -1;
 }
 
-/* Compare two runs (borrowed) into changes; 0 or -1 with *cause. */
-int
-report_compare(const struct report_run *before, const char *before_dir,
-    const struct report_run *after, const char *after_dir,
-    struct report_changes *changes, char **cause)
+/* Offer p of the earlier run as the "before" side of change c. */
+static void
+report_change_before(struct report_offer_change *c,
+    const struct report_offer *p)
 {
-	uint64_t *pa = NULL, *pb = NULL, h;
-	size_t	 na = 0, nb = 0, i, j;
-	int	 ra, rb, k, m, n;
+	c->in_before = 1;
+	c->sends_before = p->sends;
+	c->shadow_budget_before = p->shadow_price_budget;
+	c->shadow_capacity_before = p->shadow_price_capacity;
+}
 
-	memset(changes, 0, sizeof *changes);
-	snprintf(changes->before_id, sizeof changes->before_id, "%s",
-	    before->run_id);
-	snprintf(changes->after_id, sizeof changes->after_id, "%s",
-	    after->run_id);
-	changes->objective_before = before->objective;
-	changes->objective_after = after->objective;
-	changes->gap_before = before->gap;
-	changes->gap_after = after->gap;
-	changes->assignments_before = before->assignments;
-	changes->assignments_after = after->assignments;
+/*
+ * The offers' changes: the new run's offers in its order, then the ones
+ * it dropped. 0, or -1 with *cause.
+ */
+static int
+report_compare_offers(const struct report_run *before,
+    const struct report_run *after, struct report_changes *changes,
+    char **cause)
+{
+	int	 k, m, n;
 
-	/* Offers of the new run in its order, then the ones it dropped. */
 	n = after->noffers + before->noffers;
 	if (n > 0 && (changes->offers = calloc((size_t)n,
 	    sizeof *changes->offers)) == NULL) {
@@ -1080,15 +1172,10 @@ report_compare(const struct report_run *before, const char *before_dir,
 		c->shadow_budget_after = o->shadow_price_budget;
 		c->shadow_capacity_after = o->shadow_price_capacity;
 		for (m = 0; m < before->noffers; m++) {
-			const struct report_offer *p = &before->offers[m];
-
-			if (strcmp(p->name, o->name) != 0)
-				continue;
-			c->in_before = 1;
-			c->sends_before = p->sends;
-			c->shadow_budget_before = p->shadow_price_budget;
-			c->shadow_capacity_before = p->shadow_price_capacity;
-			break;
+			if (!strcmp(before->offers[m].name, o->name)) {
+				report_change_before(c, &before->offers[m]);
+				break;
+			}
 		}
 	}
 	for (m = 0; m < before->noffers; m++) {
@@ -1102,11 +1189,67 @@ report_compare(const struct report_run *before, const char *before_dir,
 			continue;
 		c = &changes->offers[changes->noffers++];
 		snprintf(c->name, sizeof c->name, "%s", p->name);
-		c->in_before = 1;
-		c->sends_before = p->sends;
-		c->shadow_budget_before = p->shadow_price_budget;
-		c->shadow_capacity_before = p->shadow_price_capacity;
+		report_change_before(c, p);
 	}
+	return 0;
+}
+
+/*
+ * Merge two sorted lists of assignments: *fresh counts those only in pa
+ * (the new run), *dropped those only in pb; duplicates count once.
+ */
+static void
+report_count_changes(const uint64_t *pa, size_t na, const uint64_t *pb,
+    size_t nb, long *fresh, long *dropped)
+{
+	size_t		 i, j;
+	uint64_t	 h;
+
+	*fresh = *dropped = 0;
+	for (i = j = 0; i < na || j < nb;) {
+		if (j >= nb || (i < na && pa[i] < pb[j])) {
+			(*fresh)++;
+			h = pa[i];
+			while (i < na && pa[i] == h)
+				i++;
+		} else if (i >= na || pb[j] < pa[i]) {
+			(*dropped)++;
+			h = pb[j];
+			while (j < nb && pb[j] == h)
+				j++;
+		} else {
+			h = pa[i];
+			while (i < na && pa[i] == h)
+				i++;
+			while (j < nb && pb[j] == h)
+				j++;
+		}
+	}
+}
+
+/* Compare two runs (borrowed) into changes; 0 or -1 with *cause. */
+int
+report_compare(const struct report_run *before, const char *before_dir,
+    const struct report_run *after, const char *after_dir,
+    struct report_changes *changes, char **cause)
+{
+	uint64_t *pa = NULL, *pb = NULL;
+	size_t	 na = 0, nb = 0;
+	int	 ra, rb;
+
+	memset(changes, 0, sizeof *changes);
+	snprintf(changes->before_id, sizeof changes->before_id, "%s",
+	    before->run_id);
+	snprintf(changes->after_id, sizeof changes->after_id, "%s",
+	    after->run_id);
+	changes->objective_before = before->objective;
+	changes->objective_after = after->objective;
+	changes->gap_before = before->gap;
+	changes->gap_after = after->gap;
+	changes->assignments_before = before->assignments;
+	changes->assignments_after = after->assignments;
+	if (report_compare_offers(before, after, changes, cause) != 0)
+		return -1;
 
 	changes->new_assignments = -1;
 	changes->dropped_assignments = -1;
@@ -1114,32 +1257,9 @@ report_compare(const struct report_run *before, const char *before_dir,
 		goto fail;
 	if ((ra = report_read_pairs(after_dir, &pa, &na, cause)) < 0)
 		goto fail;
-	if (ra == 1 && rb == 1) {
-		long fresh = 0, dropped = 0;
-
-		/* Merge the two sorted lists; duplicates count once. */
-		for (i = j = 0; i < na || j < nb;) {
-			if (j >= nb || (i < na && pa[i] < pb[j])) {
-				fresh++;
-				h = pa[i];
-				while (i < na && pa[i] == h)
-					i++;
-			} else if (i >= na || pb[j] < pa[i]) {
-				dropped++;
-				h = pb[j];
-				while (j < nb && pb[j] == h)
-					j++;
-			} else {
-				h = pa[i];
-				while (i < na && pa[i] == h)
-					i++;
-				while (j < nb && pb[j] == h)
-					j++;
-			}
-		}
-		changes->new_assignments = fresh;
-		changes->dropped_assignments = dropped;
-	}
+	if (ra == 1 && rb == 1)
+		report_count_changes(pa, na, pb, nb, &changes->new_assignments,
+		    &changes->dropped_assignments);
 	free(pa);
 	free(pb);
 	return 0;
