@@ -238,7 +238,7 @@ static void
 cluster_decide_done(struct cluster_decide *p)
 {
 	redisReply		 top, *el, **elp;
-	struct store_reply	 r = { 1, NULL, &top };
+	struct store_reply	 r = { 1, NULL, (const struct store_value *)&top };
 
 	memset(&top, 0, sizeof top);
 	el = calloc((size_t)p->n + 1, sizeof *el);
@@ -246,7 +246,7 @@ cluster_decide_done(struct cluster_decide *p)
 	if (el == NULL || elp == NULL) {
 		r.ok = 0;
 		r.error = "out of memory";
-		r.reply = NULL;
+		r.value = NULL;
 	} else {
 		top.type = REDIS_REPLY_ARRAY;
 		top.elements = (size_t)p->n;
@@ -309,7 +309,7 @@ cluster_wait_cb(const struct store_reply *r, void *arg)
 {
 	struct cluster_sub	*sub = arg;
 	struct cluster_decide	*p = sub->p;
-	const redisReply	*rr = r->reply;
+	const redisReply	*rr = (const redisReply *)r->value;
 	int			 acked = r->ok && rr->type == REDIS_REPLY_INTEGER &&
 				    rr->integer >= store_wait_replicas(p->st);
 
@@ -343,7 +343,7 @@ cluster_sub_cb(const struct store_reply *r, void *arg)
 {
 	struct cluster_sub	*sub = arg;
 	struct cluster_decide	*p = sub->p;
-	const redisReply	*rr = r->reply;
+	const redisReply	*rr = (const redisReply *)r->value;
 	struct store_link	*l;
 	int			 ok = r->ok && rr->type == REDIS_REPLY_ARRAY &&
 				    rr->elements == (size_t)sub->n;
@@ -610,9 +610,9 @@ static void
 cluster_erase_cb(const struct store_reply *r, void *arg)
 {
 	struct cluster_erase	*e = arg;
-	const redisReply	*rr = r->reply;
+	const redisReply	*rr = (const redisReply *)r->value;
 	redisReply		 top, el[2], *elp[2] = { &el[0], &el[1] };
-	struct store_reply	 out = { 1, NULL, &top };
+	struct store_reply	 out = { 1, NULL, (const struct store_value *)&top };
 	char			 cursor[64];
 	int			 next;
 
@@ -622,7 +622,7 @@ cluster_erase_cb(const struct store_reply *r, void *arg)
 	    rr->element[1]->len > 40) {
 		out.ok = 0;
 		out.error = r->ok ? "unexpected reply" : r->error;
-		out.reply = NULL;
+		out.value = NULL;
 		e->cb(&out, e->arg);
 		free(e);
 		return;

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <hiredis/hiredis.h>
 
 #include "pacerd.h"
 #include "auth.h"
@@ -100,25 +99,13 @@ customer_own_json(json_t *o, const char *ucap, const char *pause)
 	    json_integer(strtoll(pause, NULL, 10)) : json_null());
 }
 
-/* Field value of a flat HGETALL-style reply, or NULL. */
-static const char *
-customer_field(const redisReply *h, const char *name)
-{
-	if (h == NULL || h->type != REDIS_REPLY_ARRAY)
-		return NULL;
-	for (size_t i = 0; i + 1 < h->elements; i += 2)
-		if (!strcmp(h->element[i]->str, name))
-			return h->element[i + 1]->str;
-	return NULL;
-}
-
 /*
  * The consent records of every channel that has some (fields cr:CHANNEL,
  * lines "AT|GRANTED|SOURCE|BY", newest first) as {"CHANNEL": [{"at",
  * "granted", "source", "by"}, ...]} (new reference).
  */
 static json_t *
-customer_consent_records(const struct conf *c, const redisReply *h)
+customer_consent_records(const struct conf *c, const struct store_value *h)
 {
 	json_t		*all = json_object();
 	char		 field[CONF_NAME_MAX + 4], src[80], by[AUTH_NAME_MAX];
@@ -130,7 +117,7 @@ customer_consent_records(const struct conf *c, const redisReply *h)
 		json_t	*list = json_array();
 
 		snprintf(field, sizeof field, "cr:%s", c->channels[i].name);
-		for (v = customer_field(h, field); v != NULL && sscanf(v,
+		for (v = store_field(h, field); v != NULL && sscanf(v,
 		    "%lld|%d|%79[^|]|%63[^\n]\n%n", &at, &granted, src, by,
 		    &used) == 4; v += used)
 			json_array_append_new(list, json_pack("{s:I,s:b,s:s,s:s}",
@@ -146,7 +133,7 @@ customer_consent_records(const struct conf *c, const redisReply *h)
 
 /* The profile as JSON from its hash (new reference). */
 static json_t *
-customer_profile_json(const struct conf *c, const char *id, const redisReply *h)
+customer_profile_json(const struct conf *c, const char *id, const struct store_value *h)
 {
 	json_t		*o = json_object(), *consent = json_object(), *segs = json_array();
 	const char	*tz, *seg;
@@ -157,16 +144,16 @@ customer_profile_json(const struct conf *c, const char *id, const redisReply *h)
 		const char *v;
 
 		snprintf(field, sizeof field, "c:%s", c->channels[i].name);
-		v = customer_field(h, field);
+		v = store_field(h, field);
 		json_object_set_new(consent, c->channels[i].name, v == NULL ? json_null() :
 		    json_boolean(!strcmp(v, "1")));
 	}
 	json_object_set_new(o, "consent", consent);
 	json_object_set_new(o, "consent_default", json_string(
 	    c->consent_default_allow ? "allow" : "deny"));
-	tz = customer_field(h, "tz");
+	tz = store_field(h, "tz");
 	json_object_set_new(o, "tz", json_string(tz ? tz : "UTC"));
-	if ((seg = customer_field(h, "seg")) != NULL && *seg != '\0') {
+	if ((seg = store_field(h, "seg")) != NULL && *seg != '\0') {
 		char *copy = strdup(seg), *tok, *save;
 
 		for (tok = copy ? strtok_r(copy, ";", &save) : NULL; tok != NULL;
@@ -175,7 +162,7 @@ customer_profile_json(const struct conf *c, const char *id, const redisReply *h)
 		free(copy);
 	}
 	json_object_set_new(o, "segments", segs);
-	customer_own_json(o, customer_field(h, "ucap"), customer_field(h, "pause"));
+	customer_own_json(o, store_field(h, "ucap"), store_field(h, "pause"));
 	json_object_set_new(o, "consent_records", customer_consent_records(c, h));
 	return o;
 }
@@ -190,7 +177,7 @@ customer_put_done(const struct store_reply *sr, void *arg)
 	if (!sr->ok) {
 		http_error(x->d, x->req, 503, "store unavailable: %s", sr->error);
 	} else {
-		o = customer_profile_json(x->rules->conf, x->id, sr->reply);
+		o = customer_profile_json(x->rules->conf, x->id, sr->value);
 		http_json(x->d, x->req, 200, o);
 		json_decref(o);
 	}
@@ -407,19 +394,19 @@ static void
 customer_put_applied(const struct store_reply *sr, void *arg)
 {
 	struct customer_ctx	*x = arg;
-	const redisReply	*rr = sr->reply;
+	const char		*said = store_text(sr->value, NULL);
 	char			 ch[CONF_NAME_MAX] = "";
 	long long		 newest = 0;
 
-	if (sr->ok && rr->type == REDIS_REPLY_STRING &&
-	    sscanf(rr->str, "conflict|%63[^|]|%lld", ch, &newest) == 2) {
+	if (sr->ok && said != NULL &&
+	    sscanf(said, "conflict|%63[^|]|%lld", ch, &newest) == 2) {
 		http_error_coded(x->d, x->req, 409, "consent_out_of_order",
 		    "consent.%s: its newest record is at %lld; a change may not "
 		    "lower it", ch, newest);
 		customer_ctx_free(x);
 		return;
 	}
-	if (sr->ok && (rr->type != REDIS_REPLY_STRING || strcmp(rr->str, "ok"))) {
+	if (sr->ok && (said == NULL || strcmp(said, "ok"))) {
 		struct store_reply bad = { 0, "unexpected reply", NULL };
 
 		customer_put_written(&bad, x);
@@ -643,11 +630,13 @@ customer_record_json(const struct conf *c, const char *send_id, const char *rec)
  * Channel ch's answer from the explain script's dry run (answers: its
  * replies, one per channel) into v and rule: the decision script's own
  * verdict, so the explanation never disagrees with a decision. The denying
- * check is found by its rule text among the program's and the customer's
- * own caps (own, cu->nown of them), for what would change the answer.
+ * check is the program's the answer names by position, or one of the
+ * customer's own caps (own, cu->nown of them) found by its text, for what
+ * would change the answer.
  */
 static void
-customer_answer(const struct customer_ctx *x, int ch, const redisReply *answers,
+customer_answer(const struct customer_ctx *x, int ch,
+    const struct store_value *answers,
     const struct rules_customer *cu, const struct rules_check *own,
     struct rules_verdict *v, char *rule, size_t len)
 {
@@ -656,6 +645,7 @@ customer_answer(const struct customer_ctx *x, int ch, const redisReply *answers,
 	    &x->rules->program[ch][x->ask[ch].campaign >= 0];
 	char				 buf[DECIDE_ANSWER_MAX];
 	char				*f[DECIDE_ANSWER_FIELDS];
+	const char			*said;
 
 	memset(v, 0, sizeof *v);
 	v->retry_after = v->next_allowed = -1;
@@ -664,12 +654,11 @@ customer_answer(const struct customer_ctx *x, int ch, const redisReply *answers,
 		v->reason = RULES_HOLDOUT;
 		return;
 	}
-	if (answers == NULL || (size_t)ch >= answers->elements ||
-	    answers->element[ch]->type != REDIS_REPLY_STRING) {
+	if ((said = store_item_text(answers, (size_t)ch)) == NULL) {
 		v->reason = RULES_STORE_UNAVAILABLE;
 		return;
 	}
-	decide_answer_split(answers->element[ch]->str, buf, sizeof buf, f);
+	decide_answer_split(said, buf, sizeof buf, f);
 	v->reason = decide_reason(f[0]);
 	if (*f[1] != '\0')
 		v->retry_after = strtoll(f[1], NULL, 10);
@@ -678,10 +667,7 @@ customer_answer(const struct customer_ctx *x, int ch, const redisReply *answers,
 	v->held = strcmp(f[6], "high") == 0;
 	if (*f[2] == '\0')
 		return;
-	pacerd_rule_text(c, f[2], c->channels[ch].name, 0, rule, len);
-	for (int i = 0; i < p->ncheck && v->denied_by == NULL; i++)
-		if (!strcmp(p->check[i].cap->text, rule))
-			v->denied_by = &p->check[i];
+	v->denied_by = decide_rule(p, f[2], c->channels[ch].name, rule, len);
 	for (int i = 0; i < cu->nown && v->denied_by == NULL; i++)
 		if (!strcmp(own[i].cap->text, rule))
 			v->denied_by = &own[i];
@@ -692,7 +678,7 @@ customer_answer(const struct customer_ctx *x, int ch, const redisReply *answers,
  * the zone into cu (the zone's table into *table, which cu borrows).
  */
 static void
-customer_engine_profile(const struct conf *c, const redisReply *prof,
+customer_engine_profile(const struct conf *c, const struct store_value *prof,
     int64_t now, struct rules_customer *cu, struct tz_table *table)
 {
 	const char	*tzt, *seg;
@@ -703,10 +689,10 @@ customer_engine_profile(const struct conf *c, const redisReply *prof,
 		const char *v;
 
 		snprintf(f, sizeof f, "c:%s", c->channels[i].name);
-		v = customer_field(prof, f);
+		v = store_field(prof, f);
 		cu->consent[i] = v == NULL ? -1 : !strcmp(v, "1");
 	}
-	if ((seg = customer_field(prof, "seg")) != NULL) {
+	if ((seg = store_field(prof, "seg")) != NULL) {
 		for (int s = 0; s < c->nsegments; s++) {
 			char	 pat[CONF_NAME_MAX + 2], wrapped[4096];
 
@@ -716,7 +702,7 @@ customer_engine_profile(const struct conf *c, const redisReply *prof,
 				cu->segments |= 1u << s;
 		}
 	}
-	if ((tzt = customer_field(prof, "tzt")) != NULL &&
+	if ((tzt = store_field(prof, "tzt")) != NULL &&
 	    tz_decode(tzt, table) == 0) {
 		cu->utc_offset = tz_offset(table, now);
 		cu->zone = table;
@@ -730,25 +716,30 @@ customer_engine_profile(const struct conf *c, const redisReply *prof,
  */
 static json_t *
 customer_history(const struct conf *c, const struct offers *offers,
-    const redisReply *hist, struct rules_contact **hp, int *nhp)
+    const struct store_value *hist, struct rules_contact **hp, int *nhp)
 {
 	json_t			*contacts = json_array();
 	struct rules_contact	*h = NULL;
 	int			 nh = 0;
 
-	if (hist->elements > 0 &&
-	    (h = calloc(hist->elements / 2 + 1, sizeof *h)) != NULL) {
-		for (size_t i = 0; i + 1 < hist->elements; i += 2) {
+	size_t			 n = store_count(hist);
+
+	if (n > 0 && (h = calloc(n / 2 + 1, sizeof *h)) != NULL) {
+		for (size_t i = 0; i + 1 < n; i += 2) {
 			char	 chn[CONF_NAME_MAX] = "", cmp[CONF_NAME_MAX] = "";
 			char	 sid[KEYS_SEND_ID_MAX + 1] = "", cat[CONF_NAME_MAX] = "";
-			const char *m = hist->element[i]->str;
+			const char *m = store_item_text(hist, i);
+			const char *at = store_item_text(hist, i + 1);
 			json_t	*e;
+
+			if (m == NULL || at == NULL)
+				continue;
 
 			m = customer_field_copy(m, chn, sizeof chn);
 			m = customer_field_copy(m, cmp, sizeof cmp);
 			m = customer_field_copy(m, sid, sizeof sid);
 			customer_field_copy(m, cat, sizeof cat);
-			h[nh].time = strtoll(hist->element[i + 1]->str, NULL, 10);
+			h[nh].time = strtoll(at, NULL, 10);
 			h[nh].channel = conf_channel_index(c, chn);
 			h[nh].campaign = offers ? offers_campaign(offers, cmp) : -1;
 			h[nh].category = conf_category_index(c, cat);
@@ -867,7 +858,7 @@ customer_would_change(const struct conf *c, int ch,
 
 /* Channel ch's answer from the explain script's dry run (new reference). */
 static json_t *
-customer_channel(const struct customer_ctx *x, int ch, const redisReply *answers,
+customer_channel(const struct customer_ctx *x, int ch, const struct store_value *answers,
     const struct rules_customer *cu)
 {
 	const struct offers	*offers = x->rules->offers;
@@ -896,10 +887,10 @@ customer_channel(const struct customer_ctx *x, int ch, const redisReply *answers
 
 /* Recent decisions: the newest records of the decisions hash (new ref). */
 static json_t *
-customer_decisions(const struct conf *c, const redisReply *recs)
+customer_decisions(const struct conf *c, const struct store_value *recs)
 {
 	json_t	*decisions = json_array();
-	size_t	 nrec = recs->elements / 2, *order;
+	size_t	 nrec = store_count(recs) / 2, *order;
 
 	order = calloc(nrec + 1, sizeof *order);
 	for (size_t i = 0; order != NULL && i < nrec; i++)
@@ -907,19 +898,20 @@ customer_decisions(const struct conf *c, const redisReply *recs)
 	/* Insertion sort by time, newest first: at most a few hundred. */
 	for (size_t i = 1; order != NULL && i < nrec; i++) {
 		size_t	 k = order[i], j = i;
-		int64_t	 tk = customer_record_time(recs->element[2 * k + 1]->str);
+		int64_t	 tk = customer_record_time(store_item_text(recs, 2 * k + 1));
 
 		while (j > 0 && customer_record_time(
-		    recs->element[2 * order[j - 1] + 1]->str) < tk) {
+		    store_item_text(recs, 2 * order[j - 1] + 1)) < tk) {
 			order[j] = order[j - 1];
 			j--;
 		}
 		order[j] = k;
 	}
 	for (size_t i = 0; order != NULL && i < nrec && i < DECIDE_LOG_LEN; i++) {
-		json_t	*e = customer_record_json(c,
-		    recs->element[2 * order[i]]->str,
-		    recs->element[2 * order[i] + 1]->str);
+		const char *sid = store_item_text(recs, 2 * order[i]);
+		const char *rec = store_item_text(recs, 2 * order[i] + 1);
+		json_t	*e = sid != NULL && rec != NULL ?
+		    customer_record_json(c, sid, rec) : NULL;
 
 		if (e != NULL)
 			json_array_append_new(decisions, e);
@@ -930,7 +922,7 @@ customer_decisions(const struct conf *c, const redisReply *recs)
 
 /* The customer's plan entries (run -> offers) and the live one (new ref). */
 static json_t *
-customer_plan(const struct customer_ctx *x, const redisReply *plan)
+customer_plan(const struct customer_ctx *x, const struct store_value *plan)
 {
 	const struct pacerd	*d = x->d;
 	json_t			*pl = json_object(), *runs = json_object(), *live;
@@ -939,15 +931,22 @@ customer_plan(const struct customer_ctx *x, const redisReply *plan)
 	    json_string(d->live_run) : json_null());
 	json_object_set_new(pl, "enforced",
 	    json_boolean(x->rules->conf->optimizer.enforce_plan));
-	for (size_t i = 0; i + 1 < plan->elements; i += 2) {
-		json_t	*list = json_array();
-		char	*copy = strdup(plan->element[i + 1]->str), *tok, *save;
+	for (size_t i = 0; i + 1 < store_count(plan); i += 2) {
+		const char *run = store_item_text(plan, i);
+		const char *offers = store_item_text(plan, i + 1);
+		json_t	*list;
+		char	*copy, *tok, *save;
+
+		if (run == NULL || offers == NULL)
+			continue;
+		list = json_array();
+		copy = strdup(offers);
 
 		for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok != NULL;
 		    tok = strtok_r(NULL, ",", &save))
 			json_array_append_new(list, json_string(tok));
 		free(copy);
-		json_object_set_new(runs, plan->element[i]->str, list);
+		json_object_set_new(runs, run, list);
 	}
 	json_object_set_new(pl, "runs", runs);
 	live = d->live_run[0] ? json_object_get(runs, d->live_run) : NULL;
@@ -962,13 +961,12 @@ customer_plan(const struct customer_ctx *x, const redisReply *plan)
  * dry runs' answers.
  */
 static json_t *
-customer_explain(struct customer_ctx *x, const redisReply *rr)
+customer_explain(struct customer_ctx *x, const struct store_value *rr)
 {
 	const struct conf	*c = x->rules->conf;
-	const redisReply	*prof = rr->element[0], *recs = rr->element[2];
-	const redisReply	*answers = rr->elements > 4 &&
-				    rr->element[4]->type == REDIS_REPLY_ARRAY ?
-				    rr->element[4] : NULL;
+	const struct store_value *prof = store_item(rr, 0);
+	const struct store_value *recs = store_item(rr, 2);
+	const struct store_value *answers = store_item(rr, 4);
 	json_t			*o, *chans, *contacts;
 	struct rules_contact	*h;
 	struct rules_customer	 cu;
@@ -984,12 +982,13 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 	json_object_set_new(o, "holdout", json_boolean(keys_in_holdout(x->id,
 	    c->optimizer.holdout)));
 	json_object_set_new(o, "time", json_integer(x->now));
-	contacts = customer_history(c, x->rules->offers, rr->element[1], &h, &nh);
+	contacts = customer_history(c, x->rules->offers, store_item(rr, 1), &h,
+	    &nh);
 	cu.history = h;
 	cu.nhistory = nh;
-	cu.nown = rules_own_caps(c, customer_field(prof, "ucap"), own_cap, own);
+	cu.nown = rules_own_caps(c, store_field(prof, "ucap"), own_cap, own);
 	cu.own = own;
-	if ((pause = customer_field(prof, "pause")) != NULL)
+	if ((pause = store_field(prof, "pause")) != NULL)
 		cu.pause_until = strtoll(pause, NULL, 10);
 
 	chans = json_object();
@@ -1000,9 +999,9 @@ customer_explain(struct customer_ctx *x, const redisReply *rr)
 	json_object_set_new(o, "channels", chans);
 	json_object_set_new(o, "recent_contacts", contacts);
 	json_object_set_new(o, "recent_decisions", customer_decisions(c, recs));
-	json_object_set_new(o, "plan", customer_plan(x, rr->element[3]));
+	json_object_set_new(o, "plan", customer_plan(x, store_item(rr, 3)));
 	json_object_set_new(o, "idempotency_records", json_integer(
-	    (json_int_t)(recs->elements / 2)));
+	    (json_int_t)(store_count(recs) / 2)));
 	free(h);
 	return o;
 }
@@ -1012,10 +1011,10 @@ static void
 customer_get_done(const struct store_reply *sr, void *arg)
 {
 	struct customer_ctx	*x = arg;
-	const redisReply	*rr = sr->reply;
+	const struct store_value *rr = sr->value;
 	json_t			*o;
 
-	if (!sr->ok || rr->type != REDIS_REPLY_ARRAY || rr->elements != 5) {
+	if (!sr->ok || store_count(rr) != 5) {
 		http_error(x->d, x->req, 503, "store unavailable: %s",
 		    sr->error ? sr->error : "unexpected reply");
 	} else {
@@ -1231,19 +1230,21 @@ static void
 customer_erase_audit_done(const struct store_reply *sr, void *arg)
 {
 	struct customer_ctx	*x = arg;
-	const redisReply	*rr = sr->reply;
+	const char		*next;
+	long long		 removed;
+	size_t			 len = 0;
 	json_t			*o;
 
-	if (!sr->ok || rr->type != REDIS_REPLY_ARRAY || rr->elements != 2 ||
-	    rr->element[0]->type != REDIS_REPLY_INTEGER ||
-	    rr->element[1]->type != REDIS_REPLY_STRING ||
-	    rr->element[1]->len >= sizeof x->from) {
+	if (!sr->ok || store_count(sr->value) != 2 ||
+	    store_integer(store_item(sr->value, 0), &removed) != 0 ||
+	    (next = store_text(store_item(sr->value, 1), &len)) == NULL ||
+	    len >= sizeof x->from) {
 		customer_erase_failed(x, sr);
 		return;
 	}
-	x->removed += rr->element[0]->integer;
-	if (rr->element[1]->len > 0) {
-		memcpy(x->from, rr->element[1]->str, rr->element[1]->len + 1);
+	x->removed += removed;
+	if (len > 0) {
+		memcpy(x->from, next, len + 1);
 		customer_erase_audit(x);
 		return;
 	}
@@ -1284,13 +1285,13 @@ static void
 customer_delete_done(const struct store_reply *sr, void *arg)
 {
 	struct customer_ctx	*x = arg;
-	const redisReply	*rr = sr->reply;
+	long long		 removed;
 
-	if (!sr->ok || rr->type != REDIS_REPLY_INTEGER) {
+	if (!sr->ok || store_integer(sr->value, &removed) != 0) {
 		customer_erase_failed(x, sr);
 		return;
 	}
-	x->removed = rr->integer;
+	x->removed = removed;
 	snprintf(x->from, sizeof x->from, "-");
 	customer_erase_audit(x);
 }

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <hiredis/hiredis.h>
 
 #include "pacerd.h"
 #include "pacer/clock.h"
@@ -148,6 +147,7 @@ decide_program_build(const struct conf *c, int ch, int has_campaign,
 		if (n < 0 || (size_t)n >= sizeof p->packed - off)
 			break;
 		off += (size_t)n;
+		p->order[p->norder++] = order[i];
 	}
 	p->packedlen = off;
 }
@@ -426,6 +426,32 @@ decide_answer(enum rules_reason reason, int allow, const char *rule,
 	return strdup(buf);
 }
 
+/*
+ * How an answer names a rule (decide.lua), as the API names it, into buf:
+ * the position of a check in the program p, or the text a record keeps
+ * (a customer's own cap, or a check the running program no longer has).
+ * Returns the check a position names, or NULL.
+ */
+const struct rules_check *
+decide_rule(const struct decide_program *p, const char *rule,
+    const char *channel, char *buf, size_t len)
+{
+	char	*end;
+	long	 i;
+
+	if (*rule >= '1' && *rule <= '9') {
+		i = strtol(rule, &end, 10);
+		if (*end == '\0' && i <= p->norder) {
+			const struct rules_check *k = &p->check[p->order[i - 1]];
+
+			snprintf(buf, len, "%s", k->cap->text);
+			return k;
+		}
+	}
+	pacerd_rule_text(NULL, rule, channel, 0, buf, len);
+	return NULL;
+}
+
 enum rules_reason
 decide_reason(const char *s)
 {
@@ -497,6 +523,8 @@ decide_done(struct decide_ctx *x, const char *answer)
 {
 	const struct conf	*c = x->rules->conf;
 	const struct conf_channel *ch = &c->channels[x->r.channel];
+	const struct decide_program *p =
+	    &x->rules->program[x->r.channel][x->r.campaign >= 0];
 	enum rules_reason	 reason;
 	char			 rule[256] = "", buf[DECIDE_ANSWER_MAX];
 	char			*f[DECIDE_ANSWER_FIELDS], *save, text[256];
@@ -527,12 +555,12 @@ decide_done(struct decide_ctx *x, const char *answer)
 	if (*f[5] != '\0')
 		next_allowed = strtoll(f[5], NULL, 10);
 	if (*f[2] != '\0')
-		pacerd_rule_text(c, f[2], ch->name, 0, rule, sizeof rule);
+		decide_rule(p, f[2], ch->name, rule, sizeof rule);
 	/* Shadow denials count once: not again for a repeated send id. */
 	if (strcmp(f[4], "1") != 0)
 		for (char *tok = strtok_r(f[3], ",", &save); tok != NULL;
 		    tok = strtok_r(NULL, ",", &save)) {
-			pacerd_rule_text(c, tok, ch->name, 1, text, sizeof text);
+			decide_rule(p, tok, ch->name, text, sizeof text);
 			metrics_shadow(x->d->metrics, text);
 		}
 	metrics_decision(x->d->metrics, x->r.channel, reason, took);
@@ -656,20 +684,19 @@ static void
 decide_call_cb(const struct store_reply *sr, void *arg)
 {
 	struct decide_call	*k = arg;
-	const redisReply	*rr = sr->reply;
+	const struct store_value *v = sr->value;
 	int			 ok = sr->ok;
 
 	metrics_store_rtt(k->d->metrics, clock_mono_s() - k->started, sr->ok);
-	if (ok && (rr->type != REDIS_REPLY_ARRAY ||
-	    rr->elements != (size_t)k->n))
+	if (ok && store_count(v) != (size_t)k->n)
 		ok = 0;
 	for (int i = 0; ok && i < k->n; i++)
-		if (rr->element[i]->type != REDIS_REPLY_STRING)
+		if (store_item_text(v, (size_t)i) == NULL)
 			ok = 0;
 	if (sr->ok && !ok)
 		log_warn("unexpected script reply", "decisions=%d", k->n);
 	for (int i = 0; i < k->n; i++)
-		decide_done(k->item[i], ok ? rr->element[i]->str : NULL);
+		decide_done(k->item[i], ok ? store_item_text(v, (size_t)i) : NULL);
 	k->d->decide->calls--;
 	decide_flush(k->d, 0);
 	free(k);
@@ -976,13 +1003,13 @@ static void
 decide_cancel_cb(const struct store_reply *sr, void *arg)
 {
 	struct cancel_ctx	*x = arg;
-	const redisReply	*rr = sr->reply;
+	long long		 released = 0;
 
 	http_release(x->d);
-	if (!sr->ok || rr->type != REDIS_REPLY_INTEGER)
+	if (!sr->ok || store_integer(sr->value, &released) != 0)
 		http_error(x->d, x->req, 503, "store unavailable: %s",
 		    sr->error ? sr->error : "unexpected reply");
-	else if (rr->integer == 1)
+	else if (released == 1)
 		http_send_text(x->d, x->req, 200, "{\"released\":true}", 17,
 		    "application/json");
 	else

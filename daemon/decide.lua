@@ -46,8 +46,11 @@
 --         or "", CATEGORY the offer's category or ""
 -- Returns per decision one string, "ok" for a plain allow, else
 -- "reason|retry_after|rule|shadow_rules|duplicate 0|1|next_allowed|
--- reserved_for"; a rule is "scope:limit:window:segment", shadow_rules a
--- ","-joined list of them; next_allowed the unix time at which every rule
+-- reserved_for"; a rule is the position of the denying check in the
+-- program (1 = the first), or for a customer's own cap, or a record's
+-- check the program no longer has, its text "scope:limit:window:segment"
+-- (as records and the audit stream keep it); shadow_rules a ","-joined
+-- list of positions (none for a repeated send id); next_allowed the unix time at which every rule
 -- together would allow the same request (-1: none, or not time-curable),
 -- which for reason "scheduled" is the send time; reserved_for "high" when
 -- only the reserve of a cap denied;
@@ -235,6 +238,16 @@ local function decide_call(KEYS, ARGV)
   -- reserved (history trimmed to the longest window), the record count
   -- "COUNT OLDEST_TIME", the audit entry (customer, and decision =
   -- "reason|retry|rule|shadow|channel|campaign|time|offer|send_id").
+  -- A stored rule text as the answer names it: its position in the
+  -- program when the program has it (see the answer above).
+  local function position(rule)
+    if rule == '' then return '' end
+    for i = 1, #pg.checks do
+      if pg.checks[i][6] == rule then return string.format('%d', i) end
+    end
+    return rule
+  end
+
   local function store(reason, retry, rule, shadow, reserve, stale, at, held)
     local base = reason .. '|' ..
       (retry < 0 and '-1' or string.format('%d', retry)) ..
@@ -426,7 +439,7 @@ local function decide_call(KEYS, ARGV)
         local retry = tonumber(f[2])
         local na = -1
         if retry >= 0 then na = tonumber(f[7]) + retry end
-        return f[1], retry, f[3], f[4], 1, na, f[10] or ''
+        return f[1], retry, position(f[3]), '', 1, na, f[10] or ''
       end
     end
     hist = p[3] or ''
@@ -456,6 +469,8 @@ local function decide_call(KEYS, ARGV)
     local segs = p[2]
     if segs then segs = ';' .. segs .. ';' else segs = '' end
     local reason, retry, rule, shadow, held = 'ok', -1, '', '', ''
+    -- The answer's names of rule and shadow (positions; texts are stored).
+    local at_rule, at_shadow = '', ''
 
     local consent = p[1]
     if consent == false then consent = pg.dflt end
@@ -570,6 +585,8 @@ local function decide_call(KEYS, ARGV)
             if at >= 0 then wait = at - now end
             if k[5] then
               shadow = shadow .. (shadow == '' and '' or ',') .. k[6]
+              at_shadow = at_shadow .. (at_shadow == '' and '' or ',') ..
+                string.format('%d', i)
             else
               -- reserved_for high only when every denying cap is short
               -- only by the reserve: a full one denies high too.
@@ -579,6 +596,7 @@ local function decide_call(KEYS, ARGV)
                 -- Name the cap that holds the customer longest (-1: for
                 -- ever); of equal ones the first by ascending limit.
                 reason, retry, rule = 'cap', wait, k[6]
+                at_rule = i <= nc and string.format('%d', i) or k[6]
               end
             end
           end
@@ -604,14 +622,14 @@ local function decide_call(KEYS, ARGV)
         store('scheduled', na - now, '', shadow, true, stale,
           string.format('%d', na), '')
       end
-      return 'scheduled', na - now, '', shadow, 0, na, ''
+      return 'scheduled', na - now, '', at_shadow, 0, na, ''
     end
 
     if not dry then
       store(reason, retry, rule, shadow, reason == 'ok' and not uncounted,
         stale, nil, held)
     end
-    return reason, retry, rule, shadow, 0, na, held
+    return reason, retry, at_rule, at_shadow, 0, na, held
   end
 
   local out, o = {}, 0

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <hiredis/hiredis.h>
 
 #ifdef PACER_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -126,15 +125,13 @@ static void
 pacerd_plan_cb(const struct store_reply *sr, void *arg)
 {
 	struct pacerd		*d = arg;
-	const redisReply	*rr = sr->reply;
+	const char		*live;
 	char			 run[sizeof d->live_run];
 
 	if (!sr->ok)
 		return;
-	if (rr->type == REDIS_REPLY_STRING)
-		snprintf(run, sizeof run, "%s", rr->str);
-	else
-		run[0] = '\0';
+	live = store_text(sr->value, NULL);
+	snprintf(run, sizeof run, "%s", live != NULL ? live : "");
 	if (strcmp(run, d->live_run) != 0) {
 		log_info("live plan changed", "run_id=%s", run[0] ? run : "none");
 		memcpy(d->live_run, run, sizeof run);

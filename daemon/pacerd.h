@@ -39,6 +39,9 @@ struct decide_program {
 	 */
 	char			 packed[128 + CONF_NAME_MAX + RULES_MAX_CHECKS * (CONF_NAME_MAX + 40)];
 	size_t			 packedlen;
+	/* The checks in the program's order: the script's answers name them. */
+	int			 order[RULES_MAX_CHECKS];
+	int			 norder;
 };
 
 /* Everything a running configuration needs, swapped as one on reload. */
@@ -261,6 +264,8 @@ int	 decide_answer_split(const char *answer, char *buf, size_t len,
 	     char *f[DECIDE_ANSWER_FIELDS]);
 /* The reason a script answer names (store_unavailable when unknown). */
 enum rules_reason decide_reason(const char *);
+const struct rules_check *decide_rule(const struct decide_program *,
+	     const char *rule, const char *channel, char *buf, size_t len);
 /* Fill the program of channel ch (with or without a campaign). */
 /*
  * The script's suppression argument for an offer category: ";seg;seg;" of
@@ -291,12 +296,31 @@ void	 customer_delete(struct pacerd *, struct http_request *, const char *id);
 /* store.c */
 struct store_link;
 #define STORE_LINKS_MAX	64	/* Redis servers: one, or a cluster's masters */
-/* One reply of a store call: borrowed, valid during the callback. */
+/*
+ * A value a store call answered: read through the store_* accessors below,
+ * so that no handler walks hiredis's replies. Borrowed, valid during the
+ * callback; every accessor takes NULL (none) and answers "nothing".
+ */
+struct store_value;
+enum store_type { STORE_NONE, STORE_TEXT, STORE_INTEGER, STORE_LIST };
+/* One reply of a store call. */
 struct store_reply {
 	int		 ok;		/* 0: timeout, disconnect or error */
 	const char	*error;		/* why not ok */
-	const void	*reply;		/* redisReply * when ok */
+	const struct store_value *value; /* the reply when ok */
 };
+enum store_type store_type(const struct store_value *);
+/* A text (a string or status reply) and its length, or NULL. */
+const char *store_text(const struct store_value *, size_t *len);
+/* An integer reply into *out: 0, or -1 for anything else. */
+int	 store_integer(const struct store_value *, long long *out);
+/* A list's length (0 for anything else), and item i (NULL past the end). */
+size_t	 store_count(const struct store_value *);
+const struct store_value *store_item(const struct store_value *, size_t i);
+/* The text of a list's item i, or NULL. */
+const char *store_item_text(const struct store_value *, size_t i);
+/* The value of field name in a flat field/value list (HGETALL), or NULL. */
+const char *store_field(const struct store_value *, const char *name);
 typedef void (*store_cb)(const struct store_reply *, void *arg);
 /* Connect (asynchronously; reconnects with backoff). NULL on setup error. */
 struct store *store_new(struct event_base *, const struct conf *, char **cause);

@@ -152,6 +152,83 @@ store_call_release(struct store_call *c)
 	free(c);
 }
 
+/*
+ * The accessors of struct store_value: a store_value is a hiredis reply,
+ * seen as one only here and in cluster.c.
+ */
+enum store_type
+store_type(const struct store_value *v)
+{
+	const redisReply	*r = (const redisReply *)v;
+
+	if (r == NULL)
+		return STORE_NONE;
+	switch (r->type) {
+	case REDIS_REPLY_STRING:
+	case REDIS_REPLY_STATUS:
+		return STORE_TEXT;
+	case REDIS_REPLY_INTEGER:
+		return STORE_INTEGER;
+	case REDIS_REPLY_ARRAY:
+		return STORE_LIST;
+	default:
+		return STORE_NONE;
+	}
+}
+
+const char *
+store_text(const struct store_value *v, size_t *len)
+{
+	const redisReply	*r = (const redisReply *)v;
+
+	if (store_type(v) != STORE_TEXT)
+		return NULL;
+	if (len != NULL)
+		*len = r->len;
+	return r->str;
+}
+
+int
+store_integer(const struct store_value *v, long long *out)
+{
+	if (store_type(v) != STORE_INTEGER)
+		return -1;
+	*out = ((const redisReply *)v)->integer;
+	return 0;
+}
+
+size_t
+store_count(const struct store_value *v)
+{
+	return store_type(v) == STORE_LIST ? ((const redisReply *)v)->elements : 0;
+}
+
+const struct store_value *
+store_item(const struct store_value *v, size_t i)
+{
+	if (i >= store_count(v))
+		return NULL;
+	return (const struct store_value *)((const redisReply *)v)->element[i];
+}
+
+const char *
+store_item_text(const struct store_value *v, size_t i)
+{
+	return store_text(store_item(v, i), NULL);
+}
+
+const char *
+store_field(const struct store_value *v, const char *name)
+{
+	size_t		 n = store_count(v);
+	const char	*f;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		if ((f = store_item_text(v, i)) != NULL && !strcmp(f, name))
+			return store_item_text(v, i + 1);
+	return NULL;
+}
+
 /* Run the caller's callback once. */
 static void
 store_call_answer(struct store_call *c, const struct store_reply *r)
@@ -237,7 +314,7 @@ store_reply_cb(redisAsyncContext *ac, void *reply, void *privdata)
 	redisReply		*rr = reply;
 	struct store_link	*l = ac->data;
 	struct store		*st = c->st;
-	struct store_reply	 r = { 1, NULL, reply };
+	struct store_reply	 r = { 1, NULL, (const struct store_value *)reply };
 	uint64_t		 held;
 
 	c->in_redis = 0;
@@ -848,7 +925,7 @@ store_map_cb(const struct store_reply *r, void *arg)
 	uint64_t	 held;
 
 	st->map_asking = 0;
-	if (!r->ok || cluster_read_slots(st->cluster, st, r->reply) != 0) {
+	if (!r->ok || cluster_read_slots(st->cluster, st, (const redisReply *)r->value) != 0) {
 		st->map_wanted = 1;
 		if (store_warning_due(&st->warn_cluster, &held))
 			log_warn("redis cluster: no slot map", "detail=\"%s\" "

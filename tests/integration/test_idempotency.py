@@ -6,7 +6,8 @@ without reserving; POST /v1/cancel releases a reservation exactly once.
 Config: push 2/1d (no quiet hours), so counting is easy to observe.
 """
 
-from pacertest import PacerTestCase, DAY, main
+from pacertest import (PacerTestCase, DAY, base_overrides, main, make_config,
+                       merge_overrides, write_file)
 
 
 class TestIdempotency(PacerTestCase):
@@ -176,6 +177,55 @@ class TestCancel(PacerTestCase):
         self.decide(a, "push", send_id="mine", time=self.T0)
         self.assertEqual(self.cancel(b, "mine"), (200, {"released": False}))
         self.assertEqual(self.cancel(a, "mine"), (200, {"released": True}))
+
+
+class TestRetryAcrossReload(PacerTestCase):
+    """
+    A decision's answer names its rule by the check's position in the
+    running program; the record keeps the rule's text. A retry after a
+    reload must still name the rule it was denied by, whether the new
+    program has that check at another position or no longer has it.
+    """
+    CONF = {"shadow": None}
+
+    def reconfigure(self, push_caps):
+        conf = make_config(merge_overrides(
+            base_overrides(self.daemon.port, self.redis.port, self.workdir),
+            self.extra_conf(), self.CONF,
+            {"channel push": {"cap": push_caps}}))
+        write_file(self.conf_path, conf)
+        st, body = self.http.post("/v1/admin/reload")
+        self.assertEqual(st, 200, body)
+
+    def tearDown(self):
+        self.reconfigure(["2/1d"])
+        super().tearDown()
+
+    def test_retry_names_the_rule_after_reloads(self):
+        c = self.consented_customer()
+        t = self.T0
+        self.decide(c, "push", time=t)
+        self.decide(c, "push", time=t + 1)
+        st, denied = self.decide(c, "push", send_id="held", time=t + 2)
+        self.assertDecision(st, denied, False, "cap", rule="push 2/1d")
+        # A tighter cap now comes first: push 2/1d is the second check.
+        self.reconfigure(["1/1h", "2/1d"])
+        st, again = self.decide(c, "push", send_id="held", time=t + 3)
+        self.assertEqual((st, again), (200, denied))
+        st, body = self.decide(c, "push", time=t + 4)
+        self.assertDecision(st, body, False, "cap", rule="push 2/1d")
+        st, body = self.decide(c, "push", time=t + 2 * 3600)
+        self.assertDecision(st, body, False, "cap", rule="push 2/1d")
+        # push 2/1d is gone: the record's own text still names it.
+        self.reconfigure(["9/1d"])
+        st, again = self.decide(c, "push", send_id="held", time=t + 5)
+        self.assertEqual((st, again), (200, denied))
+        # The explanation names the running rule by its position too (both
+        # caps are full; the one that holds the customer longest is named).
+        self.reconfigure(["1/1h", "2/1d"])
+        st, body = self.http.get("/v1/customers/%s?time=%d" % (c, t + 6))
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["channels"]["push"]["rule"], "push 2/1d")
 
 
 if __name__ == "__main__":
