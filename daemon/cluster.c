@@ -30,6 +30,7 @@
 #include <hiredis/hiredis.h>
 
 #include "pacerd.h"
+#include "pacer/cluster_slots.h"
 #include "pacer/clock.h"
 #include "pacer/slot.h"
 
@@ -161,36 +162,43 @@ cluster_set_slot(struct cluster *cl, int slot, struct store_link *l)
 	}
 }
 
+/* A new slot map, filled by cluster_slots_walk. */
+struct cluster_map {
+	struct store		*st;
+	struct store_link	*slot[SLOT_COUNT];
+};
+
+/* One range of CLUSTER SLOTS into the map; 0, or -1 (no link). */
+static int
+cluster_map_range(void *arg, const struct slot_range *g)
+{
+	struct cluster_map	*m = arg;
+	struct store_link	*l;
+
+	/* A node that names no endpoint serves nothing yet. */
+	if (*g->host == '\0')
+		return 0;
+	if ((l = store_link_get(m->st, g->host, g->port)) == NULL)
+		return -1;
+	for (int s = g->first; s <= g->last; s++)
+		m->slot[s] = l;
+	return 0;
+}
+
 int
 cluster_read_slots(struct cluster *cl, struct store *st, const void *reply)
 {
-	const redisReply	*r = reply, *e, *m;
-	struct store_link	*map[SLOT_COUNT], *l;
+	struct cluster_map	*m;
 
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+	if ((m = calloc(1, sizeof *m)) == NULL)
 		return -1;
-	memset(map, 0, sizeof map);
-	for (size_t i = 0; i < r->elements; i++) {
-		e = r->element[i];
-		if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
-		    e->element[0]->type != REDIS_REPLY_INTEGER ||
-		    e->element[1]->type != REDIS_REPLY_INTEGER ||
-		    (m = e->element[2])->type != REDIS_REPLY_ARRAY ||
-		    m->elements < 2 || m->element[0]->type != REDIS_REPLY_STRING ||
-		    m->element[1]->type != REDIS_REPLY_INTEGER)
-			return -1;
-		/* A node that names no endpoint ("" or "?") serves nothing yet. */
-		if (m->element[0]->len == 0 || !strcmp(m->element[0]->str, "?"))
-			continue;
-		if ((l = store_link_get(st, m->element[0]->str,
-		    (int)m->element[1]->integer)) == NULL)
-			return -1;
-		for (long long s = e->element[0]->integer;
-		    s <= e->element[1]->integer && s < SLOT_COUNT; s++)
-			if (s >= 0)
-				map[s] = l;
+	m->st = st;
+	if (cluster_slots_walk(reply, cluster_map_range, m) != 0) {
+		free(m);
+		return -1;
 	}
-	memcpy(cl->slot, map, sizeof map);
+	memcpy(cl->slot, m->slot, sizeof m->slot);
+	free(m);
 	cluster_audit_choose(cl);
 	return 0;
 }

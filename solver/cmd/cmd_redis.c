@@ -21,6 +21,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "pacer/cluster_slots.h"
 #include "pacer/conf.h"
 #include "pacer/slot.h"
 
@@ -122,6 +123,30 @@ cmd_redis_node(struct cmd_redis *rd, const char *host, int port, char **cause)
 	return rd->nnode++;
 }
 
+/* A slot map being read: the asked node's host, and the first failure. */
+struct cmd_redis_map {
+	struct cmd_redis	*rd;
+	const char		*host;
+	char			*cause;
+};
+
+/* One range of CLUSTER SLOTS into the map; 0, or -1 (cannot connect). */
+static int
+cmd_redis_map_range(void *arg, const struct slot_range *g)
+{
+	struct cmd_redis_map	*m = arg;
+	int			 idx;
+
+	/* No endpoint of its own: the node we asked knows it by ours. */
+	idx = cmd_redis_node(m->rd, *g->host ? g->host : m->host, g->port,
+	    &m->cause);
+	if (idx < 0)
+		return -1;
+	for (int s = g->first; s <= g->last; s++)
+		m->rd->slot_node[s] = (int16_t)idx;
+	return 0;
+}
+
 /*
  * Read the slot map from CLUSTER SLOTS on ctx (at host, which stands for
  * a node that names no endpoint of its own); 0, or -1 with *cause.
@@ -130,8 +155,9 @@ static int
 cmd_redis_slots_from(struct cmd_redis *rd, redisContext *ctx, const char *host,
     char **cause)
 {
-	redisReply	*r, *e, *m;
-	int		 rc = -1, idx;
+	struct cmd_redis_map	 m = { rd, host, NULL };
+	redisReply		*r;
+	int			 rc = -1;
 
 	if ((r = redisCommand(ctx, "CLUSTER SLOTS")) == NULL) {
 		*cause = str_printf("redis: CLUSTER SLOTS: %s", ctx->errstr);
@@ -144,27 +170,10 @@ cmd_redis_slots_from(struct cmd_redis *rd, redisContext *ctx, const char *host,
 	}
 	for (int s = 0; s < SLOT_COUNT; s++)
 		rd->slot_node[s] = -1;
-	for (size_t i = 0; i < r->elements; i++) {
-		e = r->element[i];
-		if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
-		    e->element[0]->type != REDIS_REPLY_INTEGER ||
-		    e->element[1]->type != REDIS_REPLY_INTEGER ||
-		    (m = e->element[2])->type != REDIS_REPLY_ARRAY ||
-		    m->elements < 2 || m->element[0]->type != REDIS_REPLY_STRING ||
-		    m->element[1]->type != REDIS_REPLY_INTEGER) {
-			*cause = strdup("redis: CLUSTER SLOTS: unexpected reply");
-			goto done;
-		}
-		/* An empty or "?" endpoint: the node we asked knows it by ours. */
-		idx = cmd_redis_node(rd, m->element[0]->len > 0 &&
-		    strcmp(m->element[0]->str, "?") ? m->element[0]->str : host,
-		    (int)m->element[1]->integer, cause);
-		if (idx < 0)
-			goto done;
-		for (long long s = e->element[0]->integer; s <= e->element[1]->integer &&
-		    s < SLOT_COUNT; s++)
-			if (s >= 0)
-				rd->slot_node[s] = (int16_t)idx;
+	if (cluster_slots_walk(r, cmd_redis_map_range, &m) != 0) {
+		*cause = m.cause != NULL ? m.cause :
+		    strdup("redis: CLUSTER SLOTS: unexpected reply");
+		goto done;
 	}
 	rc = 0;
 done:
