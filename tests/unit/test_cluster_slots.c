@@ -10,38 +10,10 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <hiredis/hiredis.h>
+
+#include "replies.h"
 
 #include "pacer/cluster_slots.h"
-
-static void
-set_int(redisReply *r, long long n)
-{
-	memset(r, 0, sizeof *r);
-	r->type = REDIS_REPLY_INTEGER;
-	r->integer = n;
-}
-
-static void
-set_str(redisReply *r, const char *s)
-{
-	/* hiredis's str is not const; nothing writes it here. */
-	union { const char *c; char *m; } unconst = { s };
-
-	memset(r, 0, sizeof *r);
-	r->type = REDIS_REPLY_STRING;
-	r->str = unconst.m;
-	r->len = strlen(s);
-}
-
-static void
-set_list(redisReply *r, redisReply **items, size_t n)
-{
-	memset(r, 0, sizeof *r);
-	r->type = REDIS_REPLY_ARRAY;
-	r->element = items;
-	r->elements = n;
-}
 
 /* A range [first, last, [host, port]] built in place. */
 struct range {
@@ -53,17 +25,17 @@ static void
 range(struct range *g, long long first, long long last, const char *host,
     int port)
 {
-	set_int(&g->first, first);
-	set_int(&g->last, last);
-	set_str(&g->host, host);
-	set_int(&g->port, port);
+	reply_int(&g->first, first);
+	reply_int(&g->last, last);
+	reply_str(&g->host, host);
+	reply_int(&g->port, port);
 	g->nitems[0] = &g->host;
 	g->nitems[1] = &g->port;
-	set_list(&g->node, g->nitems, 2);
+	reply_list(&g->node, g->nitems, 2);
 	g->items[0] = &g->first;
 	g->items[1] = &g->last;
 	g->items[2] = &g->node;
-	set_list(&g->top, g->items, 3);
+	reply_list(&g->top, g->items, 3);
 }
 
 struct seen {
@@ -97,7 +69,7 @@ test_ranges(void **state)
 	range(&a, -5, 99, "10.0.0.1", 7000);
 	range(&b, 100, 20000, "?", 7001);	/* past the last slot */
 	range(&c, 16384, 16400, "10.0.0.3", 7002); /* nothing left: skipped */
-	set_list(&top, items, 3);
+	reply_list(&top, items, 3);
 	assert_int_equal(cluster_slots_walk(&top, collect, &s), 0);
 	assert_int_equal(s.n, 2);
 	assert_int_equal(s.g[0].first, 0);
@@ -124,13 +96,13 @@ test_bad_shapes(void **state)
 
 	(void)state;
 	assert_int_equal(cluster_slots_walk(NULL, collect, &s), -1);
-	set_str(&err, "ERR This instance has cluster support disabled");
+	reply_str(&err, "ERR This instance has cluster support disabled");
 	err.type = REDIS_REPLY_ERROR;
 	assert_int_equal(cluster_slots_walk(&err, collect, &s), -1);
 	/* A port given as text. */
 	range(&a, 0, 10, "h", 1);
-	set_str(&a.port, "7000");
-	set_list(&top, items, 1);
+	reply_str(&a.port, "7000");
+	reply_list(&top, items, 1);
 	assert_int_equal(cluster_slots_walk(&top, collect, &s), -1);
 	/* A range without its node. */
 	range(&a, 0, 10, "h", 1);
@@ -138,7 +110,7 @@ test_bad_shapes(void **state)
 	assert_int_equal(cluster_slots_walk(&top, collect, &s), -1);
 	assert_int_equal(s.n, 0);
 	/* No ranges: an empty map, not an error. */
-	set_list(&top, items, 0);
+	reply_list(&top, items, 0);
 	assert_int_equal(cluster_slots_walk(&top, collect, &s), 0);
 }
 

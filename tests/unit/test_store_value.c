@@ -10,40 +10,12 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <hiredis/hiredis.h>
+
+#include "replies.h"
 
 #include "pacerd.h"
 
 #define V(r)	((const struct store_value *)(r))
-
-static void
-text(redisReply *r, const char *s)
-{
-	/* hiredis's str is not const; nothing writes it here. */
-	union { const char *c; char *m; } unconst = { s };
-
-	memset(r, 0, sizeof *r);
-	r->type = REDIS_REPLY_STRING;
-	r->str = unconst.m;
-	r->len = strlen(s);
-}
-
-static void
-integer(redisReply *r, long long n)
-{
-	memset(r, 0, sizeof *r);
-	r->type = REDIS_REPLY_INTEGER;
-	r->integer = n;
-}
-
-static void
-list(redisReply *r, redisReply **items, size_t n)
-{
-	memset(r, 0, sizeof *r);
-	r->type = REDIS_REPLY_ARRAY;
-	r->element = items;
-	r->elements = n;
-}
 
 static void
 test_types(void **state)
@@ -54,11 +26,11 @@ test_types(void **state)
 	size_t		 len = 0;
 
 	(void)state;
-	text(&t, "ok");
-	integer(&i, 42);
+	reply_str(&t, "ok");
+	reply_int(&i, 42);
 	memset(&nil, 0, sizeof nil);
 	nil.type = REDIS_REPLY_NIL;
-	list(&l, items, 2);
+	reply_list(&l, items, 2);
 	assert_int_equal(store_type(NULL), STORE_NONE);
 	assert_int_equal(store_type(V(&nil)), STORE_NONE);
 	assert_int_equal(store_type(V(&t)), STORE_TEXT);
@@ -90,12 +62,12 @@ test_field(void **state)
 	redisReply	*items[5] = { &f[0], &f[1], &f[2], &f[3], &f[4] };
 
 	(void)state;
-	text(&f[0], "c:email");
-	text(&f[1], "1");
-	integer(&f[2], 3);	/* not a name: skipped, never compared */
-	text(&f[3], "seg");
-	text(&f[4], "tz");	/* a name without a value */
-	list(&l, items, 5);
+	reply_str(&f[0], "c:email");
+	reply_str(&f[1], "1");
+	reply_int(&f[2], 3);	/* not a name: skipped, never compared */
+	reply_str(&f[3], "seg");
+	reply_str(&f[4], "tz");	/* a name without a value */
+	reply_list(&l, items, 5);
 	assert_string_equal(store_field(V(&l), "c:email"), "1");
 	assert_null(store_field(V(&l), "1"));	/* values are not names */
 	assert_null(store_field(V(&l), "tz"));
