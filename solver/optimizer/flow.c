@@ -32,6 +32,28 @@
  */
 #define FLOW_BB_SMALL	20
 
+/*
+ * Nodes a search may spend on one customer's plan (its thresholds share
+ * as many again): past it the search returns the best plan it found and
+ * an upper bound. A depth-first node counts 1 and each flow solved at a
+ * node over flows FLOW_NODE_FLOW, about their relative cost on 60-100
+ * items, so the limit bounds the time: 100,000 nodes are about 75 ms on
+ * a 2-core 2020s machine (a customer, thresholds included, twice that).
+ */
+#define FLOW_NODE_LIMIT	100000
+#define FLOW_NODE_FLOW	40
+
+/*
+ * Subgradient steps on the prices at a search's first node and at every
+ * other node (warm from the last), and the first step's scale.
+ */
+#define FLOW_LR_ROOT	40
+#define FLOW_LR_STEPS	6
+#define FLOW_LR_THETA	1.0
+
+/* A value no more than this above the incumbent is no better (rounding). */
+#define FLOW_EPS	1e-12
+
 struct flow_work {
 	int	 nitems;
 	int	 ngroups;
@@ -63,6 +85,7 @@ struct flow_work {
 	int	*local;		/* per group: reduced node or campaign slot */
 	int	*chans;		/* channel groups of this customer */
 	int	*camps;		/* campaign groups of this customer */
+	int	 nch, ncp;	/* how many of each (flow_reduced) */
 	double	*D;		/* reduced distances, K x K */
 	/*
 	 * Per campaign slot q, short lists (at q * K) of the nodes with a
@@ -82,9 +105,28 @@ struct flow_work {
 	int	 bb_m;		/* items in ord at this node */
 	int	 bb_small;	/* FLOW_BB_SMALL, or as a test set it */
 	int	*bb_tmp;	/* per group: the bound's counts */
+	int	*bb_cnt;	/* per group: the repaired plan's counts */
 	uint8_t	*bb_st;		/* per item: 0 free, 1 taken, 2 left out */
 	uint8_t	*bb_best;	/* per item: in the best plan found */
+	uint8_t	*bb_cur;	/* per free item (ord's order): repaired plan */
 	double	 bb_value;	/* its value */
+	double	 bb_ub;		/* upper bound over the subtrees left */
+	long	 bb_nodes;	/* spent on this customer (FLOW_NODE_FLOW per
+				   flow, 1 per other node) */
+	long	 bb_start;	/* bb_nodes when this search began */
+	long	 bb_budget;	/* this search's nodes */
+	long	 bb_limit;	/* FLOW_NODE_LIMIT, or as a test set it */
+	int	 bb_hit;	/* this search stopped at its budget */
+	int	 bb_root;	/* the next node is a search's first */
+	/*
+	 * The partition whose rooms are priced (0 channel, 1 campaign, 2
+	 * category), its groups and their prices, and the flow's two sides.
+	 */
+	int	 bb_dual;
+	int	 bb_side[2];
+	int	*bb_dg;
+	int	 bb_ndg;
+	double	*bb_mu;		/* per group */
 
 	/*
 	 * Two of the three partitions (channel, campaign, category) as the
@@ -108,6 +150,11 @@ static void	flow_ssp(struct flow_work *);
 static double	flow_collect(const struct flow_sub *, struct flow_work *,
 		    uint8_t *);
 static int	flow_reduced(struct flow_sub *, struct flow_work *);
+static int	flow_reduced_index(const struct flow_sub *, struct flow_work *);
+static void	flow_reduced_direct(const struct flow_sub *, struct flow_work *,
+		    int);
+static int	flow_reduced_slots(const struct flow_sub *, struct flow_work *);
+static void	flow_reduced_thresholds(struct flow_sub *, struct flow_work *);
 static void	flow_general(struct flow_sub *, int, struct flow_work *);
 static int	flow_order_cmp(const struct flow_sub *, int, int);
 static void	flow_slot_min(int *, double *, int *, int, double);
@@ -119,22 +166,39 @@ static int	flow_bb_fits(const struct flow_sub *, const struct flow_work *,
 static int	flow_bb_fits_empty(const struct flow_sub *, int);
 static double	flow_bb_bound(const struct flow_sub *, struct flow_work *,
 		    int);
-static int	flow_bb_violated(const struct flow_sub *, struct flow_work *,
-		    int);
-static void	flow_bb_node(const struct flow_sub *, struct flow_work *,
-		    double);
+static int	flow_bb_spent(struct flow_work *);
+static void	flow_bb_close(struct flow_work *, double);
+static void	flow_bb_count(const struct flow_sub *, int *, int, int);
 static void	flow_bb_dfs(const struct flow_sub *, struct flow_work *, int,
+		    double, double);
+static double	flow_lr_eval(const struct flow_sub *, struct flow_work *);
+static void	flow_lr_repair(const struct flow_sub *, struct flow_work *,
 		    double);
+static double	flow_lr_gradient(const struct flow_sub *, struct flow_work *,
+		    int *);
+static int	flow_lr_branch(const struct flow_sub *, struct flow_work *,
+		    int);
+static double	flow_lr(const struct flow_sub *, struct flow_work *, double,
+		    double, int, int *);
+static void	flow_lr_clear(struct flow_work *);
+static void	flow_bb_node(const struct flow_sub *, struct flow_work *,
+		    double, double);
 static double	flow_bb_solve(const struct flow_sub *, struct flow_work *,
-		    int, int, double, uint8_t *);
+		    int, int, double, uint8_t *, long);
 static double	flow_bb_with(const struct flow_sub *, struct flow_work *, int);
+static void	flow_bb_setup(const struct flow_sub *, struct flow_work *);
+static void	flow_search_thresholds(struct flow_sub *, struct flow_work *);
 static void	flow_search(struct flow_sub *, int, struct flow_work *);
 static struct flow_work *flow_work_alloc(int, int, int);
+static int	flow_work_groups(struct flow_work *, int);
+static int	flow_work_network(struct flow_work *, int, int);
+static int	flow_work_search(struct flow_work *, int, int);
+static int	flow_work_pair(struct flow_work *, int, int);
 static int	flow_part(const struct flow_sub *, int, int);
 static int	flow_active(const struct flow_sub *, const struct flow_work *,
 		    int);
 static double	flow_pair(const struct flow_sub *, struct flow_work *, int,
-		    int, const int *, int, int);
+		    int, const int *, int, int, const double *);
 
 /* Allocate scratch memory for nitems items and ngroups groups. */
 struct flow_work *
@@ -148,7 +212,6 @@ static struct flow_work *
 flow_work_alloc(int nitems, int ngroups, int pair)
 {
 	struct flow_work	*w;
-	int			 nnodes, nedges;
 
 	if ((w = calloc(1, sizeof *w)) == NULL)
 		return (NULL);
@@ -157,9 +220,22 @@ flow_work_alloc(int nitems, int ngroups, int pair)
 	w->nitems = nitems;
 	w->ngroups = ngroups;
 	w->bb_small = FLOW_BB_SMALL;
-	nnodes = ngroups + 3;
-	nedges = 2 * (nitems + ngroups + 2);
-	w->ord = calloc(nitems, sizeof *w->ord);
+	w->bb_limit = FLOW_NODE_LIMIT;
+	if (flow_work_groups(w, ngroups) != 0 ||
+	    flow_work_network(w, nitems, ngroups) != 0 ||
+	    flow_work_search(w, nitems, ngroups) != 0 ||
+	    (pair && flow_work_pair(w, nitems, ngroups) != 0)) {
+		flow_work_free(w);
+		return (NULL);
+	}
+	return (w);
+}
+
+/* The per-group counters; 0 or -1. */
+static int
+flow_work_groups(struct flow_work *w, int ngroups)
+{
+	w->ord = calloc(w->nitems, sizeof *w->ord);
 	w->cnt = calloc(ngroups, sizeof *w->cnt);
 	w->size = calloc(ngroups, sizeof *w->size);
 	w->minsel = calloc(ngroups, sizeof *w->minsel);
@@ -167,6 +243,27 @@ flow_work_alloc(int nitems, int ngroups, int pair)
 	w->touched = calloc(ngroups, sizeof *w->touched);
 	w->mark = calloc(ngroups, sizeof *w->mark);
 	w->node = calloc(ngroups, sizeof *w->node);
+	w->kind = calloc(ngroups, 1);
+	w->gedge = calloc(ngroups, sizeof *w->gedge);
+	w->local = calloc(ngroups, sizeof *w->local);
+	w->chans = calloc(ngroups, sizeof *w->chans);
+	w->camps = calloc(ngroups, sizeof *w->camps);
+	if (w->ord == NULL || w->cnt == NULL || w->size == NULL ||
+	    w->minsel == NULL || w->gmax == NULL || w->touched == NULL ||
+	    w->mark == NULL || w->node == NULL || w->kind == NULL ||
+	    w->gedge == NULL || w->local == NULL || w->chans == NULL ||
+	    w->camps == NULL)
+		return (-1);
+	return (0);
+}
+
+/* The flow network and the reduced graph of flow_reduced; 0 or -1. */
+static int
+flow_work_network(struct flow_work *w, int nitems, int ngroups)
+{
+	int	nnodes = ngroups + 3, nedges = 2 * (nitems + ngroups + 2);
+	size_t	slots = (size_t)ngroups * (ngroups + 3);
+
 	w->head = calloc(nnodes, sizeof *w->head);
 	w->next = calloc(nedges, sizeof *w->next);
 	w->to = calloc(nedges, sizeof *w->to);
@@ -174,66 +271,64 @@ flow_work_alloc(int nitems, int ngroups, int pair)
 	w->cost = calloc(nedges, sizeof *w->cost);
 	w->item_edge = calloc(nitems, sizeof *w->item_edge);
 	w->dist = calloc(nnodes, sizeof *w->dist);
-	w->kind = calloc(ngroups, 1);
-	w->gedge = calloc(ngroups, sizeof *w->gedge);
-	w->local = calloc(ngroups, sizeof *w->local);
-	w->chans = calloc(ngroups, sizeof *w->chans);
-	w->camps = calloc(ngroups, sizeof *w->camps);
-	w->D = calloc((size_t)(ngroups + 3) * (ngroups + 3), sizeof *w->D);
-	w->inc = calloc((size_t)ngroups * (ngroups + 3), sizeof *w->inc);
-	w->outc = calloc((size_t)ngroups * (ngroups + 3), sizeof *w->outc);
-	w->inc_node = calloc((size_t)ngroups * (ngroups + 3),
-	    sizeof *w->inc_node);
-	w->outc_node = calloc((size_t)ngroups * (ngroups + 3),
-	    sizeof *w->outc_node);
-	w->ninc = calloc(ngroups, sizeof *w->ninc);
-	w->noutc = calloc(ngroups, sizeof *w->noutc);
 	w->pred = calloc(nnodes, sizeof *w->pred);
 	w->queue = calloc(nnodes, sizeof *w->queue);
 	w->inq = calloc(nnodes, sizeof *w->inq);
+	w->D = calloc((size_t)nnodes * nnodes, sizeof *w->D);
+	w->inc = calloc(slots, sizeof *w->inc);
+	w->outc = calloc(slots, sizeof *w->outc);
+	w->inc_node = calloc(slots, sizeof *w->inc_node);
+	w->outc_node = calloc(slots, sizeof *w->outc_node);
+	w->ninc = calloc(ngroups, sizeof *w->ninc);
+	w->noutc = calloc(ngroups, sizeof *w->noutc);
+	if (w->head == NULL || w->next == NULL || w->to == NULL ||
+	    w->cap == NULL || w->cost == NULL || w->item_edge == NULL ||
+	    w->dist == NULL || w->pred == NULL || w->queue == NULL ||
+	    w->inq == NULL || w->D == NULL || w->inc == NULL ||
+	    w->outc == NULL || w->inc_node == NULL || w->outc_node == NULL ||
+	    w->ninc == NULL || w->noutc == NULL)
+		return (-1);
+	return (0);
+}
+
+/* The branch and bound's arrays; 0 or -1. */
+static int
+flow_work_search(struct flow_work *w, int nitems, int ngroups)
+{
 	w->bb_sorted = calloc(nitems, sizeof *w->bb_sorted);
 	w->bb_tmp = calloc(ngroups, sizeof *w->bb_tmp);
+	w->bb_cnt = calloc(ngroups, sizeof *w->bb_cnt);
+	w->bb_dg = calloc(ngroups, sizeof *w->bb_dg);
+	w->bb_mu = calloc(ngroups, sizeof *w->bb_mu);
 	w->bb_st = calloc(nitems, 1);
 	w->bb_best = calloc(nitems, 1);
-	if (w->bb_sorted == NULL || w->bb_tmp == NULL || w->bb_st == NULL ||
-	    w->bb_best == NULL) {
-		flow_work_free(w);
-		return (NULL);
-	}
-	if (pair) {
-		struct flow_sub	*ps = &w->pair_sub;
+	w->bb_cur = calloc(nitems, 1);
+	if (w->bb_sorted == NULL || w->bb_tmp == NULL || w->bb_cnt == NULL ||
+	    w->bb_dg == NULL || w->bb_mu == NULL || w->bb_st == NULL ||
+	    w->bb_best == NULL || w->bb_cur == NULL)
+		return (-1);
+	return (0);
+}
 
-		w->pair_work = flow_work_alloc(nitems, ngroups + 2, 0);
-		ps->r = calloc(nitems, sizeof *ps->r);
-		ps->t = calloc(nitems, sizeof *ps->t);
-		ps->ch = calloc(nitems, sizeof *ps->ch);
-		ps->cp = calloc(nitems, sizeof *ps->cp);
-		ps->room = calloc(ngroups + 2, sizeof *ps->room);
-		ps->sel = calloc(nitems, 1);
-		w->pair_item = calloc(nitems, sizeof *w->pair_item);
-		if (w->pair_work == NULL || ps->r == NULL || ps->t == NULL ||
-		    ps->ch == NULL || ps->cp == NULL || ps->room == NULL ||
-		    ps->sel == NULL || w->pair_item == NULL) {
-			flow_work_free(w);
-			return (NULL);
-		}
-	}
-	if (w->ord == NULL || w->cnt == NULL || w->size == NULL ||
-	    w->minsel == NULL || w->gmax == NULL || w->touched == NULL ||
-	    w->mark == NULL || w->node == NULL ||
-	    w->head == NULL || w->next == NULL || w->to == NULL ||
-	    w->cap == NULL || w->cost == NULL || w->item_edge == NULL ||
-	    w->dist == NULL || w->kind == NULL || w->gedge == NULL ||
-	    w->local == NULL || w->chans == NULL || w->camps == NULL ||
-	    w->D == NULL || w->inc == NULL || w->outc == NULL ||
-	    w->inc_node == NULL || w->outc_node == NULL || w->ninc == NULL ||
-	    w->noutc == NULL ||
-	    w->pred == NULL || w->queue == NULL ||
-	    w->inq == NULL) {
-		flow_work_free(w);
-		return (NULL);
-	}
-	return (w);
+/* The two-partition flow the search solves at its nodes; 0 or -1. */
+static int
+flow_work_pair(struct flow_work *w, int nitems, int ngroups)
+{
+	struct flow_sub	*ps = &w->pair_sub;
+
+	w->pair_work = flow_work_alloc(nitems, ngroups + 2, 0);
+	ps->r = calloc(nitems, sizeof *ps->r);
+	ps->t = calloc(nitems, sizeof *ps->t);
+	ps->ch = calloc(nitems, sizeof *ps->ch);
+	ps->cp = calloc(nitems, sizeof *ps->cp);
+	ps->room = calloc(ngroups + 2, sizeof *ps->room);
+	ps->sel = calloc(nitems, 1);
+	w->pair_item = calloc(nitems, sizeof *w->pair_item);
+	if (w->pair_work == NULL || ps->r == NULL || ps->t == NULL ||
+	    ps->ch == NULL || ps->cp == NULL || ps->room == NULL ||
+	    ps->sel == NULL || w->pair_item == NULL)
+		return (-1);
+	return (0);
 }
 
 /* Set the search's depth-first threshold (tests: reach both methods). */
@@ -241,6 +336,20 @@ void
 flow_work_search_small(struct flow_work *w, int items)
 {
 	w->bb_small = items;
+}
+
+/* Set the search's node limit per customer (tests: reach the limit). */
+void
+flow_work_node_limit(struct flow_work *w, long nodes)
+{
+	w->bb_limit = nodes;
+}
+
+/* Nodes the last flow_solve's search spent. */
+long
+flow_work_nodes(const struct flow_work *w)
+{
+	return (w->bb_nodes);
 }
 
 /* Free scratch memory; accepts NULL. */
@@ -283,6 +392,10 @@ flow_work_free(struct flow_work *w)
 	free(w->bb_tmp);
 	free(w->bb_st);
 	free(w->bb_best);
+	free(w->bb_cur);
+	free(w->bb_cnt);
+	free(w->bb_dg);
+	free(w->bb_mu);
 	flow_work_free(w->pair_work);
 	free(w->pair_sub.r);
 	free(w->pair_sub.t);
@@ -673,10 +786,27 @@ flow_slot_min(int *node, double *cost, int *n, int x, double c)
 static int
 flow_reduced(struct flow_sub *s, struct flow_work *w)
 {
-	enum { T };
-	int	 i, g, q, x, y, z, a, b, K, nch = 0, ncp = 0, flow = 0;
-	double	*D = w->D, c, best;
+	int	flow;
 
+	flow = flow_reduced_index(s, w);
+	flow_reduced_direct(s, w, flow);
+	if (flow_reduced_slots(s, w) != 0)
+		return (-1);
+	flow_reduced_thresholds(s, w);
+	return (0);
+}
+
+/*
+ * Number the customer's channels 1 .. nch (0 is the sink) and campaign
+ * slots 0 .. ncp-1 in local, count the chosen items per group; returns the
+ * total flow.
+ */
+static int
+flow_reduced_index(const struct flow_sub *s, struct flow_work *w)
+{
+	int	i, g, flow = 0;
+
+	w->nch = w->ncp = 0;
 	for (i = 0; i < w->ntouched; i++) {
 		g = w->touched[i];
 		w->cnt[g] = 0;
@@ -684,12 +814,12 @@ flow_reduced(struct flow_sub *s, struct flow_work *w)
 	}
 	for (i = 0; i < s->n; i++) {
 		if (w->local[s->ch[i]] == -1) {
-			w->local[s->ch[i]] = 1 + nch;
-			w->chans[nch++] = s->ch[i];
+			w->local[s->ch[i]] = 1 + w->nch;
+			w->chans[w->nch++] = s->ch[i];
 		}
 		if (w->local[s->cp[i]] == -1) {
-			w->local[s->cp[i]] = ncp;
-			w->camps[ncp++] = s->cp[i];
+			w->local[s->cp[i]] = w->ncp;
+			w->camps[w->ncp++] = s->cp[i];
 		}
 		if (s->sel[i]) {
 			w->cnt[s->ch[i]]++;
@@ -697,40 +827,60 @@ flow_reduced(struct flow_sub *s, struct flow_work *w)
 			flow++;
 		}
 	}
-	/*
-	 * Source and the "all" node carry only zero-cost edges, so they are
-	 * eliminated too: channel x reaches channel y through "all" when x
-	 * has flow to push back and y has room, the sink reaches y through
-	 * source and "all" when the total has room, x reaches the sink when
-	 * it has flow.
-	 */
-	K = 1 + nch;
+	return (flow);
+}
+
+/*
+ * Source and the "all" node carry only zero-cost edges, so they are
+ * eliminated too: channel x reaches channel y through "all" when x has
+ * flow to push back and y has room, the sink reaches y through source and
+ * "all" when the total has room, x reaches the sink when it has flow.
+ * Fills D (K x K, K = 1 + nch, node 0 the sink) with these direct costs.
+ */
+static void
+flow_reduced_direct(const struct flow_sub *s, struct flow_work *w, int flow)
+{
+	double	*D = w->D;
+	int	 K = 1 + w->nch, x, y, q, g;
+
 	for (x = 0; x < K * K; x++)
 		D[x] = HUGE_VAL;
 	for (x = 0; x < K; x++)
 		D[x * K + x] = 0;
-	for (q = 0; q < nch; q++) {
+	for (q = 0; q < w->nch; q++) {
 		g = w->chans[q];
 		if (w->cnt[g] < s->room[g]) {
 			if (flow < s->room[s->all])
-				D[T * K + 1 + q] = 0;
-			for (y = 0; y < nch; y++)
+				D[1 + q] = 0;	/* from the sink */
+			for (y = 0; y < w->nch; y++)
 				if (w->cnt[w->chans[y]] > 0)
 					D[(1 + y) * K + 1 + q] = 0;
 		}
 		if (w->cnt[g] > 0)
-			D[(1 + q) * K + T] = 0;
+			D[(1 + q) * K] = 0;	/* to the sink */
 	}
-	/* Campaign slots: cheapest way in from, and out to, each node. */
-	for (q = 0; q < ncp; q++) {
+}
+
+/*
+ * Campaign slots: the cheapest way into and out of each from each node,
+ * the paths through them into D, then all pairs' distances
+ * (Floyd-Warshall). -1 on a negative cycle (the choice is not optimal).
+ */
+static int
+flow_reduced_slots(const struct flow_sub *s, struct flow_work *w)
+{
+	double	*D = w->D, c;
+	int	 K = 1 + w->nch, i, g, q, x, y, z, a, b;
+
+	for (q = 0; q < w->ncp; q++) {
 		g = w->camps[q];
 		w->ninc[q] = w->noutc[q] = 0;
 		if (w->cnt[g] > 0)
 			flow_slot_min(w->inc_node + q * K, w->inc + q * K,
-			    &w->ninc[q], T, 0);
+			    &w->ninc[q], 0, 0);
 		if (w->cnt[g] < s->room[g])
 			flow_slot_min(w->outc_node + q * K, w->outc + q * K,
-			    &w->noutc[q], T, 0);
+			    &w->noutc[q], 0, 0);
 	}
 	for (i = 0; i < s->n; i++) {
 		q = w->local[s->cp[i]];
@@ -742,7 +892,7 @@ flow_reduced(struct flow_sub *s, struct flow_work *w)
 			flow_slot_min(w->inc_node + q * K, w->inc + q * K,
 			    &w->ninc[q], x, -s->r[i]);
 	}
-	for (q = 0; q < ncp; q++) {
+	for (q = 0; q < w->ncp; q++)
 		for (a = 0; a < w->ninc[q]; a++) {
 			x = w->inc_node[q * K + a];
 			for (b = 0; b < w->noutc[q]; b++) {
@@ -752,7 +902,6 @@ flow_reduced(struct flow_sub *s, struct flow_work *w)
 					D[x * K + y] = c;
 			}
 		}
-	}
 	for (z = 0; z < K; z++)
 		for (x = 0; x < K; x++) {
 			if (D[x * K + z] == HUGE_VAL)
@@ -766,6 +915,15 @@ flow_reduced(struct flow_sub *s, struct flow_work *w)
 	for (x = 0; x < K; x++)
 		if (D[x * K + x] < -1e-9)
 			return (-1);
+	return (0);
+}
+
+/* Each item's threshold from the distances D and the slot lists. */
+static void
+flow_reduced_thresholds(struct flow_sub *s, struct flow_work *w)
+{
+	double	*D = w->D, c, best;
+	int	 K = 1 + w->nch, i, q, x, y, a, b;
 
 	for (i = 0; i < s->n; i++) {
 		q = w->local[s->cp[i]];
@@ -793,7 +951,6 @@ flow_reduced(struct flow_sub *s, struct flow_work *w)
 		if (s->t[i] < 0)
 			s->t[i] = 0;
 	}
-	return (0);
 }
 
 /*
@@ -842,15 +999,18 @@ flow_active(const struct flow_sub *s, const struct flow_work *w, int p)
  * Best value of items[0..m) under partitions pa and pb and the "all" room,
  * each less the branch's counts, as a flow with pa's groups on one side and
  * pb's on the other (the third partition left out: exact when it cannot
- * bind, else an upper bound). Choice and, with thresholds, thresholds in
- * pair_sub, item j for items[j].
+ * bind, else an upper bound). With prices mu (per group, or NULL), each
+ * item's value is less the price of its group in the third partition.
+ * Choice and, with thresholds, thresholds in pair_sub, item j for
+ * items[j].
  */
 static double
 flow_pair(const struct flow_sub *s, struct flow_work *w, int pa, int pb,
-    const int *items, int m, int thresholds)
+    const int *items, int m, int thresholds, const double *mu)
 {
 	struct flow_sub	*ps = &w->pair_sub;
 	int		 j, i, g, da = w->ngroups, db = w->ngroups + 1;
+	int		 pc = 3 - pa - pb;
 
 	ps->n = m;
 	ps->all = s->all;
@@ -862,6 +1022,8 @@ flow_pair(const struct flow_sub *s, struct flow_work *w, int pa, int pb,
 		i = items[j];
 		w->pair_item[j] = i;
 		ps->r[j] = s->r[i];
+		if (mu != NULL && (g = flow_part(s, i, pc)) >= 0)
+			ps->r[j] -= mu[g];
 		g = flow_part(s, i, pa);
 		ps->ch[j] = g >= 0 ? g : da;
 		if (g >= 0)
@@ -954,171 +1116,6 @@ flow_bb_bound(const struct flow_sub *s, struct flow_work *w, int d)
 }
 
 /*
- * Group of partition q over its room in the last flow_pair's plan, given
- * the branch's counts, or -1 if that plan meets partition q too.
- */
-static int
-flow_bb_violated(const struct flow_sub *s, struct flow_work *w, int q)
-{
-	const struct flow_sub	*ps = &w->pair_sub;
-	int			 j, g, bad = -1;
-
-	for (j = 0; j < ps->n; j++)
-		if (ps->sel[j] && (g = flow_part(s, w->pair_item[j], q)) >= 0)
-			w->bb_tmp[g]++;
-	for (j = 0; j < ps->n; j++) {
-		if (!ps->sel[j] || (g = flow_part(s, w->pair_item[j], q)) < 0)
-			continue;
-		if (bad == -1 && w->cnt[g] + w->bb_tmp[g] > s->room[g])
-			bad = g;
-	}
-	for (j = 0; j < ps->n; j++)
-		if (ps->sel[j] && (g = flow_part(s, w->pair_item[j], q)) >= 0)
-			w->bb_tmp[g] = 0;
-	return (bad);
-}
-
-/* Depth-first search over ord[d..], taking each item before leaving it. */
-static void
-flow_bb_dfs(const struct flow_sub *s, struct flow_work *w, int d,
-    double value)
-{
-	int	i, gs[4], n, q;
-
-	if (value > w->bb_value + 1e-12) {
-		w->bb_value = value;
-		for (i = 0; i < s->n; i++)
-			w->bb_best[i] = w->bb_st[i] == 1;
-	}
-	if (d == w->bb_m || w->cnt[s->all] >= s->room[s->all])
-		return;
-	if (value + flow_bb_bound(s, w, d) <= w->bb_value + 1e-12)
-		return;
-	i = w->ord[d];
-	if (flow_bb_fits(s, w, i)) {
-		n = flow_groups(s, i, gs);
-		for (q = 0; q < n; q++)
-			w->cnt[gs[q]]++;
-		w->bb_st[i] = 1;
-		flow_bb_dfs(s, w, d + 1, value + s->r[i]);
-		w->bb_st[i] = 0;
-		for (q = 0; q < n; q++)
-			w->cnt[gs[q]]--;
-	}
-	flow_bb_dfs(s, w, d + 1, value);
-}
-
-/*
- * One node of the search, the items of status 1 taken (fixed: their
- * value) and of status 2 left out. Each relaxation keeps two partitions
- * and is a flow; one whose plan meets the third too is the node's optimum.
- * Otherwise the least of them bounds the node, and the search branches on
- * the least valuable item of a group over its room in that plan: leave it
- * out, or take it.
- */
-static void
-flow_bb_node(const struct flow_sub *s, struct flow_work *w, double fixed)
-{
-	static const int	 pairs[3][3] = {
-		{ 0, 1, 2 }, { 1, 2, 0 }, { 0, 2, 1 }
-	};
-	double			 v, bound = HUGE_VAL, least;
-	int			 m, k, i, j, p, g, best_p = 0, viol = -1;
-	int			 gs[4], n, q;
-
-	m = 0;
-	for (k = 0; k < w->bb_npos; k++)
-		if (w->bb_st[w->bb_sorted[k]] == 0)
-			w->ord[m++] = w->bb_sorted[k];
-	w->bb_m = m;
-	if (m <= w->bb_small) {
-		flow_bb_dfs(s, w, 0, fixed);
-		return;
-	}
-	if (fixed + flow_bb_bound(s, w, 0) <= w->bb_value + 1e-12)
-		return;
-	for (p = 0; p < 3; p++) {
-		v = flow_pair(s, w, pairs[p][0], pairs[p][1], w->ord, m, 0);
-		if (fixed + v <= w->bb_value + 1e-12)
-			return;
-		if ((g = flow_bb_violated(s, w, pairs[p][2])) == -1) {
-			w->bb_value = fixed + v;
-			for (i = 0; i < s->n; i++)
-				w->bb_best[i] = w->bb_st[i] == 1;
-			for (j = 0; j < w->pair_sub.n; j++)
-				if (w->pair_sub.sel[j])
-					w->bb_best[w->pair_item[j]] = 1;
-			return;
-		}
-		if (v < bound) {
-			bound = v;
-			best_p = p;
-			viol = g;
-		}
-	}
-	if (best_p != 2)
-		(void)flow_pair(s, w, pairs[best_p][0], pairs[best_p][1],
-		    w->ord, m, 0);
-	q = pairs[best_p][2];
-	i = -1;
-	least = HUGE_VAL;
-	for (j = 0; j < w->pair_sub.n; j++) {
-		k = w->pair_item[j];
-		if (w->pair_sub.sel[j] && flow_part(s, k, q) == viol &&
-		    s->r[k] < least) {
-			least = s->r[k];
-			i = k;
-		}
-	}
-	w->bb_st[i] = 2;
-	flow_bb_node(s, w, fixed);
-	if (flow_bb_fits(s, w, i)) {
-		n = flow_groups(s, i, gs);
-		for (k = 0; k < n; k++)
-			w->cnt[gs[k]]++;
-		w->bb_st[i] = 1;
-		flow_bb_node(s, w, fixed + s->r[i]);
-		for (k = 0; k < n; k++)
-			w->cnt[gs[k]]--;
-	}
-	w->bb_st[i] = 0;
-}
-
-/*
- * Best value of the positive items but skip and force (-1: none) with
- * force taken, not counting force's r; its choice into sel when not NULL
- * (then floor must be 0). floor is a value some such plan reaches: the
- * search keeps only better ones. -HUGE_VAL when force does not fit at all.
- */
-static double
-flow_bb_solve(const struct flow_sub *s, struct flow_work *w, int skip,
-    int force, double floor, uint8_t *sel)
-{
-	int	i, gs[4], n, q;
-
-	for (i = 0; i < w->ntouched; i++)
-		w->cnt[w->touched[i]] = 0;
-	memset(w->bb_st, 0, s->n);
-	if (force >= 0) {
-		n = flow_groups(s, force, gs);
-		for (q = 0; q < n; q++)
-			if (s->room[gs[q]] < 1)
-				return (-HUGE_VAL);
-		for (q = 0; q < n; q++)
-			w->cnt[gs[q]]++;
-		w->bb_st[force] = 2;	/* counted, valued by the caller */
-	}
-	if (skip >= 0)
-		w->bb_st[skip] = 2;
-	memset(w->bb_best, 0, s->n);
-	w->bb_value = floor > 0 ? floor : 0;
-	flow_bb_node(s, w, 0);
-	if (sel != NULL)
-		memcpy(sel, w->bb_best, s->n);
-	return (w->bb_value);
-}
-
-/*
  * A plan with item i forced in, from the optimum in s->sel: i added, then
  * in each of i's groups over its room the least valuable others dropped.
  * Returns the value of the others (a floor for flow_bb_solve); i fits.
@@ -1163,18 +1160,448 @@ flow_bb_with(const struct flow_sub *s, struct flow_work *w, int i)
 	return (value);
 }
 
+/* 1 if the search has spent its budget of nodes; then it stops branching. */
+static int
+flow_bb_spent(struct flow_work *w)
+{
+	if (w->bb_nodes - w->bb_start >= w->bb_budget)
+		w->bb_hit = 1;
+	return (w->bb_hit);
+}
+
+/*
+ * A subtree left with upper bound b on its plans (pruned, solved, or left
+ * open at the node limit): the search's bound must cover it.
+ */
+static void
+flow_bb_close(struct flow_work *w, double b)
+{
+	if (b > w->bb_ub)
+		w->bb_ub = b;
+}
+
+/* Depth-first search over ord[d..], taking each item before leaving it. */
+static void
+flow_bb_dfs(const struct flow_sub *s, struct flow_work *w, int d,
+    double value, double bound)
+{
+	int	i, gs[4], n, q;
+	double	b;
+
+	if (value > w->bb_value + FLOW_EPS) {
+		w->bb_value = value;
+		for (i = 0; i < s->n; i++)
+			w->bb_best[i] = w->bb_st[i] == 1;
+	}
+	if (d == w->bb_m || w->cnt[s->all] >= s->room[s->all]) {
+		flow_bb_close(w, value);
+		return;
+	}
+	if (flow_bb_spent(w)) {
+		flow_bb_close(w, bound);
+		return;
+	}
+	w->bb_nodes++;
+	b = value + flow_bb_bound(s, w, d);
+	if (b < bound)
+		bound = b;
+	if (bound <= w->bb_value + FLOW_EPS) {
+		flow_bb_close(w, bound);
+		return;
+	}
+	i = w->ord[d];
+	if (flow_bb_fits(s, w, i)) {
+		n = flow_groups(s, i, gs);
+		for (q = 0; q < n; q++)
+			w->cnt[gs[q]]++;
+		w->bb_st[i] = 1;
+		flow_bb_dfs(s, w, d + 1, value + s->r[i], bound);
+		w->bb_st[i] = 0;
+		for (q = 0; q < n; q++)
+			w->cnt[gs[q]]--;
+	}
+	flow_bb_dfs(s, w, d + 1, value, bound);
+}
+
+/*
+ * The flow over the node's free items at prices bb_mu on the rooms of
+ * partition bb_dual, which it leaves out: its value plus mu * room left
+ * of each priced group bounds the node's free items (weak duality, for
+ * any mu >= 0). The flow's choice per priced group is counted in bb_tmp.
+ */
+static double
+flow_lr_eval(const struct flow_sub *s, struct flow_work *w)
+{
+	const struct flow_sub	*ps = &w->pair_sub;
+	double			 v;
+	int			 j, k, g;
+
+	w->bb_nodes += FLOW_NODE_FLOW;
+	v = flow_pair(s, w, w->bb_side[0], w->bb_side[1], w->ord, w->bb_m, 0,
+	    w->bb_mu);
+	for (k = 0; k < w->bb_ndg; k++) {
+		g = w->bb_dg[k];
+		v += w->bb_mu[g] * (s->room[g] - w->cnt[g]);
+	}
+	for (j = 0; j < ps->n; j++)
+		if (ps->sel[j] && (g = flow_part(s, w->ord[j], w->bb_dual)) >= 0)
+			w->bb_tmp[g]++;
+	return (v);
+}
+
+/*
+ * The last flow's choice as a plan of the node: the least valuable items
+ * of each over-full priced group dropped, then the free items that still
+ * fit added by value. Kept as the incumbent if better.
+ */
+static void
+flow_lr_repair(const struct flow_sub *s, struct flow_work *w, double fixed)
+{
+	const struct flow_sub	*ps = &w->pair_sub;
+	int			 i, j, k, g, n, gs[4];
+	double			 value = fixed;
+
+	for (k = 0; k < w->ntouched; k++)
+		w->bb_cnt[w->touched[k]] = w->cnt[w->touched[k]];
+	for (j = 0; j < ps->n; j++)
+		if ((w->bb_cur[j] = ps->sel[j]) != 0)
+			flow_bb_count(s, w->bb_cnt, w->ord[j], 1);
+	for (j = ps->n - 1; j >= 0; j--) {
+		g = flow_part(s, w->ord[j], w->bb_dual);
+		if (w->bb_cur[j] && g >= 0 && w->bb_cnt[g] > s->room[g]) {
+			w->bb_cur[j] = 0;
+			flow_bb_count(s, w->bb_cnt, w->ord[j], -1);
+		}
+	}
+	for (j = 0; j < ps->n; j++) {
+		i = w->ord[j];
+		if (!w->bb_cur[j]) {
+			n = flow_groups(s, i, gs);
+			for (k = 0; k < n; k++)
+				if (w->bb_cnt[gs[k]] >= s->room[gs[k]])
+					break;
+			if (k < n)
+				continue;
+			w->bb_cur[j] = 1;
+			flow_bb_count(s, w->bb_cnt, i, 1);
+		}
+		value += s->r[i];
+	}
+	if (value <= w->bb_value + FLOW_EPS)
+		return;
+	w->bb_value = value;
+	for (i = 0; i < s->n; i++)
+		w->bb_best[i] = w->bb_st[i] == 1;
+	for (j = 0; j < ps->n; j++)
+		if (w->bb_cur[j])
+			w->bb_best[w->ord[j]] = 1;
+}
+
+/*
+ * Subgradient of the last flow's bound in the prices (chosen less room
+ * per priced group, projected where mu is 0) into bb_tmp, replacing the
+ * counts; returns its squared norm, 0 when the flow's choice meets every
+ * priced room and fills each priced one (complementary slackness: the
+ * bound is then the choice's value, the node's optimum). *over is set to
+ * the most over-full priced group, or -1.
+ */
+static double
+flow_lr_gradient(const struct flow_sub *s, struct flow_work *w, int *over)
+{
+	double	norm = 0;
+	int	k, g, d, most = 0;
+
+	*over = -1;
+	for (k = 0; k < w->bb_ndg; k++) {
+		g = w->bb_dg[k];
+		d = w->bb_tmp[g] - (s->room[g] - w->cnt[g]);
+		if (d > most) {
+			most = d;
+			*over = g;
+		}
+		if (d < 0 && w->bb_mu[g] <= 0)
+			d = 0;
+		w->bb_tmp[g] = d;
+		norm += (double)d * d;
+	}
+	return (norm);
+}
+
+/*
+ * The item to branch on from the last flow's choice: the least valuable
+ * chosen item of the over-full group over, or with none, of a priced group
+ * left with room and a price; -1 if neither.
+ */
+static int
+flow_lr_branch(const struct flow_sub *s, struct flow_work *w, int over)
+{
+	const struct flow_sub	*ps = &w->pair_sub;
+	int			 j, g;
+
+	for (j = ps->n - 1; j >= 0; j--) {
+		if (!ps->sel[j])
+			continue;
+		g = flow_part(s, w->ord[j], w->bb_dual);
+		if (g < 0)
+			continue;
+		if (over >= 0 ? g == over : w->bb_tmp[g] < 0)
+			return (w->ord[j]);
+	}
+	return (-1);
+}
+
+/*
+ * Lagrangian bound of a node (taken items worth fixed) over flows, its
+ * prices moved by steps subgradient steps from where the last node left
+ * them (Polyak's step toward the incumbent, halved when the bound stops
+ * falling). Every flow's choice, repaired, is a candidate incumbent.
+ * Returns the node's bound (at most bound); *branch is the item to branch
+ * on, or -1 when the node is closed: its bound is no better than the
+ * incumbent, or the choice is the node's optimum, or the budget is spent.
+ */
+static double
+flow_lr(const struct flow_sub *s, struct flow_work *w, double fixed,
+    double bound, int steps, int *branch)
+{
+	double	L, norm, step, theta = FLOW_LR_THETA;
+	int	it, k, g, over, worse = 0;
+
+	*branch = -1;
+	for (it = 0; it < steps && !flow_bb_spent(w); it++) {
+		L = fixed + flow_lr_eval(s, w);
+		flow_lr_repair(s, w, fixed);
+		norm = flow_lr_gradient(s, w, &over);
+		if (L < bound) {
+			bound = L;
+			*branch = flow_lr_branch(s, w, over);
+			worse = 0;
+		} else if (++worse == 2) {
+			theta /= 2;
+			worse = 0;
+		}
+		if (norm == 0 || bound <= w->bb_value + FLOW_EPS) {
+			*branch = -1;
+			flow_lr_clear(w);
+			return (bound);
+		}
+		step = theta * (L - w->bb_value) / norm;
+		for (k = 0; k < w->bb_ndg; k++) {
+			g = w->bb_dg[k];
+			w->bb_mu[g] += step * w->bb_tmp[g];
+			if (w->bb_mu[g] < 0)
+				w->bb_mu[g] = 0;
+		}
+		flow_lr_clear(w);
+	}
+	if (*branch == -1 && !w->bb_hit && w->bb_m > 0)
+		*branch = w->ord[w->bb_m - 1];
+	return (bound);
+}
+
+/* Zero bb_tmp on the priced groups. */
+static void
+flow_lr_clear(struct flow_work *w)
+{
+	int	k;
+
+	for (k = 0; k < w->bb_ndg; k++)
+		w->bb_tmp[w->bb_dg[k]] = 0;
+}
+
+/* Add d to the counts (per group) of item i's groups. */
+static void
+flow_bb_count(const struct flow_sub *s, int *cnt, int i, int d)
+{
+	int	gs[4], n, q;
+
+	n = flow_groups(s, i, gs);
+	for (q = 0; q < n; q++)
+		cnt[gs[q]] += d;
+}
+
+/*
+ * One node of the search, the items of status 1 taken (worth fixed) and
+ * of status 2 left out; bound is an upper bound on its plans (the
+ * parent's). Few free items: depth first. Otherwise the Lagrangian bound
+ * over flows, and a branch on the item it names: leave it out, then take
+ * it.
+ */
+static void
+flow_bb_node(const struct flow_sub *s, struct flow_work *w, double fixed,
+    double bound)
+{
+	double	b;
+	int	i, k, m, steps;
+
+	m = 0;
+	for (k = 0; k < w->bb_npos; k++)
+		if (w->bb_st[w->bb_sorted[k]] == 0)
+			w->ord[m++] = w->bb_sorted[k];
+	w->bb_m = m;
+	if (m <= w->bb_small) {
+		flow_bb_dfs(s, w, 0, fixed, bound);
+		return;
+	}
+	if (flow_bb_spent(w)) {
+		flow_bb_close(w, bound);
+		return;
+	}
+	w->bb_nodes++;
+	b = fixed + flow_bb_bound(s, w, 0);
+	if (b < bound)
+		bound = b;
+	if (bound <= w->bb_value + FLOW_EPS) {
+		flow_bb_close(w, bound);
+		return;
+	}
+	steps = w->bb_root ? FLOW_LR_ROOT : FLOW_LR_STEPS;
+	w->bb_root = 0;
+	bound = flow_lr(s, w, fixed, bound, steps, &i);
+	if (i < 0) {
+		flow_bb_close(w, bound);
+		return;
+	}
+	w->bb_st[i] = 2;
+	flow_bb_node(s, w, fixed, bound);
+	if (flow_bb_fits(s, w, i)) {
+		flow_bb_count(s, w->cnt, i, 1);
+		w->bb_st[i] = 1;
+		flow_bb_node(s, w, fixed + s->r[i], bound);
+		flow_bb_count(s, w->cnt, i, -1);
+	}
+	w->bb_st[i] = 0;
+}
+
+/*
+ * Best value found of the positive items but skip and force (-1: none)
+ * with force taken, not counting force's r, within budget nodes; its
+ * choice into sel when not NULL (then floor must be 0). floor is a value
+ * some such plan reaches: the search keeps only better ones. -HUGE_VAL
+ * when force does not fit at all. The search's upper bound is left in
+ * bb_ub, and bb_hit says whether it stopped at the budget.
+ */
+static double
+flow_bb_solve(const struct flow_sub *s, struct flow_work *w, int skip,
+    int force, double floor, uint8_t *sel, long budget)
+{
+	int	i;
+
+	for (i = 0; i < w->ntouched; i++)
+		w->cnt[w->touched[i]] = 0;
+	memset(w->bb_st, 0, s->n);
+	w->bb_ub = -HUGE_VAL;
+	w->bb_hit = 0;
+	w->bb_start = w->bb_nodes;
+	w->bb_budget = budget;
+	if (force >= 0) {
+		if (!flow_bb_fits_empty(s, force))
+			return (w->bb_ub);
+		flow_bb_count(s, w->cnt, force, 1);
+		w->bb_st[force] = 2;	/* counted, valued by the caller */
+	}
+	if (skip >= 0)
+		w->bb_st[skip] = 2;
+	memset(w->bb_best, 0, s->n);
+	w->bb_value = floor > 0 ? floor : 0;
+	flow_bb_node(s, w, 0, HUGE_VAL);
+	if (w->bb_ub < w->bb_value)
+		w->bb_ub = w->bb_value;
+	if (sel != NULL)
+		memcpy(sel, w->bb_best, s->n);
+	return (w->bb_value);
+}
+
+/*
+ * Choose the partition the search prices (the one with the fewest groups
+ * that can bind: the fewest prices to find) and the flow's two sides (the
+ * one with fewer groups first: the channel side, whose nodes
+ * flow_reduced's Floyd-Warshall runs over); list the priced groups in
+ * bb_dg with price 0.
+ */
+static void
+flow_bb_setup(const struct flow_sub *s, struct flow_work *w)
+{
+	int	i, p, g, binding[3], groups[3], a, b;
+
+	for (p = 0; p < 3; p++) {
+		binding[p] = groups[p] = 0;
+		for (i = 0; i < s->n; i++) {
+			if ((g = flow_part(s, i, p)) < 0 || w->bb_tmp[g])
+				continue;
+			w->bb_tmp[g] = 1;
+			groups[p]++;
+			binding[p] += s->room[g] < w->size[g];
+		}
+		for (i = 0; i < s->n; i++)
+			if ((g = flow_part(s, i, p)) >= 0)
+				w->bb_tmp[g] = 0;
+	}
+	w->bb_dual = 2;
+	for (p = 1; p >= 0; p--)
+		if (binding[p] < binding[w->bb_dual])
+			w->bb_dual = p;
+	a = (w->bb_dual + 1) % 3;
+	b = (w->bb_dual + 2) % 3;
+	w->bb_side[0] = groups[a] <= groups[b] ? a : b;
+	w->bb_side[1] = groups[a] <= groups[b] ? b : a;
+	w->bb_ndg = 0;
+	for (i = 0; i < s->n; i++) {
+		if ((g = flow_part(s, i, w->bb_dual)) < 0 || w->bb_tmp[g])
+			continue;
+		w->bb_tmp[g] = 1;
+		w->bb_mu[g] = 0;
+		w->bb_dg[w->bb_ndg++] = g;
+	}
+	flow_lr_clear(w);
+}
+
+/*
+ * Thresholds of a searched customer, each from one more search: the best
+ * value without the item and the best with it (t = without - (with - r)),
+ * from the plan's value (chosen) and the floors these plans reach. The
+ * searches share what is left of twice the node limit, each at most half
+ * of it: most need little, a few much. One that stops at its share gives
+ * the best it found, so t is then a guess. They start from the prices the
+ * last search left: the customer barely changes, so few steps move them.
+ */
+static void
+flow_search_thresholds(struct flow_sub *s, struct flow_work *w)
+{
+	long	left;
+	double	other;
+	int	i;
+
+	for (i = 0; i < s->n; i++) {
+		left = 2 * w->bb_limit - w->bb_nodes;
+		w->bb_root = 0;
+		if (s->sel[i]) {
+			/* The optimum without i is a plan without i. */
+			other = flow_bb_solve(s, w, i, -1,
+			    s->chosen - s->r[i], NULL, left / 2);
+			s->t[i] = other - (s->chosen - s->r[i]);
+		} else if (flow_bb_fits_empty(s, i)) {
+			other = flow_bb_solve(s, w, -1, i,
+			    flow_bb_with(s, w, i), NULL, left / 2);
+			s->t[i] = s->chosen - other;
+		} else
+			s->t[i] = HUGE_VAL;	/* a room of 0: never in */
+		if (s->t[i] < 0)
+			s->t[i] = 0;
+	}
+}
+
 /*
  * A subproblem with a category that can bind across the other groups:
- * branch and bound, and each threshold from two more searches, the best
- * value without the item and the best with it (t = without - (with - r)).
+ * a flow when at most two partitions can bind, else branch and bound
+ * within the node limit (value its upper bound, chosen the plan's value).
  */
 static void
 flow_search(struct flow_sub *s, int thresholds, struct flow_work *w)
 {
 	int	i, j, m = 0, p, np = 0, side[3];
-	double	other;
 
 	flow_prepare(s, w);
+	s->exact = 1;
 	/*
 	 * With at most two partitions that can bind (categories and
 	 * campaigns, say, the channels uncapped) the flow is exact.
@@ -1189,7 +1616,8 @@ flow_search(struct flow_sub *s, int thresholds, struct flow_work *w)
 		for (i = 0; i < s->n; i++)
 			w->ord[i] = i;
 		s->value = flow_pair(s, w, side[0], side[1], w->ord, s->n,
-		    thresholds);
+		    thresholds, NULL);
+		s->chosen = s->value;
 		for (i = 0; i < s->n; i++) {
 			s->sel[i] = w->pair_sub.sel[i];
 			if (thresholds)
@@ -1207,37 +1635,31 @@ flow_search(struct flow_sub *s, int thresholds, struct flow_work *w)
 		m++;
 	}
 	w->bb_npos = m;
-	s->value = flow_bb_solve(s, w, -1, -1, 0, s->sel);
-	if (!thresholds)
-		return;
-	for (i = 0; i < s->n; i++) {
-		if (s->sel[i]) {
-			/* The optimum without i is a plan without i. */
-			other = flow_bb_solve(s, w, i, -1,
-			    s->value - s->r[i], NULL);
-			s->t[i] = other - (s->value - s->r[i]);
-		} else if (flow_bb_fits_empty(s, i)) {
-			other = flow_bb_solve(s, w, -1, i,
-			    flow_bb_with(s, w, i), NULL);
-			s->t[i] = s->value - other;
-		} else
-			s->t[i] = HUGE_VAL;	/* a room of 0: never in */
-		if (s->t[i] < 0)
-			s->t[i] = 0;
-	}
+	flow_bb_setup(s, w);
+	w->bb_root = 1;
+	s->chosen = flow_bb_solve(s, w, -1, -1, 0, s->sel, w->bb_limit);
+	s->value = w->bb_ub;
+	s->exact = !w->bb_hit;
+	if (thresholds)
+		flow_search_thresholds(s, w);
 }
 
-/* Solve one subproblem exactly; see opt.h. */
+/* Solve one subproblem (exactly but at the node limit); see opt.h. */
 void
 flow_solve(struct flow_sub *s, int laminar, int thresholds,
     struct flow_work *w)
 {
-	if (laminar == FLOW_SEARCH)
+	w->bb_nodes = 0;
+	if (laminar == FLOW_SEARCH) {
 		flow_search(s, thresholds, w);
-	else if (laminar)
+		return;
+	}
+	if (laminar)
 		flow_greedy(s, thresholds, w);
 	else
 		flow_general(s, thresholds, w);
+	s->chosen = s->value;
+	s->exact = 1;
 }
 
 /* Enumerate every subset; for tests against the fast solvers. */

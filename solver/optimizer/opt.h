@@ -28,10 +28,17 @@ struct flow_sub {
 	int		 all;		/* the "all" group number */
 
 	/* Out. */
-	uint8_t		*sel;		/* 1 if chosen */
+	uint8_t		*sel;		/* 1 if chosen: a feasible plan */
 	double		*t;		/* threshold: item i is chosen iff
-					   r[i] > t[i] with the others fixed */
-	double		 value;		/* sum of chosen r */
+					   r[i] > t[i] with the others fixed
+					   (a guess where the search stopped
+					   at its node limit) */
+	double		 value;		/* upper bound on the best sum of r:
+					   the one to add into a dual bound */
+	double		 chosen;	/* sum of chosen r (<= value) */
+	int		 exact;		/* 1: chosen is the best (value equals
+					   it); 0: FLOW_SEARCH stopped at its
+					   node limit */
 };
 
 /* Per thread scratch memory for flow_*, sized for an instance. */
@@ -47,6 +54,14 @@ void	flow_work_free(struct flow_work *);
  * over flows (default 20); for tests, to reach both on small customers.
  */
 void	flow_work_search_small(struct flow_work *, int items);
+/*
+ * FLOW_SEARCH's node limit per customer (its thresholds' searches share as
+ * many again): past it flow_solve returns the best plan found (chosen),
+ * an upper bound (value) and exact 0. Tests set small limits.
+ */
+void	flow_work_node_limit(struct flow_work *, long nodes);
+/* Nodes the last flow_solve spent searching (0: no search). */
+long	flow_work_nodes(const struct flow_work *);
 /* How a subproblem is solved exactly (flow_is_laminar, flow_solve). */
 #define FLOW_CROSSING	0	/* a channel and a campaign that can bind
 				   cross: b-matching flow */
@@ -63,10 +78,10 @@ void	flow_work_search_small(struct flow_work *, int items);
  */
 int	flow_is_laminar(const struct flow_sub *, struct flow_work *);
 /*
- * Solve the subproblem exactly by the method flow_is_laminar gave (greedy,
+ * Solve the subproblem by the method flow_is_laminar gave (greedy,
  * successive shortest paths on a small flow network, or branch and
- * bound): fills sel and value, and t when thresholds is set. s's arrays
- * are borrowed.
+ * bound, exact within its node limit): fills sel, value, chosen and
+ * exact, and t when thresholds is set. s's arrays are borrowed.
  */
 void	flow_solve(struct flow_sub *, int laminar, int thresholds,
 	    struct flow_work *);

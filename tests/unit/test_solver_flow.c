@@ -2,7 +2,9 @@
  * The per-customer subproblem (solver/optimizer/flow.c) against brute force:
  * values, choices and thresholds, on random small customers with laminar
  * and crossing channel / campaign groups, and category groups that cross
- * both.
+ * both; the branch and bound on customers whose every kind of room binds
+ * (against brute force, and at 100 items against a GLPK MIP), and at its
+ * node limit (a feasible plan and a value that still bounds the optimum).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -13,11 +15,14 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <glpk.h>
 
 #include "../../solver/optimizer/opt.h"
 
-#define MAXN	12
+#define MAXN	20	/* flow_brute's limit */
 #define MAXG	(4 * MAXN + 1)
+#define BIGN	100	/* items of a customer for the GLPK oracle */
+#define BIGG	32
 
 struct case_ {
 	struct flow_sub	 s;
@@ -75,6 +80,20 @@ make_case(struct case_ *k, int crossing)
 	k->s.all = nch + nch * ncp;
 }
 
+/* Point s's arrays at a case's (borrowed). */
+static void
+point_sub(struct flow_sub *s, double *r, double *t, int *ch, int *cp,
+    int *cat, int *room, uint8_t *sel)
+{
+	s->r = r;
+	s->t = t;
+	s->ch = ch;
+	s->cp = cp;
+	s->cat = cat;
+	s->room = room;
+	s->sel = sel;
+}
+
 /*
  * A random customer with categories: nch channels, ncp campaigns crossing
  * them, ncat categories crossing both (some items in none), category
@@ -102,14 +121,8 @@ make_category_case(struct case_ *k)
 	for (i = 0; i < ncat; i++)
 		k->room[catg + i] = (int)(rng() % 3);
 	k->room[catg + ncat] = 1 + (int)(rng() % 6);
+	point_sub(&k->s, k->r, k->t, k->ch, k->cp, k->cat, k->room, k->sel);
 	k->s.n = n;
-	k->s.r = k->r;
-	k->s.t = k->t;
-	k->s.ch = k->ch;
-	k->s.cp = k->cp;
-	k->s.cat = k->cat;
-	k->s.room = k->room;
-	k->s.sel = k->sel;
 	k->s.all = catg + ncat;
 }
 
@@ -348,6 +361,242 @@ test_category_detection(void **state)
 	flow_work_free(w);
 }
 
+/* A customer of BIGN items for the GLPK oracle. */
+struct big_case {
+	struct flow_sub	 s;
+	double		 r[BIGN], t[BIGN];
+	int		 ch[BIGN], cp[BIGN], cat[BIGN], room[BIGG];
+	uint8_t		 sel[BIGN];
+};
+
+/*
+ * Point s at its arrays and fill a customer whose every kind of room
+ * binds: n items over nch channels, ncp campaigns and ncat categories that
+ * cross (one item in ten in none), each kind's rooms summing to about
+ * total, below their items, and values close together (uniform) or spread
+ * with some negative. That is the shape the search found hard.
+ */
+static void
+fill_hard(struct flow_sub *s, int n, int nch, int ncp, int ncat, int total,
+    int uniform)
+{
+	int	i, catg = nch + ncp;
+
+	s->n = n;
+	s->all = catg + ncat;
+	for (i = 0; i < n; i++) {
+		s->ch[i] = (int)(rng() % nch);
+		s->cp[i] = nch + (int)(rng() % ncp);
+		s->cat[i] = rng() % 10 == 0 ? -1 : catg + (int)(rng() % ncat);
+		s->r[i] = uniform ? 1 + 0.3 * rng_unit() :
+		    rng_unit() * rng_unit() * 3 - 0.3;
+	}
+	for (i = 0; i < nch; i++)
+		s->room[i] = total / nch + (int)(rng() % 3) - 1;
+	for (i = 0; i < ncp; i++)
+		s->room[nch + i] = (total + ncp - 1) / ncp +
+		    (int)(rng() % 2) - (int)(rng() % 2);
+	for (i = 0; i < ncat; i++)
+		s->room[catg + i] = total / ncat + (int)(rng() % 3) - 1;
+	s->room[s->all] = total + (int)(rng() % 3) - 1;
+	for (i = 0; i <= s->all; i++)
+		if (s->room[i] < 0)
+			s->room[i] = 0;
+}
+
+/* A small hard customer in k (n items, brute force can check it). */
+static void
+make_hard_case(struct case_ *k, int n)
+{
+	memset(k, 0, sizeof *k);
+	point_sub(&k->s, k->r, k->t, k->ch, k->cp, k->cat, k->room, k->sel);
+	fill_hard(&k->s, n, 2 + (int)(rng() % 2), 3 + (int)(rng() % 2),
+	    2 + (int)(rng() % 2), n / 3 + (int)(rng() % 3), (int)(rng() % 2));
+}
+
+/* The value of sel; fails the test if it breaks a room. */
+static double
+plan_value(const struct flow_sub *s, const uint8_t *sel)
+{
+	int	cnt[MAXG + BIGG] = { 0 }, i;
+	double	v = 0;
+
+	for (i = 0; i < s->n; i++) {
+		if (!sel[i])
+			continue;
+		v += s->r[i];
+		cnt[s->ch[i]]++;
+		cnt[s->cp[i]]++;
+		if (s->cat[i] >= 0)
+			cnt[s->cat[i]]++;
+		cnt[s->all]++;
+	}
+	for (i = 0; i <= s->all; i++)
+		if (cnt[i] > s->room[i])
+			fail_msg("group %d: %d chosen, room %d", i, cnt[i],
+			    s->room[i]);
+	return (v);
+}
+
+/*
+ * Customers whose channel, campaign and category rooms all bind: the
+ * search (over flows at every node, and depth first below 20 free items)
+ * against brute force, values, choices and thresholds; it proves each
+ * optimum (exact, value = chosen).
+ */
+static void
+test_search_hard(void **state)
+{
+	struct flow_work	*w;
+	struct case_		 k;
+	int			 trial, small, searched = 0;
+
+	(void)state;
+	w = flow_work_new(MAXN, MAXG);
+	assert_non_null(w);
+	for (trial = 0; trial < 400; trial++) {
+		make_hard_case(&k, 8 + (int)(rng() % 5));
+		if (flow_is_laminar(&k.s, w) != FLOW_SEARCH)
+			continue;
+		searched++;
+		for (small = 0; small <= 20; small += 20) {
+			flow_work_search_small(w, small);
+			flow_solve(&k.s, FLOW_SEARCH, 1, w);
+			assert_int_equal(k.s.exact, 1);
+			assert_true(fabs(k.s.value - k.s.chosen) < 1e-12);
+			check_case(&k, trial);
+		}
+	}
+	flow_work_search_small(w, 20);
+	assert_true(searched > 200);
+	flow_work_free(w);
+}
+
+/* Optimum of s by GLPK's MIP: one row per group. */
+static double
+glpk_optimum(const struct flow_sub *s)
+{
+	glp_prob	*lp;
+	glp_iocp	 parm;
+	int		 ia[1 + 4 * BIGN], ja[1 + 4 * BIGN], i, g, ne = 0;
+	double		 ar[1 + 4 * BIGN], v;
+
+	lp = glp_create_prob();
+	glp_set_obj_dir(lp, GLP_MAX);
+	glp_add_rows(lp, s->all + 1);
+	for (g = 0; g <= s->all; g++)
+		glp_set_row_bnds(lp, g + 1, GLP_UP, 0, s->room[g]);
+	glp_add_cols(lp, s->n);
+	for (i = 0; i < s->n; i++) {
+		glp_set_col_kind(lp, i + 1, GLP_BV);
+		glp_set_obj_coef(lp, i + 1, s->r[i]);
+		ia[++ne] = s->ch[i] + 1, ja[ne] = i + 1, ar[ne] = 1;
+		ia[++ne] = s->cp[i] + 1, ja[ne] = i + 1, ar[ne] = 1;
+		if (s->cat[i] >= 0)
+			ia[++ne] = s->cat[i] + 1, ja[ne] = i + 1, ar[ne] = 1;
+		ia[++ne] = s->all + 1, ja[ne] = i + 1, ar[ne] = 1;
+	}
+	glp_load_matrix(lp, ne, ia, ja, ar);
+	glp_init_iocp(&parm);
+	parm.presolve = GLP_ON;
+	parm.msg_lev = GLP_MSG_OFF;
+	parm.mip_gap = 0;
+	assert_int_equal(glp_intopt(lp, &parm), 0);
+	assert_int_equal(glp_mip_status(lp), GLP_OPT);
+	v = glp_mip_obj_val(lp);
+	glp_delete_prob(lp);
+	return (v);
+}
+
+/*
+ * 100 items over 3 channels, 12 campaigns and 5 categories, every kind of
+ * room binding (the shape that took a minute): the search proves the
+ * optimum well inside its node limit, equal to GLPK's.
+ */
+static void
+test_search_hundred(void **state)
+{
+	static struct big_case	 k;
+	struct flow_work	*w;
+	int			 trial, total;
+	double			 opt;
+
+	(void)state;
+	w = flow_work_new(BIGN, BIGG);
+	assert_non_null(w);
+	point_sub(&k.s, k.r, k.t, k.ch, k.cp, k.cat, k.room, k.sel);
+	for (trial = 0; trial < 8; trial++) {
+		total = 20 + 5 * (trial % 5);
+		fill_hard(&k.s, BIGN, 3, 12, 5, total, trial % 4 != 3);
+		assert_int_equal(flow_is_laminar(&k.s, w), FLOW_SEARCH);
+		flow_solve(&k.s, FLOW_SEARCH, 0, w);
+		assert_int_equal(k.s.exact, 1);
+		/* A tenth of the limit; these took 2,000 - 11,000. */
+		if (flow_work_nodes(w) > 40000)
+			fail_msg("trial %d: %ld nodes", trial,
+			    flow_work_nodes(w));
+		opt = glpk_optimum(&k.s);
+		if (fabs(k.s.value - opt) > 1e-7)
+			fail_msg("trial %d: value %.12g, GLPK %.12g", trial,
+			    k.s.value, opt);
+		assert_true(fabs(plan_value(&k.s, k.sel) - k.s.chosen) <
+		    1e-9);
+		assert_true(fabs(k.s.chosen - k.s.value) < 1e-9);
+	}
+	flow_work_free(w);
+}
+
+/*
+ * Stopped at a node limit (from one node up), the search still returns a
+ * feasible plan worth chosen, and value bounds the optimum (brute force)
+ * from above; when it says exact, both are the optimum. Over flows at
+ * every node and depth first; with thresholds too (then guesses, but the
+ * plan stays feasible).
+ */
+static void
+test_search_node_limit(void **state)
+{
+	static const long	 limits[] = { 1, 30, 120, 500, 3000 };
+	struct flow_work	*w;
+	struct case_		 k;
+	uint8_t			 bsel[MAXN];
+	int			 trial, j, hit = 0, exact = 0;
+	double			 opt;
+
+	(void)state;
+	w = flow_work_new(MAXN, MAXG);
+	assert_non_null(w);
+	for (trial = 0; trial < 60; trial++) {
+		make_hard_case(&k, 16 + (int)(rng() % 3));
+		if (flow_is_laminar(&k.s, w) != FLOW_SEARCH)
+			continue;
+		opt = flow_brute(&k.s, bsel);
+		for (j = 0; j < 10; j++) {
+			flow_work_node_limit(w, limits[j % 5]);
+			flow_work_search_small(w, j < 5 ? 0 : 20);
+			flow_solve(&k.s, FLOW_SEARCH, trial % 2, w);
+			if (k.s.value < opt - 1e-9)
+				fail_msg("trial %d limit %ld: bound %.12g "
+				    "below the optimum %.12g", trial,
+				    limits[j % 5], k.s.value, opt);
+			assert_true(k.s.chosen <= k.s.value);
+			assert_true(fabs(plan_value(&k.s, k.sel) -
+			    k.s.chosen) < 1e-9);
+			if (k.s.exact) {
+				exact++;
+				assert_true(fabs(k.s.chosen - opt) < 1e-9);
+				assert_true(fabs(k.s.value - opt) < 1e-9);
+			} else
+				hit++;
+		}
+	}
+	flow_work_node_limit(w, 100000);
+	flow_work_search_small(w, 20);
+	assert_true(hit > 100);
+	assert_true(exact > 100);
+	flow_work_free(w);
+}
+
 int
 main(void)
 {
@@ -358,6 +607,9 @@ main(void)
 		cmocka_unit_test(test_laminar_detection),
 		cmocka_unit_test(test_categories),
 		cmocka_unit_test(test_category_detection),
+		cmocka_unit_test(test_search_hard),
+		cmocka_unit_test(test_search_hundred),
+		cmocka_unit_test(test_search_node_limit),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
