@@ -209,15 +209,164 @@ html_verdict(struct svg_buf *b, const struct report_run *run)
 	    "plan chose (one row each in <code>assignments.csv</code>).");
 }
 
-/* The offers section: spend vs budget, sends vs capacity, shadow prices. */
+/*
+ * Bars and their notes for n items (room for one at least); 0, or -1 with
+ * neither allocated.
+ */
+static int
+html_bars_new(int n, struct svg_bar **bars, char (**notes)[96])
+{
+	*bars = calloc((size_t)(n > 0 ? n : 1), sizeof **bars);
+	*notes = calloc((size_t)(n > 0 ? n : 1), sizeof **notes);
+	if (*bars == NULL || *notes == NULL) {
+		free(*bars);
+		free(*notes);
+		*bars = NULL;
+		*notes = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A bar per offer with a budget: spend against it. Returns how many. */
+static int
+html_offer_budget_bars(const struct report_run *run, struct svg_bar *bars,
+    char (*notes)[96])
+{
+	char	 n1[64], n2[64];
+	int	 i, n = 0;
+
+	for (i = 0; i < run->noffers; i++) {
+		const struct report_offer *o = &run->offers[i];
+
+		if (o->budget < 0)
+			continue;
+		bars[n].label = o->name;
+		bars[n].value = o->spend;
+		bars[n].limit = o->budget;
+		bars[n].highlight = o->budget_binding;
+		snprintf(notes[n], sizeof notes[n], "%s / %s%s",
+		    svg_number(o->spend, 0, n1, sizeof n1),
+		    svg_number(o->budget, 0, n2, sizeof n2),
+		    o->budget_binding ? " binding" : "");
+		bars[n].note = notes[n];
+		n++;
+	}
+	return n;
+}
+
+/* A bar per offer with a capacity: sends against it. Returns how many. */
+static int
+html_offer_capacity_bars(const struct report_run *run, struct svg_bar *bars,
+    char (*notes)[96])
+{
+	char	 n1[64], n2[64];
+	int	 i, n = 0;
+
+	for (i = 0; i < run->noffers; i++) {
+		const struct report_offer *o = &run->offers[i];
+
+		if (o->capacity < 0)
+			continue;
+		bars[n].label = o->name;
+		bars[n].value = (double)o->sends;
+		bars[n].limit = (double)o->capacity;
+		bars[n].highlight = o->capacity_binding;
+		snprintf(notes[n], sizeof notes[n], "%s / %s%s",
+		    svg_number((double)o->sends, 0, n1, sizeof n1),
+		    svg_number((double)o->capacity, 0, n2, sizeof n2),
+		    o->capacity_binding ? " binding" : "");
+		bars[n].note = notes[n];
+		n++;
+	}
+	return n;
+}
+
+/* A figure of n offer bars, or the sentence none when there are none. */
 static void
-html_offers(struct svg_buf *b, const struct report_run *run)
+html_offer_figure(struct svg_buf *b, const char *caption,
+    const struct svg_chart *c, const struct svg_bar *bars, int n,
+    const char *none)
+{
+	html_figure(b, caption);
+	if (n > 0)
+		svg_hbars(b, c, bars, n);
+	else
+		svg_printf(b, "<p class=\"muted\">%s</p>", none);
+}
+
+/* The two offer charts side by side; 0, or -1 when out of memory. */
+static int
+html_offer_charts(struct svg_buf *b, const struct report_run *run)
 {
 	struct svg_bar	*bars;
 	struct svg_chart c = { NULL, NULL, NULL, HTML_CHART_W, -1 };
 	char		(*notes)[96];
-	char		 n1[64], n2[64];
-	int		 i, nbudget = 0, ncap = 0;
+	int		 n;
+
+	if (html_bars_new(run->noffers, &bars, &notes) != 0)
+		return -1;
+	n = html_offer_budget_bars(run, bars, notes);
+	svg_printf(b, "<div class=\"pair\">");
+	c.title = "Spend against budget per offer";
+	c.x_label = "spend (dashed: budget)";
+	html_offer_figure(b, "Spend against budget", &c, bars, n,
+	    "No offer has a budget.");
+	svg_printf(b, "</figure>");
+
+	n = html_offer_capacity_bars(run, bars, notes);
+	c.title = "Sends against capacity per offer";
+	c.x_label = "sends (dashed: capacity)";
+	html_offer_figure(b, "Sends against capacity", &c, bars, n,
+	    "No offer has a capacity.");
+	svg_printf(b, "</figure></div>\n");
+	free(bars);
+	free(notes);
+	return 0;
+}
+
+/* One offer's row of the offers table. */
+static void
+html_offer_row(struct svg_buf *b, const struct report_offer *o)
+{
+	svg_printf(b, "<tr>");
+	html_td(b, o->name);
+	html_td(b, o->channel);
+	html_td(b, o->campaign);
+	html_td(b, o->category);
+	html_td_num(b, (double)o->sends, 0);
+	if (o->capacity >= 0)
+		html_td_num(b, (double)o->capacity, 0);
+	else
+		svg_printf(b, "<td class=\"n muted\">none</td>");
+	html_td_num(b, o->spend, 2);
+	if (o->budget >= 0)
+		html_td_num(b, o->budget, 2);
+	else
+		svg_printf(b, "<td class=\"n muted\">none</td>");
+	html_td_num(b, o->expected_value, 2);
+	if (o->budget >= 0)
+		html_td_num(b, o->shadow_price_budget, 4);
+	else
+		svg_printf(b, "<td class=\"n muted\">–</td>");
+	if (o->capacity >= 0)
+		html_td_num(b, o->shadow_price_capacity, 4);
+	else
+		svg_printf(b, "<td class=\"n muted\">–</td>");
+	svg_printf(b, "<td%s>%s%s%s</td></tr>\n",
+	    o->budget_binding || o->capacity_binding ?
+	    " class=\"flag\"" : "",
+	    o->budget_binding ? "budget" : "",
+	    o->budget_binding && o->capacity_binding ? ", " : "",
+	    o->capacity_binding ? "capacity" :
+	    (o->budget_binding ? "" : "<span class=\"muted\">no</span>"));
+}
+
+/* The offers section: spend vs budget, sends vs capacity, shadow prices. */
+static void
+html_offers(struct svg_buf *b, const struct report_run *run)
+{
+	int	 i;
 
 	html_section(b, "offers", "Offers: spend against budget, sends against "
 	    "capacity");
@@ -229,68 +378,10 @@ html_offers(struct svg_buf *b, const struct report_run *run)
 	    "net value one more unit of money would add; for a capacity, what "
 	    "one more allowed send would add. A shadow price of 0 means the "
 	    "limit costs nothing today.");
-	bars = calloc((size_t)(run->noffers > 0 ? run->noffers : 1), sizeof *bars);
-	notes = calloc((size_t)(run->noffers > 0 ? run->noffers : 1), sizeof *notes);
-	if (bars == NULL || notes == NULL) {
-		free(bars);
-		free(notes);
+	if (html_offer_charts(b, run) != 0) {
 		svg_printf(b, "<p>out of memory</p></section>\n");
 		return;
 	}
-
-	for (i = 0; i < run->noffers; i++) {
-		const struct report_offer *o = &run->offers[i];
-
-		if (o->budget < 0)
-			continue;
-		bars[nbudget].label = o->name;
-		bars[nbudget].value = o->spend;
-		bars[nbudget].limit = o->budget;
-		bars[nbudget].highlight = o->budget_binding;
-		snprintf(notes[nbudget], sizeof notes[nbudget], "%s / %s%s",
-		    svg_number(o->spend, 0, n1, sizeof n1),
-		    svg_number(o->budget, 0, n2, sizeof n2),
-		    o->budget_binding ? " binding" : "");
-		bars[nbudget].note = notes[nbudget];
-		nbudget++;
-	}
-	svg_printf(b, "<div class=\"pair\">");
-	html_figure(b, "Spend against budget");
-	c.title = "Spend against budget per offer";
-	c.x_label = "spend (dashed: budget)";
-	if (nbudget > 0)
-		svg_hbars(b, &c, bars, nbudget);
-	else
-		svg_printf(b, "<p class=\"muted\">No offer has a budget.</p>");
-	svg_printf(b, "</figure>");
-
-	for (i = 0; i < run->noffers; i++) {
-		const struct report_offer *o = &run->offers[i];
-
-		if (o->capacity < 0)
-			continue;
-		bars[ncap].label = o->name;
-		bars[ncap].value = (double)o->sends;
-		bars[ncap].limit = (double)o->capacity;
-		bars[ncap].highlight = o->capacity_binding;
-		snprintf(notes[ncap], sizeof notes[ncap], "%s / %s%s",
-		    svg_number((double)o->sends, 0, n1, sizeof n1),
-		    svg_number((double)o->capacity, 0, n2, sizeof n2),
-		    o->capacity_binding ? " binding" : "");
-		bars[ncap].note = notes[ncap];
-		ncap++;
-	}
-	html_figure(b, "Sends against capacity");
-	c.title = "Sends against capacity per offer";
-	c.x_label = "sends (dashed: capacity)";
-	if (ncap > 0)
-		svg_hbars(b, &c, bars, ncap);
-	else
-		svg_printf(b, "<p class=\"muted\">No offer has a capacity.</p>");
-	svg_printf(b, "</figure></div>\n");
-	free(bars);
-	free(notes);
-
 	svg_printf(b, "<div class=\"wide\"><table class=\"offers\"><tr>"
 	    "<th>Offer</th><th>Channel</th><th>Campaign</th><th>Category</th>"
 	    "<th class=\"n\">Sends</th><th class=\"n\">Capacity</th>"
@@ -298,69 +389,27 @@ html_offers(struct svg_buf *b, const struct report_run *run)
 	    "<th class=\"n\">Expected value</th>"
 	    "<th class=\"n\">Shadow price of budget</th>"
 	    "<th class=\"n\">Shadow price of capacity</th><th>Binds</th></tr>\n");
-	for (i = 0; i < run->noffers; i++) {
-		const struct report_offer *o = &run->offers[i];
-
-		svg_printf(b, "<tr>");
-		html_td(b, o->name);
-		html_td(b, o->channel);
-		html_td(b, o->campaign);
-		html_td(b, o->category);
-		html_td_num(b, (double)o->sends, 0);
-		if (o->capacity >= 0)
-			html_td_num(b, (double)o->capacity, 0);
-		else
-			svg_printf(b, "<td class=\"n muted\">none</td>");
-		html_td_num(b, o->spend, 2);
-		if (o->budget >= 0)
-			html_td_num(b, o->budget, 2);
-		else
-			svg_printf(b, "<td class=\"n muted\">none</td>");
-		html_td_num(b, o->expected_value, 2);
-		if (o->budget >= 0)
-			html_td_num(b, o->shadow_price_budget, 4);
-		else
-			svg_printf(b, "<td class=\"n muted\">–</td>");
-		if (o->capacity >= 0)
-			html_td_num(b, o->shadow_price_capacity, 4);
-		else
-			svg_printf(b, "<td class=\"n muted\">–</td>");
-		svg_printf(b, "<td%s>%s%s%s</td></tr>\n",
-		    o->budget_binding || o->capacity_binding ?
-		    " class=\"flag\"" : "",
-		    o->budget_binding ? "budget" : "",
-		    o->budget_binding && o->capacity_binding ? ", " : "",
-		    o->capacity_binding ? "capacity" :
-		    (o->budget_binding ? "" : "<span class=\"muted\">no</span>"));
-	}
+	for (i = 0; i < run->noffers; i++)
+		html_offer_row(b, &run->offers[i]);
 	svg_printf(b, "</table></div>\n");
 	html_explain(b, "<b>Expected value</b> is net: the sum over the offer's "
 	    "sends of propensity × value − cost. <b>Spend</b> is sends × cost.");
 	svg_printf(b, "</section>\n");
 }
 
-/* Contacts per customer before/after, and saturation per channel. */
+/* Contacts per customer before and after the plan: chart and table. */
 static void
-html_contacts(struct svg_buf *b, const struct report_run *run)
+html_contacts_hist(struct svg_buf *b, const struct report_run *run)
 {
 	static char	 labels[REPORT_HIST_BINS][16];
 	const char	*cats[REPORT_HIST_BINS];
 	double		 before[REPORT_HIST_BINS], after[REPORT_HIST_BINS];
-	double		 sb[CONF_MAX_CHANNELS], sa[CONF_MAX_CHANNELS];
-	const char	*chan[CONF_MAX_CHANNELS];
-	struct svg_series s[2];
+	struct svg_series s[2] = { { "before", before }, { "after", after } };
 	struct svg_chart c = { "Contacts per customer, before and after the "
 	    "plan", "contacts in the longest cap window", "customers",
 	    HTML_CHART_W, 0 };
-	double		 n = run->customers > 0 ? (double)run->customers : 1;
 	int		 i;
 
-	html_section(b, "contacts", "Contacts per customer and saturation");
-	html_explain(b, "How many contacts each customer has in the longest "
-	    "cap window: <b>before</b> counts what they already received, "
-	    "<b>after</b> adds the sends this plan proposes. A plan that pushes "
-	    "many customers to the right is leaning hard on fatigue; the last "
-	    "bar gathers everyone at that count or more.");
 	for (i = 0; i < REPORT_HIST_BINS; i++) {
 		snprintf(labels[i], sizeof labels[i], "%d%s", i,
 		    i == REPORT_HIST_BINS - 1 ? "+" : "");
@@ -368,10 +417,6 @@ html_contacts(struct svg_buf *b, const struct report_run *run)
 		before[i] = (double)run->hist_before[i];
 		after[i] = (double)run->hist_after[i];
 	}
-	s[0].name = "before";
-	s[0].values = before;
-	s[1].name = "after";
-	s[1].values = after;
 	svg_printf(b, "<div class=\"pair\">");
 	html_figure(b, "Contacts per customer");
 	svg_vbars(b, &c, cats, REPORT_HIST_BINS, s, 2);
@@ -385,6 +430,19 @@ html_contacts(struct svg_buf *b, const struct report_run *run)
 		svg_printf(b, "</tr>\n");
 	}
 	svg_printf(b, "</table></div></div>\n");
+}
+
+/* Saturation per channel before and after the plan: chart and table. */
+static void
+html_saturation(struct svg_buf *b, const struct report_run *run)
+{
+	double		 sb[CONF_MAX_CHANNELS], sa[CONF_MAX_CHANNELS];
+	const char	*chan[CONF_MAX_CHANNELS];
+	struct svg_series s[2] = { { "before", sb }, { "after", sa } };
+	struct svg_chart c = { "Share of customers at their cap, per channel",
+	    "channel", "% of customers at cap", HTML_CHART_W, 1 };
+	double		 n = run->customers > 0 ? (double)run->customers : 1;
+	int		 i;
 
 	svg_printf(b, "<h3>Saturation per channel</h3>\n");
 	html_explain(b, "<b>Saturation</b> is the share of customers who have "
@@ -397,12 +455,6 @@ html_contacts(struct svg_buf *b, const struct report_run *run)
 		sb[i] = 100.0 * (double)run->channels[i].saturated_before / n;
 		sa[i] = 100.0 * (double)run->channels[i].saturated_after / n;
 	}
-	s[0].values = sb;
-	s[1].values = sa;
-	c.title = "Share of customers at their cap, per channel";
-	c.x_label = "channel";
-	c.y_label = "% of customers at cap";
-	c.decimals = 1;
 	svg_printf(b, "<div class=\"pair\">");
 	html_figure(b, "Saturation per channel (%)");
 	svg_vbars(b, &c, chan, run->nchannels, s, 2);
@@ -425,7 +477,22 @@ html_contacts(struct svg_buf *b, const struct report_run *run)
 		html_td_num(b, (double)ch->sends, 0);
 		svg_printf(b, "</tr>\n");
 	}
-	svg_printf(b, "</table></div></div></section>\n");
+	svg_printf(b, "</table></div></div>");
+}
+
+/* Contacts per customer before/after, and saturation per channel. */
+static void
+html_contacts(struct svg_buf *b, const struct report_run *run)
+{
+	html_section(b, "contacts", "Contacts per customer and saturation");
+	html_explain(b, "How many contacts each customer has in the longest "
+	    "cap window: <b>before</b> counts what they already received, "
+	    "<b>after</b> adds the sends this plan proposes. A plan that pushes "
+	    "many customers to the right is leaning hard on fatigue; the last "
+	    "bar gathers everyone at that count or more.");
+	html_contacts_hist(b, run);
+	html_saturation(b, run);
+	svg_printf(b, "</section>\n");
 }
 
 /* Why customers got nothing: counts per reason. */
@@ -558,9 +625,12 @@ html_value(struct svg_buf *b, const struct report_run *run)
 static void	html_fairness_rows(struct svg_buf *,
 		    const struct report_run *);
 
-/* Fairness: allocation rate and mean EV per segment, four-fifths flag. */
-static void
-html_fairness(struct svg_buf *b, const struct report_run *run)
+/*
+ * The allocation rate per segment: chart and table. Returns how many
+ * segments are flagged, or -1 when out of memory.
+ */
+static int
+html_segment_rates(struct svg_buf *b, const struct report_run *run)
 {
 	struct svg_bar	*bars;
 	char		(*notes)[96];
@@ -569,27 +639,10 @@ html_fairness(struct svg_buf *b, const struct report_run *run)
 	    "segment's customers with at least one send (dashed: 4/5 of the "
 	    "highest)", NULL, HTML_CHART_W, 1 };
 	double		 top = report_highest_rate(run);
-	int		 i, nflag = 0, nprot = 0;
+	int		 i, nflag = 0;
 
-	html_section(b, "fairness", "Fairness across segments");
-	html_explain(b, "The <b>allocation rate</b> of a segment is the share "
-	    "of its customers who get at least one send. Following the "
-	    "four-fifths rule of thumb, a segment is <span class=\"flag\">"
-	    "flagged</span> when its rate is below 4/5 of the highest "
-	    "segment's rate (the dashed mark): not necessarily wrong — "
-	    "protective caps are meant to lower it — but worth a look. "
-	    "<b>Mean expected value</b> is the segment's expected net value "
-	    "divided by its customers.");
-	bars = calloc((size_t)(run->nsegments > 0 ? run->nsegments : 1),
-	    sizeof *bars);
-	notes = calloc((size_t)(run->nsegments > 0 ? run->nsegments : 1),
-	    sizeof *notes);
-	if (bars == NULL || notes == NULL) {
-		free(bars);
-		free(notes);
-		svg_printf(b, "<p>out of memory</p></section>\n");
-		return;
-	}
+	if (html_bars_new(run->nsegments, &bars, &notes) != 0)
+		return -1;
 	for (i = 0; i < run->nsegments; i++) {
 		const struct report_segment *s = &run->segments[i];
 		int flag = report_segment_flagged(run, i);
@@ -629,7 +682,14 @@ html_fairness(struct svg_buf *b, const struct report_run *run)
 	svg_printf(b, "</table></div></div>\n");
 	free(bars);
 	free(notes);
+	return nflag;
+}
 
+/* What the rates say: how many segments are flagged, against what. */
+static void
+html_segment_verdict(struct svg_buf *b, const struct report_run *run,
+    int nflag)
+{
 	svg_printf(b, "<p class=\"explain\">");
 	if (run->nsegments == 0)
 		svg_printf(b, "No customer of this run carries a segment.");
@@ -640,10 +700,17 @@ html_fairness(struct svg_buf *b, const struct report_run *run)
 		svg_printf(b, "%d segment%s flagged, below 4/5 of the highest "
 		    "allocation rate (", nflag, nflag == 1 ? " is" : "s are");
 	if (run->nsegments > 0) {
-		html_pct(b, top);
+		html_pct(b, report_highest_rate(run));
 		svg_printf(b, ").");
 	}
 	svg_printf(b, "</p>\n");
+}
+
+/* The segments with caps or exclusions of their own, and their rates. */
+static void
+html_protected(struct svg_buf *b, const struct report_run *run)
+{
+	int	 i, nprot = 0;
 
 	svg_printf(b, "<h3>Protected segments and their caps</h3>\n");
 	html_explain(b, "Segments the configuration protects (for example "
@@ -670,6 +737,29 @@ html_fairness(struct svg_buf *b, const struct report_run *run)
 		    "of this run has caps or exclusions in the configuration."
 		    "</td></tr>\n");
 	svg_printf(b, "</table>\n");
+}
+
+/* Fairness: allocation rate and mean EV per segment, four-fifths flag. */
+static void
+html_fairness(struct svg_buf *b, const struct report_run *run)
+{
+	int	 nflag;
+
+	html_section(b, "fairness", "Fairness across segments");
+	html_explain(b, "The <b>allocation rate</b> of a segment is the share "
+	    "of its customers who get at least one send. Following the "
+	    "four-fifths rule of thumb, a segment is <span class=\"flag\">"
+	    "flagged</span> when its rate is below 4/5 of the highest "
+	    "segment's rate (the dashed mark): not necessarily wrong — "
+	    "protective caps are meant to lower it — but worth a look. "
+	    "<b>Mean expected value</b> is the segment's expected net value "
+	    "divided by its customers.");
+	if ((nflag = html_segment_rates(b, run)) < 0) {
+		svg_printf(b, "<p>out of memory</p></section>\n");
+		return;
+	}
+	html_segment_verdict(b, run, nflag);
+	html_protected(b, run);
 	html_fairness_rows(b, run);
 	svg_printf(b, "</section>\n");
 }
@@ -732,43 +822,10 @@ html_change_cells(struct svg_buf *b, double before, double after, int dec)
 	svg_printf(b, "</td>");
 }
 
-/* Changes against the previous run, named by its run id. */
+/* The run's totals before and after: objective, sends, gap, assignments. */
 static void
-html_changes(struct svg_buf *b, const struct report_run *run,
-    const struct report_changes *ch, const char *note)
+html_changes_totals(struct svg_buf *b, const struct report_changes *ch)
 {
-	struct svg_bar	*bars;
-	char		(*notes)[96];
-	char		 n1[64], n2[64], n3[64];
-	struct svg_chart c = { "Sends per offer, this run against the previous "
-	    "run", "sends (dashed: previous run)", NULL, HTML_CHART_W + 80, 0 };
-	int		 i;
-
-	svg_printf(b, "<section id=\"changes\"><h2>Changes against the previous "
-	    "run");
-	if (ch != NULL) {
-		svg_printf(b, " <code>");
-		svg_escape(b, ch->before_id);
-		svg_printf(b, "</code>");
-	}
-	svg_printf(b, "</h2>\n");
-	if (ch == NULL) {
-		svg_printf(b, "<p class=\"explain\">");
-		if (note != NULL)
-			svg_escape(b, note);
-		else
-			svg_printf(b, "This is the first run: there is no previous "
-			    "run to compare against.");
-		svg_printf(b, "</p></section>\n");
-		return;
-	}
-	svg_printf(b, "<p class=\"explain\">What moved since run <code>");
-	svg_escape(b, ch->before_id);
-	svg_printf(b, "</code>: the objective, the sends and shadow prices of "
-	    "each offer, and how many (customer, offer) assignments are "
-	    "<b>new</b> (in this plan only) or <b>dropped</b> (in the previous "
-	    "plan only). A rising shadow price means a limit has become more "
-	    "costly to keep.</p>\n");
 	svg_printf(b, "<table><tr><th></th><th class=\"n\">Previous</th>"
 	    "<th class=\"n\">This run</th><th class=\"n\">Change</th></tr>\n"
 	    "<tr><td>Objective</td>");
@@ -796,31 +853,48 @@ html_changes(struct svg_buf *b, const struct report_run *run,
 	if (ch->new_assignments < 0)
 		html_explain(b, "New and dropped assignments are unknown because "
 		    "one of the runs has no <code>assignments.csv</code>.");
+}
 
-	bars = calloc((size_t)(ch->noffers > 0 ? ch->noffers : 1), sizeof *bars);
-	notes = calloc((size_t)(ch->noffers > 0 ? ch->noffers : 1), sizeof *notes);
-	if (bars != NULL && notes != NULL) {
-		for (i = 0; i < ch->noffers; i++) {
-			const struct report_offer_change *o = &ch->offers[i];
-			long d = o->sends_after - o->sends_before;
+/* Sends per offer against the previous run's (left out if out of memory). */
+static void
+html_changes_chart(struct svg_buf *b, const struct report_changes *ch)
+{
+	struct svg_bar	*bars;
+	char		(*notes)[96];
+	char		 n1[64], n2[64], n3[64];
+	struct svg_chart c = { "Sends per offer, this run against the previous "
+	    "run", "sends (dashed: previous run)", NULL, HTML_CHART_W + 80, 0 };
+	int		 i;
 
-			bars[i].label = o->name;
-			bars[i].value = (double)o->sends_after;
-			bars[i].limit = (double)o->sends_before;
-			snprintf(notes[i], sizeof notes[i], "%s (was %s, %s%s)",
-			    svg_number((double)o->sends_after, 0, n1, sizeof n1),
-			    svg_number((double)o->sends_before, 0, n2, sizeof n2),
-			    d > 0 ? "+" : "", svg_number((double)d, 0, n3,
-			    sizeof n3));
-			bars[i].note = notes[i];
-		}
-		svg_printf(b, "<figure><figcaption>Sends per offer: this run, "
-		    "the dashed mark is the previous run</figcaption>");
-		svg_hbars(b, &c, bars, ch->noffers);
-		svg_printf(b, "</figure>\n");
+	if (html_bars_new(ch->noffers, &bars, &notes) != 0)
+		return;
+	for (i = 0; i < ch->noffers; i++) {
+		const struct report_offer_change *o = &ch->offers[i];
+		long d = o->sends_after - o->sends_before;
+
+		bars[i].label = o->name;
+		bars[i].value = (double)o->sends_after;
+		bars[i].limit = (double)o->sends_before;
+		snprintf(notes[i], sizeof notes[i], "%s (was %s, %s%s)",
+		    svg_number((double)o->sends_after, 0, n1, sizeof n1),
+		    svg_number((double)o->sends_before, 0, n2, sizeof n2),
+		    d > 0 ? "+" : "", svg_number((double)d, 0, n3,
+		    sizeof n3));
+		bars[i].note = notes[i];
 	}
+	svg_printf(b, "<figure><figcaption>Sends per offer: this run, "
+	    "the dashed mark is the previous run</figcaption>");
+	svg_hbars(b, &c, bars, ch->noffers);
+	svg_printf(b, "</figure>\n");
 	free(bars);
 	free(notes);
+}
+
+/* Each offer's sends and shadow prices, before and now. */
+static void
+html_changes_offers(struct svg_buf *b, const struct report_changes *ch)
+{
+	int	 i;
 
 	svg_printf(b, "<div class=\"wide\"><table><tr><th>Offer</th>"
 	    "<th class=\"n\">Sends before</th><th class=\"n\">Sends now</th>"
@@ -844,6 +918,41 @@ html_changes(struct svg_buf *b, const struct report_run *run,
 		    (!o->in_after ? "no longer offered" : ""));
 	}
 	svg_printf(b, "</table></div>\n");
+}
+
+/* Changes against the previous run, named by its run id. */
+static void
+html_changes(struct svg_buf *b, const struct report_run *run,
+    const struct report_changes *ch, const char *note)
+{
+	svg_printf(b, "<section id=\"changes\"><h2>Changes against the previous "
+	    "run");
+	if (ch != NULL) {
+		svg_printf(b, " <code>");
+		svg_escape(b, ch->before_id);
+		svg_printf(b, "</code>");
+	}
+	svg_printf(b, "</h2>\n");
+	if (ch == NULL) {
+		svg_printf(b, "<p class=\"explain\">");
+		if (note != NULL)
+			svg_escape(b, note);
+		else
+			svg_printf(b, "This is the first run: there is no previous "
+			    "run to compare against.");
+		svg_printf(b, "</p></section>\n");
+		return;
+	}
+	svg_printf(b, "<p class=\"explain\">What moved since run <code>");
+	svg_escape(b, ch->before_id);
+	svg_printf(b, "</code>: the objective, the sends and shadow prices of "
+	    "each offer, and how many (customer, offer) assignments are "
+	    "<b>new</b> (in this plan only) or <b>dropped</b> (in the previous "
+	    "plan only). A rising shadow price means a limit has become more "
+	    "costly to keep.</p>\n");
+	html_changes_totals(b, ch);
+	html_changes_chart(b, ch);
+	html_changes_offers(b, ch);
 	(void)run;
 	svg_printf(b, "</section>\n");
 }
