@@ -146,6 +146,40 @@ struct solver_progress {
 	double		 elapsed_s;
 };
 
+/*
+ * How the ranks of one distributed solve talk (mpirun -np K pacer
+ * optimize): each rank holds the customers of its shard as an instance of
+ * its own (same offers, channels, campaigns, categories and fairness rows;
+ * fair_base and fair_size are the whole base's), and the library joins
+ * them through these calls, which the caller implements (with MPI in the
+ * pacer command); the library itself knows no MPI. Every call is
+ * collective: each rank makes the same calls in the same order, and each
+ * returns only when all have made it. A call that fails may not return
+ * (MPI aborts the job); the library treats -1 as out of memory.
+ */
+struct solver_comm {
+	int	 rank;		/* 0 .. size-1 */
+	int	 size;		/* ranks in all, >= 2 (1: pass no comm) */
+	void	*arg;		/* passed to every call */
+
+	/* In place: v[0..n) becomes the sum (max) over every rank's v. */
+	int	(*sum_double)(void *arg, double *v, int n);
+	int	(*max_double)(void *arg, double *v, int n);
+	int	(*sum_int64)(void *arg, int64_t *v, int n);
+	/* In place: v[0..n) becomes the sum of the lower ranks' v (0 on 0). */
+	int	(*exscan_int64)(void *arg, int64_t *v, int n);
+	/*
+	 * Every rank's len bytes (buf, borrowed), in rank order, to root
+	 * only (all < 0: to every rank): *out (caller frees; NULL on the
+	 * other ranks) holds them back to back and lens[r] (size entries,
+	 * caller's memory, filled where *out is) says how many came from r.
+	 */
+	int	(*gather)(void *arg, const void *buf, size_t len, int root,
+		    void **out, size_t *lens);
+	/* len bytes of buf from rank root to every rank's buf. */
+	int	(*bcast)(void *arg, void *buf, size_t len, int root);
+};
+
 struct solver_options {
 	enum solver_method	 method;
 	double			 gap;		/* target relative gap, e.g. 1e-4 */
@@ -173,6 +207,16 @@ struct solver_options {
 	/* One line of GLPK or solver log (no newline); may be NULL. */
 	void			(*log)(void *arg, const char *line);
 	void			*arg;		/* passed to both callbacks */
+
+	/*
+	 * NULL (default): the instance is the whole problem. Else this
+	 * rank's shard of a distributed solve (see struct solver_comm,
+	 * borrowed): the result's selected covers this rank's pairs, and
+	 * every other figure (objective, bound, gap, sends, spend, prices,
+	 * fairness rows, nselected, status) is the whole problem's, the same
+	 * on every rank. Exact mode solves the gathered instance on rank 0.
+	 */
+	const struct solver_comm *comm;
 };
 
 /*

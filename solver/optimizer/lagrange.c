@@ -113,6 +113,12 @@ struct lagrange_cand {
 struct lagrange {
 	const struct solver_instance	*inst;
 	const struct solver_options	*opts;
+	const struct solver_comm	*comm;	/* opts->comm: NULL, one
+						   process */
+	int				 dist;	/* a distributed solve: this
+						   rank's shard of customers */
+	long				 ncustomers_all; /* every rank's */
+	int64_t				 npairs_all;
 	int				 nshards;
 	struct lagrange_shard		*shard;
 	int				 ngroups;
@@ -169,6 +175,16 @@ struct lagrange {
 	double		*fair_h;	/* rows at the last sweep's choices */
 	double		*fair_stepsz;	/* per row: its price's step */
 	int		*fair_dir;	/* per row: the last move's sign */
+
+	/* The dual loop (lagrange_dual) and what follows it. */
+	double		*best_pi;	/* prices of the best bound */
+	double		*best_lambda;	/* fairness prices of it */
+	double		 best;		/* the best bound */
+	double		 gap;		/* of the result at best */
+	double		 limited;	/* sends of offers whose limit binds */
+	double		 trivial;	/* sum of positive net values */
+	int		 it;		/* dual iterations */
+	int		 timed_out;
 };
 
 /* A move that brings a short fairness row up. */
@@ -177,19 +193,26 @@ struct lagrange_fair_cand {
 	int64_t		 pair;
 	int		 customer;
 	int		 add;		/* 1: send pair, 0: drop it */
+	int		 offer;
+	int		 rank;		/* whose customer (distributed) */
+	uint32_t	 member;	/* the customer's fairness rows */
 };
 
+static double	 lagrange_shift(const struct lagrange *, int);
+static void	 lagrange_customer(struct lagrange_shard *, int, int);
 static void	*lagrange_worker(void *);
+static void	 lagrange_hold(struct lagrange_shard *, int, int64_t, float);
+static void	 lagrange_cut(struct lagrange_shard *);
 static void	*lagrange_thread(void *);
 static void	 lagrange_threads_start(struct lagrange *);
 static void	 lagrange_threads_stop(struct lagrange *);
 static int	 lagrange_sweep(struct lagrange *, enum lagrange_mode);
-static void	 lagrange_customer(struct lagrange_shard *, int, int);
-static void	 lagrange_cut(struct lagrange_shard *);
-static void	 lagrange_hold(struct lagrange_shard *, int, int64_t, float);
 static float	 lagrange_select(float *, int64_t, int64_t);
-static void	 lagrange_targets(struct lagrange *);
-static int	 lagrange_repair(struct lagrange *);
+static void	 lagrange_target_set(struct lagrange *, int, float, float);
+static void	 lagrange_target_one(struct lagrange *, int, float *, int64_t);
+static int	 lagrange_targets_dist(struct lagrange *, long *,
+		    const int64_t *);
+static int	 lagrange_targets(struct lagrange *);
 static int	 lagrange_cand_cmp(const void *, const void *);
 static int	 lagrange_queue(struct lagrange *, int, const long *, int);
 static int	 lagrange_fits(const struct lagrange *, int, int64_t);
@@ -198,20 +221,68 @@ static int	 lagrange_owner(const struct lagrange *, int64_t);
 static double	 lagrange_best_free(const struct lagrange *, int,
 		    const long *);
 static double	 lagrange_take_free(struct lagrange *, int, long *);
-static void	 lagrange_exchange(struct lagrange *, long *);
-static int	 lagrange_fair_fix(struct lagrange *, long *);
+static double	 lagrange_exchange_holder(struct lagrange *, int, int64_t,
+		    double, int64_t, const long *, int64_t *);
+static void	 lagrange_exchange_find(struct lagrange *, int, const long *,
+		    double, int64_t *, int64_t *, int64_t *);
+static void	 lagrange_exchange_apply(struct lagrange *, int, int64_t,
+		    int64_t, int64_t, long *);
+static int	 lagrange_exchange(struct lagrange *, long *);
 static int	 lagrange_fair_cmp(const void *, const void *);
-static void	 lagrange_fair_step(struct lagrange *);
-static double	 lagrange_shift(const struct lagrange *, int);
-static void	 lagrange_fair_set(struct lagrange *, const double *);
+static int	 lagrange_fair_tally(const struct lagrange *, long *, long *);
+static int	 lagrange_fair_worst(const struct lagrange *, const long *,
+		    long);
+static int	 lagrange_fair_grow(struct lagrange_fair_cand * *, int64_t *,
+		    int64_t);
+static void	 lagrange_fair_note(const struct lagrange *,
+		    struct lagrange_fair_cand *, int64_t *, double, int, int64_t, int);
+static int64_t	 lagrange_fair_cands(struct lagrange *, int, double, double,
+		    const long *, struct lagrange_fair_cand * *, int64_t *);
+static int64_t	 lagrange_fair_gather(struct lagrange *, double, double,
+		    double, struct lagrange_fair_cand * *, int64_t);
+static void	 lagrange_fair_apply(struct lagrange *,
+		    const struct lagrange_fair_cand *, int64_t, int, long *, long *, long *);
+static int	 lagrange_fair_fix(struct lagrange *, long *);
+static int	 lagrange_left(struct lagrange *, long *);
+static void	 lagrange_repair_over(struct lagrange *, long *);
+static int	 lagrange_repair_queue(struct lagrange *, const long *, int);
+static int	 lagrange_refill_quota(struct lagrange *, const long *,
+		    long *);
+static int	 lagrange_repair_dist(struct lagrange *, long *);
+static int	 lagrange_repair(struct lagrange *);
+static int	 lagrange_polish_pick(struct lagrange *, int, int *);
+static int	 lagrange_polish_fixed(struct lagrange *, const int *, int,
+		    long *, double *, double *);
+static int	 lagrange_polish_gathered(struct lagrange *,
+		    struct exact_job *, const int *, int, char **);
+static int	 lagrange_polish_adopt(struct lagrange *,
+		    struct solver_result *, double, double);
 static int	 lagrange_polish(struct lagrange *, struct solver_result *,
 		    int, double, double *, double, char **);
 static int	 lagrange_keep(struct lagrange *, struct solver_result *,
 		    const char *);
-static void	 lagrange_free(struct lagrange *);
-static int	 lagrange_setup(struct lagrange *, char **);
+static void	 lagrange_fair_step(struct lagrange *);
+static void	 lagrange_fair_set(struct lagrange *, const double *);
 static void	 lagrange_progress(struct lagrange *, const char *, int,
 		    double, double);
+static void	 lagrange_free(struct lagrange *);
+static int	 lagrange_nshards(const struct lagrange *);
+static int	 lagrange_alloc(struct lagrange *);
+static int	 lagrange_shard_alloc(struct lagrange *,
+		    struct lagrange_shard *);
+static int	 lagrange_buckets(struct lagrange *);
+static int	 lagrange_setup(struct lagrange *, char **);
+static double	 lagrange_elapsed(const struct lagrange *);
+static int	 lagrange_start(struct lagrange *);
+static int	 lagrange_dual_value(struct lagrange *, double *);
+static void	 lagrange_move(struct lagrange *);
+static int	 lagrange_want_repair(const struct lagrange *, int);
+static int	 lagrange_dual(struct lagrange *, struct solver_result *,
+		    char **);
+static int	 lagrange_rebuild(struct lagrange *, struct solver_result *);
+static int	 lagrange_finish(struct lagrange *, struct solver_result *,
+		    char **);
+static int	 lagrange_result(struct lagrange *, struct solver_result *);
 
 /* Customer c's fairness shift: sum_s lambda_s a_sc, per send. */
 static double
@@ -578,67 +649,148 @@ lagrange_select(float *v, int64_t n, int64_t k)
 }
 
 /*
- * From the last dual sweep: per offer, the price where demand meets the
- * limit (target), and the repair cutoff (the limit-th largest critical
- * price) where demand exceeds it.
+ * Offer o's target and cutoff from its critical prices v[0..n): the
+ * limit-th largest (ak) and the next below it (next); n > limit.
  */
 static void
+lagrange_target_set(struct lagrange *lg, int o, float ak, float next)
+{
+	if (lg->limit[o] == 0) {
+		lg->target[o] = ak;
+		lg->cutoff[o] = HUGE_VAL;
+		return;
+	}
+	/* Any price in [next, ak] meets the limit; take the middle. */
+	lg->target[o] = 0.5 * ((double)ak + (double)next);
+	/*
+	 * Keep a > next when that is exactly the top K; with ties at ak keep
+	 * only a > ak and let the fill hand out the rest.
+	 */
+	if (lg->over[o] > 0)
+		lg->cutoff[o] = next < ak ? next : ak;
+}
+
+/* Offer o's target and cutoff from this process's v[0..n) alone. */
+static void
+lagrange_target_one(struct lagrange *lg, int o, float *v, int64_t n)
+{
+	int64_t	i, K = lg->limit[o];
+	float	ak, next;
+
+	if (n <= K)
+		return;	/* everyone who wants it fits */
+	if (K == 0) {
+		ak = 0;
+		for (i = 0; i < n; i++)
+			if (v[i] > ak)
+				ak = v[i];
+		lagrange_target_set(lg, o, ak, 0);
+		return;
+	}
+	ak = lagrange_select(v, n, K - 1);
+	next = 0;
+	for (i = K; i < n; i++)
+		if (v[i] > next)
+			next = v[i];
+	lagrange_target_set(lg, o, ak, next);
+}
+
+/*
+ * The same over every rank's critical prices (offer o's on this rank:
+ * v[0..n[o]) at base[o]): the limit-th and next largest are selected
+ * exactly over all ranks, so the targets are a single process's. 0 or -1.
+ */
+static int
+lagrange_targets_dist(struct lagrange *lg, long *n, const int64_t *base)
+{
+	const struct solver_instance	*inst = lg->inst;
+	struct dist_query		*q;
+	long				*local;
+	int				 o, nq = 0, i, rv = -1;
+
+	q = calloc(2 * (size_t)inst->noffers + 1, sizeof *q);
+	local = calloc(inst->noffers + 1, sizeof *local);
+	if (q == NULL || local == NULL)
+		goto done;
+	memcpy(local, n, inst->noffers * sizeof *n);
+	if (dist_sum_long(lg->comm, n, inst->noffers) != 0)
+		goto done;
+	for (o = 0; o < inst->noffers; o++) {
+		if (!lg->active[o] || n[o] <= lg->limit[o])
+			continue;
+		for (i = 0; i < 2; i++) {
+			q[nq].v = lg->bucket + base[o];
+			q[nq].n = local[o];
+			/* K == 0: the largest, twice. */
+			q[nq++].k = lg->limit[o] > 0 ? lg->limit[o] - 1 + i : 0;
+		}
+	}
+	if (dist_select(lg->comm, q, nq) != 0)
+		goto done;
+	for (o = 0, i = 0; o < inst->noffers; o++) {
+		if (!lg->active[o] || n[o] <= lg->limit[o])
+			continue;
+		lagrange_target_set(lg, o, q[i].value, q[i + 1].value);
+		i += 2;
+	}
+	rv = 0;
+done:
+	free(q);
+	free(local);
+	return (rv);
+}
+
+/*
+ * From the last dual sweep: per offer, the price where demand meets the
+ * limit (target), and the repair cutoff (the limit-th largest critical
+ * price) where demand exceeds it. 0 or -1 (out of memory).
+ */
+static int
 lagrange_targets(struct lagrange *lg)
 {
 	const struct solver_instance	*inst = lg->inst;
-	int				 o, s;
-	int64_t				 n, i, base, K;
-	long				 demand;
-	float				 ak, next, *v;
+	int				 o, s, rv = -1;
+	int64_t				 n, *base = NULL;
+	long				*demand = NULL, *count = NULL;
 
-	for (o = 0; o < inst->noffers; o++) {
-		demand = 0;
+	demand = calloc(inst->noffers + 1, sizeof *demand);
+	count = calloc(inst->noffers + 1, sizeof *count);
+	base = calloc(inst->noffers + 1, sizeof *base);
+	if (demand == NULL || count == NULL || base == NULL)
+		goto done;
+	for (o = 0; o < inst->noffers; o++)
 		for (s = 0; s < lg->nshards; s++)
-			demand += lg->shard[s].demand[o];
-		lg->over[o] = lg->limit[o] >= 0 ? demand - lg->limit[o] : 0;
+			demand[o] += lg->shard[s].demand[o];
+	if (dist_sum_long(lg->comm, demand, inst->noffers) != 0)
+		goto done;
+	for (o = 0; o < inst->noffers; o++) {
+		lg->over[o] = lg->limit[o] >= 0 ? demand[o] - lg->limit[o] : 0;
 		lg->target[o] = 0;
 		lg->cutoff[o] = -HUGE_VAL;
 		if (!lg->active[o])
 			continue;
 		/* Gather the shards' segments into one run. */
-		base = lg->bstart[(int64_t)o * lg->nshards];
+		base[o] = lg->bstart[(int64_t)o * lg->nshards];
 		n = 0;
 		for (s = 0; s < lg->nshards; s++) {
 			int64_t	from = lg->bstart[(int64_t)o * lg->nshards + s];
 
-			if (from != base + n)
-				memmove(lg->bucket + base + n,
+			if (from != base[o] + n)
+				memmove(lg->bucket + base[o] + n,
 				    lg->bucket + from,
 				    lg->shard[s].bcnt[o] * sizeof *lg->bucket);
 			n += lg->shard[s].bcnt[o];
 		}
-		K = lg->limit[o];
-		if (n <= K)
-			continue;	/* everyone who wants it fits */
-		v = lg->bucket + base;
-		if (K == 0) {
-			ak = 0;
-			for (i = 0; i < n; i++)
-				if (v[i] > ak)
-					ak = v[i];
-			lg->target[o] = ak;
-			lg->cutoff[o] = HUGE_VAL;
-			continue;
-		}
-		ak = lagrange_select(v, n, K - 1);
-		next = 0;
-		for (i = K; i < n; i++)
-			if (v[i] > next)
-				next = v[i];
-		/* Any price in [next, ak] meets the limit; take the middle. */
-		lg->target[o] = 0.5 * ((double)ak + (double)next);
-		/*
-		 * Keep a > next when that is exactly the top K; with ties at
-		 * ak keep only a > ak and let the fill hand out the rest.
-		 */
-		if (lg->over[o] > 0)
-			lg->cutoff[o] = next < ak ? next : ak;
+		count[o] = n;
+		if (!lg->dist)
+			lagrange_target_one(lg, o, lg->bucket + base[o], n);
 	}
+	rv = lg->dist ? lagrange_targets_dist(lg, count, base) : 0;
+done:
+	free(demand);
+	free(count);
+	free(base);
+	return (rv);
 }
 
 /* Candidates by decreasing net value, then by pair (deterministic). */
@@ -864,104 +1016,151 @@ lagrange_take_free(struct lagrange *lg, int c, long *left)
 }
 
 /*
+ * The value of handing customer c pair k (net value w) by taking the send
+ * of one of its offer's weakest holders, with c dropping kd first (kd
+ * below c's pairs: nothing dropped), the holder refilling from offers
+ * with sends left; the best holder's pair into *kh_best, or -1.
+ */
+static double
+lagrange_exchange_holder(struct lagrange *lg, int c, int64_t k, double w,
+    int64_t kd, const long *left, int64_t *kh_best)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int				 j, h, o = inst->pair_offer[k];
+	int64_t				 kh, first = inst->pair_start[c];
+	double				 delta, best = -HUGE_VAL;
+
+	*kh_best = -1;
+	for (j = 0; j < lg->nshards * LAGRANGE_HOLDERS; j++) {
+		kh = lg->shard[j / LAGRANGE_HOLDERS].hold_pair[(int64_t)o *
+		    LAGRANGE_HOLDERS + j % LAGRANGE_HOLDERS];
+		if (kh < 0 || !lg->plan[kh])
+			continue;
+		h = lagrange_owner(lg, kh);
+		if (h == c)
+			continue;
+		lg->plan[kh] = 0;
+		delta = w - solver_pair_value(inst, kh) +
+		    lagrange_best_free(lg, h, left);
+		lg->plan[kh] = 1;
+		if (kd >= first)
+			delta -= solver_pair_value(inst, kd);
+		if (delta > best) {
+			best = delta;
+			*kh_best = kh;
+		}
+	}
+	return (best);
+}
+
+/*
+ * Customer c's best exchange (see lagrange_exchange): the pair it gets
+ * (*bk, -1 if no exchange gains more than best), its own send it drops
+ * (*bd, below its pairs for none) and the holder's pair it takes (*bkh).
+ */
+static void
+lagrange_exchange_find(struct lagrange *lg, int c, const long *left,
+    double best, int64_t *bk, int64_t *bd, int64_t *bkh)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int64_t				 k, kd, kh, first = inst->pair_start[c];
+	double				 w, delta;
+	int				 o, fit;
+
+	*bk = *bd = *bkh = -1;
+	for (k = first; k < inst->pair_start[c + 1]; k++) {
+		o = inst->pair_offer[k];
+		if (lg->plan[k] || left[o] != 0 ||
+		    (w = solver_pair_value(inst, k)) <= 0)
+			continue;
+		/* kd: the own send dropped; first - 1: none. */
+		for (kd = first - 1; kd < inst->pair_start[c + 1]; kd++) {
+			if (kd >= first && !lg->plan[kd])
+				continue;
+			if (kd >= first)
+				lg->plan[kd] = 0;
+			fit = lagrange_fits(lg, c, k);
+			if (kd >= first)
+				lg->plan[kd] = 1;
+			if (!fit)
+				continue;
+			delta = lagrange_exchange_holder(lg, c, k, w, kd, left,
+			    &kh);
+			if (kh >= 0 && delta > best) {
+				best = delta;
+				*bk = k;
+				*bd = kd;
+				*bkh = kh;
+			}
+		}
+	}
+}
+
+/* Apply an exchange lagrange_exchange_find chose for customer c. */
+static void
+lagrange_exchange_apply(struct lagrange *lg, int c, int64_t bk, int64_t bd,
+    int64_t bkh, long *left)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int				 o;
+
+	if (bd >= inst->pair_start[c]) {
+		o = inst->pair_offer[bd];
+		lg->plan[bd] = 0;
+		lg->usage[o]--;
+		if (left[o] >= 0)
+			left[o]++;
+		lg->plan_objective -= solver_pair_value(inst, bd);
+	}
+	lg->plan[bkh] = 0;
+	lg->plan[bk] = 1;
+	lg->plan_objective += solver_pair_value(inst, bk) -
+	    solver_pair_value(inst, bkh);
+	/* The holder's refill is exact now. */
+	lg->plan_objective += lagrange_take_free(lg, lagrange_owner(lg, bkh),
+	    left);
+}
+
+/*
  * After the refill: a customer who lost a send may want, as its next best
  * choice, an offer with no sends left, which the refill cannot give, and
  * settles for much less. Try handing it the send of one of that offer's
  * weakest holders (dropping one of its own sends if its room needs it),
  * the holder refilling from offers with sends left; keep each exchange
- * that raises the plan's value. left is updated.
+ * that raises the plan's value. left is updated. Distributed, each rank
+ * exchanges among its own customers (and holders) within its share of
+ * the sends left. 0 or -1 (out of memory).
  */
-static void
+static int
 lagrange_exchange(struct lagrange *lg, long *left)
 {
 	const struct solver_instance	*inst = lg->inst;
-	int				 s, i, j, o, c, h, fit, ntouched = 0;
-	int64_t				 k, kd, kh, bk, bd, bkh, first;
-	double				 w, delta, best;
+	int				 s, i, c;
+	long				 ntouched[2] = { 0, 0 };
+	int64_t				 bk, bd, bkh;
 
 	for (s = 0; s < lg->nshards; s++)
-		ntouched += lg->shard[s].ntouched;
+		ntouched[0] += lg->shard[s].ntouched;
+	ntouched[1] = inst->ncustomers;
+	if (dist_sum_long(lg->comm, ntouched, 2) != 0)
+		return (-1);
 	/* Far from the prices' fixed point the cuts are many and crude. */
-	if (ntouched > 64 + inst->ncustomers / 100)
-		return;
+	if (ntouched[0] > 64 + ntouched[1] / 100)
+		return (0);
 	for (s = 0; s < lg->nshards; s++) {
 		for (i = 0; i < lg->shard[s].ntouched; i++) {
 			c = lg->shard[s].touched[i];
-			first = inst->pair_start[c];
-			best = 1e-9 * (1 + fabs(lg->plan_objective));
-			bk = bd = bkh = -1;
-			for (k = inst->pair_start[c];
-			    k < inst->pair_start[c + 1]; k++) {
-				o = inst->pair_offer[k];
-				if (lg->plan[k] || left[o] != 0 ||
-				    (w = solver_pair_value(inst, k)) <= 0)
-					continue;
-				/* kd: the own send dropped; first - 1: none. */
-				for (kd = first - 1;
-				    kd < inst->pair_start[c + 1]; kd++) {
-					if (kd >= first && !lg->plan[kd])
-						continue;
-					if (kd >= first)
-						lg->plan[kd] = 0;
-					fit = lagrange_fits(lg, c, k);
-					if (kd >= first)
-						lg->plan[kd] = 1;
-					if (!fit)
-						continue;
-					for (j = 0; j < lg->nshards *
-					    LAGRANGE_HOLDERS; j++) {
-						kh = lg->shard[j /
-						    LAGRANGE_HOLDERS].hold_pair[
-						    (int64_t)o *
-						    LAGRANGE_HOLDERS +
-						    j % LAGRANGE_HOLDERS];
-						if (kh < 0 || !lg->plan[kh])
-							continue;
-						h = lagrange_owner(lg, kh);
-						if (h == c)
-							continue;
-						lg->plan[kh] = 0;
-						delta = w - solver_pair_value(
-						    inst, kh) +
-						    lagrange_best_free(lg, h,
-						    left);
-						lg->plan[kh] = 1;
-						if (kd >= first)
-							delta -=
-							    solver_pair_value(
-							    inst, kd);
-						if (delta > best) {
-							best = delta;
-							bk = k;
-							bd = kd;
-							bkh = kh;
-						}
-					}
-				}
-			}
-			if (bk < 0)
-				continue;
-			/* Apply; the holder's refill is exact now. */
-			if (bd >= first) {
-				o = inst->pair_offer[bd];
-				lg->plan[bd] = 0;
-				lg->usage[o]--;
-				if (left[o] >= 0)
-					left[o]++;
-				lg->plan_objective -= solver_pair_value(inst,
-				    bd);
-			}
-			lg->plan[bkh] = 0;
-			lg->plan[bk] = 1;
-			lg->plan_objective += solver_pair_value(inst, bk) -
-			    solver_pair_value(inst, bkh);
-			lg->plan_objective += lagrange_take_free(lg,
-			    lagrange_owner(lg, bkh), left);
+			lagrange_exchange_find(lg, c, left, 1e-9 *
+			    (1 + fabs(lg->plan_objective)), &bk, &bd, &bkh);
+			if (bk >= 0)
+				lagrange_exchange_apply(lg, c, bk, bd, bkh,
+				    left);
 		}
 	}
+	return (0);
 }
 
-/* Fairness moves by cost per unit of the row, then by pair. */
+/* Fairness moves by cost per unit of the row, then by rank and pair. */
 static int
 lagrange_fair_cmp(const void *a, const void *b)
 {
@@ -969,7 +1168,208 @@ lagrange_fair_cmp(const void *a, const void *b)
 
 	if (x->cost != y->cost)
 		return (x->cost < y->cost ? -1 : 1);
+	if (x->rank != y->rank)
+		return (x->rank < y->rank ? -1 : 1);
 	return (x->pair < y->pair ? -1 : x->pair > y->pair);
+}
+
+/*
+ * The plan's sends per fairness row (seg, nfair + 1 entries) and in all,
+ * over every rank. 0 or -1.
+ */
+static int
+lagrange_fair_tally(const struct lagrange *lg, long *seg, long *total)
+{
+	int	nf = lg->inst->nfair;
+
+	solver_fair_tally(lg->inst, lg->plan, seg, total);
+	seg[nf] = *total;
+	if (dist_sum_long(lg->comm, seg, nf + 1) != 0)
+		return (-1);
+	*total = seg[nf];
+	return (0);
+}
+
+/* The fairness row that falls shortest and does not hold, or -1. */
+static int
+lagrange_fair_worst(const struct lagrange *lg, const long *seg, long total)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int				 s, worst = -1;
+	double				 h, hw = 0;
+
+	for (s = 0; s < inst->nfair; s++) {
+		h = solver_fair_row(inst, s, seg[s], total);
+		if (!solver_fair_holds(inst, s, seg[s], total) &&
+		    (worst < 0 || h < hw)) {
+			worst = s;
+			hw = h;
+		}
+	}
+	return (worst);
+}
+
+/* Room in *fc (*alloc entries) for n + 2 moves; 0 or -1. */
+static int
+lagrange_fair_grow(struct lagrange_fair_cand **fc, int64_t *alloc,
+    int64_t n)
+{
+	struct lagrange_fair_cand	*nf;
+	int64_t				 na;
+
+	if (n + 2 <= *alloc)
+		return (0);
+	na = *alloc > 0 ? 2 * *alloc : 4096;
+	while (na < n + 2)
+		na *= 2;
+	if ((nf = realloc(*fc, na * sizeof *nf)) == NULL)
+		return (-1);
+	*fc = nf;
+	*alloc = na;
+	return (0);
+}
+
+/* Note a move of customer c's pair k at cost into fc[*n]. */
+static void
+lagrange_fair_note(const struct lagrange *lg, struct lagrange_fair_cand *fc,
+    int64_t *n, double cost, int c, int64_t k, int add)
+{
+	fc[*n].cost = cost;
+	fc[*n].pair = k;
+	fc[*n].customer = c;
+	fc[*n].add = add;
+	fc[*n].offer = lg->inst->pair_offer[k];
+	fc[*n].rank = lg->dist ? lg->comm->rank : 0;
+	fc[*n].member = lg->inst->fair_member[c];
+	(*n)++;
+}
+
+/*
+ * This rank's moves for row worst (alpha: what a member's send adds to
+ * it, beta what another's drop adds) into *fc, sorted: every send of a
+ * non-member, and each member's best pair that fits. The count, or -1.
+ */
+static int64_t
+lagrange_fair_cands(struct lagrange *lg, int worst, double alpha, double beta,
+    const long *left, struct lagrange_fair_cand **fc, int64_t *alloc)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int64_t				 n = 0, k, best_k;
+	int				 c, m;
+	double				 w, best;
+
+	for (c = 0; c < inst->ncustomers; c++) {
+		m = (inst->fair_member[c] >> worst) & 1;
+		for (k = inst->pair_start[c], best_k = -1, best = 0;
+		    k < inst->pair_start[c + 1]; k++) {
+			if (lagrange_fair_grow(fc, alloc, n) != 0)
+				return (-1);
+			w = solver_pair_value(inst, k);
+			if (!m && lg->plan[k] && beta > 0)
+				lagrange_fair_note(lg, *fc, &n, w / beta, c, k,
+				    0);
+			else if (m && !lg->plan[k] && alpha > 0 &&
+			    left[inst->pair_offer[k]] != 0 &&
+			    (best_k < 0 || w > best) &&
+			    lagrange_fits(lg, c, k)) {
+				best_k = k;
+				best = w;
+			}
+		}
+		if (best_k >= 0)
+			lagrange_fair_note(lg, *fc, &n, -best / alpha, c,
+			    best_k, 1);
+	}
+	if (n > 1)
+		qsort(*fc, n, sizeof **fc, lagrange_fair_cmp);
+	return (n);
+}
+
+/*
+ * Distributed: every rank's cheapest moves that the row's deficit could
+ * use (each move adds at least the smaller of alpha and beta; a few more
+ * for adds that find no sends left), gathered in order to every rank, so
+ * that each takes the same decisions. The count in *fc, or -1.
+ */
+static int64_t
+lagrange_fair_gather(struct lagrange *lg, double deficit, double alpha,
+    double beta, struct lagrange_fair_cand **fc, int64_t n)
+{
+	const struct solver_comm	*comm = lg->comm;
+	double				 unit = fmin(alpha > 0 ? alpha : 1,
+					    beta > 0 ? beta : 1);
+	double				 need = ceil(deficit / unit) + 64;
+	size_t				*lens, at = 0;
+	void				*all = NULL;
+	int64_t				 i, total;
+	int				 r;
+
+	if (need < (double)n)
+		n = (int64_t)need;
+	if ((lens = calloc(comm->size, sizeof *lens)) == NULL)
+		return (-1);
+	if (comm->gather(comm->arg, *fc, n * sizeof **fc, -1, &all,
+	    lens) != 0) {
+		free(lens);
+		return (-1);
+	}
+	free(*fc);
+	*fc = all;
+	for (r = 0; r < comm->size; r++)
+		at += lens[r];
+	total = (int64_t)(at / sizeof **fc);
+	free(lens);
+	for (i = 0; i < total; i++)
+		if ((*fc)[i].rank < 0 || (*fc)[i].rank >= comm->size)
+			return (-1);
+	if (total > 1)
+		qsort(*fc, total, sizeof **fc, lagrange_fair_cmp);
+	return (total);
+}
+
+/*
+ * Apply moves fc[0..n) in order until row worst holds; seg and total (the
+ * whole plan's) and left are kept up to date. Distributed, every rank
+ * walks the same moves and changes only its own customers' plan: a
+ * member's add still fits when it comes (a customer has one add per
+ * round, and a drop is never a member's), so no rank has to ask another.
+ */
+static void
+lagrange_fair_apply(struct lagrange *lg, const struct lagrange_fair_cand *fc,
+    int64_t n, int worst, long *left, long *seg, long *total)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int64_t				 i, k;
+	int				 c, o, t, own;
+
+	for (i = 0; i < n && !solver_fair_holds(inst, worst, seg[worst],
+	    *total); i++) {
+		k = fc[i].pair;
+		c = fc[i].customer;
+		o = fc[i].offer;
+		own = !lg->dist || fc[i].rank == lg->comm->rank;
+		if (fc[i].add) {
+			if (left[o] == 0 ||
+			    (!lg->dist && !lagrange_fits(lg, c, k)))
+				continue;
+			if (left[o] > 0)
+				left[o]--;
+			(*total)++;
+		} else {
+			if (left[o] >= 0)
+				left[o]++;
+			(*total)--;
+		}
+		if (own) {
+			lg->plan[k] = (uint8_t)fc[i].add;
+			lg->usage[o] += fc[i].add ? 1 : -1;
+			lg->plan_objective += (fc[i].add ? 1 : -1) *
+			    solver_pair_value(inst, k);
+		}
+		for (t = 0; t < inst->nfair; t++)
+			if ((fc[i].member >> t) & 1)
+				seg[t] += fc[i].add ? 1 : -1;
+	}
 }
 
 /*
@@ -979,112 +1379,238 @@ lagrange_fair_cmp(const void *a, const void *b)
  * cheapest per unit of the row first, until the row holds; a few rounds,
  * as a move can take from another row. 0 when every row holds, 1 when
  * some still does not (the checker then refuses the plan), -1 when out of
- * memory. left is updated.
+ * memory. left (the whole plan's sends left) is updated.
  */
 static int
 lagrange_fair_fix(struct lagrange *lg, long *left)
 {
 	const struct solver_instance	*inst = lg->inst;
-	struct lagrange_fair_cand	*fc = NULL, *nf;
-	long				 seg[SOLVER_FAIR_MAX], total;
-	int64_t				 n, alloc = 0, i, k, best_k;
-	int				 round, s, t, worst, c, o;
-	double				 h, hw, alpha, beta, w, best;
-	uint32_t			 m;
+	struct lagrange_fair_cand	*fc = NULL;
+	long				 seg[SOLVER_FAIR_MAX + 1], total;
+	int64_t				 n, alloc = 0;
+	int				 round, s, worst;
+	double				 alpha, beta;
 
 	if (inst->nfair == 0)
 		return (0);
-	solver_fair_tally(inst, lg->plan, seg, &total);
+	if (lagrange_fair_tally(lg, seg, &total) != 0)
+		return (-1);
 	for (round = 0; round < 4 * inst->nfair + 4; round++) {
-		worst = -1;
-		hw = 0;
-		for (s = 0; s < inst->nfair; s++) {
-			h = solver_fair_row(inst, s, seg[s], total);
-			if (!solver_fair_holds(inst, s, seg[s], total) &&
-			    (worst < 0 || h < hw)) {
-				worst = s;
-				hw = h;
-			}
-		}
-		if (worst < 0) {
+		if ((worst = lagrange_fair_worst(lg, seg, total)) < 0) {
 			free(fc);
 			return (0);
 		}
 		beta = inst->fair_min_ratio * inst->fair_size[worst] /
 		    (double)inst->fair_base;
 		alpha = 1 - beta;
-		n = 0;
-		for (c = 0; c < inst->ncustomers; c++) {
-			m = (inst->fair_member[c] >> worst) & 1;
-			for (k = inst->pair_start[c], best_k = -1, best = 0;
-			    k < inst->pair_start[c + 1]; k++) {
-				if (n + 2 > alloc) {
-					alloc = alloc > 0 ? 2 * alloc : 4096;
-					if ((nf = realloc(fc, alloc *
-					    sizeof *fc)) == NULL)
-						goto nomem;
-					fc = nf;
-				}
-				w = solver_pair_value(inst, k);
-				if (!m && lg->plan[k] && beta > 0) {
-					fc[n].cost = w / beta;
-					fc[n].pair = k;
-					fc[n].customer = c;
-					fc[n++].add = 0;
-				} else if (m && !lg->plan[k] && alpha > 0 &&
-				    left[inst->pair_offer[k]] != 0 &&
-				    (best_k < 0 || w > best) &&
-				    lagrange_fits(lg, c, k)) {
-					best_k = k;
-					best = w;
-				}
-			}
-			if (best_k >= 0) {
-				fc[n].cost = -best / alpha;
-				fc[n].pair = best_k;
-				fc[n].customer = c;
-				fc[n++].add = 1;
-			}
+		n = lagrange_fair_cands(lg, worst, alpha, beta, left, &fc,
+		    &alloc);
+		if (n >= 0 && lg->dist) {
+			n = lagrange_fair_gather(lg, -solver_fair_row(inst,
+			    worst, seg[worst], total), alpha, beta, &fc, n);
+			alloc = n;
 		}
-		if (n > 1)
-			qsort(fc, n, sizeof *fc, lagrange_fair_cmp);
-		for (i = 0; i < n &&
-		    !solver_fair_holds(inst, worst, seg[worst], total); i++) {
-			k = fc[i].pair;
-			c = fc[i].customer;
-			o = inst->pair_offer[k];
-			m = inst->fair_member[c];
-			if (fc[i].add) {
-				if (left[o] == 0 || !lagrange_fits(lg, c, k))
-					continue;
-				lg->plan[k] = 1;
-				lg->usage[o]++;
-				if (left[o] > 0)
-					left[o]--;
-				lg->plan_objective += solver_pair_value(inst, k);
-				total++;
-			} else {
-				lg->plan[k] = 0;
-				lg->usage[o]--;
-				if (left[o] >= 0)
-					left[o]++;
-				lg->plan_objective -= solver_pair_value(inst, k);
-				total--;
-			}
-			for (t = 0; t < inst->nfair; t++)
-				if ((m >> t) & 1)
-					seg[t] += fc[i].add ? 1 : -1;
+		if (n < 0) {
+			free(fc);
+			return (-1);
 		}
+		lagrange_fair_apply(lg, fc, n, worst, left, seg, &total);
 	}
 	free(fc);
 	for (s = 0; s < inst->nfair; s++)
 		if (!solver_fair_holds(inst, s, seg[s], total))
 			return (1);
 	return (0);
+}
 
-nomem:
-	free(fc);
-	return (-1);
+/*
+ * Sends left per offer from the plan's usage (summed over the ranks):
+ * limit minus usage, -1 for no limit. 0 or -1.
+ */
+static int
+lagrange_left(struct lagrange *lg, long *left)
+{
+	int	o, no = lg->inst->noffers;
+
+	memcpy(left, lg->usage, no * sizeof *left);
+	if (dist_sum_long(lg->comm, left, no) != 0)
+		return (-1);
+	for (o = 0; o < no; o++)
+		left[o] = lg->limit[o] < 0 ? -1 : lg->limit[o] - left[o];
+	return (0);
+}
+
+/*
+ * Drop sends of an offer over its limit (cannot happen: the cutoffs count
+ * exactly; stay safe), distributed in rank order.
+ */
+static void
+lagrange_repair_over(struct lagrange *lg, long *left)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int64_t				 k, np = inst->pair_start[inst->ncustomers];
+	long				 drop;
+	int				 o;
+
+	for (o = 0; o < inst->noffers; o++) {
+		if (lg->limit[o] < 0 || left[o] >= 0)
+			continue;
+		drop = dist_share(lg->comm, lg->usage[o], -left[o]);
+		left[o] += lg->dist ? -left[o] : 0;
+		for (k = 0; k < np && drop > 0; k++) {
+			if (lg->plan[k] && inst->pair_offer[k] == o) {
+				lg->plan[k] = 0;
+				lg->usage[o]--;
+				if (!lg->dist)
+					left[o]++;
+				drop--;
+				lg->plan_objective -= solver_pair_value(inst, k);
+			}
+		}
+	}
+}
+
+/*
+ * Queue the refill's candidates: customers who lost a send, and, when an
+ * offer with a price has sends left (any), everyone with room who could
+ * take one. 0 or -1.
+ */
+static int
+lagrange_repair_queue(struct lagrange *lg, const long *left, int any)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int				 s, i, c, o, want, n_all;
+	int64_t				 k;
+
+	for (s = 0; s < lg->nshards; s++)
+		for (i = 0; i < lg->shard[s].ntouched; i++)
+			if (lagrange_queue(lg, lg->shard[s].touched[i],
+			    left, 0) != 0)
+				return (-1);
+	for (c = 0; any && c < inst->ncustomers; c++) {
+		want = 0;
+		n_all = 0;
+		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
+		    k++) {
+			o = inst->pair_offer[k];
+			n_all += lg->plan[k];
+			if (!lg->plan[k] && left[o] > 0 && lg->pi[o] > 0)
+				want = 1;
+		}
+		/* Only customers with room left can take one. */
+		if (want && n_all < inst->room_all[c] &&
+		    lagrange_queue(lg, c, left, 1) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Distributed refill: this rank's share (quota) of each offer's sends
+ * left. Where the ranks' candidates want more than are left, the sends go
+ * to the best net values over all ranks (an exact selection; ties in rank
+ * order), as the refill of one process would hand them out when no
+ * customer's room interferes. 0 or -1.
+ */
+static int
+lagrange_refill_quota(struct lagrange *lg, const long *left, long *quota)
+{
+	const struct solver_instance	*inst = lg->inst;
+	struct dist_query		*q = NULL;
+	float				*v = NULL;
+	long				*cnt, *all, *gt, *eq;
+	int64_t				*at = NULL, i;
+	int				 o, no = inst->noffers, nq = 0, rv = -1;
+
+	cnt = calloc(4 * (size_t)no + 1, sizeof *cnt);
+	at = calloc(no + 1, sizeof *at);
+	v = calloc(lg->ncand + 1, sizeof *v);
+	q = calloc(no + 1, sizeof *q);
+	if (cnt == NULL || at == NULL || v == NULL || q == NULL)
+		goto done;
+	all = cnt + no;
+	gt = all + no;
+	eq = gt + no;
+	/* Candidates' values per offer, one run each. */
+	for (i = 0; i < lg->ncand; i++)
+		cnt[inst->pair_offer[lg->cand[i].pair]]++;
+	for (o = 1; o <= no; o++)
+		at[o] = at[o - 1] + cnt[o - 1];
+	for (i = 0; i < lg->ncand; i++)
+		v[at[inst->pair_offer[lg->cand[i].pair]]++] = lg->cand[i].w;
+	memcpy(all, cnt, no * sizeof *all);
+	if (dist_sum_long(lg->comm, all, no) != 0)
+		goto done;
+	for (o = 0; o < no; o++) {
+		/* at[o] is the end of o's run; then whether o is contested. */
+		q[nq].v = v + at[o] - cnt[o];
+		quota[o] = left[o] < 0 ? -1 : left[o] == 0 ? 0 : cnt[o];
+		at[o] = left[o] > 0 && all[o] > left[o];
+		if (at[o]) {
+			q[nq].n = cnt[o];
+			q[nq++].k = left[o] - 1;
+		}
+	}
+	if (dist_select(lg->comm, q, nq) != 0)
+		goto done;
+	for (o = 0, nq = 0; o < no; o++) {
+		if (!at[o])
+			continue;
+		for (i = 0; i < q[nq].n; i++) {
+			gt[o] += q[nq].v[i] > q[nq].value;
+			eq[o] += q[nq].v[i] == q[nq].value;
+		}
+		cnt[o] = gt[o];	/* now: the quota before ties */
+		nq++;
+	}
+	memcpy(all, gt, no * sizeof *all);
+	if (dist_sum_long(lg->comm, all, no) != 0)
+		goto done;
+	memcpy(gt, eq, no * sizeof *gt);
+	if (dist_exscan_long(lg->comm, gt, no) != 0)
+		goto done;
+	for (o = 0; o < no; o++) {
+		long	need = left[o] - all[o] - gt[o];
+
+		if (at[o])
+			quota[o] = cnt[o] + (need <= 0 ? 0 : need < eq[o] ?
+			    need : eq[o]);
+	}
+	rv = 0;
+done:
+	free(cnt);
+	free(at);
+	free(v);
+	free(q);
+	return (rv);
+}
+
+/*
+ * Distributed: the refill within this rank's quota, then the exchange
+ * within its share of what is left, the whole plan's sends left after
+ * each. 0 or -1.
+ */
+static int
+lagrange_repair_dist(struct lagrange *lg, long *left)
+{
+	const struct solver_comm	*comm = lg->comm;
+	long				*mine;
+	int				 o, no = lg->inst->noffers, rv = -1;
+
+	if ((mine = calloc(no + 1, sizeof *mine)) == NULL)
+		return (-1);
+	if (lagrange_refill_quota(lg, left, mine) != 0 ||
+	    lagrange_refill(lg, mine) != 0 || lagrange_left(lg, left) != 0)
+		goto done;
+	for (o = 0; o < no; o++)
+		mine[o] = left[o] < 0 ? -1 : left[o] / comm->size +
+		    (comm->rank < left[o] % comm->size);
+	if (lagrange_exchange(lg, mine) != 0 || lagrange_left(lg, left) != 0)
+		goto done;
+	rv = 0;
+done:
+	free(mine);
+	return (rv);
 }
 
 /*
@@ -1097,8 +1623,8 @@ lagrange_repair(struct lagrange *lg)
 {
 	const struct solver_instance	*inst = lg->inst;
 	long				*left;
-	int				 o, s, i, c, any = 0, rv;
-	int64_t				 k, np = inst->pair_start[inst->ncustomers];
+	int				 o, s, any = 0, rv;
+	int64_t				 k;
 
 	if (lagrange_sweep(lg, LAGRANGE_REPAIR) != 0)
 		return (-1);
@@ -1111,54 +1637,30 @@ lagrange_repair(struct lagrange *lg)
 		lg->usage[o] = 0;
 		for (s = 0; s < lg->nshards; s++)
 			lg->usage[o] += lg->shard[s].demand[o];
-		left[o] = lg->limit[o] < 0 ? -1 : lg->limit[o] - lg->usage[o];
-		if (lg->limit[o] >= 0 && left[o] < 0) {
-			/* Cannot happen (cutoffs count exactly); stay safe. */
-			for (k = 0; k < np && left[o] < 0; k++) {
-				if (lg->plan[k] && inst->pair_offer[k] == o) {
-					lg->plan[k] = 0;
-					lg->usage[o]--;
-					left[o]++;
-					lg->plan_objective -=
-					    solver_pair_value(inst, k);
-				}
-			}
-		}
+	}
+	if (lagrange_left(lg, left) != 0)
+		goto nomem;
+	lagrange_repair_over(lg, left);
+	for (o = 0; o < inst->noffers; o++)
 		if (lg->limit[o] >= 0 && left[o] > 0 && lg->pi[o] > 0)
 			any = 1;
-	}
-	/* Customers who lost a send, and anyone for unused priced sends. */
-	for (s = 0; s < lg->nshards; s++)
-		for (i = 0; i < lg->shard[s].ntouched; i++)
-			if (lagrange_queue(lg, lg->shard[s].touched[i],
-			    left, 0) != 0)
-				goto nomem;
-	if (any) {
-		for (c = 0; c < inst->ncustomers; c++) {
-			int	want = 0, n_all = 0;
-
-			for (k = inst->pair_start[c];
-			    k < inst->pair_start[c + 1]; k++) {
-				o = inst->pair_offer[k];
-				n_all += lg->plan[k];
-				if (!lg->plan[k] && left[o] > 0 &&
-				    lg->pi[o] > 0)
-					want = 1;
-			}
-			/* Only customers with room left can take one. */
-			if (want && n_all < inst->room_all[c] &&
-			    lagrange_queue(lg, c, left, 1) != 0)
-				goto nomem;
-		}
-	}
-	if (lagrange_refill(lg, left) != 0)
+	if (lagrange_repair_queue(lg, left, any) != 0)
 		goto nomem;
-	lagrange_exchange(lg, left);
+	if (lg->dist) {
+		if (lagrange_repair_dist(lg, left) != 0)
+			goto nomem;
+	} else {
+		if (lagrange_refill(lg, left) != 0)
+			goto nomem;
+		lagrange_exchange(lg, left);
+	}
 	if ((rv = lagrange_fair_fix(lg, left)) < 0)
 		goto nomem;
 	if (rv > 0)
 		solver_log(lg->opts->log, lg->opts->arg, "repair: the fairness "
 		    "rows cannot all be met from this plan");
+	if (dist_sum_double(lg->comm, &lg->plan_objective, 1) != 0)
+		goto nomem;
 	free(left);
 	return (0);
 
@@ -1168,6 +1670,214 @@ nomem:
 	lg->ncand = 0;
 	free(left);
 	return (-1);
+}
+
+/*
+ * The want customers nearest a price threshold (the least scores) into
+ * list, in customer order; how many, or -1. Distributed, the want least
+ * over every rank (ties in rank order).
+ */
+static int
+lagrange_polish_pick(struct lagrange *lg, int want, int *list)
+{
+	const struct solver_instance	*inst = lg->inst;
+	struct dist_query		 q;
+	float				*tmp, thr;
+	long				 cnt[2] = { 0, 0 }, eq;
+	int				 c, n = 0, N = inst->ncustomers;
+
+	if ((tmp = calloc(N + 1, sizeof *tmp)) == NULL)
+		return (-1);
+	if (lg->dist && want < lg->ncustomers_all) {
+		q.v = lg->score;
+		q.n = N;
+		q.k = lg->ncustomers_all - want;
+		if (dist_select(lg->comm, &q, 1) != 0) {
+			free(tmp);
+			return (-1);
+		}
+		thr = q.value;
+		for (c = 0; c < N; c++) {
+			cnt[0] += lg->score[c] < thr;
+			cnt[1] += lg->score[c] == thr;
+		}
+		eq = cnt[1];
+		if (dist_sum_long(lg->comm, cnt, 1) != 0) {
+			free(tmp);
+			return (-1);
+		}
+		eq = dist_share(lg->comm, eq, want - cnt[0]);
+		for (c = 0; c < N; c++)
+			if (lg->score[c] < thr || (lg->score[c] == thr &&
+			    eq-- > 0))
+				list[n++] = c;
+		free(tmp);
+		return (n);
+	}
+	if (want < N) {
+		memcpy(tmp, lg->score, N * sizeof *tmp);
+		/* The want-th least score. */
+		thr = lagrange_select(tmp, N, N - want);
+	} else
+		thr = HUGE_VALF;
+	for (c = 0; c < N && n < want; c++)
+		if (lg->score[c] <= thr)
+			list[n++] = c;
+	free(tmp);
+	return (n);
+}
+
+/*
+ * For the polish of list[0..n): sends left per offer once everyone else's
+ * are counted (left), what everyone else puts into each fairness row
+ * (fixed), and the list's own plan value (*before), over every rank.
+ * 0 or -1.
+ */
+static int
+lagrange_polish_fixed(struct lagrange *lg, const int *list, int n,
+    long *left, double *fixed, double *before)
+{
+	const struct solver_instance	*inst = lg->inst;
+	long				 seg[SOLVER_FAIR_MAX + 1], total, sent;
+	double				 own[SOLVER_FAIR_MAX];
+	int				 i, c, o;
+	int64_t				 k;
+
+	*before = 0;
+	memcpy(left, lg->usage, inst->noffers * sizeof *left);
+	for (i = 0; i < n; i++) {
+		c = list[i];
+		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
+		    k++) {
+			if (lg->plan[k]) {
+				left[inst->pair_offer[k]]--;
+				*before += solver_pair_value(inst, k);
+			}
+		}
+	}
+	if (dist_sum_long(lg->comm, left, inst->noffers) != 0 ||
+	    dist_sum_double(lg->comm, before, 1) != 0)
+		return (-1);
+	for (o = 0; o < inst->noffers; o++)
+		left[o] = lg->limit[o] < 0 ? -1 : lg->limit[o] - left[o];
+	if (inst->nfair == 0)
+		return (0);
+	if (lagrange_fair_tally(lg, seg, &total) != 0)
+		return (-1);
+	for (o = 0; o < inst->nfair; o++) {
+		fixed[o] = solver_fair_row(inst, o, seg[o], total);
+		own[o] = 0;
+	}
+	for (i = 0; i < n; i++) {
+		c = list[i];
+		sent = 0;
+		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++)
+			sent += lg->plan[k];
+		for (o = 0; sent > 0 && o < inst->nfair; o++) {
+			if (lg->dist)
+				own[o] += sent * solver_fair_coef(inst, o, c);
+			else
+				fixed[o] -= sent * solver_fair_coef(inst, o, c);
+		}
+	}
+	if (!lg->dist)
+		return (0);
+	if (dist_sum_double(lg->comm, own, inst->nfair) != 0)
+		return (-1);
+	for (o = 0; o < inst->nfair; o++)
+		fixed[o] -= own[o];
+	return (0);
+}
+
+/*
+ * Distributed polish: list[0..n) of every rank gathered on rank 0 and
+ * solved there as job says; the plan back into each rank's lg->spare and
+ * rank 0's found, objective and bound into job on every rank. 0 or -1.
+ */
+static int
+lagrange_polish_gathered(struct lagrange *lg, struct exact_job *job,
+    const int *list, int n, char **cause)
+{
+	struct solver_instance	*sub = NULL;
+	uint8_t			*sub_plan = NULL, *sub_sel = NULL;
+	double			 out[4] = { 0, 0, 0, 0 };
+	int			 st = -1;
+
+	if (dist_gather(lg->inst, lg->comm, list, n, lg->plan, &sub,
+	    &sub_plan, cause) == 0 && lg->comm->rank == 0) {
+		if ((sub_sel = calloc(sub->pair_start[sub->ncustomers] + 1,
+		    1)) == NULL)
+			solver_cause(cause, "out of memory");
+		else {
+			job->inst = sub;
+			job->customers = NULL;
+			job->ncustomers = sub->ncustomers;
+			job->start = sub_plan;
+			job->selected = sub_sel;
+			st = exact_solve(job, cause);
+			job->inst = lg->inst;
+			out[0] = job->found;
+			out[1] = job->objective;
+			out[2] = job->bound;
+			out[3] = job->optimal;
+		}
+	}
+	if (dist_scatter(lg->inst, lg->comm, list, n, sub_sel,
+	    lg->comm->rank == 0 ? st : 0, lg->spare) != 0) {
+		if (lg->comm->rank != 0)
+			solver_cause(cause, "the polish failed on rank 0");
+		st = -1;
+	} else {
+		st = lg->comm->bcast(lg->comm->arg, out, sizeof out, 0);
+		job->found = (int)out[0];
+		job->objective = out[1];
+		job->bound = out[2];
+		job->optimal = (int)out[3];
+	}
+	solver_instance_free(sub);
+	free(sub_plan);
+	free(sub_sel);
+	return (st);
+}
+
+/*
+ * Make the polished plan in lg->spare (of value after, before the list's
+ * value before) the plan and the result when it is better and feasible;
+ * 1 if it was, else 0.
+ */
+static int
+lagrange_polish_adopt(struct lagrange *lg, struct solver_result *res,
+    double before, double after)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int64_t				 k, np = inst->pair_start[inst->ncustomers];
+	double				 obj;
+	uint8_t				*swap;
+	char				*why = NULL;
+	int				 o;
+
+	if (!(after > before + 1e-9 * (1 + fabs(before))))
+		return (0);
+	if (dist_check(inst, lg->comm, lg->spare, &obj, &why) != 0) {
+		if (why != NULL)
+			solver_log(lg->opts->log, lg->opts->arg,
+			    "polish plan rejected: %s", why);
+		free(why);
+		return (0);
+	}
+	swap = lg->plan;
+	lg->plan = lg->spare;
+	lg->spare = swap;
+	lg->plan_objective = obj;
+	for (o = 0; o < inst->noffers; o++)
+		lg->usage[o] = 0;
+	for (k = 0; k < np; k++)
+		if (lg->plan[k])
+			lg->usage[inst->pair_offer[k]]++;
+	memcpy(res->selected, lg->plan, np);
+	res->objective = obj;
+	res->polish_improved = 1;
+	return (1);
 }
 
 /*
@@ -1183,66 +1893,25 @@ lagrange_polish(struct lagrange *lg, struct solver_result *res, int want,
 {
 	const struct solver_instance	*inst = lg->inst;
 	struct exact_job		 job;
-	int				*list = NULL, n, c, o, improved = 0;
-	long				*left = NULL, seg[SOLVER_FAIR_MAX], total;
+	int				*list = NULL, n, improved = 0, rv;
+	long				*left = NULL, all = 0;
 	double				 fixed[SOLVER_FAIR_MAX];
-	float				*tmp = NULL, thr;
-	int64_t				 k;
-	double				 before = 0, after = 0, obj;
-	uint8_t				*swap;
-	char				*why = NULL;
+	double				 before = 0, after = 0;
 
-	if (want > inst->ncustomers)
-		want = inst->ncustomers;
-	list = calloc(want + 1, sizeof *list);
+	if (want > lg->ncustomers_all)
+		want = (int)lg->ncustomers_all;
+	list = calloc((want < inst->ncustomers ? want : inst->ncustomers) + 1,
+	    sizeof *list);
 	left = calloc(inst->noffers + 1, sizeof *left);
-	tmp = calloc(inst->ncustomers + 1, sizeof *tmp);
-	if (list == NULL || left == NULL || tmp == NULL)
-		goto nomem;
-	if (want < inst->ncustomers) {
-		memcpy(tmp, lg->score, inst->ncustomers * sizeof *tmp);
-		/* The want-th least score. */
-		thr = lagrange_select(tmp, inst->ncustomers,
-		    inst->ncustomers - want);
-	} else
-		thr = HUGE_VALF;
-	n = 0;
-	for (c = 0; c < inst->ncustomers && n < want; c++)
-		if (lg->score[c] <= thr)
-			list[n++] = c;
-
-	/* Sends left for the subset: limit minus everyone else's. */
-	for (o = 0; o < inst->noffers; o++)
-		left[o] = lg->usage[o];
-	for (int i = 0; i < n; i++) {
-		c = list[i];
-		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
-		    k++) {
-			if (lg->plan[k]) {
-				left[inst->pair_offer[k]]--;
-				before += solver_pair_value(inst, k);
-			}
-		}
+	if (list == NULL || left == NULL ||
+	    (n = lagrange_polish_pick(lg, want, list)) < 0 ||
+	    lagrange_polish_fixed(lg, list, n, left, fixed, &before) != 0) {
+		solver_cause(cause, "out of memory");
+		goto fail;
 	}
-	for (o = 0; o < inst->noffers; o++)
-		left[o] = lg->limit[o] < 0 ? -1 : lg->limit[o] - left[o];
-	/* What the fixed customers put into each fairness row. */
-	if (inst->nfair > 0) {
-		solver_fair_tally(inst, lg->plan, seg, &total);
-		for (o = 0; o < inst->nfair; o++)
-			fixed[o] = solver_fair_row(inst, o, seg[o], total);
-		for (int i = 0; i < n; i++) {
-			long	sent = 0;
-
-			c = list[i];
-			for (k = inst->pair_start[c];
-			    k < inst->pair_start[c + 1]; k++)
-				sent += lg->plan[k];
-			for (o = 0; sent > 0 && o < inst->nfair; o++)
-				fixed[o] -= sent * solver_fair_coef(inst, o, c);
-		}
-	}
-
+	all = n;
+	if (dist_sum_long(lg->comm, &all, 1) != 0)
+		goto fail;
 	memcpy(lg->spare, lg->plan, inst->pair_start[inst->ncustomers]);
 	memset(&job, 0, sizeof job);
 	job.inst = inst;
@@ -1256,46 +1925,25 @@ lagrange_polish(struct lagrange *lg, struct solver_result *res, int want,
 	job.log = lg->opts->log;
 	job.arg = lg->opts->arg;
 	job.selected = lg->spare;
-	if (exact_solve(&job, cause) != 0)
+	rv = lg->dist ? lagrange_polish_gathered(lg, &job, list, n, cause) :
+	    exact_solve(&job, cause);
+	if (rv != 0)
 		goto fail;
 	if (job.found) {
 		after = job.objective;
-		if (n == inst->ncustomers && job.bound < *bound)
+		if (all == lg->ncustomers_all && job.bound < *bound)
 			*bound = job.bound;
-		if (after > before + 1e-9 * (1 + fabs(before)) &&
-		    solver_check_feasible(inst, lg->spare, &obj, &why) == 0) {
-			swap = lg->plan;
-			lg->plan = lg->spare;
-			lg->spare = swap;
-			lg->plan_objective = obj;
-			for (o = 0; o < inst->noffers; o++)
-				lg->usage[o] = 0;
-			for (k = 0; k < inst->pair_start[inst->ncustomers]; k++)
-				if (lg->plan[k])
-					lg->usage[inst->pair_offer[k]]++;
-			memcpy(res->selected, lg->plan,
-			    inst->pair_start[inst->ncustomers]);
-			res->objective = obj;
-			res->polish_improved = improved = 1;
-		} else if (why != NULL) {
-			solver_log(lg->opts->log, lg->opts->arg,
-			    "polish plan rejected: %s", why);
-			free(why);
-		}
+		improved = lagrange_polish_adopt(lg, res, before, after);
 	}
-	solver_log(lg->opts->log, lg->opts->arg, "polish: %d customers, "
-	    "%.6f -> %.6f", n, before, after);
+	solver_log(lg->opts->log, lg->opts->arg, "polish: %ld customers, "
+	    "%.6f -> %.6f", all, before, after);
 	free(list);
 	free(left);
-	free(tmp);
 	return (improved);
 
-nomem:
-	solver_cause(cause, "out of memory");
 fail:
 	free(list);
 	free(left);
-	free(tmp);
 	return (-1);
 }
 
@@ -1317,7 +1965,7 @@ lagrange_keep(struct lagrange *lg, struct solver_result *res,
 	if (!(lg->plan_objective > res->objective + 1e-9 *
 	    (1 + fabs(res->objective))))
 		return (0);
-	if (solver_check_feasible(inst, lg->plan, &obj, &why) != 0) {
+	if (dist_check(inst, lg->comm, lg->plan, &obj, &why) != 0) {
 		solver_log(lg->opts->log, lg->opts->arg, "%s plan rejected: %s",
 		    what, why != NULL ? why : "out of memory");
 		free(why);
@@ -1455,29 +2103,36 @@ lagrange_free(struct lagrange *lg)
 	free(lg->cand);
 	free(lg->score);
 	free(lg->usage);
+	free(lg->best_pi);
+	free(lg->best_lambda);
 }
 
-/* Allocate the working state, split customers into shards, size buckets. */
+/* How many customer shards (threads): the options', at most 64. */
 static int
-lagrange_setup(struct lagrange *lg, char **cause)
+lagrange_nshards(const struct lagrange *lg)
+{
+	int	n = lg->opts->threads;
+	long	ncpu;
+
+	if (n <= 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		n = ncpu > 0 ? (int)ncpu : 1;
+	}
+	if (n > 64)
+		n = 64;
+	if (n > lg->inst->ncustomers)
+		n = lg->inst->ncustomers > 0 ? lg->inst->ncustomers : 1;
+	return (n);
+}
+
+/* The per offer, per customer and per pair arrays; 0 or -1. */
+static int
+lagrange_alloc(struct lagrange *lg)
 {
 	const struct solver_instance	*inst = lg->inst;
-	int				 i, o, no = inst->noffers + 1, c;
+	int				 no = inst->noffers + 1;
 	int64_t				 np = inst->pair_start[inst->ncustomers];
-	int64_t				 per, acc, total, useful;
-	long				 ncpu;
 
-	lg->nshards = lg->opts->threads;
-	if (lg->nshards <= 0) {
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		lg->nshards = ncpu > 0 ? (int)ncpu : 1;
-	}
-	if (lg->nshards > 64)
-		lg->nshards = 64;
-	if (lg->nshards > inst->ncustomers)
-		lg->nshards = inst->ncustomers > 0 ? inst->ncustomers : 1;
-	lg->ngroups = inst->nchannels + inst->ncampaigns + inst->ncategories +
-	    1;
 	lg->shard = calloc(lg->nshards, sizeof *lg->shard);
 	lg->limit = calloc(no, sizeof *lg->limit);
 	lg->active = calloc(no, 1);
@@ -1503,9 +2158,12 @@ lagrange_setup(struct lagrange *lg, char **cause)
 	lg->fair_h = calloc(inst->nfair + 1, sizeof *lg->fair_h);
 	lg->fair_stepsz = calloc(inst->nfair + 1, sizeof *lg->fair_stepsz);
 	lg->fair_dir = calloc(inst->nfair + 1, sizeof *lg->fair_dir);
+	lg->best_pi = calloc(no, sizeof *lg->best_pi);
+	lg->best_lambda = calloc(inst->nfair + 1, sizeof *lg->best_lambda);
 	if (lg->lambda == NULL || lg->fair_h == NULL ||
-	    lg->fair_stepsz == NULL || lg->fair_dir == NULL)
-		goto nomem;
+	    lg->fair_stepsz == NULL || lg->fair_dir == NULL ||
+	    lg->best_pi == NULL || lg->best_lambda == NULL)
+		return (-1);
 	if (lg->shard == NULL || lg->limit == NULL || lg->active == NULL ||
 	    lg->pi == NULL || lg->target == NULL || lg->step == NULL ||
 	    lg->last_move == NULL || lg->cutoff == NULL || lg->over == NULL ||
@@ -1514,8 +2172,104 @@ lagrange_setup(struct lagrange *lg, char **cause)
 	    lg->choice == NULL || lg->switch_price == NULL ||
 	    lg->queued == NULL || lg->fill_ch == NULL || lg->fill_cp == NULL ||
 	    lg->fill_cat == NULL)
-		goto nomem;
+		return (-1);
+	return (0);
+}
 
+/* Shard sh's scratch, for customers first .. last-1; 0 or -1. */
+static int
+lagrange_shard_alloc(struct lagrange *lg, struct lagrange_shard *sh)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int				 no = inst->noffers + 1;
+
+	sh->lg = lg;
+	sh->fw = flow_work_new(inst->noffers, lg->ngroups);
+	sh->sub.r = calloc(no, sizeof *sh->sub.r);
+	sh->sub.t = calloc(no, sizeof *sh->sub.t);
+	sh->sub.ch = calloc(no, sizeof *sh->sub.ch);
+	sh->sub.cp = calloc(no, sizeof *sh->sub.cp);
+	sh->sub.cat = calloc(no, sizeof *sh->sub.cat);
+	sh->sub.sel = calloc(no, 1);
+	sh->sub.all = lg->ngroups - 1;
+	sh->w = calloc(no, sizeof *sh->w);
+	sh->pair = calloc(no, sizeof *sh->pair);
+	sh->offer = calloc(no, sizeof *sh->offer);
+	/* Room per group, then a second block for fill counts. */
+	sh->room = calloc(2 * lg->ngroups, sizeof *sh->room);
+	sh->sub.room = sh->room;
+	sh->demand = calloc(no, sizeof *sh->demand);
+	sh->useful = calloc(no, sizeof *sh->useful);
+	sh->bcnt = calloc(no, sizeof *sh->bcnt);
+	sh->touched = calloc(sh->last - sh->first + 1, sizeof *sh->touched);
+	sh->hold_pair = calloc((size_t)no * LAGRANGE_HOLDERS,
+	    sizeof *sh->hold_pair);
+	sh->hold_price = calloc((size_t)no * LAGRANGE_HOLDERS,
+	    sizeof *sh->hold_price);
+	sh->fair_sends = calloc(inst->nfair + 1, sizeof *sh->fair_sends);
+	if (sh->fair_sends == NULL)
+		return (-1);
+	if (sh->fw == NULL || sh->sub.r == NULL || sh->sub.t == NULL ||
+	    sh->sub.ch == NULL || sh->sub.cp == NULL || sh->sub.cat == NULL ||
+	    sh->sub.sel == NULL || sh->w == NULL || sh->pair == NULL ||
+	    sh->offer == NULL || sh->room == NULL || sh->demand == NULL ||
+	    sh->useful == NULL || sh->bcnt == NULL || sh->touched == NULL ||
+	    sh->hold_pair == NULL || sh->hold_price == NULL)
+		return (-1);
+	return (0);
+}
+
+/*
+ * After the first sweep: which limits can bind (below the candidates that
+ * want the offer, over every rank) and where each shard's critical prices
+ * of each such offer go in the bucket. 0 or -1.
+ */
+static int
+lagrange_buckets(struct lagrange *lg)
+{
+	const struct solver_instance	*inst = lg->inst;
+	long				*useful;
+	int64_t				 total = 0;
+	int				 o, i;
+
+	if ((useful = calloc(inst->noffers + 1, sizeof *useful)) == NULL)
+		return (-1);
+	for (o = 0; o < inst->noffers; o++)
+		for (i = 0; i < lg->nshards; i++)
+			useful[o] += lg->shard[i].useful[o];
+	if (dist_sum_long(lg->comm, useful, inst->noffers) != 0) {
+		free(useful);
+		return (-1);
+	}
+	for (o = 0; o < inst->noffers; o++) {
+		/* Only a limit below the offer's candidates can bind. */
+		lg->active[o] = lg->limit[o] >= 0 && useful[o] > lg->limit[o];
+		for (i = 0; i < lg->nshards; i++) {
+			lg->bstart[(int64_t)o * lg->nshards + i] = total;
+			if (lg->active[o])
+				total += lg->shard[i].useful[o];
+		}
+	}
+	free(useful);
+	if ((lg->bucket = calloc(total + 1, sizeof *lg->bucket)) == NULL)
+		return (-1);
+	return (0);
+}
+
+/* Allocate the working state, split customers into shards, size buckets. */
+static int
+lagrange_setup(struct lagrange *lg, char **cause)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int				 i, c;
+	int64_t				 np = inst->pair_start[inst->ncustomers];
+	int64_t				 per, acc;
+
+	lg->nshards = lagrange_nshards(lg);
+	lg->ngroups = inst->nchannels + inst->ncampaigns + inst->ncategories +
+	    1;
+	if (lagrange_alloc(lg) != 0)
+		goto nomem;
 	/* Shards of about equal pair counts. */
 	per = np / lg->nshards + 1;
 	acc = 0;
@@ -1523,75 +2277,361 @@ lagrange_setup(struct lagrange *lg, char **cause)
 	for (i = 0; i < lg->nshards; i++) {
 		struct lagrange_shard *sh = &lg->shard[i];
 
-		sh->lg = lg;
 		sh->first = c;
 		while (c < inst->ncustomers &&
 		    (i == lg->nshards - 1 || inst->pair_start[c] - acc < per))
 			c++;
 		sh->last = c;
 		acc = inst->pair_start[c];
-		sh->fw = flow_work_new(inst->noffers, lg->ngroups);
-		sh->sub.r = calloc(no, sizeof *sh->sub.r);
-		sh->sub.t = calloc(no, sizeof *sh->sub.t);
-		sh->sub.ch = calloc(no, sizeof *sh->sub.ch);
-		sh->sub.cp = calloc(no, sizeof *sh->sub.cp);
-		sh->sub.cat = calloc(no, sizeof *sh->sub.cat);
-		sh->sub.sel = calloc(no, 1);
-		sh->sub.all = lg->ngroups - 1;
-		sh->w = calloc(no, sizeof *sh->w);
-		sh->pair = calloc(no, sizeof *sh->pair);
-		sh->offer = calloc(no, sizeof *sh->offer);
-		/* Room per group, then a second block for fill counts. */
-		sh->room = calloc(2 * lg->ngroups, sizeof *sh->room);
-		sh->sub.room = sh->room;
-		sh->demand = calloc(no, sizeof *sh->demand);
-		sh->useful = calloc(no, sizeof *sh->useful);
-		sh->bcnt = calloc(no, sizeof *sh->bcnt);
-		sh->touched = calloc(sh->last - sh->first + 1,
-		    sizeof *sh->touched);
-		sh->hold_pair = calloc((size_t)no * LAGRANGE_HOLDERS,
-		    sizeof *sh->hold_pair);
-		sh->hold_price = calloc((size_t)no * LAGRANGE_HOLDERS,
-		    sizeof *sh->hold_price);
-		sh->fair_sends = calloc(inst->nfair + 1,
-		    sizeof *sh->fair_sends);
-		if (sh->fair_sends == NULL)
-			goto nomem;
-		if (sh->fw == NULL || sh->sub.r == NULL || sh->sub.t == NULL ||
-		    sh->sub.ch == NULL || sh->sub.cp == NULL ||
-		    sh->sub.cat == NULL ||
-		    sh->sub.sel == NULL || sh->w == NULL || sh->pair == NULL ||
-		    sh->offer == NULL || sh->room == NULL ||
-		    sh->demand == NULL || sh->useful == NULL ||
-		    sh->bcnt == NULL || sh->touched == NULL ||
-		    sh->hold_pair == NULL || sh->hold_price == NULL)
+		if (lagrange_shard_alloc(lg, sh) != 0)
 			goto nomem;
 	}
-
 	solver_offer_limits(inst, lg->limit);
 	lagrange_threads_start(lg);
-	if (lagrange_sweep(lg, LAGRANGE_INIT) != 0)
-		goto nomem;
-	total = 0;
-	for (o = 0; o < inst->noffers; o++) {
-		useful = 0;
-		for (i = 0; i < lg->nshards; i++)
-			useful += lg->shard[i].useful[o];
-		/* Only a limit below the offer's candidates can bind. */
-		lg->active[o] = lg->limit[o] >= 0 && useful > lg->limit[o];
-		for (i = 0; i < lg->nshards; i++) {
-			lg->bstart[(int64_t)o * lg->nshards + i] = total;
-			if (lg->active[o])
-				total += lg->shard[i].useful[o];
-		}
-	}
-	if ((lg->bucket = calloc(total + 1, sizeof *lg->bucket)) == NULL)
+	if (lagrange_sweep(lg, LAGRANGE_INIT) != 0 || lagrange_buckets(lg) != 0)
 		goto nomem;
 	return (0);
 
 nomem:
 	solver_cause(cause, "out of memory");
 	return (-1);
+}
+
+/* Seconds since the start, as rank 0 reads them (a shared decision). */
+static double
+lagrange_elapsed(const struct lagrange *lg)
+{
+	return (dist_root_double(lg->comm, solver_now() - lg->start));
+}
+
+/*
+ * Before the first sweep: the counts for the log, the sends of the offers
+ * whose limit binds, the trivial bound (every positive pair), the
+ * fairness steps and the warm start's prices. 0 or -1.
+ */
+static int
+lagrange_start(struct lagrange *lg)
+{
+	const struct solver_instance	*inst = lg->inst;
+	const struct solver_options	*opts = lg->opts;
+	double				 v[4] = { 0, 0, 0, 0 };
+	int64_t				 k, np = inst->pair_start[inst->ncustomers];
+	int				 c, o;
+
+	for (c = 0; c < inst->ncustomers; c++) {
+		v[0] += lg->laminar[c] != FLOW_LAMINAR;
+		v[1] += lg->laminar[c] == FLOW_SEARCH;
+	}
+	for (k = 0; k < np; k++)
+		if (solver_pair_value(inst, k) > 0) {
+			v[2] += solver_pair_value(inst, k);
+			v[3]++;
+		}
+	if (dist_sum_double(lg->comm, v, 4) != 0)
+		return (-1);
+	for (o = 0; o < inst->noffers; o++)
+		if (lg->active[o])
+			lg->limited += lg->limit[o];
+	lg->trivial = v[2];
+	lg->best = v[2];
+	for (o = 0; o < inst->nfair; o++)
+		lg->fair_stepsz[o] = 0.1 * v[2] / (v[3] > 0 ? v[3] : 1);
+	solver_log(opts->log, opts->arg, "scale: %ld customers, %lld pairs, "
+	    "%d offers, %d threads, %.0f crossing customers (%.0f by branch "
+	    "and bound)%s", lg->ncustomers_all, (long long)lg->npairs_all,
+	    inst->noffers, lg->nshards, v[0], v[1], lg->dist ? " over the "
+	    "ranks, threads per rank" : "");
+	/* Warm start from last run's prices, per send. */
+	for (o = 0; o < inst->noffers; o++) {
+		lg->step[o] = 0.5;
+		if (!lg->active[o])
+			continue;
+		if (opts->warm_price_budget != NULL &&
+		    opts->warm_price_budget[o] > 0)
+			lg->pi[o] += opts->warm_price_budget[o] *
+			    inst->offers[o].cost;
+		if (opts->warm_price_capacity != NULL &&
+		    opts->warm_price_capacity[o] > 0)
+			lg->pi[o] += opts->warm_price_capacity[o];
+	}
+	lg->plan_objective = 0;
+	return (0);
+}
+
+/*
+ * The bound at the last sweep's prices (*L: the subproblems' values over
+ * every rank plus the price terms) and each fairness row's value there
+ * (fair_h). 0 or -1.
+ */
+static int
+lagrange_dual_value(struct lagrange *lg, double *L)
+{
+	const struct solver_instance	*inst = lg->inst;
+	double				 v[SOLVER_FAIR_MAX + 2];
+	long				 seg, total = 0;
+	int				 o, s;
+
+	*L = 0;
+	for (s = 0; s < lg->nshards; s++)
+		*L += lg->shard[s].phi;
+	if (lg->dist) {
+		v[0] = *L;
+		v[1] = 0;
+		for (s = 0; s < lg->nshards; s++)
+			v[1] += lg->shard[s].total_sends;
+		for (o = 0; o < inst->nfair; o++) {
+			v[2 + o] = 0;
+			for (s = 0; s < lg->nshards; s++)
+				v[2 + o] += lg->shard[s].fair_sends[o];
+		}
+		/* Counts add exactly as doubles. */
+		if (dist_sum_double(lg->comm, v, inst->nfair + 2) != 0)
+			return (-1);
+		*L = v[0];
+	}
+	for (o = 0; o < inst->noffers; o++)
+		if (lg->limit[o] >= 0)
+			*L += lg->pi[o] * lg->limit[o];
+	if (inst->nfair == 0)
+		return (0);
+	for (s = 0; s < lg->nshards; s++)
+		total += lg->shard[s].total_sends;
+	if (lg->dist)
+		total = (long)v[1];
+	for (o = 0; o < inst->nfair; o++) {
+		seg = 0;
+		for (s = 0; s < lg->nshards; s++)
+			seg += lg->shard[s].fair_sends[o];
+		if (lg->dist)
+			seg = (long)v[2 + o];
+		lg->fair_h[o] = solver_fair_row(inst, o, seg, total);
+	}
+	return (0);
+}
+
+/* Damped move of the prices toward the coordinate minimizers. */
+static void
+lagrange_move(struct lagrange *lg)
+{
+	const struct solver_instance	*inst = lg->inst;
+	double				 move;
+	int				 o;
+
+	for (o = 0; o < inst->noffers; o++) {
+		if (!lg->active[o])
+			continue;
+		move = lg->target[o] - lg->pi[o];
+		if (move * lg->last_move[o] < 0)
+			lg->step[o] *= 0.5;
+		else if (lg->step[o] < 1)
+			lg->step[o] = fmin(1, lg->step[o] * 1.2);
+		if (lg->step[o] < 1e-3)
+			lg->step[o] = 1e-3;
+		lg->last_move[o] = move;
+		lg->pi[o] += lg->step[o] * move;
+		if (lg->pi[o] < 0)
+			lg->pi[o] = 0;
+	}
+	lagrange_fair_step(lg);
+}
+
+/*
+ * Whether to repair at this sweep's prices. The repair reuses the sweep's
+ * choices, so it costs a pass over the pairs and a refill as large as the
+ * over-demand. While that is more than a few percent of all limited sends
+ * the plan cannot be near the bound, so only the first is repaired.
+ */
+static int
+lagrange_want_repair(const struct lagrange *lg, int repaired)
+{
+	int64_t	over = 0;
+	int	o;
+
+	for (o = 0; o < lg->inst->noffers; o++)
+		if (lg->over[o] > 0)
+			over += lg->over[o];
+	return (!repaired || over <= LAGRANGE_REPAIR_OVER * lg->limited);
+}
+
+/*
+ * The dual loop: sweep at the prices, keep the best bound and its prices,
+ * repair a plan, move the prices; until the gap is reached, the bound
+ * stalls, the rest is integrality or the time is nearly up. 0 or -1.
+ */
+static int
+lagrange_dual(struct lagrange *lg, struct solver_result *res, char **cause)
+{
+	const struct solver_instance	*inst = lg->inst;
+	const struct solver_options	*opts = lg->opts;
+	double				 L, bound_mark = HUGE_VAL;
+	int				 stall = 0, repaired = 0, improved_it = 0;
+
+	for (lg->it = 1; lg->it <= LAGRANGE_MAX_ITER; lg->it++) {
+		if (lagrange_sweep(lg, LAGRANGE_DUAL) != 0 ||
+		    lagrange_dual_value(lg, &L) != 0)
+			goto nomem;
+		if (L < lg->best - 1e-9 * fabs(lg->best)) {
+			if (L < lg->best - 1e-7 * fabs(lg->best))
+				stall = 0;
+			lg->best = L;
+			memcpy(lg->best_pi, lg->pi,
+			    inst->noffers * sizeof *lg->best_pi);
+			if (inst->nfair > 0)
+				memcpy(lg->best_lambda, lg->lambda,
+				    inst->nfair * sizeof *lg->best_lambda);
+		} else
+			stall++;
+		if (lagrange_targets(lg) != 0)
+			goto nomem;
+		if (lagrange_want_repair(lg, repaired)) {
+			if (lagrange_repair(lg) != 0)
+				goto nomem;
+			repaired = 1;
+			if (lagrange_keep(lg, res, "repaired")) {
+				improved_it = lg->it;
+				bound_mark = lg->best;
+			}
+		}
+		lg->gap = lg->best > 0 ? (lg->best - res->objective) / lg->best :
+		    0;
+		lagrange_progress(lg, "dual", lg->it, res->objective, lg->best);
+		if (lg->gap <= opts->gap || stall >= LAGRANGE_STALL_ITER)
+			break;
+		/*
+		 * The plan stopped improving and the bound moves by less than
+		 * a tenth of the gap: the rest is integrality, for the polish.
+		 */
+		if (lg->it - improved_it >= 9 &&
+		    bound_mark - lg->best < 0.1 * (lg->best - res->objective))
+			break;
+		if (opts->time_limit_s > 0 &&
+		    lagrange_elapsed(lg) > opts->time_limit_s * 0.8) {
+			lg->timed_out = 1;
+			break;
+		}
+		lagrange_move(lg);
+	}
+	if (lg->it > LAGRANGE_MAX_ITER)
+		lg->it = LAGRANGE_MAX_ITER;
+	res->iterations = lg->it;
+	return (0);
+
+nomem:
+	solver_cause(cause, "out of memory");
+	return (-1);
+}
+
+/*
+ * The plan at the best prices: the result if it is the best so far; else
+ * the plan goes back to the result's, to polish around the best plan, not
+ * a worse one. 0 or -1.
+ */
+static int
+lagrange_rebuild(struct lagrange *lg, struct solver_result *res)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int64_t				 k, np = inst->pair_start[inst->ncustomers];
+	int				 o;
+
+	memcpy(lg->pi, lg->best_pi, inst->noffers * sizeof *lg->pi);
+	lagrange_fair_set(lg, lg->best_lambda);
+	if (lagrange_sweep(lg, LAGRANGE_DUAL) != 0 ||
+	    lagrange_targets(lg) != 0 || lagrange_repair(lg) != 0)
+		return (-1);
+	if (lagrange_keep(lg, res, "rebuilt"))
+		return (0);
+	memcpy(lg->plan, res->selected, np);
+	for (o = 0; o < inst->noffers; o++)
+		lg->usage[o] = 0;
+	for (k = 0; k < np; k++)
+		if (lg->plan[k])
+			lg->usage[inst->pair_offer[k]]++;
+	lg->plan_objective = res->objective;
+	return (0);
+}
+
+/*
+ * After the dual loop, with the gap still open: rebuild at the best
+ * prices, polish, and where that does not reach the gap either, fall back
+ * to exact mode on the whole instance. 0 or -1 with *cause.
+ */
+static int
+lagrange_finish(struct lagrange *lg, struct solver_result *res,
+    char **cause)
+{
+	const struct solver_options	*opts = lg->opts;
+	double				 remaining, target_gap = opts->gap;
+	int				 want;
+
+	if (lagrange_rebuild(lg, res) != 0) {
+		solver_cause(cause, "out of memory");
+		return (-1);
+	}
+	remaining = opts->time_limit_s > 0 ? opts->time_limit_s -
+	    lagrange_elapsed(lg) : 60;
+	want = opts->polish_customers > 0 ? opts->polish_customers :
+	    LAGRANGE_POLISH;
+	res->polish_improved = 0;
+	if (remaining > 0.5 && lagrange_polish(lg, res, want, 0, &lg->best,
+	    remaining, cause) < 0)
+		return (-1);
+	lg->gap = lg->best > 0 ? (lg->best - res->objective) / lg->best : 0;
+	lagrange_progress(lg, "polish", lg->it, res->objective, lg->best);
+
+	/*
+	 * Still above the gap (ties leave the prices many optimal subproblem
+	 * solutions, and no price vector reaches the target): what converges
+	 * is one MIP over the instance, from the best plan, certified by
+	 * GLPK's bound. Only where it fits: an instance past
+	 * LAGRANGE_FALLBACK_PAIRS stays stalled, its gap as certified.
+	 */
+	remaining = opts->time_limit_s > 0 ? opts->time_limit_s -
+	    lagrange_elapsed(lg) : LAGRANGE_FALLBACK_S;
+	if (!(lg->gap > target_gap && opts->exact_fallback &&
+	    want < lg->ncustomers_all &&
+	    lg->npairs_all <= LAGRANGE_FALLBACK_PAIRS && remaining > 0.5))
+		return (0);
+	solver_log(opts->log, opts->arg, "scale: stalled at gap %.6f%% above "
+	    "the target %.6f%%: exact mode on the whole instance (%ld "
+	    "customers, %lld pairs), %.0f s at most", 100 * lg->gap,
+	    100 * target_gap, lg->ncustomers_all, (long long)lg->npairs_all,
+	    remaining);
+	res->exact_fallback = 1;
+	if (lagrange_polish(lg, res, (int)lg->ncustomers_all, target_gap,
+	    &lg->best, remaining, cause) < 0)
+		return (-1);
+	lg->gap = lg->best > 0 ? (lg->best - res->objective) / lg->best : 0;
+	lagrange_progress(lg, "exact", lg->it, res->objective, lg->best);
+	return (0);
+}
+
+/* The result's figures, status and prices from the run. 0 or -1. */
+static int
+lagrange_result(struct lagrange *lg, struct solver_result *res)
+{
+	const struct solver_instance	*inst = lg->inst;
+	const struct solver_options	*opts = lg->opts;
+	int				 s;
+
+	if (solver_result_tally_all(inst, lg->comm, res) != 0)
+		return (-1);
+	if (lg->best < res->objective)
+		lg->best = res->objective;	/* rounding only */
+	res->bound = lg->best;
+	res->gap = lg->best > 0 ? (lg->best - res->objective) / lg->best : 0;
+	if (res->gap <= 1e-9)
+		res->status = SOLVER_OPTIMAL;
+	else if (res->gap <= opts->gap)
+		res->status = SOLVER_GAP_REACHED;
+	else if (lg->timed_out || (opts->time_limit_s > 0 &&
+	    lagrange_elapsed(lg) > opts->time_limit_s))
+		res->status = SOLVER_TIME_LIMIT;
+	else
+		res->status = SOLVER_STALLED;
+	solver_set_prices(inst, lg->limit, lg->best_pi, res);
+	for (s = 0; s < inst->nfair; s++)
+		res->fair_price[s] = lg->best_lambda[s];
+	return (0);
 }
 
 /* Scale mode; see the top of this file. */
@@ -1601,248 +2641,43 @@ lagrange_run(const struct solver_instance *inst,
     char **cause)
 {
 	struct lagrange	 lg;
-	double		*best_pi = NULL, L, best = HUGE_VAL, gap = 1, move;
-	double		*best_lambda = NULL;
-	double		 target_gap = opts->gap, remaining, trivial = 0;
-	int		 o, s, it = 0, stall = 0, timed_out = 0, nonlaminar = 0;
-	int		 searched = 0;
-	int		 repaired = 0, c, improved_it = 0, do_repair, want;
-	int64_t		 over;
-	double		 limited = 0;
-	double		 bound_mark = HUGE_VAL;
-	int64_t		 k, np = inst->pair_start[inst->ncustomers], npos = 0;
+	long		 size[2];
 
 	memset(&lg, 0, sizeof lg);
 	lg.inst = inst;
 	lg.opts = opts;
+	lg.comm = opts->comm;
+	lg.dist = dist_on(opts->comm);
 	lg.start = solver_now();
-	if (lagrange_setup(&lg, cause) != 0)
-		goto fail;
-	if ((best_pi = calloc(inst->noffers + 1, sizeof *best_pi)) == NULL ||
-	    (best_lambda = calloc(inst->nfair + 1,
-	    sizeof *best_lambda)) == NULL) {
+	size[0] = inst->ncustomers;
+	size[1] = (long)inst->pair_start[inst->ncustomers];
+	if (dist_sum_long(lg.comm, size, 2) != 0) {
 		solver_cause(cause, "out of memory");
 		goto fail;
 	}
-	for (c = 0; c < inst->ncustomers; c++) {
-		nonlaminar += lg.laminar[c] != FLOW_LAMINAR;
-		searched += lg.laminar[c] == FLOW_SEARCH;
+	lg.ncustomers_all = size[0];
+	lg.npairs_all = size[1];
+	lg.gap = 1;
+	if (lagrange_setup(&lg, cause) != 0)
+		goto fail;
+	if (lagrange_start(&lg) != 0) {
+		solver_cause(cause, "out of memory");
+		goto fail;
 	}
-	for (o = 0; o < inst->noffers; o++)
-		if (lg.active[o])
-			limited += lg.limit[o];
-	for (k = 0; k < np; k++)
-		if (solver_pair_value(inst, k) > 0) {
-			trivial += solver_pair_value(inst, k);
-			npos++;
-		}
-	best = trivial;
-	for (o = 0; o < inst->nfair; o++)
-		lg.fair_stepsz[o] = 0.1 * trivial / (npos > 0 ? npos : 1);
-	solver_log(opts->log, opts->arg, "scale: %d customers, %lld pairs, "
-	    "%d offers, %d threads, %d crossing customers (%d by branch and "
-	    "bound)", inst->ncustomers, (long long)np, inst->noffers,
-	    lg.nshards, nonlaminar, searched);
-
-	/* Warm start from last run's prices, per send. */
-	for (o = 0; o < inst->noffers; o++) {
-		lg.step[o] = 0.5;
-		if (!lg.active[o])
-			continue;
-		if (opts->warm_price_budget != NULL &&
-		    opts->warm_price_budget[o] > 0)
-			lg.pi[o] += opts->warm_price_budget[o] *
-			    inst->offers[o].cost;
-		if (opts->warm_price_capacity != NULL &&
-		    opts->warm_price_capacity[o] > 0)
-			lg.pi[o] += opts->warm_price_capacity[o];
-	}
-	lg.plan_objective = 0;
-
-	for (it = 1; it <= LAGRANGE_MAX_ITER; it++) {
-		if (lagrange_sweep(&lg, LAGRANGE_DUAL) != 0) {
-			solver_cause(cause, "out of memory");
-			goto fail;
-		}
-		L = 0;
-		for (s = 0; s < lg.nshards; s++)
-			L += lg.shard[s].phi;
-		for (o = 0; o < inst->noffers; o++)
-			if (lg.limit[o] >= 0)
-				L += lg.pi[o] * lg.limit[o];
-		if (inst->nfair > 0) {
-			long	seg, total = 0;
-
-			for (s = 0; s < lg.nshards; s++)
-				total += lg.shard[s].total_sends;
-			for (o = 0; o < inst->nfair; o++) {
-				seg = 0;
-				for (s = 0; s < lg.nshards; s++)
-					seg += lg.shard[s].fair_sends[o];
-				lg.fair_h[o] = solver_fair_row(inst, o, seg,
-				    total);
-			}
-		}
-		if (L < best - 1e-9 * fabs(best)) {
-			if (L < best - 1e-7 * fabs(best))
-				stall = 0;
-			best = L;
-			memcpy(best_pi, lg.pi, inst->noffers * sizeof *best_pi);
-			if (inst->nfair > 0)
-				memcpy(best_lambda, lg.lambda,
-				    inst->nfair * sizeof *best_lambda);
-		} else
-			stall++;
-		lagrange_targets(&lg);
-
-		/*
-		 * A plan at every sweep's prices: the repair reuses the
-		 * sweep's choices, so it costs a pass over the pairs, and
-		 * a refill as large as the over-demand. While that is more
-		 * than a few percent of all limited sends the plan cannot
-		 * be near the bound, so only the first is repaired.
-		 */
-		over = 0;
-		for (o = 0; o < inst->noffers; o++)
-			if (lg.over[o] > 0)
-				over += lg.over[o];
-		do_repair = !repaired ||
-		    over <= LAGRANGE_REPAIR_OVER * limited;
-		if (do_repair && lagrange_repair(&lg) != 0) {
-			solver_cause(cause, "out of memory");
-			goto fail;
-		}
-		if (do_repair) {
-			repaired = 1;
-			if (lagrange_keep(&lg, res, "repaired")) {
-				improved_it = it;
-				bound_mark = best;
-			}
-		}
-		gap = best > 0 ? (best - res->objective) / best : 0;
-		lagrange_progress(&lg, "dual", it, res->objective, best);
-		if (gap <= target_gap || stall >= LAGRANGE_STALL_ITER)
-			break;
-		/*
-		 * The plan stopped improving and the bound moves by less than
-		 * a tenth of the gap: the rest is integrality, for the polish.
-		 */
-		if (it - improved_it >= 9 &&
-		    bound_mark - best < 0.1 * (best - res->objective))
-			break;
-		if (opts->time_limit_s > 0 &&
-		    solver_now() - lg.start > opts->time_limit_s * 0.8) {
-			timed_out = 1;
-			break;
-		}
-		/* Damped move toward the coordinate minimizers. */
-		for (o = 0; o < inst->noffers; o++) {
-			if (!lg.active[o])
-				continue;
-			move = lg.target[o] - lg.pi[o];
-			if (move * lg.last_move[o] < 0)
-				lg.step[o] *= 0.5;
-			else if (lg.step[o] < 1)
-				lg.step[o] = fmin(1, lg.step[o] * 1.2);
-			if (lg.step[o] < 1e-3)
-				lg.step[o] = 1e-3;
-			lg.last_move[o] = move;
-			lg.pi[o] += lg.step[o] * move;
-			if (lg.pi[o] < 0)
-				lg.pi[o] = 0;
-		}
-		lagrange_fair_step(&lg);
-	}
-	if (it > LAGRANGE_MAX_ITER)
-		it = LAGRANGE_MAX_ITER;
-	res->iterations = it;
-
+	if (lagrange_dual(&lg, res, cause) != 0)
+		goto fail;
 	/* Polish the plan the best prices give, if the gap is still open. */
-	if (gap > target_gap && opts->polish_customers >= 0 && !timed_out) {
-		memcpy(lg.pi, best_pi, inst->noffers * sizeof *lg.pi);
-		lagrange_fair_set(&lg, best_lambda);
-		if (lagrange_sweep(&lg, LAGRANGE_DUAL) != 0 ||
-		    (lagrange_targets(&lg), lagrange_repair(&lg)) != 0) {
-			solver_cause(cause, "out of memory");
-			goto fail;
-		}
-		/*
-		 * Rebuilt at the best prices: the result if it is the best
-		 * so far; else polish around the best plan, not a worse one.
-		 */
-		if (!lagrange_keep(&lg, res, "rebuilt")) {
-			memcpy(lg.plan, res->selected, np);
-			for (o = 0; o < inst->noffers; o++)
-				lg.usage[o] = 0;
-			for (k = 0; k < np; k++)
-				if (lg.plan[k])
-					lg.usage[inst->pair_offer[k]]++;
-			lg.plan_objective = res->objective;
-		}
-		remaining = opts->time_limit_s > 0 ? opts->time_limit_s -
-		    (solver_now() - lg.start) : 60;
-		want = opts->polish_customers > 0 ? opts->polish_customers :
-		    LAGRANGE_POLISH;
-		res->polish_improved = 0;
-		if (remaining > 0.5 && lagrange_polish(&lg, res, want, 0, &best,
-		    remaining, cause) < 0)
-			goto fail;
-		gap = best > 0 ? (best - res->objective) / best : 0;
-		lagrange_progress(&lg, "polish", it, res->objective, best);
-
-		/*
-		 * Still above the gap (ties leave the prices many optimal
-		 * subproblem solutions, and no price vector reaches the
-		 * target): what converges is one MIP over the instance, from
-		 * the best plan, certified by GLPK's bound. Only where it
-		 * fits: an instance past LAGRANGE_FALLBACK_PAIRS stays
-		 * stalled, its gap as certified.
-		 */
-		remaining = opts->time_limit_s > 0 ? opts->time_limit_s -
-		    (solver_now() - lg.start) : LAGRANGE_FALLBACK_S;
-		if (gap > target_gap && opts->exact_fallback &&
-		    want < inst->ncustomers &&
-		    np <= LAGRANGE_FALLBACK_PAIRS && remaining > 0.5) {
-			solver_log(opts->log, opts->arg, "scale: stalled at gap "
-			    "%.6f%% above the target %.6f%%: exact mode on the "
-			    "whole instance (%d customers, %lld pairs), %.0f s at "
-			    "most", 100 * gap, 100 * target_gap,
-			    inst->ncustomers, (long long)np, remaining);
-			res->exact_fallback = 1;
-			if (lagrange_polish(&lg, res, inst->ncustomers,
-			    target_gap, &best, remaining, cause) < 0)
-				goto fail;
-			gap = best > 0 ? (best - res->objective) / best : 0;
-			lagrange_progress(&lg, "exact", it, res->objective,
-			    best);
-		}
+	if (lg.gap > opts->gap && opts->polish_customers >= 0 &&
+	    !lg.timed_out && lagrange_finish(&lg, res, cause) != 0)
+		goto fail;
+	if (lagrange_result(&lg, res) != 0) {
+		solver_cause(cause, "out of memory");
+		goto fail;
 	}
-
-	solver_result_tally(inst, res);
-	if (best < res->objective)
-		best = res->objective;	/* rounding only */
-	res->bound = best;
-	res->gap = best > 0 ? (best - res->objective) / best : 0;
-	if (res->gap <= 1e-9)
-		res->status = SOLVER_OPTIMAL;
-	else if (res->gap <= target_gap)
-		res->status = SOLVER_GAP_REACHED;
-	else if (timed_out || (opts->time_limit_s > 0 &&
-	    solver_now() - lg.start > opts->time_limit_s))
-		res->status = SOLVER_TIME_LIMIT;
-	else
-		res->status = SOLVER_STALLED;
-	solver_set_prices(inst, lg.limit, best_pi, res);
-	for (o = 0; o < inst->nfair; o++)
-		res->fair_price[o] = best_lambda[o];
-	free(best_pi);
-	free(best_lambda);
 	lagrange_free(&lg);
 	return (0);
 
 fail:
-	free(best_pi);
-	free(best_lambda);
 	lagrange_free(&lg);
 	return (-1);
 }

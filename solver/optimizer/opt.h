@@ -131,6 +131,50 @@ int	exact_run(const struct solver_instance *,
 	    const struct solver_options *, struct solver_result *,
 	    char **cause);
 
+/* One selection of dist_select: the k-th largest of every rank's v. */
+struct dist_query {
+	const float	*v;		/* this rank's values, >= 0 (borrowed) */
+	int64_t		 n;
+	int64_t		 k;		/* from 0; below the values in all */
+	float		 value;		/* out */
+};
+
+/* dist.c */
+/* 1 when comm joins two ranks or more (a distributed solve). */
+int	dist_on(const struct solver_comm *);
+/* In place over the ranks: sum or maximum; no-ops without comm. 0 or -1. */
+int	dist_sum_double(const struct solver_comm *, double *, int);
+int	dist_max_double(const struct solver_comm *, double *, int);
+int	dist_sum_long(const struct solver_comm *, long *, int);
+/* In place: the sum over the lower ranks (0 on rank 0). 0 or -1. */
+int	dist_exscan_long(const struct solver_comm *, long *, int);
+/* 1 if any rank's flag is set. */
+int	dist_any(const struct solver_comm *, int flag);
+/* Rank 0's v on every rank. */
+double	dist_root_double(const struct solver_comm *, double v);
+/* Of need equal candidates over the ranks, lower ranks first: mine's. */
+long	dist_share(const struct solver_comm *, long mine, long need);
+/* Each query's k-th largest value over all ranks, exactly; 0 or -1. */
+int	dist_select(const struct solver_comm *, struct dist_query *, int);
+/* solver_check_feasible of every rank's plan together (see dist.c). */
+int	dist_check(const struct solver_instance *, const struct solver_comm *,
+	    const uint8_t *sel, double *objective, char **cause);
+/*
+ * Customers list[0..n) of every rank, with their plan bytes, as one
+ * instance on rank 0 (*sub, *sub_plan: caller frees; NULL elsewhere).
+ */
+int	dist_gather(const struct solver_instance *,
+	    const struct solver_comm *, const int *list, int n,
+	    const uint8_t *plan, struct solver_instance **sub,
+	    uint8_t **sub_plan, char **cause);
+/*
+ * Rank 0's status and, when 0, its selection of the gathered instance
+ * back into each rank's sel at its customers list[0..n); the status.
+ */
+int	dist_scatter(const struct solver_instance *,
+	    const struct solver_comm *, const int *list, int n,
+	    const uint8_t *sub_sel, int status, uint8_t *sel);
+
 /* lagrange.c */
 /* Scale mode: Lagrangian relaxation, repair and polish into res. */
 int	lagrange_run(const struct solver_instance *,
@@ -160,9 +204,14 @@ double	solver_now(void);
 /* Allocate the result arrays; 0 or -1. */
 int	solver_result_alloc(const struct solver_instance *,
 	    struct solver_result *);
-/* Fill sends, spend, binding flags, nselected, objective from selected. */
+/*
+ * Fill sends, spend, binding flags, nselected, objective and the fairness
+ * rows from selected; with comm, summed over every rank's selection.
+ */
 void	solver_result_tally(const struct solver_instance *,
 	    struct solver_result *);
+int	solver_result_tally_all(const struct solver_instance *,
+	    const struct solver_comm *, struct solver_result *);
 /*
  * Shadow prices into res from one price per send per offer (pi): budget
  * price per unit of spend where the budget is the tighter limit, else a

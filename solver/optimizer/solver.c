@@ -449,14 +449,10 @@ solver_fair_tally(const struct solver_instance *inst,
 	}
 }
 
-/* Check the arrays of an instance (for callers that filled them). */
-int
-solver_instance_check(const struct solver_instance *inst, char **cause)
+/* The sizes, fairness rows and categories of an instance; 0 or -1. */
+static int
+solver_check_shape(const struct solver_instance *inst, char **cause)
 {
-	int		 c, o;
-	int64_t		 k;
-	uint8_t		*seen = NULL;
-
 	if (inst->ncustomers < 0 || inst->noffers < 0 ||
 	    inst->noffers > SOLVER_OFFERS_MAX || inst->nchannels < 1 ||
 	    inst->ncampaigns < 1) {
@@ -478,7 +474,7 @@ solver_instance_check(const struct solver_instance *inst, char **cause)
 	for (int s = 0; s < inst->nfair; s++) {
 		long	members = 0;
 
-		for (c = 0; c < inst->ncustomers; c++)
+		for (int c = 0; c < inst->ncustomers; c++)
 			members += (inst->fair_member[c] >> s) & 1;
 		if (inst->fair_size[s] < members ||
 		    inst->fair_size[s] > inst->fair_base) {
@@ -498,6 +494,15 @@ solver_instance_check(const struct solver_instance *inst, char **cause)
 		    inst->room_category != NULL ? "set" : "missing");
 		return (-1);
 	}
+	return (0);
+}
+
+/* Each offer's category and fields; 0 or -1. */
+static int
+solver_check_offers(const struct solver_instance *inst, char **cause)
+{
+	int	o;
+
 	for (o = 0; inst->ncategories > 0 && o < inst->noffers; o++) {
 		if (inst->offer_category[o] < -1 ||
 		    inst->offer_category[o] >= inst->ncategories) {
@@ -518,6 +523,17 @@ solver_instance_check(const struct solver_instance *inst, char **cause)
 			return (-1);
 		}
 	}
+	return (0);
+}
+
+/* Every customer's pairs: in order, known offers once, propensities. */
+static int
+solver_check_pairs(const struct solver_instance *inst, char **cause)
+{
+	uint8_t		*seen;
+	int64_t		 k;
+	int		 c, o;
+
 	if ((seen = calloc(inst->noffers > 0 ? inst->noffers : 1, 1)) == NULL) {
 		solver_cause(cause, "out of memory");
 		return (-1);
@@ -553,6 +569,17 @@ solver_instance_check(const struct solver_instance *inst, char **cause)
 fail:
 	free(seen);
 	return (-1);
+}
+
+/* Check the arrays of an instance (for callers that filled them). */
+int
+solver_instance_check(const struct solver_instance *inst, char **cause)
+{
+	if (solver_check_shape(inst, cause) != 0 ||
+	    solver_check_offers(inst, cause) != 0 ||
+	    solver_check_pairs(inst, cause) != 0)
+		return (-1);
+	return (0);
 }
 
 /* Net value of one pair. */
@@ -626,15 +653,14 @@ solver_result_alloc(const struct solver_instance *inst,
 	return (0);
 }
 
-/* Tally sends, spend, binding flags and objective of res->selected. */
-void
-solver_result_tally(const struct solver_instance *inst,
-    struct solver_result *res)
+/* Count sends, nselected, objective and fairness sends of selected. */
+static void
+solver_result_count(const struct solver_instance *inst,
+    struct solver_result *res, long *total)
 {
-	const struct solver_offer	*of;
-	int64_t				 k, np = inst->pair_start[inst->ncustomers];
-	int				 o;
-	double				 obj = 0;
+	int64_t		 k, np = inst->pair_start[inst->ncustomers];
+	int		 o;
+	double		 obj = 0;
 
 	res->nselected = 0;
 	for (o = 0; o < inst->noffers; o++) {
@@ -648,6 +674,20 @@ solver_result_tally(const struct solver_instance *inst,
 		res->nselected++;
 		obj += solver_pair_value(inst, k);
 	}
+	res->objective = obj;
+	*total = 0;
+	if (inst->nfair > 0)
+		solver_fair_tally(inst, res->selected, res->fair_sends, total);
+}
+
+/* Spend and binding flags from the counted sends (total in all). */
+static void
+solver_result_flags(const struct solver_instance *inst,
+    struct solver_result *res, long total)
+{
+	const struct solver_offer	*of;
+	int				 o, s;
+
 	for (o = 0; o < inst->noffers; o++) {
 		of = &inst->offers[o];
 		res->spend[o] = res->sends[o] * of->cost;
@@ -656,17 +696,56 @@ solver_result_tally(const struct solver_instance *inst,
 		res->binding_capacity[o] = of->capacity >= 0 &&
 		    res->sends[o] >= of->capacity;
 	}
-	res->objective = obj;
-	if (inst->nfair > 0) {
-		long	total;
-		int	s;
+	for (s = 0; s < inst->nfair; s++)
+		res->fair_binding[s] = res->fair_sends[s] > 0 &&
+		    !solver_fair_holds(inst, s, res->fair_sends[s] - 1,
+		    total - 1);
+}
 
-		solver_fair_tally(inst, res->selected, res->fair_sends, &total);
-		for (s = 0; s < inst->nfair; s++)
-			res->fair_binding[s] = res->fair_sends[s] > 0 &&
-			    !solver_fair_holds(inst, s, res->fair_sends[s] - 1,
-			    total - 1);
+/* Tally sends, spend, binding flags and objective of res->selected. */
+void
+solver_result_tally(const struct solver_instance *inst,
+    struct solver_result *res)
+{
+	long	total;
+
+	solver_result_count(inst, res, &total);
+	solver_result_flags(inst, res, total);
+}
+
+/* The same over every rank's selection (comm may be NULL); 0 or -1. */
+int
+solver_result_tally_all(const struct solver_instance *inst,
+    const struct solver_comm *comm, struct solver_result *res)
+{
+	long	*v, total;
+	int	 no = inst->noffers, nf = inst->nfair, i;
+
+	solver_result_count(inst, res, &total);
+	if (dist_on(comm)) {
+		if ((v = calloc(no + nf + 2, sizeof *v)) == NULL)
+			return (-1);
+		for (i = 0; i < no; i++)
+			v[i] = res->sends[i];
+		for (i = 0; i < nf; i++)
+			v[no + i] = res->fair_sends[i];
+		v[no + nf] = total;
+		v[no + nf + 1] = (long)res->nselected;
+		if (dist_sum_long(comm, v, no + nf + 2) != 0 ||
+		    dist_sum_double(comm, &res->objective, 1) != 0) {
+			free(v);
+			return (-1);
+		}
+		for (i = 0; i < no; i++)
+			res->sends[i] = v[i];
+		for (i = 0; i < nf; i++)
+			res->fair_sends[i] = v[no + i];
+		total = v[no + nf];
+		res->nselected = v[no + nf + 1];
+		free(v);
 	}
+	solver_result_flags(inst, res, total);
+	return (0);
 }
 
 /* Free the arrays of a result; accepts NULL. */
@@ -757,6 +836,116 @@ solver_status_name(enum solver_status st)
 	return ("unknown");
 }
 
+/*
+ * Exact mode over every rank's shard: the instance gathered on rank 0 and
+ * solved there as one MIP; the plan goes back to each rank's pairs and
+ * rank 0's figures to every rank. 0 or -1 with *cause.
+ */
+static int
+solver_exact_gathered(const struct solver_instance *inst,
+    const struct solver_options *opts, struct solver_result *res,
+    char **cause)
+{
+	const struct solver_comm *comm = opts->comm;
+	struct solver_options	 one = *opts;
+	struct solver_instance	*sub = NULL;
+	struct solver_result	 sr;
+	uint8_t			*sub_plan = NULL;
+	int			*list = NULL, c, rv = -1, no = inst->noffers;
+	double			*fig = NULL;
+	size_t			 nfig = 6 + 2 * (size_t)no + inst->nfair;
+
+	memset(&sr, 0, sizeof sr);
+	one.comm = NULL;
+	list = calloc(inst->ncustomers + 1, sizeof *list);
+	fig = calloc(nfig, sizeof *fig);
+	if (list == NULL || fig == NULL) {
+		solver_cause(cause, "out of memory");
+		goto done;
+	}
+	for (c = 0; c < inst->ncustomers; c++)
+		list[c] = c;
+	if (dist_gather(inst, comm, list, inst->ncustomers, res->selected,
+	    &sub, &sub_plan, cause) == 0 && comm->rank == 0) {
+		solver_log(opts->log, opts->arg, "exact: %d ranks' customers "
+		    "gathered: %d customers, %lld pairs", comm->size,
+		    sub->ncustomers, (long long)sub->pair_start[sub->ncustomers]);
+		rv = solver_solve(sub, &one, &sr, cause);
+	}
+	if (dist_scatter(inst, comm, list, inst->ncustomers, sr.selected,
+	    comm->rank == 0 ? rv : 0, res->selected) != 0) {
+		if (comm->rank != 0)
+			solver_cause(cause, "exact mode failed on rank 0");
+		rv = -1;
+		goto done;
+	}
+	/* Rank 0's figures; the plan's counts are summed over the ranks. */
+	if (comm->rank == 0) {
+		fig[0] = sr.status;
+		fig[1] = sr.objective;
+		fig[2] = sr.bound;
+		fig[3] = sr.gap;
+		fig[4] = sr.iterations;
+		fig[5] = sr.exact_fallback;
+		memcpy(fig + 6, sr.price_budget, no * sizeof *fig);
+		memcpy(fig + 6 + no, sr.price_capacity, no * sizeof *fig);
+		memcpy(fig + 6 + 2 * no, sr.fair_price,
+		    inst->nfair * sizeof *fig);
+	}
+	if (comm->bcast(comm->arg, fig, nfig * sizeof *fig, 0) != 0 ||
+	    solver_result_tally_all(inst, comm, res) != 0) {
+		solver_cause(cause, "out of memory");
+		rv = -1;
+		goto done;
+	}
+	res->status = (enum solver_status)fig[0];
+	res->objective = fig[1];
+	res->bound = fig[2];
+	res->gap = fig[3];
+	res->iterations = (int)fig[4];
+	res->exact_fallback = (int)fig[5];
+	memcpy(res->price_budget, fig + 6, no * sizeof *fig);
+	memcpy(res->price_capacity, fig + 6 + no, no * sizeof *fig);
+	memcpy(res->fair_price, fig + 6 + 2 * no, inst->nfair * sizeof *fig);
+	rv = 0;
+done:
+	solver_result_free(&sr);
+	solver_instance_free(sub);
+	free(sub_plan);
+	free(list);
+	free(fig);
+	return (rv);
+}
+
+/*
+ * Check the instance and the options, allocate res; with a communicator
+ * every rank learns whether any refused. 0 or -1 with *cause.
+ */
+static int
+solver_prepare(const struct solver_instance *inst,
+    const struct solver_options *opts, struct solver_result *res,
+    char **cause)
+{
+	int	bad = 0;
+
+	if (solver_instance_check(inst, cause) != 0)
+		bad = 1;
+	else if (!(opts->gap >= 0) || opts->gap >= 1) {
+		solver_cause(cause, "gap must be in [0,1): %g", opts->gap);
+		bad = 1;
+	} else if (solver_result_alloc(inst, res) != 0) {
+		solver_cause(cause, "out of memory");
+		bad = 1;
+	}
+	if (dist_any(opts->comm, bad)) {
+		if (!bad)
+			solver_cause(cause, "another rank's instance was "
+			    "refused");
+		return (-1);
+	}
+	return (0);
+}
+
 /* Solve with the method of the options. */
 int
 solver_solve(const struct solver_instance *inst,
@@ -765,6 +954,7 @@ solver_solve(const struct solver_instance *inst,
 {
 	struct solver_options	 defaults;
 	double			 start = solver_now();
+	long			 size[2];
 	int			 rv;
 
 	memset(res, 0, sizeof *res);
@@ -773,24 +963,24 @@ solver_solve(const struct solver_instance *inst,
 		solver_options_init(&defaults);
 		opts = &defaults;
 	}
-	if (solver_instance_check(inst, cause) != 0)
+	if (solver_prepare(inst, opts, res, cause) != 0)
 		return (-1);
-	if (!(opts->gap >= 0) || opts->gap >= 1) {
-		solver_cause(cause, "gap must be in [0,1): %g", opts->gap);
-		return (-1);
-	}
-	if (solver_result_alloc(inst, res) != 0) {
+	size[0] = inst->ncustomers;
+	size[1] = (long)inst->pair_start[inst->ncustomers];
+	if (dist_sum_long(opts->comm, size, 2) != 0) {
 		solver_cause(cause, "out of memory");
 		return (-1);
 	}
-	if (inst->ncustomers == 0 || inst->pair_start[inst->ncustomers] == 0) {
+	if (size[0] == 0 || size[1] == 0) {
 		/* Nothing to choose: report it rather than solve. */
 		solver_result_tally(inst, res);
 		res->status = SOLVER_EMPTY;
 		res->seconds = solver_now() - start;
 		return (0);
 	}
-	if (opts->method == SOLVER_EXACT)
+	if (opts->method == SOLVER_EXACT && dist_on(opts->comm))
+		rv = solver_exact_gathered(inst, opts, res, cause);
+	else if (opts->method == SOLVER_EXACT)
 		rv = exact_run(inst, opts, res, cause);
 	else
 		rv = lagrange_run(inst, opts, res, cause);
