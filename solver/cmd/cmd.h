@@ -8,6 +8,7 @@
 #define PACER_CMD_H
 
 #include "pacer/clock.h"
+#include "pacer/intern.h"
 #include "pacer/str.h"
 
 #define CMD_OK		0
@@ -142,22 +143,12 @@ const char	*cmd_reply_str(const struct redisReply *);
 /* cmd_scores.c */
 struct offers;
 
-/* Strings numbered in order of first appearance, with a hash index. */
-struct cmd_ids {
-	char		*arena;		/* NUL-terminated strings */
-	size_t		 len, acap;
-	size_t		*off;		/* string i starts at arena + off[i] */
-	int		 n, cap;
-	uint32_t	*table;		/* open addressing, UINT32_MAX: empty */
-	size_t		 tcap;
-};
-
 /*
  * scores.csv as compressed rows: the pairs of customer c (named
  * ids.arena + ids.off[c]) are start[c] .. start[c+1]-1.
  */
 struct cmd_scores {
-	struct cmd_ids	 ids;
+	struct intern	 ids;		/* customer ids */
 	int64_t		*start;		/* ids.n + 1 */
 	uint16_t	*offer;		/* index into the offers */
 	float		*prop;		/* propensity in [0,1] */
@@ -165,12 +156,6 @@ struct cmd_scores {
 	long		 lines;
 };
 
-/* Index of string s (n bytes) or -1. */
-int		 cmd_ids_find(const struct cmd_ids *, const char *s, size_t n);
-/* Add s (n bytes, copied); its index or -1 when out of memory. */
-int		 cmd_ids_add(struct cmd_ids *, const char *s, size_t n);
-/* Free the arrays (not the struct); accepts NULL. */
-void		 cmd_ids_free(struct cmd_ids *);
 /*
  * Read scores.csv; offers borrowed. Fills out (release with
  * cmd_scores_free), or returns -1 with *cause naming file:line: field.
@@ -209,7 +194,7 @@ struct cmd_state {
 	uint16_t	*consent;	/* bit ch: may be contacted on ch */
 	uint32_t	*segments;	/* bit i: conf->segments[i] */
 	uint64_t	*segment_names;	/* bit i: names.arena + names.off[i] */
-	struct cmd_ids	 names;		/* segment names seen (first 64) */
+	struct intern	 names;		/* segment names seen (first 64) */
 	uint16_t	*room_all;	/* all-channel and segment caps and
 					   max_offers_per_customer */
 	uint16_t	*room_caps_all;	/* the caps alone (saturation) */

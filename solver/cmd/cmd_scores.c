@@ -22,116 +22,12 @@
 #define SCORES_BLOCK	(8 << 20)	/* bytes read at a time */
 #define SCORES_LINE_MAX	(64 << 10)	/* longest accepted line */
 
-/* String hash (FNV-1a). */
-static uint64_t
-scores_hash(const char *s, size_t n)
-{
-	uint64_t	 h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h ^ (h >> 29);
-}
-
-/* Double the id table and rehash; 0 or -1. */
-static int
-scores_ids_grow(struct cmd_ids *ids)
-{
-	size_t		 ncap = ids->tcap ? ids->tcap * 2 : 1 << 16;
-	uint32_t	*nt = malloc(ncap * sizeof *nt);
-
-	if (nt == NULL)
-		return -1;
-	memset(nt, 0xff, ncap * sizeof *nt);
-	for (int i = 0; i < ids->n; i++) {
-		const char	*s = ids->arena + ids->off[i];
-		size_t		 h = (size_t)scores_hash(s, strlen(s)) & (ncap - 1);
-
-		while (nt[h] != UINT32_MAX)
-			h = (h + 1) & (ncap - 1);
-		nt[h] = (uint32_t)i;
-	}
-	free(ids->table);
-	ids->table = nt;
-	ids->tcap = ncap;
-	return 0;
-}
-
-int
-cmd_ids_find(const struct cmd_ids *ids, const char *s, size_t n)
-{
-	size_t	 h;
-
-	if (ids->tcap == 0)
-		return -1;
-	h = (size_t)scores_hash(s, n) & (ids->tcap - 1);
-	while (ids->table[h] != UINT32_MAX) {
-		const char *x = ids->arena + ids->off[ids->table[h]];
-
-		if (strncmp(x, s, n) == 0 && x[n] == '\0')
-			return (int)ids->table[h];
-		h = (h + 1) & (ids->tcap - 1);
-	}
-	return -1;
-}
-
-int
-cmd_ids_add(struct cmd_ids *ids, const char *s, size_t n)
-{
-	size_t	 h;
-
-	if ((size_t)(ids->n + 1) * 2 > ids->tcap && scores_ids_grow(ids) != 0)
-		return -1;
-	if (ids->n == ids->cap) {
-		int	 ncap = ids->cap ? ids->cap * 2 : 4096;
-		void	*p = realloc(ids->off, (size_t)ncap * sizeof *ids->off);
-
-		if (p == NULL)
-			return -1;
-		ids->off = p;
-		ids->cap = ncap;
-	}
-	if (ids->len + n + 1 > ids->acap) {
-		size_t	 ncap = ids->acap ? ids->acap * 2 : 1 << 20;
-		char	*p;
-
-		while (ids->len + n + 1 > ncap)
-			ncap *= 2;
-		if ((p = realloc(ids->arena, ncap)) == NULL)
-			return -1;
-		ids->arena = p;
-		ids->acap = ncap;
-	}
-	memcpy(ids->arena + ids->len, s, n);
-	ids->arena[ids->len + n] = '\0';
-	ids->off[ids->n] = ids->len;
-	ids->len += n + 1;
-	h = (size_t)scores_hash(s, n) & (ids->tcap - 1);
-	while (ids->table[h] != UINT32_MAX)
-		h = (h + 1) & (ids->tcap - 1);
-	ids->table[h] = (uint32_t)ids->n;
-	return ids->n++;
-}
-
-void
-cmd_ids_free(struct cmd_ids *ids)
-{
-	if (ids == NULL)
-		return;
-	free(ids->arena);
-	free(ids->off);
-	free(ids->table);
-	memset(ids, 0, sizeof *ids);
-}
-
 void
 cmd_scores_free(struct cmd_scores *s)
 {
 	if (s == NULL)
 		return;
-	cmd_ids_free(&s->ids);
+	intern_free(&s->ids);
 	free(s->start);
 	free(s->offer);
 	free(s->prop);
@@ -142,7 +38,7 @@ cmd_scores_free(struct cmd_scores *s)
 struct scores_reader {
 	const char		*path;
 	const struct offers	*offers;
-	struct cmd_ids		 offer_ids;	/* offer name -> index */
+	struct intern		 offer_ids;	/* offer name -> index */
 	struct cmd_scores	*out;
 	uint32_t		*cust;		/* customer of each pair */
 	int64_t			 cap;
@@ -332,11 +228,17 @@ scores_line(struct scores_reader *r, char *line, size_t n)
 		const char	*last = r->last_customer >= 0 ?
 				    s->ids.arena + s->ids.off[r->last_customer] : NULL;
 
+		int		 added;
+
 		if (last != NULL && strncmp(last, id, idn) == 0 && last[idn] == '\0')
 			c = r->last_customer;
-		else if ((c = cmd_ids_find(&s->ids, id, idn)) >= 0) {
+		else if ((c = intern_add(&s->ids, id, idn, &added)) < 0) {
+			scores_fail(r, NULL, "out of memory", NULL, 0);
+			return -1;
+		} else if (!added) {
 			r->sorted = 0;
 		} else {
+			/* New: a bad id fails the whole read (it stays interned). */
 			char	 tmp[KEYS_CUSTOMER_MAX + 2];
 
 			if (idn == 0 || idn > KEYS_CUSTOMER_MAX) {
@@ -349,10 +251,6 @@ scores_line(struct scores_reader *r, char *line, size_t n)
 			if (!keys_valid_customer(tmp)) {
 				scores_fail(r, "customer", "not a valid customer id "
 				    "(1-128 of A-Za-z0-9_.:@-)", id, idn);
-				return -1;
-			}
-			if ((c = cmd_ids_add(&s->ids, id, idn)) < 0) {
-				scores_fail(r, NULL, "out of memory", NULL, 0);
 				return -1;
 			}
 		}
@@ -373,7 +271,7 @@ scores_line(struct scores_reader *r, char *line, size_t n)
 		}
 	}
 	if (o < 0)
-		o = cmd_ids_find(&r->offer_ids, f[r->col[1]], len[r->col[1]]);
+		o = intern_find(&r->offer_ids, f[r->col[1]], len[r->col[1]]);
 	if (o < 0) {
 		scores_fail(r, "offer", "unknown offer (not in the offers file)",
 		    f[r->col[1]], len[r->col[1]]);
@@ -510,8 +408,8 @@ cmd_scores_load(const char *path, const struct offers *offers,
 	for (int i = 0; i < offers->n; i++)
 		r.offer_len[i] = strlen(offers->offer[i].name);
 	for (int i = 0; i < offers->n; i++)
-		if (cmd_ids_add(&r.offer_ids, offers->offer[i].name,
-		    strlen(offers->offer[i].name)) < 0)
+		if (intern_add(&r.offer_ids, offers->offer[i].name,
+		    strlen(offers->offer[i].name), NULL) != i)
 			goto oom;
 	while (!eof || have > 0) {
 		char	*p = buf, *end, *nl;
@@ -582,7 +480,7 @@ cmd_scores_load(const char *path, const struct offers *offers,
 	free(r.cust);
 	free(r.offer_seen);
 	free(r.offer_len);
-	cmd_ids_free(&r.offer_ids);
+	intern_free(&r.offer_ids);
 	return 0;
 oom:
 	scores_fail(&r, NULL, "out of memory", NULL, 0);
@@ -593,7 +491,7 @@ fail:
 	free(r.cust);
 	free(r.offer_seen);
 	free(r.offer_len);
-	cmd_ids_free(&r.offer_ids);
+	intern_free(&r.offer_ids);
 	cmd_scores_free(out);
 	*cause = r.cause != NULL ? r.cause : strdup("out of memory");
 	return -1;

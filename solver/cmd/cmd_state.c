@@ -167,7 +167,7 @@ cmd_state_free(struct cmd_state *st)
 	free(st->contacts);
 	free(st->stale);
 	free(st->stale_arena);
-	cmd_ids_free(&st->names);
+	intern_free(&st->names);
 	memset(st, 0, sizeof *st);
 }
 
@@ -265,9 +265,9 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 				name[n] = '\0';
 				if ((i = conf_segment_index(conf, name)) >= 0 && i < 32)
 					segs |= 1u << i;
-				if ((i = cmd_ids_find(&st->names, name, n)) < 0 &&
+				if ((i = intern_find(&st->names, name, n)) < 0 &&
 				    st->names.n < 64)
-					i = cmd_ids_add(&st->names, name, n);
+					i = intern_add(&st->names, name, n, NULL);
 				if (i >= 0 && i < 64)
 					names |= 1ULL << i;
 			}

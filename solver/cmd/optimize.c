@@ -485,7 +485,7 @@ opt_report_names(struct opt_run *r, struct report_run *rep)
 	int			 nseg = st->names.n, nrep_seg = nseg + 1;
 
 	for (int g = 0; g < conf->nsegments; g++)
-		if (cmd_ids_find(&st->names, conf->segments[g].name,
+		if (intern_find(&st->names, conf->segments[g].name,
 		    strlen(conf->segments[g].name)) < 0)
 			nrep_seg++;
 	rep->noffers = of->n;
@@ -531,7 +531,7 @@ opt_report_names(struct opt_run *r, struct report_run *rep)
 	snprintf(rep->segments[nseg].name, sizeof rep->segments[nseg].name,
 	    "(no segment)");
 	for (int g = 0, k = nseg + 1; g < conf->nsegments; g++)
-		if (cmd_ids_find(&st->names, conf->segments[g].name,
+		if (intern_find(&st->names, conf->segments[g].name,
 		    strlen(conf->segments[g].name)) < 0)
 			snprintf(rep->segments[k++].name, sizeof rep->segments[0].name,
 			    "%s", conf->segments[g].name);
