@@ -285,21 +285,21 @@ svg_cut(const char *text, size_t max, char *buf, size_t len)
 	return buf;
 }
 
-/* Horizontal bars with labels, optional limit markers and numbers. */
-void
-svg_hbars(struct svg_buf *b, const struct svg_chart *c,
-    const struct svg_bar *bars, int n)
-{
-	int	 w = svg_width(c), dec = svg_decimals(c), i, h, row = 24;
-	int	 label_w = 150, note_w = 190, top = 6, bottom;
-	double	 max = 0, plot_w, step, axis_max, t;
-	char	 num[64], lim[64], note[160], cut[128];
+/* Where a horizontal bar chart puts things. */
+struct svg_hlayout {
+	int	 label_w;	/* left of the plot: the labels */
+	int	 top, row;	/* first row's top, row height */
+	double	 plot_w;	/* plot width */
+	double	 axis_max;	/* value at the plot's right edge */
+	int	 dec;		/* decimals of the numbers drawn */
+};
 
-	if (bars == NULL || n <= 0) {
-		svg_empty(b, c, w);
-		return;
-	}
-	/* Room for the longest label (in characters), within reason. */
+/* Room for the longest label (in characters), within reason. */
+static int
+svg_hbar_label_w(const struct svg_bar *bars, int n)
+{
+	int	 i, label_w = 150;
+
 	for (i = 0; i < n; i++) {
 		size_t chars = bars[i].label ? strlen(bars[i].label) : 0;
 
@@ -308,8 +308,88 @@ svg_hbars(struct svg_buf *b, const struct svg_chart *c,
 		if ((int)(chars * 6.6) + 12 > label_w)
 			label_w = (int)(chars * 6.6) + 12;
 	}
-	if (label_w > 240)
-		label_w = 240;
+	return label_w > 240 ? 240 : label_w;
+}
+
+/* Grid lines and tick numbers along the bottom, then the value axis. */
+static void
+svg_hbar_grid(struct svg_buf *b, const struct svg_hlayout *l, int n,
+    double step)
+{
+	char	 num[64];
+	double	 t;
+
+	for (t = 0; t <= l->axis_max * 1.0000001; t += step) {
+		double x = l->label_w + l->plot_w * t / l->axis_max;
+
+		svg_printf(b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
+		    "y2=\"%d\" stroke=\"" SVG_GRID "\"/>", x, l->top, x,
+		    l->top + n * l->row);
+		svg_text(b, x, l->top + n * l->row + 14, "middle",
+		    "font-size=\"10\" fill=\"" SVG_AXIS "\"",
+		    svg_number(t, -1, num, sizeof num));
+	}
+	svg_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\""
+	    SVG_AXIS "\"/>", l->label_w, l->top, l->label_w,
+	    l->top + n * l->row);
+}
+
+/* Bar i: its label, the bar, the limit's dashed mark and the note. */
+static void
+svg_hbar(struct svg_buf *b, const struct svg_hlayout *l,
+    const struct svg_bar *bar, int i)
+{
+	double	 v = svg_finite(bar->value), y = l->top + i * l->row;
+	double	 bw = v > 0 ? l->plot_w * v / l->axis_max : 0;
+	const char *fill = bar->highlight ? SVG_WARN : svg_palette[0];
+	char	 num[64], lim[64], note[160], cut[128];
+
+	if (v > 0 && bw < 1)
+		bw = 1;	/* a non-zero value stays visible */
+	svg_text(b, l->label_w - 6, y + l->row / 2.0 + 4, "end", NULL,
+	    svg_cut(bar->label ? bar->label : "", 34, cut, sizeof cut));
+	svg_printf(b, "<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" "
+	    "height=\"%d\" fill=\"%s\"/>", l->label_w, y + 5, bw, l->row - 10,
+	    fill);
+	if (bar->limit >= 0 && isfinite(bar->limit)) {
+		double lx = l->label_w + l->plot_w * bar->limit / l->axis_max;
+
+		svg_printf(b, "<line class=\"limit\" x1=\"%.1f\" "
+		    "y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\""
+		    SVG_LIMIT "\" stroke-width=\"2\" "
+		    "stroke-dasharray=\"3,2\"/>", lx, y + 1, lx,
+		    y + l->row - 1);
+	}
+	if (bar->note != NULL)
+		snprintf(note, sizeof note, "%s", bar->note);
+	else if (bar->limit >= 0)
+		snprintf(note, sizeof note, "%s / %s",
+		    svg_number(v, l->dec, num, sizeof num),
+		    svg_number(bar->limit, l->dec, lim, sizeof lim));
+	else
+		svg_number(v, l->dec, note, sizeof note);
+	svg_text(b, l->label_w + l->plot_w + 6, y + l->row / 2.0 + 4, "start",
+	    bar->highlight ? "font-weight=\"bold\" fill=\"" SVG_WARN
+	    "\"" : NULL, note);
+}
+
+/* Horizontal bars with labels, optional limit markers and numbers. */
+void
+svg_hbars(struct svg_buf *b, const struct svg_chart *c,
+    const struct svg_bar *bars, int n)
+{
+	struct svg_hlayout l;
+	int	 w = svg_width(c), i, h, note_w = 190, bottom;
+	double	 max = 0, step;
+
+	if (bars == NULL || n <= 0) {
+		svg_empty(b, c, w);
+		return;
+	}
+	l.label_w = svg_hbar_label_w(bars, n);
+	l.top = 6;
+	l.row = 24;
+	l.dec = svg_decimals(c);
 	for (i = 0; i < n; i++) {
 		if (svg_finite(bars[i].value) > max)
 			max = svg_finite(bars[i].value);
@@ -317,65 +397,20 @@ svg_hbars(struct svg_buf *b, const struct svg_chart *c,
 			max = svg_finite(bars[i].limit);
 	}
 	step = svg_nice_step(max, 4);
-	axis_max = max > 0 ? ceil(max / step) * step : 1;
-	if (axis_max <= 0)
-		axis_max = 1;
-	plot_w = w - label_w - note_w;
-	if (plot_w < 80)
-		plot_w = 80;
+	l.axis_max = max > 0 ? ceil(max / step) * step : 1;
+	if (l.axis_max <= 0)
+		l.axis_max = 1;
+	l.plot_w = w - l.label_w - note_w;
+	if (l.plot_w < 80)
+		l.plot_w = 80;
 	bottom = 22 + (c != NULL && c->x_label != NULL ? 16 : 0);
-	h = top + n * row + bottom;
+	h = l.top + n * l.row + bottom;
 	svg_open(b, c, w, h);
-
-	/* Grid lines and tick numbers along the bottom. */
-	for (t = 0; t <= axis_max * 1.0000001; t += step) {
-		double x = label_w + plot_w * t / axis_max;
-
-		svg_printf(b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
-		    "stroke=\"" SVG_GRID "\"/>", x, top, x, top + n * row);
-		svg_text(b, x, top + n * row + 14, "middle",
-		    "font-size=\"10\" fill=\"" SVG_AXIS "\"",
-		    svg_number(t, -1, num, sizeof num));
-	}
-	svg_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\""
-	    SVG_AXIS "\"/>", label_w, top, label_w, top + n * row);
-
-	for (i = 0; i < n; i++) {
-		double	 v = svg_finite(bars[i].value), y = top + i * row;
-		double	 bw = v > 0 ? plot_w * v / axis_max : 0;
-		const char *fill = bars[i].highlight ? SVG_WARN : svg_palette[0];
-
-		if (v > 0 && bw < 1)
-			bw = 1;	/* a non-zero value stays visible */
-		svg_text(b, label_w - 6, y + row / 2.0 + 4, "end", NULL,
-		    svg_cut(bars[i].label ? bars[i].label : "", 34, cut,
-		    sizeof cut));
-		svg_printf(b, "<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" "
-		    "height=\"%d\" fill=\"%s\"/>", label_w, y + 5, bw, row - 10,
-		    fill);
-		if (bars[i].limit >= 0 && isfinite(bars[i].limit)) {
-			double lx = label_w + plot_w * bars[i].limit / axis_max;
-
-			svg_printf(b, "<line class=\"limit\" x1=\"%.1f\" "
-			    "y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\""
-			    SVG_LIMIT "\" stroke-width=\"2\" "
-			    "stroke-dasharray=\"3,2\"/>", lx, y + 1, lx,
-			    y + row - 1);
-		}
-		if (bars[i].note != NULL)
-			snprintf(note, sizeof note, "%s", bars[i].note);
-		else if (bars[i].limit >= 0)
-			snprintf(note, sizeof note, "%s / %s",
-			    svg_number(v, dec, num, sizeof num),
-			    svg_number(bars[i].limit, dec, lim, sizeof lim));
-		else
-			svg_number(v, dec, note, sizeof note);
-		svg_text(b, label_w + plot_w + 6, y + row / 2.0 + 4, "start",
-		    bars[i].highlight ? "font-weight=\"bold\" fill=\"" SVG_WARN
-		    "\"" : NULL, note);
-	}
+	svg_hbar_grid(b, &l, n, step);
+	for (i = 0; i < n; i++)
+		svg_hbar(b, &l, &bars[i], i);
 	if (c != NULL && c->x_label != NULL)
-		svg_text(b, label_w + plot_w / 2, h - 4, "middle",
+		svg_text(b, l.label_w + l.plot_w / 2, h - 4, "middle",
 		    "fill=\"" SVG_AXIS "\"", c->x_label);
 	svg_printf(b, "</svg>\n");
 }
