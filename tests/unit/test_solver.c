@@ -3,9 +3,12 @@
  * the exact GLPK optimum, the dual bound against it, every plan through the
  * independent feasibility checker, category rooms against a brute-force
  * optimum, and the odd instances (no pairs, zero budgets, no room)
- * reported rather than crashed on.
+ * reported rather than crashed on. A distributed solve (solver_comm) runs
+ * here on threads joined by an in-process communicator, so its path is
+ * tested without MPI (and under the sanitizers).
  */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1331,6 +1334,347 @@ test_category_input(void **state)
 	solver_instance_free(inst);
 }
 
+#define WORLD_MAX	4
+
+/*
+ * An in-process communicator: WORLD_MAX ranks at most, one thread each.
+ * Every call posts the rank's buffer, waits for all, computes its answer
+ * from everyone's into scratch, waits again (no buffer is written while
+ * another rank may read it) and copies the answer out.
+ */
+struct world {
+	int			 size;
+	pthread_barrier_t	 bar;
+	const void		*buf[WORLD_MAX];
+	size_t			 len[WORLD_MAX];
+};
+
+struct world_rank {
+	struct world		*w;
+	struct solver_comm	 comm;
+	struct solver_instance	*inst;
+	struct solver_options	 opts;
+	struct solver_result	 res;
+	int			 rv;
+	char			*cause;
+};
+
+/* Post buf (len bytes) and wait for every rank's. */
+static void
+world_post(struct world_rank *wr, const void *buf, size_t len)
+{
+	wr->w->buf[wr->comm.rank] = buf;
+	wr->w->len[wr->comm.rank] = len;
+	pthread_barrier_wait(&wr->w->bar);
+}
+
+/* Doubles combined over the ranks below upto (sum, or max when max). */
+static int
+world_doubles(struct world_rank *wr, double *v, int n, int max)
+{
+	double	*t = calloc(n, sizeof *t);
+	int	 r, i;
+
+	world_post(wr, v, 0);
+	for (i = 0; i < n; i++) {
+		t[i] = max ? -HUGE_VAL : 0;
+		for (r = 0; r < wr->w->size; r++) {
+			double x = ((const double *)wr->w->buf[r])[i];
+
+			t[i] = max ? fmax(t[i], x) : t[i] + x;
+		}
+	}
+	pthread_barrier_wait(&wr->w->bar);
+	memcpy(v, t, n * sizeof *v);
+	free(t);
+	return (0);
+}
+
+static int
+world_sum_double(void *arg, double *v, int n)
+{
+	return (world_doubles(arg, v, n, 0));
+}
+
+static int
+world_max_double(void *arg, double *v, int n)
+{
+	return (world_doubles(arg, v, n, 1));
+}
+
+/* int64s summed over the ranks below upto. */
+static int
+world_int64(struct world_rank *wr, int64_t *v, int n, int upto)
+{
+	int64_t	*t = calloc(n + 1, sizeof *t);
+	int	 r, i;
+
+	world_post(wr, v, 0);
+	for (i = 0; i < n; i++)
+		for (r = 0; r < upto; r++)
+			t[i] += ((const int64_t *)wr->w->buf[r])[i];
+	pthread_barrier_wait(&wr->w->bar);
+	memcpy(v, t, n * sizeof *v);
+	free(t);
+	return (0);
+}
+
+static int
+world_sum_int64(void *arg, int64_t *v, int n)
+{
+	struct world_rank *wr = arg;
+
+	return (world_int64(wr, v, n, wr->w->size));
+}
+
+static int
+world_exscan_int64(void *arg, int64_t *v, int n)
+{
+	struct world_rank *wr = arg;
+
+	return (world_int64(wr, v, n, wr->comm.rank));
+}
+
+static int
+world_gather(void *arg, const void *buf, size_t len, int root, void **out,
+    size_t *lens)
+{
+	struct world_rank	*wr = arg;
+	size_t			 total = 0;
+	uint8_t			*all;
+	int			 r;
+
+	world_post(wr, buf, len);
+	*out = NULL;
+	if (root < 0 || root == wr->comm.rank) {
+		for (r = 0; r < wr->w->size; r++)
+			total += lens[r] = wr->w->len[r];
+		all = malloc(total + 1);
+		for (total = 0, r = 0; r < wr->w->size; r++) {
+			if (wr->w->len[r] > 0)
+				memcpy(all + total, wr->w->buf[r],
+				    wr->w->len[r]);
+			total += wr->w->len[r];
+		}
+		*out = all;
+	}
+	pthread_barrier_wait(&wr->w->bar);
+	return (0);
+}
+
+static int
+world_bcast(void *arg, void *buf, size_t len, int root)
+{
+	struct world_rank	*wr = arg;
+	void			*t = malloc(len + 1);
+
+	world_post(wr, buf, len);
+	memcpy(t, wr->w->buf[root], len);
+	pthread_barrier_wait(&wr->w->bar);
+	memcpy(buf, t, len);
+	free(t);
+	return (0);
+}
+
+/* One rank's solve. */
+static void *
+world_run(void *arg)
+{
+	struct world_rank	*wr = arg;
+
+	wr->rv = solver_solve(wr->inst, &wr->opts, &wr->res, &wr->cause);
+	return (NULL);
+}
+
+/* The rank of customer c among size: a hash, so shards interleave. */
+static int
+world_shard(int c, int size)
+{
+	return ((int)(((uint32_t)c * 2654435761u) >> 8) % size);
+}
+
+/*
+ * Customer c of inst into part (same offers, categories and fairness
+ * rows, the whole base's sizes).
+ */
+static void
+world_copy_customer(const struct solver_instance *inst, int c,
+    struct solver_instance *part)
+{
+	int64_t	 k = inst->pair_start[c];
+	char	*cause = NULL;
+	int	 i;
+
+	i = solver_instance_add_customer(part, (int)(inst->pair_start[c + 1] -
+	    k), inst->pair_offer + k, inst->pair_propensity + k,
+	    inst->room_all[c], inst->room_channel + (size_t)c *
+	    inst->nchannels, inst->room_campaign + (size_t)c *
+	    inst->ncampaigns, &cause);
+	assert_true(i >= 0);
+	if (inst->ncategories > 0)
+		assert_int_equal(solver_instance_category_room(part, i,
+		    inst->room_category + (size_t)c * inst->ncategories), 0);
+	if (inst->nfair > 0)
+		assert_int_equal(solver_instance_fair_member(part, i,
+		    inst->fair_member[c]), 0);
+}
+
+/*
+ * Solve inst split over size ranks (threads) with method and gap; the
+ * ranks' plans merged back in inst's pair order into *sel (caller frees)
+ * and rank 0's result in *res (release with solver_result_free). Every
+ * rank must report the same figures.
+ */
+static void
+world_solve(const struct solver_instance *inst, int size,
+    enum solver_method m, double gap, struct solver_result *res,
+    uint8_t **sel)
+{
+	struct world		 w;
+	struct world_rank	 wr[WORLD_MAX];
+	pthread_t		 th[WORLD_MAX];
+	int64_t			 at[WORLD_MAX];
+	char			*cause = NULL;
+	int			 r, c;
+
+	memset(&w, 0, sizeof w);
+	w.size = size;
+	pthread_barrier_init(&w.bar, NULL, size);
+	for (r = 0; r < size; r++) {
+		struct solver_instance *part;
+
+		part = solver_instance_new(inst->noffers, inst->nchannels,
+		    inst->ncampaigns, inst->offers, &cause);
+		assert_non_null(part);
+		if (inst->ncategories > 0)
+			assert_int_equal(solver_instance_categories(part,
+			    inst->ncategories, inst->offer_category, &cause), 0);
+		if (inst->nfair > 0)
+			assert_int_equal(solver_instance_fairness(part,
+			    inst->nfair, inst->fair_min_ratio, inst->fair_base,
+			    inst->fair_size, &cause), 0);
+		for (c = 0; c < inst->ncustomers; c++)
+			if (world_shard(c, size) == r)
+				world_copy_customer(inst, c, part);
+		memset(&wr[r], 0, sizeof wr[r]);
+		wr[r].w = &w;
+		wr[r].inst = part;
+		wr[r].comm.rank = r;
+		wr[r].comm.size = size;
+		wr[r].comm.arg = &wr[r];
+		wr[r].comm.sum_double = world_sum_double;
+		wr[r].comm.max_double = world_max_double;
+		wr[r].comm.sum_int64 = world_sum_int64;
+		wr[r].comm.exscan_int64 = world_exscan_int64;
+		wr[r].comm.gather = world_gather;
+		wr[r].comm.bcast = world_bcast;
+		solver_options_init(&wr[r].opts);
+		wr[r].opts.method = m;
+		wr[r].opts.gap = gap;
+		wr[r].opts.threads = 2;
+		wr[r].opts.comm = &wr[r].comm;
+	}
+	for (r = 0; r < size; r++)
+		assert_int_equal(pthread_create(&th[r], NULL, world_run,
+		    &wr[r]), 0);
+	for (r = 0; r < size; r++)
+		pthread_join(th[r], NULL);
+	pthread_barrier_destroy(&w.bar);
+	*sel = calloc(inst->pair_start[inst->ncustomers] + 1, 1);
+	for (r = 0; r < size; r++) {
+		if (wr[r].rv != 0)
+			fail_msg("rank %d: %s", r, wr[r].cause);
+		assert_int_equal(wr[r].res.status, wr[0].res.status);
+		assert_true(wr[r].res.objective == wr[0].res.objective);
+		assert_true(wr[r].res.bound == wr[0].res.bound);
+		assert_int_equal(wr[r].res.nselected, wr[0].res.nselected);
+		at[r] = 0;
+	}
+	for (c = 0; c < inst->ncustomers; c++) {
+		r = world_shard(c, size);
+		for (int64_t k = inst->pair_start[c];
+		    k < inst->pair_start[c + 1]; k++)
+			(*sel)[k] = wr[r].res.selected[at[r]++];
+	}
+	*res = wr[0].res;
+	for (r = 1; r < size; r++)
+		solver_result_free(&wr[r].res);
+	for (r = 0; r < size; r++)
+		solver_instance_free(wr[r].inst);
+}
+
+/*
+ * Distributed solves against one process: over 2 and 3 ranks the merged
+ * plan is feasible for the whole instance, its objective is the one
+ * reported, the bound is certified and both reach the gap; in exact
+ * mode (gathered on rank 0) the optimum is the same.
+ */
+static void
+world_check(const struct solver_instance *inst, enum solver_method m,
+    double gap, const char *what)
+{
+	struct solver_result	 one, many;
+	uint8_t			*sel;
+	char			*cause = NULL;
+	double			 obj;
+	int			 size;
+
+	solve(inst, m, gap, &one);
+	for (size = 2; size <= 3; size++) {
+		world_solve(inst, size, m, gap, &many, &sel);
+		if (solver_check_feasible(inst, sel, &obj, &cause) != 0)
+			fail_msg("%s over %d ranks: %s", what, size, cause);
+		print_message("%s: 1 rank %.4f bound %.4f %s; %d ranks %.4f "
+		    "bound %.4f %s\n", what, one.objective, one.bound,
+		    solver_status_name(one.status), size, many.objective,
+		    many.bound, solver_status_name(many.status));
+		assert_true(fabs(obj - many.objective) < 1e-6 * (1 + obj));
+		assert_true(many.bound >= many.objective - 1e-6);
+		/* Both certified: each objective within gap of the other. */
+		assert_true(many.objective >= one.bound * (1 - gap) - 1e-6);
+		assert_true(one.objective >= many.bound * (1 - gap) - 1e-6);
+		if (m == SOLVER_EXACT)
+			assert_true(fabs(many.objective - one.objective) <
+			    1e-6 * (1 + one.objective));
+		free(sel);
+		solver_result_free(&many);
+	}
+	solver_result_free(&one);
+}
+
+static void
+test_distributed(void **state)
+{
+	struct solver_instance	*inst;
+	long			 size = 0;
+	int			 c, n = 3000;
+
+	(void)state;
+	inst = make_instance(41, 400, 12, 1);
+	world_check(inst, SOLVER_EXACT, 0, "exact 400");
+	world_check(inst, SOLVER_SCALE, 1e-4, "scale 400");
+	solver_instance_free(inst);
+
+	/* Binding budgets and a binding fairness row, as test_fairness_scale. */
+	inst = make_demo(5, n);
+	for (c = 0; c < n; c++)
+		size += c % 5 == 0;
+	assert_int_equal(solver_instance_fairness(inst, 1, 1.0, n, &size,
+	    NULL), 0);
+	for (c = 0; c < n; c += 5) {
+		assert_int_equal(solver_instance_fair_member(inst, c, 1), 0);
+		for (int64_t k = inst->pair_start[c];
+		    k < inst->pair_start[c + 1]; k++)
+			inst->pair_propensity[k] /= 3;
+	}
+	world_check(inst, SOLVER_SCALE, 1e-4, "scale fair 3000");
+	solver_instance_free(inst);
+
+	inst = make_demo(9, 20000);
+	world_check(inst, SOLVER_SCALE, 1e-4, "scale 20000");
+	solver_instance_free(inst);
+}
+
 int
 main(void)
 {
@@ -1354,6 +1698,7 @@ main(void)
 		cmocka_unit_test(test_category_input),
 		cmocka_unit_test(test_category_oracle),
 		cmocka_unit_test(test_category_scale_vs_exact),
+		cmocka_unit_test(test_distributed),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
