@@ -271,54 +271,132 @@ conf_folder(const char *path)
 	return dir;
 }
 
+/* A string or path key; a relative path is joined to the file's folder. */
+static int
+conf_set_str(struct conf_parse *p, const struct conf_key *k, const char *v,
+    int line)
+{
+	char	**dst = (char **)((char *)p->conf + k->offset);
+
+	/* Keys with a default (paths, host, prefix) cannot be emptied. */
+	if (*v == '\0' && *k->def != '\0')
+		return conf_error(p, line, "%s: must not be empty", k->name);
+	free(*dst);
+	*dst = NULL;
+	if (*v == '\0')
+		return 0;
+	/* Under systemd the working directory is not the config's. */
+	if (k->type == T_PATH && *v != '/' && strcmp(v, "-") != 0 &&
+	    p->dir != NULL)
+		*dst = conf_join_path(p->dir, v);
+	else
+		*dst = strdup(v);
+	if (*dst == NULL)
+		return conf_error(p, line, "out of memory");
+	return 0;
+}
+
+/* A whole number key (int or size_t) within its bounds. */
+static int
+conf_set_int(struct conf_parse *p, const struct conf_key *k, const char *v,
+    int line)
+{
+	char	*base = (char *)p->conf, *end;
+	long	 l;
+
+	errno = 0;
+	l = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0)
+		return conf_error(p, line, "%s: \"%s\" is not a whole number",
+		    k->name, v);
+	if (l < k->min || l > k->max)
+		return conf_error(p, line, "%s: %ld is outside %.0f..%.0f",
+		    k->name, l, k->min, k->max);
+	if (k->type == T_INT)
+		*(int *)(base + k->offset) = (int)l;
+	else
+		*(size_t *)(base + k->offset) = (size_t)l;
+	return 0;
+}
+
+/* A real number key within its bounds. */
+static int
+conf_set_double(struct conf_parse *p, const struct conf_key *k,
+    const char *v, int line)
+{
+	char	*end;
+	double	 d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (*v == '\0' || *end != '\0' || errno != 0 || !isfinite(d))
+		return conf_error(p, line, "%s: \"%s\" is not a number",
+		    k->name, v);
+	if (d < k->min || d > k->max)
+		return conf_error(p, line, "%s: %g is outside %g..%g",
+		    k->name, d, k->min, k->max);
+	*(double *)((char *)p->conf + k->offset) = d;
+	return 0;
+}
+
+/* A duration key within its bounds; empty is 0 when it has no default. */
+static int
+conf_set_duration(struct conf_parse *p, const struct conf_key *k,
+    const char *v, int line)
+{
+	int64_t	*dst = (int64_t *)((char *)p->conf + k->offset), dur;
+
+	if (*v == '\0' && *k->def == '\0') {
+		*dst = 0;
+		return 0;
+	}
+	if (conf_parse_duration(v, &dur) != 0)
+		return conf_error(p, line, "%s: \"%s\" is not a duration "
+		    "(like 30s, 15m, 6h, 7d, 2w)", k->name, v);
+	if (dur < k->min || dur > k->max)
+		return conf_error(p, line, "%s: %s is out of range",
+		    k->name, v);
+	*dst = dur;
+	return 0;
+}
+
+/* listen = host:port, into server.listen_host and listen_port. */
+static int
+conf_set_listen(struct conf_parse *p, const char *v, int line)
+{
+	const char	*colon = strrchr(v, ':');
+	char		*host, *end;
+	long		 l;
+
+	if (colon == NULL || colon == v)
+		return conf_error(p, line, "listen: \"%s\" is not host:port", v);
+	errno = 0;
+	l = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || l < 0 ||
+	    l > 65535)
+		return conf_error(p, line, "listen: bad port in \"%s\"", v);
+	if ((host = strndup(v, (size_t)(colon - v))) == NULL)
+		return conf_error(p, line, "out of memory");
+	free(p->conf->server.listen_host);
+	p->conf->server.listen_host = host;
+	p->conf->server.listen_port = (int)l;
+	return 0;
+}
+
 /* Set one fixed key from its text; 0 or -1 (error recorded). */
 static int
 conf_set_key(struct conf_parse *p, const struct conf_key *k, const char *v, int line)
 {
 	char		*base = (char *)p->conf;
-	char		*end;
-	double		 d;
-	long		 l;
-	int64_t		 dur;
 	int		 b;
 
 	switch (k->type) {
 	case T_STR:
-	case T_PATH: {
-		char	**dst = (char **)(base + k->offset);
-
-		/* Keys with a default (paths, host, prefix) cannot be emptied. */
-		if (*v == '\0' && *k->def != '\0')
-			return conf_error(p, line, "%s: must not be empty", k->name);
-		free(*dst);
-		*dst = NULL;
-		if (*v == '\0')
-			return 0;
-		/* Under systemd the working directory is not the config's. */
-		if (k->type == T_PATH && *v != '/' && strcmp(v, "-") != 0 &&
-		    p->dir != NULL)
-			*dst = conf_join_path(p->dir, v);
-		else
-			*dst = strdup(v);
-		if (*dst == NULL)
-			return conf_error(p, line, "out of memory");
-		return 0;
-	}
+	case T_PATH:
+		return conf_set_str(p, k, v, line);
 	case T_INT:
 	case T_SIZE:
-		errno = 0;
-		l = strtol(v, &end, 10);
-		if (*v == '\0' || *end != '\0' || errno != 0)
-			return conf_error(p, line, "%s: \"%s\" is not a whole number",
-			    k->name, v);
-		if (l < k->min || l > k->max)
-			return conf_error(p, line, "%s: %ld is outside %.0f..%.0f",
-			    k->name, l, k->min, k->max);
-		if (k->type == T_INT)
-			*(int *)(base + k->offset) = (int)l;
-		else
-			*(size_t *)(base + k->offset) = (size_t)l;
-		return 0;
+		return conf_set_int(p, k, v, line);
 	case T_BOOL:
 		if (conf_parse_bool(v, &b) != 0)
 			return conf_error(p, line, "%s: \"%s\" is not true or false",
@@ -332,29 +410,9 @@ conf_set_key(struct conf_parse *p, const struct conf_key *k, const char *v, int 
 		*(int *)(base + k->offset) = !strcmp(v, "allow");
 		return 0;
 	case T_DOUBLE:
-		errno = 0;
-		d = strtod(v, &end);
-		if (*v == '\0' || *end != '\0' || errno != 0 || !isfinite(d))
-			return conf_error(p, line, "%s: \"%s\" is not a number",
-			    k->name, v);
-		if (d < k->min || d > k->max)
-			return conf_error(p, line, "%s: %g is outside %g..%g",
-			    k->name, d, k->min, k->max);
-		*(double *)(base + k->offset) = d;
-		return 0;
+		return conf_set_double(p, k, v, line);
 	case T_DURATION:
-		if (*v == '\0' && *k->def == '\0') {
-			*(int64_t *)(base + k->offset) = 0;
-			return 0;
-		}
-		if (conf_parse_duration(v, &dur) != 0)
-			return conf_error(p, line, "%s: \"%s\" is not a duration "
-			    "(like 30s, 15m, 6h, 7d, 2w)", k->name, v);
-		if (dur < k->min || dur > k->max)
-			return conf_error(p, line, "%s: %s is out of range",
-			    k->name, v);
-		*(int64_t *)(base + k->offset) = dur;
-		return 0;
+		return conf_set_duration(p, k, v, line);
 	case T_CLOCK:
 		if (*v == '\0') {
 			*(int *)(base + k->offset) = -1;
@@ -364,24 +422,8 @@ conf_set_key(struct conf_parse *p, const struct conf_key *k, const char *v, int 
 			return conf_error(p, line, "%s: \"%s\" is not a time HH:MM",
 			    k->name, v);
 		return 0;
-	case T_LISTEN: {
-		const char	*colon = strrchr(v, ':');
-		char		*host;
-
-		if (colon == NULL || colon == v)
-			return conf_error(p, line, "listen: \"%s\" is not host:port", v);
-		errno = 0;
-		l = strtol(colon + 1, &end, 10);
-		if (colon[1] == '\0' || *end != '\0' || errno != 0 || l < 0 ||
-		    l > 65535)
-			return conf_error(p, line, "listen: bad port in \"%s\"", v);
-		if ((host = strndup(v, (size_t)(colon - v))) == NULL)
-			return conf_error(p, line, "out of memory");
-		free(p->conf->server.listen_host);
-		p->conf->server.listen_host = host;
-		p->conf->server.listen_port = (int)l;
-		return 0;
-	}
+	case T_LISTEN:
+		return conf_set_listen(p, v, line);
 	}
 	return conf_error(p, line, "internal: bad key type");
 }
