@@ -474,6 +474,79 @@ cluster_decide_send(struct cluster_decide *p, struct store_link *l, const int *i
 	return rc;
 }
 
+/*
+ * Copy the call's arguments into p->copy and point base, keys and args at
+ * them. argv: the audit key (each master has its own), keys 1..n, the
+ * deadline, P, the programs, the decisions' args.
+ */
+static void
+cluster_decide_copy(struct cluster_decide *p, int nkeys, int argc,
+    const char **argv, const size_t *argvlen)
+{
+	char	*c = p->copy;
+
+	for (int i = 0; i < argc; i++) {
+		const char	**to = NULL;
+		size_t		*tolen = NULL;
+
+		memcpy(c, argv[i], argvlen[i]);
+		c[argvlen[i]] = '\0';
+		if (i == 0)
+			;
+		else if (i < nkeys) {
+			to = &p->key[i - 1];
+			tolen = &p->keylen[i - 1];
+		} else if (i == nkeys)
+			p->deadline_text = c;
+		else if (i < nkeys + 2 + p->nprog) {
+			to = &p->base[i - nkeys - 1];
+			tolen = &p->baselen[i - nkeys - 1];
+		} else {
+			to = &p->darg[i - nkeys - 2 - p->nprog];
+			tolen = &p->darglen[i - nkeys - 2 - p->nprog];
+		}
+		if (to != NULL) {
+			*to = c;
+			*tolen = argvlen[i];
+		}
+		c += argvlen[i] + 1;
+	}
+}
+
+/*
+ * Send the decisions as one sub-call per master, in order (idx: room for
+ * n); a decision whose slot has no master, or whose sub-call cannot be
+ * sent, fails at once. 0, or -1 when out of memory.
+ */
+static int
+cluster_decide_group(struct cluster_decide *p, struct cluster *cl, int *idx)
+{
+	unsigned char	*done = calloc((size_t)p->n, 1);
+	int		 ni;
+
+	if (done == NULL)
+		return -1;
+	for (int i = 0; i < p->n; i++) {
+		struct store_link *l = cluster_link(cl,
+		    slot_of_key(p->key[i], p->keylen[i]));
+
+		if (done[i])
+			continue;
+		ni = 0;
+		for (int j = i; j < p->n; j++)
+			if (!done[j] && cluster_link(cl, slot_of_key(p->key[j],
+			    p->keylen[j])) == l) {
+				idx[ni++] = j;
+				done[j] = 1;
+			}
+		if (l == NULL || cluster_decide_send(p, l, idx, ni) != 0)
+			for (int k = 0; k < ni; k++)
+				cluster_decide_answer(p, idx[k], NULL);
+	}
+	free(done);
+	return 0;
+}
+
 int
 cluster_decide(struct store *st, struct cluster *cl, int nkeys, int argc,
     const char **argv, const size_t *argvlen, int timeout_ms, store_cb cb,
@@ -481,8 +554,7 @@ cluster_decide(struct store *st, struct cluster *cl, int nkeys, int argc,
 {
 	struct cluster_decide	*p;
 	size_t			 bytes = 0;
-	char			*c;
-	int			 n = nkeys - 1, nprog, *idx = NULL, ni;
+	int			 n = nkeys - 1, nprog, *idx = NULL;
 
 	if (n < 0 || argc < nkeys + 2 || (nprog = atoi(argv[nkeys + 1])) < 0 ||
 	    argc != nkeys + 2 + nprog + n)
@@ -514,66 +586,15 @@ cluster_decide(struct store *st, struct cluster *cl, int nkeys, int argc,
 	p->keylen = p->proglen + nprog;
 	p->darg = p->key + n;
 	p->darglen = p->keylen + n;
-	c = p->copy;
-	for (int i = 0; i < argc; i++) {
-		const char	**to = NULL;
-		size_t		*tolen = NULL;
-
-		memcpy(c, argv[i], argvlen[i]);
-		c[argvlen[i]] = '\0';
-		/* argv: audit (each master has its own), keys 1..n, deadline,
-		 * P, programs, args. */
-		if (i == 0)
-			;
-		else if (i < nkeys) {
-			to = &p->key[i - 1];
-			tolen = &p->keylen[i - 1];
-		} else if (i == nkeys)
-			p->deadline_text = c;
-		else if (i < nkeys + 2 + nprog) {
-			to = &p->base[i - nkeys - 1];
-			tolen = &p->baselen[i - nkeys - 1];
-		} else {
-			to = &p->darg[i - nkeys - 2 - nprog];
-			tolen = &p->darglen[i - nkeys - 2 - nprog];
-		}
-		if (to != NULL) {
-			*to = c;
-			*tolen = argvlen[i];
-		}
-		c += argvlen[i] + 1;
-	}
+	cluster_decide_copy(p, nkeys, argc, argv, argvlen);
 	if (cl == NULL) {
 		for (int i = 0; i < n; i++)
 			idx[i] = i;
 		if (cluster_decide_send(p, NULL, idx, n) != 0)
 			for (int i = 0; i < n; i++)
 				cluster_decide_answer(p, i, NULL);
-	} else {
-		/* Group by master, in order; a slot without one fails. */
-		unsigned char	*done = calloc((size_t)n, 1);
-
-		if (done == NULL)
-			goto fail;
-		for (int i = 0; i < n; i++) {
-			struct store_link *l = cluster_link(cl,
-			    slot_of_key(p->key[i], p->keylen[i]));
-
-			if (done[i])
-				continue;
-			ni = 0;
-			for (int j = i; j < n; j++)
-				if (!done[j] && cluster_link(cl, slot_of_key(p->key[j],
-				    p->keylen[j])) == l) {
-					idx[ni++] = j;
-					done[j] = 1;
-				}
-			if (l == NULL || cluster_decide_send(p, l, idx, ni) != 0)
-				for (int k = 0; k < ni; k++)
-					cluster_decide_answer(p, idx[k], NULL);
-		}
-		free(done);
-	}
+	} else if (cluster_decide_group(p, cl, idx) != 0)
+		goto fail;
 	free(idx);
 	/* Every sub-call failed at once: answer from the loop, as the store does. */
 	if (p->subs == 0)

@@ -418,33 +418,26 @@ customer_put_applied(const struct store_reply *sr, void *arg)
 	customer_put_written(sr, x);
 }
 
-void
-customer_put(struct pacerd *d, struct http_request *req, const char *id)
+/*
+ * The body of a PUT into the change w: 0, or -1 after answering 400 (an
+ * unknown or bad field, or nothing to store).
+ */
+static int
+customer_put_read(struct pacerd *d, struct http_request *req, json_t *o,
+    struct customer_change *w)
 {
 	const struct conf	*c = d->rules->conf;
-	struct customer_change	*w;
-	struct customer_ctx	*x;
-	json_t			*o, *v;
-	const char		*key, *argv[8 + 2 * (CONF_MAX_CHANNELS + 8) + 2 +
-				    4 * CONF_MAX_CHANNELS];
-	size_t			 argvlen[sizeof argv / sizeof argv[0]];
-	char			 pkey[KEYS_MAX], fname[96], now[24], nums[3][16];
-	char			 granted[CONF_MAX_CHANNELS][2], cause[512];
-	int			 n = 0, rc = 0;
+	const char		*key;
+	json_t			*v;
+	char			 cause[512];
+	int			 rc = 0;
 
-	if ((o = http_body_json(d, req, 0)) == NULL)
-		return;
-	if ((w = calloc(1, sizeof *w)) == NULL) {
-		json_decref(o);
-		http_error(d, req, 500, "out of memory");
-		return;
-	}
 	json_object_foreach(o, key, v) {
 		if (strcmp(key, "consent") && strcmp(key, "tz") &&
 		    strcmp(key, "segments") && strcmp(key, "caps") &&
 		    strcmp(key, "pause_until")) {
 			http_error(d, req, 400, "unknown field \"%.64s\"", key);
-			goto out;
+			return -1;
 		}
 	}
 	if ((v = json_object_get(o, "consent")) != NULL)
@@ -455,14 +448,33 @@ customer_put(struct pacerd *d, struct http_request *req, const char *id)
 		rc = customer_put_own(c, o, w, cause, sizeof cause);
 	if (rc != 0) {
 		http_error(d, req, 400, "%s", cause);
-		goto out;
+		return -1;
 	}
 	if (w->nset == 0 && w->ndel == 0 && w->nconsent == 0) {
 		http_error(d, req, 400, "nothing to store: give consent, tz, "
 		    "segments, caps or pause_until");
-		goto out;
+		return -1;
 	}
-	/* FCALL of the library's profile function (named like decide). */
+	return 0;
+}
+
+/*
+ * Send the change w as one FCALL of the library's profile function (named
+ * like decide); its reply answers the request.
+ */
+static void
+customer_put_send(struct pacerd *d, struct http_request *req, const char *id,
+    const struct customer_change *w)
+{
+	const struct conf	*c = d->rules->conf;
+	struct customer_ctx	*x;
+	const char		*argv[8 + 2 * (CONF_MAX_CHANNELS + 8) + 2 +
+				    4 * CONF_MAX_CHANNELS];
+	size_t			 argvlen[sizeof argv / sizeof argv[0]];
+	char			 pkey[KEYS_MAX], fname[96], now[24], nums[3][16];
+	char			 granted[CONF_MAX_CHANNELS][2];
+	int			 n = 0;
+
 	snprintf(fname, sizeof fname, "pacer_profile_%s",
 	    &SCRIPT_DECIDE[sizeof "pacer_decide_" - 1]);
 	keys_customer(pkey, sizeof pkey, c->redis.prefix, id, "p");
@@ -495,13 +507,26 @@ customer_put(struct pacerd *d, struct http_request *req, const char *id)
 		argvlen[i] = strlen(argv[i]);
 	if ((x = customer_ctx_new(d, req, id)) == NULL) {
 		http_error(d, req, 500, "out of memory");
-		goto out;
+		return;
 	}
 	if (store_command(d->store, n, argv, argvlen, customer_put_applied, x) != 0) {
 		http_error(d, req, 503, "store unavailable");
 		customer_ctx_free(x);
 	}
-out:
+}
+
+void
+customer_put(struct pacerd *d, struct http_request *req, const char *id)
+{
+	struct customer_change	*w;
+	json_t			*o;
+
+	if ((o = http_body_json(d, req, 0)) == NULL)
+		return;
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		http_error(d, req, 500, "out of memory");
+	else if (customer_put_read(d, req, o, w) == 0)
+		customer_put_send(d, req, id, w);
 	free(w);
 	json_decref(o);
 }

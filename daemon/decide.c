@@ -902,37 +902,88 @@ decide_handle(struct pacerd *d, struct http_request *req)
 	decide_start(x);
 }
 
+/*
+ * Batch item i into a new decision of b (NULL when it is answered already:
+ * an invalid item, or out of memory).
+ */
+static struct decide_ctx *
+decide_batch_item(struct pacerd *d, struct decide_batch *b,
+    const struct pacerd_rules *rules, json_t *item, int i)
+{
+	struct decide_ctx	*x;
+	char			 cause[512], code[HTTP_CODE_MAX], *txt;
+	json_t			*e;
+
+	if ((x = calloc(1, sizeof *x)) == NULL) {
+		b->result[i] = strdup("{\"error\":\"out of memory\"}");
+		b->remaining--;
+		return NULL;
+	}
+	x->d = d;
+	x->batch = b;
+	x->index = i;
+	if (decide_parse(rules, item, decide_now(), &x->r, cause,
+	    sizeof cause) != 0) {
+		http_error_code(400, cause, code, sizeof code);
+		e = json_pack("{s:s,s:s}", "error", cause, "code", code);
+		txt = e != NULL ? json_dumps(e, JSON_COMPACT) : NULL;
+		json_decref(e);
+		b->result[i] = txt != NULL ? txt :
+		    strdup("{\"error\":\"invalid\"}");
+		b->remaining--;
+		free(x);
+		metrics_http_error(d->metrics, 400);
+		return NULL;
+	}
+	if (!x->r.has_send_id)
+		decide_new_send_id(d, x->r.send_id, sizeof x->r.send_id);
+	x->rules = pacerd_rules_ref(d);
+	return x;
+}
+
+/* The batch's requests list, or NULL after answering a 400. */
+static json_t *
+decide_batch_list(struct pacerd *d, struct http_request *req, json_t *o)
+{
+	json_t	*list = json_object_get(o, "requests");
+
+	if (!json_is_array(list) || json_object_size(o) != 1) {
+		http_error(d, req, 400, "body must be {\"requests\":[...]}");
+		return NULL;
+	}
+	if (json_array_size(list) > DECIDE_BATCH_MAX) {
+		http_error(d, req, 400, "requests: %zu items, at most %d",
+		    json_array_size(list), DECIDE_BATCH_MAX);
+		return NULL;
+	}
+	return list;
+}
+
 void
 decide_batch_handle(struct pacerd *d, struct http_request *req)
 {
 	struct decide_batch	*b;
+	struct decide_ctx	**ctx;
 	struct pacerd_rules	*rules;
-	json_t			*o, *list, *item;
-	size_t			 n, i;
-	char			 cause[512], err[600];
+	json_t			*o, *list;
+	size_t			 n;
 
 	if ((o = http_body_json(d, req, 1)) == NULL)
 		return;
-	list = json_object_get(o, "requests");
-	if (!json_is_array(list) || json_object_size(o) != 1) {
+	if ((list = decide_batch_list(d, req, o)) == NULL) {
 		json_decref(o);
-		http_error(d, req, 400, "body must be {\"requests\":[...]}");
 		return;
 	}
-	n = json_array_size(list);
-	if (n > DECIDE_BATCH_MAX) {
-		json_decref(o);
-		http_error(d, req, 400, "requests: %zu items, at most %d", n,
-		    DECIDE_BATCH_MAX);
-		return;
-	}
-	if (n == 0) {
+	if ((n = json_array_size(list)) == 0) {
 		json_decref(o);
 		http_send_text(d, req, 200, "{\"results\":[]}", 14, "application/json");
 		return;
 	}
 	if ((b = calloc(1, sizeof *b)) == NULL ||
-	    (b->result = calloc(n, sizeof *b->result)) == NULL) {
+	    (b->result = calloc(n, sizeof *b->result)) == NULL ||
+	    (ctx = calloc(n, sizeof *ctx)) == NULL) {
+		if (b != NULL)
+			free(b->result);
 		free(b);
 		json_decref(o);
 		http_error(d, req, 500, "out of memory");
@@ -940,55 +991,21 @@ decide_batch_handle(struct pacerd *d, struct http_request *req)
 	}
 	b->d = d;
 	b->req = req;
-	b->n = (int)n;
-	b->remaining = (int)n;
+	b->n = b->remaining = (int)n;
 	http_hold(d);
-	rules = pacerd_rules_ref(d);
 	/* Parse every item first: a batch's answers keep its order. */
-	struct decide_ctx **ctx = calloc(n, sizeof *ctx);
-	for (i = 0; i < n; i++) {
-		item = json_array_get(list, i);
-		if (ctx == NULL || (ctx[i] = calloc(1, sizeof **ctx)) == NULL) {
-			b->result[i] = strdup("{\"error\":\"out of memory\"}");
-			b->remaining--;
-			continue;
-		}
-		ctx[i]->d = d;
-		ctx[i]->batch = b;
-		ctx[i]->index = (int)i;
-		if (decide_parse(rules, item, decide_now(), &ctx[i]->r, cause,
-		    sizeof cause) != 0) {
-			char	 code[HTTP_CODE_MAX];
-			json_t	*e;
-
-			http_error_code(400, cause, code, sizeof code);
-			e = json_pack("{s:s,s:s}", "error", cause, "code", code);
-			char   *txt = e ? json_dumps(e, JSON_COMPACT) : NULL;
-
-			json_decref(e);
-			snprintf(err, sizeof err, "{\"error\":\"invalid\"}");
-			b->result[i] = txt ? txt : strdup(err);
-			b->remaining--;
-			free(ctx[i]);
-			ctx[i] = NULL;
-			metrics_http_error(d->metrics, 400);
-			continue;
-		}
-		if (!ctx[i]->r.has_send_id)
-			decide_new_send_id(d, ctx[i]->r.send_id, sizeof ctx[i]->r.send_id);
-		ctx[i]->rules = pacerd_rules_ref(d);
-	}
+	rules = pacerd_rules_ref(d);
+	for (size_t i = 0; i < n; i++)
+		ctx[i] = decide_batch_item(d, b, rules, json_array_get(list, i),
+		    (int)i);
 	json_decref(o);
 	pacerd_rules_unref(rules);
-	if (b->remaining == 0) {
-		/* Every item was invalid: answer now. */
-		decide_batch_send(d, b);
-		free(ctx);
-		return;
-	}
-	for (i = 0; ctx != NULL && i < n; i++)
-		if (ctx[i] != NULL)
-			decide_start(ctx[i]);
+	if (b->remaining == 0)
+		decide_batch_send(d, b);	/* every item was invalid */
+	else
+		for (size_t i = 0; i < n; i++)
+			if (ctx[i] != NULL)
+				decide_start(ctx[i]);
 	free(ctx);
 }
 

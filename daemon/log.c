@@ -156,10 +156,101 @@ log_arg_int(va_list *ap, int longs, char size, int is_signed)
 	return is_signed ? (uintmax_t)va_arg(*ap, int) : va_arg(*ap, unsigned);
 }
 
+/* One conversion of a format, as log_spec_read finds it. */
+struct log_spec {
+	char	 text[LOG_SPEC_MAX];	/* "%", flags, width, precision */
+	size_t	 n;			/* bytes of text */
+	int	 prec;			/* -1: none */
+	int	 longs;			/* count of 'l' */
+	char	 size;			/* 'H' (hh), 'h', 'j', 'z', 't', 'L', 0 */
+	char	 conv;			/* '\0': the format ends inside it */
+};
+
+/*
+ * Read the conversion after a '%' at *pp into sp, taking the arguments of
+ * '*' widths and precisions from ap; *pp moves past it.
+ */
+static void
+log_spec_read(const char **pp, va_list *ap, struct log_spec *sp)
+{
+	const char	*p = *pp;
+	int		 n;
+
+	memset(sp, 0, sizeof *sp);
+	sp->prec = -1;
+	sp->text[sp->n++] = '%';
+	while (*p != '\0' && strchr("-+ #0'", *p) != NULL && sp->n < 8)
+		sp->text[sp->n++] = *p++;
+	if (*p == '*') {
+		n = snprintf(sp->text + sp->n, 12, "%d", va_arg(*ap, int));
+		sp->n += n > 0 && n < 12 ? (size_t)n : 0;
+		p++;
+	} else
+		while (*p >= '0' && *p <= '9' && sp->n < 16)
+			sp->text[sp->n++] = *p++;
+	if (*p == '.') {
+		sp->text[sp->n++] = *p++;
+		if (*p == '*') {
+			sp->prec = va_arg(*ap, int);
+			n = snprintf(sp->text + sp->n, 12, "%d", sp->prec);
+			sp->n += n > 0 && n < 12 ? (size_t)n : 0;
+			p++;
+		} else {
+			sp->prec = 0;
+			while (*p >= '0' && *p <= '9' && sp->n < 30) {
+				sp->prec = sp->prec * 10 + (*p - '0');
+				sp->text[sp->n++] = *p++;
+			}
+		}
+	}
+	/* Length modifiers are read here, not copied: see log_spec_format. */
+	for (; *p != '\0' && strchr("hljztL", *p) != NULL; p++) {
+		if (*p == 'l')
+			sp->longs++;
+		else
+			sp->size = *p == 'h' && sp->size == 'h' ? 'H' : *p;
+	}
+	sp->conv = *p;
+	*pp = *p != '\0' ? p + 1 : p;
+}
+
+/*
+ * A number or pointer conversion through snprintf into out, integers
+ * widened to intmax_t (the spec snprintf gets says 'j'). Its length, or -1
+ * for an unknown conversion (its argument cannot be skipped safely).
+ */
+static int
+log_spec_format(struct log_spec *sp, va_list *ap, char *out, size_t len)
+{
+	if (strchr("diuoxX", sp->conv) != NULL)
+		sp->text[sp->n++] = 'j';
+	else if (sp->size == 'L')
+		sp->text[sp->n++] = 'L';
+	sp->text[sp->n++] = sp->conv;
+	sp->text[sp->n] = '\0';
+	switch (sp->conv) {
+	case 'd': case 'i':
+		return snprintf(out, len, sp->text,
+		    (intmax_t)log_arg_int(ap, sp->longs, sp->size, 1));
+	case 'u': case 'o': case 'x': case 'X':
+		return snprintf(out, len, sp->text,
+		    log_arg_int(ap, sp->longs, sp->size, 0));
+	case 'f': case 'F': case 'e': case 'E': case 'g': case 'G':
+	case 'a': case 'A':
+		if (sp->size == 'L')
+			return snprintf(out, len, sp->text, va_arg(*ap, long double));
+		return snprintf(out, len, sp->text, va_arg(*ap, double));
+	case 'p':
+		return snprintf(out, len, sp->text, va_arg(*ap, void *));
+	default:
+		return -1;
+	}
+}
+
 /*
  * Append fmt with its arguments, escaping every %s and %c value (a field
  * width is ignored for them); other conversions go through snprintf one at
- * a time, integers widened to intmax_t (the spec snprintf gets says 'j').
+ * a time (log_spec_format).
  */
 static void
 log_put_format(struct log_line *l, const char *fmt, va_list ap0)
@@ -170,11 +261,10 @@ log_put_format(struct log_line *l, const char *fmt, va_list ap0)
 	/* A va_list parameter may be an array: take a real object's address. */
 	va_copy(ap, ap0);
 	while (*p != '\0') {
-		const char	*start, *lit = strchr(p, '%');
-		char		 spec[LOG_SPEC_MAX], out[512], c1[1], conv;
-		size_t		 sn = 0;
-		int		 prec = -1, longs = 0, quoted, n = 0;
-		char		 size = 0;
+		const char	*start, *lit = strchr(p, '%'), *s;
+		struct log_spec	 sp;
+		char		 out[512], c1[1];
+		int		 quoted;
 
 		if (lit == NULL)
 			lit = p + strlen(p);
@@ -182,56 +272,21 @@ log_put_format(struct log_line *l, const char *fmt, va_list ap0)
 		if (*(p = lit) == '\0')
 			break;
 		start = p++;
-		spec[sn++] = '%';
-		while (*p != '\0' && strchr("-+ #0'", *p) != NULL && sn < 8)
-			spec[sn++] = *p++;
-		if (*p == '*') {
-			n = snprintf(spec + sn, 12, "%d", va_arg(ap, int));
-			sn += n > 0 && n < 12 ? (size_t)n : 0;
-			p++;
-		} else
-			while (*p >= '0' && *p <= '9' && sn < 16)
-				spec[sn++] = *p++;
-		if (*p == '.') {
-			spec[sn++] = *p++;
-			if (*p == '*') {
-				prec = va_arg(ap, int);
-				n = snprintf(spec + sn, 12, "%d", prec);
-				sn += n > 0 && n < 12 ? (size_t)n : 0;
-				p++;
-			} else {
-				prec = 0;
-				while (*p >= '0' && *p <= '9' && sn < 30) {
-					prec = prec * 10 + (*p - '0');
-					spec[sn++] = *p++;
-				}
-			}
-		}
-		/* Length modifiers are read here, not copied: see above. */
-		for (; *p != '\0' && strchr("hljztL", *p) != NULL; p++) {
-			if (*p == 'l')
-				longs++;
-			else
-				size = *p == 'h' && size == 'h' ? 'H' : *p;
-		}
-		if ((conv = *p) == '\0')
+		log_spec_read(&p, &ap, &sp);
+		if (sp.conv == '\0')
 			break;			/* a cut-off conversion: drop it */
 		/* In the format's own quotes: key="%s" */
-		quoted = start > fmt && start[-1] == '"' && p[1] == '"';
-		p++;
-		switch (conv) {
+		quoted = start > fmt && start[-1] == '"' && *p == '"';
+		switch (sp.conv) {
 		case '%':
 			log_put(l, "%", 1);
 			continue;
-		case 's': {
-			const char	*s = va_arg(ap, const char *);
-
-			if (s == NULL)
+		case 's':
+			if ((s = va_arg(ap, const char *)) == NULL)
 				s = "(null)";
-			log_put_value(l, s, prec >= 0 ? strnlen(s, (size_t)prec) :
-			    strlen(s), quoted);
+			log_put_value(l, s, sp.prec >= 0 ?
+			    strnlen(s, (size_t)sp.prec) : strlen(s), quoted);
 			continue;
-		}
 		case 'c':
 			c1[0] = (char)va_arg(ap, int);
 			log_put_value(l, c1, 1, quoted);
@@ -240,37 +295,7 @@ log_put_format(struct log_line *l, const char *fmt, va_list ap0)
 			(void)va_arg(ap, void *);
 			continue;
 		}
-		if (strchr("diuoxX", conv) != NULL)
-			spec[sn++] = 'j';
-		else if (size == 'L')
-			spec[sn++] = 'L';
-		spec[sn++] = conv;
-		spec[sn] = '\0';
-		switch (conv) {
-		case 'd': case 'i':
-			n = snprintf(out, sizeof out, spec,
-			    (intmax_t)log_arg_int(&ap, longs, size, 1));
-			break;
-		case 'u': case 'o': case 'x': case 'X':
-			n = snprintf(out, sizeof out, spec,
-			    log_arg_int(&ap, longs, size, 0));
-			break;
-		case 'f': case 'F': case 'e': case 'E': case 'g': case 'G':
-		case 'a': case 'A':
-			if (size == 'L')
-				n = snprintf(out, sizeof out, spec, va_arg(ap, long double));
-			else
-				n = snprintf(out, sizeof out, spec, va_arg(ap, double));
-			break;
-		case 'p':
-			n = snprintf(out, sizeof out, spec, va_arg(ap, void *));
-			break;
-		default:
-			/* Unknown conversion: its argument cannot be skipped safely. */
-			n = -1;
-			break;
-		}
-		if (n < 0)
+		if (log_spec_format(&sp, &ap, out, sizeof out) < 0)
 			break;
 		log_put_value(l, out, strlen(out), quoted);
 	}

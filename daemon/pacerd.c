@@ -157,15 +157,13 @@ pacerd_plan_poll(evutil_socket_t fd, short ev, void *arg)
 	store_command(d->store, 2, argv, argvlen, pacerd_plan_cb, d);
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The command line into d->conf_path (exits on --help, --version and bad
+ * usage); whether only to check the configuration.
+ */
+static int
+pacerd_args(int argc, char **argv, struct pacerd *d)
 {
-	struct pacerd	 d;
-	struct conf	*conf;
-	char		*cause = NULL;
-	int		 ch, check_only = 0;
-	struct timeval	 plan_tv = { 0, PACERD_PLAN_POLL_MS * 1000 };
-	struct event_config *cfg;
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "test", no_argument, NULL, 't' },
@@ -174,29 +172,99 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	int	 ch, check_only = 0;
 
-	memset(&d, 0, sizeof d);
 	while ((ch = getopt_long(argc, argv, "c:tdhV", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': d.conf_path = optarg; break;
+		case 'c': d->conf_path = optarg; break;
 		case 't': check_only = 1; break;
 		case 'd': log_threshold = LOG_DEBUG; break;
 		case 'h': pacerd_usage(stdout, 0);
 		case 'V':
 			printf("pacerd %s (git %s)\n", PACER_VERSION,
 			    PACER_GIT_COMMIT);
-			return 0;
+			exit(0);
 		default: pacerd_usage(stderr, 1);
 		}
 	}
-	if (d.conf_path == NULL || optind != argc)
+	if (d->conf_path == NULL || optind != argc)
 		pacerd_usage(stderr, 1);
-	if ((conf = conf_load(d.conf_path, &cause)) == NULL) {
-		fprintf(stderr, "%s\n", cause);
-		free(cause);
-		return 1;
-	}
-	if ((d.rules = pacerd_rules_new(conf, &cause)) == NULL) {
+	return check_only;
+}
+
+/* The event loop and every module on it; exits when one cannot start. */
+static void
+pacerd_start(struct pacerd *d)
+{
+	struct timeval		 plan_tv = { 0, PACERD_PLAN_POLL_MS * 1000 };
+	struct event_config	*cfg;
+	char			*cause = NULL;
+
+	signal(SIGPIPE, SIG_IGN);
+	log_libevent();
+	/*
+	 * Precise timers: the store's deadlines (decide.lua) are compared with
+	 * Redis's clock, and a coarse clock could fire a timer a tick early.
+	 */
+	if ((cfg = event_config_new()) == NULL ||
+	    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER) != 0 ||
+	    (d->base = event_base_new_with_config(cfg)) == NULL)
+		fatalx("cannot start the event loop", NULL);
+	event_config_free(cfg);
+	if ((d->metrics = metrics_new()) == NULL)
+		fatalx("out of memory", NULL);
+	if ((d->store = store_new(d->base, d->rules->conf, &cause)) == NULL)
+		fatalx("cannot set up the store", "error=\"%s\"", cause);
+	if (http_start(d, &cause) != 0)
+		fatalx("cannot start HTTP", "error=\"%s\"", cause);
+	if (decide_init(d) != 0)
+		fatalx("out of memory", NULL);
+	if (optimize_job_init(d) != 0)
+		fatalx("cannot start the optimizer scheduler", NULL);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, pacerd_sighup, d);
+	d->sig_term = evsignal_new(d->base, SIGTERM, pacerd_sigterm, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, pacerd_sigterm, d);
+	d->plan_timer = event_new(d->base, -1, EV_PERSIST, pacerd_plan_poll, d);
+	if (d->sig_hup == NULL || d->sig_term == NULL || d->sig_int == NULL ||
+	    d->plan_timer == NULL)
+		fatalx("out of memory", NULL);
+	evsignal_add(d->sig_hup, NULL);
+	evsignal_add(d->sig_term, NULL);
+	evsignal_add(d->sig_int, NULL);
+	event_add(d->plan_timer, &plan_tv);
+}
+
+/* Free what pacerd_start made, the store first (its callbacks answer). */
+static void
+pacerd_stop(struct pacerd *d)
+{
+	event_free(d->sig_hup);
+	event_free(d->sig_term);
+	event_free(d->sig_int);
+	event_free(d->plan_timer);
+	if (d->drain_timer != NULL)
+		event_free(d->drain_timer);
+	optimize_job_free_all(d);
+	decide_shutdown(d);
+	store_free(d->store);
+	http_free(d);
+	metrics_free(d->metrics);
+	pacerd_rules_unref(d->rules);
+	event_base_free(d->base);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pacerd	 d;
+	struct conf	*conf;
+	char		*cause = NULL;
+	int		 check_only;
+
+	memset(&d, 0, sizeof d);
+	check_only = pacerd_args(argc, argv, &d);
+	if ((conf = conf_load(d.conf_path, &cause)) == NULL ||
+	    (d.rules = pacerd_rules_new(conf, &cause)) == NULL) {
 		fprintf(stderr, "%s\n", cause);
 		free(cause);
 		return 1;
@@ -206,59 +274,13 @@ main(int argc, char **argv)
 		pacerd_rules_unref(d.rules);
 		return 0;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	log_libevent();
-	/*
-	 * Precise timers: the store's deadlines (decide.lua) are compared with
-	 * Redis's clock, and a coarse clock could fire a timer a tick early.
-	 */
-	if ((cfg = event_config_new()) == NULL ||
-	    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER) != 0 ||
-	    (d.base = event_base_new_with_config(cfg)) == NULL)
-		fatalx("cannot start the event loop", NULL);
-	event_config_free(cfg);
-	if ((d.metrics = metrics_new()) == NULL)
-		fatalx("out of memory", NULL);
-	if ((d.store = store_new(d.base, d.rules->conf, &cause)) == NULL)
-		fatalx("cannot set up the store", "error=\"%s\"", cause);
-	if (http_start(&d, &cause) != 0)
-		fatalx("cannot start HTTP", "error=\"%s\"", cause);
-	if (decide_init(&d) != 0)
-		fatalx("out of memory", NULL);
-	if (optimize_job_init(&d) != 0)
-		fatalx("cannot start the optimizer scheduler", NULL);
-	d.sig_hup = evsignal_new(d.base, SIGHUP, pacerd_sighup, &d);
-	d.sig_term = evsignal_new(d.base, SIGTERM, pacerd_sigterm, &d);
-	d.sig_int = evsignal_new(d.base, SIGINT, pacerd_sigterm, &d);
-	d.plan_timer = event_new(d.base, -1, EV_PERSIST, pacerd_plan_poll, &d);
-	if (d.sig_hup == NULL || d.sig_term == NULL || d.sig_int == NULL ||
-	    d.plan_timer == NULL)
-		fatalx("out of memory", NULL);
-	evsignal_add(d.sig_hup, NULL);
-	evsignal_add(d.sig_term, NULL);
-	evsignal_add(d.sig_int, NULL);
-	event_add(d.plan_timer, &plan_tv);
+	pacerd_start(&d);
 	log_info("pacerd started", "listen=%s:%d redis=%s:%d version=%s",
 	    d.rules->conf->server.listen_host, d.rules->conf->server.listen_port,
 	    d.rules->conf->redis.host, d.rules->conf->redis.port, PACER_VERSION);
 	pacerd_notify("READY=1");
-
 	event_base_dispatch(d.base);
-
 	log_info("pacerd stopped", NULL);
-	event_free(d.sig_hup);
-	event_free(d.sig_term);
-	event_free(d.sig_int);
-	event_free(d.plan_timer);
-	if (d.drain_timer != NULL)
-		event_free(d.drain_timer);
-	optimize_job_free_all(&d);
-	decide_shutdown(&d);
-	/* The store first: its pending callbacks answer their requests. */
-	store_free(d.store);
-	http_free(&d);
-	metrics_free(d.metrics);
-	pacerd_rules_unref(d.rules);
-	event_base_free(d.base);
+	pacerd_stop(&d);
 	return 0;
 }
