@@ -109,6 +109,8 @@ struct flow_work {
 	uint8_t	*bb_st;		/* per item: 0 free, 1 taken, 2 left out */
 	uint8_t	*bb_best;	/* per item: in the best plan found */
 	uint8_t	*bb_cur;	/* per free item (ord's order): repaired plan */
+	int	*bb_fix;	/* items fixed by reduced costs, a stack */
+	int	 bb_nfix;
 	double	 bb_value;	/* its value */
 	double	 bb_ub;		/* upper bound over the subtrees left */
 	long	 bb_nodes;	/* spent on this customer (FLOW_NODE_FLOW per
@@ -178,9 +180,14 @@ static double	flow_lr_gradient(const struct flow_sub *, struct flow_work *,
 		    int *);
 static int	flow_lr_branch(const struct flow_sub *, struct flow_work *,
 		    int);
-static double	flow_lr(const struct flow_sub *, struct flow_work *, double,
-		    double, int, int *);
+static double	flow_lr(const struct flow_sub *, struct flow_work *,
+		    double *, double, int, int *);
 static void	flow_lr_clear(struct flow_work *);
+static int	flow_lr_fix(const struct flow_sub *, struct flow_work *,
+		    double, double *);
+static void	flow_bb_order(struct flow_work *);
+static void	flow_bb_unfix(const struct flow_sub *, struct flow_work *,
+		    int);
 static void	flow_bb_node(const struct flow_sub *, struct flow_work *,
 		    double, double);
 static double	flow_bb_solve(const struct flow_sub *, struct flow_work *,
@@ -303,9 +310,10 @@ flow_work_search(struct flow_work *w, int nitems, int ngroups)
 	w->bb_st = calloc(nitems, 1);
 	w->bb_best = calloc(nitems, 1);
 	w->bb_cur = calloc(nitems, 1);
+	w->bb_fix = calloc(nitems, sizeof *w->bb_fix);
 	if (w->bb_sorted == NULL || w->bb_tmp == NULL || w->bb_cnt == NULL ||
 	    w->bb_dg == NULL || w->bb_mu == NULL || w->bb_st == NULL ||
-	    w->bb_best == NULL || w->bb_cur == NULL)
+	    w->bb_best == NULL || w->bb_cur == NULL || w->bb_fix == NULL)
 		return (-1);
 	return (0);
 }
@@ -393,6 +401,7 @@ flow_work_free(struct flow_work *w)
 	free(w->bb_st);
 	free(w->bb_best);
 	free(w->bb_cur);
+	free(w->bb_fix);
 	free(w->bb_cnt);
 	free(w->bb_dg);
 	free(w->bb_mu);
@@ -1227,7 +1236,8 @@ flow_bb_dfs(const struct flow_sub *s, struct flow_work *w, int d,
  * The flow over the node's free items at prices bb_mu on the rooms of
  * partition bb_dual, which it leaves out: its value plus mu * room left
  * of each priced group bounds the node's free items (weak duality, for
- * any mu >= 0). The flow's choice per priced group is counted in bb_tmp.
+ * any mu >= 0). The flow's choice per priced group is counted in bb_tmp;
+ * its thresholds (for flow_lr_fix) are in pair_sub.
  */
 static double
 flow_lr_eval(const struct flow_sub *s, struct flow_work *w)
@@ -1237,7 +1247,7 @@ flow_lr_eval(const struct flow_sub *s, struct flow_work *w)
 	int			 j, k, g;
 
 	w->bb_nodes += FLOW_NODE_FLOW;
-	v = flow_pair(s, w, w->bb_side[0], w->bb_side[1], w->ord, w->bb_m, 0,
+	v = flow_pair(s, w, w->bb_side[0], w->bb_side[1], w->ord, w->bb_m, 1,
 	    w->bb_mu);
 	for (k = 0; k < w->bb_ndg; k++) {
 		g = w->bb_dg[k];
@@ -1351,16 +1361,19 @@ flow_lr_branch(const struct flow_sub *s, struct flow_work *w, int over)
 }
 
 /*
- * Lagrangian bound of a node (taken items worth fixed) over flows, its
+ * Lagrangian bound of a node (taken items worth *fixed) over flows, its
  * prices moved by steps subgradient steps from where the last node left
  * them (Polyak's step toward the incumbent, halved when the bound stops
- * falling). Every flow's choice, repaired, is a candidate incumbent.
- * Returns the node's bound (at most bound); *branch is the item to branch
- * on, or -1 when the node is closed: its bound is no better than the
- * incumbent, or the choice is the node's optimum, or the budget is spent.
+ * falling). Every flow's choice, repaired, is a candidate incumbent, and
+ * its reduced costs fix items (flow_lr_fix: *fixed grows with the items
+ * taken; the caller undoes them). Returns the node's bound (at most
+ * bound); *branch is the free item to branch on, or -1 when the node is
+ * closed: its bound is no better than the incumbent, or the choice is the
+ * node's optimum, or the budget is spent, or fixing closed it (then
+ * -HUGE_VAL: flow_lr_fix has closed each part at its own bound).
  */
 static double
-flow_lr(const struct flow_sub *s, struct flow_work *w, double fixed,
+flow_lr(const struct flow_sub *s, struct flow_work *w, double *fixed,
     double bound, int steps, int *branch)
 {
 	double	L, norm, step, theta = FLOW_LR_THETA;
@@ -1368,8 +1381,8 @@ flow_lr(const struct flow_sub *s, struct flow_work *w, double fixed,
 
 	*branch = -1;
 	for (it = 0; it < steps && !flow_bb_spent(w); it++) {
-		L = fixed + flow_lr_eval(s, w);
-		flow_lr_repair(s, w, fixed);
+		L = *fixed + flow_lr_eval(s, w);
+		flow_lr_repair(s, w, *fixed);
 		norm = flow_lr_gradient(s, w, &over);
 		if (L < bound) {
 			bound = L;
@@ -1380,9 +1393,14 @@ flow_lr(const struct flow_sub *s, struct flow_work *w, double fixed,
 			worse = 0;
 		}
 		if (norm == 0 || bound <= w->bb_value + FLOW_EPS) {
-			*branch = -1;
 			flow_lr_clear(w);
+			*branch = -1;
 			return (bound);
+		}
+		if (flow_lr_fix(s, w, L, fixed) != 0) {
+			flow_lr_clear(w);
+			*branch = -1;
+			return (-HUGE_VAL);	/* closed as it fixed */
 		}
 		step = theta * (L - w->bb_value) / norm;
 		for (k = 0; k < w->bb_ndg; k++) {
@@ -1393,9 +1411,85 @@ flow_lr(const struct flow_sub *s, struct flow_work *w, double fixed,
 		}
 		flow_lr_clear(w);
 	}
+	if (*branch >= 0 && w->bb_st[*branch] != 0)
+		*branch = -1;	/* fixed since */
 	if (*branch == -1 && !w->bb_hit && w->bb_m > 0)
 		*branch = w->ord[w->bb_m - 1];
 	return (bound);
+}
+
+/*
+ * Reduced-cost fixing from the last flow, whose bound is L: an item's
+ * threshold in the flow is what forcing it the other way costs the
+ * bound. A chosen item without which the bound is no better than the
+ * incumbent is taken; an unchosen one with which it is no better is left
+ * out (the subtrees given up close at those bounds). Fixed items go on
+ * bb_fix; ord is rebuilt. Returns 1 if that closes the node: an item to
+ * take does not fit (a priced room is full), or no free item is left.
+ */
+static int
+flow_lr_fix(const struct flow_sub *s, struct flow_work *w, double L,
+    double *fixed)
+{
+	const struct flow_sub	*ps = &w->pair_sub;
+	double			 other;
+	int			 j, i, nfix = w->bb_nfix;
+
+	for (j = 0; j < ps->n; j++) {
+		i = w->ord[j];
+		other = ps->sel[j] ? L - (ps->r[j] - ps->t[j]) :
+		    L - (ps->t[j] - ps->r[j]);
+		if (!(other <= w->bb_value + FLOW_EPS))
+			continue;
+		flow_bb_close(w, other);
+		if (ps->sel[j] && !flow_bb_fits(s, w, i))
+			return (1);
+		w->bb_fix[w->bb_nfix++] = i;
+		w->bb_st[i] = ps->sel[j] ? 1 : 2;
+		if (ps->sel[j]) {
+			flow_bb_count(s, w->cnt, i, 1);
+			*fixed += s->r[i];
+		}
+	}
+	if (w->bb_nfix == nfix)
+		return (0);
+	flow_bb_order(w);
+	if (w->bb_m > 0)
+		return (0);
+	/* All fixed: the taken items are the node's one plan. */
+	if (*fixed > w->bb_value + FLOW_EPS) {
+		w->bb_value = *fixed;
+		for (i = 0; i < s->n; i++)
+			w->bb_best[i] = w->bb_st[i] == 1;
+	}
+	flow_bb_close(w, *fixed);
+	return (1);
+}
+
+/* The free items by decreasing r into ord (bb_m of them). */
+static void
+flow_bb_order(struct flow_work *w)
+{
+	int	k, m = 0;
+
+	for (k = 0; k < w->bb_npos; k++)
+		if (w->bb_st[w->bb_sorted[k]] == 0)
+			w->ord[m++] = w->bb_sorted[k];
+	w->bb_m = m;
+}
+
+/* Undo the fixings above bb_fix[top]. */
+static void
+flow_bb_unfix(const struct flow_sub *s, struct flow_work *w, int top)
+{
+	int	i;
+
+	while (w->bb_nfix > top) {
+		i = w->bb_fix[--w->bb_nfix];
+		if (w->bb_st[i] == 1)
+			flow_bb_count(s, w->cnt, i, -1);
+		w->bb_st[i] = 0;
+	}
 }
 
 /* Zero bb_tmp on the priced groups. */
@@ -1431,14 +1525,10 @@ flow_bb_node(const struct flow_sub *s, struct flow_work *w, double fixed,
     double bound)
 {
 	double	b;
-	int	i, k, m, steps;
+	int	i, top, steps;
 
-	m = 0;
-	for (k = 0; k < w->bb_npos; k++)
-		if (w->bb_st[w->bb_sorted[k]] == 0)
-			w->ord[m++] = w->bb_sorted[k];
-	w->bb_m = m;
-	if (m <= w->bb_small) {
+	flow_bb_order(w);
+	if (w->bb_m <= w->bb_small) {
 		flow_bb_dfs(s, w, 0, fixed, bound);
 		return;
 	}
@@ -1456,20 +1546,22 @@ flow_bb_node(const struct flow_sub *s, struct flow_work *w, double fixed,
 	}
 	steps = w->bb_root ? FLOW_LR_ROOT : FLOW_LR_STEPS;
 	w->bb_root = 0;
-	bound = flow_lr(s, w, fixed, bound, steps, &i);
-	if (i < 0) {
+	top = w->bb_nfix;
+	bound = flow_lr(s, w, &fixed, bound, steps, &i);
+	if (i < 0)
 		flow_bb_close(w, bound);
-		return;
+	else {
+		w->bb_st[i] = 2;
+		flow_bb_node(s, w, fixed, bound);
+		if (flow_bb_fits(s, w, i)) {
+			flow_bb_count(s, w->cnt, i, 1);
+			w->bb_st[i] = 1;
+			flow_bb_node(s, w, fixed + s->r[i], bound);
+			flow_bb_count(s, w->cnt, i, -1);
+		}
+		w->bb_st[i] = 0;
 	}
-	w->bb_st[i] = 2;
-	flow_bb_node(s, w, fixed, bound);
-	if (flow_bb_fits(s, w, i)) {
-		flow_bb_count(s, w->cnt, i, 1);
-		w->bb_st[i] = 1;
-		flow_bb_node(s, w, fixed + s->r[i], bound);
-		flow_bb_count(s, w->cnt, i, -1);
-	}
-	w->bb_st[i] = 0;
+	flow_bb_unfix(s, w, top);
 }
 
 /*
@@ -1491,6 +1583,7 @@ flow_bb_solve(const struct flow_sub *s, struct flow_work *w, int skip,
 	memset(w->bb_st, 0, s->n);
 	w->bb_ub = -HUGE_VAL;
 	w->bb_hit = 0;
+	w->bb_nfix = 0;
 	w->bb_start = w->bb_nodes;
 	w->bb_budget = budget;
 	if (force >= 0) {
