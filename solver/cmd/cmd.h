@@ -162,6 +162,14 @@ struct cmd_scores {
  */
 int		 cmd_scores_load(const char *path, const struct offers *,
 		    struct cmd_scores *out, char **cause);
+/*
+ * The same keeping only the customers whose Redis Cluster slot is in
+ * [slot_lo, slot_hi) (one process's shard of pacer optimize); every line
+ * is still read, the others' are not checked past their customer field.
+ */
+int		 cmd_scores_load_shard(const char *path, const struct offers *,
+		    int slot_lo, int slot_hi, struct cmd_scores *out,
+		    char **cause);
 /* Free the arrays of s (not the struct); accepts NULL. */
 void		 cmd_scores_free(struct cmd_scores *s);
 
@@ -222,6 +230,46 @@ int		 cmd_state_read(struct cmd_redis *, const struct conf *,
 		    char **cause);
 /* Free the arrays of st (not the struct); accepts NULL. */
 void		 cmd_state_free(struct cmd_state *st);
+
+/* world.c and mpi.c */
+#include "pacer/solver.h"
+
+/*
+ * The processes of one pacer optimize run: rank 0 .. size-1, each owning
+ * the customers whose Redis Cluster slot is in [slot_lo, slot_hi). With
+ * one process (no launcher, or pacer built without MPI) comm is NULL and
+ * the run is exactly a single process's.
+ */
+struct cmd_world {
+	int			 rank;
+	int			 size;
+	int			 slot_lo, slot_hi;
+	int			 threads;	/* solver threads per rank, 0:
+						   every CPU */
+	int			 mpi;		/* MPI_Init was called */
+	int			 err_fd;	/* rank > 0: the real stderr
+						   (chatter goes to /dev/null),
+						   else -1 */
+	struct solver_comm	 comm;		/* the collective calls */
+	const struct solver_comm *solver;	/* &comm when size > 1, or
+						   NULL */
+};
+
+/* Rank r of size owns the slots [*lo, *hi): contiguous ranges. */
+void		 cmd_world_slots(int rank, int size, int *lo, int *hi);
+/* The Redis Cluster slot of a customer id (n bytes). */
+int		 cmd_world_slot(const char *id, size_t n);
+/* The world size a launcher (mpirun) gave this process; 1 without one. */
+int		 cmd_world_launched(void);
+/*
+ * Join the run's processes: MPI only when a launcher started this one.
+ * 0, or -1 with *cause (caller frees).
+ */
+int		 cmd_world_start(struct cmd_world *, char **cause);
+/* Leave the world (MPI_Finalize); accepts a world never started. */
+void		 cmd_world_end(struct cmd_world *);
+/* Stop every process of the world with status (a rank failed alone). */
+void		 cmd_world_abort(struct cmd_world *, int status);
 
 /* optimize.c */
 int	 cmd_optimize(int argc, char **argv);

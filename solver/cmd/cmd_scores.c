@@ -15,6 +15,7 @@
 #include "pacer/csv.h"
 #include "pacer/keys.h"
 #include "pacer/offers.h"
+#include "pacer/slot.h"
 
 #include "cmd.h"
 #include "pacer/str.h"
@@ -50,6 +51,9 @@ struct scores_reader {
 	uint32_t		*offer_seen;	/* last customer per offer + 1 */
 	size_t			*offer_len;	/* name lengths */
 	int			 last_offer;
+	int			 slot_lo, slot_hi; /* customers kept: slot in
+						      [lo, hi) (pacer optimize
+						      over several processes) */
 	char			*cause;
 };
 
@@ -221,6 +225,13 @@ scores_line(struct scores_reader *r, char *line, size_t n)
 		scores_fail(r, NULL, msg, NULL, 0);
 		return -1;
 	}
+	/* Another process's customer (mpirun -np K): not this one's. */
+	if (r->slot_hi - r->slot_lo < SLOT_COUNT) {
+		int	 slot = cmd_world_slot(f[r->col[0]], len[r->col[0]]);
+
+		if (slot < r->slot_lo || slot >= r->slot_hi)
+			return 0;
+	}
 	/* The customer: most files group rows by customer, so try the last. */
 	{
 		const char	*id = f[r->col[0]];
@@ -378,6 +389,13 @@ int
 cmd_scores_load(const char *path, const struct offers *offers,
     struct cmd_scores *out, char **cause)
 {
+	return cmd_scores_load_shard(path, offers, 0, SLOT_COUNT, out, cause);
+}
+
+int
+cmd_scores_load_shard(const char *path, const struct offers *offers,
+    int slot_lo, int slot_hi, struct cmd_scores *out, char **cause)
+{
 	struct scores_reader	 r;
 	struct cmd_progress	 prog = { 0, 0 };
 	char			*buf = NULL;
@@ -392,6 +410,8 @@ cmd_scores_load(const char *path, const struct offers *offers,
 	r.out = out;
 	r.last_customer = -1;
 	r.sorted = 1;
+	r.slot_lo = slot_lo;
+	r.slot_hi = slot_hi;
 	if ((fd = open(path, O_RDONLY)) < 0) {
 		*cause = str_printf("%s: cannot open: %s", path, strerror(errno));
 		return -1;

@@ -1,0 +1,206 @@
+/*
+ * mpirun -np K pacer optimize: the run's processes joined by MPI (built
+ * only with PACER_MPI; world.c stands in without it). This file is the
+ * only one that knows MPI: it implements the optimizer's collective calls
+ * (struct solver_comm) on MPI_COMM_WORLD, and optimize.c uses the same
+ * calls for its own sums (report figures, the plan file's offsets).
+ *
+ * MPI is started only when a launcher started this process: a plain
+ * `pacer optimize` (pacerd's scheduler, a shell) never initialises MPI and
+ * runs exactly as a build without it.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mpi.h>
+
+#include "cmd.h"
+
+#define MPI_CHUNK	(1 << 30)	/* bytes per call: MPI counts are int */
+
+/* Sum (or max) of n doubles over the ranks, in place. */
+static int
+mpi_sum_double(void *arg, double *v, int n)
+{
+	(void)arg;
+	return (MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM,
+	    MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1);
+}
+
+static int
+mpi_max_double(void *arg, double *v, int n)
+{
+	(void)arg;
+	return (MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX,
+	    MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1);
+}
+
+static int
+mpi_sum_int64(void *arg, int64_t *v, int n)
+{
+	(void)arg;
+	return (MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_SUM,
+	    MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1);
+}
+
+/* The sum over the lower ranks; MPI leaves rank 0's undefined: 0. */
+static int
+mpi_exscan_int64(void *arg, int64_t *v, int n)
+{
+	struct cmd_world	*w = arg;
+
+	if (MPI_Exscan(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_SUM,
+	    MPI_COMM_WORLD) != MPI_SUCCESS)
+		return (-1);
+	if (w->rank == 0)
+		memset(v, 0, n * sizeof *v);
+	return (0);
+}
+
+/* len bytes of buf from root to every rank, in chunks MPI can count. */
+static int
+mpi_bcast(void *arg, void *buf, size_t len, int root)
+{
+	size_t	off, n;
+
+	(void)arg;
+	for (off = 0; off < len; off += n) {
+		n = len - off < MPI_CHUNK ? len - off : MPI_CHUNK;
+		if (MPI_Bcast((char *)buf + off, (int)n, MPI_BYTE, root,
+		    MPI_COMM_WORLD) != MPI_SUCCESS)
+			return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Every rank's bytes to root (or, root < 0, to all): the lengths first,
+ * then the bytes (MPI_Gatherv counts in int: at most 2 GiB in all).
+ */
+static int
+mpi_gather(void *arg, const void *buf, size_t len, int root, void **out,
+    size_t *lens)
+{
+	struct cmd_world	*w = arg;
+	uint64_t		 mine = len, *all;
+	int			*counts = NULL, *displs = NULL, r, rv = -1;
+	int			 here = root < 0 || root == w->rank;
+	size_t			 total = 0;
+
+	*out = NULL;
+	if ((all = calloc(w->size, sizeof *all)) == NULL)
+		return (-1);
+	if (MPI_Allgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T,
+	    MPI_COMM_WORLD) != MPI_SUCCESS)
+		goto done;
+	counts = calloc(w->size, sizeof *counts);
+	displs = calloc(w->size, sizeof *displs);
+	if (counts == NULL || displs == NULL)
+		goto done;
+	for (r = 0; r < w->size; r++) {
+		if (total + all[r] > INT_MAX)
+			goto done;	/* every rank sees it: none calls */
+		displs[r] = (int)total;
+		counts[r] = (int)all[r];
+		total += all[r];
+		if (here)
+			lens[r] = all[r];
+	}
+	if (here && (*out = malloc(total + 1)) == NULL)
+		goto done;	/* the others wait: see solver_comm */
+	if (root < 0)
+		rv = MPI_Allgatherv(buf, (int)len, MPI_BYTE, *out, counts,
+		    displs, MPI_BYTE, MPI_COMM_WORLD);
+	else
+		rv = MPI_Gatherv(buf, (int)len, MPI_BYTE, *out, counts,
+		    displs, MPI_BYTE, root, MPI_COMM_WORLD);
+	rv = rv == MPI_SUCCESS ? 0 : -1;
+done:
+	if (rv != 0) {
+		free(*out);
+		*out = NULL;
+	}
+	free(all);
+	free(counts);
+	free(displs);
+	return (rv);
+}
+
+/*
+ * Start MPI when a launcher started this process. Solver threads per
+ * rank: the CPUs shared by the ranks on this machine. Ranks past 0 send
+ * their chatter to /dev/null (progress and the report are rank 0's) and
+ * keep the real stderr for a failure. 0 or -1 with *cause.
+ */
+int
+cmd_world_start(struct cmd_world *w, char **cause)
+{
+	const char	*local;
+	long		 ncpu;
+	int		 provided, null_fd, per_node;
+
+	memset(w, 0, sizeof *w);
+	w->size = 1;
+	w->err_fd = -1;
+	cmd_world_slots(0, 1, &w->slot_lo, &w->slot_hi);
+	if (cmd_world_launched() <= 1 && getenv("OMPI_COMM_WORLD_RANK") == NULL)
+		return (0);
+	/* The solver's threads never call MPI: FUNNELED is enough. */
+	if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) !=
+	    MPI_SUCCESS) {
+		*cause = strdup("MPI_Init failed");
+		return (-1);
+	}
+	w->mpi = 1;
+	MPI_Comm_rank(MPI_COMM_WORLD, &w->rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &w->size);
+	cmd_world_slots(w->rank, w->size, &w->slot_lo, &w->slot_hi);
+	if (w->size < 2)
+		return (0);
+	w->comm.rank = w->rank;
+	w->comm.size = w->size;
+	w->comm.arg = w;
+	w->comm.sum_double = mpi_sum_double;
+	w->comm.max_double = mpi_max_double;
+	w->comm.sum_int64 = mpi_sum_int64;
+	w->comm.exscan_int64 = mpi_exscan_int64;
+	w->comm.gather = mpi_gather;
+	w->comm.bcast = mpi_bcast;
+	w->solver = &w->comm;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+	per_node = local != NULL && atoi(local) > 0 ? atoi(local) : w->size;
+	w->threads = ncpu > per_node ? (int)(ncpu / per_node) : 1;
+	if (w->rank > 0 && (null_fd = open("/dev/null", O_WRONLY)) >= 0) {
+		w->err_fd = dup(STDERR_FILENO);
+		dup2(null_fd, STDERR_FILENO);
+		close(null_fd);
+	}
+	return (0);
+}
+
+/* MPI_Finalize, once every rank is done. */
+void
+cmd_world_end(struct cmd_world *w)
+{
+	if (w->mpi)
+		MPI_Finalize();
+	w->mpi = 0;
+	if (w->err_fd >= 0) {
+		dup2(w->err_fd, STDERR_FILENO);
+		close(w->err_fd);
+		w->err_fd = -1;
+	}
+}
+
+/* A rank failed where the others wait in a collective: stop them all. */
+void
+cmd_world_abort(struct cmd_world *w, int status)
+{
+	if (w->mpi && w->size > 1)
+		MPI_Abort(MPI_COMM_WORLD, status);
+}
