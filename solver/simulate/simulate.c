@@ -4,7 +4,7 @@
  *
  * Built for millions of contacts: the log is read once into flat arrays
  * (times, customer ids, channel, campaign and offer ids), names are
- * interned in open-addressing hash tables, and each replay keeps every
+ * interned (pacer/intern.h), and each replay keeps every
  * customer's allowed history in one preallocated array, sliced by a
  * prefix sum of the customer's contact count (a customer can never have
  * more allowed contacts than contacts). Because the replay runs in time
@@ -23,6 +23,7 @@
 
 #include "pacer/clock.h"
 #include "pacer/csv.h"
+#include "pacer/intern.h"
 #include "pacer/keys.h"
 #include "pacer/rules.h"
 #include "pacer/simulate.h"
@@ -30,17 +31,6 @@
 #include "pacer/tz.h"
 
 #define SIM_MAX_ZONES	512
-
-/* Interned names: id <-> string, open addressing on a power-of-two table. */
-struct sim_names {
-	char		*arena;		/* NUL-terminated names back to back */
-	size_t		 alen, acap;
-	size_t		*off;		/* per id: offset into arena */
-	int32_t		 n, ncap;
-	int32_t		*slot;		/* id, or -1 for empty */
-	uint32_t	*slot_hash;
-	size_t		 nslots;
-};
 
 struct simulate_log {
 	char		*path;		/* for messages */
@@ -51,7 +41,7 @@ struct simulate_log {
 	int32_t		*campaign;	/* id in campaigns, -1: none */
 	int32_t		*offer;		/* id in offers, -1: none */
 	uint32_t	*line;		/* line in the file */
-	struct sim_names customers, channels, campaigns, offers;
+	struct intern	 customers, channels, campaigns, offers;
 	int64_t		*start;		/* per customer: history slice, +1 */
 
 	/* Profiles (when read). */
@@ -69,132 +59,6 @@ struct simulate_log {
 	char		(*zone_name)[TZ_NAME_MAX];
 };
 
-
-/* FNV-1a of len bytes. */
-static uint32_t
-sim_hash(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;
-
-	while (len--)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h ^ (h >> 15);
-}
-
-/* Free a name table's memory. */
-static void
-sim_names_free(struct sim_names *t)
-{
-	free(t->arena);
-	free(t->off);
-	free(t->slot);
-	free(t->slot_hash);
-	memset(t, 0, sizeof *t);
-}
-
-/* The string of id. */
-static const char *
-sim_names_get(const struct sim_names *t, int32_t id)
-{
-	return t->arena + t->off[id];
-}
-
-/* Id of s, or -1. */
-static int32_t
-sim_names_find(const struct sim_names *t, const char *s)
-{
-	size_t	 len = strlen(s), i;
-	uint32_t h = sim_hash(s, len);
-
-	if (t->nslots == 0)
-		return -1;
-	for (i = h & (t->nslots - 1);; i = (i + 1) & (t->nslots - 1)) {
-		int32_t id = t->slot[i];
-
-		if (id < 0)
-			return -1;
-		if (t->slot_hash[i] == h && !strcmp(t->arena + t->off[id], s))
-			return id;
-	}
-}
-
-/* Double the slot table (or make the first one); 0 or -1. */
-static int
-sim_names_grow(struct sim_names *t)
-{
-	size_t	 n = t->nslots ? t->nslots * 2 : 1024, i, j;
-	int32_t	*slot;
-	uint32_t *hash;
-
-	if ((slot = malloc(n * sizeof *slot)) == NULL ||
-	    (hash = malloc(n * sizeof *hash)) == NULL) {
-		free(slot);
-		return -1;
-	}
-	memset(slot, 0xff, n * sizeof *slot);
-	for (i = 0; i < t->nslots; i++) {
-		if (t->slot[i] < 0)
-			continue;
-		for (j = t->slot_hash[i] & (n - 1); slot[j] >= 0; j = (j + 1) & (n - 1))
-			;
-		slot[j] = t->slot[i];
-		hash[j] = t->slot_hash[i];
-	}
-	free(t->slot);
-	free(t->slot_hash);
-	t->slot = slot;
-	t->slot_hash = hash;
-	t->nslots = n;
-	return 0;
-}
-
-/* Id of s, adding it if new; -1 when out of memory. */
-static int32_t
-sim_names_intern(struct sim_names *t, const char *s)
-{
-	size_t	 len = strlen(s), i;
-	uint32_t h = sim_hash(s, len);
-
-	/* Keep the table at most half full. */
-	if ((size_t)t->n * 2 >= t->nslots && sim_names_grow(t) != 0)
-		return -1;
-	for (i = h & (t->nslots - 1);; i = (i + 1) & (t->nslots - 1)) {
-		int32_t id = t->slot[i];
-
-		if (id < 0)
-			break;
-		if (t->slot_hash[i] == h && !strcmp(t->arena + t->off[id], s))
-			return id;
-	}
-	if (t->n == INT32_MAX)
-		return -1;
-	if (t->n == t->ncap) {
-		int32_t	 ncap = t->ncap ? t->ncap * 2 : 1024;
-		size_t	*off = realloc(t->off, (size_t)ncap * sizeof *off);
-
-		if (off == NULL)
-			return -1;
-		t->off = off;
-		t->ncap = ncap;
-	}
-	if (t->alen + len + 1 > t->acap) {
-		size_t	 acap = t->acap ? t->acap : 16384;
-		char	*a;
-
-		while (acap < t->alen + len + 1)
-			acap *= 2;
-		if ((a = realloc(t->arena, acap)) == NULL)
-			return -1;
-		t->arena = a;
-		t->acap = acap;
-	}
-	memcpy(t->arena + t->alen, s, len + 1);
-	t->off[t->n] = t->alen;
-	t->alen += len + 1;
-	t->slot[i] = t->n;
-	t->slot_hash[i] = h;
-	return t->n++;
-}
 
 /* How many contacts the log holds. */
 long
@@ -224,10 +88,10 @@ simulate_log_free(struct simulate_log *log)
 	free(log->offer);
 	free(log->line);
 	free(log->start);
-	sim_names_free(&log->customers);
-	sim_names_free(&log->channels);
-	sim_names_free(&log->campaigns);
-	sim_names_free(&log->offers);
+	intern_free(&log->customers);
+	intern_free(&log->channels);
+	intern_free(&log->campaigns);
+	intern_free(&log->offers);
 	free(log->consent);
 	free(log->has_profile);
 	free(log->zone);
@@ -369,10 +233,10 @@ sim_log_append(struct simulate_log *log, struct csv *csv, const char *f[5],
 	int32_t	 id;
 
 	log->time[log->n] = t;
-	if ((id = sim_names_intern(&log->customers, f[1])) < 0)
+	if ((id = intern_add(&log->customers, f[1], strlen(f[1]), NULL)) < 0)
 		goto oom;
 	log->customer[log->n] = id;
-	if ((id = sim_names_intern(&log->channels, f[2])) < 0)
+	if ((id = intern_add(&log->channels, f[2], strlen(f[2]), NULL)) < 0)
 		goto oom;
 	if (id >= CONF_MAX_CHANNELS * 4) {
 		*cause = csv_error(csv, "channel", "too many distinct "
@@ -382,12 +246,11 @@ sim_log_append(struct simulate_log *log, struct csv *csv, const char *f[5],
 	log->channel[log->n] = (uint8_t)id;
 	log->campaign[log->n] = -1;
 	if (*f[3] != '\0' &&
-	    (log->campaign[log->n] = sim_names_intern(&log->campaigns,
-	    f[3])) < 0)
+	    (log->campaign[log->n] = intern_add(&log->campaigns, f[3], strlen(f[3]), NULL)) < 0)
 		goto oom;
 	log->offer[log->n] = -1;
 	if (*f[4] != '\0' &&
-	    (log->offer[log->n] = sim_names_intern(&log->offers, f[4])) < 0)
+	    (log->offer[log->n] = intern_add(&log->offers, f[4], strlen(f[4]), NULL)) < 0)
 		goto oom;
 	log->line[log->n] = (uint32_t)csv->line;
 	log->n++;
@@ -618,7 +481,7 @@ sim_profiles_row(struct simulate_log *log, struct csv *csv, const int col[3],
 			return -1;
 		}
 	}
-	if ((c = sim_names_find(&log->customers, id)) < 0)
+	if ((c = intern_find(&log->customers, id, strlen(id))) < 0)
 		return 0;	/* never contacted: nothing to replay */
 	z = -1;
 	if (*tz != '\0' && (z = sim_zone(log, tz)) < 0) {
@@ -773,7 +636,7 @@ sim_campaigns(const struct simulate_log *log, const struct conf *conf)
 		return NULL;
 	for (int k = 0; k <= log->campaigns.n; k++) {
 		const struct conf_campaign *cc = k < log->campaigns.n ?
-		    conf_campaign_find(conf, sim_names_get(&log->campaigns, k)) :
+		    conf_campaign_find(conf, intern_str(&log->campaigns, k)) :
 		    NULL;
 		enum conf_priority pr = cc ? cc->priority : CONF_PRIORITY_NORMAL;
 
@@ -942,14 +805,14 @@ sim_state_init(struct sim_state *st, const struct simulate_log *log,
 	st->longest = conf_longest_window(conf);
 	for (int k = 0; k < log->channels.n; k++) {
 		st->chanmap[k] = conf_channel_index(conf,
-		    sim_names_get(&log->channels, k));
+		    intern_str(&log->channels, k));
 		if (st->chanmap[k] >= 0)
 			continue;
 		for (i = 0; i < log->n && log->channel[i] != k; i++)
 			;
 		*cause = str_printf("%s:%u: field channel: \"%s\" is not a channel "
 		    "of %s", log->path, i < log->n ? log->line[i] : 0,
-		    sim_names_get(&log->channels, k),
+		    intern_str(&log->channels, k),
 		    conf->path ? conf->path : "the config");
 		return -1;
 	}
@@ -970,7 +833,7 @@ sim_state_init(struct sim_state *st, const struct simulate_log *log,
 	}
 	/* Offer categories, by the log's offer ids. */
 	for (int k = 0; offers != NULL && k < log->offers.n; k++) {
-		int o = offers_find(offers, sim_names_get(&log->offers, k));
+		int o = offers_find(offers, intern_str(&log->offers, k));
 
 		st->category[k] = o >= 0 ? offers->offer[o].category : NULL;
 	}
