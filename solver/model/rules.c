@@ -330,6 +330,7 @@ rules_next_allowed(const struct conf *c, const struct rules_check *checks,
 	return -1;
 }
 
+/* Decide a normal priority request that is not exempt; see rules.h. */
 void
 rules_decide(const struct conf *c, const struct rules_check *checks, int nchecks,
     const struct rules_customer *cu, int channel, int campaign,
@@ -341,45 +342,19 @@ rules_decide(const struct conf *c, const struct rules_check *checks, int nchecks
 	rules_decide_request(c, checks, nchecks, cu, &rq, now, v);
 }
 
-void
-rules_decide_request(const struct conf *c, const struct rules_check *checks,
-    int nchecks, const struct rules_customer *cu, const struct rules_request *rq,
-    int64_t now, struct rules_verdict *v)
+/*
+ * The order the script checks caps in (daemon/decide.c sorts its
+ * program's checks): by ascending limit, ties as configured, the
+ * customer's own after; of caps that hold equally long, the first names
+ * the denial. Fills order with check indexes (own caps from nchecks on)
+ * and returns how many.
+ */
+static int
+rules_check_order(const struct rules_check *checks, int nchecks,
+    const struct rules_customer *cu, int order[RULES_MAX_CHECKS + 8])
 {
-	int	 consent = cu->consent[rq->channel], used, eff, full = 0;
-	int	 order[RULES_MAX_CHECKS + 8], n = 0;
-	int	 category = conf_category_index(c, rq->category);
-	int64_t	 retry, at;
+	int	 n = 0;
 
-	memset(v, 0, sizeof *v);
-	v->check = -1;
-	v->retry_after = -1;
-	v->next_allowed = -1;
-	if (consent < 0)
-		consent = c->consent_default_allow;
-	if (!consent) {
-		v->reason = RULES_NO_CONSENT;
-		return;
-	}
-	if (rules_suppressed(c, cu->segments, rq->category)) {
-		v->reason = RULES_SUPPRESSED;
-		return;
-	}
-	/* Exempt messages skip quiet hours and caps; consent still applies. */
-	if (rq->exempt) {
-		v->reason = RULES_OK;
-		return;
-	}
-	v->reason = RULES_OK;
-	if (cu->pause_until > 0 && cu->pause_until > now)
-		v->reason = RULES_PAUSED;
-	else if (rules_quiet_until(&c->channels[rq->channel], cu, now) >= 0)
-		v->reason = RULES_QUIET_HOURS;
-	/*
-	 * The script's order (daemon/decide.c sorts its program's checks):
-	 * by ascending limit, ties as configured, the customer's own after;
-	 * of caps that hold equally long, the first names the denial.
-	 */
 	for (int i = 0; i < nchecks && n < RULES_MAX_CHECKS; i++) {
 		int	 j = n++;
 
@@ -390,6 +365,57 @@ rules_decide_request(const struct conf *c, const struct rules_check *checks,
 	}
 	for (int i = 0; i < cu->nown && n < RULES_MAX_CHECKS + 8; i++)
 		order[n++] = nchecks + i;
+	return n;
+}
+
+/*
+ * The rules before the caps: consent, suppression, exemption, then the
+ * customer's pause and quiet hours. 1 when they decide alone (v final),
+ * 0 when the caps are to be judged (v->reason OK, paused or quiet).
+ */
+static int
+rules_before_caps(const struct conf *c, const struct rules_customer *cu,
+    const struct rules_request *rq, int64_t now, struct rules_verdict *v)
+{
+	int	 consent = cu->consent[rq->channel];
+
+	if (consent < 0)
+		consent = c->consent_default_allow;
+	if (!consent) {
+		v->reason = RULES_NO_CONSENT;
+		return 1;
+	}
+	if (rules_suppressed(c, cu->segments, rq->category)) {
+		v->reason = RULES_SUPPRESSED;
+		return 1;
+	}
+	/* Exempt messages skip quiet hours and caps; consent still applies. */
+	if (rq->exempt) {
+		v->reason = RULES_OK;
+		return 1;
+	}
+	v->reason = RULES_OK;
+	if (cu->pause_until > 0 && cu->pause_until > now)
+		v->reason = RULES_PAUSED;
+	else if (rules_quiet_until(&c->channels[rq->channel], cu, now) >= 0)
+		v->reason = RULES_QUIET_HOURS;
+	return 0;
+}
+
+/*
+ * Judge every cap that applies, in the script's order, while the request
+ * is still allowed or denied by a cap; shadow caps only mark. Returns 1
+ * when a denying cap is truly full (not only into the priority reserve).
+ */
+static int
+rules_judge_caps(const struct rules_check *checks, int nchecks,
+    const struct rules_customer *cu, const struct rules_request *rq,
+    int category, int64_t now, struct rules_verdict *v)
+{
+	int	 order[RULES_MAX_CHECKS + 8], n, used, eff, full = 0;
+	int64_t	 retry, at;
+
+	n = rules_check_order(checks, nchecks, cu, order);
 	for (int o = 0; (v->reason == RULES_OK || v->reason == RULES_CAP) &&
 	    o < n; o++) {
 		int	 i = order[o];
@@ -428,6 +454,24 @@ rules_decide_request(const struct conf *c, const struct rules_check *checks,
 			v->retry_after = retry;
 		}
 	}
+	return full;
+}
+
+/* Decide one request against every rule; see rules.h. */
+void
+rules_decide_request(const struct conf *c, const struct rules_check *checks,
+    int nchecks, const struct rules_customer *cu, const struct rules_request *rq,
+    int64_t now, struct rules_verdict *v)
+{
+	int	 category = conf_category_index(c, rq->category), full;
+
+	memset(v, 0, sizeof *v);
+	v->check = -1;
+	v->retry_after = -1;
+	v->next_allowed = -1;
+	if (rules_before_caps(c, cu, rq, now, v))
+		return;
+	full = rules_judge_caps(checks, nchecks, cu, rq, category, now, v);
 	v->held = v->reason == RULES_CAP && !full;
 	/* Time can cure these: when every rule allows together. */
 	if (v->reason == RULES_QUIET_HOURS || v->reason == RULES_CAP ||
