@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "auth.h"
+#include "pacerd.h"
 #include "pacer/str.h"
 
 #define AUTH_TOKEN_MAX 256

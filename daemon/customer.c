@@ -9,7 +9,6 @@
 
 
 #include "pacerd.h"
-#include "auth.h"
 #include "scripts.h"
 #include "pacer/str.h"
 #include "pacer/tz.h"

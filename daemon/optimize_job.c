@@ -22,7 +22,6 @@
 #include <event2/event.h>
 
 #include "pacerd.h"
-#include "optimize_job.h"
 
 #define JOB_KEEP 32		/* finished runs remembered for status */
 

@@ -18,7 +18,6 @@
 #endif
 
 #include "pacerd.h"
-#include "optimize_job.h"
 #include "pacer/version.h"
 
 #define PACERD_DRAIN_MAX_S	10	/* longest wait for requests in flight */

@@ -449,4 +449,46 @@ void	 metrics_optimizer_run(struct metrics *, const struct metrics_optimizer_run
 /* GET /metrics */
 void	 metrics_handle(struct pacerd *, struct http_request *);
 
+/*
+ * auth.c: bearer tokens with roles (server.tokens_file).
+ */
+enum auth_role {
+	AUTH_NONE = -1,		/* no or unknown token */
+	AUTH_DECIDE = 0,	/* decide, batch, cancel, customer read */
+	AUTH_ADMIN = 1,		/* everything */
+};
+
+#define AUTH_NAME_MAX	64	/* a token's name, with its NUL */
+
+/* Read "TOKEN ROLE [NAME]" lines; NULL with *cause "file:line: message" (caller frees). */
+struct auth	*auth_load(const char *path, char **cause);
+/* Free; accepts NULL. */
+void		 auth_free(struct auth *);
+/* The role of an Authorization header value ("Bearer TOKEN"), in constant time. */
+enum auth_role	 auth_role(const struct auth *, const char *header);
+/*
+ * The name of the token an Authorization header value carries (the third
+ * column of its line, else its role; borrowed), or NULL: no such token, or
+ * no tokens file (a may be NULL).
+ */
+const char	*auth_name(const struct auth *, const char *header);
+
+/*
+ * optimize_job.c: optimizer runs started by pacerd, on schedule
+ * (optimizer.run_at or optimizer.every) and on POST /v1/optimize. Each run
+ * is a child process (`pacer optimize`), so the event loop never blocks;
+ * its progress lines are read from a pipe.
+ */
+/* Start watching children and arm the schedule; 0 or -1. */
+int	 optimize_job_init(struct pacerd *);
+/* Re-arm the schedule after a reload. */
+void	 optimize_job_reschedule(struct pacerd *);
+/* POST /v1/optimize */
+void	 optimize_job_start_http(struct pacerd *, struct http_request *);
+/* GET /v1/optimize/{run_id} */
+void	 optimize_job_status_http(struct pacerd *, struct http_request *,
+	     const char *run_id);
+/* Free every job record (children are left to finish on their own). */
+void	 optimize_job_free_all(struct pacerd *);
+
 #endif /* PACERD_H */

@@ -21,9 +21,7 @@
 
 #include "pacerd.h"
 #include "pacer/keys.h"
-#include "auth.h"
 #include "openapi.h"		/* openapi_json: conf/share/openapi.json */
-#include "optimize_job.h"
 
 /* Who may call a route. */
 enum route_role {

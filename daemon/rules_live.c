@@ -9,8 +9,6 @@
 #include <string.h>
 
 #include "pacerd.h"
-#include "optimize_job.h"
-#include "auth.h"
 
 struct pacerd_rules *
 pacerd_rules_new(struct conf *conf, char **cause)

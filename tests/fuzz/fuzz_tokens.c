@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth.h"
+#include "pacerd.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

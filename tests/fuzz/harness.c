@@ -8,7 +8,6 @@
 #include <signal.h>
 
 #include "harness.h"
-#include "optimize_job.h"
 
 static struct pacerd	 fuzz_d;
 static int		 fuzz_ready;
