@@ -1,5 +1,5 @@
 /*
- * Optimizer runs as child processes (see optimize_job.h).
+ * Optimizer runs as child processes (declared in pacerd.h).
  */
 #include <sys/random.h>
 #include <sys/syscall.h>
