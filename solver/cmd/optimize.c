@@ -9,6 +9,10 @@
  * summary.json, report.html) and to Redis as a candidate; it goes live only
  * with --publish or optimizer.auto_publish.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -16,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 #include <jansson.h>
@@ -64,7 +69,71 @@ struct opt_run {
 	struct cmd_redis		*ctx;		/* borrowed; NULL before connecting */
 	int			 hash_started;	/* PREFIX:run:ID exists */
 	double			 last_status;	/* when progress last went there */
+	struct cmd_world	*world;		/* borrowed: this process's rank */
+	long			 customers_all;	/* every process's scores */
+	long			 pairs_all;
+	int64_t			 kept_pairs;	/* of those, in the instance */
+	int			 others_failed;	/* another process failed */
 };
+
+/*
+ * mpirun -np K: each process (rank) holds the customers of its slot range
+ * and the solver joins them (struct solver_comm); the figures the run
+ * reports are summed here through the same calls. Rank 0 alone writes
+ * the run's hash, summary, report and progress; every rank writes its
+ * customers' plan entries and its part of assignments.csv. With one
+ * process none of this calls anything.
+ */
+
+/* n longs summed over every process, in place; 0 or -1. */
+static int
+opt_sum_long(struct opt_run *r, long *v, int n)
+{
+	const struct solver_comm *comm = r->world->solver;
+	int64_t			 t[64];
+
+	if (comm == NULL)
+		return 0;
+	for (int at = 0; at < n; at += 64) {
+		int	 m = n - at < 64 ? n - at : 64;
+
+		for (int i = 0; i < m; i++)
+			t[i] = v[at + i];
+		if (comm->sum_int64(comm->arg, t, m) != 0)
+			return -1;
+		for (int i = 0; i < m; i++)
+			v[at + i] = (long)t[i];
+	}
+	return 0;
+}
+
+/*
+ * The run's status over every process: the largest (CMD_NO_SERVICE over
+ * CMD_BAD_INPUT over CMD_OK), so that all stop together. A process whose
+ * own step went well but another's did not gets *cause saying so.
+ */
+static int
+opt_agree(struct opt_run *r, int rc, char **cause)
+{
+	const struct solver_comm *comm = r->world->solver;
+	double			 v = rc;
+
+	if (comm == NULL || comm->max_double(comm->arg, &v, 1) != 0)
+		return rc;
+	if (rc == CMD_OK && v != CMD_OK && *cause == NULL) {
+		*cause = strdup("another process of the run failed (its "
+		    "message is on its standard error)");
+		r->others_failed = 1;
+	}
+	return (int)v;
+}
+
+/* Whether this process writes the run's shared outputs (rank 0). */
+static int
+opt_lead(const struct opt_run *r)
+{
+	return r->world->rank == 0;
+}
 
 /*
  * Set fields of PREFIX:run:ID now (not pipelined): the run's status and
@@ -78,7 +147,7 @@ opt_status(struct opt_run *r, const char **fv, int n)
 	char		 key[KEYS_MAX + 128], *cause = NULL;
 	redisReply	*rep;
 
-	if (r->ctx == NULL)
+	if (r->ctx == NULL || !opt_lead(r))
 		return;
 	snprintf(key, sizeof key, "%s:run:%s", r->conf->redis.prefix, r->run_id);
 	argv[0] = "HSET";
@@ -195,16 +264,23 @@ opt_fairness(struct opt_run *r, char **cause)
 {
 	const struct conf_fairness	*f = &r->conf->fairness;
 	const struct cmd_state		*st = &r->state;
-	long				 size[CONF_MAX_SEGMENTS];
-	int				 n = r->scores.ids.n;
+	long				 size[CONF_MAX_SEGMENTS + 1];
+	long				 n;
 
-	if (f->nsegments == 0 || n == 0)
-		return 0;
+	/* The base and the segments over every process's customers. */
 	for (int i = 0; i < f->nsegments; i++) {
 		size[i] = 0;
-		for (int c = 0; c < n; c++)
+		for (int c = 0; c < r->scores.ids.n; c++)
 			size[i] += (st->segments[c] >> f->segment[i]) & 1;
 	}
+	size[f->nsegments] = r->scores.ids.n;
+	if (f->nsegments > 0 && opt_sum_long(r, size, f->nsegments + 1) != 0) {
+		*cause = strdup("out of memory");
+		return -1;
+	}
+	n = size[f->nsegments];
+	if (f->nsegments == 0 || n == 0)
+		return 0;
 	if (solver_instance_fairness(r->inst, f->nsegments, f->min_ratio, n,
 	    size, cause) != 0)
 		return -1;
@@ -218,7 +294,7 @@ opt_fairness(struct opt_run *r, char **cause)
 		solver_instance_fair_member(r->inst, k, rows);
 	}
 	for (int i = 0; i < f->nsegments; i++)
-		cmd_log("optimize", "fairness: segment %s, %ld of %d customers, "
+		cmd_log("optimize", "fairness: segment %s, %ld of %ld customers, "
 		    "sends per customer >= %g x the base's",
 		    r->conf->segments[f->segment[i]].name, size[i], n,
 		    f->min_ratio);
@@ -378,8 +454,8 @@ opt_customer_pairs(struct opt_run *r, int c, const int *ocat,
 
 /*
  * Build the solver instance from the offers, scores and state: every
- * customer with a pair the plan may choose, with its rooms; the fairness
- * rows. 0 or -1 with *cause.
+ * customer with a pair the plan may choose, with its rooms (the fairness
+ * rows come after, from every process's customers). 0 or -1 with *cause.
  */
 static int
 opt_build(struct opt_run *r, char **cause)
@@ -430,11 +506,7 @@ opt_build(struct opt_run *r, char **cause)
 		r->inst_customer[k] = c;
 		kept_total += n;
 	}
-	cmd_log("optimize", "instance: %d of %d customers, %lld of %lld pairs "
-	    "can be planned", r->inst->ncustomers, s->ids.n, (long long)kept_total,
-	    (long long)s->npairs);
-	if (opt_fairness(r, cause) != 0)
-		goto done;
+	r->kept_pairs = kept_total;
 	rc = 0;
 done:
 	free(po);
@@ -648,36 +720,240 @@ opt_customer_out(struct opt_run *r, struct report_run *rep,
 }
 
 /*
- * Walk the plan: write assignments.csv, build each customer's plan entry
- * (handed to emit), and fill the report's per-offer, channel, campaign,
- * segment and histogram figures. 0 or -1 with *cause.
+ * Several processes: the segment names every one saw, in rank order, as
+ * this one's names, and its customers' segment bits renumbered to them,
+ * so that the report's segments are the same list everywhere. 0 or -1.
+ */
+static int
+opt_segments_union(struct opt_run *r)
+{
+	const struct solver_comm *comm = r->world->solver;
+	struct cmd_state	*st = &r->state;
+	struct intern		 all = { 0 };
+	size_t			*lens = NULL, total = 0;
+	char			*names = NULL;
+	int32_t			 map[64];
+	int			 rc = -1, g, n = st->names.n < 64 ? st->names.n : 64;
+
+	if (comm == NULL)
+		return 0;
+	if ((lens = calloc((size_t)comm->size, sizeof *lens)) == NULL ||
+	    comm->gather(comm->arg, st->names.arena, st->names.len, -1,
+	    (void **)&names, lens) != 0)
+		goto done;
+	for (int i = 0; i < comm->size; i++)
+		total += lens[i];
+	for (size_t at = 0; at < total; at += strlen(names + at) + 1)
+		if (intern_add(&all, names + at, strlen(names + at), NULL) < 0)
+			goto done;
+	for (g = 0; g < n; g++)
+		map[g] = intern_find(&all, intern_str(&st->names, g),
+		    strlen(intern_str(&st->names, g)));
+	for (int c = 0; c < st->n; c++) {
+		uint64_t	 bits = 0;
+
+		for (g = 0; g < n; g++)
+			if ((st->segment_names[c] >> g) & 1 && map[g] >= 0 &&
+			    map[g] < 64)
+				bits |= 1ULL << map[g];
+		st->segment_names[c] = bits;
+	}
+	intern_free(&st->names);
+	st->names = all;
+	memset(&all, 0, sizeof all);
+	rc = 0;
+done:
+	intern_free(&all);
+	free(lens);
+	free(names);
+	return rc;
+}
+
+/*
+ * Several processes: the report's figures each counted over its own
+ * customers (per offer, channel, campaign, reason, histogram bin and
+ * segment, and the assignments) summed over all of them. 0 or -1.
+ */
+static int
+opt_report_sum(struct opt_run *r, struct report_run *rep,
+    struct opt_seg_tally *tally)
+{
+	const struct solver_comm *comm = r->world->solver;
+	double			*v;
+	size_t			 n = 0, cap;
+	int			 i, pass;
+
+	if (comm == NULL)
+		return 0;
+	cap = (size_t)rep->noffers + 4 * (size_t)rep->nchannels +
+	    2 * (size_t)rep->ncampaigns + REPORT_NOTHING_NREASONS +
+	    2 * REPORT_HIST_BINS + 3 * (size_t)rep->nsegments + 2;
+	if ((v = calloc(cap, sizeof *v)) == NULL)
+		return -1;
+	/* Pass 0 packs, pass 1 unpacks the sums: one list of the fields. */
+#define OPT_SUM(x, type)	do {					\
+	if (pass == 0)							\
+		v[n++] = (double)(x);					\
+	else								\
+		(x) = (type)v[n++];					\
+} while (0)
+	for (pass = 0; pass < 2; pass++) {
+		n = 0;
+		for (i = 0; i < rep->noffers; i++)
+			OPT_SUM(rep->offers[i].expected_value, double);
+		for (i = 0; i < rep->nchannels; i++) {
+			OPT_SUM(rep->channels[i].sends, long);
+			OPT_SUM(rep->channels[i].expected_value, double);
+			OPT_SUM(rep->channels[i].saturated_before, long);
+			OPT_SUM(rep->channels[i].saturated_after, long);
+		}
+		for (i = 0; i < rep->ncampaigns; i++) {
+			OPT_SUM(rep->campaigns[i].sends, long);
+			OPT_SUM(rep->campaigns[i].expected_value, double);
+		}
+		for (i = 0; i < REPORT_NOTHING_NREASONS; i++)
+			OPT_SUM(rep->nothing[i], long);
+		for (i = 0; i < REPORT_HIST_BINS; i++) {
+			OPT_SUM(rep->hist_before[i], long);
+			OPT_SUM(rep->hist_after[i], long);
+		}
+		for (i = 0; i < rep->nsegments; i++) {
+			OPT_SUM(tally->customers[i], long);
+			OPT_SUM(tally->allocated[i], long);
+			OPT_SUM(tally->ev[i], double);
+		}
+		OPT_SUM(r->assignments, long);
+		OPT_SUM(r->assigned_customers, long);
+		/* Counts up to 2^53 add exactly as doubles. */
+		if (pass == 0 && comm->sum_double(comm->arg, v, (int)n) != 0) {
+			free(v);
+			return -1;
+		}
+	}
+#undef OPT_SUM
+	free(v);
+	return 0;
+}
+
+/* Copy fd in (from its start) to out at offset off; 0 or -1 (errno). */
+static int
+opt_copy_at(int in, int out, off_t off)
+{
+	char	*buf;
+	ssize_t	 n, w;
+
+	if ((buf = malloc(CMD_OUT_BUF)) == NULL)
+		return -1;
+	while ((n = read(in, buf, CMD_OUT_BUF)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		for (ssize_t at = 0; n > 0 && at < n; at += w, off += w)
+			if ((w = pwrite(out, buf + at, (size_t)(n - at),
+			    off)) < 0 && errno != EINTR)
+				break;
+		if (n < 0 || w < 0)
+			break;
+	}
+	free(buf);
+	return n == 0 ? 0 : -1;
+}
+
+/*
+ * Several processes: each wrote its customers' lines to part; the parts
+ * become one file final, each written by its process at the offset of the
+ * bytes of the lower ranks' parts (rank 0's starts with the header).
+ * 0, or -1 with *cause, on every process.
+ */
+static int
+opt_plan_file(struct opt_run *r, const char *part, const char *final,
+    char **cause)
+{
+	const struct solver_comm *comm = r->world->solver;
+	struct stat		 sb;
+	int64_t			 off = 0, total = 0;
+	int			 in = -1, out = -1, rc = CMD_OK;
+
+	if (stat(part, &sb) != 0)
+		rc = CMD_BAD_INPUT;
+	off = total = rc == CMD_OK ? (int64_t)sb.st_size : 0;
+	if (comm->exscan_int64(comm->arg, &off, 1) != 0 ||
+	    comm->sum_int64(comm->arg, &total, 1) != 0)
+		rc = CMD_BAD_INPUT;
+	if (opt_lead(r) && rc == CMD_OK && ((out = open(final,
+	    O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0 ||
+	    ftruncate(out, (off_t)total) != 0))
+		rc = CMD_BAD_INPUT;
+	if (out >= 0)
+		close(out);
+	if (opt_agree(r, rc, cause) != CMD_OK)
+		goto fail;
+	if ((out = open(final, O_WRONLY)) < 0 ||
+	    (in = open(part, O_RDONLY)) < 0 || opt_copy_at(in, out,
+	    (off_t)off) != 0 || close(out) != 0)
+		rc = CMD_BAD_INPUT;
+	out = -1;
+	if (in >= 0)
+		close(in);
+	unlink(part);
+	if (opt_agree(r, rc, cause) != CMD_OK)
+		goto fail;
+	return 0;
+fail:
+	if (*cause == NULL)
+		*cause = str_printf("%s: cannot write: %s", final,
+		    strerror(errno));
+	unlink(part);
+	return -1;
+}
+
+/*
+ * Walk the plan: write assignments.csv (several processes: each its
+ * part, then joined), build each customer's plan entry (handed to emit),
+ * and fill the report's per-offer, channel, campaign, segment and
+ * histogram figures, over every process. 0 or -1 with *cause.
  */
 static int
 opt_outputs(struct opt_run *r, struct report_run *rep, char **cause)
 {
-	struct opt_seg_tally	 tally = { NULL, NULL, NULL, r->state.names.n };
+	struct opt_seg_tally	 tally = { NULL, NULL, NULL, 0 };
 	struct cmd_out		*out = NULL;
-	char			*path;
-	int			 rc = -1;
+	char			*path, *part = NULL;
+	int			 rc = CMD_BAD_INPUT;
 
-	if ((path = str_printf("%s/assignments.csv", r->run_dir)) == NULL ||
-	    (out = cmd_out_open(path, cause)) == NULL) {
-		free(path);
+	if (opt_segments_union(r) != 0)
 		return -1;
+	tally.nseen = r->state.names.n;
+	path = str_printf("%s/assignments.csv", r->run_dir);
+	if (r->world->size > 1)
+		part = str_printf("%s/.assignments.csv.%d", r->run_dir,
+		    r->world->rank);
+	if (path != NULL && (r->world->size == 1 || part != NULL) &&
+	    (out = cmd_out_open(part != NULL ? part : path, cause)) != NULL) {
+		if (opt_report_names(r, rep) != 0 ||
+		    (tally.customers = calloc((size_t)rep->nsegments,
+		    sizeof *tally.customers)) == NULL ||
+		    (tally.allocated = calloc((size_t)rep->nsegments,
+		    sizeof *tally.allocated)) == NULL ||
+		    (tally.ev = calloc((size_t)rep->nsegments,
+		    sizeof *tally.ev)) == NULL) {
+			*cause = strdup("out of memory");
+			cmd_out_close(out, cause);
+			out = NULL;
+		} else
+			rc = CMD_OK;
 	}
-	if (opt_report_names(r, rep) != 0 ||
-	    (tally.customers = calloc((size_t)rep->nsegments,
-	    sizeof *tally.customers)) == NULL ||
-	    (tally.allocated = calloc((size_t)rep->nsegments,
-	    sizeof *tally.allocated)) == NULL ||
-	    (tally.ev = calloc((size_t)rep->nsegments, sizeof *tally.ev)) == NULL) {
-		*cause = strdup("out of memory");
-		cmd_out_close(out, cause);
-		goto done;
-	}
-	cmd_out_str(out, "customer,offer,channel,expected_value\n");
+	if (opt_agree(r, rc, cause) != CMD_OK)
+		goto fail;
+	if (opt_lead(r))
+		cmd_out_str(out, "customer,offer,channel,expected_value\n");
 	for (int c = 0; c < r->scores.ids.n; c++)
 		opt_customer_out(r, rep, out, c, &tally);
+	rc = cmd_out_close(out, cause) != 0 ? CMD_BAD_INPUT : CMD_OK;
+	out = NULL;
+	if (opt_agree(r, rc, cause) != CMD_OK ||
+	    (part != NULL && (opt_report_sum(r, rep, &tally) != 0 ||
+	    opt_plan_file(r, part, path, cause) != 0)))
+		goto fail;
 	for (int g = 0; g < rep->nsegments; g++) {
 		rep->segments[g].customers = tally.customers[g];
 		rep->segments[g].allocated = tally.allocated[g];
@@ -688,13 +964,21 @@ opt_outputs(struct opt_run *r, struct report_run *rep, char **cause)
 		rep->offers[o].sends = r->have_res ? r->res.sends[o] : 0;
 		rep->offers[o].spend = r->have_res ? r->res.spend[o] : 0;
 	}
-	rc = cmd_out_close(out, cause) != 0 ? -1 : 0;
+	rc = CMD_OK;
+	goto done;
+fail:
+	if (*cause == NULL)
+		*cause = strdup("out of memory");
+	if (part != NULL)
+		unlink(part);
+	rc = CMD_BAD_INPUT;
 done:
 	free(tally.customers);
 	free(tally.allocated);
 	free(tally.ev);
 	free(path);
-	return rc;
+	free(part);
+	return rc == CMD_OK ? 0 : -1;
 }
 
 /* HSET PREFIX:run:ID with n field/value pairs (borrowed); pipelined. */
@@ -732,162 +1016,215 @@ opt_prices_json(const struct opt_run *r)
 	return s;
 }
 
+/* HDEL customer c's plan fields of runs neither live nor new; pipelined. */
+static int
+opt_plan_stale(struct opt_run *r, struct cmd_pipe *pipe, int c, char **cause)
+{
+	const char	*argv[64], *id = intern_str(&r->scores.ids, c);
+	char		 key[KEYS_MAX], *list, *p, *f;
+	int		 na = 2, rc;
+
+	if (r->state.stale[c] == 0)
+		return 0;
+	if ((list = strdup(r->state.stale_arena + r->state.stale[c])) == NULL) {
+		*cause = strdup("out of memory");
+		return -1;
+	}
+	keys_customer(key, sizeof key, r->conf->redis.prefix, id, "o");
+	argv[0] = "HDEL";
+	argv[1] = key;
+	p = list;
+	while ((f = strsep(&p, ",")) != NULL && na < 64)
+		argv[na++] = f;
+	rc = cmd_pipe_append(pipe, na, argv, NULL, cause);
+	free(list);
+	return rc;
+}
+
 /*
- * Write the plan to Redis as a candidate: the run's hash (status writing),
- * every planned customer's entry (PREFIX:{C}:o RUN_ID -> "o1,o2", expiring
- * after the horizon and a day) with left-over fields of older runs removed,
- * the hash's figures (status complete), then PREFIX:plan:candidate. An
- * older candidate whose entries were removed is marked superseded.
+ * Customer c's planned offers as "o1,o2" into *entry (grown to *cap
+ * bytes); its length (0: nothing planned), or -1 out of memory.
+ */
+static long
+opt_plan_text(const struct opt_run *r, int c, char **entry, size_t *cap)
+{
+	const struct solver_instance *in = r->inst;
+	int			 k = r->scores_inst[c];
+	size_t			 len = 0, n;
+	const char		*name;
+	char			*e;
+
+	if (k < 0 || !r->have_res)
+		return 0;
+	for (int64_t p = in->pair_start[k]; p < in->pair_start[k + 1]; p++) {
+		if (!r->res.selected[p])
+			continue;
+		name = r->offers->offer[in->pair_offer[p]].name;
+		n = strlen(name);
+		if (len + n + 2 > *cap) {
+			*cap = (len + n + 2) * 2 + 256;
+			if ((e = realloc(*entry, *cap)) == NULL)
+				return -1;
+			*entry = e;
+		}
+		if (len > 0)
+			(*entry)[len++] = ',';
+		memcpy(*entry + len, name, n);
+		len += n;
+		(*entry)[len] = '\0';
+	}
+	return (long)len;
+}
+
+/*
+ * This process's customers: older fields removed, and each planned one's
+ * entry (PREFIX:{C}:o RUN_ID -> "o1,o2", expiring after ttl seconds);
+ * *written entries. 0 or -1 with *cause.
  */
 static int
-opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name,
-    char **cause)
+opt_plan_entries(struct opt_run *r, struct cmd_pipe *pipe, const char *ttl,
+    long *written, char **cause)
 {
-	const struct conf	*conf = r->conf;
-	const struct cmd_scores	*s = &r->scores;
-	const struct solver_instance *in = r->inst;
-	struct cmd_pipe		 pipe = { ctx, 0, 0, 0, NULL, 0 };
 	struct cmd_progress	 prog = { 0, 0 };
-	char			 created[32], expires[32], ttl[32], obj[64], bound[64];
-	char			 gap[64], ncust[32], nassign[32], finished[32];
-	char			 key[KEYS_MAX], *entry = NULL, *prices = NULL;
-	char			 ckey[KEYS_MAX];
-	const char		*argv[3 + 64];
+	const char		*argv[4];
+	char			 key[KEYS_MAX], *entry = NULL;
 	size_t			 entry_cap = 0;
-	int64_t			 ttl_s = r->conf->optimizer.horizon + 86400;
-	double			 t0 = clock_mono_s();
-	long			 written = 0;
+	long			 len;
 	int			 rc = -1;
 
-	snprintf(created, sizeof created, "%lld", (long long)r->t);
-	snprintf(expires, sizeof expires, "%lld", (long long)(r->t + ttl_s));
-	snprintf(ttl, sizeof ttl, "%lld", (long long)ttl_s);
-	{
-		const char *fv[] = { "status", "writing", "created", created,
-		    "method", r->method == SOLVER_EXACT ? "exact" : "scale",
-		    "folder", r->run_dir, "expires", expires };
-
-		if (opt_run_hash(&pipe, r, fv, 5, cause) != 0)
+	*written = 0;
+	for (int c = 0; c < r->scores.ids.n; c++) {
+		if (opt_plan_stale(r, pipe, c, cause) != 0)
 			goto done;
-	}
-	for (int c = 0; c < s->ids.n; c++) {
-		const char	*id = s->ids.arena + s->ids.off[c];
-		int		 k = r->scores_inst[c], na = 0;
-		size_t		 len = 0;
-
-		if (r->state.stale[c] != 0) {
-			/* HDEL key RUN RUN ...: fields of runs neither live nor new. */
-			char	*list = strdup(r->state.stale_arena + r->state.stale[c]);
-			char	*p = list, *f;
-
-			if (list == NULL)
-				goto oom;
-			argv[0] = "HDEL";
-			argv[1] = key;
-			keys_customer(key, sizeof key, conf->redis.prefix, id, "o");
-			na = 2;
-			while ((f = strsep(&p, ",")) != NULL && na < 64)
-				argv[na++] = f;
-			rc = cmd_pipe_append(&pipe, na, argv, NULL, cause);
-			free(list);
-			if (rc != 0)
-				goto done;
-			rc = -1;
-		}
-		if (k < 0 || !r->have_res)
-			continue;
-		for (int64_t p = in->pair_start[k]; p < in->pair_start[k + 1]; p++) {
-			const char	*name;
-			size_t		 n;
-
-			if (!r->res.selected[p])
-				continue;
-			name = r->offers->offer[in->pair_offer[p]].name;
-			n = strlen(name);
-			if (len + n + 2 > entry_cap) {
-				char	*e;
-
-				entry_cap = (len + n + 2) * 2 + 256;
-				if ((e = realloc(entry, entry_cap)) == NULL)
-					goto oom;
-				entry = e;
-			}
-			if (len > 0)
-				entry[len++] = ',';
-			memcpy(entry + len, name, n);
-			len += n;
-			entry[len] = '\0';
+		if ((len = opt_plan_text(r, c, &entry, &entry_cap)) < 0) {
+			*cause = strdup("out of memory");
+			goto done;
 		}
 		if (len == 0)
 			continue;
-		keys_customer(key, sizeof key, conf->redis.prefix, id, "o");
+		keys_customer(key, sizeof key, r->conf->redis.prefix,
+		    intern_str(&r->scores.ids, c), "o");
 		argv[0] = "HSET";
 		argv[1] = key;
 		argv[2] = r->run_id;
 		argv[3] = entry;
-		if (cmd_pipe_append(&pipe, 4, argv, NULL, cause) != 0)
+		if (cmd_pipe_append(pipe, 4, argv, NULL, cause) != 0)
 			goto done;
 		argv[0] = "EXPIRE";
 		argv[2] = ttl;
-		if (cmd_pipe_append(&pipe, 3, argv, NULL, cause) != 0)
+		if (cmd_pipe_append(pipe, 3, argv, NULL, cause) != 0)
 			goto done;
-		written++;
-		if ((written & 4095) == 0 && cmd_progress_due(&prog))
+		(*written)++;
+		if ((*written & 4095) == 0 && cmd_progress_due(&prog))
 			cmd_progress_line(&prog, "optimize", "plan entries written",
-			    (uint64_t)written, (uint64_t)r->assigned_customers);
+			    (uint64_t)*written, (uint64_t)r->assigned_customers);
 	}
+	rc = 0;
+done:
+	free(entry);
+	return rc;
+}
+
+/*
+ * The run's hash complete with its figures (status_name the solver's),
+ * PREFIX:plan:candidate set to the run, and an older candidate whose
+ * entries were removed marked superseded; pipelined. 0 or -1 with *cause.
+ */
+static int
+opt_plan_finish(struct opt_run *r, struct cmd_pipe *pipe,
+    const char *status_name, char **cause)
+{
+	const struct conf	*conf = r->conf;
+	char			 obj[64], bound[64], gap[64], ncust[32];
+	char			 nassign[32], finished[32], ckey[KEYS_MAX], *prices;
+	char			 okey[KEYS_MAX + 128];
+	const char		*argv[4];
+	int			 rc;
+
 	snprintf(obj, sizeof obj, "%.6f", r->have_res ? r->res.objective : 0.0);
 	snprintf(bound, sizeof bound, "%.6f", r->have_res ?
 	    solver_round_up(r->res.bound, 6) : 0.0);
 	snprintf(gap, sizeof gap, "%.8f", r->have_res ?
 	    solver_round_up(r->res.gap, 8) : 0.0);
-	snprintf(ncust, sizeof ncust, "%d", s->ids.n);
+	snprintf(ncust, sizeof ncust, "%ld", r->customers_all);
 	snprintf(nassign, sizeof nassign, "%ld", r->assignments);
 	snprintf(finished, sizeof finished, "%lld", (long long)time(NULL));
-	if ((prices = opt_prices_json(r)) == NULL)
-		goto oom;
+	if ((prices = opt_prices_json(r)) == NULL) {
+		*cause = strdup("out of memory");
+		return -1;
+	}
 	{
 		const char *fv[] = { "status", "complete", "solver_status",
 		    status_name, "objective", obj, "bound", bound, "gap", gap,
 		    "customers", ncust, "assignments", nassign, "finished", finished,
 		    "prices", prices, "phase", "done" };
 
-		if (opt_run_hash(&pipe, r, fv, 10, cause) != 0)
-			goto done;
+		rc = opt_run_hash(pipe, r, fv, 10, cause);
 	}
+	free(prices);
+	if (rc != 0)
+		return -1;
 	keys_global(ckey, sizeof ckey, conf->redis.prefix, "plan:candidate");
 	argv[0] = "SET";
 	argv[1] = ckey;
 	argv[2] = r->run_id;
-	if (cmd_pipe_append(&pipe, 3, argv, NULL, cause) != 0)
-		goto done;
-	if (r->candidate != NULL && (r->live == NULL ||
-	    strcmp(r->candidate, r->live) != 0)) {
-		char	 okey[KEYS_MAX + 128];
+	if (cmd_pipe_append(pipe, 3, argv, NULL, cause) != 0)
+		return -1;
+	if (r->candidate == NULL || (r->live != NULL &&
+	    strcmp(r->candidate, r->live) == 0))
+		return 0;
+	snprintf(okey, sizeof okey, "%s:run:%s", conf->redis.prefix,
+	    r->candidate);
+	argv[0] = "HSET";
+	argv[1] = okey;
+	argv[2] = "status";
+	argv[3] = "superseded";
+	return cmd_pipe_append(pipe, 4, argv, NULL, cause);
+}
 
-		snprintf(okey, sizeof okey, "%s:run:%s", conf->redis.prefix,
-		    r->candidate);
-		argv[0] = "HSET";
-		argv[1] = okey;
-		argv[2] = "status";
-		argv[3] = "superseded";
-		if (cmd_pipe_append(&pipe, 4, argv, NULL, cause) != 0)
-			goto done;
+/*
+ * Write the plan to Redis as a candidate: the run's hash (status
+ * writing), every planned customer's entry with left-over fields of older
+ * runs removed (each process its own customers, at once), then, once all
+ * are in, the hash's figures (status complete) and PREFIX:plan:candidate.
+ */
+static int
+opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name,
+    char **cause)
+{
+	struct cmd_pipe		 pipe = { ctx, 0, 0, 0, NULL, 0 };
+	char			 created[32], expires[32], ttl[32];
+	int64_t			 ttl_s = r->conf->optimizer.horizon + 86400;
+	double			 t0 = clock_mono_s();
+	long			 written = 0;
+	int			 rc = CMD_OK;
+
+	snprintf(created, sizeof created, "%lld", (long long)r->t);
+	snprintf(expires, sizeof expires, "%lld", (long long)(r->t + ttl_s));
+	snprintf(ttl, sizeof ttl, "%lld", (long long)ttl_s);
+	if (opt_lead(r)) {
+		const char *fv[] = { "status", "writing", "created", created,
+		    "method", r->method == SOLVER_EXACT ? "exact" : "scale",
+		    "folder", r->run_dir, "expires", expires };
+
+		if (opt_run_hash(&pipe, r, fv, 5, cause) != 0)
+			rc = CMD_NO_SERVICE;
 	}
-	if (cmd_pipe_flush(&pipe, cause) != 0)
-		goto done;
+	if (rc == CMD_OK && (opt_plan_entries(r, &pipe, ttl, &written,
+	    cause) != 0 || cmd_pipe_flush(&pipe, cause) != 0))
+		rc = CMD_NO_SERVICE;
+	/* Every process's entries are in before the run is complete. */
+	if (opt_agree(r, rc, cause) != CMD_OK ||
+	    opt_sum_long(r, &written, 1) != 0)
+		return -1;
+	if (opt_lead(r) && (opt_plan_finish(r, &pipe, status_name,
+	    cause) != 0 || cmd_pipe_flush(&pipe, cause) != 0))
+		return -1;
 	cmd_log("optimize", "plan: %ld entries (%ld assignments) written to redis "
 	    "in %.2fs (%.0f assignments/s); candidate is %s", written,
 	    r->assignments, clock_mono_s() - t0, (double)r->assignments /
 	    (clock_mono_s() - t0 + 1e-9), r->run_id);
-	rc = 0;
-	goto done;
-oom:
-	*cause = strdup("out of memory");
-done:
-	free(entry);
-	free(prices);
-	return rc;
+	return 0;
 }
 
 /* Usage line. */
@@ -1035,6 +1372,14 @@ opt_inputs(struct opt_run *r, struct opt_args *a, char **cause)
 		snprintf(r->run_id, sizeof r->run_id, "%s", a->run_id);
 	else
 		cmd_run_id(r->t, r->run_id, sizeof r->run_id);
+	/* One run: rank 0's id and time for every process. */
+	if (r->world->solver != NULL &&
+	    (r->world->comm.bcast(r->world->comm.arg, r->run_id,
+	    sizeof r->run_id, 0) != 0 || r->world->comm.bcast(
+	    r->world->comm.arg, &r->t, sizeof r->t, 0) != 0)) {
+		*cause = strdup("cannot share the run id");
+		return -1;
+	}
 	cmd_log("optimize", "run %s: offers=%s scores=%s method=%s", r->run_id,
 	    a->offers_path, a->scores_path,
 	    r->method == SOLVER_EXACT ? "exact" : "scale");
@@ -1045,11 +1390,34 @@ opt_inputs(struct opt_run *r, struct opt_args *a, char **cause)
 		    r->offers->n, SOLVER_OFFERS_MAX);
 		return -1;
 	}
-	if (cmd_scores_load(a->scores_path, r->offers, &r->scores, cause) != 0)
+	return cmd_scores_load_shard(a->scores_path, r->offers,
+	    r->world->slot_lo, r->world->slot_hi, &r->scores, cause);
+}
+
+/*
+ * What the inputs hold, over every process: customers and pairs (kept
+ * for the report). 0 or -1 with *cause.
+ */
+static int
+opt_inputs_count(struct opt_run *r, const struct opt_args *a, char **cause)
+{
+	long	 n[2] = { r->scores.ids.n, (long)r->scores.npairs };
+
+	if (opt_sum_long(r, n, 2) != 0) {
+		*cause = strdup("out of memory");
 		return -1;
-	cmd_log("optimize", "%s: %d customers, %lld pairs in %.2fs",
-	    a->scores_path, r->scores.ids.n, (long long)r->scores.npairs,
-	    clock_mono_s() - r->t0);
+	}
+	r->customers_all = n[0];
+	r->pairs_all = n[1];
+	if (r->world->size > 1)
+		cmd_log("optimize", "%s: %ld customers, %ld pairs in %.2fs "
+		    "(%d processes, this one %d customers in slots %d-%d)",
+		    a->scores_path, n[0], n[1], clock_mono_s() - r->t0,
+		    r->world->size, r->scores.ids.n, r->world->slot_lo,
+		    r->world->slot_hi - 1);
+	else
+		cmd_log("optimize", "%s: %ld customers, %ld pairs in %.2fs",
+		    a->scores_path, n[0], n[1], clock_mono_s() - r->t0);
 	return 0;
 }
 
@@ -1082,24 +1450,57 @@ opt_read_state(struct opt_run *r, struct cmd_redis *ctx, char **cause)
 	if ((st = cmd_state_read(ctx, r->conf, r->offers, &r->scores, r->live,
 	    r->t, &r->state, cause)) != CMD_OK)
 		return st;
-	cmd_log("optimize", "redis: state of %d customers read in %.2fs",
-	    r->scores.ids.n, clock_mono_s() - t1);
+	cmd_log("optimize", "redis: state of %d customers read in %.2fs%s",
+	    r->scores.ids.n, clock_mono_s() - t1, r->world->size > 1 ?
+	    " (rank 0's shard; each process reads its own)" : "");
 	return CMD_OK;
 }
 
-/* Build the instance and solve it; 0, or -1 with *cause. */
+/*
+ * Build the instance (every process its customers, then the fairness rows
+ * over all of them); 0, or -1 with *cause on every process.
+ */
+static int
+opt_instance(struct opt_run *r, char **cause)
+{
+	long	 n[4];
+	int	 rc = CMD_OK;
+
+	if (opt_build(r, cause) != 0 ||
+	    (r->iter = calloc(OPT_ITER_MAX, sizeof *r->iter)) == NULL) {
+		if (*cause == NULL)
+			*cause = strdup("out of memory");
+		rc = CMD_BAD_INPUT;
+	}
+	if (opt_agree(r, rc, cause) != CMD_OK)
+		return -1;
+	n[0] = r->inst->ncustomers;
+	n[1] = r->scores.ids.n;
+	n[2] = (long)r->kept_pairs;
+	n[3] = (long)r->scores.npairs;
+	if (opt_sum_long(r, n, 4) != 0) {
+		*cause = strdup("out of memory");
+		return -1;
+	}
+	cmd_log("optimize", "instance: %ld of %ld customers, %ld of %ld pairs "
+	    "can be planned", n[0], n[1], n[2], n[3]);
+	return opt_agree(r, opt_fairness(r, cause) != 0 ? CMD_BAD_INPUT :
+	    CMD_OK, cause) != CMD_OK ? -1 : 0;
+}
+
+/*
+ * Build the instance and solve it; 0, or -1 with *cause. Over several
+ * processes a solver failure past its checks stops them all: the others
+ * wait for this one inside the solve.
+ */
 static int
 opt_solve(struct opt_run *r, char **cause)
 {
 	const struct conf	*conf = r->conf;
 	struct solver_options	 so;
 
-	if (opt_build(r, cause) != 0)
+	if (opt_instance(r, cause) != 0)
 		return -1;
-	if ((r->iter = calloc(OPT_ITER_MAX, sizeof *r->iter)) == NULL) {
-		*cause = strdup("out of memory");
-		return -1;
-	}
 	solver_options_init(&so);
 	so.method = r->method;
 	if (conf->optimizer.gap > 0)
@@ -1107,15 +1508,23 @@ opt_solve(struct opt_run *r, char **cause)
 	so.time_limit_s = conf->optimizer.time_limit_s;
 	so.warm_price_budget = r->warm_budget;
 	so.warm_price_capacity = r->warm_capacity;
-	so.progress = opt_progress;
-	so.log = opt_solver_log;
+	so.progress = opt_lead(r) ? opt_progress : NULL;
+	so.log = opt_lead(r) ? opt_solver_log : NULL;
 	so.arg = r;
+	so.threads = r->world->threads;
+	so.comm = r->world->solver;
 	r->have_res = 1;
 	if (solver_solve(r->inst, &so, &r->res, cause) != 0) {
 		char *msg = str_printf("solver: %s", *cause ? *cause : "failed");
 
 		free(*cause);
 		*cause = msg;
+		if (r->world->size > 1 && r->world->err_fd >= 0)
+			dprintf(r->world->err_fd, "pacer optimize: rank %d: %s\n",
+			    r->world->rank, msg);
+		else if (r->world->size > 1)
+			cmd_log("optimize", "%s", msg);
+		cmd_world_abort(r->world, CMD_BAD_INPUT);
 		return -1;
 	}
 	if (r->res.status == SOLVER_EMPTY)
@@ -1144,9 +1553,15 @@ opt_folder(struct opt_run *r, struct report_run *rep, const char *out_dir,
     int *blocked, char **cause)
 {
 	char	*dir, real[PATH_MAX];
+	int	 rc = CMD_OK;
 
-	if ((dir = str_printf("%s/%s", out_dir, r->run_id)) == NULL ||
-	    cmd_mkdirs(dir, cause) != 0) {
+	/* Several processes share the folder (one file system): 0 makes it. */
+	if ((dir = str_printf("%s/%s", out_dir, r->run_id)) == NULL) {
+		*cause = strdup("out of memory");
+		rc = CMD_BAD_INPUT;
+	} else if (opt_lead(r) && cmd_mkdirs(dir, cause) != 0)
+		rc = CMD_BAD_INPUT;
+	if (opt_agree(r, rc, cause) != CMD_OK) {
 		free(dir);
 		return -1;
 	}
@@ -1167,8 +1582,8 @@ opt_folder(struct opt_run *r, struct report_run *rep, const char *out_dir,
 	rep->objective = r->res.objective;
 	rep->bound = r->res.bound;
 	rep->gap = r->res.gap;
-	rep->customers = r->scores.ids.n;
-	rep->eligible_pairs = (long)r->scores.npairs;
+	rep->customers = r->customers_all;
+	rep->eligible_pairs = r->pairs_all;
 	if (opt_report_fairness(r, rep) != 0) {
 		*cause = strdup("out of memory");
 		return -1;
@@ -1180,7 +1595,7 @@ opt_folder(struct opt_run *r, struct report_run *rep, const char *out_dir,
 	rep->iterations = r->iter;	/* the report owns them from here */
 	rep->niterations = r->niter;
 	r->iter = NULL;
-	if (report_write(rep, r->run_dir, cause) != 0) {
+	if (opt_lead(r) && report_write(rep, r->run_dir, cause) != 0) {
 		cmd_log("optimize", "report: %s", *cause);
 		free(*cause);
 		*cause = NULL;
@@ -1207,6 +1622,8 @@ opt_plan(struct opt_run *r, const struct opt_args *a,
 	if (opt_write_plan(r, r->ctx, solver_status_name(r->res.status),
 	    cause) != 0)
 		return CMD_NO_SERVICE;
+	if (!opt_lead(r))
+		return CMD_OK;	/* rank 0 publishes */
 	if (publish && blocked) {
 		cmd_log("optimize", "not published: publishing it needs --force: %s; "
 		    "the candidate %s is staged: review it, then pacer plan publish "
@@ -1233,12 +1650,33 @@ opt_plan(struct opt_run *r, const struct opt_args *a,
 	return CMD_OK;
 }
 
+/* Say why the run failed: rank 0 on stderr, another rank its own cause. */
+static void
+opt_fail(struct opt_run *r, int rc, const char *cause)
+{
+	const char *fv[] = { "status", "failed", "error",
+	    cause ? cause : "out of memory" };
+
+	if (r->world->err_fd >= 0 && !r->others_failed)
+		dprintf(r->world->err_fd, "pacer optimize: rank %d: %s\n",
+		    r->world->rank, fv[3]);
+	cmd_log("optimize", "%s", fv[3]);
+	if (r->hash_started && rc != CMD_NO_SERVICE)
+		opt_status(r, fv, 2);
+}
+
+/*
+ * pacer optimize, as one process or as one rank of mpirun -np K: each
+ * step's status is agreed over every process before the next, so that
+ * all stop together and exit with the same status.
+ */
 int
 cmd_optimize(int argc, char **argv)
 {
 	struct opt_args		 a;
 	struct opt_run		 r;
 	struct report_run	 rep;
+	struct cmd_world	 world;
 	struct cmd_redis	*ctx = NULL;
 	struct conf		*conf = NULL;
 	char			*cause = NULL;
@@ -1246,44 +1684,48 @@ cmd_optimize(int argc, char **argv)
 
 	if ((rc = opt_args(argc, argv, &a)) != 0)
 		return rc;
+	if (cmd_world_start(&world, &cause) != 0) {
+		cmd_log("optimize", "%s", cause);
+		free(cause);
+		return CMD_BAD_INPUT;
+	}
 	memset(&r, 0, sizeof r);
 	memset(&rep, 0, sizeof rep);
+	r.world = &world;
 	r.t0 = clock_mono_s();
 	r.method = a.method;
-	rc = CMD_BAD_INPUT;
-	if ((conf = conf_load(a.conf_path, &cause)) == NULL)
+	rc = (conf = conf_load(a.conf_path, &cause)) == NULL ? CMD_BAD_INPUT :
+	    CMD_OK;
+	if ((rc = opt_agree(&r, rc, &cause)) != CMD_OK)
 		goto fail;
 	r.conf = conf;
-	if (opt_inputs(&r, &a, &cause) != 0)
+	rc = opt_inputs(&r, &a, &cause) != 0 ? CMD_BAD_INPUT : CMD_OK;
+	if ((rc = opt_agree(&r, rc, &cause)) != CMD_OK ||
+	    (rc = opt_inputs_count(&r, &a, &cause) != 0 ? CMD_BAD_INPUT :
+	    CMD_OK) != CMD_OK)
 		goto fail;
 	/* Redis: the customers' state (exit 2 when it cannot be reached). */
-	if ((ctx = cmd_redis_connect(r.conf, &cause)) == NULL) {
-		rc = CMD_NO_SERVICE;
-		goto fail;
-	}
-	if ((rc = opt_read_state(&r, ctx, &cause)) != CMD_OK)
+	rc = (ctx = cmd_redis_connect(r.conf, &cause)) == NULL ?
+	    CMD_NO_SERVICE : opt_read_state(&r, ctx, &cause);
+	if ((rc = opt_agree(&r, rc, &cause)) != CMD_OK)
 		goto fail;
 	rc = CMD_BAD_INPUT;
 	if (opt_solve(&r, &cause) != 0 ||
 	    opt_folder(&r, &rep, a.out_dir, &blocked, &cause) != 0)
 		goto fail;
-	if ((rc = opt_plan(&r, &a, &rep, blocked, &cause)) != CMD_OK)
+	rc = opt_plan(&r, &a, &rep, blocked, &cause);
+	if ((rc = opt_agree(&r, rc, &cause)) != CMD_OK)
 		goto fail;
 	cmd_log("optimize", "done in %.2fs", clock_mono_s() - r.t0);
 	goto done;
 fail:
-	cmd_log("optimize", "%s", cause ? cause : "out of memory");
-	if (r.hash_started && rc != CMD_NO_SERVICE) {
-		const char *fv[] = { "status", "failed", "error",
-		    cause ? cause : "out of memory" };
-
-		opt_status(&r, fv, 2);
-	}
+	opt_fail(&r, rc, cause);
 done:
 	free(cause);
 	report_free(&rep);
 	opt_free(&r);
 	cmd_redis_free(ctx);
 	conf_free(conf);
+	cmd_world_end(&world);
 	return rc;
 }
