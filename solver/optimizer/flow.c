@@ -975,8 +975,16 @@ flow_general(struct flow_sub *s, int thresholds, struct flow_work *w)
 	flow_build(s, w, NULL);
 	flow_ssp(w);
 	s->value = flow_collect(s, w, s->sel);
-	if (thresholds)
-		(void)flow_reduced(s, w);
+	if (thresholds && flow_reduced(s, w) != 0) {
+		int	i;
+
+		/*
+		 * Rounding left a cycle below flow_reduced's tolerance:
+		 * each item on its edge (the search then fixes nothing).
+		 */
+		for (i = 0; i < s->n; i++)
+			s->t[i] = s->r[i] > 0 ? s->r[i] : 0;
+	}
 }
 
 /* Item i's group in partition p (0 channel, 1 campaign, 2 category). */
