@@ -98,6 +98,8 @@ struct load {
 						   customer's own cap */
 	const struct offers	*offers;	/* the config's, for categories;
 						   NULL: not readable */
+	char			*segbuf;	/* a row's segments, normalized */
+	size_t			 segcap;
 };
 
 /* Append a string to the arena; its offset, or (size_t)-1. */
@@ -387,103 +389,157 @@ load_seen(struct load *l, size_t i)
 	return -1;
 }
 
+/*
+ * The consent column of every configured channel, into chcol; 0, or -1
+ * with *cause when one is missing.
+ */
+static int
+load_consent_columns(const struct load *l, const struct csv *c,
+    const char *path, int chcol[CONF_MAX_CHANNELS], char **cause)
+{
+	const struct conf	*conf = l->conf;
+
+	for (int i = 0; i < conf->nchannels; i++) {
+		if ((chcol[i] = csv_column(c, conf->channels[i].name)) < 0) {
+			*cause = str_printf("%s:1: missing column \"%s\" (consent of "
+			    "a configured channel)", path, conf->channels[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Normalize the row's segments cell seg into l->segbuf (grown as needed);
+ * 0, or -1 with *cause.
+ */
+static int
+load_profile_segments(struct load *l, const struct csv *c, const char *seg,
+    char **cause)
+{
+	const char	*bad = NULL, *why = NULL;
+	size_t		 n = strlen(seg);
+
+	/* 32 names of 63 bytes with "; " between, at the most. */
+	if (n > (size_t)CONF_MAX_SEGMENTS * (CONF_NAME_MAX + 1)) {
+		*cause = csv_error(c, "segments", "%zu bytes: longer than %d "
+		    "segment names together", n, CONF_MAX_SEGMENTS);
+		return -1;
+	}
+	if (n + 1 > l->segcap) {
+		void	*np;
+
+		if ((np = realloc(l->segbuf, n + 64)) == NULL) {
+			*cause = strdup("out of memory");
+			return -1;
+		}
+		l->segbuf = np;
+		l->segcap = n + 64;
+	}
+	if (load_segments(l, seg, l->segbuf, c->line, &bad, &why) != 0) {
+		*cause = csv_error(c, "segments", "\"%.80s\" %s", bad, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* The row's consent cells into p; 0, or -1 with *cause. */
+static int
+load_profile_consent(const struct load *l, const struct csv *c,
+    const int chcol[CONF_MAX_CHANNELS], struct load_profile *p, char **cause)
+{
+	const struct conf	*conf = l->conf;
+
+	for (int i = 0; i < conf->nchannels; i++) {
+		int	 v = load_consent(c->field[chcol[i]]);
+
+		if (v == -2) {
+			*cause = csv_error(c, conf->channels[i].name,
+			    "want 1, 0, true, false or empty, not \"%.40s\"",
+			    c->field[chcol[i]]);
+			return -1;
+		}
+		p->consent[i] = (signed char)v;
+	}
+	return 0;
+}
+
+/*
+ * Check the current row and keep it as profile l->nprofiles (the caller
+ * has made room and counts it); 0, or -1 with *cause.
+ */
+static int
+load_profile_row(struct load *l, const struct csv *c, const int col[3],
+    const int chcol[CONF_MAX_CHANNELS], char **cause)
+{
+	struct load_profile	*p = &l->profiles[l->nprofiles];
+	const char		*id = c->field[col[0]], *tz = c->field[col[1]];
+	long			 earlier;
+
+	if (!keys_valid_customer(id)) {
+		*cause = csv_error(c, "customer", "\"%.140s\" is not a valid "
+		    "customer id (1-128 of A-Za-z0-9_.:@-)", id);
+		return -1;
+	}
+	p->zone = -1;
+	if (*tz != '\0' && (p->zone = load_zone(l, tz)) < 0) {
+		*cause = csv_error(c, "tz", "unknown time zone \"%.80s\"", tz);
+		return -1;
+	}
+	if (load_profile_segments(l, c, c->field[col[2]], cause) != 0 ||
+	    load_profile_consent(l, c, chcol, p, cause) != 0 ||
+	    load_own(l, c, p, cause) != 0)
+		return -1;
+	if ((p->customer = load_arena_add(&l->arena, id, strlen(id))) ==
+	    (size_t)-1 || (p->segments = load_arena_add(&l->arena, l->segbuf,
+	    strlen(l->segbuf))) == (size_t)-1)
+		goto oom;
+	p->line = c->line;
+	if ((earlier = load_seen(l, l->nprofiles)) == -2)
+		goto oom;
+	if (earlier >= 0) {
+		*cause = csv_error(c, "customer", "\"%s\" has a row already, at "
+		    "line %ld (one row per customer)", id,
+		    l->profiles[earlier].line);
+		return -1;
+	}
+	return 0;
+oom:
+	*cause = strdup("out of memory");
+	return -1;
+}
+
 /* Read and validate profiles.csv in full; 0 or -1 with *cause. */
 static int
 load_read_profiles(struct load *l, const char *path, char **cause)
 {
 	static const char *const want[] = { "customer", "tz", "segments", NULL };
-	const struct conf	*conf = l->conf;
 	struct csv		*c;
 	struct cmd_progress	 prog = { 0, 0 };
 	int			 col[3], chcol[CONF_MAX_CHANNELS], rc;
 	size_t			 cap = 0;
-	char			*segbuf = NULL;
-	size_t			 segcap = 0;
 
 	if ((c = csv_open(path, cause)) == NULL)
 		return -1;
-	if (csv_require(c, want, col, cause) != 0)
+	if (csv_require(c, want, col, cause) != 0 ||
+	    load_consent_columns(l, c, path, chcol, cause) != 0)
 		goto fail;
-	for (int i = 0; i < conf->nchannels; i++) {
-		if ((chcol[i] = csv_column(c, conf->channels[i].name)) < 0) {
-			*cause = str_printf("%s:1: missing column \"%s\" (consent of "
-			    "a configured channel)", path, conf->channels[i].name);
-			goto fail;
-		}
-	}
 	l->caps_col = csv_column(c, "caps");
 	l->pause_col = csv_column(c, "pause_until");
 	while ((rc = csv_next(c, cause)) == 1) {
-		struct load_profile	*p;
-		const char		*id = c->field[col[0]], *tz = c->field[col[1]];
-		const char		*seg = c->field[col[2]], *bad = NULL;
-		const char		*why = NULL;
-		size_t			 n = strlen(seg);
-		long			 earlier;
-
 		if (l->nprofiles == cap) {
 			void	*np;
 
 			cap = cap ? cap * 2 : 4096;
-			if ((np = realloc(l->profiles, cap * sizeof *p)) == NULL)
-				goto oom;
-			l->profiles = np;
-		}
-		p = &l->profiles[l->nprofiles];
-		if (!keys_valid_customer(id)) {
-			*cause = csv_error(c, "customer", "\"%.140s\" is not a valid "
-			    "customer id (1-128 of A-Za-z0-9_.:@-)", id);
-			goto fail;
-		}
-		p->zone = -1;
-		if (*tz != '\0' && (p->zone = load_zone(l, tz)) < 0) {
-			*cause = csv_error(c, "tz", "unknown time zone \"%.80s\"", tz);
-			goto fail;
-		}
-		/* 32 names of 63 bytes with "; " between, at the most. */
-		if (n > (size_t)CONF_MAX_SEGMENTS * (CONF_NAME_MAX + 1)) {
-			*cause = csv_error(c, "segments", "%zu bytes: longer than %d "
-			    "segment names together", n, CONF_MAX_SEGMENTS);
-			goto fail;
-		}
-		if (n + 1 > segcap) {
-			void	*np;
-
-			segcap = n + 64;
-			if ((np = realloc(segbuf, segcap)) == NULL)
-				goto oom;
-			segbuf = np;
-		}
-		if (load_segments(l, seg, segbuf, c->line, &bad, &why) != 0) {
-			*cause = csv_error(c, "segments", "\"%.80s\" %s", bad, why);
-			goto fail;
-		}
-		for (int i = 0; i < conf->nchannels; i++) {
-			int	 v = load_consent(c->field[chcol[i]]);
-
-			if (v == -2) {
-				*cause = csv_error(c, conf->channels[i].name,
-				    "want 1, 0, true, false or empty, not \"%.40s\"",
-				    c->field[chcol[i]]);
+			if ((np = realloc(l->profiles, cap *
+			    sizeof *l->profiles)) == NULL) {
+				*cause = strdup("out of memory");
 				goto fail;
 			}
-			p->consent[i] = (signed char)v;
+			l->profiles = np;
 		}
-		if (load_own(l, c, p, cause) != 0)
+		if (load_profile_row(l, c, col, chcol, cause) != 0)
 			goto fail;
-		if ((p->customer = load_arena_add(&l->arena, id, strlen(id))) ==
-		    (size_t)-1 || (p->segments = load_arena_add(&l->arena, segbuf,
-		    strlen(segbuf))) == (size_t)-1)
-			goto oom;
-		p->line = c->line;
-		if ((earlier = load_seen(l, l->nprofiles)) == -2)
-			goto oom;
-		if (earlier >= 0) {
-			*cause = csv_error(c, "customer", "\"%s\" has a row already, at "
-			    "line %ld (one row per customer)", id,
-			    l->profiles[earlier].line);
-			goto fail;
-		}
 		l->nprofiles++;
 		if ((l->nprofiles & 16383) == 0 && cmd_progress_due(&prog))
 			cmd_progress_line(&prog, "load", "profiles checked",
@@ -496,20 +552,22 @@ load_read_profiles(struct load *l, const char *path, char **cause)
 		    "in the config: stored and reported, but no [segment] rule "
 		    "applies to it", path, l->other[i].first_line, l->other[i].name,
 		    l->other[i].rows);
-	free(segbuf);
-	csv_close(c);
-	return 0;
-oom:
-	*cause = strdup("out of memory");
+	rc = 0;
+	goto done;
 fail:
-	free(segbuf);
+	rc = -1;
+done:
+	free(l->segbuf);
+	l->segbuf = NULL;
+	l->segcap = 0;
 	csv_close(c);
-	return -1;
+	return rc;
 }
 
 /* A deterministic send id for a loaded contact: reloading adds nothing. */
 static void
-load_send_id(char *buf, size_t len, long line, char **field, const int *col)
+load_send_id(char *buf, size_t len, long line, char *const *field,
+    const int *col)
 {
 	uint64_t	 h = 1469598103934665603ULL;
 
@@ -539,6 +597,93 @@ load_window(const struct load *l)
 	return l->own_window > w ? l->own_window : w;
 }
 
+/*
+ * Check the current contact row: *t gets its time, *ch its channel. 0, or
+ * -1 with *cause.
+ */
+static int
+load_contact_fields(const struct load *l, const struct csv *c,
+    const int col[5], long long *t, int *ch, char **cause)
+{
+	const char	*id = c->field[col[1]];
+	const char	*campaign = c->field[col[3]];
+	const char	*offer = c->field[col[4]];
+
+	if (csv_long(c->field[col[0]], t) != 0 || *t <= 0) {
+		*cause = csv_error(c, "time", "want unix seconds, not "
+		    "\"%.40s\"", c->field[col[0]]);
+		return -1;
+	}
+	if (*t > l->now + LOAD_AHEAD_MAX) {
+		*cause = csv_error(c, "time", "%lld is %lld s ahead of now "
+		    "(%lld): contacts stamped more than %d s in the future are "
+		    "refused", *t, *t - (long long)l->now, (long long)l->now,
+		    LOAD_AHEAD_MAX);
+		return -1;
+	}
+	if (!keys_valid_customer(id)) {
+		*cause = csv_error(c, "customer", "\"%.140s\" is not a valid "
+		    "customer id (1-128 of A-Za-z0-9_.:@-)", id);
+		return -1;
+	}
+	if ((*ch = conf_channel_index(l->conf, c->field[col[2]])) < 0) {
+		*cause = csv_error(c, "channel", "\"%.60s\" is not a "
+		    "configured channel", c->field[col[2]]);
+		return -1;
+	}
+	if (*campaign != '\0' && !cmd_valid_name(campaign, CONF_NAME_MAX - 1)) {
+		*cause = csv_error(c, "campaign", "\"%.80s\" is not a valid "
+		    "campaign name", campaign);
+		return -1;
+	}
+	if (*offer != '\0' && !cmd_valid_name(offer, CONF_NAME_MAX - 1)) {
+		*cause = csv_error(c, "offer", "\"%.80s\" is not a valid "
+		    "offer name", offer);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Keep the current row (checked: time t, channel ch) as contact
+ * l->ncontacts (the caller has made room and counts it); empty is the
+ * arena's "". 0, or -1 when out of memory.
+ */
+static int
+load_contact_add(struct load *l, const struct csv *c, const int col[5],
+    int64_t t, int ch, size_t empty)
+{
+	struct load_contact	*k = &l->contacts[l->ncontacts];
+	const char		*id = c->field[col[1]];
+	const char		*campaign = c->field[col[3]];
+	const char		*offer = c->field[col[4]];
+	char			 sid[64];
+	int			 oi;
+
+	k->time = t;
+	k->channel = ch;
+	load_send_id(sid, sizeof sid, c->line, c->field, col);
+	if ((k->customer = load_arena_add(&l->arena, id, strlen(id))) ==
+	    (size_t)-1 || (k->send_id = load_arena_add(&l->arena, sid,
+	    strlen(sid))) == (size_t)-1)
+		return -1;
+	k->campaign = empty;
+	if (*campaign != '\0' && (k->campaign = load_arena_add(&l->arena,
+	    campaign, strlen(campaign))) == (size_t)-1)
+		return -1;
+	/* An offer's category, for the category caps (an offer no
+	   longer in the offers file has none). */
+	k->category = empty;
+	if (*offer != '\0' && l->offers != NULL &&
+	    (oi = offers_find(l->offers, offer)) >= 0 &&
+	    *l->offers->offer[oi].category != '\0' &&
+	    (k->category = load_arena_add(&l->arena,
+	    l->offers->offer[oi].category,
+	    strlen(l->offers->offer[oi].category))) == (size_t)-1)
+		return -1;
+	return 0;
+}
+
 /* Read and validate contacts.csv in full; 0 or -1 with *cause. */
 static int
 load_read_contacts(struct load *l, const char *path, char **cause)
@@ -547,10 +692,10 @@ load_read_contacts(struct load *l, const char *path, char **cause)
 	    "campaign", "offer", NULL };
 	struct csv		*c;
 	struct cmd_progress	 prog = { 0, 0 };
-	int			 col[5], rc;
+	int			 col[5], rc, ch;
 	size_t			 cap = 0, empty;
 	int64_t			 oldest = l->now - load_window(l);
-	char			 sid[64];
+	long long		 t;
 
 	if ((c = csv_open(path, cause)) == NULL)
 		return -1;
@@ -559,45 +704,8 @@ load_read_contacts(struct load *l, const char *path, char **cause)
 	if ((empty = load_arena_add(&l->arena, "", 0)) == (size_t)-1)
 		goto oom;
 	while ((rc = csv_next(c, cause)) == 1) {
-		struct load_contact	*k;
-		long long		 t;
-		const char		*id = c->field[col[1]];
-		const char		*campaign = c->field[col[3]];
-		const char		*offer = c->field[col[4]];
-		int			 ch, oi;
-
-		if (csv_long(c->field[col[0]], &t) != 0 || t <= 0) {
-			*cause = csv_error(c, "time", "want unix seconds, not "
-			    "\"%.40s\"", c->field[col[0]]);
+		if (load_contact_fields(l, c, col, &t, &ch, cause) != 0)
 			goto fail;
-		}
-		if (t > l->now + LOAD_AHEAD_MAX) {
-			*cause = csv_error(c, "time", "%lld is %lld s ahead of now "
-			    "(%lld): contacts stamped more than %d s in the future are "
-			    "refused", t, t - (long long)l->now, (long long)l->now,
-			    LOAD_AHEAD_MAX);
-			goto fail;
-		}
-		if (!keys_valid_customer(id)) {
-			*cause = csv_error(c, "customer", "\"%.140s\" is not a valid "
-			    "customer id (1-128 of A-Za-z0-9_.:@-)", id);
-			goto fail;
-		}
-		if ((ch = conf_channel_index(l->conf, c->field[col[2]])) < 0) {
-			*cause = csv_error(c, "channel", "\"%.60s\" is not a "
-			    "configured channel", c->field[col[2]]);
-			goto fail;
-		}
-		if (*campaign != '\0' && !cmd_valid_name(campaign, CONF_NAME_MAX - 1)) {
-			*cause = csv_error(c, "campaign", "\"%.80s\" is not a valid "
-			    "campaign name", campaign);
-			goto fail;
-		}
-		if (*offer != '\0' && !cmd_valid_name(offer, CONF_NAME_MAX - 1)) {
-			*cause = csv_error(c, "offer", "\"%.80s\" is not a valid "
-			    "offer name", offer);
-			goto fail;
-		}
 		/* Outside every window it can never count: don't store it. */
 		if (t <= oldest) {
 			l->old_contacts++;
@@ -607,31 +715,12 @@ load_read_contacts(struct load *l, const char *path, char **cause)
 			void	*np;
 
 			cap = cap ? cap * 2 : 4096;
-			if ((np = realloc(l->contacts, cap * sizeof *k)) == NULL)
+			if ((np = realloc(l->contacts, cap *
+			    sizeof *l->contacts)) == NULL)
 				goto oom;
 			l->contacts = np;
 		}
-		k = &l->contacts[l->ncontacts];
-		k->time = t;
-		k->channel = ch;
-		load_send_id(sid, sizeof sid, c->line, c->field, col);
-		if ((k->customer = load_arena_add(&l->arena, id, strlen(id))) ==
-		    (size_t)-1 || (k->send_id = load_arena_add(&l->arena, sid,
-		    strlen(sid))) == (size_t)-1)
-			goto oom;
-		k->campaign = empty;
-		if (*campaign != '\0' && (k->campaign = load_arena_add(&l->arena,
-		    campaign, strlen(campaign))) == (size_t)-1)
-			goto oom;
-		/* An offer's category, for the category caps (an offer no
-		   longer in the offers file has none). */
-		k->category = empty;
-		if (*offer != '\0' && l->offers != NULL &&
-		    (oi = offers_find(l->offers, offer)) >= 0 &&
-		    *l->offers->offer[oi].category != '\0' &&
-		    (k->category = load_arena_add(&l->arena,
-		    l->offers->offer[oi].category,
-		    strlen(l->offers->offer[oi].category))) == (size_t)-1)
+		if (load_contact_add(l, c, col, t, ch, empty) != 0)
 			goto oom;
 		l->ncontacts++;
 		if ((l->ncontacts & 16383) == 0 && cmd_progress_due(&prog))
@@ -667,6 +756,107 @@ load_contact_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* Room for the longest HDEL or HSET of a profile. */
+#define LOAD_PROFILE_ARGS	(2 + 2 * (CONF_MAX_CHANNELS + 6))
+
+/*
+ * The HDEL of profile p's fields the file leaves unknown, into argv and
+ * lens after the command and key; returns the argument count (2: nothing
+ * to delete). field holds "c:CHANNEL" per channel.
+ */
+static int
+load_profile_hdel(const struct load *l, const struct load_profile *p,
+    char field[][CONF_NAME_MAX + 4], const char **argv, size_t *lens)
+{
+	int	 n = 2;
+
+	argv[0] = "HDEL";
+	lens[0] = 4;
+	for (int c = 0; c < l->conf->nchannels; c++) {
+		if (p->consent[c] >= 0)
+			continue;
+		argv[n] = field[c];
+		lens[n] = strlen(field[c]);
+		n++;
+	}
+	if (p->zone < 0) {
+		argv[n] = "tz";
+		lens[n++] = 2;
+		argv[n] = "tzt";
+		lens[n++] = 3;
+	}
+	/* Optional columns: absent, the stored value stays. */
+	if (l->caps_col >= 0 && *load_str(l, p->own_caps) == '\0') {
+		argv[n] = "ucap";
+		lens[n++] = 4;
+	}
+	if (l->pause_col >= 0 && p->pause_until == 0) {
+		argv[n] = "pause";
+		lens[n++] = 5;
+	}
+	return n;
+}
+
+/*
+ * The HSET of profile p's known fields and pv into argv and lens after
+ * the command and key; returns the argument count. pause (pause_len
+ * bytes) holds the pause's text.
+ */
+static int
+load_profile_hset(const struct load *l, const struct load_profile *p,
+    char field[][CONF_NAME_MAX + 4], char *pause, size_t pause_len,
+    const char **argv, size_t *lens)
+{
+	int	 n = 2;
+
+	argv[0] = "HSET";
+	lens[0] = 4;
+	for (int c = 0; c < l->conf->nchannels; c++) {
+		if (p->consent[c] < 0)
+			continue;	/* unknown: the default applies */
+		argv[n] = field[c];
+		lens[n] = strlen(field[c]);
+		n++;
+		argv[n] = p->consent[c] ? "1" : "0";
+		lens[n++] = 1;
+	}
+	if (p->zone >= 0) {
+		argv[n] = "tz";
+		lens[n++] = 2;
+		argv[n] = l->zones[p->zone].name;
+		lens[n] = strlen(argv[n]);
+		n++;
+		argv[n] = "tzt";
+		lens[n++] = 3;
+		argv[n] = l->zones[p->zone].tzt;
+		lens[n++] = l->zones[p->zone].tzt_len;
+	}
+	argv[n] = "seg";
+	lens[n++] = 3;
+	argv[n] = load_str(l, p->segments);
+	lens[n] = strlen(argv[n]);
+	n++;
+	if (*load_str(l, p->own_caps) != '\0') {
+		argv[n] = "ucap";
+		lens[n++] = 4;
+		argv[n] = load_str(l, p->own_caps);
+		lens[n] = strlen(argv[n]);
+		n++;
+	}
+	if (p->pause_until > 0) {
+		argv[n] = "pause";
+		lens[n++] = 5;
+		argv[n] = pause;
+		lens[n++] = (size_t)snprintf(pause, pause_len, "%lld",
+		    (long long)p->pause_until);
+	}
+	argv[n] = "pv";
+	lens[n++] = 2;
+	argv[n] = "1";
+	lens[n++] = 1;
+	return n;
+}
+
 /*
  * Write every profile: HSET of its fields and pv (a profile is stored), HDEL
  * of unknown ones, PERSIST (a key that held only decisions expires); 0 or -1.
@@ -677,101 +867,31 @@ load_write_profiles(struct load *l, struct cmd_redis *ctx, char **cause)
 	const struct conf	*conf = l->conf;
 	struct cmd_pipe		 pipe = { ctx, 0, 0, 0, NULL, 0 };
 	struct cmd_progress	 prog = { 0, 0 };
-	const char		*argv[2 + 2 * (CONF_MAX_CHANNELS + 6)];
-	size_t			 lens[2 + 2 * (CONF_MAX_CHANNELS + 6)];
+	const char		*argv[LOAD_PROFILE_ARGS];
+	size_t			 lens[LOAD_PROFILE_ARGS];
 	char			 key[KEYS_MAX], pause[32];
 	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
 	double			 t0 = clock_mono_s();
+	int			 n;
 
 	for (int i = 0; i < conf->nchannels; i++)
 		snprintf(field[i], sizeof field[i], "c:%s", conf->channels[i].name);
+	argv[1] = key;
 	for (size_t i = 0; i < l->nprofiles; i++) {
 		const struct load_profile	*p = &l->profiles[i];
-		int				 n = 0;
-		size_t				 klen;
 
+		lens[1] = keys_customer(key, sizeof key, conf->redis.prefix,
+		    load_str(l, p->customer), "p");
 		/*
 		 * The file's row replaces the profile: unknown consent and an
 		 * empty zone remove what was stored (HDEL only when needed, so
 		 * the common row costs two commands: HSET and PERSIST).
 		 */
-		argv[n] = "HDEL";
-		lens[n++] = 4;
-		argv[n] = key;
-		lens[n++] = klen = keys_customer(key, sizeof key,
-		    conf->redis.prefix, load_str(l, p->customer), "p");
-		for (int c = 0; c < conf->nchannels; c++) {
-			if (p->consent[c] >= 0)
-				continue;
-			argv[n] = field[c];
-			lens[n] = strlen(field[c]);
-			n++;
-		}
-		if (p->zone < 0) {
-			argv[n] = "tz";
-			lens[n++] = 2;
-			argv[n] = "tzt";
-			lens[n++] = 3;
-		}
-		/* Optional columns: absent, the stored value stays. */
-		if (l->caps_col >= 0 && *load_str(l, p->own_caps) == '\0') {
-			argv[n] = "ucap";
-			lens[n++] = 4;
-		}
-		if (l->pause_col >= 0 && p->pause_until == 0) {
-			argv[n] = "pause";
-			lens[n++] = 5;
-		}
+		n = load_profile_hdel(l, p, field, argv, lens);
 		if (n > 2 && cmd_pipe_append(&pipe, n, argv, lens, cause) != 0)
 			return -1;
-		n = 0;
-		argv[n] = "HSET";
-		lens[n++] = 4;
-		argv[n] = key;
-		lens[n++] = klen;
-		for (int c = 0; c < conf->nchannels; c++) {
-			if (p->consent[c] < 0)
-				continue;	/* unknown: the default applies */
-			argv[n] = field[c];
-			lens[n] = strlen(field[c]);
-			n++;
-			argv[n] = p->consent[c] ? "1" : "0";
-			lens[n++] = 1;
-		}
-		if (p->zone >= 0) {
-			argv[n] = "tz";
-			lens[n++] = 2;
-			argv[n] = l->zones[p->zone].name;
-			lens[n] = strlen(argv[n]);
-			n++;
-			argv[n] = "tzt";
-			lens[n++] = 3;
-			argv[n] = l->zones[p->zone].tzt;
-			lens[n++] = l->zones[p->zone].tzt_len;
-		}
-		argv[n] = "seg";
-		lens[n++] = 3;
-		argv[n] = load_str(l, p->segments);
-		lens[n] = strlen(argv[n]);
-		n++;
-		if (*load_str(l, p->own_caps) != '\0') {
-			argv[n] = "ucap";
-			lens[n++] = 4;
-			argv[n] = load_str(l, p->own_caps);
-			lens[n] = strlen(argv[n]);
-			n++;
-		}
-		if (p->pause_until > 0) {
-			argv[n] = "pause";
-			lens[n++] = 5;
-			argv[n] = pause;
-			lens[n++] = (size_t)snprintf(pause, sizeof pause, "%lld",
-			    (long long)p->pause_until);
-		}
-		argv[n] = "pv";
-		lens[n++] = 2;
-		argv[n] = "1";
-		lens[n++] = 1;
+		n = load_profile_hset(l, p, field, pause, sizeof pause, argv,
+		    lens);
 		if (cmd_pipe_append(&pipe, n, argv, lens, cause) != 0)
 			return -1;
 		argv[0] = "PERSIST";
@@ -807,6 +927,58 @@ load_library(struct cmd_redis *ctx, char **cause)
 }
 
 /*
+ * The history entries of contacts i..j-1 (one customer's) back to back in
+ * *entries (grown as needed, *cap bytes); their length, or -1 when out of
+ * memory.
+ */
+static long
+load_merge_entries(const struct load *l, size_t i, size_t j, char **entries,
+    size_t *cap)
+{
+	const struct conf	*conf = l->conf;
+	/* The longest entry: "TIME|CHANNEL|CAMPAIGN|SEND_ID|CATEGORY\n". */
+	const size_t		 slot = 24 + 3 * CONF_NAME_MAX + KEYS_SEND_ID_MAX;
+	size_t			 len = 0;
+
+	for (size_t x = i; x < j; x++) {
+		const struct load_contact	*ct = &l->contacts[x];
+
+		if (len + slot > *cap) {
+			char	*p;
+			size_t	 ncap = *cap ? *cap * 2 : 4096;
+
+			if ((p = realloc(*entries, ncap)) == NULL)
+				return -1;
+			*entries = p;
+			*cap = ncap;
+		}
+		len += keys_contact_entry(*entries + len, *cap - len, ct->time,
+		    conf->channels[ct->channel].name,
+		    load_str(l, ct->campaign), load_str(l, ct->send_id),
+		    load_str(l, ct->category));
+	}
+	return (long)len;
+}
+
+/*
+ * Mark for retry the customers whose call found the library gone: call k
+ * was for customer sent_of[k]; lost[k] says it was lost. Clears the marks
+ * of the g customers first.
+ */
+static void
+load_merge_lost(uint8_t *retry, size_t g, const size_t *sent_of,
+    size_t nsent, const uint8_t *lost, size_t *nretry)
+{
+	memset(retry, 0, g);
+	*nretry = 0;
+	for (size_t k = 0; k < nsent; k++)
+		if (lost[k]) {
+			retry[sent_of[k]] = 1;
+			(*nretry)++;
+		}
+}
+
+/*
  * One pass over the sorted contacts: the library's merge (daemon/load.lua)
  * once per customer, pipelined; with *nretry > 0 only the customers (by
  * their rank among the contacts' customers) retry marks. On return retry
@@ -827,8 +999,7 @@ load_merge_pass(struct load *l, struct cmd_redis *ctx, uint8_t *retry,
 	const char		*argv[7];
 	size_t			 lens[7], cap = 0, i = 0, j;
 	char			*entries = NULL, key[KEYS_MAX], oldest[32], window[32];
-	/* The longest entry: "TIME|CHANNEL|CAMPAIGN|SEND_ID|CATEGORY\n". */
-	const size_t		 slot = 24 + 3 * CONF_NAME_MAX + KEYS_SEND_ID_MAX;
+	long			 len;
 	int			 rc = -1;
 
 	snprintf(oldest, sizeof oldest, "%lld", (long long)(l->now -
@@ -850,7 +1021,6 @@ load_merge_pass(struct load *l, struct cmd_redis *ctx, uint8_t *retry,
 	}
 	for (; i < l->ncontacts; i = j, g++) {
 		const char	*id = load_str(l, l->contacts[i].customer);
-		size_t		 len = 0;
 
 		for (j = i + 1; j < l->ncontacts &&
 		    !strcmp(load_str(l, l->contacts[j].customer), id); j++)
@@ -861,28 +1031,14 @@ load_merge_pass(struct load *l, struct cmd_redis *ctx, uint8_t *retry,
 		    (cmd_pipe_flush(&pipe, cause) != 0 ||
 		    load_library(ctx, cause) != 0))
 			goto done;
-		for (size_t x = i; x < j; x++) {
-			const struct load_contact	*ct = &l->contacts[x];
-
-			if (len + slot > cap) {
-				char	*p;
-
-				cap = cap ? cap * 2 : 4096;
-				if ((p = realloc(entries, cap)) == NULL) {
-					*cause = strdup("out of memory");
-					goto done;
-				}
-				entries = p;
-			}
-			len += keys_contact_entry(entries + len, cap - len, ct->time,
-			    conf->channels[ct->channel].name,
-			    load_str(l, ct->campaign), load_str(l, ct->send_id),
-			    load_str(l, ct->category));
+		if ((len = load_merge_entries(l, i, j, &entries, &cap)) < 0) {
+			*cause = strdup("out of memory");
+			goto done;
 		}
 		lens[3] = keys_customer(key, sizeof key, conf->redis.prefix, id,
 		    "p");
 		argv[6] = entries;
-		lens[6] = len;
+		lens[6] = (size_t)len;
 		sent_of[nsent++] = g;
 		if (cmd_pipe_append(&pipe, 7, argv, lens, cause) != 0)
 			goto done;
@@ -901,13 +1057,8 @@ done:
 		(void)cmd_pipe_flush(&pipe, &ignored);
 		free(ignored);
 	}
-	memset(retry, 0, g);
-	*nretry = 0;
-	for (size_t k = 0; rc == 0 && k < nsent; k++)
-		if (pipe.lost[k]) {
-			retry[sent_of[k]] = 1;
-			(*nretry)++;
-		}
+	load_merge_lost(retry, g, sent_of, rc == 0 ? nsent : 0, pipe.lost,
+	    nretry);
 	free(pipe.lost);
 	free(sent_of);
 	free(entries);
@@ -970,8 +1121,13 @@ load_usage(void)
 	return CMD_BAD_INPUT;
 }
 
-int
-cmd_load(int argc, char **argv)
+/*
+ * Parse pacer load's arguments into the three paths; 0, or the usage
+ * exit code.
+ */
+static int
+load_args(int argc, char **argv, const char **conf_path,
+    const char **profiles, const char **contacts)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -979,61 +1135,102 @@ cmd_load(int argc, char **argv)
 		{ "contacts", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char	*conf_path = NULL, *profiles = NULL, *contacts = NULL;
-	struct conf	*conf = NULL;
-	struct offers	*offers = NULL;
-	struct load	 l;
-	struct cmd_redis	*ctx = NULL;
-	char		*cause = NULL;
-	int		 ch, rc = CMD_BAD_INPUT;
-	double		 t0 = clock_mono_s();
+	int	 ch;
 
-	memset(&l, 0, sizeof l);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			conf_path = optarg;
+			*conf_path = optarg;
 			break;
 		case 'p':
-			profiles = optarg;
+			*profiles = optarg;
 			break;
 		case 'k':
-			contacts = optarg;
+			*contacts = optarg;
 			break;
 		default:
 			return load_usage();
 		}
 	}
-	if (optind != argc || conf_path == NULL ||
-	    (profiles == NULL && contacts == NULL))
+	if (optind != argc || *conf_path == NULL ||
+	    (*profiles == NULL && *contacts == NULL))
 		return load_usage();
-	if ((conf = conf_load(conf_path, &cause)) == NULL)
-		goto fail;
-	l.conf = conf;
-	l.now = (int64_t)time(NULL);
-	if (profiles != NULL && load_read_profiles(&l, profiles, &cause) != 0)
-		goto fail;
+	return 0;
+}
+
+/* Free what load holds (not its config or offers). */
+static void
+load_free(struct load *l)
+{
+	for (int i = 0; i < l->nzones; i++)
+		free(l->zones[i].tzt);
+	free(l->zones);
+	free(l->profiles);
+	free(l->seen);
+	free(l->contacts);
+	free(l->arena.buf);
+}
+
+/*
+ * Read and check the files named (profiles, then contacts with the
+ * offers' categories) into l; 0, or -1 with *cause.
+ */
+static int
+load_read(struct load *l, const char *profiles, const char *contacts,
+    struct offers **offers, char **cause)
+{
+	const struct conf	*conf = l->conf;
+
+	if (profiles != NULL && load_read_profiles(l, profiles, cause) != 0)
+		return -1;
 	if (profiles != NULL)
-		cmd_log("load", "%s: %zu profiles valid", profiles, l.nprofiles);
+		cmd_log("load", "%s: %zu profiles valid", profiles, l->nprofiles);
 	/*
 	 * Contacts name offers: their categories come from the offers file
 	 * (needed only when category caps are configured, but stored always,
 	 * so that caps configured later count them).
 	 */
 	if (contacts != NULL && conf->optimizer.offers != NULL &&
-	    (offers = offers_load(conf->optimizer.offers, conf, &cause)) == NULL) {
+	    (*offers = offers_load(conf->optimizer.offers, conf, cause)) ==
+	    NULL) {
 		if (conf->ncategories > 0)
-			goto fail;
-		free(cause);
-		cause = NULL;
+			return -1;
+		free(*cause);
+		*cause = NULL;
 	}
-	l.offers = offers;
-	if (contacts != NULL && load_read_contacts(&l, contacts, &cause) != 0)
-		goto fail;
+	l->offers = *offers;
+	if (contacts != NULL && load_read_contacts(l, contacts, cause) != 0)
+		return -1;
 	if (contacts != NULL)
 		cmd_log("load", "%s: %zu contacts valid, %zu older than the longest "
-		    "window skipped", contacts, l.ncontacts, l.old_contacts);
+		    "window skipped", contacts, l->ncontacts, l->old_contacts);
+	return 0;
+}
+
+/* pacer load: check the files in full, then write them to Redis. */
+int
+cmd_load(int argc, char **argv)
+{
+	const char	*conf_path = NULL, *profiles = NULL, *contacts = NULL;
+	struct conf	*conf = NULL;
+	struct offers	*offers = NULL;
+	struct load	 l;
+	struct cmd_redis	*ctx = NULL;
+	char		*cause = NULL;
+	int		 rc = CMD_BAD_INPUT;
+	double		 t0 = clock_mono_s();
+
+	memset(&l, 0, sizeof l);
+	if ((rc = load_args(argc, argv, &conf_path, &profiles, &contacts)) != 0)
+		return rc;
+	rc = CMD_BAD_INPUT;
+	if ((conf = conf_load(conf_path, &cause)) == NULL)
+		goto fail;
+	l.conf = conf;
+	l.now = (int64_t)time(NULL);
+	if (load_read(&l, profiles, contacts, &offers, &cause) != 0)
+		goto fail;
 	if ((ctx = cmd_redis_connect(conf, &cause)) == NULL) {
 		rc = CMD_NO_SERVICE;
 		goto fail;
@@ -1052,13 +1249,7 @@ fail:
 done:
 	free(cause);
 	cmd_redis_free(ctx);
-	for (int i = 0; i < l.nzones; i++)
-		free(l.zones[i].tzt);
-	free(l.zones);
-	free(l.profiles);
-	free(l.seen);
-	free(l.contacts);
-	free(l.arena.buf);
+	load_free(&l);
 	offers_free(offers);
 	conf_free(conf);
 	return rc;
