@@ -472,9 +472,12 @@ test_search_hard(void **state)
 	flow_work_free(w);
 }
 
-/* Optimum of s by GLPK's MIP: one row per group. */
+/*
+ * Optimum of s by GLPK's MIP (one row per group), with item fix (-1: none)
+ * fixed to fix_to.
+ */
 static double
-glpk_optimum(const struct flow_sub *s)
+glpk_optimum(const struct flow_sub *s, int fix, int fix_to)
 {
 	glp_prob	*lp;
 	glp_iocp	 parm;
@@ -497,6 +500,10 @@ glpk_optimum(const struct flow_sub *s)
 		ia[++ne] = s->all + 1, ja[ne] = i + 1, ar[ne] = 1;
 	}
 	glp_load_matrix(lp, ne, ia, ja, ar);
+	if (fix >= 0) {
+		glp_set_col_kind(lp, fix + 1, GLP_CV);
+		glp_set_col_bnds(lp, fix + 1, GLP_FX, fix_to, fix_to);
+	}
 	glp_init_iocp(&parm);
 	parm.presolve = GLP_ON;
 	parm.msg_lev = GLP_MSG_OFF;
@@ -509,17 +516,28 @@ glpk_optimum(const struct flow_sub *s)
 }
 
 /*
+ * Item i's threshold by GLPK: the best without it less the best with it
+ * (not counting its r).
+ */
+static double
+glpk_threshold(const struct flow_sub *s, int i)
+{
+	return (glpk_optimum(s, i, 0) - (glpk_optimum(s, i, 1) - s->r[i]));
+}
+
+/*
  * 100 items over 3 channels, 12 campaigns and 5 categories, every kind of
  * room binding (the shape that took a minute): the search proves the
- * optimum well inside its node limit, equal to GLPK's.
+ * optimum well inside its node limit, equal to GLPK's; with thresholds,
+ * some of them against GLPK's.
  */
 static void
 test_search_hundred(void **state)
 {
 	static struct big_case	 k;
 	struct flow_work	*w;
-	int			 trial, total;
-	double			 opt;
+	int			 trial, total, i;
+	double			 opt, bt;
 
 	(void)state;
 	w = flow_work_new(BIGN, BIGG);
@@ -529,19 +547,27 @@ test_search_hundred(void **state)
 		total = 20 + 5 * (trial % 5);
 		fill_hard(&k.s, BIGN, 3, 12, 5, total, trial % 4 != 3);
 		assert_int_equal(flow_is_laminar(&k.s, w), FLOW_SEARCH);
-		flow_solve(&k.s, FLOW_SEARCH, 0, w);
+		flow_solve(&k.s, FLOW_SEARCH, trial < 2, w);
 		assert_int_equal(k.s.exact, 1);
-		/* A tenth of the limit; these took 2,000 - 11,000. */
-		if (flow_work_nodes(w) > 40000)
+		/* A tenth of the limit; the plans took 100 - 3,100. */
+		if (trial >= 2 && flow_work_nodes(w) > 10000)
 			fail_msg("trial %d: %ld nodes", trial,
 			    flow_work_nodes(w));
-		opt = glpk_optimum(&k.s);
+		opt = glpk_optimum(&k.s, -1, 0);
 		if (fabs(k.s.value - opt) > 1e-7)
 			fail_msg("trial %d: value %.12g, GLPK %.12g", trial,
 			    k.s.value, opt);
 		assert_true(fabs(plan_value(&k.s, k.sel) - k.s.chosen) <
 		    1e-9);
 		assert_true(fabs(k.s.chosen - k.s.value) < 1e-9);
+		for (i = 0; trial < 2 && i < BIGN; i += 9) {
+			if (k.r[i] <= 0)
+				continue;
+			bt = glpk_threshold(&k.s, i);
+			if (fabs(k.t[i] - (bt > 0 ? bt : 0)) > 1e-7)
+				fail_msg("trial %d item %d: threshold %.12g, "
+				    "GLPK %.12g", trial, i, k.t[i], bt);
+		}
 	}
 	flow_work_free(w);
 }
