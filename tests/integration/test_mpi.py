@@ -1,0 +1,220 @@
+"""
+mpirun -np 2 pacer optimize (SPEC section 1): the run split over two
+processes, customers sharded by their Redis Cluster slot, joined by MPI.
+
+- Every check of test_optimize's TestOptimize (run folder, candidate in
+  Redis, a plan feasible under every rule of SPEC section 4 checked from the
+  CSVs alone, the reasons for nothing) holds for a two-process run.
+- With budgets, capacities and a [fairness] row that bind, two processes
+  give one process's objective and bound, to a tight tolerance (sums in
+  another order may differ in the last bits) and the same assignments
+  count, in scale and in exact mode.
+- assignments.csv, written by both processes at their offsets, has its
+  header once and every planned customer's rows once, together, as in
+  Redis; summary.json counts every customer.
+- A bad scores line in one process's shard stops both with exit 1, the
+  message naming file and line.
+
+Open MPI in a container as root needs --allow-run-as-root (and the two
+OMPI_ALLOW_RUN_AS_ROOT variables for older versions) and the TCP transport
+(--mca btl self,tcp: shared memory needs /dev/shm and ptrace rights a
+container may not give). Skipped when pacer was built without MPI
+(PACER_MPI); mpirun missing from an MPI build is a failure.
+"""
+import os
+import shutil
+import subprocess
+from collections import defaultdict
+
+import test_optimize
+from pacertest import BUILD_DIR, main, pacer_path, require_binary
+from test_optimize import OptimizeCase, load_json, read_csv
+
+RANKS = 2
+MPIRUN = ["mpirun", "-np", str(RANKS), "--oversubscribe",
+          "--allow-run-as-root", "--mca", "btl", "self,tcp"]
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1",
+           "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+
+
+def mpi_built():
+    """Whether the build under test has MPI (CMake's PACER_WITH_MPI)."""
+    try:
+        with open(os.path.join(BUILD_DIR, "CMakeCache.txt")) as f:
+            return "PACER_WITH_MPI:INTERNAL=ON" in f.read()
+    except OSError:
+        return False
+
+
+def run_mpi(*args, timeout=300):
+    """mpirun -np RANKS pacer ARGS; the CompletedProcess (text mode)."""
+    require_binary(pacer_path(), "pacer")
+    if shutil.which("mpirun") is None:
+        raise AssertionError("pacer is built with MPI but mpirun is not "
+                             "installed (openmpi-bin, scripts/deps.sh)")
+    env = dict(os.environ, **MPI_ENV)
+    return subprocess.run(MPIRUN + [pacer_path()] + [str(a) for a in args],
+                          stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def run_id_of(stderr):
+    for line in stderr.splitlines():
+        if "candidate is " in line:
+            return line.rsplit("candidate is ", 1)[1].strip()
+    raise AssertionError("no run id in:\n" + stderr)
+
+
+class MpiCase(OptimizeCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if not mpi_built():
+            raise __import__("unittest").SkipTest(
+                "pacer built without MPI (PACER_MPI)")
+        super().setUpClass()
+
+    @classmethod
+    def optimize_run(cls, *extra, mpi=True, conf=None):
+        """One run (no warm start from an earlier one): its folder."""
+        from pacertest import run_pacer
+        cls.redis.cli("DEL", "pacer:plan:candidate", "pacer:plan:live")
+        args = ["optimize", "-c", conf or cls.conf_path, "--offers",
+                os.path.join(cls.data, "offers.csv"), "--scores",
+                os.path.join(cls.data, "scores.csv"), "--out",
+                cls.reports] + list(extra)
+        p = run_mpi(*args) if mpi else run_pacer(*args, timeout=300)
+        assert p.returncode == 0, p.stderr
+        return os.path.join(cls.reports, run_id_of(p.stderr)), p
+
+
+class TestMpiOptimize(test_optimize.TestOptimize):
+    """TestOptimize's checks, on a run of two processes."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not mpi_built():
+            raise __import__("unittest").SkipTest(
+                "pacer built without MPI (PACER_MPI)")
+        OptimizeCase.setUpClass.__func__(cls)
+        p = run_mpi("optimize", "-c", cls.conf_path, "--offers",
+                    os.path.join(cls.data, "offers.csv"), "--scores",
+                    os.path.join(cls.data, "scores.csv"), "--out",
+                    cls.reports)
+        assert p.returncode == 0, p.stderr
+        cls.proc = p
+        cls.run_id = run_id_of(p.stderr)
+        cls.folder = os.path.join(cls.reports, cls.run_id)
+
+    def test_split_over_two(self):
+        self.assertIn("(2 processes, this one ", self.proc.stderr)
+        # Progress lines from rank 0 only: one "done" line.
+        self.assertEqual(self.proc.stderr.count("pacer optimize: done in"), 1)
+
+
+class TestMpiSameAsOne(MpiCase):
+    """Two processes against one, with every kind of row binding."""
+    CONF = dict(OptimizeCase.CONF)
+    CONF["segment student"] = {}
+    CONF["fairness"] = {"segments": "student,vulnerable",
+                        "min_ratio": "0.9"}
+    CONF["optimizer"] = dict(OptimizeCase.CONF["optimizer"], gap="1e-4")
+    N, M, SEED = 1500, 12, 17
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.runs = {}
+        # The scale run of two processes last: its plan entries stay.
+        for method in ("exact", "scale"):
+            for mpi in (False, True):
+                cls.runs[method, mpi] = cls.optimize_run(
+                    "--method", method, mpi=mpi)[0]
+        cls.sums = {k: load_json(os.path.join(v, "summary.json"))
+                    for k, v in cls.runs.items()}
+
+    def same(self, method):
+        one, two = self.sums[method, False], self.sums[method, True]
+        for k in ("objective", "bound"):
+            self.assertAlmostEqual(one[k], two[k],
+                                   delta=1e-7 * max(1.0, abs(one[k])),
+                                   msg="%s %s" % (method, k))
+        self.assertEqual(one["assignments"], two["assignments"], method)
+        self.assertEqual(one["customers"], two["customers"])
+        self.assertEqual(one["status"], two["status"])
+        self.assertIn(two["status"], ("optimal", "gap_reached"))
+        return one, two
+
+    def test_rows_bind(self):
+        """The instance is one where budgets, capacities and fairness bind."""
+        s = self.sums["exact", False]
+        self.assertTrue(any(o.get("budget_binding") or
+                            o.get("capacity_binding") for o in s["offers"]),
+                        s["offers"])
+        rows = s["fairness"].get("constraints", [])
+        self.assertTrue(any(r.get("binding") for r in rows), rows)
+
+    def test_scale_same_as_one_process(self):
+        self.same("scale")
+
+    def test_exact_same_as_one_process(self):
+        self.same("exact")
+
+    def test_fairness_rows_hold(self):
+        for (method, mpi), s in self.sums.items():
+            for row in s["fairness"].get("constraints", []):
+                self.assertGreaterEqual(
+                    row["sends_per_customer"] + 1e-9,
+                    row["min_ratio"] * row["base_sends_per_customer"],
+                    "%s mpi=%s %s" % (method, mpi, row))
+
+    def test_plan_file_every_customer_once(self):
+        folder = self.runs["scale", True]
+        with open(os.path.join(folder, "assignments.csv")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines[0], "customer,offer,channel,expected_value")
+        self.assertNotIn(lines[0], lines[1:])
+        rows = [l.split(",") for l in lines[1:]]
+        self.assertEqual(len({(r[0], r[1]) for r in rows}), len(rows))
+        # Each customer's rows together: written by one process, once.
+        seen, last = set(), None
+        for r in rows:
+            if r[0] != last:
+                self.assertNotIn(r[0], seen, "customer split: " + r[0])
+                seen.add(r[0])
+                last = r[0]
+        want = defaultdict(set)
+        for r in rows:
+            want[r[0]].add(r[1])
+        run_id = os.path.basename(folder)
+        self.assertEqual(self.plan_entries(run_id), dict(want))
+        s = self.sums["scale", True]
+        self.assertEqual(s["assignments"], len(rows))
+        self.assertEqual(s["customers"], self.N)
+        self.assertEqual(sorted(os.listdir(folder)),
+                         ["assignments.csv", "report.html", "summary.json"])
+
+
+class TestMpiBadInput(MpiCase):
+    N, M, SEED = 60, 6, 3
+
+    def test_bad_line_in_one_shard_stops_both(self):
+        rows = read_csv(os.path.join(self.data, "scores.csv"))
+        path = os.path.join(self.workdir, "bad.csv")
+        with open(path, "w") as f:
+            f.write("customer,offer,propensity\n")
+            for r in rows:
+                f.write("%s,%s,%s\n" % (r["customer"], r["offer"],
+                                        r["propensity"]))
+            f.write("%s,%s,1.5\n" % (rows[0]["customer"], rows[1]["offer"]))
+        p = run_mpi("optimize", "-c", self.conf_path, "--offers",
+                    os.path.join(self.data, "offers.csv"), "--scores", path,
+                    "--out", os.path.join(self.workdir, "bad"), timeout=120)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("bad.csv:%d: field propensity" % (len(rows) + 2),
+                      p.stderr)
+
+
+if __name__ == "__main__":
+    main()
