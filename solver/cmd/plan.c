@@ -43,8 +43,25 @@ static const char plan_publish_lua[] =
     " 'previous_live', prev, 'forced', ARGV[5])\n"
     "return {3, prev}\n";
 
+/* One attempt to publish: the keys, the run and what it was judged by. */
+struct plan_switch {
+	const char	*krun;		/* the run's hash */
+	const char	*klive;		/* PREFIX:plan:live */
+	const char	*run_id;
+	const char	*now;		/* unix seconds, as text */
+	const char	*who;
+	const char	*live;		/* the live run judged by, or NULL */
+	int		 force;
+};
+
 static int	plan_get(struct cmd_redis *, const struct conf *, const char *,
 		    char **, char **);
+static int	plan_publish_cluster(struct cmd_redis *,
+		    const struct plan_switch *, long long *, char **, char **);
+static int	plan_publish_eval(struct cmd_redis *,
+		    const struct plan_switch *, long long *, char **, char **);
+static int	plan_publish_result(const struct plan_switch *, long long,
+		    const char *, char **);
 
 /* Format unix seconds as "2026-11-23T02:00:00Z" into buf. */
 static void
@@ -176,6 +193,78 @@ done:
 }
 
 /*
+ * Publish by plan_publish_lua, in one step (one Redis): *code and *detail
+ * (caller frees) as the script answers. 0, or -1 with *cause.
+ */
+static int
+plan_publish_eval(struct cmd_redis *ctx, const struct plan_switch *sw,
+    long long *code, char **detail, char **cause)
+{
+	const char	*argv[10];
+	redisReply	*r;
+
+	argv[0] = "EVAL";
+	argv[1] = plan_publish_lua;
+	argv[2] = "2";
+	argv[3] = sw->krun;
+	argv[4] = sw->klive;
+	argv[5] = sw->run_id;
+	argv[6] = sw->now;
+	argv[7] = sw->who;
+	argv[8] = sw->live != NULL ? sw->live : "";
+	argv[9] = sw->force ? "1" : "0";
+	if ((r = cmd_redis_command(ctx, 10, argv, cause)) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER) {
+		*cause = strdup("redis: unexpected answer to the "
+		    "publish script");
+		freeReplyObject(r);
+		return -1;
+	}
+	*code = r->element[0]->integer;
+	*detail = strdup(cmd_reply_str(r->element[1]) ?
+	    r->element[1]->str : "");
+	freeReplyObject(r);
+	return 0;
+}
+
+/*
+ * What the publish script's last answer (code, detail) means: the exit
+ * code, with *cause set unless the run was published.
+ */
+static int
+plan_publish_result(const struct plan_switch *sw, long long code,
+    const char *detail, char **cause)
+{
+	const char	*run_id = sw->run_id;
+
+	switch (code) {
+	case 0:
+		*cause = str_printf("run %s: no such run (key %s)", run_id,
+		    sw->krun);
+		return CMD_BAD_INPUT;
+	case 1:
+		*cause = str_printf("run %s: status is \"%s\", only a complete run "
+		    "can be published", run_id, detail ? detail : "");
+		return CMD_BAD_INPUT;
+	case 2:
+		*cause = str_printf("run %s: its plan entries expired (horizon "
+		    "passed); run the optimizer again", run_id);
+		return CMD_BAD_INPUT;
+	case 4:
+		*cause = str_printf("run %s: the live plan kept changing; try "
+		    "again", run_id);
+		return CMD_NO_SERVICE;
+	default:
+		cmd_log("plan", "published %s (live before: %s) by %s%s", run_id,
+		    detail && *detail ? detail : "none", sw->who,
+		    sw->force ? " (forced)" : "");
+		return CMD_OK;
+	}
+}
+
+/*
  * The publish script's check and switch on a Redis Cluster, where the run
  * hash and the live key live in different slots (no script may hold both):
  * the run is checked first (its status and expiry only ever move on from
@@ -190,10 +279,10 @@ static const char plan_switch_lua[] =
     "return {3, prev}\n";
 
 static int
-plan_publish_cluster(struct cmd_redis *ctx, const char *krun, const char *klive,
-    const char *run_id, const char *now, const char *who, const char *live,
-    int force, long long *code, char **detail, char **cause)
+plan_publish_cluster(struct cmd_redis *ctx, const struct plan_switch *sw,
+    long long *code, char **detail, char **cause)
 {
+	const char	*krun = sw->krun, *now = sw->now;
 	const char	*argv[12];
 	redisReply	*r;
 
@@ -228,9 +317,9 @@ plan_publish_cluster(struct cmd_redis *ctx, const char *krun, const char *klive,
 	argv[0] = "EVAL";
 	argv[1] = plan_switch_lua;
 	argv[2] = "1";
-	argv[3] = klive;
-	argv[4] = run_id;
-	argv[5] = live != NULL ? live : "";
+	argv[3] = sw->klive;
+	argv[4] = sw->run_id;
+	argv[5] = sw->live != NULL ? sw->live : "";
 	if ((r = cmd_redis_command(ctx, 6, argv, cause)) == NULL)
 		return -1;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
@@ -249,25 +338,25 @@ plan_publish_cluster(struct cmd_redis *ctx, const char *krun, const char *klive,
 	argv[2] = "published_at";
 	argv[3] = now;
 	argv[4] = "published_by";
-	argv[5] = who;
+	argv[5] = sw->who;
 	argv[6] = "previous_live";
 	argv[7] = *detail != NULL ? *detail : "";
 	argv[8] = "forced";
-	argv[9] = force ? "1" : "0";
+	argv[9] = sw->force ? "1" : "0";
 	if ((r = cmd_redis_command(ctx, 10, argv, cause)) == NULL)
 		return -1;
 	freeReplyObject(r);
 	return 0;
 }
 
+/* Publish a reviewed run, judged again if the live plan moves; see cmd.h. */
 int
 cmd_plan_publish(struct cmd_redis *ctx, const struct conf *conf,
     const char *run_id, const char *who, int force, int *refused, char **cause)
 {
 	char		 krun[KEYS_MAX + 128], klive[KEYS_MAX], now[32], why[256];
 	char		*live = NULL, *detail = NULL;
-	const char	*argv[10];
-	redisReply	*r = NULL;
+	struct plan_switch sw = { krun, klive, run_id, now, who, NULL, force };
 	long long	 code = -1;
 	int		 rc, tries;
 
@@ -295,72 +384,20 @@ cmd_plan_publish(struct cmd_redis *ctx, const struct conf *conf,
 		snprintf(now, sizeof now, "%lld", (long long)time(NULL));
 		free(detail);
 		detail = NULL;
-		if (cmd_redis_is_cluster(ctx)) {
-			rc = plan_publish_cluster(ctx, krun, klive, run_id, now, who,
-			    live, force, &code, &detail, cause);
-			free(live);
-			live = NULL;
-			if (rc != 0)
-				return CMD_NO_SERVICE;
-		} else {
-			argv[0] = "EVAL";
-			argv[1] = plan_publish_lua;
-			argv[2] = "2";
-			argv[3] = krun;
-			argv[4] = klive;
-			argv[5] = run_id;
-			argv[6] = now;
-			argv[7] = who;
-			argv[8] = live != NULL ? live : "";
-			argv[9] = force ? "1" : "0";
-			r = cmd_redis_command(ctx, 10, argv, cause);
-			free(live);
-			live = NULL;
-			if (r == NULL)
-				return CMD_NO_SERVICE;
-			if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-			    r->element[0]->type != REDIS_REPLY_INTEGER) {
-				*cause = strdup("redis: unexpected answer to the "
-				    "publish script");
-				freeReplyObject(r);
-				return CMD_NO_SERVICE;
-			}
-			code = r->element[0]->integer;
-			detail = strdup(cmd_reply_str(r->element[1]) ?
-			    r->element[1]->str : "");
-			freeReplyObject(r);
-		}
+		sw.live = live;
+		if (cmd_redis_is_cluster(ctx))
+			rc = plan_publish_cluster(ctx, &sw, &code, &detail, cause);
+		else
+			rc = plan_publish_eval(ctx, &sw, &code, &detail, cause);
+		free(live);
+		live = NULL;
+		if (rc != 0)
+			return CMD_NO_SERVICE;
 		/* 4: the live plan changed since we judged: judge again. */
 		if (code != 4)
 			break;
 	}
-	if (code == 4) {
-		free(detail);
-		*cause = str_printf("run %s: the live plan kept changing; try "
-		    "again", run_id);
-		return CMD_NO_SERVICE;
-	}
-	switch (code) {
-	case 0:
-		*cause = str_printf("run %s: no such run (key %s)", run_id, krun);
-		rc = CMD_BAD_INPUT;
-		break;
-	case 1:
-		*cause = str_printf("run %s: status is \"%s\", only a complete run "
-		    "can be published", run_id, detail ? detail : "");
-		rc = CMD_BAD_INPUT;
-		break;
-	case 2:
-		*cause = str_printf("run %s: its plan entries expired (horizon "
-		    "passed); run the optimizer again", run_id);
-		rc = CMD_BAD_INPUT;
-		break;
-	default:
-		cmd_log("plan", "published %s (live before: %s) by %s%s", run_id,
-		    detail && *detail ? detail : "none", who, force ? " (forced)" : "");
-		rc = CMD_OK;
-		break;
-	}
+	rc = plan_publish_result(&sw, code, detail, cause);
 	free(detail);
 	return rc;
 }
