@@ -4,7 +4,7 @@
 PACER_DEPS="build-essential cmake pkg-config libevent-dev libhiredis-dev \
 libglpk-dev libjansson-dev libinih-dev libhttp-parser-dev libcmocka-dev \
 redis-server redis-tools python3 curl tzdata faketime clang mandoc libsystemd-dev \
-python3-jsonschema python3-yaml prometheus libssl-dev"
+python3-jsonschema python3-yaml prometheus libssl-dev libopenmpi-dev openmpi-bin"
 pacer_install_deps() {
 	missing=""
 	for p in $PACER_DEPS "$@"; do
