@@ -1554,6 +1554,7 @@ opt_folder(struct opt_run *r, struct report_run *rep, const char *out_dir,
 {
 	char	*dir, real[PATH_MAX];
 	int	 rc = CMD_OK;
+	double	 t1 = clock_mono_s();
 
 	/* Several processes share the folder (one file system): 0 makes it. */
 	if ((dir = str_printf("%s/%s", out_dir, r->run_id)) == NULL) {
@@ -1600,8 +1601,9 @@ opt_folder(struct opt_run *r, struct report_run *rep, const char *out_dir,
 		free(*cause);
 		*cause = NULL;
 	}
-	cmd_log("optimize", "run folder: %s (%ld assignments to %ld customers)",
-	    r->run_dir, r->assignments, r->assigned_customers);
+	cmd_log("optimize", "run folder: %s (%ld assignments to %ld customers) "
+	    "written in %.2fs", r->run_dir, r->assignments, r->assigned_customers,
+	    clock_mono_s() - t1);
 	return 0;
 }
 
