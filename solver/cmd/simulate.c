@@ -14,6 +14,9 @@
 #include "pacer/offers.h"
 #include "pacer/simulate.h"
 
+static const char simulate_usage[] = "usage: pacer simulate -c PROPOSED.conf "
+    "--contacts CSV [--against CURRENT.conf] [--profiles CSV] [--html OUT]\n";
+
 /* Progress lines on stderr, at most two a second. */
 static void
 simulate_progress(void *arg, const char *phase, long done, long total)
@@ -155,9 +158,21 @@ simulate_print(const struct simulate_result *p, const char *pname,
 	printf("\n");
 }
 
-/* pacer simulate -c PROPOSED --contacts CSV [--against CURRENT] ... */
-int
-cmd_simulate(int argc, char **argv)
+/* What pacer simulate was asked for. */
+struct simulate_args {
+	const char	*conf_path;	/* the proposed config */
+	const char	*contacts;
+	const char	*against;	/* the current config, or NULL */
+	const char	*profiles;	/* or NULL */
+	const char	*html;		/* the page to write, or NULL */
+};
+
+/*
+ * Parse the arguments into a: 0, 1 when --help was answered, -1 for a
+ * usage error.
+ */
+static int
+simulate_args(int argc, char **argv, struct simulate_args *a)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -168,88 +183,118 @@ cmd_simulate(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char		*conf_path = NULL, *contacts = NULL, *against = NULL;
-	const char		*profiles = NULL, *html = NULL;
-	struct conf		*pconf = NULL, *cconf = NULL;
-	struct offers		*poffers = NULL, *coffers = NULL;
-	struct simulate_log	*log = NULL;
-	struct simulate_result	 pres, cres;
-	struct cmd_progress	 prog = { 0, 0 };
-	char			*cause = NULL;
-	int			 ch, rc = CMD_BAD_INPUT, have_current = 0;
+	int	 ch;
 
-	memset(&pres, 0, sizeof pres);
-	memset(&cres, 0, sizeof cres);
+	memset(a, 0, sizeof *a);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			conf_path = optarg;
+			a->conf_path = optarg;
 			break;
 		case 'k':
-			contacts = optarg;
+			a->contacts = optarg;
 			break;
 		case 'a':
-			against = optarg;
+			a->against = optarg;
 			break;
 		case 'p':
-			profiles = optarg;
+			a->profiles = optarg;
 			break;
 		case 'H':
-			html = optarg;
+			a->html = optarg;
 			break;
 		case 'h':
-			printf("usage: pacer simulate -c PROPOSED.conf --contacts CSV "
-			    "[--against CURRENT.conf] [--profiles CSV] "
-			    "[--html OUT]\n");
-			return CMD_OK;
+			printf("%s", simulate_usage);
+			return 1;
 		default:
-			goto usage;
+			return -1;
 		}
 	}
-	if (optind != argc || conf_path == NULL || contacts == NULL)
-		goto usage;
+	if (optind != argc || a->conf_path == NULL || a->contacts == NULL)
+		return -1;
+	return 0;
+}
 
-	if ((pconf = simulate_conf(conf_path, &poffers)) == NULL)
-		goto out;
-	if (against != NULL && (cconf = simulate_conf(against, &coffers)) == NULL)
-		goto out;
+/*
+ * Read the log (and profiles), replay it under the proposed config (and
+ * the current one when cconf is not NULL), print the table and write the
+ * page. 0, or -1 with *cause (caller frees; may stay NULL).
+ */
+static int
+simulate_replay(const struct simulate_args *a, const struct conf *pconf,
+    const struct offers *poffers, const struct conf *cconf,
+    const struct offers *coffers, char **cause)
+{
+	struct simulate_log	*log = NULL;
+	struct simulate_result	 pres, cres;
+	struct cmd_progress	 prog = { 0, 0 };
+	int			 rc = -1, have_current = 0;
+
+	memset(&pres, 0, sizeof pres);
+	memset(&cres, 0, sizeof cres);
 	prog.start = prog.last = clock_mono_s();
-	if ((log = simulate_log_read(contacts, simulate_progress, &prog,
-	    &cause)) == NULL)
-		goto fail;
-	if (profiles != NULL &&
-	    simulate_log_profiles(log, profiles, &cause) != 0)
-		goto fail;
+	if ((log = simulate_log_read(a->contacts, simulate_progress, &prog,
+	    cause)) == NULL)
+		goto out;
+	if (a->profiles != NULL &&
+	    simulate_log_profiles(log, a->profiles, cause) != 0)
+		goto out;
 	if (simulate_run(log, pconf, poffers, simulate_progress, &prog, &pres,
-	    &cause) != 0)
-		goto fail;
+	    cause) != 0)
+		goto out;
 	if (cconf != NULL) {
 		if (simulate_run(log, cconf, coffers, simulate_progress, &prog,
-		    &cres, &cause) != 0)
-			goto fail;
+		    &cres, cause) != 0)
+			goto out;
 		have_current = 1;
 	}
-	simulate_print(&pres, conf_path, have_current ? &cres : NULL, against);
-	if (html != NULL) {
-		if (simulate_write_html(html, contacts, conf_path, &pres, against,
-		    have_current ? &cres : NULL, &cause) != 0)
-			goto fail;
-		cmd_log("simulate", "wrote %s", html);
+	simulate_print(&pres, a->conf_path, have_current ? &cres : NULL,
+	    a->against);
+	if (a->html != NULL) {
+		if (simulate_write_html(a->html, a->contacts, a->conf_path,
+		    &pres, a->against, have_current ? &cres : NULL, cause) != 0)
+			goto out;
+		cmd_log("simulate", "wrote %s", a->html);
 	}
-	rc = CMD_OK;
-	goto out;
-usage:
-	fprintf(stderr, "usage: pacer simulate -c PROPOSED.conf --contacts CSV "
-	    "[--against CURRENT.conf] [--profiles CSV] [--html OUT]\n");
-	goto out;
-fail:
-	fprintf(stderr, "%s\n", cause ? cause : "pacer simulate: failed");
+	rc = 0;
 out:
-	free(cause);
 	simulate_result_free(&pres);
 	simulate_result_free(&cres);
 	simulate_log_free(log);
+	return rc;
+}
+
+/* pacer simulate -c PROPOSED --contacts CSV [--against CURRENT] ... */
+int
+cmd_simulate(int argc, char **argv)
+{
+	struct simulate_args	 a;
+	struct conf		*pconf = NULL, *cconf = NULL;
+	struct offers		*poffers = NULL, *coffers = NULL;
+	char			*cause = NULL;
+	int			 rc = CMD_BAD_INPUT;
+
+	switch (simulate_args(argc, argv, &a)) {
+	case 1:
+		return CMD_OK;
+	case -1:
+		fprintf(stderr, "%s", simulate_usage);
+		return CMD_BAD_INPUT;
+	}
+	if ((pconf = simulate_conf(a.conf_path, &poffers)) == NULL)
+		goto out;
+	if (a.against != NULL &&
+	    (cconf = simulate_conf(a.against, &coffers)) == NULL)
+		goto out;
+	if (simulate_replay(&a, pconf, poffers, cconf, coffers, &cause) != 0) {
+		fprintf(stderr, "%s\n", cause ? cause :
+		    "pacer simulate: failed");
+		goto out;
+	}
+	rc = CMD_OK;
+out:
+	free(cause);
 	offers_free(poffers);
 	offers_free(coffers);
 	conf_free(pconf);
