@@ -22,12 +22,20 @@
 #   "redis: state of N customers read in Xs",
 #   "solved: status=... in Xs",
 #   "plan: ... written to redis in Xs (R assignments/s)" and "done in Xs".
+# The MPI rows run that whole command end to end on demo data (50 offers)
+# loaded into a private redis-server: as one process, then under
+# mpirun -np 1 and -np 2 (when pacer is built with MPI), each column one
+# phase of the run as rank 0 logs it: scores_s (scores read, since the
+# start), redis_s (state read), solve_s, folder_s (run folder: assignments,
+# summary, report), plan_s (plan entries and run hash to Redis), total_s;
+# rss_MiB is the largest process's peak.
 # Prints a table; never fails for being slow.
 #   BENCH_SIZES ("2000 20000 200000 1000000")  BENCH_SEED (1)
 #   BENCH_BIG (0; 1 adds 4000000 and 10000000: about 1.9 and 4.5 GiB, 1.5
 #     and 3.5-4 minutes on the 2-core machine; never in CI)
 #   BENCH_TIES ("20000 200000"; "" for none)
 #   BENCH_EXACT_MAX (20000)  BENCH_EXACT_LIMIT (1800 seconds per exact solve)
+#   BENCH_MPI ("200000"; customers of each end-to-end run, "" for none)
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -35,11 +43,13 @@ pacer_install_deps time
 SIZES=${BENCH_SIZES-"2000 20000 200000 1000000"}
 [ "${BENCH_BIG:-0}" = 1 ] && SIZES="$SIZES 4000000 10000000"
 TIES=${BENCH_TIES-"20000 200000"}
+MPI_SIZES=${BENCH_MPI-"200000"}
 SEED=${BENCH_SEED:-1}
 EXACT_MAX=${BENCH_EXACT_MAX:-20000}
 EXACT_LIMIT=${BENCH_EXACT_LIMIT:-1800}
 W=$(mktemp -d /tmp/pacer-bench-solver.XXXXXX)
-trap 'rm -rf "$W"' EXIT INT TERM
+REDIS_PID=
+trap '[ -n "$REDIS_PID" ] && kill "$REDIS_PID"; rm -rf "$W"' EXIT INT TERM
 
 echo "== build (-O2 -DNDEBUG)" >&2
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DPACER_BENCH=ON \
@@ -114,4 +124,65 @@ for n in $SIZES; do
 done
 for n in $TIES; do
 	row ties "$n" -t
+done
+
+# The end-to-end runs: pacer optimize as one process and over MPI ranks.
+[ -n "$MPI_SIZES" ] || exit 0
+cmake --build build-bench -j "$(nproc)" --target pacer >/dev/null
+P=build-bench/solver/pacer
+MPI=0
+grep -q "PACER_WITH_MPI:INTERNAL=ON" build-bench/CMakeCache.txt &&
+	command -v mpirun >/dev/null && MPI=1
+PORT=$((20000 + $$ % 20000))
+redis-server --port "$PORT" --save '' --appendonly no --dir "$W" \
+	>"$W/redis.log" 2>&1 &
+REDIS_PID=$!
+sed -e "s/^port = .*/port = $PORT/" -e 's/^gap = .*/gap = 0.0001/' \
+	-e 's/^time_limit_s = .*/time_limit_s = 1800/' conf/pacer.conf >"$W/p.conf"
+# Open MPI as root in a container: see tests/integration/test_mpi.py.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+MPIRUN="mpirun --oversubscribe --allow-run-as-root --mca btl self,tcp"
+# e2e N HOW: one pacer optimize run (HOW: one, or the ranks); its row
+e2e() {
+	n=$1
+	how=$2
+	log=$W/e2e-$n-$how.log
+	redis-cli -p "$PORT" DEL pacer:plan:candidate pacer:plan:live >/dev/null
+	cmd="$P optimize -c $W/p.conf --offers $W/d$n/offers.csv \
+--scores $W/d$n/scores.csv --out $W/out"
+	[ "$how" = one ] || cmd="$MPIRUN -np $how $cmd"
+	# shellcheck disable=SC2086
+	/usr/bin/time -v $cmd >/dev/null 2>"$log" || true
+	since() { sed -n "s/.*$1.* in \([0-9][0-9.]*\)s.*/\1/p" "$log" | head -n 1; }
+	sc=$(since "customers, [0-9]* pairs")
+	rd=$(since "redis: state of")
+	so=$(since "solved: status=")
+	fo=$(since "run folder:")
+	pl=$(since "plan: ")
+	to=$(sed -n 's/.*done in \([0-9.]*\)s.*/\1/p' "$log")
+	st=$(sed -n 's/.*solved: status=\([a-z_]*\) objective=\([0-9.]*\) bound=\([0-9.]*\).*/\1 \2 \3/p' "$log")
+	# shellcheck disable=SC2086
+	printf "$efmt" "$n" "$how" "$(wall "$log")" "$(rss "$log")" \
+		"${sc:--}" "${rd:--}" "${so:--}" "${fo:--}" "${pl:--}" "${to:--}" \
+		${st:-- - -}
+}
+efmt='%-9s %-5s %8s %7s %8s %8s %8s %8s %8s %8s %-11s %16s %16s\n'
+echo
+printf "$efmt" customers ranks wall_s rss_MiB scores_s redis_s solve_s \
+	folder_s plan_s total_s status objective bound
+for n in $MPI_SIZES; do
+	redis-cli -p "$PORT" FLUSHALL >/dev/null 2>&1 || sleep 1
+	redis-cli -p "$PORT" FLUSHALL >/dev/null
+	"$P" demo-data --customers "$n" --offers 50 --seed "$SEED" \
+		--out "$W/d$n" >/dev/null 2>&1
+	"$P" load -c "$W/p.conf" --profiles "$W/d$n/profiles.csv" \
+		--contacts "$W/d$n/contacts.csv" >/dev/null 2>&1
+	e2e "$n" one
+	if [ "$MPI" = 1 ]; then
+		e2e "$n" 1
+		e2e "$n" 2
+	else
+		echo "$n: pacer built without MPI (or no mpirun): no MPI rows" >&2
+	fi
+	rm -rf "$W/d$n" "$W/out"
 done
