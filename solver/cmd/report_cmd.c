@@ -75,14 +75,11 @@ report_cmd_by_value(const void *a, const void *b)
 	    (x->expected_value > y->expected_value);
 }
 
-/* Print the verdict and the top lines of one run. */
+/* The run's figures: status, objective and bound, customers and sends. */
 static void
-report_cmd_show(const struct report_run *run)
+report_cmd_head(const struct report_run *run)
 {
-	const struct report_offer **order;
-	char	 a[64], b[64], c[64], d[64];
-	long	 nothing = 0;
-	int	 i, nflag = 0;
+	char	 a[64], b[64], c[64];
 
 	printf("run %s  status %s  method %s\n", run->run_id, run->status,
 	    run->method[0] ? run->method : "-");
@@ -101,32 +98,50 @@ report_cmd_show(const struct report_run *run)
 	    report_cmd_num((double)run->customers, 0, a, sizeof a),
 	    report_cmd_num((double)run->eligible_pairs, 0, b, sizeof b),
 	    report_cmd_num((double)run->assignments, 0, c, sizeof c));
+}
 
-	if (run->noffers > 0 && (order = calloc((size_t)run->noffers,
-	    sizeof *order)) != NULL) {
-		for (i = 0; i < run->noffers; i++)
-			order[i] = &run->offers[i];
-		qsort(order, (size_t)run->noffers, sizeof *order,
-		    report_cmd_by_value);
-		printf("\ntop offers by expected value%s\n", run->noffers >
-		    REPORT_TOP ? " (first 10)" : "");
-		printf("  %-24s %10s %14s %14s %12s %12s  %s\n", "offer", "sends",
-		    "spend", "budget", "price/budget", "price/send", "binds");
-		for (i = 0; i < run->noffers && i < REPORT_TOP; i++) {
-			const struct report_offer *o = order[i];
+/* The first REPORT_TOP offers by expected value (none if out of memory). */
+static void
+report_cmd_top_offers(const struct report_run *run)
+{
+	const struct report_offer **order;
+	char	 a[64], b[64], c[64];
+	int	 i;
 
-			printf("  %-24s %10s %14s %14s %12.4f %12.4f  %s%s%s\n",
-			    o->name, report_cmd_num((double)o->sends, 0, a, sizeof a),
-			    report_cmd_num(o->spend, 2, b, sizeof b),
-			    o->budget >= 0 ? report_cmd_num(o->budget, 2, c,
-			    sizeof c) : "none", o->shadow_price_budget,
-			    o->shadow_price_capacity,
-			    o->budget_binding ? "budget" : "",
-			    o->budget_binding && o->capacity_binding ? "," : "",
-			    o->capacity_binding ? "capacity" : "");
-		}
-		free(order);
+	if (run->noffers <= 0 || (order = calloc((size_t)run->noffers,
+	    sizeof *order)) == NULL)
+		return;
+	for (i = 0; i < run->noffers; i++)
+		order[i] = &run->offers[i];
+	qsort(order, (size_t)run->noffers, sizeof *order, report_cmd_by_value);
+	printf("\ntop offers by expected value%s\n", run->noffers >
+	    REPORT_TOP ? " (first 10)" : "");
+	printf("  %-24s %10s %14s %14s %12s %12s  %s\n", "offer", "sends",
+	    "spend", "budget", "price/budget", "price/send", "binds");
+	for (i = 0; i < run->noffers && i < REPORT_TOP; i++) {
+		const struct report_offer *o = order[i];
+
+		printf("  %-24s %10s %14s %14s %12.4f %12.4f  %s%s%s\n",
+		    o->name, report_cmd_num((double)o->sends, 0, a, sizeof a),
+		    report_cmd_num(o->spend, 2, b, sizeof b),
+		    o->budget >= 0 ? report_cmd_num(o->budget, 2, c,
+		    sizeof c) : "none", o->shadow_price_budget,
+		    o->shadow_price_capacity,
+		    o->budget_binding ? "budget" : "",
+		    o->budget_binding && o->capacity_binding ? "," : "",
+		    o->capacity_binding ? "capacity" : "");
 	}
+	free(order);
+}
+
+/* Customers with nothing planned, by reason, and each channel's sends. */
+static void
+report_cmd_nothing(const struct report_run *run)
+{
+	char	 a[64], b[64], c[64];
+	long	 nothing = 0;
+	int	 i;
+
 	for (i = 0; i < REPORT_NOTHING_NREASONS; i++)
 		nothing += run->nothing[i];
 	printf("\ncustomers with nothing planned: %s", report_cmd_num(
@@ -143,6 +158,15 @@ report_cmd_show(const struct report_run *run)
 		    report_cmd_num((double)run->channels[i].saturated_before, 0,
 		    b, sizeof b), report_cmd_num(
 		    (double)run->channels[i].saturated_after, 0, c, sizeof c));
+}
+
+/* The segments flagged below 4/5 of the highest allocation rate. */
+static void
+report_cmd_flags(const struct report_run *run)
+{
+	char	 a[64], b[64], d[64];
+	int	 i, nflag = 0;
+
 	for (i = 0; i < run->nsegments; i++) {
 		const struct report_segment *s = &run->segments[i];
 
@@ -158,6 +182,16 @@ report_cmd_show(const struct report_run *run)
 		    (double)s->customers : 0.0,
 		    report_cmd_num(s->mean_expected_value, 3, d, sizeof d));
 	}
+}
+
+/* Print the verdict and the top lines of one run. */
+static void
+report_cmd_show(const struct report_run *run)
+{
+	report_cmd_head(run);
+	report_cmd_top_offers(run);
+	report_cmd_nothing(run);
+	report_cmd_flags(run);
 	if (run->previous_run_id[0] != '\0')
 		printf("\nprevious run: %s (pacer report --compare to see the "
 		    "changes)\n", run->previous_run_id);
