@@ -183,40 +183,146 @@ scores_header(struct scores_reader *r, char *line, size_t n)
 	return 0;
 }
 
+/*
+ * Split a data line into f and len (the fields point into line): by the
+ * full CSV rules when it holds a quote, at every comma otherwise. The
+ * number of fields, or -1 with r->cause set.
+ */
+static int
+scores_fields(struct scores_reader *r, char *line, size_t n, char **f,
+    size_t *len)
+{
+	char	*q = line, *end = line + n;
+	int	 nf = 0;
+
+	if (memchr(line, '"', n) != NULL) {
+		if ((nf = scores_split_quoted(line, n, f, len, CSV_MAX_FIELDS)) < 0)
+			scores_fail(r, NULL, "malformed quoted field", NULL, 0);
+		return nf;
+	}
+	for (;;) {
+		char	*comma = memchr(q, ',', (size_t)(end - q));
+
+		if (nf >= CSV_MAX_FIELDS) {
+			scores_fail(r, NULL, "too many fields", NULL, 0);
+			return -1;
+		}
+		f[nf] = q;
+		if (comma == NULL) {
+			len[nf++] = (size_t)(end - q);
+			break;
+		}
+		len[nf++] = (size_t)(comma - q);
+		q = comma + 1;
+	}
+	return nf;
+}
+
+/*
+ * The number of the row's customer id (idn bytes), interned and checked on
+ * first sight; -1 with r->cause set.
+ */
+static int
+scores_customer(struct scores_reader *r, const char *id, size_t idn)
+{
+	struct cmd_scores	*s = r->out;
+	const char		*last = r->last_customer >= 0 ?
+				    s->ids.arena + s->ids.off[r->last_customer] :
+				    NULL;
+	char			 tmp[KEYS_CUSTOMER_MAX + 2];
+	int			 c, added;
+
+	/* Most files group rows by customer, so try the last. */
+	if (last != NULL && strncmp(last, id, idn) == 0 && last[idn] == '\0')
+		c = r->last_customer;
+	else if ((c = intern_add(&s->ids, id, idn, &added)) < 0) {
+		scores_fail(r, NULL, "out of memory", NULL, 0);
+		return -1;
+	} else if (!added) {
+		r->sorted = 0;
+	} else {
+		/* New: a bad id fails the whole read (it stays interned). */
+		if (idn == 0 || idn > KEYS_CUSTOMER_MAX) {
+			scores_fail(r, "customer", "not a valid customer id",
+			    id, idn);
+			return -1;
+		}
+		memcpy(tmp, id, idn);
+		tmp[idn] = '\0';
+		if (!keys_valid_customer(tmp)) {
+			scores_fail(r, "customer", "not a valid customer id "
+			    "(1-128 of A-Za-z0-9_.:@-)", id, idn);
+			return -1;
+		}
+	}
+	r->last_customer = c;
+	return c;
+}
+
+/*
+ * The index of the row's offer (name, len bytes); -1 with r->cause set
+ * when the offers file does not list it.
+ */
+static int
+scores_offer(struct scores_reader *r, const char *name, size_t len)
+{
+	int	 o = -1;
+
+	/*
+	 * Rows usually list a customer's offers in catalogue order: try the
+	 * few offers after the last one before hashing.
+	 */
+	for (int k = 1, n_ = r->offers->n; k <= 4 && k <= n_; k++) {
+		int	 g = (r->last_offer + k) % n_;
+
+		if (r->offer_len[g] == len &&
+		    memcmp(r->offers->offer[g].name, name, len) == 0) {
+			o = g;
+			break;
+		}
+	}
+	if (o < 0)
+		o = intern_find(&r->offer_ids, name, len);
+	if (o < 0)
+		scores_fail(r, "offer", "unknown offer (not in the offers file)",
+		    name, len);
+	return o;
+}
+
+/* Room for one more pair; 0, or -1 with r->cause set. */
+static int
+scores_grow(struct scores_reader *r)
+{
+	struct cmd_scores	*s = r->out;
+	int64_t			 ncap = r->cap ? r->cap * 2 : 1 << 16;
+	void			*a, *b, *d;
+
+	if ((a = realloc(r->cust, (size_t)ncap * sizeof *r->cust)) != NULL)
+		r->cust = a;
+	if ((b = realloc(s->offer, (size_t)ncap * sizeof *s->offer)) != NULL)
+		s->offer = b;
+	if ((d = realloc(s->prop, (size_t)ncap * sizeof *s->prop)) != NULL)
+		s->prop = d;
+	if (a == NULL || b == NULL || d == NULL) {
+		scores_fail(r, NULL, "out of memory", NULL, 0);
+		return -1;
+	}
+	r->cap = ncap;
+	return 0;
+}
+
 /* Parse one data line (not NUL-terminated, no line end); 0 or -1. */
 static int
 scores_line(struct scores_reader *r, char *line, size_t n)
 {
 	char			*f[CSV_MAX_FIELDS];
 	size_t			 len[CSV_MAX_FIELDS];
-	int			 nf = 0, c, o, rc;
+	int			 nf, c, o, rc;
 	struct cmd_scores	*s = r->out;
 	float			 p;
 
-	if (memchr(line, '"', n) != NULL) {
-		if ((nf = scores_split_quoted(line, n, f, len, CSV_MAX_FIELDS)) < 0) {
-			scores_fail(r, NULL, "malformed quoted field", NULL, 0);
-			return -1;
-		}
-	} else {
-		char	*q = line, *end = line + n;
-
-		for (;;) {
-			char	*comma = memchr(q, ',', (size_t)(end - q));
-
-			if (nf >= CSV_MAX_FIELDS) {
-				scores_fail(r, NULL, "too many fields", NULL, 0);
-				return -1;
-			}
-			f[nf] = q;
-			if (comma == NULL) {
-				len[nf++] = (size_t)(end - q);
-				break;
-			}
-			len[nf++] = (size_t)(comma - q);
-			q = comma + 1;
-		}
-	}
+	if ((nf = scores_fields(r, line, n, f, len)) < 0)
+		return -1;
 	if (nf != r->nheader) {
 		char	 msg[64];
 
@@ -232,62 +338,9 @@ scores_line(struct scores_reader *r, char *line, size_t n)
 		if (slot < r->slot_lo || slot >= r->slot_hi)
 			return 0;
 	}
-	/* The customer: most files group rows by customer, so try the last. */
-	{
-		const char	*id = f[r->col[0]];
-		size_t		 idn = len[r->col[0]];
-		const char	*last = r->last_customer >= 0 ?
-				    s->ids.arena + s->ids.off[r->last_customer] : NULL;
-
-		int		 added;
-
-		if (last != NULL && strncmp(last, id, idn) == 0 && last[idn] == '\0')
-			c = r->last_customer;
-		else if ((c = intern_add(&s->ids, id, idn, &added)) < 0) {
-			scores_fail(r, NULL, "out of memory", NULL, 0);
-			return -1;
-		} else if (!added) {
-			r->sorted = 0;
-		} else {
-			/* New: a bad id fails the whole read (it stays interned). */
-			char	 tmp[KEYS_CUSTOMER_MAX + 2];
-
-			if (idn == 0 || idn > KEYS_CUSTOMER_MAX) {
-				scores_fail(r, "customer", "not a valid customer id",
-				    id, idn);
-				return -1;
-			}
-			memcpy(tmp, id, idn);
-			tmp[idn] = '\0';
-			if (!keys_valid_customer(tmp)) {
-				scores_fail(r, "customer", "not a valid customer id "
-				    "(1-128 of A-Za-z0-9_.:@-)", id, idn);
-				return -1;
-			}
-		}
-		r->last_customer = c;
-	}
-	/*
-	 * Rows usually list a customer's offers in catalogue order: try the
-	 * few offers after the last one before hashing.
-	 */
-	o = -1;
-	for (int k = 1, n_ = r->offers->n; k <= 4 && k <= n_; k++) {
-		int	 g = (r->last_offer + k) % n_;
-
-		if (r->offer_len[g] == len[r->col[1]] &&
-		    memcmp(r->offers->offer[g].name, f[r->col[1]], len[r->col[1]]) == 0) {
-			o = g;
-			break;
-		}
-	}
-	if (o < 0)
-		o = intern_find(&r->offer_ids, f[r->col[1]], len[r->col[1]]);
-	if (o < 0) {
-		scores_fail(r, "offer", "unknown offer (not in the offers file)",
-		    f[r->col[1]], len[r->col[1]]);
+	if ((c = scores_customer(r, f[r->col[0]], len[r->col[0]])) < 0 ||
+	    (o = scores_offer(r, f[r->col[1]], len[r->col[1]])) < 0)
 		return -1;
-	}
 	if ((rc = scores_propensity(f[r->col[2]], len[r->col[2]], &p)) != 0) {
 		scores_fail(r, "propensity", rc == -2 ? "outside [0,1]:" :
 		    "not a number:", f[r->col[2]], len[r->col[2]]);
@@ -301,24 +354,8 @@ scores_line(struct scores_reader *r, char *line, size_t n)
 	}
 	r->offer_seen[o] = (uint32_t)c + 1;
 	r->last_offer = o;
-	if (s->npairs == r->cap) {
-		int64_t	 ncap = r->cap ? r->cap * 2 : 1 << 16;
-		void	*a = realloc(r->cust, (size_t)ncap * sizeof *r->cust);
-
-		if (a != NULL)
-			r->cust = a;
-		void	*b = realloc(s->offer, (size_t)ncap * sizeof *s->offer);
-		if (b != NULL)
-			s->offer = b;
-		void	*d = realloc(s->prop, (size_t)ncap * sizeof *s->prop);
-		if (d != NULL)
-			s->prop = d;
-		if (a == NULL || b == NULL || d == NULL) {
-			scores_fail(r, NULL, "out of memory", NULL, 0);
-			return -1;
-		}
-		r->cap = ncap;
-	}
+	if (s->npairs == r->cap && scores_grow(r) != 0)
+		return -1;
 	r->cust[s->npairs] = (uint32_t)c;
 	s->offer[s->npairs] = (uint16_t)o;
 	s->prop[s->npairs] = p;
@@ -392,16 +429,132 @@ cmd_scores_load(const char *path, const struct offers *offers,
 	return cmd_scores_load_shard(path, offers, 0, SLOT_COUNT, out, cause);
 }
 
+/* The reader's tables of the offers: names, lengths, last customer. 0/-1. */
+static int
+scores_offer_tables(struct scores_reader *r)
+{
+	const struct offers	*offers = r->offers;
+
+	if ((r->offer_seen = calloc((size_t)offers->n + 1,
+	    sizeof *r->offer_seen)) == NULL ||
+	    (r->offer_len = calloc((size_t)offers->n + 1,
+	    sizeof *r->offer_len)) == NULL)
+		return -1;
+	for (int i = 0; i < offers->n; i++)
+		r->offer_len[i] = strlen(offers->offer[i].name);
+	for (int i = 0; i < offers->n; i++)
+		if (intern_add(&r->offer_ids, offers->offer[i].name,
+		    strlen(offers->offer[i].name), NULL) != i)
+			return -1;
+	return 0;
+}
+
+/* Free what the reader holds of its own (not the scores it fills). */
+static void
+scores_reader_free(struct scores_reader *r)
+{
+	free(r->cust);
+	free(r->offer_seen);
+	free(r->offer_len);
+	intern_free(&r->offer_ids);
+}
+
+/*
+ * Parse the complete lines of p..end (at eof, a last line without a
+ * newline too): the header first, then data lines. Returns where the
+ * unparsed rest starts, or NULL with r->cause set.
+ */
+static char *
+scores_block(struct scores_reader *r, char *p, char *end, int eof,
+    int *header)
+{
+	char	*nl;
+	size_t	 n;
+
+	for (;;) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL) {
+			if (!eof || p == end)
+				break;
+			nl = end;	/* last line without a newline */
+		}
+		n = (size_t)(nl - p);
+		r->line++;
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n > 0) {
+			if (!*header) {
+				if (scores_header(r, p, n) != 0)
+					return NULL;
+				*header = 1;
+			} else if (scores_line(r, p, n) != 0)
+				return NULL;
+		}
+		p = nl < end ? nl + 1 : end;
+	}
+	return p;
+}
+
+/*
+ * Read fd (total bytes, for progress) block by block through buf
+ * (SCORES_BLOCK + SCORES_LINE_MAX bytes), parsing as it goes; *header
+ * says whether a header line was found. 0, or -1 with r->cause set.
+ */
+static int
+scores_read(struct scores_reader *r, int fd, char *buf, off_t total,
+    int *header)
+{
+	struct cmd_progress	 prog = { 0, 0 };
+	char			*p, *end;
+	size_t			 have = 0;
+	int			 eof = 0;
+	off_t			 done = 0;
+
+	while (!eof || have > 0) {
+		if (!eof) {
+			ssize_t	 n = read(fd, buf + have, SCORES_BLOCK +
+			    SCORES_LINE_MAX - have);
+
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				r->cause = str_printf("%s: read failed: %s", r->path,
+				    strerror(errno));
+				return -1;
+			}
+			if (n == 0)
+				eof = 1;
+			have += (size_t)n;
+			done += n;
+		}
+		end = buf + have;
+		if ((p = scores_block(r, buf, end, eof, header)) == NULL)
+			return -1;
+		have = (size_t)(end - p);
+		if (have >= SCORES_LINE_MAX && !eof) {
+			r->line++;
+			scores_fail(r, NULL, "line too long", NULL, 0);
+			return -1;
+		}
+		memmove(buf, p, have);
+		if (eof)
+			have = 0;
+		if (cmd_progress_due(&prog))
+			cmd_progress_line(&prog, "optimize", "scores: bytes read",
+			    (uint64_t)done, (uint64_t)(total > 0 ? total : 0));
+	}
+	return 0;
+}
+
+/* Read the customers of slots [slot_lo, slot_hi) only; see cmd.h. */
 int
 cmd_scores_load_shard(const char *path, const struct offers *offers,
     int slot_lo, int slot_hi, struct cmd_scores *out, char **cause)
 {
 	struct scores_reader	 r;
-	struct cmd_progress	 prog = { 0, 0 };
 	char			*buf = NULL;
-	size_t			 have = 0;
-	int			 fd = -1, eof = 0, header = 0;
-	off_t			 total, done = 0;
+	int			 fd = -1, header = 0;
+	off_t			 total;
 
 	memset(out, 0, sizeof *out);
 	memset(&r, 0, sizeof r);
@@ -419,74 +572,12 @@ cmd_scores_load_shard(const char *path, const struct offers *offers,
 	total = lseek(fd, 0, SEEK_END);
 	lseek(fd, 0, SEEK_SET);
 	if ((buf = malloc(SCORES_BLOCK + SCORES_LINE_MAX)) == NULL ||
-	    (r.offer_seen = calloc((size_t)offers->n + 1, sizeof *r.offer_seen)) ==
-	    NULL)
-		goto oom;
-	if ((r.offer_len = calloc((size_t)offers->n + 1, sizeof *r.offer_len)) ==
-	    NULL)
-		goto oom;
-	for (int i = 0; i < offers->n; i++)
-		r.offer_len[i] = strlen(offers->offer[i].name);
-	for (int i = 0; i < offers->n; i++)
-		if (intern_add(&r.offer_ids, offers->offer[i].name,
-		    strlen(offers->offer[i].name), NULL) != i)
-			goto oom;
-	while (!eof || have > 0) {
-		char	*p = buf, *end, *nl;
-
-		if (!eof) {
-			ssize_t	 n = read(fd, buf + have, SCORES_BLOCK + SCORES_LINE_MAX -
-			    have);
-
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				r.cause = str_printf("%s: read failed: %s", path,
-				    strerror(errno));
-				goto fail;
-			}
-			if (n == 0)
-				eof = 1;
-			have += (size_t)n;
-			done += n;
-		}
-		end = buf + have;
-		for (;;) {
-			size_t	 n;
-
-			nl = memchr(p, '\n', (size_t)(end - p));
-			if (nl == NULL) {
-				if (!eof || p == end)
-					break;
-				nl = end;	/* last line without a newline */
-			}
-			n = (size_t)(nl - p);
-			r.line++;
-			if (n > 0 && p[n - 1] == '\r')
-				n--;
-			if (n > 0) {
-				if (!header) {
-					if (scores_header(&r, p, n) != 0)
-						goto fail;
-					header = 1;
-				} else if (scores_line(&r, p, n) != 0)
-					goto fail;
-			}
-			p = nl < end ? nl + 1 : end;
-		}
-		have = (size_t)(end - p);
-		if (have >= SCORES_LINE_MAX && !eof) {
-			r.line++;
-			scores_fail(&r, NULL, "line too long", NULL, 0);
-			goto fail;
-		}
-		memmove(buf, p, have);
-		if (eof)
-			have = 0;
-		if (cmd_progress_due(&prog))
-			cmd_progress_line(&prog, "optimize", "scores: bytes read",
-			    (uint64_t)done, (uint64_t)(total > 0 ? total : 0));
+	    scores_offer_tables(&r) != 0) {
+		scores_fail(&r, NULL, "out of memory", NULL, 0);
+		goto fail;
 	}
+	if (scores_read(&r, fd, buf, total, &header) != 0)
+		goto fail;
 	if (!header) {
 		r.line = 1;
 		scores_fail(&r, NULL, "empty file: a header line is needed", NULL, 0);
@@ -497,21 +588,13 @@ cmd_scores_load_shard(const char *path, const struct offers *offers,
 	out->lines = r.line;
 	close(fd);
 	free(buf);
-	free(r.cust);
-	free(r.offer_seen);
-	free(r.offer_len);
-	intern_free(&r.offer_ids);
+	scores_reader_free(&r);
 	return 0;
-oom:
-	scores_fail(&r, NULL, "out of memory", NULL, 0);
 fail:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-	free(r.cust);
-	free(r.offer_seen);
-	free(r.offer_len);
-	intern_free(&r.offer_ids);
+	scores_reader_free(&r);
 	cmd_scores_free(out);
 	*cause = r.cause != NULL ? r.cause : strdup("out of memory");
 	return -1;
