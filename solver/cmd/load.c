@@ -45,7 +45,7 @@ struct load_arena {
 
 /* One validated profile; strings are offsets into the arena. */
 struct load_profile {
-	size_t		 customer;
+	size_t		 customer;	/* its id in load.customers */
 	size_t		 segments;
 	long		 line;		/* in the profiles file */
 	int		 zone;		/* index into load_zones, -1: none */
@@ -84,8 +84,8 @@ struct load {
 	struct load_zone	*zones;
 	int			 nzones;
 	int64_t			 now;
-	size_t			*seen;		/* profile index + 1 by customer hash */
-	size_t			 seen_cap;	/* a power of two, or 0 */
+	struct intern		 customers;	/* profiles' customers: id i is
+						   profile i's */
 	struct {
 		char	 name[CONF_NAME_MAX];
 		long	 first_line;
@@ -338,57 +338,6 @@ load_own(struct load *l, const struct csv *c, struct load_profile *p,
 	return 0;
 }
 
-/* FNV-1a of a customer id. */
-static uint64_t
-load_hash(const char *id)
-{
-	uint64_t	 h = 1469598103934665603ULL;
-
-	for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-/*
- * Note profile i's customer as seen; the index of an earlier profile of the
- * same customer, or -1 (none), or -2 when out of memory. The table stays at
- * most half full, so a lookup is a short probe.
- */
-static long
-load_seen(struct load *l, size_t i)
-{
-	const char	*id = load_str(l, l->profiles[i].customer);
-	size_t		 mask, k;
-
-	if ((i + 1) * 2 > l->seen_cap) {
-		size_t	 ncap = l->seen_cap ? l->seen_cap * 2 : 8192;
-		size_t	*ns = calloc(ncap, sizeof *ns);
-
-		if (ns == NULL)
-			return -2;
-		for (size_t j = 0; j < l->seen_cap; j++) {
-			if (l->seen[j] == 0)
-				continue;
-			k = load_hash(load_str(l, l->profiles[l->seen[j] - 1].customer)) &
-			    (ncap - 1);
-			while (ns[k] != 0)
-				k = (k + 1) & (ncap - 1);
-			ns[k] = l->seen[j];
-		}
-		free(l->seen);
-		l->seen = ns;
-		l->seen_cap = ncap;
-	}
-	mask = l->seen_cap - 1;
-	for (k = load_hash(id) & mask; l->seen[k] != 0; k = (k + 1) & mask)
-		if (!strcmp(load_str(l, l->profiles[l->seen[k] - 1].customer), id))
-			return (long)(l->seen[k] - 1);
-	l->seen[k] = i + 1;
-	return -1;
-}
-
 /*
  * The consent column of every configured channel, into chcol; 0, or -1
  * with *cause when one is missing.
@@ -474,7 +423,8 @@ load_profile_row(struct load *l, const struct csv *c, const int col[3],
 {
 	struct load_profile	*p = &l->profiles[l->nprofiles];
 	const char		*id = c->field[col[0]], *tz = c->field[col[1]];
-	long			 earlier;
+	int32_t			 earlier;
+	int			 added;
 
 	if (!keys_valid_customer(id)) {
 		*cause = csv_error(c, "customer", "\"%.140s\" is not a valid "
@@ -490,14 +440,13 @@ load_profile_row(struct load *l, const struct csv *c, const int col[3],
 	    load_profile_consent(l, c, chcol, p, cause) != 0 ||
 	    load_own(l, c, p, cause) != 0)
 		return -1;
-	if ((p->customer = load_arena_add(&l->arena, id, strlen(id))) ==
-	    (size_t)-1 || (p->segments = load_arena_add(&l->arena, l->segbuf,
-	    strlen(l->segbuf))) == (size_t)-1)
+	if ((p->segments = load_arena_add(&l->arena, l->segbuf,
+	    strlen(l->segbuf))) == (size_t)-1 ||
+	    (earlier = intern_add(&l->customers, id, strlen(id), &added)) < 0)
 		goto oom;
 	p->line = c->line;
-	if ((earlier = load_seen(l, l->nprofiles)) == -2)
-		goto oom;
-	if (earlier >= 0) {
+	p->customer = (size_t)earlier;
+	if (!added) {
 		*cause = csv_error(c, "customer", "\"%s\" has a row already, at "
 		    "line %ld (one row per customer)", id,
 		    l->profiles[earlier].line);
@@ -881,7 +830,7 @@ load_write_profiles(struct load *l, struct cmd_redis *ctx, char **cause)
 		const struct load_profile	*p = &l->profiles[i];
 
 		lens[1] = keys_customer(key, sizeof key, conf->redis.prefix,
-		    load_str(l, p->customer), "p");
+		    intern_str(&l->customers, (int32_t)p->customer), "p");
 		/*
 		 * The file's row replaces the profile: unknown consent and an
 		 * empty zone remove what was stored (HDEL only when needed, so
@@ -1167,7 +1116,7 @@ load_free(struct load *l)
 		free(l->zones[i].tzt);
 	free(l->zones);
 	free(l->profiles);
-	free(l->seen);
+	intern_free(&l->customers);
 	free(l->contacts);
 	free(l->arena.buf);
 }
