@@ -946,7 +946,7 @@ flow_reduced_thresholds(struct flow_sub *s, struct flow_work *w)
 		x = w->local[s->ch[i]];
 		best = HUGE_VAL;
 		if (s->sel[i]) {
-			/* Leave: the cheapest way back round to its campaign. */
+			/* Leave: the cheapest way back to its campaign. */
 			for (a = 0; a < w->ninc[q]; a++) {
 				y = w->inc_node[q * K + a];
 				c = D[x * K + y] + w->inc[q * K + a];
@@ -1268,9 +1268,11 @@ flow_lr_eval(const struct flow_sub *s, struct flow_work *w)
 		g = w->bb_dg[k];
 		v += w->bb_mu[g] * (s->room[g] - w->cnt[g]);
 	}
-	for (j = 0; j < ps->n; j++)
-		if (ps->sel[j] && (g = flow_part(s, w->ord[j], w->bb_dual)) >= 0)
+	for (j = 0; j < ps->n; j++) {
+		g = flow_part(s, w->ord[j], w->bb_dual);
+		if (ps->sel[j] && g >= 0)
 			w->bb_tmp[g]++;
+	}
 	return (v);
 }
 
