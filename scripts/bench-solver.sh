@@ -149,7 +149,7 @@ e2e() {
 	log=$W/e2e-$n-$how.log
 	redis-cli -p "$PORT" DEL pacer:plan:candidate pacer:plan:live >/dev/null
 	cmd="$P optimize -c $W/p.conf --offers $W/d$n/offers.csv \
---scores $W/d$n/scores.csv --out $W/out"
+--scores $W/d$n/scores.csv --out $W/out --now $NOW"
 	[ "$how" = one ] || cmd="$MPIRUN -np $how $cmd"
 	# shellcheck disable=SC2086
 	/usr/bin/time -v $cmd >/dev/null 2>"$log" || true
@@ -177,6 +177,8 @@ for n in $MPI_SIZES; do
 		--out "$W/d$n" >/dev/null 2>&1
 	"$P" load -c "$W/p.conf" --profiles "$W/d$n/profiles.csv" \
 		--contacts "$W/d$n/contacts.csv" >/dev/null 2>&1
+	# One time for every run of a size: the same rooms, comparable plans.
+	NOW=$(date +%s)
 	e2e "$n" one
 	if [ "$MPI" = 1 ]; then
 		e2e "$n" 1
