@@ -203,111 +203,154 @@ state_stale_add(struct cmd_state *st, int c, const char *field, size_t n)
 	return 0;
 }
 
+/* What one customer's profile reply says. */
+struct state_row {
+	struct state_own own;		/* its own caps */
+	uint16_t	 consent;	/* a bit per channel */
+	uint32_t	 segs;		/* config segments as rule bits */
+	uint64_t	 names;		/* every segment as a name bit */
+	int64_t		 pause_until;	/* 0: none */
+	int		 nh;		/* contacts read into the buffer */
+};
+
+/* The channels the profile reply consents to, as bits. */
+static uint16_t
+state_consent(const struct conf *conf, const redisReply *prof)
+{
+	uint16_t	 consent = 0;
+
+	for (int ch = 0; ch < conf->nchannels; ch++) {
+		const char	*v = cmd_reply_str(prof->element[ch]);
+		int		 yes = v == NULL ? conf->consent_default_allow :
+				    !strcmp(v, "1");
+
+		if (yes)
+			consent |= (uint16_t)(1u << ch);
+	}
+	return consent;
+}
+
+/* seg = "a;b": config segments as rule bits, all as names, into row. */
+static void
+state_segments(struct cmd_state *st, const struct conf *conf,
+    const char *seg, struct state_row *row)
+{
+	while (seg != NULL && *seg != '\0') {
+		const char	*end = strchr(seg, ';');
+		size_t		 n = end ? (size_t)(end - seg) : strlen(seg);
+		char		 name[CONF_NAME_MAX];
+		int		 i;
+
+		if (n > 0 && n < sizeof name) {
+			memcpy(name, seg, n);
+			name[n] = '\0';
+			if ((i = conf_segment_index(conf, name)) >= 0 && i < 32)
+				row->segs |= 1u << i;
+			if ((i = intern_find(&st->names, name, n)) < 0 &&
+			    st->names.n < 64)
+				i = intern_add(&st->names, name, n, NULL);
+			if (i >= 0 && i < 64)
+				row->names |= 1ULL << i;
+		}
+		seg = end ? end + 1 : NULL;
+	}
+}
+
 /*
- * Parse the replies of customer c (named id) into st: CMD_OK, or with
- * *cause CMD_BAD_INPUT (a malformed history) or CMD_NO_SERVICE (an error
- * reply, out of memory). *hp (*hcap entries, caller frees) is the contacts
- * buffer, grown to hold every contact in the longest window.
+ * The contacts of history hr in (from, t] into *hp (*hcap entries, grown
+ * to hold them all), how many into *nh: CMD_OK, or with *cause
+ * CMD_BAD_INPUT (malformed) or CMD_NO_SERVICE (out of memory).
  */
 static int
-state_customer(struct cmd_state *st, const struct conf *conf,
-    const struct offers *offers, const struct state_checks *sc, int c,
-    const char *id, const redisReply *prof, const redisReply *plan,
-    const char *live, struct rules_contact **hp, int *hcap, char **cause)
+state_history(const struct conf *conf, const struct offers *offers,
+    const redisReply *hr, const char *id, int64_t from, int64_t t,
+    struct rules_contact **hp, int *hcap, int *nh, char **cause)
 {
 	struct rules_contact *h = *hp;
-	struct state_own own = { .n = 0 };
-	int		 nch = conf->nchannels, nh = 0, ncounted = 0;
-	uint16_t	 consent = 0;
-	uint32_t	 segs = 0;
-	uint64_t	 names = 0;
+
+	if (hr->type != REDIS_REPLY_STRING)
+		return CMD_OK;
+	if ((*nh = cmd_history_contacts(hr->str, hr->len, conf, offers, from,
+	    t, h, *hcap)) < 0) {
+		*cause = str_printf("customer %s: malformed contact history "
+		    "(field h of %s:{%s}:p)", id, conf->redis.prefix, id);
+		return CMD_BAD_INPUT;
+	}
+	if (*nh > *hcap) {
+		/* Every contact counts, however many: read again. */
+		if ((h = realloc(h, (size_t)*nh * sizeof *h)) == NULL) {
+			*cause = strdup("out of memory");
+			return CMD_NO_SERVICE;
+		}
+		*hp = h;
+		*hcap = *nh;
+		*nh = cmd_history_contacts(hr->str, hr->len, conf, offers,
+		    from, t, h, *hcap);
+	}
+	return CMD_OK;
+}
+
+/*
+ * Parse the profile reply (an array of STATE_NFIELDS) into row, its
+ * contacts into *hp as state_history does. CMD_OK or as state_history.
+ */
+static int
+state_profile(struct cmd_state *st, const struct conf *conf,
+    const struct offers *offers, const redisReply *prof, const char *id,
+    struct rules_contact **hp, int *hcap, struct state_row *row,
+    char **cause)
+{
+	int		 nch = conf->nchannels;
+	const char	*pause = cmd_reply_str(prof->element[nch + 3]);
+	int64_t		 from = st->t - conf_longest_window(conf);
+
+	/* The customer's own windows may be longer than every
+	   configured one: read as far back as the longest. */
+	state_own_parse(conf, cmd_reply_str(prof->element[nch + 2]), &row->own);
+	if (st->t - row->own.longest < from)
+		from = st->t - row->own.longest;
+	if (pause != NULL)
+		row->pause_until = strtoll(pause, NULL, 10);
+	row->consent = state_consent(conf, prof);
+	state_segments(st, conf, cmd_reply_str(prof->element[nch]), row);
+	/* Contacts in (t - longest window, t]: what counts at t. */
+	return state_history(conf, offers, prof->element[nch + 1], id, from,
+	    st->t, hp, hcap, &row->nh, cause);
+}
+
+/*
+ * Note customer c's plan fields other than the live run's: left-overs to
+ * remove. CMD_OK, or CMD_NO_SERVICE with *cause.
+ */
+static int
+state_stale(struct cmd_state *st, int c, const redisReply *plan,
+    const char *live, char **cause)
+{
+	if (plan->type != REDIS_REPLY_ARRAY)
+		return CMD_OK;
+	for (size_t i = 0; i < plan->elements; i++) {
+		const char *f = cmd_reply_str(plan->element[i]);
+
+		if (f == NULL || (live != NULL && !strcmp(f, live)))
+			continue;
+		if (state_stale_add(st, c, f, strlen(f)) != 0) {
+			*cause = strdup("out of memory");
+			return CMD_NO_SERVICE;
+		}
+	}
+	return CMD_OK;
+}
+
+/* Customer c's contact count and rooms under every cap, from row and h. */
+static void
+state_rooms(struct cmd_state *st, const struct conf *conf,
+    const struct state_checks *sc, int c, const struct state_row *row,
+    const struct rules_contact *h)
+{
+	int		 nch = conf->nchannels, nh = row->nh, ncounted = 0;
+	uint32_t	 segs = row->segs;
 	const int64_t	 t = st->t;
-	int64_t		 pause_until = 0, from = t - conf_longest_window(conf);
 
-	if (prof->type == REDIS_REPLY_ERROR || plan->type == REDIS_REPLY_ERROR) {
-		const redisReply *e = prof->type == REDIS_REPLY_ERROR ? prof : plan;
-
-		*cause = str_printf("redis: %s", e->str);
-		return CMD_NO_SERVICE;
-	}
-	if (prof->type == REDIS_REPLY_ARRAY &&
-	    prof->elements == (size_t)STATE_NFIELDS(nch)) {
-		const redisReply *hr = prof->element[nch + 1];
-		const char	*pause = cmd_reply_str(prof->element[nch + 3]);
-
-		/* The customer's own windows may be longer than every
-		   configured one: read as far back as the longest. */
-		state_own_parse(conf, cmd_reply_str(prof->element[nch + 2]), &own);
-		if (t - own.longest < from)
-			from = t - own.longest;
-		if (pause != NULL)
-			pause_until = strtoll(pause, NULL, 10);
-
-		for (int ch = 0; ch < nch; ch++) {
-			const char	*v = cmd_reply_str(prof->element[ch]);
-			int		 yes = v == NULL ? conf->consent_default_allow :
-					    !strcmp(v, "1");
-
-			if (yes)
-				consent |= (uint16_t)(1u << ch);
-		}
-		/* seg = "a;b": config segments as rule bits, all as names. */
-		const char	*seg = cmd_reply_str(prof->element[nch]);
-
-		while (seg != NULL && *seg != '\0') {
-			const char	*end = strchr(seg, ';');
-			size_t		 n = end ? (size_t)(end - seg) : strlen(seg);
-			char		 name[CONF_NAME_MAX];
-			int		 i;
-
-			if (n > 0 && n < sizeof name) {
-				memcpy(name, seg, n);
-				name[n] = '\0';
-				if ((i = conf_segment_index(conf, name)) >= 0 && i < 32)
-					segs |= 1u << i;
-				if ((i = intern_find(&st->names, name, n)) < 0 &&
-				    st->names.n < 64)
-					i = intern_add(&st->names, name, n, NULL);
-				if (i >= 0 && i < 64)
-					names |= 1ULL << i;
-			}
-			seg = end ? end + 1 : NULL;
-		}
-		/* Contacts in (t - longest window, t]: what counts at t. */
-		if (hr->type == REDIS_REPLY_STRING && (nh = cmd_history_contacts(
-		    hr->str, hr->len, conf, offers, from, t, h, *hcap)) < 0) {
-			*cause = str_printf("customer %s: malformed contact history "
-			    "(field h of %s:{%s}:p)", id, conf->redis.prefix, id);
-			return CMD_BAD_INPUT;
-		}
-		if (nh > *hcap) {
-			/* Every contact counts, however many: read again. */
-			if ((h = realloc(h, (size_t)nh * sizeof *h)) == NULL) {
-				*cause = strdup("out of memory");
-				return CMD_NO_SERVICE;
-			}
-			*hp = h;
-			*hcap = nh;
-			nh = cmd_history_contacts(hr->str, hr->len, conf, offers,
-			    from, t, h, *hcap);
-		}
-	}
-	/* Plan fields other than the live run's are left-overs to remove. */
-	if (plan->type == REDIS_REPLY_ARRAY) {
-		for (size_t i = 0; i < plan->elements; i++) {
-			const char *f = cmd_reply_str(plan->element[i]);
-
-			if (f == NULL || (live != NULL && !strcmp(f, live)))
-				continue;
-			if (state_stale_add(st, c, f, strlen(f)) != 0) {
-				*cause = strdup("out of memory");
-				return CMD_NO_SERVICE;
-			}
-		}
-	}
-	st->consent[c] = consent;
-	st->segments[c] = segs;
-	st->segment_names[c] = names;
 	/* The configured longest window's contacts, as reports count them. */
 	for (int i = 0; i < nh; i++)
 		if (h[i].time > t - conf_longest_window(conf))
@@ -328,7 +371,41 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 		st->room_category[(size_t)c * (size_t)st->ncategories + (size_t)k] =
 		    state_room(sc->category[k], sc->ncategory[k], segs, h, nh, t,
 		    -1);
-	state_own_room(st, c, &own, pause_until, h, nh);
+}
+
+/*
+ * Parse the replies of customer c (named id) into st: CMD_OK, or with
+ * *cause CMD_BAD_INPUT (a malformed history) or CMD_NO_SERVICE (an error
+ * reply, out of memory). *hp (*hcap entries, caller frees) is the contacts
+ * buffer, grown to hold every contact in the longest window.
+ */
+static int
+state_customer(struct cmd_state *st, const struct conf *conf,
+    const struct offers *offers, const struct state_checks *sc, int c,
+    const char *id, const redisReply *prof, const redisReply *plan,
+    const char *live, struct rules_contact **hp, int *hcap, char **cause)
+{
+	struct state_row row = { .nh = 0 };
+	int		 rc;
+
+	if (prof->type == REDIS_REPLY_ERROR || plan->type == REDIS_REPLY_ERROR) {
+		const redisReply *e = prof->type == REDIS_REPLY_ERROR ? prof : plan;
+
+		*cause = str_printf("redis: %s", e->str);
+		return CMD_NO_SERVICE;
+	}
+	if (prof->type == REDIS_REPLY_ARRAY &&
+	    prof->elements == (size_t)STATE_NFIELDS(conf->nchannels) &&
+	    (rc = state_profile(st, conf, offers, prof, id, hp, hcap, &row,
+	    cause)) != CMD_OK)
+		return rc;
+	if ((rc = state_stale(st, c, plan, live, cause)) != CMD_OK)
+		return rc;
+	st->consent[c] = row.consent;
+	st->segments[c] = row.segs;
+	st->segment_names[c] = row.names;
+	state_rooms(st, conf, sc, c, &row, *hp);
+	state_own_room(st, c, &row.own, row.pause_until, *hp, row.nh);
 	return CMD_OK;
 }
 
