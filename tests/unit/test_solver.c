@@ -1673,6 +1673,19 @@ test_distributed(void **state)
 	inst = make_demo(9, 20000);
 	world_check(inst, SOLVER_SCALE, 1e-4, "scale 20000");
 	solver_instance_free(inst);
+
+	/* Tight single-offer limits with ties: the polish and fallback. */
+	for (c = 1; c <= 3; c++) {
+		inst = make_single_offer(c, 1000);
+		world_check(inst, SOLVER_SCALE, 1e-4, "scale ties 1000");
+		solver_instance_free(inst);
+	}
+
+	/* Fewer customers than ranks: a rank with none takes part too. */
+	inst = make_demo(3, 2);
+	world_check(inst, SOLVER_SCALE, 1e-4, "scale 2");
+	world_check(inst, SOLVER_EXACT, 0, "exact 2");
+	solver_instance_free(inst);
 }
 
 int
