@@ -22,14 +22,26 @@
 
 #define MPI_CHUNK	(1 << 30)	/* bytes per call: MPI counts are int */
 
-/* Sum (or max) of n doubles over the ranks, in place. */
+/*
+ * Sum of n doubles over the ranks, in place: reduced on rank 0 and
+ * broadcast, so every rank holds the very same bits. An allreduce may add
+ * in another order on each rank, and the solver's decisions (a better
+ * bound, a plan kept, the gap reached) must be the same everywhere or the
+ * ranks part ways in their collective calls.
+ */
 static int
 mpi_sum_double(void *arg, double *v, int n)
 {
-	(void)arg;
-	return (MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM,
-	    MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1);
+	struct cmd_world	*w = arg;
+
+	if (MPI_Reduce(w->rank == 0 ? MPI_IN_PLACE : v, v, n, MPI_DOUBLE,
+	    MPI_SUM, 0, MPI_COMM_WORLD) != MPI_SUCCESS ||
+	    MPI_Bcast(v, n, MPI_DOUBLE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+		return (-1);
+	return (0);
 }
+
+/* Max of n doubles over the ranks, in place (exact: the same on all). */
 
 static int
 mpi_max_double(void *arg, double *v, int n)
