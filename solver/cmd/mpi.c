@@ -42,7 +42,6 @@ mpi_sum_double(void *arg, double *v, int n)
 }
 
 /* Max of n doubles over the ranks, in place (exact: the same on all). */
-
 static int
 mpi_max_double(void *arg, double *v, int n)
 {
@@ -51,6 +50,7 @@ mpi_max_double(void *arg, double *v, int n)
 	    MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1);
 }
 
+/* Sum of n int64s over the ranks, in place (exact: the same on all). */
 static int
 mpi_sum_int64(void *arg, int64_t *v, int n)
 {
