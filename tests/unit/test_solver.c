@@ -1368,7 +1368,7 @@ world_post(struct world_rank *wr, const void *buf, size_t len)
 	pthread_barrier_wait(&wr->w->bar);
 }
 
-/* Doubles combined over the ranks below upto (sum, or max when max). */
+/* Doubles combined over every rank (sum, or max when max). */
 static int
 world_doubles(struct world_rank *wr, double *v, int n, int max)
 {
@@ -1390,12 +1390,14 @@ world_doubles(struct world_rank *wr, double *v, int n, int max)
 	return (0);
 }
 
+/* solver_comm's sum_double. */
 static int
 world_sum_double(void *arg, double *v, int n)
 {
 	return (world_doubles(arg, v, n, 0));
 }
 
+/* solver_comm's max_double. */
 static int
 world_max_double(void *arg, double *v, int n)
 {
@@ -1419,6 +1421,7 @@ world_int64(struct world_rank *wr, int64_t *v, int n, int upto)
 	return (0);
 }
 
+/* solver_comm's sum_int64. */
 static int
 world_sum_int64(void *arg, int64_t *v, int n)
 {
@@ -1427,6 +1430,7 @@ world_sum_int64(void *arg, int64_t *v, int n)
 	return (world_int64(wr, v, n, wr->w->size));
 }
 
+/* solver_comm's exscan_int64. */
 static int
 world_exscan_int64(void *arg, int64_t *v, int n)
 {
@@ -1435,6 +1439,7 @@ world_exscan_int64(void *arg, int64_t *v, int n)
 	return (world_int64(wr, v, n, wr->comm.rank));
 }
 
+/* solver_comm's gather: to root, or (root < 0) to every rank. */
 static int
 world_gather(void *arg, const void *buf, size_t len, int root, void **out,
     size_t *lens)
@@ -1462,6 +1467,7 @@ world_gather(void *arg, const void *buf, size_t len, int root, void **out,
 	return (0);
 }
 
+/* solver_comm's bcast. */
 static int
 world_bcast(void *arg, void *buf, size_t len, int root)
 {
@@ -1642,6 +1648,7 @@ world_check(const struct solver_instance *inst, enum solver_method m,
 	solver_result_free(&one);
 }
 
+/* Distributed solves of several shapes against one process. */
 static void
 test_distributed(void **state)
 {
