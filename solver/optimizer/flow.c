@@ -40,15 +40,16 @@
 /*
  * Nodes a search may spend on one customer's plan (its thresholds share
  * as many again): past it the search returns the best plan it found and
- * an upper bound. A depth-first node counts 1 and each flow solved at a
- * node over flows FLOW_NODE_FLOW, about their relative cost on 60-100
- * items, so the limit bounds the time: 100,000 nodes took 35-70 ms on
- * 100 items here (a flow's cost grows with the items), a customer with
- * thresholds at most twice that. Typical hard customers of 100 items
- * need 100-11,000 for the plan.
+ * an upper bound. A depth-first node counts 1, and each flow solved at a
+ * node over flows FLOW_NODE_FLOW plus 1 per FLOW_NODE_SCANS edges its
+ * shortest paths looked at: counted, not timed, and about half a
+ * microsecond each here whatever the customer's size, so the limit stands
+ * for about 50 ms (a customer with thresholds at most twice that).
+ * Hard customers of 100 items needed 100-12,000 for the plan.
  */
 #define FLOW_NODE_LIMIT	100000
-#define FLOW_NODE_FLOW	40
+#define FLOW_NODE_FLOW	16
+#define FLOW_NODE_SCANS	128
 
 /*
  * Subgradient steps on the prices at a search's first node and at every
@@ -87,6 +88,7 @@ struct flow_work {
 	uint8_t	*inq;
 	int	 nedges;
 	int	 nnodes, src, sink;
+	long	 scans;		/* edges flow_ssp has looked at, ever */
 	uint8_t	*kind;		/* per group: 1 channel node, 2 campaign */
 	int	*gedge;		/* per group: its edge to or from its node */
 	int	*local;		/* per group: reduced node or campaign slot */
@@ -120,8 +122,8 @@ struct flow_work {
 	int	 bb_nfix;
 	double	 bb_value;	/* its value */
 	double	 bb_ub;		/* upper bound over the subtrees left */
-	long	 bb_nodes;	/* spent on this customer (FLOW_NODE_FLOW per
-				   flow, 1 per other node) */
+	long	 bb_nodes;	/* spent on this customer (see
+				   FLOW_NODE_LIMIT) */
 	long	 bb_start;	/* bb_nodes when this search began */
 	long	 bb_budget;	/* this search's nodes */
 	long	 bb_limit;	/* FLOW_NODE_LIMIT, or as a test set it */
@@ -728,6 +730,7 @@ flow_ssp(struct flow_work *w)
 			qh = qh + 1 == n ? 0 : qh + 1;
 			w->inq[u] = 0;
 			for (e = w->head[u]; e != -1; e = w->next[e]) {
+				w->scans++;
 				if (w->cap[e] <= 0)
 					continue;
 				v = w->to[e];
@@ -1259,11 +1262,13 @@ flow_lr_eval(const struct flow_sub *s, struct flow_work *w)
 {
 	const struct flow_sub	*ps = &w->pair_sub;
 	double			 v;
+	long			 scans = w->pair_work->scans;
 	int			 j, k, g;
 
-	w->bb_nodes += FLOW_NODE_FLOW;
 	v = flow_pair(s, w, w->bb_side[0], w->bb_side[1], w->ord, w->bb_m, 1,
 	    w->bb_mu);
+	w->bb_nodes += FLOW_NODE_FLOW +
+	    (w->pair_work->scans - scans) / FLOW_NODE_SCANS;
 	for (k = 0; k < w->bb_ndg; k++) {
 		g = w->bb_dg[k];
 		v += w->bb_mu[g] * (s->room[g] - w->cnt[g]);

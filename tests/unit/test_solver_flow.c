@@ -549,8 +549,8 @@ test_search_hundred(void **state)
 		assert_int_equal(flow_is_laminar(&k.s, w), FLOW_SEARCH);
 		flow_solve(&k.s, FLOW_SEARCH, trial < 2, w);
 		assert_int_equal(k.s.exact, 1);
-		/* A tenth of the limit; the plans took 100 - 3,100. */
-		if (trial >= 2 && flow_work_nodes(w) > 10000)
+		/* A fifth of the limit; the plans took 130 - 7,700. */
+		if (trial >= 2 && flow_work_nodes(w) > 20000)
 			fail_msg("trial %d: %ld nodes", trial,
 			    flow_work_nodes(w));
 		opt = glpk_optimum(&k.s, -1, 0);
