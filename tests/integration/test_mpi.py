@@ -1,5 +1,5 @@
 """
-mpirun -np 2 pacer optimize (SPEC section 1): the run split over two
+mpirun -np K pacer optimize (SPEC section 1): the run split over K
 processes, customers sharded by their Redis Cluster slot, joined by MPI.
 
 - Every check of test_optimize's TestOptimize (run folder, candidate in
@@ -12,6 +12,8 @@ processes, customers sharded by their Redis Cluster slot, joined by MPI.
 - assignments.csv, written by both processes at their offsets, has its
   header once and every planned customer's rows once, together, as in
   Redis; summary.json counts every customer.
+- On a Redis Cluster of three masters, three processes each read the
+  master of their slot range and plan as one process does.
 - A bad scores line in one process's shard stops both with exit 1, the
   message naming file and line.
 
@@ -21,6 +23,7 @@ OMPI_ALLOW_RUN_AS_ROOT variables for older versions) and the TCP transport
 container may not give). Skipped when pacer was built without MPI
 (PACER_MPI); mpirun missing from an MPI build is a failure.
 """
+import collections
 import os
 import shutil
 import subprocess
@@ -31,8 +34,8 @@ from pacertest import BUILD_DIR, main, pacer_path, require_binary
 from test_optimize import OptimizeCase, load_json, read_csv
 
 RANKS = 2
-MPIRUN = ["mpirun", "-np", str(RANKS), "--oversubscribe",
-          "--allow-run-as-root", "--mca", "btl", "self,tcp"]
+MPIRUN = ["mpirun", "--oversubscribe", "--allow-run-as-root", "--mca", "btl",
+          "self,tcp"]
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1",
            "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
            "OMPI_MCA_rmaps_base_oversubscribe": "1"}
@@ -47,14 +50,15 @@ def mpi_built():
         return False
 
 
-def run_mpi(*args, timeout=300):
-    """mpirun -np RANKS pacer ARGS; the CompletedProcess (text mode)."""
+def run_mpi(*args, timeout=300, ranks=RANKS):
+    """mpirun -np ranks pacer ARGS; the CompletedProcess (text mode)."""
     require_binary(pacer_path(), "pacer")
     if shutil.which("mpirun") is None:
         raise AssertionError("pacer is built with MPI but mpirun is not "
                              "installed (openmpi-bin, scripts/deps.sh)")
     env = dict(os.environ, **MPI_ENV)
-    return subprocess.run(MPIRUN + [pacer_path()] + [str(a) for a in args],
+    return subprocess.run(MPIRUN + ["-np", str(ranks), pacer_path()] +
+                          [str(a) for a in args],
                           stdin=subprocess.DEVNULL, capture_output=True,
                           text=True, timeout=timeout, env=env)
 
@@ -194,6 +198,80 @@ class TestMpiSameAsOne(MpiCase):
         self.assertEqual(s["customers"], self.N)
         self.assertEqual(sorted(os.listdir(folder)),
                          ["assignments.csv", "report.html", "summary.json"])
+
+
+class TestMpiCluster(__import__("clusterkit").ClusterCase):
+    """
+    Three processes on a Redis Cluster of three masters: each rank's slot
+    range is (but for a slot) one master's, so each reads its own; the plan
+    matches one process's and its entries land on every master.
+    """
+    DAEMONS = 0
+    MASTERS = 3
+    CONF = {
+        "channel email": {"cap": ["3/7d", "1/1d"]},
+        "optimizer": {"max_offers_per_customer": "3", "gap": "0.0001",
+                      "time_limit_s": "120", "horizon": "1d"},
+    }
+    N, M, SEED = 600, 8, 7
+
+    @classmethod
+    def setUpClass(cls):
+        if not mpi_built():
+            raise __import__("unittest").SkipTest(
+                "pacer built without MPI (PACER_MPI)")
+        super().setUpClass()
+        from pacertest import run_pacer
+        cls.conf_path = os.path.join(cls.workdir, "cli.conf")
+        with open(cls.conf_path, "w") as f:
+            f.write(cls.conf_for(1))
+        cls.data = os.path.join(cls.workdir, "data")
+        cls.reports = os.path.join(cls.workdir, "reports")
+        for args in (("demo-data", "--customers", cls.N, "--offers", cls.M,
+                      "--seed", cls.SEED, "--out", cls.data),
+                     ("load", "-c", cls.conf_path, "--profiles",
+                      os.path.join(cls.data, "profiles.csv"), "--contacts",
+                      os.path.join(cls.data, "contacts.csv"))):
+            p = run_pacer(*args, timeout=300)
+            assert p.returncode == 0, p.stderr
+
+    def run_once(self, mpi, now):
+        from pacertest import run_pacer
+        self.rc.call("DEL", "pacer:plan:candidate")
+        args = ("optimize", "-c", self.conf_path, "--offers",
+                os.path.join(self.data, "offers.csv"), "--scores",
+                os.path.join(self.data, "scores.csv"), "--out", self.reports,
+                "--now", now)
+        p = run_mpi(*args, ranks=3) if mpi else run_pacer(*args,
+                                                          timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        run_id = run_id_of(p.stderr)
+        return run_id, load_json(os.path.join(self.reports, run_id,
+                                              "summary.json"))
+
+    def test_three_ranks_on_three_masters(self):
+        from clusterkit import key_slot
+        now = int(__import__("time").time())
+        _, one = self.run_once(False, now)
+        run_id, two = self.run_once(True, now)
+        self.assertEqual(one["bound"], two["bound"])
+        self.assertAlmostEqual(one["objective"], two["objective"],
+                               delta=1e-4 * one["bound"])
+        self.assertEqual(one["customers"], two["customers"])
+        # Each rank's slots [r 16384/3, (r+1) 16384/3) are one master's.
+        smap = self.cluster.slot_map()
+        for r in range(3):
+            owners = collections.Counter(
+                smap[s] for s in range(r * 16384 // 3, (r + 1) * 16384 // 3))
+            self.assertGreater(owners.most_common(1)[0][1],
+                               0.999 * sum(owners.values()), owners)
+        entries = self.cluster.keys("pacer:{*}:o")
+        self.assertEqual(len([p for p in entries if entries[p]]), 3)
+        rows = read_csv(os.path.join(self.reports, run_id, "assignments.csv"))
+        self.assertEqual(two["assignments"], len(rows))
+        for port, keys in entries.items():
+            for k in keys:
+                self.assertEqual(smap[key_slot(k)], port)
 
 
 class TestMpiBadInput(MpiCase):
