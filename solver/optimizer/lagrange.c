@@ -43,6 +43,21 @@
  * adding sends to the members of a short segment, or dropping others'
  * sends, cheapest per unit of the row first; the polish MIP carries the
  * rows with what the fixed customers contribute.
+ *
+ * Distributed (options comm, mpirun -np K pacer optimize): each rank
+ * sweeps its own customers; the bound, demand and fairness tallies are
+ * summed over the ranks, and the targets and cutoffs are the same
+ * selection as one process's, made exactly over every rank's critical
+ * prices (dist_select: a radix selection on the float bits, one summed
+ * histogram a byte), so every rank moves the prices alike and the dual
+ * loop is one process's. The repair differs where it must: each rank cuts
+ * its own sends at the shared cutoffs; the refill splits each offer's
+ * sends left by a selection over all ranks' candidates (exact but for
+ * customers' rooms); the exchange works within each rank and its share of
+ * the sends left; the fairness fix walks every rank's cheapest moves in
+ * one order on every rank. The polish and the exact fallback gather their
+ * customers on rank 0 and send the plan back. Decisions that read a clock
+ * read rank 0's.
  */
 #include <float.h>
 #include <limits.h>
