@@ -355,11 +355,14 @@ flow_work_search_small(struct flow_work *w, int items)
 	w->bb_small = items;
 }
 
-/* Set the search's node limit per customer (tests: reach the limit). */
+/*
+ * Set the search's node limit per customer (tests: reach the limit); at
+ * least 1, so that the root's cheap bound is always reached.
+ */
 void
 flow_work_node_limit(struct flow_work *w, long nodes)
 {
-	w->bb_limit = nodes;
+	w->bb_limit = nodes > 0 ? nodes : 1;
 }
 
 /* Nodes the last flow_solve's search spent. */
