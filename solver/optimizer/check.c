@@ -48,7 +48,7 @@ check_customer_pairs(const struct solver_instance *inst,
 		if (selection[k] > 1) {
 			solver_cause(cause, "pair %lld: selection %u",
 			    (long long)k, (unsigned)selection[k]);
-			return (-1);
+			return -1;
 		}
 		if (!selection[k])
 			continue;
@@ -64,7 +64,7 @@ check_customer_pairs(const struct solver_instance *inst,
 		cc->obj += (double)inst->pair_propensity[k] * of->value -
 		    of->cost;
 	}
-	return (0);
+	return 0;
 }
 
 /*
@@ -80,14 +80,14 @@ check_customer_rooms(const struct solver_instance *inst, int c, int n,
 	if (n > inst->room_all[c]) {
 		solver_cause(cause, "customer %d: %d offers, room %u",
 		    c, n, (unsigned)inst->room_all[c]);
-		return (-1);
+		return -1;
 	}
 	for (ch = 0; ch < inst->nchannels; ch++) {
 		if (cc->per_ch[ch] > inst->room_channel[(size_t)c *
 		    inst->nchannels + ch]) {
 			solver_cause(cause, "customer %d: channel %d "
 			    "over its room", c, ch);
-			return (-1);
+			return -1;
 		}
 		cc->per_ch[ch] = 0;
 	}
@@ -96,7 +96,7 @@ check_customer_rooms(const struct solver_instance *inst, int c, int n,
 		    inst->ncampaigns + cp]) {
 			solver_cause(cause, "customer %d: campaign %d "
 			    "over its room", c, cp);
-			return (-1);
+			return -1;
 		}
 		cc->per_cp[cp] = 0;
 	}
@@ -107,11 +107,11 @@ check_customer_rooms(const struct solver_instance *inst, int c, int n,
 			    "%d offers, room %u", c, cat, cc->per_cat[cat],
 			    (unsigned)inst->room_category[(size_t)c *
 			    inst->ncategories + cat]);
-			return (-1);
+			return -1;
 		}
 		cc->per_cat[cat] = 0;
 	}
-	return (0);
+	return 0;
 }
 
 /* Each offer's sends against its budget and capacity; 0 or -1. */
@@ -131,15 +131,15 @@ check_offers(const struct solver_instance *inst, const long *sends,
 		    spend > of->budget * (1 + 1e-12) + 1e-9) {
 			solver_cause(cause, "offer %d: spend %.6f over budget "
 			    "%.6f", o, spend, of->budget);
-			return (-1);
+			return -1;
 		}
 		if (of->capacity >= 0 && sends[o] > of->capacity) {
 			solver_cause(cause, "offer %d: %ld sends over capacity "
 			    "%ld", o, sends[o], of->capacity);
-			return (-1);
+			return -1;
 		}
 	}
-	return (0);
+	return 0;
 }
 
 /* Every fairness row against the sends counted; 0 or -1. */
@@ -155,10 +155,10 @@ check_fairness(const struct solver_instance *inst,
 			    "customers, %ld to a base of %ld, min_ratio %g", s,
 			    cc->seg[s], inst->fair_size[s], cc->total,
 			    inst->fair_base, inst->fair_min_ratio);
-			return (-1);
+			return -1;
 		}
 	}
-	return (0);
+	return 0;
 }
 
 /* Check selection against inst; see solver.h. */
@@ -201,5 +201,5 @@ out:
 	free(cc.per_ch);
 	free(cc.per_cp);
 	free(cc.per_cat);
-	return (rv);
+	return rv;
 }

@@ -117,7 +117,7 @@ exact_term_hook(void *info, const char *s)
 			solver_log(job->log, job->arg, "glpk: %s", g->line);
 		g->len = 0;
 	}
-	return (1);	/* never print to stdout */
+	return 1;	/* never print to stdout */
 }
 
 /* Branch-and-bound callback: track the best bound, offer the start plan. */
@@ -161,15 +161,15 @@ static int
 exact_useful(const struct solver_instance *inst, int c, int64_t k)
 {
 	/* A fairness row may pay for a member's send of negative value. */
-	return (solver_pair_value(inst, k) > 0 ||
-	    (inst->nfair > 0 && inst->fair_member[c] != 0));
+	return solver_pair_value(inst, k) > 0 ||
+	    (inst->nfair > 0 && inst->fair_member[c] != 0);
 }
 
 /* The customer of entry ci of the job (all customers when it names none). */
 static int
 exact_customer(const struct exact_job *job, int ci)
 {
-	return (job->customers != NULL ? job->customers[ci] : ci);
+	return job->customers != NULL ? job->customers[ci] : ci;
 }
 
 /* Pairs of the job's customers: the most columns the MIP can have. */
@@ -185,7 +185,7 @@ exact_max_cols(const struct exact_job *job)
 		c = exact_customer(job, ci);
 		maxcols += inst->pair_start[c + 1] - inst->pair_start[c];
 	}
-	return (maxcols);
+	return maxcols;
 }
 
 /*
@@ -204,7 +204,7 @@ exact_offer_groups(const struct exact_build_state *b, int o, int gs[4])
 	gs[n++] = b->ng - 1;
 	if ((cat = solver_offer_category(inst, o)) >= 0)
 		gs[n++] = inst->nchannels + inst->ncampaigns + cat;
-	return (n);
+	return n;
 }
 
 /* A column per useful pair of customer c, counted per group and offer. */
@@ -238,15 +238,15 @@ exact_group_room(const struct exact_build_state *b, int c, int gnum)
 	const struct solver_instance	*inst = b->inst;
 
 	if (gnum < inst->nchannels)
-		return (inst->room_channel[(size_t)c * inst->nchannels +
-		    gnum]);
+		return inst->room_channel[(size_t)c * inst->nchannels +
+		    gnum];
 	if (gnum < inst->nchannels + inst->ncampaigns)
-		return (inst->room_campaign[(size_t)c * inst->ncampaigns +
-		    gnum - inst->nchannels]);
+		return inst->room_campaign[(size_t)c * inst->ncampaigns +
+		    gnum - inst->nchannels];
 	if (gnum < b->ng - 1)
-		return (inst->room_category[(size_t)c * inst->ncategories +
-		    gnum - inst->nchannels - inst->ncampaigns]);
-	return (inst->room_all[c]);
+		return inst->room_category[(size_t)c * inst->ncategories +
+		    gnum - inst->nchannels - inst->ncampaigns];
+	return inst->room_all[c];
 }
 
 /* A row per cap that can bind for customer c (more columns than room). */
@@ -306,16 +306,16 @@ exact_drop_cols(struct exact_glpk *g, int64_t ncols, int64_t maxcols)
 	int64_t	 k;
 
 	if (ncols >= maxcols)
-		return (0);
+		return 0;
 	if ((del = calloc(maxcols - ncols + 1, sizeof *del)) == NULL) {
 		g->cause = strdup("out of memory");
-		return (-1);
+		return -1;
 	}
 	for (k = ncols + 1; k <= maxcols; k++)
 		del[k - ncols] = (int)k;
 	glp_del_cols(g->lp, (int)(maxcols - ncols), del);
 	free(del);
-	return (0);
+	return 0;
 }
 
 /* Offer rows: the send limit left after the fixed customers. */
@@ -401,9 +401,9 @@ exact_alloc(struct exact_glpk *g, struct exact_build_state *b, int64_t maxcols)
 	    b->gcount == NULL || b->grow == NULL ||
 	    (g->job->start != NULL && g->x == NULL)) {
 		g->cause = strdup("out of memory");
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /*
@@ -426,7 +426,7 @@ exact_build(struct exact_glpk *g)
 	maxcols = exact_max_cols(job);
 	if (maxcols > 200000000 / 4) {
 		g->cause = strdup("instance too large for one GLPK MIP");
-		return (-1);
+		return -1;
 	}
 	/* Groups: channels, campaigns, categories, then "all". */
 	b.ng = inst->nchannels + inst->ncampaigns + inst->ncategories + 1;
@@ -456,14 +456,14 @@ out:
 	free(b.ocount);
 	free(b.gcount);
 	free(b.grow);
-	return (rv);
+	return rv;
 }
 
 /* A time limit in seconds as GLPK's milliseconds, at most 2e9. */
 static int
 exact_ms(double seconds)
 {
-	return ((int)(seconds * 1000 > 2e9 ? 2e9 : seconds * 1000));
+	return (int)(seconds * 1000 > 2e9 ? 2e9 : seconds * 1000);
 }
 
 /*
@@ -490,7 +490,7 @@ exact_relaxation(struct exact_glpk *g)
 		solver_log(job->log, job->arg, "glpk: simplex stopped (%d)",
 		    ret);
 		job->found = 1;
-		return (-1);
+		return -1;
 	}
 	if (glp_get_obj_val(g->lp) < job->bound)
 		job->bound = glp_get_obj_val(g->lp);
@@ -502,7 +502,7 @@ exact_relaxation(struct exact_glpk *g)
 	for (o = 0; job->fair_duals != NULL && o < inst->nfair; o++)
 		job->fair_duals[o] = g->fair_row[o] == 0 ? 0 :
 		    fabs(glp_get_row_dual(g->lp, g->fair_row[o]));
-	return (0);
+	return 0;
 }
 
 /* Branch and bound from the relaxation's basis; returns glp_intopt's. */
@@ -530,7 +530,7 @@ exact_branch(struct exact_glpk *g, double t0)
 			tm = 0.1;
 		iocp.tm_lim = exact_ms(tm);
 	}
-	return (glp_intopt(g->lp, &iocp));
+	return glp_intopt(g->lp, &iocp);
 }
 
 /* Read the integer plan GLPK found (st feasible or optimal) into the job. */
@@ -583,17 +583,17 @@ exact_glpk(struct exact_glpk *g)
 
 	g->best_bound = HUGE_VAL;
 	if (exact_build(g) != 0)
-		return (-1);
+		return -1;
 	job->found = job->optimal = 0;
 	job->objective = 0;
 	job->bound = HUGE_VAL;
 	if (g->ncols == 0) {
 		job->found = job->optimal = 1;
 		job->bound = 0;
-		return (0);
+		return 0;
 	}
 	if (exact_relaxation(g) != 0)
-		return (0);
+		return 0;
 	ret = exact_branch(g, t0);
 	st = glp_mip_status(g->lp);
 	if (st == GLP_OPT || st == GLP_FEAS)
@@ -604,7 +604,7 @@ exact_glpk(struct exact_glpk *g)
 		solver_log(job->log, job->arg, "glpk: no integer plan (%d)",
 		    ret);
 	}
-	return (0);
+	return 0;
 }
 
 /* GLPK thread: run exact_glpk with the error hook armed. */
@@ -623,7 +623,7 @@ exact_thread(void *arg)
 		g->cause = NULL;
 		solver_cause(&g->cause, "GLPK error: %s", g->last);
 		g->rv = -1;
-		return (NULL);
+		return NULL;
 	}
 	g->rv = exact_glpk(g);
 	if (g->lp != NULL)
@@ -631,7 +631,7 @@ exact_thread(void *arg)
 	g->lp = NULL;
 	exact_free_model(g);
 	glp_free_env();
-	return (NULL);
+	return NULL;
 }
 
 /* Run a job on a GLPK thread; duals (per offer) may be NULL. */
@@ -645,7 +645,7 @@ exact_solve_duals(struct exact_job *job, double *duals, char **cause)
 
 	if ((g = calloc(1, sizeof *g)) == NULL) {
 		solver_cause(cause, "out of memory");
-		return (-1);
+		return -1;
 	}
 	g->job = job;
 	g->duals = duals;
@@ -656,7 +656,7 @@ exact_solve_duals(struct exact_job *job, double *duals, char **cause)
 		pthread_attr_destroy(&attr);
 		free(g);
 		solver_cause(cause, "cannot start the GLPK thread");
-		return (-1);
+		return -1;
 	}
 	pthread_attr_destroy(&attr);
 	pthread_join(tid, NULL);
@@ -671,14 +671,14 @@ exact_solve_duals(struct exact_job *job, double *duals, char **cause)
 	}
 	free(g->cause);
 	free(g);
-	return (rv);
+	return rv;
 }
 
 /* Solve one job; see opt.h. */
 int
 exact_solve(struct exact_job *job, char **cause)
 {
-	return (exact_solve_duals(job, NULL, cause));
+	return exact_solve_duals(job, NULL, cause);
 }
 
 /* The exact mode: the whole instance as one MIP. */
@@ -739,10 +739,10 @@ exact_run(const struct solver_instance *inst,
 	}
 	free(limit);
 	free(duals);
-	return (0);
+	return 0;
 
 fail:
 	free(limit);
 	free(duals);
-	return (-1);
+	return -1;
 }

@@ -220,7 +220,7 @@ static double	flow_pair(const struct flow_sub *, struct flow_work *, int,
 struct flow_work *
 flow_work_new(int nitems, int ngroups)
 {
-	return (flow_work_alloc(nitems, ngroups, 1));
+	return flow_work_alloc(nitems, ngroups, 1);
 }
 
 /* Scratch memory, with a pair work inside when pair is set. */
@@ -230,7 +230,7 @@ flow_work_alloc(int nitems, int ngroups, int pair)
 	struct flow_work	*w;
 
 	if ((w = calloc(1, sizeof *w)) == NULL)
-		return (NULL);
+		return NULL;
 	if (nitems < 1)
 		nitems = 1;
 	w->nitems = nitems;
@@ -242,9 +242,9 @@ flow_work_alloc(int nitems, int ngroups, int pair)
 	    flow_work_search(w, nitems, ngroups) != 0 ||
 	    (pair && flow_work_pair(w, nitems, ngroups) != 0)) {
 		flow_work_free(w);
-		return (NULL);
+		return NULL;
 	}
-	return (w);
+	return w;
 }
 
 /* The per-group counters; 0 or -1. */
@@ -269,8 +269,8 @@ flow_work_groups(struct flow_work *w, int ngroups)
 	    w->mark == NULL || w->node == NULL || w->kind == NULL ||
 	    w->gedge == NULL || w->local == NULL || w->chans == NULL ||
 	    w->camps == NULL)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* The flow network and the reduced graph of flow_reduced; 0 or -1. */
@@ -303,8 +303,8 @@ flow_work_network(struct flow_work *w, int nitems, int ngroups)
 	    w->inq == NULL || w->D == NULL || w->inc == NULL ||
 	    w->outc == NULL || w->inc_node == NULL || w->outc_node == NULL ||
 	    w->ninc == NULL || w->noutc == NULL)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* The branch and bound's arrays; 0 or -1. */
@@ -323,8 +323,8 @@ flow_work_search(struct flow_work *w, int nitems, int ngroups)
 	if (w->bb_sorted == NULL || w->bb_tmp == NULL || w->bb_cnt == NULL ||
 	    w->bb_dg == NULL || w->bb_mu == NULL || w->bb_st == NULL ||
 	    w->bb_best == NULL || w->bb_cur == NULL || w->bb_fix == NULL)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* The two-partition flow the search solves at its nodes; 0 or -1. */
@@ -344,8 +344,8 @@ flow_work_pair(struct flow_work *w, int nitems, int ngroups)
 	if (w->pair_work == NULL || ps->r == NULL || ps->t == NULL ||
 	    ps->ch == NULL || ps->cp == NULL || ps->room == NULL ||
 	    ps->sel == NULL || w->pair_item == NULL)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* Set the search's depth-first threshold (tests: reach both methods). */
@@ -369,7 +369,7 @@ flow_work_node_limit(struct flow_work *w, long nodes)
 long
 flow_work_nodes(const struct flow_work *w)
 {
-	return (w->bb_nodes);
+	return w->bb_nodes;
 }
 
 /* Free scratch memory; accepts NULL. */
@@ -476,15 +476,15 @@ flow_groups(const struct flow_sub *s, int i, int *gs)
 	if (s->cat != NULL && s->cat[i] >= 0)
 		gs[n++] = s->cat[i];
 	gs[n++] = s->all;
-	return (n);
+	return n;
 }
 
 /* 1 if item i is in group g (group numbers never repeat across kinds). */
 static int
 flow_in_group(const struct flow_sub *s, int i, int g)
 {
-	return (s->ch[i] == g || s->cp[i] == g || g == s->all ||
-	    (s->cat != NULL && s->cat[i] == g));
+	return s->ch[i] == g || s->cp[i] == g || g == s->all ||
+	    (s->cat != NULL && s->cat[i] == g);
 }
 
 /* 1 if group a's items are all in b or b's all in a. */
@@ -501,7 +501,7 @@ flow_nested(const struct flow_sub *s, int a, int b)
 		if (inb && !ina)
 			b_in_a = 0;
 	}
-	return (a_in_b || b_in_a);
+	return a_in_b || b_in_a;
 }
 
 /* Decide laminarity of the groups that can bind; see opt.h. */
@@ -528,8 +528,8 @@ flow_is_laminar(const struct flow_sub *s, struct flow_work *w)
 		}
 	}
 	if (!crossing)
-		return (FLOW_LAMINAR);
-	return (category ? FLOW_SEARCH : FLOW_CROSSING);
+		return FLOW_LAMINAR;
+	return category ? FLOW_SEARCH : FLOW_CROSSING;
 }
 
 /* Order of items a and b: larger r first, then lower index (stable). */
@@ -537,8 +537,8 @@ static int
 flow_order_cmp(const struct flow_sub *s, int a, int b)
 {
 	if (s->r[a] != s->r[b])
-		return (s->r[a] > s->r[b] ? -1 : 1);
-	return (a < b ? -1 : 1);
+		return s->r[a] > s->r[b] ? -1 : 1;
+	return a < b ? -1 : 1;
 }
 
 /* Smallest tight group containing item i, or -1. */
@@ -556,7 +556,7 @@ flow_tightest(const struct flow_sub *s, struct flow_work *w, int i)
 		if (best == -1 || w->size[g] < w->size[best])
 			best = g;
 	}
-	return (best);
+	return best;
 }
 
 /*
@@ -773,7 +773,7 @@ flow_collect(const struct flow_sub *s, struct flow_work *w, uint8_t *sel)
 		if (sel[i])
 			value += s->r[i];
 	}
-	return (value);
+	return value;
 }
 
 /* Lower node x's entry in a slot list (node, cost, n) to c, or add it. */
@@ -813,9 +813,9 @@ flow_reduced(struct flow_sub *s, struct flow_work *w)
 	flow = flow_reduced_index(s, w);
 	flow_reduced_direct(s, w, flow);
 	if (flow_reduced_slots(s, w) != 0)
-		return (-1);
+		return -1;
 	flow_reduced_thresholds(s, w);
-	return (0);
+	return 0;
 }
 
 /*
@@ -849,7 +849,7 @@ flow_reduced_index(const struct flow_sub *s, struct flow_work *w)
 			flow++;
 		}
 	}
-	return (flow);
+	return flow;
 }
 
 /*
@@ -936,8 +936,8 @@ flow_reduced_slots(const struct flow_sub *s, struct flow_work *w)
 		}
 	for (x = 0; x < K; x++)
 		if (D[x * K + x] < -1e-9)
-			return (-1);
-	return (0);
+			return -1;
+	return 0;
 }
 
 /* Each item's threshold from the distances D and the slot lists. */
@@ -1005,10 +1005,10 @@ static int
 flow_part(const struct flow_sub *s, int i, int p)
 {
 	if (p == 0)
-		return (s->ch[i]);
+		return s->ch[i];
 	if (p == 1)
-		return (s->cp[i]);
-	return (s->cat != NULL ? s->cat[i] : -1);
+		return s->cp[i];
+	return s->cat != NULL ? s->cat[i] : -1;
 }
 
 /* 1 if a group of partition p can bind (after flow_prepare). */
@@ -1020,9 +1020,9 @@ flow_active(const struct flow_sub *s, const struct flow_work *w, int p)
 	for (i = 0; i < s->n; i++) {
 		g = flow_part(s, i, p);
 		if (g >= 0 && s->room[g] < w->size[g])
-			return (1);
+			return 1;
 	}
-	return (0);
+	return 0;
 }
 
 /*
@@ -1065,10 +1065,10 @@ flow_pair(const struct flow_sub *s, struct flow_work *w, int pa, int pb,
 	}
 	if (m == 0) {
 		ps->value = 0;
-		return (0);
+		return 0;
 	}
 	flow_general(ps, thresholds, w->pair_work);
-	return (ps->value);
+	return ps->value;
 }
 
 /* 1 if item i fits its groups' rooms on its own. */
@@ -1080,8 +1080,8 @@ flow_bb_fits_empty(const struct flow_sub *s, int i)
 	n = flow_groups(s, i, gs);
 	for (q = 0; q < n; q++)
 		if (s->room[gs[q]] < 1)
-			return (0);
-	return (1);
+			return 0;
+	return 1;
 }
 
 /* 1 if item i fits the rooms left by the branch's counts. */
@@ -1093,8 +1093,8 @@ flow_bb_fits(const struct flow_sub *s, const struct flow_work *w, int i)
 	n = flow_groups(s, i, gs);
 	for (q = 0; q < n; q++)
 		if (w->cnt[gs[q]] >= s->room[gs[q]])
-			return (0);
-	return (1);
+			return 0;
+	return 1;
 }
 
 /*
@@ -1142,7 +1142,7 @@ flow_bb_bound(const struct flow_sub *s, struct flow_work *w, int d)
 		best = sum[1];
 	if (sum[2] < best)
 		best = sum[2];
-	return (best);
+	return best;
 }
 
 /*
@@ -1187,7 +1187,7 @@ flow_bb_with(const struct flow_sub *s, struct flow_work *w, int i)
 		if (keep[j] && j != i)
 			value += s->r[j];
 	}
-	return (value);
+	return value;
 }
 
 /* 1 if the search has spent its budget of nodes; then it stops branching. */
@@ -1196,7 +1196,7 @@ flow_bb_spent(struct flow_work *w)
 {
 	if (w->bb_nodes - w->bb_start >= w->bb_budget)
 		w->bb_hit = 1;
-	return (w->bb_hit);
+	return w->bb_hit;
 }
 
 /*
@@ -1281,7 +1281,7 @@ flow_lr_eval(const struct flow_sub *s, struct flow_work *w)
 		if (ps->sel[j] && g >= 0)
 			w->bb_tmp[g]++;
 	}
-	return (v);
+	return v;
 }
 
 /*
@@ -1359,7 +1359,7 @@ flow_lr_gradient(const struct flow_sub *s, struct flow_work *w, int *over)
 		w->bb_tmp[g] = d;
 		norm += (double)d * d;
 	}
-	return (norm);
+	return norm;
 }
 
 /*
@@ -1380,9 +1380,9 @@ flow_lr_branch(const struct flow_sub *s, struct flow_work *w, int over)
 		if (g < 0)
 			continue;
 		if (over >= 0 ? g == over : w->bb_tmp[g] < 0)
-			return (w->ord[j]);
+			return w->ord[j];
 	}
-	return (-1);
+	return -1;
 }
 
 /*
@@ -1420,12 +1420,12 @@ flow_lr(const struct flow_sub *s, struct flow_work *w, double *fixed,
 		if (norm == 0 || bound <= w->bb_value + FLOW_EPS) {
 			flow_lr_clear(w);
 			*branch = -1;
-			return (bound);
+			return bound;
 		}
 		if (flow_lr_fix(s, w, L, fixed) != 0) {
 			flow_lr_clear(w);
 			*branch = -1;
-			return (-HUGE_VAL);	/* closed as it fixed */
+			return -HUGE_VAL;	/* closed as it fixed */
 		}
 		step = theta * (L - w->bb_value) / norm;
 		for (k = 0; k < w->bb_ndg; k++) {
@@ -1440,7 +1440,7 @@ flow_lr(const struct flow_sub *s, struct flow_work *w, double *fixed,
 		*branch = -1;	/* fixed since */
 	if (*branch == -1 && !w->bb_hit && w->bb_m > 0)
 		*branch = w->ord[w->bb_m - 1];
-	return (bound);
+	return bound;
 }
 
 /*
@@ -1468,7 +1468,7 @@ flow_lr_fix(const struct flow_sub *s, struct flow_work *w, double L,
 			continue;
 		flow_bb_close(w, other);
 		if (ps->sel[j] && !flow_bb_fits(s, w, i))
-			return (1);
+			return 1;
 		w->bb_fix[w->bb_nfix++] = i;
 		w->bb_st[i] = ps->sel[j] ? 1 : 2;
 		if (ps->sel[j]) {
@@ -1477,10 +1477,10 @@ flow_lr_fix(const struct flow_sub *s, struct flow_work *w, double L,
 		}
 	}
 	if (w->bb_nfix == nfix)
-		return (0);
+		return 0;
 	flow_bb_order(w);
 	if (w->bb_m > 0)
-		return (0);
+		return 0;
 	/* All fixed: the taken items are the node's one plan. */
 	if (*fixed > w->bb_value + FLOW_EPS) {
 		w->bb_value = *fixed;
@@ -1488,7 +1488,7 @@ flow_lr_fix(const struct flow_sub *s, struct flow_work *w, double L,
 			w->bb_best[i] = w->bb_st[i] == 1;
 	}
 	flow_bb_close(w, *fixed);
-	return (1);
+	return 1;
 }
 
 /* The free items by decreasing r into ord (bb_m of them). */
@@ -1613,7 +1613,7 @@ flow_bb_solve(const struct flow_sub *s, struct flow_work *w, int skip,
 	w->bb_budget = budget;
 	if (force >= 0) {
 		if (!flow_bb_fits_empty(s, force))
-			return (w->bb_ub);
+			return w->bb_ub;
 		flow_bb_count(s, w->cnt, force, 1);
 		w->bb_st[force] = 2;	/* counted, valued by the caller */
 	}
@@ -1626,7 +1626,7 @@ flow_bb_solve(const struct flow_sub *s, struct flow_work *w, int skip,
 		w->bb_ub = w->bb_value;
 	if (sel != NULL)
 		memcpy(sel, w->bb_best, s->n);
-	return (w->bb_value);
+	return w->bb_value;
 }
 
 /*
@@ -1792,7 +1792,7 @@ flow_brute(const struct flow_sub *s, uint8_t *sel)
 	if (s->n > 20 || ng > 256) {
 		/* Not for big customers; callers keep n small. */
 		memset(sel, 0, s->n);
-		return (-1);
+		return -1;
 	}
 	for (mask = 1; mask < (1U << s->n); mask++) {
 		memset(cnt, 0, sizeof cnt);
@@ -1814,5 +1814,5 @@ flow_brute(const struct flow_sub *s, uint8_t *sel)
 	}
 	for (i = 0; i < s->n; i++)
 		sel[i] = (best_mask >> i) & 1;
-	return (best);
+	return best;
 }
