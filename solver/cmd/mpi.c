@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mpi.h>
@@ -21,6 +22,32 @@
 #include "cmd.h"
 
 #define MPI_CHUNK	(1 << 30)	/* bytes per call: MPI counts are int */
+#define MPI_SPIN_S	0.002		/* busy wait before napping */
+#define MPI_NAP_NS	500000		/* then a test every 0.5 ms */
+
+/*
+ * Wait for a nonblocking collective. MPI's blocking calls poll at full
+ * speed, so a rank waiting while rank 0 solves the polish or exact mode
+ * alone (seconds to minutes) would burn a core that rank 0, the solver's
+ * threads or Redis on the same machine could use. A sweep's sums come
+ * within the spin; a longer wait naps between tests.
+ */
+static int
+mpi_wait(MPI_Request *req)
+{
+	struct timespec	 nap = { 0, MPI_NAP_NS };
+	double		 start = MPI_Wtime();
+	int		 done = 0;
+
+	for (;;) {
+		if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+			return (-1);
+		if (done)
+			return (0);
+		if (MPI_Wtime() - start > MPI_SPIN_S)
+			nanosleep(&nap, NULL);
+	}
+}
 
 /*
  * Sum of n doubles over the ranks, in place: reduced on rank 0 and
@@ -34,9 +61,13 @@ mpi_sum_double(void *arg, double *v, int n)
 {
 	struct cmd_world	*w = arg;
 
-	if (MPI_Reduce(w->rank == 0 ? MPI_IN_PLACE : v, v, n, MPI_DOUBLE,
-	    MPI_SUM, 0, MPI_COMM_WORLD) != MPI_SUCCESS ||
-	    MPI_Bcast(v, n, MPI_DOUBLE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+	MPI_Request		 req;
+
+	if (MPI_Ireduce(w->rank == 0 ? MPI_IN_PLACE : v, v, n, MPI_DOUBLE,
+	    MPI_SUM, 0, MPI_COMM_WORLD, &req) != MPI_SUCCESS ||
+	    mpi_wait(&req) != 0 ||
+	    MPI_Ibcast(v, n, MPI_DOUBLE, 0, MPI_COMM_WORLD, &req) !=
+	    MPI_SUCCESS || mpi_wait(&req) != 0)
 		return (-1);
 	return (0);
 }
@@ -45,18 +76,26 @@ mpi_sum_double(void *arg, double *v, int n)
 static int
 mpi_max_double(void *arg, double *v, int n)
 {
+	MPI_Request	 req;
+
 	(void)arg;
-	return (MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX,
-	    MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1);
+	if (MPI_Iallreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX,
+	    MPI_COMM_WORLD, &req) != MPI_SUCCESS)
+		return (-1);
+	return (mpi_wait(&req));
 }
 
 /* Sum of n int64s over the ranks, in place (exact: the same on all). */
 static int
 mpi_sum_int64(void *arg, int64_t *v, int n)
 {
+	MPI_Request	 req;
+
 	(void)arg;
-	return (MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_SUM,
-	    MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1);
+	if (MPI_Iallreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_SUM,
+	    MPI_COMM_WORLD, &req) != MPI_SUCCESS)
+		return (-1);
+	return (mpi_wait(&req));
 }
 
 /* The sum over the lower ranks; MPI leaves rank 0's undefined: 0. */
@@ -64,9 +103,10 @@ static int
 mpi_exscan_int64(void *arg, int64_t *v, int n)
 {
 	struct cmd_world	*w = arg;
+	MPI_Request		 req;
 
-	if (MPI_Exscan(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_SUM,
-	    MPI_COMM_WORLD) != MPI_SUCCESS)
+	if (MPI_Iexscan(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_SUM,
+	    MPI_COMM_WORLD, &req) != MPI_SUCCESS || mpi_wait(&req) != 0)
 		return (-1);
 	if (w->rank == 0)
 		memset(v, 0, n * sizeof *v);
@@ -77,13 +117,14 @@ mpi_exscan_int64(void *arg, int64_t *v, int n)
 static int
 mpi_bcast(void *arg, void *buf, size_t len, int root)
 {
-	size_t	off, n;
+	MPI_Request	 req;
+	size_t		 off, n;
 
 	(void)arg;
 	for (off = 0; off < len; off += n) {
 		n = len - off < MPI_CHUNK ? len - off : MPI_CHUNK;
-		if (MPI_Bcast((char *)buf + off, (int)n, MPI_BYTE, root,
-		    MPI_COMM_WORLD) != MPI_SUCCESS)
+		if (MPI_Ibcast((char *)buf + off, (int)n, MPI_BYTE, root,
+		    MPI_COMM_WORLD, &req) != MPI_SUCCESS || mpi_wait(&req) != 0)
 			return (-1);
 	}
 	return (0);
@@ -98,6 +139,7 @@ mpi_gather(void *arg, const void *buf, size_t len, int root, void **out,
     size_t *lens)
 {
 	struct cmd_world	*w = arg;
+	MPI_Request		 req;
 	uint64_t		 mine = len, *all;
 	int			*counts = NULL, *displs = NULL, r, rv = -1;
 	int			 here = root < 0 || root == w->rank;
@@ -106,8 +148,8 @@ mpi_gather(void *arg, const void *buf, size_t len, int root, void **out,
 	*out = NULL;
 	if ((all = calloc(w->size, sizeof *all)) == NULL)
 		return (-1);
-	if (MPI_Allgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T,
-	    MPI_COMM_WORLD) != MPI_SUCCESS)
+	if (MPI_Iallgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T,
+	    MPI_COMM_WORLD, &req) != MPI_SUCCESS || mpi_wait(&req) != 0)
 		goto done;
 	counts = calloc(w->size, sizeof *counts);
 	displs = calloc(w->size, sizeof *displs);
@@ -125,12 +167,12 @@ mpi_gather(void *arg, const void *buf, size_t len, int root, void **out,
 	if (here && (*out = malloc(total + 1)) == NULL)
 		goto done;	/* the others wait: see solver_comm */
 	if (root < 0)
-		rv = MPI_Allgatherv(buf, (int)len, MPI_BYTE, *out, counts,
-		    displs, MPI_BYTE, MPI_COMM_WORLD);
+		rv = MPI_Iallgatherv(buf, (int)len, MPI_BYTE, *out, counts,
+		    displs, MPI_BYTE, MPI_COMM_WORLD, &req);
 	else
-		rv = MPI_Gatherv(buf, (int)len, MPI_BYTE, *out, counts,
-		    displs, MPI_BYTE, root, MPI_COMM_WORLD);
-	rv = rv == MPI_SUCCESS ? 0 : -1;
+		rv = MPI_Igatherv(buf, (int)len, MPI_BYTE, *out, counts,
+		    displs, MPI_BYTE, root, MPI_COMM_WORLD, &req);
+	rv = rv == MPI_SUCCESS ? mpi_wait(&req) : -1;
 done:
 	if (rv != 0) {
 		free(*out);
