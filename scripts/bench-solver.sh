@@ -141,7 +141,10 @@ sed -e "s/^port = .*/port = $PORT/" -e 's/^gap = .*/gap = 0.0001/' \
 	-e 's/^time_limit_s = .*/time_limit_s = 1800/' conf/pacer.conf >"$W/p.conf"
 # Open MPI as root in a container: see tests/integration/test_mpi.py.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-MPIRUN="mpirun --oversubscribe --allow-run-as-root --mca btl self,tcp"
+# --bind-to none: mpirun binds each rank to one core by default, which
+# would put -np 1's solver threads on one core.
+MPIRUN="mpirun --oversubscribe --allow-run-as-root --mca btl self,tcp \
+--bind-to none"
 # e2e N HOW: one pacer optimize run (HOW: one, or the ranks); its row
 e2e() {
 	n=$1

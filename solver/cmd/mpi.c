@@ -9,8 +9,11 @@
  * `pacer optimize` (pacerd's scheduler, a shell) never initialises MPI and
  * runs exactly as a build without it.
  */
+#define _GNU_SOURCE	/* sched_getaffinity, CPU_COUNT */
+
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,16 +188,34 @@ done:
 }
 
 /*
+ * Solver threads for each of the ranks on this machine: its CPUs shared
+ * among them, and no more than the CPUs this rank may run on (mpirun binds
+ * each rank to one core unless told --bind-to none).
+ */
+static int
+mpi_threads(int per_node)
+{
+	cpu_set_t	 set;
+	long		 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int		 n = ncpu > per_node ? (int)(ncpu / per_node) : 1;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0 &&
+	    CPU_COUNT(&set) < n)
+		n = CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
+	return (n);
+}
+
+/*
  * Start MPI when a launcher started this process. Solver threads per
- * rank: the CPUs shared by the ranks on this machine. Ranks past 0 send
- * their chatter to /dev/null (progress and the report are rank 0's) and
- * keep the real stderr for a failure. 0 or -1 with *cause.
+ * rank: see mpi_threads (one rank keeps the default of every CPU, so that
+ * -np 1 is a single process's run). Ranks past 0 send their chatter to
+ * /dev/null (progress and the report are rank 0's) and keep the real
+ * stderr for a failure. 0 or -1 with *cause.
  */
 int
 cmd_world_start(struct cmd_world *w, char **cause)
 {
 	const char	*local;
-	long		 ncpu;
 	int		 provided, null_fd, per_node;
 
 	memset(w, 0, sizeof *w);
@@ -225,10 +246,9 @@ cmd_world_start(struct cmd_world *w, char **cause)
 	w->comm.gather = mpi_gather;
 	w->comm.bcast = mpi_bcast;
 	w->solver = &w->comm;
-	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
 	per_node = local != NULL && atoi(local) > 0 ? atoi(local) : w->size;
-	w->threads = ncpu > per_node ? (int)(ncpu / per_node) : 1;
+	w->threads = mpi_threads(per_node);
 	if (w->rank > 0 && (null_fd = open("/dev/null", O_WRONLY)) >= 0) {
 		w->err_fd = dup(STDERR_FILENO);
 		dup2(null_fd, STDERR_FILENO);
