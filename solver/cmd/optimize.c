@@ -840,20 +840,26 @@ static int
 opt_copy_at(int in, int out, off_t off)
 {
 	char	*buf;
-	ssize_t	 n, w;
+	ssize_t	 n, w, at;
 
 	if ((buf = malloc(CMD_OUT_BUF)) == NULL)
 		return -1;
-	while ((n = read(in, buf, CMD_OUT_BUF)) != 0) {
-		if (n < 0 && errno == EINTR)
+	for (;;) {
+		if ((n = read(in, buf, CMD_OUT_BUF)) < 0 && errno == EINTR)
 			continue;
-		for (ssize_t at = 0; n > 0 && at < n; at += w, off += w)
-			if ((w = pwrite(out, buf + at, (size_t)(n - at),
-			    off)) < 0 && errno != EINTR)
-				break;
-		if (n < 0 || w < 0)
+		if (n <= 0)
 			break;
+		for (at = 0; at < n; at += w, off += w) {
+			if ((w = pwrite(out, buf + at, (size_t)(n - at),
+			    off)) < 0 && errno == EINTR)
+				w = 0;
+			else if (w <= 0) {
+				n = -1;
+				goto done;
+			}
+		}
 	}
+done:
 	free(buf);
 	return n == 0 ? 0 : -1;
 }
