@@ -895,9 +895,10 @@ opt_plan_file(struct opt_run *r, const char *part, const char *final,
 		goto fail;
 	if ((out = open(final, O_WRONLY)) < 0 ||
 	    (in = open(part, O_RDONLY)) < 0 || opt_copy_at(in, out,
-	    (off_t)off) != 0 || close(out) != 0)
+	    (off_t)off) != 0)
 		rc = CMD_BAD_INPUT;
-	out = -1;
+	if (out >= 0 && close(out) != 0)
+		rc = CMD_BAD_INPUT;
 	if (in >= 0)
 		close(in);
 	unlink(part);
