@@ -29,9 +29,12 @@ import collections
 import os
 import shutil
 import subprocess
+import time
+import unittest
 from collections import defaultdict
 
 import test_optimize
+from clusterkit import ClusterCase, key_slot
 from pacertest import BUILD_DIR, main, pacer_path, require_binary
 from test_optimize import OptimizeCase, load_json, read_csv
 
@@ -50,6 +53,12 @@ def mpi_built():
             return "PACER_WITH_MPI:INTERNAL=ON" in f.read()
     except OSError:
         return False
+
+
+def require_mpi():
+    """Skip the class when pacer was built without MPI."""
+    if not mpi_built():
+        raise unittest.SkipTest("pacer built without MPI (PACER_MPI)")
 
 
 def run_mpi(*args, timeout=300, ranks=RANKS):
@@ -76,9 +85,7 @@ class MpiCase(OptimizeCase):
 
     @classmethod
     def setUpClass(cls):
-        if not mpi_built():
-            raise __import__("unittest").SkipTest(
-                "pacer built without MPI (PACER_MPI)")
+        require_mpi()
         super().setUpClass()
 
     @classmethod
@@ -100,13 +107,11 @@ class TestMpiOptimize(test_optimize.TestOptimize):
 
     @classmethod
     def setUpClass(cls):
-        if not mpi_built():
-            raise __import__("unittest").SkipTest(
-                "pacer built without MPI (PACER_MPI)")
+        require_mpi()
         OptimizeCase.setUpClass.__func__(cls)
         from pacertest import run_pacer
         # One process first (no warm start for either), at the same time.
-        now = int(__import__("time").time())
+        now = int(time.time())
         args = ["optimize", "-c", cls.conf_path, "--offers",
                 os.path.join(cls.data, "offers.csv"), "--scores",
                 os.path.join(cls.data, "scores.csv"), "--out", cls.reports,
@@ -158,7 +163,7 @@ class TestMpiSameAsOne(MpiCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.runs = {}
-        now = int(__import__("time").time())
+        now = int(time.time())
         # The scale run of two processes last: its plan entries stay.
         for method in ("exact", "scale"):
             for mpi in (False, True):
@@ -234,7 +239,7 @@ class TestMpiSameAsOne(MpiCase):
                          ["assignments.csv", "report.html", "summary.json"])
 
 
-class TestMpiCluster(__import__("clusterkit").ClusterCase):
+class TestMpiCluster(ClusterCase):
     """
     Three processes on a Redis Cluster of three masters: each rank's slot
     range is (but for a slot) one master's, so each reads its own; the plan
@@ -251,9 +256,7 @@ class TestMpiCluster(__import__("clusterkit").ClusterCase):
 
     @classmethod
     def setUpClass(cls):
-        if not mpi_built():
-            raise __import__("unittest").SkipTest(
-                "pacer built without MPI (PACER_MPI)")
+        require_mpi()
         super().setUpClass()
         from pacertest import run_pacer
         cls.conf_path = os.path.join(cls.workdir, "cli.conf")
@@ -284,8 +287,7 @@ class TestMpiCluster(__import__("clusterkit").ClusterCase):
                                               "summary.json"))
 
     def test_three_ranks_on_three_masters(self):
-        from clusterkit import key_slot
-        now = int(__import__("time").time())
+        now = int(time.time())
         _, one = self.run_once(False, now)
         run_id, two = self.run_once(True, now)
         self.assertEqual(one["bound"], two["bound"])
