@@ -44,9 +44,9 @@ mpi_wait(MPI_Request *req)
 
 	for (;;) {
 		if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-			return (-1);
+			return -1;
 		if (done)
-			return (0);
+			return 0;
 		if (MPI_Wtime() - start > MPI_SPIN_S)
 			nanosleep(&nap, NULL);
 	}
@@ -71,8 +71,8 @@ mpi_sum_double(void *arg, double *v, int n)
 	    mpi_wait(&req) != 0 ||
 	    MPI_Ibcast(v, n, MPI_DOUBLE, 0, MPI_COMM_WORLD, &req) !=
 	    MPI_SUCCESS || mpi_wait(&req) != 0)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* Max of n doubles over the ranks, in place (exact: the same on all). */
@@ -84,8 +84,8 @@ mpi_max_double(void *arg, double *v, int n)
 	(void)arg;
 	if (MPI_Iallreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX,
 	    MPI_COMM_WORLD, &req) != MPI_SUCCESS)
-		return (-1);
-	return (mpi_wait(&req));
+		return -1;
+	return mpi_wait(&req);
 }
 
 /* Sum of n int64s over the ranks, in place (exact: the same on all). */
@@ -97,8 +97,8 @@ mpi_sum_int64(void *arg, int64_t *v, int n)
 	(void)arg;
 	if (MPI_Iallreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_SUM,
 	    MPI_COMM_WORLD, &req) != MPI_SUCCESS)
-		return (-1);
-	return (mpi_wait(&req));
+		return -1;
+	return mpi_wait(&req);
 }
 
 /* The sum over the lower ranks; MPI leaves rank 0's undefined: 0. */
@@ -110,10 +110,10 @@ mpi_exscan_int64(void *arg, int64_t *v, int n)
 
 	if (MPI_Iexscan(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_SUM,
 	    MPI_COMM_WORLD, &req) != MPI_SUCCESS || mpi_wait(&req) != 0)
-		return (-1);
+		return -1;
 	if (w->rank == 0)
 		memset(v, 0, n * sizeof *v);
-	return (0);
+	return 0;
 }
 
 /* len bytes of buf from root to every rank, in chunks MPI can count. */
@@ -128,9 +128,9 @@ mpi_bcast(void *arg, void *buf, size_t len, int root)
 		n = len - off < MPI_CHUNK ? len - off : MPI_CHUNK;
 		if (MPI_Ibcast((char *)buf + off, (int)n, MPI_BYTE, root,
 		    MPI_COMM_WORLD, &req) != MPI_SUCCESS || mpi_wait(&req) != 0)
-			return (-1);
+			return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /*
@@ -150,7 +150,7 @@ mpi_gather(void *arg, const void *buf, size_t len, int root, void **out,
 
 	*out = NULL;
 	if ((all = calloc(w->size, sizeof *all)) == NULL)
-		return (-1);
+		return -1;
 	if (MPI_Iallgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T,
 	    MPI_COMM_WORLD, &req) != MPI_SUCCESS || mpi_wait(&req) != 0)
 		goto done;
@@ -184,7 +184,7 @@ done:
 	free(all);
 	free(counts);
 	free(displs);
-	return (rv);
+	return rv;
 }
 
 /*
@@ -202,7 +202,7 @@ mpi_threads(int per_node)
 	if (sched_getaffinity(0, sizeof set, &set) == 0 &&
 	    CPU_COUNT(&set) < n)
 		n = CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
-	return (n);
+	return n;
 }
 
 /*
@@ -223,19 +223,19 @@ cmd_world_start(struct cmd_world *w, char **cause)
 	w->err_fd = -1;
 	cmd_world_slots(0, 1, &w->slot_lo, &w->slot_hi);
 	if (cmd_world_launched() <= 1 && getenv("OMPI_COMM_WORLD_RANK") == NULL)
-		return (0);
+		return 0;
 	/* The solver's threads never call MPI: FUNNELED is enough. */
 	if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) !=
 	    MPI_SUCCESS) {
 		*cause = strdup("MPI_Init failed");
-		return (-1);
+		return -1;
 	}
 	w->mpi = 1;
 	MPI_Comm_rank(MPI_COMM_WORLD, &w->rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &w->size);
 	cmd_world_slots(w->rank, w->size, &w->slot_lo, &w->slot_hi);
 	if (w->size < 2)
-		return (0);
+		return 0;
 	w->comm.rank = w->rank;
 	w->comm.size = w->size;
 	w->comm.arg = w;
@@ -254,7 +254,7 @@ cmd_world_start(struct cmd_world *w, char **cause)
 		dup2(null_fd, STDERR_FILENO);
 		close(null_fd);
 	}
-	return (0);
+	return 0;
 }
 
 /* MPI_Finalize, once every rank is done. */

@@ -33,7 +33,7 @@ cmd_world_slots(int rank, int size, int *lo, int *hi)
 int
 cmd_world_slot(const char *id, size_t n)
 {
-	return (slot_crc16(id, n) & (SLOT_COUNT - 1));
+	return slot_crc16(id, n) & (SLOT_COUNT - 1);
 }
 
 /* The size a launcher gave this process's world; 1 without a launcher. */
@@ -46,9 +46,9 @@ cmd_world_launched(void)
 	for (i = 0; world_size_vars[i] != NULL; i++) {
 		if ((v = getenv(world_size_vars[i])) != NULL &&
 		    (n = atoi(v)) > 0)
-			return (n);
+			return n;
 	}
-	return (1);
+	return 1;
 }
 
 #ifndef PACER_HAVE_MPI
@@ -64,9 +64,9 @@ cmd_world_start(struct cmd_world *w, char **cause)
 		    "(PACER_MPI): mpirun -np %d would run the whole problem %d "
 		    "times; rebuild with libopenmpi-dev, or run one process",
 		    cmd_world_launched(), cmd_world_launched());
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /* Nothing to end. */

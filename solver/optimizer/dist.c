@@ -17,7 +17,7 @@
 int
 dist_on(const struct solver_comm *comm)
 {
-	return (comm != NULL && comm->size > 1);
+	return comm != NULL && comm->size > 1;
 }
 
 /* v[0..n) summed over the ranks, in place; 0 or -1. */
@@ -25,8 +25,8 @@ int
 dist_sum_double(const struct solver_comm *comm, double *v, int n)
 {
 	if (!dist_on(comm) || n <= 0)
-		return (0);
-	return (comm->sum_double(comm->arg, v, n));
+		return 0;
+	return comm->sum_double(comm->arg, v, n);
 }
 
 /* v[0..n) as the maximum over the ranks, in place; 0 or -1. */
@@ -34,8 +34,8 @@ int
 dist_max_double(const struct solver_comm *comm, double *v, int n)
 {
 	if (!dist_on(comm) || n <= 0)
-		return (0);
-	return (comm->max_double(comm->arg, v, n));
+		return 0;
+	return comm->max_double(comm->arg, v, n);
 }
 
 /*
@@ -49,9 +49,9 @@ dist_long(const struct solver_comm *comm, long *v, int n, int exscan)
 	int	 i, rv;
 
 	if (!dist_on(comm) || n <= 0)
-		return (0);
+		return 0;
 	if ((t = malloc(n * sizeof *t)) == NULL)
-		return (-1);
+		return -1;
 	for (i = 0; i < n; i++)
 		t[i] = v[i];
 	rv = exscan ? comm->exscan_int64(comm->arg, t, n) :
@@ -59,21 +59,21 @@ dist_long(const struct solver_comm *comm, long *v, int n, int exscan)
 	for (i = 0; i < n; i++)
 		v[i] = (long)t[i];
 	free(t);
-	return (rv);
+	return rv;
 }
 
 /* v[0..n) summed over the ranks, in place; 0 or -1. */
 int
 dist_sum_long(const struct solver_comm *comm, long *v, int n)
 {
-	return (dist_long(comm, v, n, 0));
+	return dist_long(comm, v, n, 0);
 }
 
 /* v[0..n) summed over the ranks below this one, in place; 0 or -1. */
 int
 dist_exscan_long(const struct solver_comm *comm, long *v, int n)
 {
-	return (dist_long(comm, v, n, 1));
+	return dist_long(comm, v, n, 1);
 }
 
 /* 1 if any rank's flag is nonzero (a decision every rank must share). */
@@ -83,8 +83,8 @@ dist_any(const struct solver_comm *comm, int flag)
 	double	v = flag != 0;
 
 	if (dist_max_double(comm, &v, 1) != 0)
-		return (1);
-	return (v > 0);
+		return 1;
+	return v > 0;
 }
 
 /* Rank 0's v on every rank (a clock reading all ranks must act on). */
@@ -93,7 +93,7 @@ dist_root_double(const struct solver_comm *comm, double v)
 {
 	if (dist_on(comm))
 		comm->bcast(comm->arg, &v, sizeof v, 0);
-	return (v);
+	return v;
 }
 
 /*
@@ -106,11 +106,11 @@ dist_share(const struct solver_comm *comm, long mine, long need)
 	long	before = 0;
 
 	if (!dist_on(comm))
-		return (mine < need ? mine : need);
+		return mine < need ? mine : need;
 	if (dist_exscan_long(comm, &before, 1) != 0)
-		return (0);
+		return 0;
 	need -= before;
-	return (need <= 0 ? 0 : need < mine ? need : mine);
+	return need <= 0 ? 0 : need < mine ? need : mine;
 }
 
 /* A value's key for dist_select: the bits of a float >= 0 sort as it. */
@@ -120,9 +120,9 @@ dist_key(float v)
 	uint32_t	u;
 
 	if (!(v > 0))
-		return (0);
+		return 0;
 	memcpy(&u, &v, sizeof u);
-	return (u);
+	return u;
 }
 
 /*
@@ -139,13 +139,13 @@ dist_select(const struct solver_comm *comm, struct dist_query *q, int nq)
 	int64_t		 j;
 
 	if (nq <= 0)
-		return (0);
+		return 0;
 	hist = malloc((size_t)nq * DIST_BINS * sizeof *hist);
 	prefix = calloc(nq, sizeof *prefix);
 	if (hist == NULL || prefix == NULL) {
 		free(hist);
 		free(prefix);
-		return (-1);
+		return -1;
 	}
 	for (shift = 24; shift >= 0; shift -= 8) {
 		high = shift == 24 ? 0 : ~UINT32_C(0) << (shift + 8);
@@ -176,12 +176,12 @@ dist_select(const struct solver_comm *comm, struct dist_query *q, int nq)
 		memcpy(&q[i].value, &prefix[i], sizeof q[i].value);
 	free(hist);
 	free(prefix);
-	return (0);
+	return 0;
 
 fail:
 	free(hist);
 	free(prefix);
-	return (-1);
+	return -1;
 }
 
 /*
@@ -205,7 +205,7 @@ dist_check(const struct solver_instance *inst,
 	int			 rv = -1;
 
 	if (!dist_on(comm))
-		return (solver_check_feasible(inst, sel, objective, cause));
+		return solver_check_feasible(inst, sel, objective, cause);
 	/* Rooms and this shard's own sends; the rows need every rank. */
 	local = *inst;
 	local.nfair = 0;
@@ -264,7 +264,7 @@ done:
 	free(why);
 	free(v);
 	free(sends);
-	return (rv);
+	return rv;
 }
 
 /* A growing byte buffer for packing customers. */
@@ -381,7 +381,7 @@ done:
 	free(rch);
 	free(po);
 	free(pp);
-	return (rv);
+	return rv;
 }
 
 /* An empty instance with inst's offers, categories and fairness rows. */
@@ -392,16 +392,16 @@ dist_sub_new(const struct solver_instance *inst, char **cause)
 
 	if ((sub = solver_instance_new(inst->noffers, inst->nchannels,
 	    inst->ncampaigns, inst->offers, cause)) == NULL)
-		return (NULL);
+		return NULL;
 	if ((inst->ncategories > 0 && solver_instance_categories(sub,
 	    inst->ncategories, inst->offer_category, cause) != 0) ||
 	    (inst->nfair > 0 && solver_instance_fairness(sub, inst->nfair,
 	    inst->fair_min_ratio, inst->fair_base, inst->fair_size,
 	    cause) != 0)) {
 		solver_instance_free(sub);
-		return (NULL);
+		return NULL;
 	}
-	return (sub);
+	return sub;
 }
 
 /*
@@ -465,7 +465,7 @@ done:
 	free(b.p);
 	free(all);
 	free(lens);
-	return (rv);
+	return rv;
 }
 
 /*
@@ -489,21 +489,21 @@ dist_scatter(const struct solver_instance *inst,
 		    inst->pair_start[list[i]];
 	before = mine;
 	if (comm->exscan_int64(comm->arg, &before, 1) != 0)
-		return (-1);
+		return -1;
 	hdr[0] = status;
 	hdr[1] = mine;
 	if (comm->sum_int64(comm->arg, &hdr[1], 1) != 0 ||
 	    comm->bcast(comm->arg, &hdr[0], sizeof hdr[0], 0) != 0)
-		return (-1);
+		return -1;
 	if (hdr[0] != 0)
-		return (-1);
+		return -1;
 	if ((all = malloc(hdr[1] + 1)) == NULL)
-		return (-1);	/* the job aborts: see solver_comm */
+		return -1;	/* the job aborts: see solver_comm */
 	if (comm->rank == 0 && hdr[1] > 0)
 		memcpy(all, sub_sel, hdr[1]);
 	if (comm->bcast(comm->arg, all, hdr[1], 0) != 0) {
 		free(all);
-		return (-1);
+		return -1;
 	}
 	at = before;
 	for (i = 0; i < n; i++)
@@ -511,5 +511,5 @@ dist_scatter(const struct solver_instance *inst,
 		    k < inst->pair_start[list[i] + 1]; k++)
 			sel[k] = all[at++];
 	free(all);
-	return (0);
+	return 0;
 }

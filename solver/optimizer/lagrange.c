@@ -309,13 +309,13 @@ lagrange_shift(const struct lagrange *lg, int c)
 	int				 s;
 
 	if (inst->nfair == 0)
-		return (0);
+		return 0;
 	shift = lg->fair_common;
 	m = inst->fair_member[c];
 	for (s = 0; m != 0 && s < inst->nfair; s++)
 		if ((m >> s) & 1)
 			shift += lg->lambda[s];
-	return (shift);
+	return shift;
 }
 
 /*
@@ -397,7 +397,7 @@ lagrange_worker(void *arg)
 	}
 	if (sh->mode == LAGRANGE_REPAIR) {
 		lagrange_cut(sh);
-		return (NULL);
+		return NULL;
 	}
 	for (c = sh->first; c < sh->last; c++) {
 		if (sh->mode == LAGRANGE_INIT) {
@@ -442,7 +442,7 @@ lagrange_worker(void *arg)
 			}
 		}
 	}
-	return (NULL);
+	return NULL;
 }
 
 /* Note pair k (offer o, critical price a) if among o's weakest holders. */
@@ -545,7 +545,7 @@ lagrange_thread(void *arg)
 			pthread_mutex_unlock(&lg->mu);
 		}
 		if (atomic_load(&lg->quit))
-			return (NULL);
+			return NULL;
 		seen = atomic_load(&lg->generation);
 		lagrange_worker(sh);
 		atomic_fetch_add(&lg->ndone, 1);
@@ -619,7 +619,7 @@ lagrange_sweep(struct lagrange *lg, enum lagrange_mode mode)
 		lagrange_worker(&lg->shard[i]);
 	while (atomic_load(&lg->ndone) < lg->nthreads)
 		sched_yield();
-	return (0);
+	return 0;
 }
 
 /*
@@ -658,9 +658,9 @@ lagrange_select(float *v, int64_t n, int64_t k)
 		else if (k > gt)
 			lo = gt + 1;
 		else
-			return (pivot);
+			return pivot;
 	}
-	return (v[k]);
+	return v[k];
 }
 
 /*
@@ -752,7 +752,7 @@ lagrange_targets_dist(struct lagrange *lg, long *n, const int64_t *base)
 done:
 	free(q);
 	free(local);
-	return (rv);
+	return rv;
 }
 
 /*
@@ -805,7 +805,7 @@ done:
 	free(demand);
 	free(count);
 	free(base);
-	return (rv);
+	return rv;
 }
 
 /* Candidates by decreasing net value, then by pair (deterministic). */
@@ -815,8 +815,8 @@ lagrange_cand_cmp(const void *a, const void *b)
 	const struct lagrange_cand	*x = a, *y = b;
 
 	if (x->w != y->w)
-		return (x->w > y->w ? -1 : 1);
-	return (x->pair < y->pair ? -1 : x->pair > y->pair);
+		return x->w > y->w ? -1 : 1;
+	return x->pair < y->pair ? -1 : x->pair > y->pair;
 }
 
 /*
@@ -836,7 +836,7 @@ lagrange_queue(struct lagrange *lg, int c, const long *left, int priced)
 	int				*n_cat = lg->fill_cat;
 
 	if (lg->queued[c])
-		return (0);
+		return 0;
 	lg->queued[c] = 1;
 	/* Sends per group now: a pair whose group is full cannot go in. */
 	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
@@ -859,7 +859,7 @@ lagrange_queue(struct lagrange *lg, int c, const long *left, int priced)
 	}
 	if (n_all >= inst->room_all[c]) {
 		lg->queued[c] = 0;
-		return (0);
+		return 0;
 	}
 	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
 		o = inst->pair_offer[k];
@@ -881,7 +881,7 @@ lagrange_queue(struct lagrange *lg, int c, const long *left, int priced)
 		if (lg->ncand == lg->cand_alloc) {
 			n = lg->cand_alloc > 0 ? 2 * lg->cand_alloc : 4096;
 			if ((nc = realloc(lg->cand, n * sizeof *nc)) == NULL)
-				return (-1);
+				return -1;
 			lg->cand = nc;
 			lg->cand_alloc = n;
 		}
@@ -893,7 +893,7 @@ lagrange_queue(struct lagrange *lg, int c, const long *left, int priced)
 	/* The refill clears the mark of customers it sees; none here. */
 	if (lg->ncand == before)
 		lg->queued[c] = 0;
-	return (0);
+	return 0;
 }
 
 /* 1 if customer c has room for one more send of pair k's offer. */
@@ -918,13 +918,13 @@ lagrange_fits(const struct lagrange *lg, int c, int64_t pair)
 		n_cat += cat >= 0 &&
 		    solver_offer_category(inst, inst->pair_offer[k]) == cat;
 	}
-	return (n_all < inst->room_all[c] &&
+	return n_all < inst->room_all[c] &&
 	    n_ch < inst->room_channel[(size_t)c * inst->nchannels +
 	    want->channel] &&
 	    n_cp < inst->room_campaign[(size_t)c * inst->ncampaigns +
 	    want->campaign] &&
 	    (cat < 0 || n_cat < inst->room_category[(size_t)c *
-	    inst->ncategories + cat]));
+	    inst->ncategories + cat]);
 }
 
 /*
@@ -958,7 +958,7 @@ lagrange_refill(struct lagrange *lg, long *left)
 			left[o]--;
 	}
 	lg->ncand = 0;
-	return (0);
+	return 0;
 }
 
 /* The customer of pair k (binary search of pair_start). */
@@ -975,7 +975,7 @@ lagrange_owner(const struct lagrange *lg, int64_t k)
 		else
 			hi = mid - 1;
 	}
-	return (lo);
+	return lo;
 }
 
 /*
@@ -996,7 +996,7 @@ lagrange_best_free(const struct lagrange *lg, int c, const long *left)
 		    lagrange_fits(lg, c, k))
 			best = w;
 	}
-	return (best);
+	return best;
 }
 
 /*
@@ -1021,13 +1021,13 @@ lagrange_take_free(struct lagrange *lg, int c, long *left)
 		}
 	}
 	if (best_k < 0)
-		return (0);
+		return 0;
 	o = inst->pair_offer[best_k];
 	lg->plan[best_k] = 1;
 	lg->usage[o]++;
 	if (left[o] > 0)
 		left[o]--;
-	return (best);
+	return best;
 }
 
 /*
@@ -1065,7 +1065,7 @@ lagrange_exchange_holder(struct lagrange *lg, int c, int64_t k, double w,
 			*kh_best = kh;
 		}
 	}
-	return (best);
+	return best;
 }
 
 /*
@@ -1158,10 +1158,10 @@ lagrange_exchange(struct lagrange *lg, long *left)
 		ntouched[0] += lg->shard[s].ntouched;
 	ntouched[1] = inst->ncustomers;
 	if (dist_sum_long(lg->comm, ntouched, 2) != 0)
-		return (-1);
+		return -1;
 	/* Far from the prices' fixed point the cuts are many and crude. */
 	if (ntouched[0] > 64 + ntouched[1] / 100)
-		return (0);
+		return 0;
 	for (s = 0; s < lg->nshards; s++) {
 		for (i = 0; i < lg->shard[s].ntouched; i++) {
 			c = lg->shard[s].touched[i];
@@ -1172,7 +1172,7 @@ lagrange_exchange(struct lagrange *lg, long *left)
 				    left);
 		}
 	}
-	return (0);
+	return 0;
 }
 
 /* Fairness moves by cost per unit of the row, then by rank and pair. */
@@ -1182,10 +1182,10 @@ lagrange_fair_cmp(const void *a, const void *b)
 	const struct lagrange_fair_cand	*x = a, *y = b;
 
 	if (x->cost != y->cost)
-		return (x->cost < y->cost ? -1 : 1);
+		return x->cost < y->cost ? -1 : 1;
 	if (x->rank != y->rank)
-		return (x->rank < y->rank ? -1 : 1);
-	return (x->pair < y->pair ? -1 : x->pair > y->pair);
+		return x->rank < y->rank ? -1 : 1;
+	return x->pair < y->pair ? -1 : x->pair > y->pair;
 }
 
 /*
@@ -1200,9 +1200,9 @@ lagrange_fair_tally(const struct lagrange *lg, long *seg, long *total)
 	solver_fair_tally(lg->inst, lg->plan, seg, total);
 	seg[nf] = *total;
 	if (dist_sum_long(lg->comm, seg, nf + 1) != 0)
-		return (-1);
+		return -1;
 	*total = seg[nf];
-	return (0);
+	return 0;
 }
 
 /* The fairness row that falls shortest and does not hold, or -1. */
@@ -1221,7 +1221,7 @@ lagrange_fair_worst(const struct lagrange *lg, const long *seg, long total)
 			hw = h;
 		}
 	}
-	return (worst);
+	return worst;
 }
 
 /* Room in *fc (*alloc entries) for n + 2 moves; 0 or -1. */
@@ -1233,15 +1233,15 @@ lagrange_fair_grow(struct lagrange_fair_cand **fc, int64_t *alloc,
 	int64_t				 na;
 
 	if (n + 2 <= *alloc)
-		return (0);
+		return 0;
 	na = *alloc > 0 ? 2 * *alloc : 4096;
 	while (na < n + 2)
 		na *= 2;
 	if ((nf = realloc(*fc, na * sizeof *nf)) == NULL)
-		return (-1);
+		return -1;
 	*fc = nf;
 	*alloc = na;
-	return (0);
+	return 0;
 }
 
 /* Note a move of customer c's pair k at cost into fc[*n]. */
@@ -1278,7 +1278,7 @@ lagrange_fair_cands(struct lagrange *lg, int worst, double alpha, double beta,
 		for (k = inst->pair_start[c], best_k = -1, best = 0;
 		    k < inst->pair_start[c + 1]; k++) {
 			if (lagrange_fair_grow(fc, alloc, n) != 0)
-				return (-1);
+				return -1;
 			w = solver_pair_value(inst, k);
 			if (!m && lg->plan[k] && beta > 0)
 				lagrange_fair_note(lg, *fc, &n, w / beta, c, k,
@@ -1297,7 +1297,7 @@ lagrange_fair_cands(struct lagrange *lg, int worst, double alpha, double beta,
 	}
 	if (n > 1)
 		qsort(*fc, n, sizeof **fc, lagrange_fair_cmp);
-	return (n);
+	return n;
 }
 
 /*
@@ -1322,11 +1322,11 @@ lagrange_fair_gather(struct lagrange *lg, double deficit, double alpha,
 	if (need < (double)n)
 		n = (int64_t)need;
 	if ((lens = calloc(comm->size, sizeof *lens)) == NULL)
-		return (-1);
+		return -1;
 	if (comm->gather(comm->arg, *fc, n * sizeof **fc, -1, &all,
 	    lens) != 0) {
 		free(lens);
-		return (-1);
+		return -1;
 	}
 	free(*fc);
 	*fc = all;
@@ -1336,10 +1336,10 @@ lagrange_fair_gather(struct lagrange *lg, double deficit, double alpha,
 	free(lens);
 	for (i = 0; i < total; i++)
 		if ((*fc)[i].rank < 0 || (*fc)[i].rank >= comm->size)
-			return (-1);
+			return -1;
 	if (total > 1)
 		qsort(*fc, total, sizeof **fc, lagrange_fair_cmp);
-	return (total);
+	return total;
 }
 
 /*
@@ -1407,13 +1407,13 @@ lagrange_fair_fix(struct lagrange *lg, long *left)
 	double				 alpha, beta;
 
 	if (inst->nfair == 0)
-		return (0);
+		return 0;
 	if (lagrange_fair_tally(lg, seg, &total) != 0)
-		return (-1);
+		return -1;
 	for (round = 0; round < 4 * inst->nfair + 4; round++) {
 		if ((worst = lagrange_fair_worst(lg, seg, total)) < 0) {
 			free(fc);
-			return (0);
+			return 0;
 		}
 		beta = inst->fair_min_ratio * inst->fair_size[worst] /
 		    (double)inst->fair_base;
@@ -1427,15 +1427,15 @@ lagrange_fair_fix(struct lagrange *lg, long *left)
 		}
 		if (n < 0) {
 			free(fc);
-			return (-1);
+			return -1;
 		}
 		lagrange_fair_apply(lg, fc, n, worst, left, seg, &total);
 	}
 	free(fc);
 	for (s = 0; s < inst->nfair; s++)
 		if (!solver_fair_holds(inst, s, seg[s], total))
-			return (1);
-	return (0);
+			return 1;
+	return 0;
 }
 
 /*
@@ -1449,10 +1449,10 @@ lagrange_left(struct lagrange *lg, long *left)
 
 	memcpy(left, lg->usage, no * sizeof *left);
 	if (dist_sum_long(lg->comm, left, no) != 0)
-		return (-1);
+		return -1;
 	for (o = 0; o < no; o++)
 		left[o] = lg->limit[o] < 0 ? -1 : lg->limit[o] - left[o];
-	return (0);
+	return 0;
 }
 
 /*
@@ -1501,7 +1501,7 @@ lagrange_repair_queue(struct lagrange *lg, const long *left, int any)
 		for (i = 0; i < lg->shard[s].ntouched; i++)
 			if (lagrange_queue(lg, lg->shard[s].touched[i],
 			    left, 0) != 0)
-				return (-1);
+				return -1;
 	for (c = 0; any && c < inst->ncustomers; c++) {
 		want = 0;
 		n_all = 0;
@@ -1515,9 +1515,9 @@ lagrange_repair_queue(struct lagrange *lg, const long *left, int any)
 		/* Only customers with room left can take one. */
 		if (want && n_all < inst->room_all[c] &&
 		    lagrange_queue(lg, c, left, 1) != 0)
-			return (-1);
+			return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /*
@@ -1597,7 +1597,7 @@ done:
 	free(at);
 	free(v);
 	free(q);
-	return (rv);
+	return rv;
 }
 
 /*
@@ -1613,7 +1613,7 @@ lagrange_repair_dist(struct lagrange *lg, long *left)
 	int				 o, no = lg->inst->noffers, rv = -1;
 
 	if ((mine = calloc(no + 1, sizeof *mine)) == NULL)
-		return (-1);
+		return -1;
 	if (lagrange_refill_quota(lg, left, mine) != 0 ||
 	    lagrange_refill(lg, mine) != 0 || lagrange_left(lg, left) != 0)
 		goto done;
@@ -1625,7 +1625,7 @@ lagrange_repair_dist(struct lagrange *lg, long *left)
 	rv = 0;
 done:
 	free(mine);
-	return (rv);
+	return rv;
 }
 
 /*
@@ -1642,9 +1642,9 @@ lagrange_repair(struct lagrange *lg)
 	int64_t				 k;
 
 	if (lagrange_sweep(lg, LAGRANGE_REPAIR) != 0)
-		return (-1);
+		return -1;
 	if ((left = calloc(inst->noffers + 1, sizeof *left)) == NULL)
-		return (-1);
+		return -1;
 	lg->plan_objective = 0;
 	for (s = 0; s < lg->nshards; s++)
 		lg->plan_objective += lg->shard[s].objective;
@@ -1677,14 +1677,14 @@ lagrange_repair(struct lagrange *lg)
 	if (dist_sum_double(lg->comm, &lg->plan_objective, 1) != 0)
 		goto nomem;
 	free(left);
-	return (0);
+	return 0;
 
 nomem:
 	for (k = 0; k < lg->ncand; k++)
 		lg->queued[lg->cand[k].customer] = 0;
 	lg->ncand = 0;
 	free(left);
-	return (-1);
+	return -1;
 }
 
 /*
@@ -1702,14 +1702,14 @@ lagrange_polish_pick(struct lagrange *lg, int want, int *list)
 	int				 c, n = 0, N = inst->ncustomers;
 
 	if ((tmp = calloc(N + 1, sizeof *tmp)) == NULL)
-		return (-1);
+		return -1;
 	if (lg->dist && want < lg->ncustomers_all) {
 		q.v = lg->score;
 		q.n = N;
 		q.k = lg->ncustomers_all - want;
 		if (dist_select(lg->comm, &q, 1) != 0) {
 			free(tmp);
-			return (-1);
+			return -1;
 		}
 		thr = q.value;
 		for (c = 0; c < N; c++) {
@@ -1719,7 +1719,7 @@ lagrange_polish_pick(struct lagrange *lg, int want, int *list)
 		eq = cnt[1];
 		if (dist_sum_long(lg->comm, cnt, 1) != 0) {
 			free(tmp);
-			return (-1);
+			return -1;
 		}
 		eq = dist_share(lg->comm, eq, want - cnt[0]);
 		for (c = 0; c < N; c++)
@@ -1727,7 +1727,7 @@ lagrange_polish_pick(struct lagrange *lg, int want, int *list)
 			    eq-- > 0))
 				list[n++] = c;
 		free(tmp);
-		return (n);
+		return n;
 	}
 	if (want < N) {
 		memcpy(tmp, lg->score, N * sizeof *tmp);
@@ -1739,7 +1739,7 @@ lagrange_polish_pick(struct lagrange *lg, int want, int *list)
 		if (lg->score[c] <= thr)
 			list[n++] = c;
 	free(tmp);
-	return (n);
+	return n;
 }
 
 /*
@@ -1772,13 +1772,13 @@ lagrange_polish_fixed(struct lagrange *lg, const int *list, int n,
 	}
 	if (dist_sum_long(lg->comm, left, inst->noffers) != 0 ||
 	    dist_sum_double(lg->comm, before, 1) != 0)
-		return (-1);
+		return -1;
 	for (o = 0; o < inst->noffers; o++)
 		left[o] = lg->limit[o] < 0 ? -1 : lg->limit[o] - left[o];
 	if (inst->nfair == 0)
-		return (0);
+		return 0;
 	if (lagrange_fair_tally(lg, seg, &total) != 0)
-		return (-1);
+		return -1;
 	for (o = 0; o < inst->nfair; o++) {
 		fixed[o] = solver_fair_row(inst, o, seg[o], total);
 		own[o] = 0;
@@ -1796,12 +1796,12 @@ lagrange_polish_fixed(struct lagrange *lg, const int *list, int n,
 		}
 	}
 	if (!lg->dist)
-		return (0);
+		return 0;
 	if (dist_sum_double(lg->comm, own, inst->nfair) != 0)
-		return (-1);
+		return -1;
 	for (o = 0; o < inst->nfair; o++)
 		fixed[o] -= own[o];
-	return (0);
+	return 0;
 }
 
 /*
@@ -1852,7 +1852,7 @@ lagrange_polish_gathered(struct lagrange *lg, struct exact_job *job,
 	solver_instance_free(sub);
 	free(sub_plan);
 	free(sub_sel);
-	return (st);
+	return st;
 }
 
 /*
@@ -1872,13 +1872,13 @@ lagrange_polish_adopt(struct lagrange *lg, struct solver_result *res,
 	int				 o;
 
 	if (!(after > before + 1e-9 * (1 + fabs(before))))
-		return (0);
+		return 0;
 	if (dist_check(inst, lg->comm, lg->spare, &obj, &why) != 0) {
 		if (why != NULL)
 			solver_log(lg->opts->log, lg->opts->arg,
 			    "polish plan rejected: %s", why);
 		free(why);
-		return (0);
+		return 0;
 	}
 	swap = lg->plan;
 	lg->plan = lg->spare;
@@ -1892,7 +1892,7 @@ lagrange_polish_adopt(struct lagrange *lg, struct solver_result *res,
 	memcpy(res->selected, lg->plan, np);
 	res->objective = obj;
 	res->polish_improved = 1;
-	return (1);
+	return 1;
 }
 
 /*
@@ -1954,12 +1954,12 @@ lagrange_polish(struct lagrange *lg, struct solver_result *res, int want,
 	    "%.6f -> %.6f", all, before, after);
 	free(list);
 	free(left);
-	return (improved);
+	return improved;
 
 fail:
 	free(list);
 	free(left);
-	return (-1);
+	return -1;
 }
 
 /*
@@ -1979,18 +1979,18 @@ lagrange_keep(struct lagrange *lg, struct solver_result *res,
 
 	if (!(lg->plan_objective > res->objective + 1e-9 *
 	    (1 + fabs(res->objective))))
-		return (0);
+		return 0;
 	if (dist_check(inst, lg->comm, lg->plan, &obj, &why) != 0) {
 		solver_log(lg->opts->log, lg->opts->arg, "%s plan rejected: %s",
 		    what, why != NULL ? why : "out of memory");
 		free(why);
-		return (0);
+		return 0;
 	}
 	if (!(obj > res->objective))
-		return (0);
+		return 0;
 	memcpy(res->selected, lg->plan, inst->pair_start[inst->ncustomers]);
 	res->objective = obj;
-	return (1);
+	return 1;
 }
 
 /*
@@ -2137,7 +2137,7 @@ lagrange_nshards(const struct lagrange *lg)
 		n = 64;
 	if (n > lg->inst->ncustomers)
 		n = lg->inst->ncustomers > 0 ? lg->inst->ncustomers : 1;
-	return (n);
+	return n;
 }
 
 /* The per offer, per customer and per pair arrays; 0 or -1. */
@@ -2178,7 +2178,7 @@ lagrange_alloc(struct lagrange *lg)
 	if (lg->lambda == NULL || lg->fair_h == NULL ||
 	    lg->fair_stepsz == NULL || lg->fair_dir == NULL ||
 	    lg->best_pi == NULL || lg->best_lambda == NULL)
-		return (-1);
+		return -1;
 	if (lg->shard == NULL || lg->limit == NULL || lg->active == NULL ||
 	    lg->pi == NULL || lg->target == NULL || lg->step == NULL ||
 	    lg->last_move == NULL || lg->cutoff == NULL || lg->over == NULL ||
@@ -2187,8 +2187,8 @@ lagrange_alloc(struct lagrange *lg)
 	    lg->choice == NULL || lg->switch_price == NULL ||
 	    lg->queued == NULL || lg->fill_ch == NULL || lg->fill_cp == NULL ||
 	    lg->fill_cat == NULL)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* Shard sh's scratch, for customers first .. last-1; 0 or -1. */
@@ -2223,15 +2223,15 @@ lagrange_shard_alloc(struct lagrange *lg, struct lagrange_shard *sh)
 	    sizeof *sh->hold_price);
 	sh->fair_sends = calloc(inst->nfair + 1, sizeof *sh->fair_sends);
 	if (sh->fair_sends == NULL)
-		return (-1);
+		return -1;
 	if (sh->fw == NULL || sh->sub.r == NULL || sh->sub.t == NULL ||
 	    sh->sub.ch == NULL || sh->sub.cp == NULL || sh->sub.cat == NULL ||
 	    sh->sub.sel == NULL || sh->w == NULL || sh->pair == NULL ||
 	    sh->offer == NULL || sh->room == NULL || sh->demand == NULL ||
 	    sh->useful == NULL || sh->bcnt == NULL || sh->touched == NULL ||
 	    sh->hold_pair == NULL || sh->hold_price == NULL)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /*
@@ -2248,13 +2248,13 @@ lagrange_buckets(struct lagrange *lg)
 	int				 o, i;
 
 	if ((useful = calloc(inst->noffers + 1, sizeof *useful)) == NULL)
-		return (-1);
+		return -1;
 	for (o = 0; o < inst->noffers; o++)
 		for (i = 0; i < lg->nshards; i++)
 			useful[o] += lg->shard[i].useful[o];
 	if (dist_sum_long(lg->comm, useful, inst->noffers) != 0) {
 		free(useful);
-		return (-1);
+		return -1;
 	}
 	for (o = 0; o < inst->noffers; o++) {
 		/* Only a limit below the offer's candidates can bind. */
@@ -2267,8 +2267,8 @@ lagrange_buckets(struct lagrange *lg)
 	}
 	free(useful);
 	if ((lg->bucket = calloc(total + 1, sizeof *lg->bucket)) == NULL)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* Allocate the working state, split customers into shards, size buckets. */
@@ -2305,18 +2305,18 @@ lagrange_setup(struct lagrange *lg, char **cause)
 	lagrange_threads_start(lg);
 	if (lagrange_sweep(lg, LAGRANGE_INIT) != 0 || lagrange_buckets(lg) != 0)
 		goto nomem;
-	return (0);
+	return 0;
 
 nomem:
 	solver_cause(cause, "out of memory");
-	return (-1);
+	return -1;
 }
 
 /* Seconds since the start, as rank 0 reads them (a shared decision). */
 static double
 lagrange_elapsed(const struct lagrange *lg)
 {
-	return (dist_root_double(lg->comm, solver_now() - lg->start));
+	return dist_root_double(lg->comm, solver_now() - lg->start);
 }
 
 /*
@@ -2343,7 +2343,7 @@ lagrange_start(struct lagrange *lg)
 			v[3]++;
 		}
 	if (dist_sum_double(lg->comm, v, 4) != 0)
-		return (-1);
+		return -1;
 	for (o = 0; o < inst->noffers; o++)
 		if (lg->active[o])
 			lg->limited += lg->limit[o];
@@ -2370,7 +2370,7 @@ lagrange_start(struct lagrange *lg)
 			lg->pi[o] += opts->warm_price_capacity[o];
 	}
 	lg->plan_objective = 0;
-	return (0);
+	return 0;
 }
 
 /*
@@ -2401,14 +2401,14 @@ lagrange_dual_value(struct lagrange *lg, double *L)
 		}
 		/* Counts add exactly as doubles. */
 		if (dist_sum_double(lg->comm, v, inst->nfair + 2) != 0)
-			return (-1);
+			return -1;
 		*L = v[0];
 	}
 	for (o = 0; o < inst->noffers; o++)
 		if (lg->limit[o] >= 0)
 			*L += lg->pi[o] * lg->limit[o];
 	if (inst->nfair == 0)
-		return (0);
+		return 0;
 	for (s = 0; s < lg->nshards; s++)
 		total += lg->shard[s].total_sends;
 	if (lg->dist)
@@ -2421,7 +2421,7 @@ lagrange_dual_value(struct lagrange *lg, double *L)
 			seg = (long)v[2 + o];
 		lg->fair_h[o] = solver_fair_row(inst, o, seg, total);
 	}
-	return (0);
+	return 0;
 }
 
 /* Damped move of the prices toward the coordinate minimizers. */
@@ -2465,7 +2465,7 @@ lagrange_want_repair(const struct lagrange *lg, int repaired)
 	for (o = 0; o < lg->inst->noffers; o++)
 		if (lg->over[o] > 0)
 			over += lg->over[o];
-	return (!repaired || over <= LAGRANGE_REPAIR_OVER * lg->limited);
+	return !repaired || over <= LAGRANGE_REPAIR_OVER * lg->limited;
 }
 
 /*
@@ -2529,11 +2529,11 @@ lagrange_dual(struct lagrange *lg, struct solver_result *res, char **cause)
 	if (lg->it > LAGRANGE_MAX_ITER)
 		lg->it = LAGRANGE_MAX_ITER;
 	res->iterations = lg->it;
-	return (0);
+	return 0;
 
 nomem:
 	solver_cause(cause, "out of memory");
-	return (-1);
+	return -1;
 }
 
 /*
@@ -2552,9 +2552,9 @@ lagrange_rebuild(struct lagrange *lg, struct solver_result *res)
 	lagrange_fair_set(lg, lg->best_lambda);
 	if (lagrange_sweep(lg, LAGRANGE_DUAL) != 0 ||
 	    lagrange_targets(lg) != 0 || lagrange_repair(lg) != 0)
-		return (-1);
+		return -1;
 	if (lagrange_keep(lg, res, "rebuilt"))
-		return (0);
+		return 0;
 	memcpy(lg->plan, res->selected, np);
 	for (o = 0; o < inst->noffers; o++)
 		lg->usage[o] = 0;
@@ -2562,7 +2562,7 @@ lagrange_rebuild(struct lagrange *lg, struct solver_result *res)
 		if (lg->plan[k])
 			lg->usage[inst->pair_offer[k]]++;
 	lg->plan_objective = res->objective;
-	return (0);
+	return 0;
 }
 
 /*
@@ -2580,7 +2580,7 @@ lagrange_finish(struct lagrange *lg, struct solver_result *res,
 
 	if (lagrange_rebuild(lg, res) != 0) {
 		solver_cause(cause, "out of memory");
-		return (-1);
+		return -1;
 	}
 	remaining = opts->time_limit_s > 0 ? opts->time_limit_s -
 	    lagrange_elapsed(lg) : 60;
@@ -2589,7 +2589,7 @@ lagrange_finish(struct lagrange *lg, struct solver_result *res,
 	res->polish_improved = 0;
 	if (remaining > 0.5 && lagrange_polish(lg, res, want, 0, &lg->best,
 	    remaining, cause) < 0)
-		return (-1);
+		return -1;
 	lg->gap = lg->best > 0 ? (lg->best - res->objective) / lg->best : 0;
 	lagrange_progress(lg, "polish", lg->it, res->objective, lg->best);
 
@@ -2605,7 +2605,7 @@ lagrange_finish(struct lagrange *lg, struct solver_result *res,
 	if (!(lg->gap > target_gap && opts->exact_fallback &&
 	    want < lg->ncustomers_all &&
 	    lg->npairs_all <= LAGRANGE_FALLBACK_PAIRS && remaining > 0.5))
-		return (0);
+		return 0;
 	solver_log(opts->log, opts->arg, "scale: stalled at gap %.6f%% above "
 	    "the target %.6f%%: exact mode on the whole instance (%ld "
 	    "customers, %lld pairs), %.0f s at most", 100 * lg->gap,
@@ -2614,10 +2614,10 @@ lagrange_finish(struct lagrange *lg, struct solver_result *res,
 	res->exact_fallback = 1;
 	if (lagrange_polish(lg, res, (int)lg->ncustomers_all, target_gap,
 	    &lg->best, remaining, cause) < 0)
-		return (-1);
+		return -1;
 	lg->gap = lg->best > 0 ? (lg->best - res->objective) / lg->best : 0;
 	lagrange_progress(lg, "exact", lg->it, res->objective, lg->best);
-	return (0);
+	return 0;
 }
 
 /* The result's figures, status and prices from the run. 0 or -1. */
@@ -2629,7 +2629,7 @@ lagrange_result(struct lagrange *lg, struct solver_result *res)
 	int				 s;
 
 	if (solver_result_tally_all(inst, lg->comm, res) != 0)
-		return (-1);
+		return -1;
 	if (lg->best < res->objective)
 		lg->best = res->objective;	/* rounding only */
 	res->bound = lg->best;
@@ -2646,7 +2646,7 @@ lagrange_result(struct lagrange *lg, struct solver_result *res)
 	solver_set_prices(inst, lg->limit, lg->best_pi, res);
 	for (s = 0; s < inst->nfair; s++)
 		res->fair_price[s] = lg->best_lambda[s];
-	return (0);
+	return 0;
 }
 
 /* Scale mode; see the top of this file. */
@@ -2690,9 +2690,9 @@ lagrange_run(const struct solver_instance *inst,
 		goto fail;
 	}
 	lagrange_free(&lg);
-	return (0);
+	return 0;
 
 fail:
 	lagrange_free(&lg);
-	return (-1);
+	return -1;
 }

@@ -33,8 +33,8 @@ uint16_t
 solver_room(long room)
 {
 	if (room <= 0)
-		return (0);
-	return (room >= SOLVER_ROOM_NONE ? SOLVER_ROOM_NONE : (uint16_t)room);
+		return 0;
+	return room >= SOLVER_ROOM_NONE ? SOLVER_ROOM_NONE : (uint16_t)room;
 }
 
 /* New empty instance over a copy of offers. */
@@ -47,11 +47,11 @@ solver_instance_new(int noffers, int nchannels, int ncampaigns,
 
 	if (noffers < 0 || noffers > SOLVER_OFFERS_MAX) {
 		solver_cause(cause, "bad number of offers: %d", noffers);
-		return (NULL);
+		return NULL;
 	}
 	if (nchannels < 1 || ncampaigns < 1) {
 		solver_cause(cause, "need at least one channel and campaign");
-		return (NULL);
+		return NULL;
 	}
 	for (o = 0; o < noffers; o++) {
 		const struct solver_offer *of = &offers[o];
@@ -61,13 +61,13 @@ solver_instance_new(int noffers, int nchannels, int ncampaigns,
 		    !isfinite(of->budget)) {
 			solver_cause(cause, "offer %d: bad value, cost or "
 			    "budget", o);
-			return (NULL);
+			return NULL;
 		}
 		if (of->channel < 0 || of->channel >= nchannels ||
 		    of->campaign < 0 || of->campaign >= ncampaigns) {
 			solver_cause(cause, "offer %d: bad channel or campaign",
 			    o);
-			return (NULL);
+			return NULL;
 		}
 	}
 	if ((inst = calloc(1, sizeof *inst)) == NULL)
@@ -81,12 +81,12 @@ solver_instance_new(int noffers, int nchannels, int ncampaigns,
 		goto nomem;
 	if (noffers > 0)
 		memcpy(inst->offers, offers, noffers * sizeof *offers);
-	return (inst);
+	return inst;
 
 nomem:
 	solver_instance_free(inst);
 	solver_cause(cause, "out of memory");
-	return (NULL);
+	return NULL;
 }
 
 /* Free an instance; accepts NULL. */
@@ -118,43 +118,43 @@ solver_grow_customers(struct solver_instance *inst, int n)
 	int		 na;
 
 	if (n <= inst->customers_alloc)
-		return (0);
+		return 0;
 	na = inst->customers_alloc > 0 ? inst->customers_alloc : 1024;
 	while (na < n)
 		na = na > (1 << 29) ? n : na * 2;
 	if ((ps = realloc(inst->pair_start, (na + 1) * sizeof *ps)) == NULL)
-		return (-1);
+		return -1;
 	inst->pair_start = ps;
 	if ((ra = realloc(inst->room_all, na * sizeof *ra)) == NULL)
-		return (-1);
+		return -1;
 	inst->room_all = ra;
 	if ((rch = realloc(inst->room_channel,
 	    (size_t)na * inst->nchannels * sizeof *rch)) == NULL)
-		return (-1);
+		return -1;
 	inst->room_channel = rch;
 	if ((rcp = realloc(inst->room_campaign,
 	    (size_t)na * inst->ncampaigns * sizeof *rcp)) == NULL)
-		return (-1);
+		return -1;
 	inst->room_campaign = rcp;
 	if (inst->ncategories > 0) {
 		uint16_t	*rk;
 
 		if ((rk = realloc(inst->room_category, (size_t)na *
 		    inst->ncategories * sizeof *rk)) == NULL)
-			return (-1);
+			return -1;
 		inst->room_category = rk;
 	}
 	if (inst->fair_member != NULL) {
 		uint32_t	*fm;
 
 		if ((fm = realloc(inst->fair_member, na * sizeof *fm)) == NULL)
-			return (-1);
+			return -1;
 		memset(fm + inst->customers_alloc, 0,
 		    (size_t)(na - inst->customers_alloc) * sizeof *fm);
 		inst->fair_member = fm;
 	}
 	inst->customers_alloc = na;
-	return (0);
+	return 0;
 }
 
 /* Make room for at least n pairs. */
@@ -166,18 +166,18 @@ solver_grow_pairs(struct solver_instance *inst, int64_t n)
 	int64_t		 na;
 
 	if (n <= inst->pairs_alloc)
-		return (0);
+		return 0;
 	na = inst->pairs_alloc > 0 ? inst->pairs_alloc : 16384;
 	while (na < n)
 		na *= 2;
 	if ((po = realloc(inst->pair_offer, na * sizeof *po)) == NULL)
-		return (-1);
+		return -1;
 	inst->pair_offer = po;
 	if ((pp = realloc(inst->pair_propensity, na * sizeof *pp)) == NULL)
-		return (-1);
+		return -1;
 	inst->pair_propensity = pp;
 	inst->pairs_alloc = na;
-	return (0);
+	return 0;
 }
 
 /* Preallocate for ncustomers customers and npairs pairs in all. */
@@ -187,8 +187,8 @@ solver_instance_reserve(struct solver_instance *inst, int ncustomers,
 {
 	if (solver_grow_customers(inst, ncustomers) != 0 ||
 	    solver_grow_pairs(inst, npairs) != 0)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* Append one customer; see solver.h. */
@@ -204,24 +204,24 @@ solver_instance_add_customer(struct solver_instance *inst, int npairs,
 	if (room_all < 0) {
 		solver_cause(cause, "customer %d: negative room %ld",
 		    inst->ncustomers, room_all);
-		return (-1);
+		return -1;
 	}
 	if (npairs < 0 || npairs > inst->noffers) {
 		solver_cause(cause, "customer %d: bad number of pairs %d",
 		    inst->ncustomers, npairs);
-		return (-1);
+		return -1;
 	}
 	for (i = 0; i < npairs; i++) {
 		if (offer[i] >= inst->noffers) {
 			solver_cause(cause, "customer %d: unknown offer %u",
 			    inst->ncustomers, (unsigned)offer[i]);
-			return (-1);
+			return -1;
 		}
 		if (!(propensity[i] >= 0 && propensity[i] <= 1)) {
 			solver_cause(cause, "customer %d: propensity %g "
 			    "outside [0,1]", inst->ncustomers,
 			    (double)propensity[i]);
-			return (-1);
+			return -1;
 		}
 		/* Quadratic, but a customer has at most tens of pairs. */
 		for (j = 0; j < i && npairs <= 64; j++) {
@@ -229,7 +229,7 @@ solver_instance_add_customer(struct solver_instance *inst, int npairs,
 				solver_cause(cause, "customer %d: offer %u "
 				    "twice", inst->ncustomers,
 				    (unsigned)offer[i]);
-				return (-1);
+				return -1;
 			}
 		}
 	}
@@ -260,11 +260,11 @@ solver_instance_add_customer(struct solver_instance *inst, int npairs,
 		inst->room_category[(size_t)c * inst->ncategories + i] =
 		    SOLVER_ROOM_NONE;
 	inst->ncustomers = c + 1;
-	return (c);
+	return c;
 
 nomem:
 	solver_cause(cause, "out of memory");
-	return (-1);
+	return -1;
 }
 
 /* Give the instance its fairness rows; see solver.h. */
@@ -280,13 +280,13 @@ solver_instance_fairness(struct solver_instance *inst, int nrows,
 	    min_ratio > 1 || (nrows > 0 && base < 1)) {
 		solver_cause(cause, "bad fairness rows: %d rows, min_ratio %g, "
 		    "base %ld", nrows, min_ratio, base);
-		return (-1);
+		return -1;
 	}
 	for (s = 0; s < nrows; s++) {
 		if (size[s] < 0 || size[s] > base) {
 			solver_cause(cause, "fairness row %d: %ld customers of "
 			    "a base of %ld", s, size[s], base);
-			return (-1);
+			return -1;
 		}
 	}
 	na = inst->customers_alloc > inst->ncustomers ? inst->customers_alloc :
@@ -297,7 +297,7 @@ solver_instance_fairness(struct solver_instance *inst, int nrows,
 		free(fs);
 		free(fm);
 		solver_cause(cause, "out of memory");
-		return (-1);
+		return -1;
 	}
 	if (nrows > 0)
 		memcpy(fs, size, nrows * sizeof *fs);
@@ -308,7 +308,7 @@ solver_instance_fairness(struct solver_instance *inst, int nrows,
 	inst->nfair = nrows;
 	inst->fair_min_ratio = min_ratio;
 	inst->fair_base = base;
-	return (0);
+	return 0;
 }
 
 /* Give the instance its categories; see solver.h. */
@@ -324,18 +324,18 @@ solver_instance_categories(struct solver_instance *inst, int ncategories,
 	if (ncategories < 0 || ncategories > SOLVER_CATEGORIES_MAX) {
 		solver_cause(cause, "bad number of categories: %d (at most "
 		    "%d)", ncategories, SOLVER_CATEGORIES_MAX);
-		return (-1);
+		return -1;
 	}
 	if (ncategories > 0 && inst->noffers > 0 && offer_category == NULL) {
 		solver_cause(cause, "categories without offer categories");
-		return (-1);
+		return -1;
 	}
 	for (o = 0; ncategories > 0 && o < inst->noffers; o++) {
 		if (offer_category[o] < -1 ||
 		    offer_category[o] >= ncategories) {
 			solver_cause(cause, "offer %d: bad category %d of %d",
 			    o, offer_category[o], ncategories);
-			return (-1);
+			return -1;
 		}
 	}
 	if (ncategories > 0) {
@@ -349,7 +349,7 @@ solver_instance_categories(struct solver_instance *inst, int ncategories,
 			free(oc);
 			free(rk);
 			solver_cause(cause, "out of memory");
-			return (-1);
+			return -1;
 		}
 		if (inst->noffers > 0)
 			memcpy(oc, offer_category, inst->noffers * sizeof *oc);
@@ -362,7 +362,7 @@ solver_instance_categories(struct solver_instance *inst, int ncategories,
 	inst->offer_category = oc;
 	inst->room_category = rk;
 	inst->ncategories = ncategories;
-	return (0);
+	return 0;
 }
 
 /* Set customer c's category rooms; see solver.h. */
@@ -372,10 +372,10 @@ solver_instance_category_room(struct solver_instance *inst, int c,
 {
 	if (inst->ncategories == 0 || inst->room_category == NULL ||
 	    room == NULL || c < 0 || c >= inst->ncustomers)
-		return (-1);
+		return -1;
 	memcpy(inst->room_category + (size_t)c * inst->ncategories, room,
 	    inst->ncategories * sizeof *room);
-	return (0);
+	return 0;
 }
 
 /* Offer o's category, or -1 (none, or an instance without categories). */
@@ -383,8 +383,8 @@ int
 solver_offer_category(const struct solver_instance *inst, int o)
 {
 	if (inst->ncategories <= 0 || inst->offer_category == NULL)
-		return (-1);
-	return (inst->offer_category[o]);
+		return -1;
+	return inst->offer_category[o];
 }
 
 /* Set the fairness rows customer c belongs to. */
@@ -393,9 +393,9 @@ solver_instance_fair_member(struct solver_instance *inst, int c,
     uint32_t rows)
 {
 	if (inst->fair_member == NULL || c < 0 || c >= inst->ncustomers)
-		return (-1);
+		return -1;
 	inst->fair_member[c] = rows;
-	return (0);
+	return 0;
 }
 
 /* Row s's value at a plan, in sends: S - r |s| T / N. */
@@ -403,9 +403,9 @@ double
 solver_fair_row(const struct solver_instance *inst, int s, long seg_sends,
     long total_sends)
 {
-	return ((double)seg_sends - inst->fair_min_ratio *
+	return (double)seg_sends - inst->fair_min_ratio *
 	    (double)inst->fair_size[s] * (double)total_sends /
-	    (double)inst->fair_base);
+	    (double)inst->fair_base;
 }
 
 /* Whether row s holds at a plan, up to the rounding of its terms. */
@@ -416,15 +416,15 @@ solver_fair_holds(const struct solver_instance *inst, int s, long seg_sends,
 	double	need = inst->fair_min_ratio * (double)inst->fair_size[s] *
 		    (double)total_sends / (double)inst->fair_base;
 
-	return ((double)seg_sends >= need - 1e-9 * (1 + need));
+	return (double)seg_sends >= need - 1e-9 * (1 + need);
 }
 
 /* Coefficient of customer c's sends in fairness row s. */
 double
 solver_fair_coef(const struct solver_instance *inst, int s, int c)
 {
-	return (((inst->fair_member[c] >> s) & 1) - inst->fair_min_ratio *
-	    (double)inst->fair_size[s] / (double)inst->fair_base);
+	return ((inst->fair_member[c] >> s) & 1) - inst->fair_min_ratio *
+	    (double)inst->fair_size[s] / (double)inst->fair_base;
 }
 
 /* Sends per fairness row and in all of a plan. */
@@ -457,11 +457,11 @@ solver_check_shape(const struct solver_instance *inst, char **cause)
 	    inst->noffers > SOLVER_OFFERS_MAX || inst->nchannels < 1 ||
 	    inst->ncampaigns < 1) {
 		solver_cause(cause, "bad instance sizes");
-		return (-1);
+		return -1;
 	}
 	if (inst->pair_start == NULL || inst->pair_start[0] != 0) {
 		solver_cause(cause, "bad pair_start");
-		return (-1);
+		return -1;
 	}
 	if (inst->nfair < 0 || inst->nfair > SOLVER_FAIR_MAX ||
 	    (inst->nfair > 0 && (inst->fair_member == NULL ||
@@ -469,7 +469,7 @@ solver_check_shape(const struct solver_instance *inst, char **cause)
 	    inst->fair_base < 1 || !(inst->fair_min_ratio >= 0) ||
 	    inst->fair_min_ratio > 1))) {
 		solver_cause(cause, "bad fairness rows");
-		return (-1);
+		return -1;
 	}
 	for (int s = 0; s < inst->nfair; s++) {
 		long	members = 0;
@@ -481,7 +481,7 @@ solver_check_shape(const struct solver_instance *inst, char **cause)
 			solver_cause(cause, "fairness row %d: size %ld, %ld "
 			    "members, base %ld", s, inst->fair_size[s], members,
 			    inst->fair_base);
-			return (-1);
+			return -1;
 		}
 	}
 	if (inst->ncategories < 0 ||
@@ -492,9 +492,9 @@ solver_check_shape(const struct solver_instance *inst, char **cause)
 		    "room_category %s", inst->ncategories,
 		    inst->offer_category != NULL ? "set" : "missing",
 		    inst->room_category != NULL ? "set" : "missing");
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /* Each offer's category and fields; 0 or -1. */
@@ -508,7 +508,7 @@ solver_check_offers(const struct solver_instance *inst, char **cause)
 		    inst->offer_category[o] >= inst->ncategories) {
 			solver_cause(cause, "offer %d: bad category %d of %d",
 			    o, inst->offer_category[o], inst->ncategories);
-			return (-1);
+			return -1;
 		}
 	}
 	for (o = 0; o < inst->noffers; o++) {
@@ -520,10 +520,10 @@ solver_check_offers(const struct solver_instance *inst, char **cause)
 		    of->channel >= inst->nchannels || of->campaign < 0 ||
 		    of->campaign >= inst->ncampaigns) {
 			solver_cause(cause, "offer %d: bad fields", o);
-			return (-1);
+			return -1;
 		}
 	}
-	return (0);
+	return 0;
 }
 
 /* Every customer's pairs: in order, known offers once, propensities. */
@@ -536,7 +536,7 @@ solver_check_pairs(const struct solver_instance *inst, char **cause)
 
 	if ((seen = calloc(inst->noffers > 0 ? inst->noffers : 1, 1)) == NULL) {
 		solver_cause(cause, "out of memory");
-		return (-1);
+		return -1;
 	}
 	for (c = 0; c < inst->ncustomers; c++) {
 		if (inst->pair_start[c + 1] < inst->pair_start[c]) {
@@ -564,11 +564,11 @@ solver_check_pairs(const struct solver_instance *inst, char **cause)
 			seen[inst->pair_offer[k]] = 0;
 	}
 	free(seen);
-	return (0);
+	return 0;
 
 fail:
 	free(seen);
-	return (-1);
+	return -1;
 }
 
 /* Check the arrays of an instance (for callers that filled them). */
@@ -578,8 +578,8 @@ solver_instance_check(const struct solver_instance *inst, char **cause)
 	if (solver_check_shape(inst, cause) != 0 ||
 	    solver_check_offers(inst, cause) != 0 ||
 	    solver_check_pairs(inst, cause) != 0)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* Net value of one pair. */
@@ -588,7 +588,7 @@ solver_pair_value(const struct solver_instance *inst, int64_t k)
 {
 	const struct solver_offer *of = &inst->offers[inst->pair_offer[k]];
 
-	return ((double)inst->pair_propensity[k] * of->value - of->cost);
+	return (double)inst->pair_propensity[k] * of->value - of->cost;
 }
 
 /* Sends allowed per offer, from capacity and budget. */
@@ -620,7 +620,7 @@ solver_now(void)
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec + ts.tv_nsec * 1e-9);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* Allocate the arrays of a result for inst. */
@@ -644,13 +644,13 @@ solver_result_alloc(const struct solver_instance *inst,
 	res->fair_binding = calloc(inst->nfair + 1, 1);
 	if (res->fair_sends == NULL || res->fair_price == NULL ||
 	    res->fair_binding == NULL)
-		return (-1);
+		return -1;
 	if (res->selected == NULL || res->sends == NULL ||
 	    res->spend == NULL || res->price_budget == NULL ||
 	    res->price_capacity == NULL || res->binding_budget == NULL ||
 	    res->binding_capacity == NULL)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* Count sends, nselected, objective and fairness sends of selected. */
@@ -724,7 +724,7 @@ solver_result_tally_all(const struct solver_instance *inst,
 	solver_result_count(inst, res, &total);
 	if (dist_on(comm)) {
 		if ((v = calloc(no + nf + 2, sizeof *v)) == NULL)
-			return (-1);
+			return -1;
 		for (i = 0; i < no; i++)
 			v[i] = res->sends[i];
 		for (i = 0; i < nf; i++)
@@ -734,7 +734,7 @@ solver_result_tally_all(const struct solver_instance *inst,
 		if (dist_sum_long(comm, v, no + nf + 2) != 0 ||
 		    dist_sum_double(comm, &res->objective, 1) != 0) {
 			free(v);
-			return (-1);
+			return -1;
 		}
 		for (i = 0; i < no; i++)
 			res->sends[i] = v[i];
@@ -745,7 +745,7 @@ solver_result_tally_all(const struct solver_instance *inst,
 		free(v);
 	}
 	solver_result_flags(inst, res, total);
-	return (0);
+	return 0;
 }
 
 /* Free the arrays of a result; accepts NULL. */
@@ -783,25 +783,25 @@ solver_round_up(double v, int decimals)
 	double	s, k;
 
 	if (!isfinite(v) || decimals > 22 || decimals < -22)
-		return (v);
+		return v;
 	s = pow(10, abs(decimals));	/* exact up to 1e22 */
 	if (decimals >= 0) {
 		if (fabs(v * s) >= 0x1p52)
-			return (v);	/* no digit that far: v is exact */
+			return v;	/* no digit that far: v is exact */
 		/* fma: the sign of v * s - k, rounded once, is exact. */
 		k = ceil(v * s);
 		if (fma(v, s, -k) > 0)
 			k += 1;
 		else if (fma(v, s, -(k - 1)) <= 0)
 			k -= 1;
-		return (k / s);
+		return k / s;
 	}
 	k = ceil(v / s);
 	if (fma(k, s, -v) < 0)
 		k += 1;
 	else if (fma(k - 1, s, -v) >= 0)
 		k -= 1;
-	return (k * s);
+	return k * s;
 }
 
 /* Round v up at digits significant digits; see solver.h. */
@@ -809,8 +809,8 @@ double
 solver_round_up_digits(double v, int digits)
 {
 	if (!isfinite(v) || v == 0)
-		return (v);
-	return (solver_round_up(v, digits - 1 - (int)floor(log10(fabs(v)))));
+		return v;
+	return solver_round_up(v, digits - 1 - (int)floor(log10(fabs(v))));
 }
 
 /* Name of a status. */
@@ -819,21 +819,21 @@ solver_status_name(enum solver_status st)
 {
 	switch (st) {
 	case SOLVER_OPTIMAL:
-		return ("optimal");
+		return "optimal";
 	case SOLVER_GAP_REACHED:
-		return ("gap_reached");
+		return "gap_reached";
 	case SOLVER_TIME_LIMIT:
-		return ("time_limit");
+		return "time_limit";
 	case SOLVER_INFEASIBLE:
-		return ("infeasible");
+		return "infeasible";
 	case SOLVER_EMPTY:
-		return ("empty");
+		return "empty";
 	case SOLVER_ERROR:
-		return ("error");
+		return "error";
 	case SOLVER_STALLED:
-		return ("stalled");
+		return "stalled";
 	}
-	return ("unknown");
+	return "unknown";
 }
 
 /*
@@ -914,7 +914,7 @@ done:
 	free(sub_plan);
 	free(list);
 	free(fig);
-	return (rv);
+	return rv;
 }
 
 /*
@@ -941,9 +941,9 @@ solver_prepare(const struct solver_instance *inst,
 		if (!bad)
 			solver_cause(cause, "another rank's instance was "
 			    "refused");
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /* Solve with the method of the options. */
@@ -964,19 +964,19 @@ solver_solve(const struct solver_instance *inst,
 		opts = &defaults;
 	}
 	if (solver_prepare(inst, opts, res, cause) != 0)
-		return (-1);
+		return -1;
 	size[0] = inst->ncustomers;
 	size[1] = (long)inst->pair_start[inst->ncustomers];
 	if (dist_sum_long(opts->comm, size, 2) != 0) {
 		solver_cause(cause, "out of memory");
-		return (-1);
+		return -1;
 	}
 	if (size[0] == 0 || size[1] == 0) {
 		/* Nothing to choose: report it rather than solve. */
 		solver_result_tally(inst, res);
 		res->status = SOLVER_EMPTY;
 		res->seconds = solver_now() - start;
-		return (0);
+		return 0;
 	}
 	if (opts->method == SOLVER_EXACT && dist_on(opts->comm))
 		rv = solver_exact_gathered(inst, opts, res, cause);
@@ -987,7 +987,7 @@ solver_solve(const struct solver_instance *inst,
 	res->seconds = solver_now() - start;
 	if (rv != 0)
 		res->status = SOLVER_ERROR;
-	return (rv);
+	return rv;
 }
 
 /* Split each offer's price per send into budget and capacity prices. */
