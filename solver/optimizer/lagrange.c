@@ -4,12 +4,16 @@
  * Budget and capacity rows of one offer have the same variables, with
  * coefficients cost and 1, so for 0/1 sends they merge into one limit
  * K_o = min(capacity, floor(budget / cost)) with one price pi_o per send.
- * Given prices, every customer's subproblem is independent and solved
- * exactly (flow.c), so
+ * Given prices, every customer's subproblem is independent and solved by
+ * flow.c, so
  *	L(pi) = sum_c max_x sum_o x (w_co - pi_o) + sum_o pi_o K_o
- * is a certified upper bound for every pi >= 0. A customer's rooms are
- * per channel, campaign, category and in all; every repair step that adds
- * a send checks all four (lagrange_queue, lagrange_fits).
+ * is a certified upper bound for every pi >= 0. flow.c's value is the
+ * subproblem's optimum, or, for a customer whose search stopped at its
+ * node limit (flow_sub.exact 0), an upper bound of it: L stays a bound.
+ * Its plan (sel) is always feasible; phi sums values, never sel's worth.
+ * A customer's rooms are per channel, campaign, category and in all; every
+ * repair step that adds a send checks all four (lagrange_queue,
+ * lagrange_fits).
  *
  * Prices: each sweep also yields, for every candidate pair, the critical
  * price a_co below which the customer takes offer o (others fixed). The
