@@ -31,14 +31,14 @@ rng(void)
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return (z ^ (z >> 31));
+	return z ^ (z >> 31);
 }
 
 /* Uniform in [0,1). */
 static double
 unit(void)
 {
-	return ((rng() >> 11) * 0x1.0p-53);
+	return (rng() >> 11) * 0x1.0p-53;
 }
 
 /*
@@ -88,7 +88,7 @@ make_instance(uint64_t seed, int ncust, int noffers, int crossing)
 		assert_true(solver_instance_add_customer(inst, k, offer, prop,
 		    (long)(1 + rng() % 4), rch, rcp, &cause) == c);
 	}
-	return (inst);
+	return inst;
 }
 
 /* Solve with a method; checks the plan and the reported numbers. */
@@ -211,7 +211,7 @@ make_demo(uint64_t seed, int n)
 		assert_true(solver_instance_add_customer(inst, k, offer, prop,
 		    rall, rch, rcp, &cause) == i);
 	}
-	return (inst);
+	return inst;
 }
 
 /* The run reached the gap of 1e-4, certified (never "stalled" above). */
@@ -606,7 +606,7 @@ make_single_offer(uint64_t seed, int ncust)
 		assert_int_equal(solver_instance_add_customer(inst, k, offer,
 		    prop, 1, NULL, NULL, &cause), c);
 	}
-	return (inst);
+	return inst;
 }
 
 /* Scale mode returns the best plan it found, not an older one. */
@@ -778,7 +778,7 @@ make_fair(uint64_t seed, int *tenths)
 	for (c = 0; c < ncust; c++)
 		assert_int_equal(solver_instance_fair_member(inst, c,
 		    member[c]), 0);
-	return (inst);
+	return inst;
 }
 
 /*
@@ -844,7 +844,7 @@ brute_fair(const struct solver_instance *inst, int tenths, int fair)
 		if (ok && obj > best)
 			best = obj;
 	}
-	return (best);
+	return best;
 }
 
 /*
@@ -983,7 +983,7 @@ category_room(void)
 {
 	static const uint16_t	rooms[4] = { 0, 1, 2, SOLVER_ROOM_NONE };
 
-	return (rooms[rng() % 4]);
+	return rooms[rng() % 4];
 }
 
 /*
@@ -1045,7 +1045,7 @@ make_category(uint64_t seed, int ncust, int noffers, int maxpairs)
 			rk[o] = category_room();
 		assert_int_equal(solver_instance_category_room(inst, c, rk), 0);
 	}
-	return (inst);
+	return inst;
 }
 
 /*
@@ -1109,7 +1109,7 @@ brute_category(const struct solver_instance *inst, int categories)
 		if (ok && obj > best)
 			best = obj;
 	}
-	return (best);
+	return best;
 }
 
 /*
@@ -1387,21 +1387,21 @@ world_doubles(struct world_rank *wr, double *v, int n, int max)
 	pthread_barrier_wait(&wr->w->bar);
 	memcpy(v, t, n * sizeof *v);
 	free(t);
-	return (0);
+	return 0;
 }
 
 /* solver_comm's sum_double. */
 static int
 world_sum_double(void *arg, double *v, int n)
 {
-	return (world_doubles(arg, v, n, 0));
+	return world_doubles(arg, v, n, 0);
 }
 
 /* solver_comm's max_double. */
 static int
 world_max_double(void *arg, double *v, int n)
 {
-	return (world_doubles(arg, v, n, 1));
+	return world_doubles(arg, v, n, 1);
 }
 
 /* int64s summed over the ranks below upto. */
@@ -1418,7 +1418,7 @@ world_int64(struct world_rank *wr, int64_t *v, int n, int upto)
 	pthread_barrier_wait(&wr->w->bar);
 	memcpy(v, t, n * sizeof *v);
 	free(t);
-	return (0);
+	return 0;
 }
 
 /* solver_comm's sum_int64. */
@@ -1427,7 +1427,7 @@ world_sum_int64(void *arg, int64_t *v, int n)
 {
 	struct world_rank *wr = arg;
 
-	return (world_int64(wr, v, n, wr->w->size));
+	return world_int64(wr, v, n, wr->w->size);
 }
 
 /* solver_comm's exscan_int64. */
@@ -1436,7 +1436,7 @@ world_exscan_int64(void *arg, int64_t *v, int n)
 {
 	struct world_rank *wr = arg;
 
-	return (world_int64(wr, v, n, wr->comm.rank));
+	return world_int64(wr, v, n, wr->comm.rank);
 }
 
 /* solver_comm's gather: to root, or (root < 0) to every rank. */
@@ -1464,7 +1464,7 @@ world_gather(void *arg, const void *buf, size_t len, int root, void **out,
 		*out = all;
 	}
 	pthread_barrier_wait(&wr->w->bar);
-	return (0);
+	return 0;
 }
 
 /* solver_comm's bcast. */
@@ -1479,7 +1479,7 @@ world_bcast(void *arg, void *buf, size_t len, int root)
 	pthread_barrier_wait(&wr->w->bar);
 	memcpy(buf, t, len);
 	free(t);
-	return (0);
+	return 0;
 }
 
 /* One rank's solve. */
@@ -1489,14 +1489,14 @@ world_run(void *arg)
 	struct world_rank	*wr = arg;
 
 	wr->rv = solver_solve(wr->inst, &wr->opts, &wr->res, &wr->cause);
-	return (NULL);
+	return NULL;
 }
 
 /* The rank of customer c among size: a hash, so shards interleave. */
 static int
 world_shard(int c, int size)
 {
-	return ((int)(((uint32_t)c * 2654435761u) >> 8) % size);
+	return (int)(((uint32_t)c * 2654435761u) >> 8) % size;
 }
 
 /*
@@ -1721,5 +1721,5 @@ main(void)
 		cmocka_unit_test(test_distributed),
 	};
 
-	return (cmocka_run_group_tests(tests, NULL, NULL));
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

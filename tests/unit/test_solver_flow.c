@@ -40,14 +40,14 @@ rng(void)
 	rng_state ^= rng_state << 13;
 	rng_state ^= rng_state >> 7;
 	rng_state ^= rng_state << 17;
-	return (rng_state);
+	return rng_state;
 }
 
 /* Uniform in [0,1). */
 static double
 rng_unit(void)
 {
-	return ((rng() >> 11) * (1.0 / 9007199254740992.0));
+	return (rng() >> 11) * (1.0 / 9007199254740992.0);
 }
 
 /* A random customer: nch channels, ncp campaigns, small rooms. */
@@ -139,8 +139,8 @@ brute_threshold(struct case_ *k, int i)
 	with = flow_brute(&k->s, sel);
 	k->r[i] = keep;
 	if (!sel[i])
-		return (HUGE_VAL);
-	return (without - (with - 1e6));
+		return HUGE_VAL;
+	return without - (with - 1e6);
 }
 
 /*
@@ -435,7 +435,7 @@ plan_value(const struct flow_sub *s, const uint8_t *sel)
 		if (cnt[i] > s->room[i])
 			fail_msg("group %d: %d chosen, room %d", i, cnt[i],
 			    s->room[i]);
-	return (v);
+	return v;
 }
 
 /*
@@ -512,7 +512,7 @@ glpk_optimum(const struct flow_sub *s, int fix, int fix_to)
 	assert_int_equal(glp_mip_status(lp), GLP_OPT);
 	v = glp_mip_obj_val(lp);
 	glp_delete_prob(lp);
-	return (v);
+	return v;
 }
 
 /*
@@ -522,7 +522,7 @@ glpk_optimum(const struct flow_sub *s, int fix, int fix_to)
 static double
 glpk_threshold(const struct flow_sub *s, int i)
 {
-	return (glpk_optimum(s, i, 0) - (glpk_optimum(s, i, 1) - s->r[i]));
+	return glpk_optimum(s, i, 0) - (glpk_optimum(s, i, 1) - s->r[i]);
 }
 
 /*
@@ -638,5 +638,5 @@ main(void)
 		cmocka_unit_test(test_search_node_limit),
 	};
 
-	return (cmocka_run_group_tests(tests, NULL, NULL));
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,5 +107,5 @@ main(void)
 		cmocka_unit_test(test_launched),
 	};
 
-	return (cmocka_run_group_tests(tests, NULL, NULL));
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
