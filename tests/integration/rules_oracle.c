@@ -77,7 +77,11 @@ oracle_error(const char *what)
 	fflush(stdout);
 }
 
-/* Answer one case; 0, or -1 with *cause set. */
+/*
+ * Answer one case; 0, or -1 with *cause set. Long on purpose: it reads the
+ * case's members in the order test_differential.py writes them, one block
+ * each, so the two sides of the differential test read side by side.
+ */
 static int
 oracle_case(const struct conf *c, json_t *in, const char **cause)
 {

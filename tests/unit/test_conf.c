@@ -53,7 +53,10 @@ source_path(char *buf, size_t len, const char *rel)
 	snprintf(buf, len, "%s/%s", dir != NULL ? dir : ".", rel);
 }
 
-/* conf/pacer.conf parses and every value lands where expected. */
+/*
+ * conf/pacer.conf parses and every value lands where expected. Long on
+ * purpose: one assertion per documented value, in the file's order.
+ */
 static void
 test_example(void **state)
 {

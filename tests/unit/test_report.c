@@ -50,7 +50,11 @@
 
 #define EPS 1e-9
 
-/* Fill run with the tiny run above (arrays malloc'd; report_free). */
+/*
+ * Fill run with the tiny run above (arrays malloc'd; report_free). Long on
+ * purpose: a literal fixture, field by field, that test_summary_figures's
+ * hand-worked figures follow line by line.
+ */
 static void
 tiny_run(struct report_run *run)
 {
@@ -250,7 +254,11 @@ jnum(json_t *o, const char *key)
 	return json_number_value(v);
 }
 
-/* Every figure of summary.json for the tiny run, as worked by hand. */
+/*
+ * Every figure of summary.json for the tiny run, as worked by hand. Long
+ * on purpose: one assertion per figure, in the document's order, against
+ * the one hand-worked table above (split, a reader would lose it).
+ */
 static void
 test_summary_figures(void **state)
 {
@@ -613,7 +621,8 @@ previous_run(struct report_run *run)
  * Changes: r1 planned c1 card, c2 phone, c3 tips, c9 old; r2 plans c1 card,
  * c1 tips, c2 card, c2 phone, c3 tips. New: (c1,tips), (c2,card) = 2.
  * Dropped: (c9,old) = 1. Sends: card 1 -> 2, phone 1 -> 1, tips 0 -> 2 (new
- * offer), old 1 -> 0 (no longer offered). Objective 90 -> 97.
+ * offer), old 1 -> 0 (no longer offered). Objective 90 -> 97. Long on
+ * purpose: the two runs as literal fixtures, then one assertion per change.
  */
 static void
 test_changes(void **state)

@@ -125,7 +125,9 @@ solve(const struct solver_instance *inst, enum solver_method m, double gap,
  * A demo-data-shaped instance, drawn exactly as bench_solver draws it (50
  * offers on 3 channels and 12 campaigns that cross them, budgets that
  * bind on most offers, rooms of 1 per channel and campaign, some customers
- * near their caps), so the bench's seeds can be replayed here.
+ * near their caps), so the bench's seeds can be replayed here. Kept as one
+ * function, draw for draw in bench_solver's order: the same seed must give
+ * the same instance.
  */
 static struct solver_instance *
 make_demo(uint64_t seed, int n)

@@ -17,7 +17,8 @@
 /*
  * A small XML well-formedness check: tags nest and close, attribute values
  * are quoted, and '&' only starts one of the five entities we write (or a
- * numeric one). Returns 0 if well-formed, else -1 and prints why.
+ * numeric one). Returns 0 if well-formed, else -1 and prints why. One
+ * scanner's loop over the text, kept whole so its states read together.
  */
 static int
 xml_check(const char *s)
