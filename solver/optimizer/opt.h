@@ -180,6 +180,16 @@ int	dist_scatter(const struct solver_instance *,
 int	lagrange_run(const struct solver_instance *,
 	    const struct solver_options *, struct solver_result *,
 	    char **cause);
+/* A pair the repair's refill may add: its net value, customer and pair. */
+struct lagrange_cand {
+	float		 w;
+	int		 customer;
+	int64_t		 pair;
+};
+/* The refill's order: w descending, then pair ascending (qsort's cmp). */
+int	lagrange_cand_cmp(const void *, const void *);
+/* Sort n candidates in lagrange_cand_cmp's order (a radix sort). */
+void	lagrange_cand_sort(struct lagrange_cand *, int64_t n);
 
 /* solver.c */
 /* Offer o's category, or -1 (none, or no categories in the instance). */

@@ -623,6 +623,49 @@ test_search_node_limit(void **state)
 	flow_work_free(w);
 }
 
+/*
+ * The refill's radix sort against qsort with the order's comparator: ties
+ * in w (many, as tied propensities give), negative and tiny values, pairs
+ * past 2^32 and in no order, and the sizes where passes are skipped.
+ */
+static void
+test_cand_sort(void **state)
+{
+	static const int	 sizes[] = { 0, 1, 2, 3, 255, 256, 1000, 70000 };
+	struct lagrange_cand	*a, *b;
+	uint64_t		 x = 12345;
+
+	(void)state;
+	for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+		int	 n = sizes[z];
+
+		a = calloc((size_t)n + 1, sizeof *a);
+		b = calloc((size_t)n + 1, sizeof *b);
+		assert_non_null(a);
+		assert_non_null(b);
+		for (int i = 0; i < n; i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			/* Values from 20 levels, a few negative or tiny. */
+			a[i].w = (float)((int)(x >> 59) - 4) * 0.25f +
+			    ((x >> 40) & 1 ? 1e-30f : 0);
+			a[i].customer = (int)(x >> 33) & 0xffff;
+			/* Distinct pairs, shuffled, some past 2^32. */
+			a[i].pair = (int64_t)(((uint64_t)i * 2654435761u) %
+			    1000003u) + (i % 3 == 0 ? (int64_t)1 << 33 : 0);
+		}
+		memcpy(b, a, (size_t)n * sizeof *a);
+		lagrange_cand_sort(a, n);
+		qsort(b, (size_t)n, sizeof *b, lagrange_cand_cmp);
+		for (int i = 0; i < n; i++) {
+			assert_true(a[i].w == b[i].w);
+			assert_int_equal(a[i].pair, b[i].pair);
+			assert_int_equal(a[i].customer, b[i].customer);
+		}
+		free(a);
+		free(b);
+	}
+}
+
 int
 main(void)
 {
@@ -636,6 +679,7 @@ main(void)
 		cmocka_unit_test(test_search_hard),
 		cmocka_unit_test(test_search_hundred),
 		cmocka_unit_test(test_search_node_limit),
+		cmocka_unit_test(test_cand_sort),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
