@@ -1016,22 +1016,32 @@ lagrange_fits(const struct lagrange *lg, int c, int64_t pair)
  * to whoever comes first): the queued pairs, best net value first, each
  * taken if its offer has sends left and its customer has room. left is
  * updated. Returns 0 or -1 (out of memory).
+ *
+ * lagrange_queue let in only pairs with room at the plan of its call, and
+ * no plan changes between it and here but what this loop adds: a
+ * customer's room is counted again (lagrange_fits) only once it gained a
+ * send here (grew).
  */
 static int
 lagrange_refill(struct lagrange *lg, long *left)
 {
 	const struct solver_instance	*inst = lg->inst;
 	struct lagrange_cand		*cd;
+	uint8_t				*grew;
 	int64_t				 i;
 	int				 o;
 
+	if ((grew = calloc((size_t)inst->ncustomers + 1, 1)) == NULL)
+		return -1;
 	lagrange_cand_sort(lg->cand, lg->ncand);
 	for (i = 0; i < lg->ncand; i++) {
 		cd = &lg->cand[i];
 		lg->queued[cd->customer] = 0;
 		o = inst->pair_offer[cd->pair];
-		if (left[o] == 0 || !lagrange_fits(lg, cd->customer, cd->pair))
+		if (left[o] == 0 || (grew[cd->customer] &&
+		    !lagrange_fits(lg, cd->customer, cd->pair)))
 			continue;
+		grew[cd->customer] = 1;
 		lg->plan[cd->pair] = 1;
 		lg->plan_objective += solver_pair_value(inst, cd->pair);
 		lg->usage[o]++;
@@ -1039,6 +1049,7 @@ lagrange_refill(struct lagrange *lg, long *left)
 			left[o]--;
 	}
 	lg->ncand = 0;
+	free(grew);
 	return 0;
 }
 
