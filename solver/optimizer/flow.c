@@ -515,7 +515,8 @@ flow_is_laminar(const struct flow_sub *s, struct flow_work *w)
 		n = flow_groups(s, i, gs) - 1;	/* "all" holds everything */
 		if (n == 3 && s->room[gs[2]] < w->size[gs[2]])
 			category = 1;
-		for (a = 0; a < n; a++) {
+		/* One crossing pair decides; only category is left to see. */
+		for (a = 0; a < n && !crossing; a++) {
 			/* A group whose room covers all its items never binds. */
 			if (s->room[gs[a]] >= w->size[gs[a]])
 				continue;
