@@ -3,14 +3,11 @@
  * then one script call that checks consent, segments, plan, quiet hours and
  * every cap and reserves the contact atomically.
  */
-#include <sys/random.h>
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -44,7 +41,7 @@ struct decide_ctx {
 
 /*
  * The module's state: decisions waiting for the next script call, calls in
- * flight, and the send ids pacerd makes (a random salt, then a count).
+ * flight, and the count in the send ids pacerd makes (after the salt).
  */
 struct decide_queue {
 	struct decide_call	*pending;	/* decisions for the next call */
@@ -52,7 +49,6 @@ struct decide_queue {
 	struct event		*flush;		/* sends them at the end of the
 						   loop turn */
 	uint64_t		 send_seq;
-	uint64_t		 send_salt;
 };
 
 /* The decisions of one script call. */
@@ -377,7 +373,7 @@ decide_new_send_id(struct pacerd *d, char *buf, size_t len)
 
 	str_buf_init(&b, buf, len);
 	str_buf_lit(&b, "p");
-	str_buf_hex(&b, d->decide->send_salt, 16);
+	str_buf_hex(&b, d->salt, 16);
 	str_buf_lit(&b, "-");
 	str_buf_int(&b, (long long)++d->decide->send_seq);
 	str_buf_end(&b);
@@ -803,9 +799,6 @@ decide_init(struct pacerd *d)
 
 	if ((q = calloc(1, sizeof *q)) == NULL)
 		return -1;
-	if (getrandom(&q->send_salt, sizeof q->send_salt, 0) !=
-	    sizeof q->send_salt)
-		q->send_salt = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	d->decide = q;
 	q->flush = event_new(d->base, -1, 0, decide_flush_cb, d);
 	return q->flush != NULL ? 0 : -1;

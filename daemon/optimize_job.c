@@ -1,7 +1,6 @@
 /*
  * Optimizer runs as child processes (declared in pacerd.h).
  */
-#include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -44,14 +43,13 @@ struct optimize_job {
 
 /*
  * The module's state: runs newest first, the schedule's timer, the SIGCHLD
- * watch, and what makes run ids unique (a random salt, then a count).
+ * watch, and the count that, with the salt, makes run ids unique.
  */
 struct optimize_jobs {
 	struct optimize_job	*jobs;
 	struct event		*schedule;
 	struct event		*sigchld;
 	uint64_t		 seq;
-	uint64_t		 salt;
 };
 
 /* The pacer command next to this pacerd, or from $PACER_BIN, or on PATH. */
@@ -255,7 +253,7 @@ job_spawn(struct pacerd *d, const char *trigger, const char **cause)
 		return NULL;
 	}
 	gmtime_r(&now, &tm);
-	snprintf(suffix, sizeof suffix, "%04x", (unsigned)(d->optimizer->salt ^
+	snprintf(suffix, sizeof suffix, "%04x", (unsigned)(d->salt ^
 	    (uint64_t)now ^ d->optimizer->seq++) & 0xffff);
 	strftime(j->run_id, sizeof j->run_id, "%Y%m%dT%H%M%SZ", &tm);
 	strncat(j->run_id, "-", sizeof j->run_id - strlen(j->run_id) - 1);
@@ -417,8 +415,6 @@ optimize_job_init(struct pacerd *d)
 	if ((o = calloc(1, sizeof *o)) == NULL)
 		return -1;
 	d->optimizer = o;
-	if (getrandom(&o->salt, sizeof o->salt, 0) != sizeof o->salt)
-		o->salt = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	o->sigchld = evsignal_new(d->base, SIGCHLD, job_sigchld_cb, d);
 	o->schedule = evtimer_new(d->base, job_schedule_cb, d);
 	if (o->sigchld == NULL || o->schedule == NULL ||

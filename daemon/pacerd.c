@@ -273,6 +273,8 @@ main(int argc, char **argv)
 		pacerd_rules_unref(d.rules);
 		return 0;
 	}
+	if (getrandom(&d.salt, sizeof d.salt, 0) != sizeof d.salt)
+		d.salt = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	pacerd_start(&d);
 	log_info("pacerd started", "listen=%s:%d redis=%s:%d version=%s",
 	    d.rules->conf->server.listen_host, d.rules->conf->server.listen_port,

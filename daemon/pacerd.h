@@ -68,6 +68,9 @@ struct pacerd {
 	struct event		*sig_hup, *sig_term, *sig_int;
 	struct event		*drain_timer;
 	int			 draining;
+	uint64_t		 salt;		/* random, drawn once at start:
+						   what makes send and run ids
+						   of this process its own */
 	struct decide_queue	*decide;	/* decide.c's */
 	struct optimize_jobs	*optimizer;	/* optimize_job.c's */
 };

@@ -81,6 +81,7 @@ fuzz_daemon(void)
 		fprintf(stderr, "fuzz: %s\n", cause);
 		abort();
 	}
+	d->salt = 0x5eed;
 	if ((d->base = event_base_new()) == NULL ||
 	    (d->metrics = metrics_new()) == NULL ||
 	    (d->store = store_new(d->base, d->rules->conf, &cause)) == NULL ||
