@@ -9,7 +9,6 @@
 
 
 #include "pacerd.h"
-#include "scripts.h"
 #include "pacer/str.h"
 #include "pacer/tz.h"
 
@@ -458,8 +457,9 @@ customer_put_read(struct pacerd *d, struct http_request *req, json_t *o,
 }
 
 /*
- * Send the change w as one FCALL of the library's profile function (named
- * like decide); its reply answers the request.
+ * Send the change w as one call of the library's profile function; its
+ * reply answers the request. A call of the library's, it is sent again
+ * when Redis lost the library (or had not loaded it yet).
  */
 static void
 customer_put_send(struct pacerd *d, struct http_request *req, const char *id,
@@ -467,20 +467,15 @@ customer_put_send(struct pacerd *d, struct http_request *req, const char *id,
 {
 	const struct conf	*c = d->rules->conf;
 	struct customer_ctx	*x;
-	const char		*argv[8 + 2 * (CONF_MAX_CHANNELS + 8) + 2 +
+	const char		*argv[5 + 2 * (CONF_MAX_CHANNELS + 8) + 2 +
 				    4 * CONF_MAX_CHANNELS];
 	size_t			 argvlen[sizeof argv / sizeof argv[0]];
-	char			 pkey[KEYS_MAX], fname[96], now[24], nums[3][16];
+	char			 pkey[KEYS_MAX], now[24], nums[3][16];
 	char			 granted[CONF_MAX_CHANNELS][2];
 	int			 n = 0;
 
-	snprintf(fname, sizeof fname, "pacer_profile_%s",
-	    &SCRIPT_DECIDE[sizeof "pacer_decide_" - 1]);
 	keys_customer(pkey, sizeof pkey, c->redis.prefix, id, "p");
 	snprintf(now, sizeof now, "%lld", (long long)customer_now(d));
-	argv[n++] = "FCALL";
-	argv[n++] = fname;
-	argv[n++] = "1";
 	argv[n++] = pkey;
 	argv[n++] = now;
 	argv[n++] = routes_caller(d, req);	/* who recorded consent changes */
@@ -508,7 +503,8 @@ customer_put_send(struct pacerd *d, struct http_request *req, const char *id,
 		http_error(d, req, 500, "out of memory");
 		return;
 	}
-	if (store_command(d->store, n, argv, argvlen, customer_put_applied, x) != 0) {
+	if (store_script(d->store, STORE_PROFILE, 1, n, argv, argvlen, -1,
+	    customer_put_applied, x) != 0) {
 		http_error(d, req, 503, "store unavailable");
 		customer_ctx_free(x);
 	}

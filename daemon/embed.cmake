@@ -8,8 +8,8 @@
 # library is also written to pacer-library.lua (scripts/bench.sh loads it).
 set(names decide cancel read erase cluster load)
 # The functions the files register (one file may register several).
-set(functions decide cancel read erase erase_audit explain decide_cluster
-  merge)
+set(functions decide cancel read erase erase_audit explain profile
+  decide_cluster merge)
 set(code "")
 foreach(name ${names})
   file(READ ${SRC}/${name}.lua body)

@@ -339,7 +339,7 @@ void	 store_set_timeout(struct store *, int timeout_ms);
  * failure after timeout_ms (-1: the configured redis.timeout_ms).
  */
 enum store_script { STORE_DECIDE, STORE_CANCEL, STORE_READ, STORE_ERASE,
-	STORE_ERASE_AUDIT, STORE_EXPLAIN, STORE_NSCRIPTS };
+	STORE_ERASE_AUDIT, STORE_EXPLAIN, STORE_PROFILE, STORE_NSCRIPTS };
 int	 store_script(struct store *, enum store_script, int nkeys, int argc,
 	     const char **argv, const size_t *argvlen, int timeout_ms, store_cb,
 	     void *arg);

@@ -39,7 +39,7 @@
 /* The library's functions (daemon/embed.cmake names them). */
 static const char *const store_functions[STORE_NFUNCTIONS] = {
 	SCRIPT_DECIDE, SCRIPT_CANCEL, SCRIPT_READ, SCRIPT_ERASE,
-	SCRIPT_ERASE_AUDIT, SCRIPT_EXPLAIN, SCRIPT_DECIDE_CLUSTER,
+	SCRIPT_ERASE_AUDIT, SCRIPT_EXPLAIN, SCRIPT_PROFILE, SCRIPT_DECIDE_CLUSTER,
 };
 
 /* A warning repeated at most every STORE_LOG_EVERY_S, with what it held back. */

@@ -564,6 +564,20 @@ class TestFunctionsFlushed(StoreFaultCase):
         self.assertIn("redis lost the function library",
                       self.daemon.log_text())
 
+    def test_profile_write_loads_the_library_again(self):
+        """
+        A profile write is a call of the library too: after FUNCTION FLUSH
+        (or before the library's first load, right after pacerd starts) it
+        loads the library and goes through, instead of answering 503.
+        """
+        c = self.customer("flushed")
+        for _ in range(3):
+            with Redis(self.redis.port) as r:
+                self.assertEqual(r.call("FUNCTION", "FLUSH"), "OK")
+            self.put_customer(c, consent={"email": True}, tz="UTC")
+        self.assertDecision(*self.decide(c, "email", time=self.T0), True,
+                            "ok")
+
 
 class TestRedisFrozen(StoreFaultCase):
     CONF = {
