@@ -159,16 +159,14 @@ struct cmd_scores {
 /*
  * Read scores.csv; offers borrowed. Fills out (release with
  * cmd_scores_free), or returns -1 with *cause naming file:line: field.
- */
-int		 cmd_scores_load(const char *path, const struct offers *,
-		    struct cmd_scores *out, char **cause);
-/*
- * The same keeping only the customers whose Redis Cluster slot is in
- * [slot_lo, slot_hi) (one process's shard of pacer optimize); every line
- * is still read, the others' are not checked past their customer field.
+ * Keeps only the customers whose Redis Cluster slot is in [slot_lo,
+ * slot_hi) (one process's shard of pacer optimize; SLOT_COUNT for all):
+ * every line is still read, the others' are not checked past their
+ * customer field. A large file is read by up to threads threads (0: one
+ * per CPU), with the same result.
  */
 int		 cmd_scores_load_shard(const char *path, const struct offers *,
-		    int slot_lo, int slot_hi, struct cmd_scores *out,
+		    int slot_lo, int slot_hi, int threads, struct cmd_scores *out,
 		    char **cause);
 /* Free the arrays of s (not the struct); accepts NULL. */
 void		 cmd_scores_free(struct cmd_scores *s);

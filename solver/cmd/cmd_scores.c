@@ -3,10 +3,19 @@
  * millions of lines a second, propensities as float32, customers numbered
  * in order of first appearance. The file is read in large blocks and split
  * in place; a line holding a quote goes through the full CSV rules.
+ *
+ * A large file is read in parts, one thread each: the parts are cut at
+ * line starts where the customer changes, each part interns its own
+ * customers, and the parts join in file order (a customer first seen in a
+ * later part numbered after the earlier parts' ones), so the result is the
+ * one reading alone gives, errors included: the first in the file, with
+ * its line number over the whole file.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +31,8 @@
 
 #define SCORES_BLOCK	(8 << 20)	/* bytes read at a time */
 #define SCORES_LINE_MAX	(64 << 10)	/* longest accepted line */
+#define SCORES_PART_MIN	(32 << 20)	/* bytes: a smaller file, one part */
+#define SCORES_PARTS_MAX 8		/* threads reading one file */
 
 void
 cmd_scores_free(struct cmd_scores *s)
@@ -54,10 +65,20 @@ struct scores_reader {
 	int			 slot_lo, slot_hi; /* customers kept: slot in
 						      [lo, hi) (pacer optimize
 						      over several processes) */
-	char			*cause;
+	/* The part of the file this reader reads: [from, to) of fd. */
+	int			 fd;
+	off_t			 from, to, total;
+	int			 part;		/* its number, 0 first */
+	atomic_llong		*done;		/* bytes read, all parts */
+	atomic_int		*failed;	/* first part that failed, or
+						   SCORES_PARTS_MAX */
+	char			*cause;		/* the error, after
+						   "file:line: " when
+						   cause_line > 0 */
+	long			 cause_line;	/* in this part */
 };
 
-/* Set the reader's error "file:line: field F: message". */
+/* Set the reader's error "field F: message" at its line. */
 static void
 scores_fail(struct scores_reader *r, const char *field, const char *msg,
     const char *value, size_t n)
@@ -66,14 +87,26 @@ scores_fail(struct scores_reader *r, const char *field, const char *msg,
 		return;
 	if (n > 80)
 		n = 80;
+	r->cause_line = r->line;
 	if (field != NULL && value != NULL)
-		r->cause = str_printf("%s:%ld: field %s: %s \"%.*s\"", r->path,
-		    r->line, field, msg, (int)n, value);
+		r->cause = str_printf("field %s: %s \"%.*s\"", field, msg, (int)n,
+		    value);
 	else if (field != NULL)
-		r->cause = str_printf("%s:%ld: field %s: %s", r->path, r->line,
-		    field, msg);
+		r->cause = str_printf("field %s: %s", field, msg);
 	else
-		r->cause = str_printf("%s:%ld: %s", r->path, r->line, msg);
+		r->cause = strdup(msg);
+}
+
+/* The reader's error as the caller gets it; line_base: lines before it. */
+static char *
+scores_cause(const struct scores_reader *r, long line_base)
+{
+	if (r->cause == NULL)
+		return strdup("out of memory");
+	if (r->cause_line <= 0)
+		return strdup(r->cause);
+	return str_printf("%s:%ld: %s", r->path, line_base + r->cause_line,
+	    r->cause);
 }
 
 /* Parse a propensity in [0,1]: "0.1234" fast, anything else via strtod. */
@@ -175,8 +208,8 @@ scores_header(struct scores_reader *r, char *line, size_t n)
 			if (len[i] == strlen(want[k]) && !memcmp(f[i], want[k], len[i]))
 				r->col[k] = i;
 		if (r->col[k] < 0) {
-			r->cause = str_printf("%s:1: missing column \"%s\"", r->path,
-			    want[k]);
+			r->cause = str_printf("missing column \"%s\"", want[k]);
+			r->cause_line = 1;
 			return -1;
 		}
 	}
@@ -289,14 +322,18 @@ scores_offer(struct scores_reader *r, const char *name, size_t len)
 	return o;
 }
 
-/* Room for one more pair; 0, or -1 with r->cause set. */
+/* Room for need pairs; 0, or -1 with r->cause set. */
 static int
-scores_grow(struct scores_reader *r)
+scores_reserve(struct scores_reader *r, int64_t need)
 {
 	struct cmd_scores	*s = r->out;
 	int64_t			 ncap = r->cap ? r->cap * 2 : 1 << 16;
 	void			*a, *b, *d;
 
+	if (need <= r->cap)
+		return 0;
+	if (ncap < need)
+		ncap = need;
 	if ((a = realloc(r->cust, (size_t)ncap * sizeof *r->cust)) != NULL)
 		r->cust = a;
 	if ((b = realloc(s->offer, (size_t)ncap * sizeof *s->offer)) != NULL)
@@ -354,7 +391,7 @@ scores_line(struct scores_reader *r, char *line, size_t n)
 	}
 	r->offer_seen[o] = (uint32_t)c + 1;
 	r->last_offer = o;
-	if (s->npairs == r->cap && scores_grow(r) != 0)
+	if (s->npairs == r->cap && scores_reserve(r, s->npairs + 1) != 0)
 		return -1;
 	r->cust[s->npairs] = (uint32_t)c;
 	s->offer[s->npairs] = (uint16_t)o;
@@ -422,13 +459,6 @@ oom:
 	return -1;
 }
 
-int
-cmd_scores_load(const char *path, const struct offers *offers,
-    struct cmd_scores *out, char **cause)
-{
-	return cmd_scores_load_shard(path, offers, 0, SLOT_COUNT, out, cause);
-}
-
 /* The reader's tables of the offers: names, lengths, last customer. 0/-1. */
 static int
 scores_offer_tables(struct scores_reader *r)
@@ -457,6 +487,7 @@ scores_reader_free(struct scores_reader *r)
 	free(r->offer_seen);
 	free(r->offer_len);
 	intern_free(&r->offer_ids);
+	free(r->cause);
 }
 
 /*
@@ -495,38 +526,51 @@ scores_block(struct scores_reader *r, char *p, char *end, int eof,
 	return p;
 }
 
+/* Read up to n bytes of the reader's part at at into buf; bytes or -1. */
+static ssize_t
+scores_pread(struct scores_reader *r, char *buf, size_t n, off_t at)
+{
+	ssize_t	 got;
+
+	if ((off_t)n > r->to - at)
+		n = (size_t)(r->to - at);
+	while ((got = n > 0 ? pread(r->fd, buf, n, at) : 0) < 0 &&
+	    errno == EINTR)
+		;
+	if (got < 0 && r->cause == NULL)
+		r->cause = str_printf("%s: read failed: %s", r->path,
+		    strerror(errno));
+	return got;
+}
+
 /*
- * Read fd (total bytes, for progress) block by block through buf
- * (SCORES_BLOCK + SCORES_LINE_MAX bytes), parsing as it goes; *header
- * says whether a header line was found. 0, or -1 with r->cause set.
+ * Read the reader's part block by block through buf (SCORES_BLOCK +
+ * SCORES_LINE_MAX bytes), parsing as it goes; *header says whether a
+ * header line was found. 0, or -1 with r->cause set (or without, when an
+ * earlier part failed: this part's result is not wanted).
  */
 static int
-scores_read(struct scores_reader *r, int fd, char *buf, off_t total,
-    int *header)
+scores_read(struct scores_reader *r, char *buf, int *header)
 {
 	struct cmd_progress	 prog = { 0, 0 };
 	char			*p, *end;
 	size_t			 have = 0;
 	int			 eof = 0;
-	off_t			 done = 0;
+	off_t			 at = r->from;
+	ssize_t			 n;
 
 	while (!eof || have > 0) {
 		if (!eof) {
-			ssize_t	 n = read(fd, buf + have, SCORES_BLOCK +
-			    SCORES_LINE_MAX - have);
-
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				r->cause = str_printf("%s: read failed: %s", r->path,
-				    strerror(errno));
+			if ((n = scores_pread(r, buf + have, SCORES_BLOCK +
+			    SCORES_LINE_MAX - have, at)) < 0)
 				return -1;
-			}
-			if (n == 0)
-				eof = 1;
+			eof = n == 0;
 			have += (size_t)n;
-			done += n;
+			at += n;
+			atomic_fetch_add(r->done, (long long)n);
 		}
+		if (atomic_load(r->failed) < r->part)
+			return -1;
 		end = buf + have;
 		if ((p = scores_block(r, buf, end, eof, header)) == NULL)
 			return -1;
@@ -539,63 +583,365 @@ scores_read(struct scores_reader *r, int fd, char *buf, off_t total,
 		memmove(buf, p, have);
 		if (eof)
 			have = 0;
-		if (cmd_progress_due(&prog))
+		if (r->part == 0 && cmd_progress_due(&prog))
 			cmd_progress_line(&prog, "optimize", "scores: bytes read",
-			    (uint64_t)done, (uint64_t)(total > 0 ? total : 0));
+			    (uint64_t)atomic_load(r->done), (uint64_t)r->total);
 	}
 	return 0;
 }
 
-/* Read the customers of slots [slot_lo, slot_hi) only; see cmd.h. */
-int
-cmd_scores_load_shard(const char *path, const struct offers *offers,
-    int slot_lo, int slot_hi, struct cmd_scores *out, char **cause)
-{
+/* One part of the file, its reader and its thread. */
+struct scores_part {
 	struct scores_reader	 r;
-	char			*buf = NULL;
-	int			 fd = -1, header = 0;
+	struct cmd_scores	 own;		/* what parts after the first
+						   read, joined to the first */
+	int			 header;	/* the header line was read */
+	int			 rc;
+	pthread_t		 thread;
+	int			 started;
+};
+
+/* Read one part (a thread's start); pt->rc says how it went. */
+static void *
+scores_part_run(void *arg)
+{
+	struct scores_part	*pt = arg;
+	struct scores_reader	*r = &pt->r;
+	char			*buf;
+	int			 f;
+
+	pt->rc = -1;
+	if ((buf = malloc(SCORES_BLOCK + SCORES_LINE_MAX)) == NULL)
+		scores_fail(r, NULL, "out of memory", NULL, 0);
+	else
+		pt->rc = scores_read(r, buf, &pt->header);
+	free(buf);
+	/* The first part that failed stops the parts after it. */
+	f = atomic_load(r->failed);
+	while (pt->rc != 0 && r->part < f &&
+	    !atomic_compare_exchange_weak(r->failed, &f, r->part))
+		;
+	return NULL;
+}
+
+/*
+ * Field k of the unquoted line p (n bytes) into *f and *len; 0, or -1
+ * when the line holds a quote or has fewer fields.
+ */
+static int
+scores_field_at(const char *p, size_t n, int k, const char **f, size_t *len)
+{
+	const char	*end = p + n, *comma;
+
+	if (memchr(p, '"', n) != NULL)
+		return -1;
+	for (int i = 0; i < k; i++) {
+		if ((comma = memchr(p, ',', (size_t)(end - p))) == NULL)
+			return -1;
+		p = comma + 1;
+	}
+	comma = memchr(p, ',', (size_t)(end - p));
+	*f = p;
+	*len = (size_t)((comma != NULL ? comma : end) - p);
+	return 0;
+}
+
+/*
+ * Where a part may start, at or after byte at of the file: the start of
+ * the first line whose customer differs from the line before's, so that a
+ * customer's grouped rows stay in one part (a line with quotes is taken as
+ * it comes: parts join right wherever they are cut). -1 for none within
+ * a window of the file.
+ */
+static off_t
+scores_cut(const struct scores_reader *r, off_t at)
+{
+	char		*win;
+	const char	*p, *nl, *end, *prev = NULL, *f;
+	size_t		 prevn = 0, fn;
+	ssize_t		 n;
+	off_t		 cut = -1;
+
+	if ((win = malloc(2 * SCORES_LINE_MAX)) == NULL)
+		return -1;
+	if ((n = pread(r->fd, win, 2 * SCORES_LINE_MAX, at)) <= 0 ||
+	    (nl = memchr(win, '\n', (size_t)n)) == NULL)
+		n = 0;
+	end = win + (n > 0 ? n : 0);
+	for (p = n > 0 ? nl + 1 : end;
+	    (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1) {
+		size_t	 len = (size_t)(nl - p);
+
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		if (scores_field_at(p, len, r->col[0], &f, &fn) != 0 ||
+		    (prev != NULL && (fn != prevn || memcmp(f, prev, fn) != 0))) {
+			cut = at + (off_t)(p - win);
+			break;
+		}
+		prev = f;
+		prevn = fn;
+	}
+	free(win);
+	return cut;
+}
+
+/*
+ * Find the header line at the start of the file into part 0 (columns,
+ * lines before the data, where the data starts); 0, or -1 when it is not
+ * there to find cleanly (reading in one part then says why).
+ */
+static int
+scores_header_first(struct scores_part *pt)
+{
+	struct scores_reader	*r = &pt->r;
+	char			*buf, *p, *nl, *end;
+	ssize_t			 n;
+	int			 rc = -1;
+
+	if ((buf = malloc(SCORES_LINE_MAX)) == NULL)
+		return -1;
+	if ((n = pread(r->fd, buf, SCORES_LINE_MAX, 0)) <= 0)
+		goto done;
+	end = buf + n;
+	for (p = buf; (nl = memchr(p, '\n', (size_t)(end - p))) != NULL;
+	    p = nl + 1) {
+		size_t	 len = (size_t)(nl - p);
+
+		r->line++;
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		if (len == 0)
+			continue;
+		if (scores_header(r, p, len) == 0) {
+			pt->header = 1;
+			r->from = (off_t)(nl + 1 - buf);
+			rc = 0;
+		}
+		break;
+	}
+done:
+	free(buf);
+	return rc;
+}
+
+/*
+ * Cut [part 0's start, total) into at most n parts at customer changes;
+ * the number of parts (1 when the file is read whole).
+ */
+static int
+scores_cut_parts(struct scores_part *pt, int n, off_t total)
+{
+	int	 k = 1;
+	off_t	 from = pt[0].r.from, at;
+
+	for (int i = 1; i < n; i++) {
+		at = scores_cut(&pt[0].r, from + (total - from) / n * i);
+		if (at < 0 || at <= pt[k - 1].r.from || at >= total)
+			continue;
+		pt[k - 1].r.to = at;
+		pt[k].r.from = at;
+		pt[k].r.to = total;
+		pt[k].r.nheader = pt[0].r.nheader;
+		memcpy(pt[k].r.col, pt[0].r.col, sizeof pt[k].r.col);
+		pt[k].header = 1;
+		k++;
+	}
+	return k;
+}
+
+/*
+ * Join part q's rows to r's: q's customers interned into r's (one seen in
+ * both makes the rows ungrouped), q's pairs after r's. q's arrays are
+ * freed. 0, or -1 with r->cause set.
+ */
+static int
+scores_join(struct scores_reader *r, struct scores_reader *q)
+{
+	struct cmd_scores	*s = r->out, *t = q->out;
+	int32_t			*map;
+	int			 added;
+
+	if ((map = malloc((size_t)t->ids.n * sizeof *map + 1)) == NULL)
+		goto oom;
+	for (int32_t c = 0; c < t->ids.n; c++) {
+		const char	*id = intern_str(&t->ids, c);
+
+		if ((map[c] = intern_add(&s->ids, id, strlen(id), &added)) < 0)
+			goto oom;
+		if (!added)
+			r->sorted = 0;
+	}
+	if (!q->sorted)
+		r->sorted = 0;
+	if (scores_reserve(r, s->npairs + t->npairs) != 0)
+		goto oom;
+	for (int64_t k = 0; k < t->npairs; k++)
+		r->cust[s->npairs + k] = (uint32_t)map[q->cust[k]];
+	memcpy(s->offer + s->npairs, t->offer, (size_t)t->npairs *
+	    sizeof *t->offer);
+	memcpy(s->prop + s->npairs, t->prop, (size_t)t->npairs * sizeof *t->prop);
+	s->npairs += t->npairs;
+	r->line += q->line;
+	free(map);
+	cmd_scores_free(t);
+	free(q->cust);
+	q->cust = NULL;
+	return 0;
+oom:
+	free(map);
+	scores_fail(r, NULL, "out of memory", NULL, 0);
+	return -1;
+}
+
+/*
+ * After the parts were read: the first error in file order, or the parts
+ * joined into part 0's scores and turned into rows. 0, or -1 with *cause.
+ */
+static int
+scores_finish(struct scores_part *pt, int n, char **cause)
+{
+	struct scores_reader	*r = &pt[0].r;
+	long			 base = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (pt[i].rc != 0) {
+			*cause = scores_cause(&pt[i].r, base);
+			return -1;
+		}
+		base += pt[i].r.line;
+	}
+	if (!pt[0].header) {
+		r->line = 1;
+		scores_fail(r, NULL, "empty file: a header line is needed", NULL, 0);
+		*cause = scores_cause(r, 0);
+		return -1;
+	}
+	for (int i = 1; i < n; i++)
+		if (scores_join(r, &pt[i].r) != 0) {
+			*cause = scores_cause(r, 0);
+			return -1;
+		}
+	if (scores_rows(r) != 0) {
+		*cause = scores_cause(r, 0);
+		return -1;
+	}
+	r->out->lines = r->line;
+	return 0;
+}
+
+/* Set up part i's reader over fd; 0 or -1 (out of memory). */
+static int
+scores_part_init(struct scores_part *pt, int i, const char *path,
+    const struct offers *offers, int slot_lo, int slot_hi, int fd,
+    off_t total, struct cmd_scores *out)
+{
+	struct scores_reader	*r = &pt->r;
+
+	r->path = path;
+	r->offers = offers;
+	r->out = i == 0 ? out : &pt->own;
+	r->last_customer = -1;
+	r->sorted = 1;
+	r->slot_lo = slot_lo;
+	r->slot_hi = slot_hi;
+	r->fd = fd;
+	r->to = total;
+	r->total = total;
+	r->part = i;
+	return scores_offer_tables(r);
+}
+
+/* Read parts 1.. on threads of their own, part 0 on this one; join them. */
+static void
+scores_read_parts(struct scores_part *pt, int n)
+{
+	for (int i = 1; i < n; i++)
+		pt[i].started = pthread_create(&pt[i].thread, NULL,
+		    scores_part_run, &pt[i]) == 0;
+	scores_part_run(&pt[0]);
+	for (int i = 1; i < n; i++) {
+		if (pt[i].started)
+			pthread_join(pt[i].thread, NULL);
+		else
+			scores_part_run(&pt[i]);
+	}
+}
+
+/*
+ * Read path in at most nparts parts of part_min bytes or more (nparts 0:
+ * one per CPU); see cmd_scores_load_shard.
+ */
+static int
+scores_load(const char *path, const struct offers *offers, int slot_lo,
+    int slot_hi, int nparts, off_t part_min, struct cmd_scores *out,
+    char **cause)
+{
+	struct scores_part	*pt = NULL;
+	atomic_llong		 done = 0;
+	atomic_int		 failed = SCORES_PARTS_MAX;
+	int			 fd, n, rc = -1;
 	off_t			 total;
 
 	memset(out, 0, sizeof *out);
-	memset(&r, 0, sizeof r);
-	r.path = path;
-	r.offers = offers;
-	r.out = out;
-	r.last_customer = -1;
-	r.sorted = 1;
-	r.slot_lo = slot_lo;
-	r.slot_hi = slot_hi;
 	if ((fd = open(path, O_RDONLY)) < 0) {
 		*cause = str_printf("%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
 	total = lseek(fd, 0, SEEK_END);
-	lseek(fd, 0, SEEK_SET);
-	if ((buf = malloc(SCORES_BLOCK + SCORES_LINE_MAX)) == NULL ||
-	    scores_offer_tables(&r) != 0) {
-		scores_fail(&r, NULL, "out of memory", NULL, 0);
-		goto fail;
+	if (nparts <= 0)
+		nparts = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (nparts > SCORES_PARTS_MAX)
+		nparts = SCORES_PARTS_MAX;
+	if (nparts > total / part_min)
+		nparts = (int)(total / part_min);
+	if (nparts < 1)
+		nparts = 1;
+	if ((pt = calloc((size_t)nparts, sizeof *pt)) == NULL)
+		goto oom;
+	for (int i = 0; i < nparts; i++) {
+		if (scores_part_init(&pt[i], i, path, offers, slot_lo, slot_hi, fd,
+		    total, out) != 0)
+			goto oom;
+		pt[i].r.done = &done;
+		pt[i].r.failed = &failed;
 	}
-	if (scores_read(&r, fd, buf, total, &header) != 0)
-		goto fail;
-	if (!header) {
-		r.line = 1;
-		scores_fail(&r, NULL, "empty file: a header line is needed", NULL, 0);
-		goto fail;
+	n = nparts > 1 && scores_header_first(&pt[0]) == 0 ?
+	    scores_cut_parts(pt, nparts, total) : 1;
+	if (n == 1) {
+		/* Whole: from the start, header included, as it comes. */
+		free(pt[0].r.cause);
+		pt[0].r.cause = NULL;
+		pt[0].r.cause_line = 0;
+		pt[0].r.line = 0;
+		pt[0].r.from = 0;
+		pt[0].r.to = total;
+		pt[0].header = 0;
 	}
-	if (scores_rows(&r) != 0)
-		goto fail;
-	out->lines = r.line;
+	scores_read_parts(pt, n);
+	rc = scores_finish(pt, n, cause);
+	goto done;
+oom:
+	*cause = strdup("out of memory");
+done:
+	for (int i = 0; pt != NULL && i < nparts; i++) {
+		scores_reader_free(&pt[i].r);
+		if (i > 0)
+			cmd_scores_free(&pt[i].own);
+	}
+	free(pt);
 	close(fd);
-	free(buf);
-	scores_reader_free(&r);
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	scores_reader_free(&r);
-	cmd_scores_free(out);
-	*cause = r.cause != NULL ? r.cause : strdup("out of memory");
-	return -1;
+	if (rc != 0)
+		cmd_scores_free(out);
+	return rc;
+}
+
+/* Read the customers of slots [slot_lo, slot_hi) only; see cmd.h. */
+int
+cmd_scores_load_shard(const char *path, const struct offers *offers,
+    int slot_lo, int slot_hi, int threads, struct cmd_scores *out,
+    char **cause)
+{
+	return scores_load(path, offers, slot_lo, slot_hi, threads,
+	    SCORES_PART_MIN, out, cause);
 }

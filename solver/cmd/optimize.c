@@ -1398,7 +1398,8 @@ opt_inputs(struct opt_run *r, struct opt_args *a, char **cause)
 		return -1;
 	}
 	return cmd_scores_load_shard(a->scores_path, r->offers,
-	    r->world->slot_lo, r->world->slot_hi, &r->scores, cause);
+	    r->world->slot_lo, r->world->slot_hi, r->world->threads, &r->scores,
+	    cause);
 }
 
 /*
