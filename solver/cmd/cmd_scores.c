@@ -23,6 +23,7 @@
 
 #include "pacer/csv.h"
 #include "pacer/keys.h"
+#include "pacer/mem.h"
 #include "pacer/offers.h"
 #include "pacer/slot.h"
 
@@ -334,11 +335,14 @@ scores_reserve(struct scores_reader *r, int64_t need)
 		return 0;
 	if (ncap < need)
 		ncap = need;
-	if ((a = realloc(r->cust, (size_t)ncap * sizeof *r->cust)) != NULL)
+	if ((a = mem_grow(r->cust, (size_t)s->npairs * sizeof *r->cust,
+	    (size_t)ncap * sizeof *r->cust)) != NULL)
 		r->cust = a;
-	if ((b = realloc(s->offer, (size_t)ncap * sizeof *s->offer)) != NULL)
+	if ((b = mem_grow(s->offer, (size_t)s->npairs * sizeof *s->offer,
+	    (size_t)ncap * sizeof *s->offer)) != NULL)
 		s->offer = b;
-	if ((d = realloc(s->prop, (size_t)ncap * sizeof *s->prop)) != NULL)
+	if ((d = mem_grow(s->prop, (size_t)s->npairs * sizeof *s->prop,
+	    (size_t)ncap * sizeof *s->prop)) != NULL)
 		s->prop = d;
 	if (a == NULL || b == NULL || d == NULL) {
 		scores_fail(r, NULL, "out of memory", NULL, 0);
@@ -425,6 +429,8 @@ scores_rows(struct scores_reader *r)
 	    (offer = malloc((size_t)s->npairs * sizeof *offer + 1)) == NULL ||
 	    (prop = malloc((size_t)s->npairs * sizeof *prop + 1)) == NULL)
 		goto oom;
+	mem_huge(offer, (size_t)s->npairs * sizeof *offer);
+	mem_huge(prop, (size_t)s->npairs * sizeof *prop);
 	memcpy(fill, start, (size_t)s->ids.n * sizeof *fill);
 	for (int64_t k = 0; k < s->npairs; k++) {
 		int64_t	 at = fill[r->cust[k]]++;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pacer/intern.h"
+#include "pacer/mem.h"
 
 #define INTERN_TABLE_MIN	1024
 #define INTERN_IDS_MIN		1024
@@ -50,6 +51,7 @@ intern_grow_table(struct intern *t)
 		t->table = old;
 		return -1;
 	}
+	mem_huge(t->table, ncap * sizeof *t->table);
 	memset(t->table, 0xff, ncap * sizeof *t->table);
 	t->tcap = ncap;
 	for (size_t i = 0; i < ocap; i++)
@@ -73,7 +75,8 @@ intern_reserve(struct intern *t, size_t n)
 		size_t	*p;
 
 		if (t->cap >= INT32_MAX / 2 ||
-		    (p = realloc(t->off, (size_t)ncap * sizeof *p)) == NULL)
+		    (p = mem_grow(t->off, (size_t)t->cap * sizeof *p,
+		    (size_t)ncap * sizeof *p)) == NULL)
 			return -1;
 		t->off = p;
 		t->cap = ncap;
@@ -84,7 +87,7 @@ intern_reserve(struct intern *t, size_t n)
 
 		while (t->len + n + 1 > ncap)
 			ncap *= 2;
-		if ((p = realloc(t->arena, ncap)) == NULL)
+		if ((p = mem_grow(t->arena, t->len, ncap)) == NULL)
 			return -1;
 		t->arena = p;
 		t->acap = ncap;
