@@ -170,6 +170,11 @@ int		 cmd_scores_load_shard(const char *path, const struct offers *,
 		    char **cause);
 /* Free the arrays of s (not the struct); accepts NULL. */
 void		 cmd_scores_free(struct cmd_scores *s);
+/*
+ * Free the rows (start, offer, prop) once the instance holds what it
+ * needs of them: ids, npairs and lines stay.
+ */
+void		 cmd_scores_drop_rows(struct cmd_scores *s);
 
 /* cmd_history.c */
 struct rules_contact;

@@ -47,6 +47,17 @@ cmd_scores_free(struct cmd_scores *s)
 	memset(s, 0, sizeof *s);
 }
 
+void
+cmd_scores_drop_rows(struct cmd_scores *s)
+{
+	free(s->start);
+	free(s->offer);
+	free(s->prop);
+	s->start = NULL;
+	s->offer = NULL;
+	s->prop = NULL;
+}
+
 /* Reader state while parsing. */
 struct scores_reader {
 	const char		*path;

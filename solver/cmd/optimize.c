@@ -1480,6 +1480,8 @@ opt_instance(struct opt_run *r, char **cause)
 			*cause = strdup("out of memory");
 		rc = CMD_BAD_INPUT;
 	}
+	/* The instance holds what the rows said (1.5 GiB at 10M customers). */
+	cmd_scores_drop_rows(&r->scores);
 	if (opt_agree(r, rc, cause) != CMD_OK)
 		return -1;
 	n[0] = r->inst->ncustomers;
