@@ -72,7 +72,6 @@ customer_ctx_free(struct customer_ctx *x)
 
 /* The customer's own caps a profile may carry (a preference centre). */
 #define CUSTOMER_MAX_OWN_CAPS	RULES_MAX_OWN
-#define CUSTOMER_OWN_WINDOW_MAX	(400 * 86400)
 
 /* Add the customer's own caps and pause to a profile object. */
 static void
@@ -334,10 +333,7 @@ customer_put_own(const struct conf *c, json_t *o, struct customer_change *w,
     char *cause, size_t len)
 {
 	json_t		*v, *cv;
-	struct conf_cap	 cap;
-	char		 chan[CONF_NAME_MAX], capt[64];
 	size_t		 i, off = 0;
-	int		 end = 0;
 
 	if ((v = json_object_get(o, "caps")) != NULL) {
 		if (!json_is_array(v) || json_array_size(v) > CUSTOMER_MAX_OWN_CAPS) {
@@ -348,20 +344,14 @@ customer_put_own(const struct conf *c, json_t *o, struct customer_change *w,
 		}
 		w->owntext[0] = '\0';
 		json_array_foreach(v, i, cv) {
-			if (!json_is_string(cv) || sscanf(json_string_value(cv),
-			    "%63s %63s%n", chan, capt, &end) != 2 ||
-			    json_string_value(cv)[end] != '\0' ||
-			    conf_parse_cap(capt, &cap) != 0 ||
-			    cap.window > CUSTOMER_OWN_WINDOW_MAX ||
-			    (strcmp(chan, "all") && conf_channel_index(c, chan) < 0)) {
+			if (!json_is_string(cv) || rules_own_cap_item(c,
+			    json_string_value(cv), w->owntext, sizeof w->owntext, &off,
+			    NULL) != 0) {
 				snprintf(cause, len, "caps[%zu]: must be \"CHANNEL "
 				    "N/DURATION\" or \"all N/DURATION\" with a configured "
 				    "channel and a window of at most 400d", i);
 				return -1;
 			}
-			off += (size_t)snprintf(w->owntext + off, sizeof w->owntext - off,
-			    "%s%s %d %lld", off ? ";" : "", chan, cap.limit,
-			    (long long)cap.window);
 		}
 		if (off > 0) {
 			w->set[w->nset++] = "ucap";

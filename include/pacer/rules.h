@@ -114,6 +114,26 @@ int		 rules_select(const struct conf *, int channel, int has_campaign,
  */
 int		 rules_own_caps(const struct conf *, const char *text,
 		    struct conf_cap *caps, struct rules_check *checks);
+/* The longest window of a customer's own cap. */
+#define RULES_OWN_WINDOW_MAX	(400 * 86400)
+/* Bytes of field ucap's text for RULES_MAX_OWN caps. */
+#define RULES_OWN_TEXT_MAX	(RULES_MAX_OWN * (CONF_NAME_MAX + 32))
+/*
+ * One of a customer's own caps as a person writes it, "email 1/7d" or
+ * "all 4/30d" (a configured channel, a window of at most 400 days), added
+ * to field ucap's text out (len bytes, *off used) as "email 1 604800";
+ * *window (may be NULL) gets its window. 0, or -1 when it is not one.
+ */
+int		 rules_own_cap_item(const struct conf *, const char *item,
+		    char *out, size_t len, size_t *off, int64_t *window);
+/*
+ * A caps cell of profiles.csv, "email 1/7d; all 4/30d" (empty items
+ * skipped), as field ucap's text into out (RULES_OWN_TEXT_MAX bytes);
+ * *longest raised to the longest window. 0, or -1 with the message in why
+ * (len bytes).
+ */
+int		 rules_own_caps_cell(const struct conf *, const char *cell,
+		    char *out, char *why, size_t len, int64_t *longest);
 /* Whether category is excluded for a customer with these segments. */
 int		 rules_suppressed(const struct conf *, uint32_t segments,
 		    const char *category);

@@ -16,6 +16,7 @@
 #include "pacer/csv.h"
 #include "pacer/keys.h"
 #include "pacer/offers.h"
+#include "pacer/rules.h"
 #include "pacer/tz.h"
 
 #include "cmd.h"
@@ -31,9 +32,6 @@
 #define LOAD_AHEAD_MAX	86400		/* contacts stamped later than now + this */
 #define LOAD_OTHER_SEGMENTS 64		/* segment names not in the config */
 /* The customer's own caps, bounded as pacerd's PUT bounds them. */
-#define LOAD_OWN_CAPS_MAX	8
-#define LOAD_OWN_WINDOW_MAX	(400 * 86400)
-#define LOAD_OWN_TEXT_MAX	(LOAD_OWN_CAPS_MAX * (CONF_NAME_MAX + 32))
 #define LOAD_PAUSE_MAX		100000000000LL	/* as PUT's pause_until */
 
 /* A growing buffer of NUL-terminated strings, addressed by offset. */
@@ -260,52 +258,6 @@ load_segments(struct load *l, const char *s, char *out, long line,
 }
 
 /*
- * Parse a caps cell "email 1/7d; all 4/30d" into the field ucap's form
- * "email 1 604800;all 4 2592000" in out (LOAD_OWN_TEXT_MAX bytes); 0, or
- * -1 with the message in why (len bytes).
- */
-static int
-load_own_caps(const struct conf *conf, const char *s, char *out,
-    char *why, size_t len, int64_t *longest)
-{
-	char		 item[CONF_NAME_MAX + 32], chan[CONF_NAME_MAX], capt[32];
-	struct conf_cap	 cap;
-	size_t		 off = 0, n;
-	int		 count = 0, end;
-
-	*out = '\0';
-	for (; *s != '\0'; s += n + (s[n] == ';')) {
-		n = strcspn(s, ";");
-		if (strspn(s, " ") >= n)
-			continue;	/* an empty item: "a;;b", "a;" */
-		snprintf(item, sizeof item, "%.*s", (int)n, s);
-		if (n >= sizeof item || sscanf(item, " %63s %31s %n", chan, capt,
-		    &end) != 2 || item[end] != '\0' || conf_parse_cap(capt,
-		    &cap) != 0 || (strcmp(chan, "all") != 0 &&
-		    conf_channel_index(conf, chan) < 0)) {
-			snprintf(why, len, "\"%.80s\" is not \"CHANNEL N/DURATION\" "
-			    "or \"all N/DURATION\" with a configured channel", item);
-			return -1;
-		}
-		if (cap.window > LOAD_OWN_WINDOW_MAX) {
-			snprintf(why, len, "\"%.80s\": a window of at most 400d", item);
-			return -1;
-		}
-		if (cap.window > *longest)
-			*longest = cap.window;
-		if (++count > LOAD_OWN_CAPS_MAX) {
-			snprintf(why, len, "at most %d caps a customer",
-			    LOAD_OWN_CAPS_MAX);
-			return -1;
-		}
-		off += (size_t)snprintf(out + off, LOAD_OWN_TEXT_MAX - off,
-		    "%s%s %d %lld", off ? ";" : "", chan, cap.limit,
-		    (long long)cap.window);
-	}
-	return 0;
-}
-
-/*
  * The optional cells caps and pause_until of the current row into p; 0, or
  * -1 with *cause naming file:line and the column.
  */
@@ -313,12 +265,12 @@ static int
 load_own(struct load *l, const struct csv *c, struct load_profile *p,
     char **cause)
 {
-	char		 text[LOAD_OWN_TEXT_MAX], why[160];
+	char		 text[RULES_OWN_TEXT_MAX], why[200];
 	long long	 v = 0;
 
 	*text = '\0';
-	if (l->caps_col >= 0 && load_own_caps(l->conf, c->field[l->caps_col],
-	    text, why, sizeof why, &l->own_window) != 0) {
+	if (l->caps_col >= 0 && rules_own_caps_cell(l->conf,
+	    c->field[l->caps_col], text, why, sizeof why, &l->own_window) != 0) {
 		*cause = csv_error(c, "caps", "%s", why);
 		return -1;
 	}

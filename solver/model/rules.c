@@ -107,6 +107,62 @@ rules_own_caps(const struct conf *c, const char *text, struct conf_cap *caps,
 }
 
 int
+rules_own_cap_item(const struct conf *c, const char *item, char *out,
+    size_t len, size_t *off, int64_t *window)
+{
+	char		 chan[CONF_NAME_MAX], capt[64];
+	struct conf_cap	 cap;
+	int		 end = 0, n;
+
+	if (sscanf(item, " %63s %63s %n", chan, capt, &end) != 2 ||
+	    item[end] != '\0' || conf_parse_cap(capt, &cap) != 0 ||
+	    cap.window > RULES_OWN_WINDOW_MAX ||
+	    (strcmp(chan, "all") != 0 && conf_channel_index(c, chan) < 0))
+		return -1;
+	n = snprintf(out + *off, len - *off, "%s%s %d %lld", *off ? ";" : "",
+	    chan, cap.limit, (long long)cap.window);
+	if (n < 0 || (size_t)n >= len - *off)
+		return -1;
+	*off += (size_t)n;
+	if (window != NULL)
+		*window = cap.window;
+	return 0;
+}
+
+int
+rules_own_caps_cell(const struct conf *c, const char *cell, char *out,
+    char *why, size_t len, int64_t *longest)
+{
+	char	 item[CONF_NAME_MAX + 32];
+	size_t	 off = 0, n;
+	int64_t	 window;
+	int	 count = 0;
+
+	*out = '\0';
+	for (; *cell != '\0'; cell += n + (cell[n] == ';')) {
+		n = strcspn(cell, ";");
+		if (strspn(cell, " ") >= n)
+			continue;	/* an empty item: "a;;b", "a;" */
+		if (++count > RULES_MAX_OWN) {
+			snprintf(why, len, "at most %d caps a customer",
+			    RULES_MAX_OWN);
+			return -1;
+		}
+		snprintf(item, sizeof item, "%.*s", (int)n, cell);
+		if (n >= sizeof item || rules_own_cap_item(c, item, out,
+		    RULES_OWN_TEXT_MAX, &off, &window) != 0) {
+			snprintf(why, len, "\"%.80s\" is not \"CHANNEL N/DURATION\" "
+			    "or \"all N/DURATION\" with a configured channel and a "
+			    "window of at most 400d", item);
+			return -1;
+		}
+		if (window > *longest)
+			*longest = window;
+	}
+	return 0;
+}
+
+int
 rules_suppressed(const struct conf *c, uint32_t segments, const char *category)
 {
 	if (category == NULL || *category == '\0')
