@@ -31,6 +31,7 @@ enum simulate_kind {
 	SIMULATE_CONSENT,	/* no consent on a channel */
 	SIMULATE_QUIET,		/* a channel's quiet hours */
 	SIMULATE_SUPPRESSED,	/* segment exclusion of the offer's category */
+	SIMULATE_PAUSED,	/* the customer's own pause (profiles) */
 };
 
 /* One rule's count. */
@@ -76,12 +77,14 @@ typedef void simulate_progress_fn(void *arg, const char *phase, long done,
 struct simulate_log *simulate_log_read(const char *path,
 	    simulate_progress_fn *progress, void *arg, char **cause);
 /*
- * Read profiles.csv (customer,tz,segments, and one consent column per
- * channel named like the channel) for the customers of the log; others are
- * skipped. Returns 0, or -1 with *cause naming file, line and field.
+ * Read profiles.csv (customer,tz,segments, one consent column per channel
+ * named like the channel, and optionally caps and pause_until, the
+ * customer's own, as pacer load reads them and checked against conf) for
+ * the customers of the log; others are checked and skipped. Returns 0, or
+ * -1 with *cause naming file, line and field.
  */
-int	 simulate_log_profiles(struct simulate_log *, const char *path,
-	    char **cause);
+int	 simulate_log_profiles(struct simulate_log *, const struct conf *,
+	    const char *path, char **cause);
 /* Free a log; accepts NULL. */
 void	 simulate_log_free(struct simulate_log *);
 /* How many contacts and distinct customers the log holds. */

@@ -238,7 +238,7 @@ simulate_replay(const struct simulate_args *a, const struct conf *pconf,
 	    cause)) == NULL)
 		goto out;
 	if (a->profiles != NULL &&
-	    simulate_log_profiles(log, a->profiles, cause) != 0)
+	    simulate_log_profiles(log, pconf, a->profiles, cause) != 0)
 		goto out;
 	if (simulate_run(log, pconf, poffers, simulate_progress, &prog, &pres,
 	    cause) != 0)

@@ -31,6 +31,7 @@
 #include "pacer/tz.h"
 
 #define SIM_MAX_ZONES	512
+#define SIM_PAUSE_MAX	100000000000LL	/* as pacerd's pause_until */
 
 struct simulate_log {
 	char		*path;		/* for messages */
@@ -52,6 +53,11 @@ struct simulate_log {
 	uint8_t		*has_profile;
 	int16_t		*zone;		/* index into zones, -1: UTC */
 	size_t		*segments;	/* offset into seg_arena, or SIZE_MAX */
+	size_t		*own;		/* own caps (field ucap's form) in
+					   seg_arena, or SIZE_MAX */
+	int64_t		*pause_until;	/* marketing paused until, 0: none */
+	int64_t		 own_longest;	/* longest window of an own cap */
+	int		 caps_col, pause_col; /* profiles' columns, or -1 */
 	char		*seg_arena;
 	size_t		 seg_len, seg_cap;
 	struct tz_table	*zones;
@@ -96,6 +102,8 @@ simulate_log_free(struct simulate_log *log)
 	free(log->has_profile);
 	free(log->zone);
 	free(log->segments);
+	free(log->own);
+	free(log->pause_until);
 	free(log->seg_arena);
 	free(log->zones);
 	free(log->zone_name);
@@ -366,7 +374,10 @@ sim_zone(struct simulate_log *log, const char *name)
 	return log->nzones++;
 }
 
-/* Every column but customer, tz and segments is a channel's consent. */
+/*
+ * Every column but customer, tz, segments and the customer's own caps and
+ * pause (as pacer load reads them) is a channel's consent.
+ */
 static void
 sim_profiles_columns(struct simulate_log *log, const struct csv *csv,
     const int col[3], int ccol[CSV_MAX_FIELDS])
@@ -374,8 +385,11 @@ sim_profiles_columns(struct simulate_log *log, const struct csv *csv,
 	int	 i;
 
 	log->nconsent = 0;
+	log->caps_col = csv_column(csv, "caps");
+	log->pause_col = csv_column(csv, "pause_until");
 	for (i = 0; i < csv->nheader; i++) {
-		if (i == col[0] || i == col[1] || i == col[2])
+		if (i == col[0] || i == col[1] || i == col[2] ||
+		    i == log->caps_col || i == log->pause_col)
 			continue;
 		ccol[log->nconsent] = i;
 		snprintf(log->consent_name[log->nconsent], CONF_NAME_MAX, "%s",
@@ -397,9 +411,13 @@ sim_profiles_alloc(struct simulate_log *log, char **cause)
 	free(log->has_profile);
 	free(log->zone);
 	free(log->segments);
+	free(log->own);
+	free(log->pause_until);
 	free(log->zones);
 	free(log->zone_name);
 	log->consent = malloc(nc * (size_t)(log->nconsent ? log->nconsent : 1));
+	log->own = malloc((nc ? nc : 1) * sizeof *log->own);
+	log->pause_until = calloc(nc ? nc : 1, sizeof *log->pause_until);
 	log->has_profile = calloc(nc ? nc : 1, 1);
 	log->zone = malloc((nc ? nc : 1) * sizeof *log->zone);
 	log->segments = malloc((nc ? nc : 1) * sizeof *log->segments);
@@ -408,7 +426,8 @@ sim_profiles_alloc(struct simulate_log *log, char **cause)
 	log->nzones = 0;
 	if ((nc > 0 && log->consent == NULL) || log->has_profile == NULL ||
 	    log->zone == NULL || log->segments == NULL || log->zones == NULL ||
-	    log->zone_name == NULL) {
+	    log->zone_name == NULL || log->own == NULL ||
+	    log->pause_until == NULL) {
 		*cause = str_printf("out of memory");
 		return -1;
 	}
@@ -417,13 +436,14 @@ sim_profiles_alloc(struct simulate_log *log, char **cause)
 	for (size_t c = 0; c < nc; c++) {
 		log->zone[c] = -1;
 		log->segments[c] = SIZE_MAX;
+		log->own[c] = SIZE_MAX;
 	}
 	return 0;
 }
 
-/* Keep customer c's segment list seg (not empty) in the arena; 0 or -1. */
+/* Keep text (not empty) in the arena at *at; 0 or -1 with *cause. */
 static int
-sim_profiles_segments(struct simulate_log *log, int32_t c, const char *seg,
+sim_profiles_keep(struct simulate_log *log, const char *seg, size_t *at,
     char **cause)
 {
 	size_t	 len = strlen(seg);
@@ -442,8 +462,40 @@ sim_profiles_segments(struct simulate_log *log, int32_t c, const char *seg,
 		log->seg_cap = ncap;
 	}
 	memcpy(log->seg_arena + log->seg_len, seg, len + 1);
-	log->segments[c] = log->seg_len;
+	*at = log->seg_len;
 	log->seg_len += len + 1;
+	return 0;
+}
+
+/*
+ * The row's own caps and pause, checked against conf as pacer load checks
+ * them, into *own (field ucap's form, RULES_OWN_TEXT_MAX bytes) and
+ * *pause. 0, or -1 with *cause (file:line: field).
+ */
+static int
+sim_profiles_own(struct simulate_log *log, const struct conf *conf,
+    const struct csv *csv, char *own, int64_t *pause, char **cause)
+{
+	char		 why[200];
+	long long	 v = 0;
+
+	*own = '\0';
+	*pause = 0;
+	if (log->caps_col >= 0 && log->caps_col < csv->nfields &&
+	    rules_own_caps_cell(conf, csv->field[log->caps_col], own, why,
+	    sizeof why, &log->own_longest) != 0) {
+		*cause = csv_error(csv, "caps", "%s", why);
+		return -1;
+	}
+	if (log->pause_col >= 0 && log->pause_col < csv->nfields &&
+	    *csv->field[log->pause_col] != '\0' &&
+	    (csv_long(csv->field[log->pause_col], &v) != 0 || v < 0 ||
+	    v > SIM_PAUSE_MAX)) {
+		*cause = csv_error(csv, "pause_until", "want unix seconds or empty "
+		    "(no pause), not \"%.40s\"", csv->field[log->pause_col]);
+		return -1;
+	}
+	*pause = v;
 	return 0;
 }
 
@@ -452,10 +504,13 @@ sim_profiles_segments(struct simulate_log *log, int32_t c, const char *seg,
  * the log. 0, or -1 with *cause (file:line: field).
  */
 static int
-sim_profiles_row(struct simulate_log *log, struct csv *csv, const int col[3],
-    const int ccol[CSV_MAX_FIELDS], char **cause)
+sim_profiles_row(struct simulate_log *log, const struct conf *conf,
+    struct csv *csv, const int col[3], const int ccol[CSV_MAX_FIELDS],
+    char **cause)
 {
 	const char	*id, *tz, *seg;
+	char		 own[RULES_OWN_TEXT_MAX];
+	int64_t		 pause;
 	int32_t		 c;
 	int		 z, k;
 
@@ -481,6 +536,8 @@ sim_profiles_row(struct simulate_log *log, struct csv *csv, const int col[3],
 			return -1;
 		}
 	}
+	if (sim_profiles_own(log, conf, csv, own, &pause, cause) != 0)
+		return -1;
 	if ((c = intern_find(&log->customers, id, strlen(id))) < 0)
 		return 0;	/* never contacted: nothing to replay */
 	z = -1;
@@ -495,14 +552,18 @@ sim_profiles_row(struct simulate_log *log, struct csv *csv, const int col[3],
 		log->consent[(size_t)c * (size_t)log->nconsent + (size_t)k] =
 		    (signed char)(ccol[k] < csv->nfields ?
 		    sim_consent(csv->field[ccol[k]]) : -1);
+	log->pause_until[c] = pause;
+	if (*own != '\0' && sim_profiles_keep(log, own, &log->own[c], cause) != 0)
+		return -1;
 	if (*seg != '\0')
-		return sim_profiles_segments(log, c, seg, cause);
+		return sim_profiles_keep(log, seg, &log->segments[c], cause);
 	return 0;
 }
 
 /* Read profiles.csv for the log's customers; 0 or -1 (file:line: field). */
 int
-simulate_log_profiles(struct simulate_log *log, const char *path, char **cause)
+simulate_log_profiles(struct simulate_log *log, const struct conf *conf,
+    const char *path, char **cause)
 {
 	static const char *const want[] = { "customer", "tz", "segments", NULL };
 	struct csv	*csv;
@@ -516,7 +577,7 @@ simulate_log_profiles(struct simulate_log *log, const char *path, char **cause)
 	if (sim_profiles_alloc(log, cause) != 0)
 		goto fail;
 	while ((rc = csv_next(csv, cause)) == 1) {
-		if (sim_profiles_row(log, csv, col, ccol, cause) != 0)
+		if (sim_profiles_row(log, conf, csv, col, ccol, cause) != 0)
 			goto fail;
 	}
 	if (rc < 0)
@@ -566,6 +627,8 @@ simulate_kind_name(enum simulate_kind k)
 		return "quiet_hours";
 	case SIMULATE_SUPPRESSED:
 		return "suppressed";
+	case SIMULATE_PAUSED:
+		return "paused";
 	}
 	return "unknown";
 }
@@ -582,6 +645,7 @@ struct sim_replay {
 	int		 consent_rule[CONF_MAX_CHANNELS];
 	int		 quiet_rule[CONF_MAX_CHANNELS];
 	int		 suppressed_rule;
+	int		 paused_rule;	/* made at its first denial, -1 */
 };
 
 /* Index of the rule called text, adding it; -1 when out of memory. */
@@ -695,6 +759,7 @@ sim_replay_setup(struct sim_replay *r, const struct simulate_log *log,
 	int	 ch, hc, k, any_exclude = 0, s;
 
 	r->suppressed_rule = -1;
+	r->paused_rule = -1;
 	for (ch = 0; ch < conf->nchannels; ch++) {
 		r->consent_rule[ch] = -1;
 		r->quiet_rule[ch] = -1;
@@ -773,6 +838,8 @@ struct sim_state {
 	int			 chanmap[CONF_MAX_CHANNELS * 4];
 	int			 pcol[CONF_MAX_CHANNELS]; /* consent columns */
 	int64_t			 longest;
+	struct conf_cap		 own_cap[RULES_MAX_OWN];	/* the customer's */
+	struct rules_check	 own[RULES_MAX_OWN];	/* own, of sim_customer */
 };
 
 static void
@@ -803,6 +870,8 @@ sim_state_init(struct sim_state *st, const struct simulate_log *log,
 	st->log = log;
 	st->conf = conf;
 	st->longest = conf_longest_window(conf);
+	if (log->profiles && log->own_longest > st->longest)
+		st->longest = log->own_longest;
 	for (int k = 0; k < log->channels.n; k++) {
 		st->chanmap[k] = conf_channel_index(conf,
 		    intern_str(&log->channels, k));
@@ -882,6 +951,13 @@ sim_customer(struct sim_state *st, int32_t c, int64_t t,
 		cu->segments = st->segmask[c];
 		cu->utc_offset = log->zone[c] >= 0 ?
 		    tz_offset(&log->zones[log->zone[c]], t) : 0;
+		cu->pause_until = log->pause_until[c];
+		/* Its own caps, as this config knows their channels. */
+		if (log->own[c] != SIZE_MAX) {
+			cu->nown = rules_own_caps(st->conf, log->seg_arena +
+			    log->own[c], st->own_cap, st->own);
+			cu->own = st->own;
+		}
 	} else
 		memset(cu->consent, 1, sizeof cu->consent);
 	cu->history = st->hist + base + st->wstart[c];
@@ -905,8 +981,18 @@ sim_denied(struct sim_replay *r, struct sim_state *st, int32_t c, int ch,
 	case RULES_SUPPRESSED:
 		rule = r->suppressed_rule;
 		break;
+	case RULES_PAUSED:
+		if (r->paused_rule < 0)
+			r->paused_rule = sim_rule(r, "paused", SIMULATE_PAUSED,
+			    (size_t)st->log->customers.n);
+		rule = r->paused_rule;
+		break;
 	case RULES_CAP:
-		rule = r->rule_of[ch][hc][v->check];
+		/* One of the customer's own (check -1): a row per cap as
+		 * answers name it. */
+		rule = v->check >= 0 ? r->rule_of[ch][hc][v->check] :
+		    v->denied_by != NULL ? sim_rule(r, v->denied_by->cap->text,
+		    SIMULATE_CAP, (size_t)st->log->customers.n) : -1;
 		break;
 	default:
 		break;

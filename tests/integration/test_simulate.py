@@ -270,6 +270,52 @@ class TestSimulate(unittest.TestCase):
         self.assertNotIn("https://", page)
         self.assertNotIn("<script", page)
 
+    def test_own_caps_and_pause(self):
+        """
+        A profiles.csv as pacer load takes it, with a customer's own caps
+        (column caps) and pause (pause_until): they deny as pacerd would,
+        each own cap a row named as answers name it.
+          a (own email 1/7d): D0 12:00 allowed, D1 and D2 12:00 DENIED
+            customer email 1/7d, D8 12:00 allowed (D0 left the week)
+          b (paused until D0 10:30): sms D0 10:00 DENIED paused, D0 11:00
+            allowed
+          c (own all 2/1d): push D0 09:00, 10:00 allowed, 11:00 DENIED
+            customer all 2/1d
+        """
+        d = self.tmp.name
+        prof = os.path.join(d, "own-profiles.csv")
+        with open(prof, "w") as f:
+            f.write("customer,tz,segments,email,sms,push,caps,pause_until\n"
+                    "a,UTC,,1,1,1,email 1/7d,\n"
+                    "b,UTC,,1,1,1,,%d\n"
+                    "c,UTC,,1,1,1,all 2/1d; ,\n" % t(0, 10, 30))
+        log = os.path.join(d, "own-contacts.csv")
+        with open(log, "w") as f:
+            f.write("time,customer,channel,campaign,offer\n")
+            for day, hh, c, ch in ((0, 12, "a", "email"), (1, 12, "a", "email"),
+                                   (2, 12, "a", "email"), (8, 12, "a", "email"),
+                                   (0, 10, "b", "sms"), (0, 11, "b", "sms"),
+                                   (0, 9, "c", "push"), (0, 10, "c", "push"),
+                                   (0, 11, "c", "push")):
+                f.write("%d,%s,%s,,\n" % (t(day, hh), c, ch))
+        rc, out, err = self.run_pacer("-c", self.proposed, "--contacts", log,
+                                      "--profiles", prof)
+        self.assertEqual(rc, 0, err)
+        rows = parse_table(out)
+        self.assertEqual(rows["customer email 1/7d"][:2], [2, 1])
+        self.assertEqual(rows["customer all 2/1d"][:2], [1, 1])
+        self.assertEqual(rows["paused"][:2], [1, 1])
+        self.assertEqual(rows["all rules"][:2], [4, 3])
+        self.assertNotIn("caps", rows)
+        # A cap pacer load would refuse is refused here too, with its line.
+        with open(prof, "w") as f:
+            f.write("customer,tz,segments,caps\na,UTC,,fax 1/7d\n")
+        rc, out, err = self.run_pacer("-c", self.proposed, "--contacts", log,
+                                      "--profiles", prof)
+        self.assertEqual(rc, 1)
+        self.assertIn("own-profiles.csv:2", err)
+        self.assertIn("caps", err)
+
     def test_bad_input(self):
         d = self.tmp.name
         bad = os.path.join(d, "bad.csv")
