@@ -597,7 +597,7 @@ customer_record_time(const char *rec)
  * state" as JSON (new reference), or NULL when malformed.
  */
 static json_t *
-customer_record_json(const struct conf *c, const char *send_id, const char *rec)
+customer_record_json(const char *send_id, const char *rec)
 {
 	char	*f[9] = { 0 }, *copy = strdup(rec), *p = copy, text[256];
 	int	 nf = 0;
@@ -616,7 +616,7 @@ customer_record_json(const struct conf *c, const char *send_id, const char *rec)
 	    (json_int_t)strtoll(f[6], NULL, 10), "send_id", send_id, "channel", f[4],
 	    "campaign", f[5], "offer", f[7], "reason", f[0]);
 	if (e != NULL && *f[2]) {
-		pacerd_rule_text(c, f[2], f[4], 0, text, sizeof text);
+		pacerd_rule_text(f[2], f[4], 0, text, sizeof text);
 		json_object_set_new(e, "rule", json_string(text));
 	}
 	if (e != NULL && *f[3]) {
@@ -625,7 +625,7 @@ customer_record_json(const struct conf *c, const char *send_id, const char *rec)
 
 		for (tok = strtok_r(f[3], ",", &save); tok != NULL;
 		    tok = strtok_r(NULL, ",", &save)) {
-			pacerd_rule_text(c, tok, f[4], 1, text, sizeof text);
+			pacerd_rule_text(tok, f[4], 1, text, sizeof text);
 			json_array_append_new(sh, json_string(text));
 		}
 		json_object_set_new(e, "shadow_denied", sh);
@@ -897,7 +897,7 @@ customer_channel(const struct customer_ctx *x, int ch, const struct store_value 
 
 /* Recent decisions: the newest records of the decisions hash (new ref). */
 static json_t *
-customer_decisions(const struct conf *c, const struct store_value *recs)
+customer_decisions(const struct store_value *recs)
 {
 	json_t	*decisions = json_array();
 	size_t	 nrec = store_count(recs) / 2, *order;
@@ -921,7 +921,7 @@ customer_decisions(const struct conf *c, const struct store_value *recs)
 		const char *sid = store_item_text(recs, 2 * order[i]);
 		const char *rec = store_item_text(recs, 2 * order[i] + 1);
 		json_t	*e = sid != NULL && rec != NULL ?
-		    customer_record_json(c, sid, rec) : NULL;
+		    customer_record_json(sid, rec) : NULL;
 
 		if (e != NULL)
 			json_array_append_new(decisions, e);
@@ -1008,7 +1008,7 @@ customer_explain(struct customer_ctx *x, const struct store_value *rr)
 	json_object_set_new(o, "caps", customer_caps(x, &cu, x->now));
 	json_object_set_new(o, "channels", chans);
 	json_object_set_new(o, "recent_contacts", contacts);
-	json_object_set_new(o, "recent_decisions", customer_decisions(c, recs));
+	json_object_set_new(o, "recent_decisions", customer_decisions(recs));
 	json_object_set_new(o, "plan", customer_plan(x, store_item(rr, 3)));
 	json_object_set_new(o, "idempotency_records", json_integer(
 	    (json_int_t)(store_count(recs) / 2)));

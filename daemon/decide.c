@@ -444,7 +444,7 @@ decide_rule(const struct decide_program *p, const char *rule,
 			return k;
 		}
 	}
-	pacerd_rule_text(NULL, rule, channel, 0, buf, len);
+	pacerd_rule_text(rule, channel, 0, buf, len);
 	return NULL;
 }
 

@@ -124,8 +124,8 @@ void	 http_hold(struct pacerd *);
 void	 http_release(struct pacerd *);
 int	 http_inflight(const struct pacerd *);
 /* Format a check for answers: "email 3/7d", "segment vulnerable 1/7d". */
-void	 pacerd_rule_text(const struct conf *, const char *desc, const char *channel,
-	     int shadow, char *buf, size_t len);
+void	 pacerd_rule_text(const char *desc, const char *channel, int shadow,
+	     char *buf, size_t len);
 
 /* http.c */
 /*

@@ -120,13 +120,12 @@ pacerd_reload_by(struct pacerd *d, const char *by, char **cause)
 }
 
 void
-pacerd_rule_text(const struct conf *c, const char *desc, const char *channel,
-    int shadow, char *buf, size_t len)
+pacerd_rule_text(const char *desc, const char *channel, int shadow, char *buf,
+    size_t len)
 {
 	char		 scope = desc[0], seg[CONF_NAME_MAX] = "", dur[32];
 	long long	 limit = 0, window = 0;
 
-	(void)c;
 	if (sscanf(desc, "%*c:%lld:%lld:%63s", &limit, &window, seg) < 2) {
 		snprintf(buf, len, "%s", desc);
 		return;

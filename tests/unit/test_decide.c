@@ -210,16 +210,16 @@ test_rule_text(void **state)
 	char	 buf[128];
 
 	(void)state;
-	pacerd_rule_text(rules->conf, "c:3:604800:", "email", 0, buf, sizeof buf);
+	pacerd_rule_text("c:3:604800:", "email", 0, buf, sizeof buf);
 	assert_string_equal(buf, "email 3/7d");
-	pacerd_rule_text(rules->conf, "a:5:604800:", "email", 0, buf, sizeof buf);
+	pacerd_rule_text("a:5:604800:", "email", 0, buf, sizeof buf);
 	assert_string_equal(buf, "all 5/7d");
-	pacerd_rule_text(rules->conf, "p:1:86400:", "sms", 0, buf, sizeof buf);
+	pacerd_rule_text("p:1:86400:", "sms", 0, buf, sizeof buf);
 	assert_string_equal(buf, "campaign 1/1d");
-	pacerd_rule_text(rules->conf, "a:1:604800:vulnerable", "sms", 0, buf,
+	pacerd_rule_text("a:1:604800:vulnerable", "sms", 0, buf,
 	    sizeof buf);
 	assert_string_equal(buf, "segment vulnerable 1/7d");
-	pacerd_rule_text(rules->conf, "c:2:604800:", "email", 1, buf, sizeof buf);
+	pacerd_rule_text("c:2:604800:", "email", 1, buf, sizeof buf);
 	assert_string_equal(buf, "shadow email 2/7d");
 	assert_string_equal(rules->conf->shadow[0].cap.text, buf);
 }
