@@ -83,11 +83,13 @@
 #define LAGRANGE_HOLDERS	4	/* weakest holders kept per offer */
 #define LAGRANGE_REPAIR_OVER	0.02	/* see lagrange_run */
 #define LAGRANGE_SPIN_S		0.005	/* a worker's busy wait for work */
+#define LAGRANGE_AHEAD		16	/* refill: candidates read ahead */
 
 enum lagrange_mode {
 	LAGRANGE_INIT,		/* laminarity and bucket sizes */
 	LAGRANGE_DUAL,		/* L(pi), demand, critical prices */
-	LAGRANGE_REPAIR		/* plan at pi with over-demand cut */
+	LAGRANGE_REPAIR,	/* plan at pi with over-demand cut */
+	LAGRANGE_QUEUE		/* the refill's candidates, sorted */
 };
 
 /* Scratch and outputs of one customer shard. */
@@ -119,7 +121,14 @@ struct lagrange_shard {
 	 */
 	int64_t			*hold_pair;
 	float			*hold_price;
-	int			 error;
+	/*
+	 * The refill's candidates of the shard's customers, queued in pair
+	 * order, then sorted by lagrange_cand_sort; the refill merges the
+	 * shards' lists (a total order: the same plan for any split).
+	 */
+	struct lagrange_cand	*cand;
+	int64_t			 ncand, cand_alloc;
+	int			 error;		/* out of memory in a sweep */
 };
 
 /* A pair that could go into freed room, with its net value. */
@@ -169,12 +178,8 @@ struct lagrange {
 					   dual sweep's prices */
 	float		*switch_price;	/* per pair: the critical price a
 					   of the last dual sweep */
-	struct lagrange_cand *cand;	/* refill candidates */
-	int64_t		 ncand, cand_alloc;
-	uint8_t		*queued;	/* per customer: pairs in cand */
-	int		*fill_ch;	/* lagrange_queue scratch, per channel */
-	int		*fill_cp;	/* and per campaign */
-	int		*fill_cat;	/* and per category */
+	const long	*queue_left;	/* LAGRANGE_QUEUE: sends left */
+	int		 queue_any;	/* and an offer with a price has some */
 	uint8_t		*plan;		/* per pair: current repaired plan */
 	uint8_t		*spare;		/* per pair: scratch plan */
 	double		 plan_objective;
@@ -226,8 +231,12 @@ static void	 lagrange_target_one(struct lagrange *, int, float *, int64_t);
 static int	 lagrange_targets_dist(struct lagrange *, long *,
 		    const int64_t *);
 static int	 lagrange_targets(struct lagrange *);
-static int	 lagrange_queue(struct lagrange *, int, const long *, int);
+static int	 lagrange_queue(struct lagrange_shard *, int, const long *, int);
+static int	 lagrange_wants(const struct lagrange *, int, const long *);
+static void	 lagrange_queue_shard(struct lagrange_shard *);
 static int	 lagrange_fits(const struct lagrange *, int, int64_t);
+static const struct lagrange_cand *lagrange_cand_next(const struct lagrange *,
+		    int64_t *);
 static int	 lagrange_refill(struct lagrange *, long *);
 static int	 lagrange_owner(const struct lagrange *, int64_t);
 static double	 lagrange_best_free(const struct lagrange *, int,
@@ -379,6 +388,11 @@ lagrange_worker(void *arg)
 	int64_t				 k, pos;
 	double				 a;
 
+	if (sh->mode == LAGRANGE_QUEUE) {
+		/* Reads the cut's results: touched, demand stay as they are. */
+		lagrange_queue_shard(sh);
+		return NULL;
+	}
 	si = (int)(sh - lg->shard);
 	sh->phi = 0;
 	sh->total_sends = 0;
@@ -866,14 +880,15 @@ lagrange_cand_pass(const struct lagrange_cand *from, struct lagrange_cand *to,
  * by an LSD radix sort: the pair's bytes, then w's, each pass stable. Six
  * million candidates: a fifth of qsort's time, the same memory (glibc's
  * qsort is a merge sort with a buffer as large). qsort when there is no
- * buffer.
+ * buffer. Candidates already in pair order (as lagrange_queue_shard
+ * makes them) skip the pair's passes: half the sort.
  */
 void
 lagrange_cand_sort(struct lagrange_cand *c, int64_t n)
 {
 	struct lagrange_cand	*buf, *from = c, *to, *t;
 	uint64_t		 maxpair = 0;
-	int			 shift;
+	int			 shift, ascending = 1;
 
 	if (n < 2)
 		return;
@@ -882,9 +897,14 @@ lagrange_cand_sort(struct lagrange_cand *c, int64_t n)
 		return;
 	}
 	to = buf;
-	for (int64_t i = 0; i < n; i++)
+	for (int64_t i = 0; i < n; i++) {
 		if ((uint64_t)c[i].pair > maxpair)
 			maxpair = (uint64_t)c[i].pair;
+		if (i > 0 && c[i].pair <= c[i - 1].pair)
+			ascending = 0;
+	}
+	if (ascending)
+		maxpair = 0;
 	for (shift = 0; shift < 64 && (maxpair >> shift) != 0; shift += 8)
 		if (lagrange_cand_pass(from, to, n, 1, shift)) {
 			t = from;
@@ -903,80 +923,123 @@ lagrange_cand_sort(struct lagrange_cand *c, int64_t n)
 }
 
 /*
- * Queue customer c's unchosen pairs that could still be sent: all of them,
- * or with priced only those of offers with a price and sends left.
+ * Queue customer c's unchosen pairs that could still be sent into its
+ * shard's list: all of them, or with priced only those of offers with a
+ * price and sends left. 0 or -1 (out of memory).
  */
 static int
-lagrange_queue(struct lagrange *lg, int c, const long *left, int priced)
+lagrange_queue(struct lagrange_shard *sh, int c, const long *left, int priced)
 {
+	struct lagrange			*lg = sh->lg;
 	const struct solver_instance	*inst = lg->inst;
 	struct lagrange_cand		*nc;
 	const struct solver_offer	*of;
-	int64_t				 k, n, before = lg->ncand;
+	int64_t				 k, n;
 	double				 w;
 	int				 o, n_all = 0, cat;
-	int				*n_ch = lg->fill_ch, *n_cp = lg->fill_cp;
-	int				*n_cat = lg->fill_cat;
+	int				 nch = inst->nchannels;
+	int				 catg = nch + inst->ncampaigns;
+	int				*sent = sh->room + lg->ngroups;
 
-	if (lg->queued[c])
-		return 0;
-	lg->queued[c] = 1;
 	/* Sends per group now: a pair whose group is full cannot go in. */
 	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
 		of = &inst->offers[inst->pair_offer[k]];
-		n_ch[of->channel] = n_cp[of->campaign] = 0;
+		sent[of->channel] = sent[nch + of->campaign] = 0;
 		if ((cat = solver_offer_category(inst,
 		    inst->pair_offer[k])) >= 0)
-			n_cat[cat] = 0;
+			sent[catg + cat] = 0;
 	}
 	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
 		if (!lg->plan[k])
 			continue;
 		of = &inst->offers[inst->pair_offer[k]];
 		n_all++;
-		n_ch[of->channel]++;
-		n_cp[of->campaign]++;
+		sent[of->channel]++;
+		sent[nch + of->campaign]++;
 		if ((cat = solver_offer_category(inst,
 		    inst->pair_offer[k])) >= 0)
-			n_cat[cat]++;
+			sent[catg + cat]++;
 	}
-	if (n_all >= inst->room_all[c]) {
-		lg->queued[c] = 0;
+	if (n_all >= inst->room_all[c])
 		return 0;
-	}
 	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
 		o = inst->pair_offer[k];
 		of = &inst->offers[o];
 		if (lg->plan[k] || left[o] == 0 ||
 		    (priced && (left[o] < 0 || lg->pi[o] <= 0)))
 			continue;
-		if (n_ch[of->channel] >= inst->room_channel[(size_t)c *
-		    inst->nchannels + of->channel] ||
-		    n_cp[of->campaign] >= inst->room_campaign[(size_t)c *
+		if (sent[of->channel] >= inst->room_channel[(size_t)c * nch +
+		    of->channel] ||
+		    sent[nch + of->campaign] >= inst->room_campaign[(size_t)c *
 		    inst->ncampaigns + of->campaign])
 			continue;
 		if ((cat = solver_offer_category(inst, o)) >= 0 &&
-		    n_cat[cat] >= inst->room_category[(size_t)c *
+		    sent[catg + cat] >= inst->room_category[(size_t)c *
 		    inst->ncategories + cat])
 			continue;
 		if ((w = solver_pair_value(inst, k)) <= 0)
 			continue;
-		if (lg->ncand == lg->cand_alloc) {
-			n = lg->cand_alloc > 0 ? 2 * lg->cand_alloc : 4096;
-			if ((nc = realloc(lg->cand, n * sizeof *nc)) == NULL)
+		if (sh->ncand == sh->cand_alloc) {
+			n = sh->cand_alloc > 0 ? 2 * sh->cand_alloc : 4096;
+			if ((nc = realloc(sh->cand, n * sizeof *nc)) == NULL)
 				return -1;
-			lg->cand = nc;
-			lg->cand_alloc = n;
+			sh->cand = nc;
+			sh->cand_alloc = n;
 		}
-		nc = &lg->cand[lg->ncand++];
+		nc = &sh->cand[sh->ncand++];
 		nc->w = (float)w;
 		nc->customer = c;
 		nc->pair = k;
 	}
-	/* The refill clears the mark of customers it sees; none here. */
-	if (lg->ncand == before)
-		lg->queued[c] = 0;
 	return 0;
+}
+
+/*
+ * 1 if customer c has room in all and an unchosen pair of an offer with a
+ * price and sends left.
+ */
+static int
+lagrange_wants(const struct lagrange *lg, int c, const long *left)
+{
+	const struct solver_instance	*inst = lg->inst;
+	int64_t				 k;
+	int				 o, want = 0, n_all = 0;
+
+	for (k = inst->pair_start[c]; k < inst->pair_start[c + 1]; k++) {
+		o = inst->pair_offer[k];
+		n_all += lg->plan[k];
+		if (!lg->plan[k] && left[o] > 0 && lg->pi[o] > 0)
+			want = 1;
+	}
+	return want && n_all < inst->room_all[c];
+}
+
+/*
+ * The refill's candidates of shard sh's customers (LAGRANGE_QUEUE), one
+ * customer at a time in customer order, so the list is in pair order:
+ * every unchosen pair of a customer who lost a send (touched, in customer
+ * order too), and with queue_any the priced pairs of everyone else who
+ * could take one; then sorted. sh->error on out of memory.
+ */
+static void
+lagrange_queue_shard(struct lagrange_shard *sh)
+{
+	struct lagrange	*lg = sh->lg;
+	const long	*left = lg->queue_left;
+	int		 c, t = 0, rv = 0;
+
+	for (c = sh->first; c < sh->last && rv == 0; c++) {
+		if (t < sh->ntouched && sh->touched[t] == c) {
+			t++;
+			rv = lagrange_queue(sh, c, left, 0);
+		} else if (lg->queue_any && lagrange_wants(lg, c, left))
+			rv = lagrange_queue(sh, c, left, 1);
+	}
+	if (rv != 0) {
+		sh->error = 1;
+		return;
+	}
+	lagrange_cand_sort(sh->cand, sh->ncand);
 }
 
 /* 1 if customer c has room for one more send of pair k's offer. */
@@ -1011,6 +1074,30 @@ lagrange_fits(const struct lagrange *lg, int c, int64_t pair)
 }
 
 /*
+ * The next candidate in lagrange_cand_cmp's order over the shards' sorted
+ * lists (at: each list's position, advanced), or NULL when none is left.
+ */
+static const struct lagrange_cand *
+lagrange_cand_next(const struct lagrange *lg, int64_t *at)
+{
+	const struct lagrange_cand	*best = NULL, *x;
+	int				 s, from = -1;
+
+	for (s = 0; s < lg->nshards; s++) {
+		if (at[s] >= lg->shard[s].ncand)
+			continue;
+		x = &lg->shard[s].cand[at[s]];
+		if (best == NULL || lagrange_cand_cmp(x, best) < 0) {
+			best = x;
+			from = s;
+		}
+	}
+	if (from >= 0)
+		at[from]++;
+	return best;
+}
+
+/*
  * Fill freed room and unused sends in value order over all customers at
  * once (not customer by customer, which hands the last sends of an offer
  * to whoever comes first): the queued pairs, best net value first, each
@@ -1021,22 +1108,42 @@ lagrange_fits(const struct lagrange *lg, int c, int64_t pair)
  * no plan changes between it and here but what this loop adds: a
  * customer's room is counted again (lagrange_fits) only once it gained a
  * send here (grew).
+ *
+ * The candidates come in random customer order, each a cache miss or two:
+ * the loop reads LAGRANGE_AHEAD of them ahead (ring) and prefetches what
+ * it will read of theirs.
  */
 static int
 lagrange_refill(struct lagrange *lg, long *left)
 {
 	const struct solver_instance	*inst = lg->inst;
-	struct lagrange_cand		*cd;
+	const struct lagrange_cand	*cd, *ring[LAGRANGE_AHEAD];
 	uint8_t				*grew;
-	int64_t				 i;
-	int				 o;
+	int64_t				*at, i, n = 0;
+	int				 o, s;
 
-	if ((grew = calloc((size_t)inst->ncustomers + 1, 1)) == NULL)
+	grew = calloc((size_t)inst->ncustomers + 1, 1);
+	at = calloc(lg->nshards, sizeof *at);
+	if (grew == NULL || at == NULL) {
+		free(grew);
+		free(at);
 		return -1;
-	lagrange_cand_sort(lg->cand, lg->ncand);
-	for (i = 0; i < lg->ncand; i++) {
-		cd = &lg->cand[i];
-		lg->queued[cd->customer] = 0;
+	}
+	while (n < LAGRANGE_AHEAD && (ring[n] = lagrange_cand_next(lg,
+	    at)) != NULL) {
+		__builtin_prefetch(&inst->pair_offer[ring[n]->pair]);
+		__builtin_prefetch(&grew[ring[n++]->customer]);
+	}
+	for (i = 0; i < n; i++) {
+		cd = ring[i % LAGRANGE_AHEAD];
+		if ((ring[i % LAGRANGE_AHEAD] = lagrange_cand_next(lg,
+		    at)) != NULL) {
+			__builtin_prefetch(&inst->pair_offer[ring[i %
+			    LAGRANGE_AHEAD]->pair]);
+			__builtin_prefetch(&grew[ring[i %
+			    LAGRANGE_AHEAD]->customer]);
+			n++;
+		}
 		o = inst->pair_offer[cd->pair];
 		if (left[o] == 0 || (grew[cd->customer] &&
 		    !lagrange_fits(lg, cd->customer, cd->pair)))
@@ -1048,8 +1155,10 @@ lagrange_refill(struct lagrange *lg, long *left)
 		if (left[o] > 0)
 			left[o]--;
 	}
-	lg->ncand = 0;
+	for (s = 0; s < lg->nshards; s++)
+		lg->shard[s].ncand = 0;
 	free(grew);
+	free(at);
 	return 0;
 }
 
@@ -1580,36 +1689,22 @@ lagrange_repair_over(struct lagrange *lg, long *left)
 /*
  * Queue the refill's candidates: customers who lost a send, and, when an
  * offer with a price has sends left (any), everyone with room who could
- * take one. 0 or -1.
+ * take one; each shard its own customers, on its thread. 0 or -1.
  */
 static int
 lagrange_repair_queue(struct lagrange *lg, const long *left, int any)
 {
-	const struct solver_instance	*inst = lg->inst;
-	int				 s, i, c, o, want, n_all;
-	int64_t				 k;
+	int	s, error = 0;
 
+	lg->queue_left = left;
+	lg->queue_any = any;
 	for (s = 0; s < lg->nshards; s++)
-		for (i = 0; i < lg->shard[s].ntouched; i++)
-			if (lagrange_queue(lg, lg->shard[s].touched[i],
-			    left, 0) != 0)
-				return -1;
-	for (c = 0; any && c < inst->ncustomers; c++) {
-		want = 0;
-		n_all = 0;
-		for (k = inst->pair_start[c]; k < inst->pair_start[c + 1];
-		    k++) {
-			o = inst->pair_offer[k];
-			n_all += lg->plan[k];
-			if (!lg->plan[k] && left[o] > 0 && lg->pi[o] > 0)
-				want = 1;
-		}
-		/* Only customers with room left can take one. */
-		if (want && n_all < inst->room_all[c] &&
-		    lagrange_queue(lg, c, left, 1) != 0)
-			return -1;
-	}
-	return 0;
+		lg->shard[s].error = 0;
+	if (lagrange_sweep(lg, LAGRANGE_QUEUE) != 0)
+		return -1;
+	for (s = 0; s < lg->nshards; s++)
+		error |= lg->shard[s].error;
+	return error ? -1 : 0;
 }
 
 /*
@@ -1625,13 +1720,17 @@ lagrange_refill_quota(struct lagrange *lg, const long *left, long *quota)
 	const struct solver_instance	*inst = lg->inst;
 	struct dist_query		*q = NULL;
 	float				*v = NULL;
+	const struct lagrange_shard	*sh;
 	long				*cnt, *all, *gt, *eq;
-	int64_t				*at = NULL, i;
-	int				 o, no = inst->noffers, nq = 0, rv = -1;
+	int64_t				*at = NULL, i, ncand = 0;
+	int				 o, s, no = inst->noffers, nq = 0;
+	int				 rv = -1;
 
+	for (s = 0; s < lg->nshards; s++)
+		ncand += lg->shard[s].ncand;
 	cnt = calloc(4 * (size_t)no + 1, sizeof *cnt);
 	at = calloc(no + 1, sizeof *at);
-	v = calloc(lg->ncand + 1, sizeof *v);
+	v = calloc(ncand + 1, sizeof *v);
 	q = calloc(no + 1, sizeof *q);
 	if (cnt == NULL || at == NULL || v == NULL || q == NULL)
 		goto done;
@@ -1639,12 +1738,15 @@ lagrange_refill_quota(struct lagrange *lg, const long *left, long *quota)
 	gt = all + no;
 	eq = gt + no;
 	/* Candidates' values per offer, one run each. */
-	for (i = 0; i < lg->ncand; i++)
-		cnt[inst->pair_offer[lg->cand[i].pair]]++;
+	for (s = 0, sh = lg->shard; s < lg->nshards; s++, sh++)
+		for (i = 0; i < sh->ncand; i++)
+			cnt[inst->pair_offer[sh->cand[i].pair]]++;
 	for (o = 1; o <= no; o++)
 		at[o] = at[o - 1] + cnt[o - 1];
-	for (i = 0; i < lg->ncand; i++)
-		v[at[inst->pair_offer[lg->cand[i].pair]]++] = lg->cand[i].w;
+	for (s = 0, sh = lg->shard; s < lg->nshards; s++, sh++)
+		for (i = 0; i < sh->ncand; i++)
+			v[at[inst->pair_offer[sh->cand[i].pair]]++] =
+			    sh->cand[i].w;
 	memcpy(all, cnt, no * sizeof *all);
 	if (dist_sum_long(lg->comm, all, no) != 0)
 		goto done;
@@ -1731,7 +1833,6 @@ lagrange_repair(struct lagrange *lg)
 	const struct solver_instance	*inst = lg->inst;
 	long				*left;
 	int				 o, s, any = 0, rv;
-	int64_t				 k;
 
 	if (lagrange_sweep(lg, LAGRANGE_REPAIR) != 0)
 		return -1;
@@ -1772,9 +1873,8 @@ lagrange_repair(struct lagrange *lg)
 	return 0;
 
 nomem:
-	for (k = 0; k < lg->ncand; k++)
-		lg->queued[lg->cand[k].customer] = 0;
-	lg->ncand = 0;
+	for (s = 0; s < lg->nshards; s++)
+		lg->shard[s].ncand = 0;
 	free(left);
 	return -1;
 }
@@ -2180,6 +2280,7 @@ lagrange_free(struct lagrange *lg)
 			free(sh->touched);
 			free(sh->hold_pair);
 			free(sh->hold_price);
+			free(sh->cand);
 			free(sh->fair_sends);
 		}
 	}
@@ -2203,11 +2304,6 @@ lagrange_free(struct lagrange *lg)
 	free(lg->spare);
 	free(lg->choice);
 	free(lg->switch_price);
-	free(lg->queued);
-	free(lg->fill_ch);
-	free(lg->fill_cp);
-	free(lg->fill_cat);
-	free(lg->cand);
 	free(lg->score);
 	free(lg->usage);
 	free(lg->best_pi);
@@ -2256,10 +2352,6 @@ lagrange_alloc(struct lagrange *lg)
 	lg->spare = calloc(np + 1, 1);
 	lg->choice = calloc(np + 1, 1);
 	lg->switch_price = calloc(np + 1, sizeof *lg->switch_price);
-	lg->queued = calloc(inst->ncustomers + 1, 1);
-	lg->fill_ch = calloc(inst->nchannels, sizeof *lg->fill_ch);
-	lg->fill_cp = calloc(inst->ncampaigns, sizeof *lg->fill_cp);
-	lg->fill_cat = calloc(inst->ncategories + 1, sizeof *lg->fill_cat);
 	lg->bstart = calloc((size_t)no * lg->nshards + 1, sizeof *lg->bstart);
 	lg->lambda = calloc(inst->nfair + 1, sizeof *lg->lambda);
 	lg->fair_h = calloc(inst->nfair + 1, sizeof *lg->fair_h);
@@ -2276,9 +2368,7 @@ lagrange_alloc(struct lagrange *lg)
 	    lg->last_move == NULL || lg->cutoff == NULL || lg->over == NULL ||
 	    lg->usage == NULL || lg->laminar == NULL || lg->score == NULL ||
 	    lg->plan == NULL || lg->spare == NULL || lg->bstart == NULL ||
-	    lg->choice == NULL || lg->switch_price == NULL ||
-	    lg->queued == NULL || lg->fill_ch == NULL || lg->fill_cp == NULL ||
-	    lg->fill_cat == NULL)
+	    lg->choice == NULL || lg->switch_price == NULL)
 		return -1;
 	return 0;
 }

@@ -626,7 +626,9 @@ test_search_node_limit(void **state)
 /*
  * The refill's radix sort against qsort with the order's comparator: ties
  * in w (many, as tied propensities give), negative and tiny values, pairs
- * past 2^32 and in no order, and the sizes where passes are skipped.
+ * past 2^32, in no order and in pair order (as each shard queues them:
+ * the sort skips the pair's passes), and the sizes where passes are
+ * skipped.
  */
 static void
 test_cand_sort(void **state)
@@ -636,8 +638,8 @@ test_cand_sort(void **state)
 	uint64_t		 x = 12345;
 
 	(void)state;
-	for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
-		int	 n = sizes[z];
+	for (size_t z = 0; z < 2 * sizeof sizes / sizeof sizes[0]; z++) {
+		int	 n = sizes[z / 2], ascending = z % 2;
 
 		a = calloc((size_t)n + 1, sizeof *a);
 		b = calloc((size_t)n + 1, sizeof *b);
@@ -652,6 +654,9 @@ test_cand_sort(void **state)
 			/* Distinct pairs, shuffled, some past 2^32. */
 			a[i].pair = (int64_t)(((uint64_t)i * 2654435761u) %
 			    1000003u) + (i % 3 == 0 ? (int64_t)1 << 33 : 0);
+			if (ascending)
+				a[i].pair = (int64_t)i * 5 + (i > n / 2 ?
+				    (int64_t)1 << 33 : 0);
 		}
 		memcpy(b, a, (size_t)n * sizeof *a);
 		lagrange_cand_sort(a, n);
