@@ -89,7 +89,9 @@ enum lagrange_mode {
 	LAGRANGE_INIT,		/* laminarity and bucket sizes */
 	LAGRANGE_DUAL,		/* L(pi), demand, critical prices */
 	LAGRANGE_REPAIR,	/* plan at pi with over-demand cut */
-	LAGRANGE_QUEUE		/* the refill's candidates, sorted */
+	LAGRANGE_QUEUE,		/* the refill's candidates, sorted */
+	LAGRANGE_TARGETS	/* per offer: its critical prices gathered,
+				   its target and cutoff (not by shard) */
 };
 
 /* Scratch and outputs of one customer shard. */
@@ -159,6 +161,8 @@ struct lagrange {
 	atomic_int			 generation;	/* sweeps started */
 	atomic_int			 ndone;		/* shards finished */
 	atomic_int			 quit;
+	atomic_int			 next_offer;	/* LAGRANGE_TARGETS:
+							   the next to take */
 
 	long		*limit;		/* sends allowed, -1 none */
 	uint8_t		*active;	/* limit can bind */
@@ -178,6 +182,8 @@ struct lagrange {
 					   dual sweep's prices */
 	float		*switch_price;	/* per pair: the critical price a
 					   of the last dual sweep */
+	int64_t		*bucket_n;	/* per offer: critical prices in its
+					   bucket run (LAGRANGE_TARGETS) */
 	const long	*queue_left;	/* LAGRANGE_QUEUE: sends left */
 	int		 queue_any;	/* and an offer with a price has some */
 	uint8_t		*plan;		/* per pair: current repaired plan */
@@ -228,6 +234,7 @@ static int	 lagrange_sweep(struct lagrange *, enum lagrange_mode);
 static float	 lagrange_select(float *, int64_t, int64_t);
 static void	 lagrange_target_set(struct lagrange *, int, float, float);
 static void	 lagrange_target_one(struct lagrange *, int, float *, int64_t);
+static void	 lagrange_target_offer(struct lagrange *, int);
 static int	 lagrange_targets_dist(struct lagrange *, long *,
 		    const int64_t *);
 static int	 lagrange_targets(struct lagrange *);
@@ -391,6 +398,13 @@ lagrange_worker(void *arg)
 	if (sh->mode == LAGRANGE_QUEUE) {
 		/* Reads the cut's results: touched, demand stay as they are. */
 		lagrange_queue_shard(sh);
+		return NULL;
+	}
+	if (sh->mode == LAGRANGE_TARGETS) {
+		/* Offers, not customers: the bcnt of every shard is read. */
+		while ((o = atomic_fetch_add(&lg->next_offer, 1)) <
+		    inst->noffers)
+			lagrange_target_offer(lg, o);
 		return NULL;
 	}
 	si = (int)(sh - lg->shard);
@@ -581,6 +595,7 @@ lagrange_threads_start(struct lagrange *lg)
 	atomic_init(&lg->generation, 0);
 	atomic_init(&lg->ndone, 0);
 	atomic_init(&lg->quit, 0);
+	atomic_init(&lg->next_offer, 0);
 	for (i = 1; i < lg->nshards; i++) {
 		if (pthread_create(&lg->thread[i], NULL, lagrange_thread,
 		    &lg->shard[i]) != 0)
@@ -767,16 +782,45 @@ done:
 }
 
 /*
+ * Offer o's critical prices, left by the sweep in one segment per shard,
+ * gathered into one run at its bucket's start (bucket_n[o] of them), and
+ * in one process its target and cutoff from them. Only o's run and
+ * fields are written: offers go to threads in any order
+ * (LAGRANGE_TARGETS) and each comes out the same.
+ */
+static void
+lagrange_target_offer(struct lagrange *lg, int o)
+{
+	int64_t	base, from, n = 0;
+	int	s;
+
+	if (!lg->active[o])
+		return;
+	base = lg->bstart[(int64_t)o * lg->nshards];
+	for (s = 0; s < lg->nshards; s++) {
+		from = lg->bstart[(int64_t)o * lg->nshards + s];
+		if (from != base + n)
+			memmove(lg->bucket + base + n, lg->bucket + from,
+			    lg->shard[s].bcnt[o] * sizeof *lg->bucket);
+		n += lg->shard[s].bcnt[o];
+	}
+	lg->bucket_n[o] = n;
+	if (!lg->dist)
+		lagrange_target_one(lg, o, lg->bucket + base, n);
+}
+
+/*
  * From the last dual sweep: per offer, the price where demand meets the
  * limit (target), and the repair cutoff (the limit-th largest critical
- * price) where demand exceeds it. 0 or -1 (out of memory).
+ * price) where demand exceeds it; the offers' selections on the shards'
+ * threads. 0 or -1 (out of memory).
  */
 static int
 lagrange_targets(struct lagrange *lg)
 {
 	const struct solver_instance	*inst = lg->inst;
 	int				 o, s, rv = -1;
-	int64_t				 n, *base = NULL;
+	int64_t				*base = NULL;
 	long				*demand = NULL, *count = NULL;
 
 	demand = calloc(inst->noffers + 1, sizeof *demand);
@@ -793,23 +837,14 @@ lagrange_targets(struct lagrange *lg)
 		lg->over[o] = lg->limit[o] >= 0 ? demand[o] - lg->limit[o] : 0;
 		lg->target[o] = 0;
 		lg->cutoff[o] = -HUGE_VAL;
-		if (!lg->active[o])
-			continue;
-		/* Gather the shards' segments into one run. */
+		lg->bucket_n[o] = 0;
+	}
+	atomic_store(&lg->next_offer, 0);
+	if (lagrange_sweep(lg, LAGRANGE_TARGETS) != 0)
+		goto done;
+	for (o = 0; o < inst->noffers; o++) {
 		base[o] = lg->bstart[(int64_t)o * lg->nshards];
-		n = 0;
-		for (s = 0; s < lg->nshards; s++) {
-			int64_t	from = lg->bstart[(int64_t)o * lg->nshards + s];
-
-			if (from != base[o] + n)
-				memmove(lg->bucket + base[o] + n,
-				    lg->bucket + from,
-				    lg->shard[s].bcnt[o] * sizeof *lg->bucket);
-			n += lg->shard[s].bcnt[o];
-		}
-		count[o] = n;
-		if (!lg->dist)
-			lagrange_target_one(lg, o, lg->bucket + base[o], n);
+		count[o] = (long)lg->bucket_n[o];
 	}
 	rv = lg->dist ? lagrange_targets_dist(lg, count, base) : 0;
 done:
@@ -2300,6 +2335,7 @@ lagrange_free(struct lagrange *lg)
 	free(lg->bstart);
 	free(lg->bucket);
 	free(lg->over);
+	free(lg->bucket_n);
 	free(lg->plan);
 	free(lg->spare);
 	free(lg->choice);
@@ -2345,6 +2381,7 @@ lagrange_alloc(struct lagrange *lg)
 	lg->last_move = calloc(no, sizeof *lg->last_move);
 	lg->cutoff = calloc(no, sizeof *lg->cutoff);
 	lg->over = calloc(no, sizeof *lg->over);
+	lg->bucket_n = calloc(no, sizeof *lg->bucket_n);
 	lg->usage = calloc(no, sizeof *lg->usage);
 	lg->laminar = calloc(inst->ncustomers + 1, 1);
 	lg->score = calloc(inst->ncustomers + 1, sizeof *lg->score);
@@ -2366,6 +2403,7 @@ lagrange_alloc(struct lagrange *lg)
 	if (lg->shard == NULL || lg->limit == NULL || lg->active == NULL ||
 	    lg->pi == NULL || lg->target == NULL || lg->step == NULL ||
 	    lg->last_move == NULL || lg->cutoff == NULL || lg->over == NULL ||
+	    lg->bucket_n == NULL ||
 	    lg->usage == NULL || lg->laminar == NULL || lg->score == NULL ||
 	    lg->plan == NULL || lg->spare == NULL || lg->bstart == NULL ||
 	    lg->choice == NULL || lg->switch_price == NULL)
