@@ -83,7 +83,6 @@
 #define LAGRANGE_HOLDERS	4	/* weakest holders kept per offer */
 #define LAGRANGE_REPAIR_OVER	0.02	/* see lagrange_run */
 #define LAGRANGE_SPIN_S		0.005	/* a worker's busy wait for work */
-#define LAGRANGE_AHEAD		16	/* refill: candidates read ahead */
 
 enum lagrange_mode {
 	LAGRANGE_INIT,		/* laminarity and bucket sizes */
@@ -1143,18 +1142,14 @@ lagrange_cand_next(const struct lagrange *lg, int64_t *at)
  * no plan changes between it and here but what this loop adds: a
  * customer's room is counted again (lagrange_fits) only once it gained a
  * send here (grew).
- *
- * The candidates come in random customer order, each a cache miss or two:
- * the loop reads LAGRANGE_AHEAD of them ahead (ring) and prefetches what
- * it will read of theirs.
  */
 static int
 lagrange_refill(struct lagrange *lg, long *left)
 {
 	const struct solver_instance	*inst = lg->inst;
-	const struct lagrange_cand	*cd, *ring[LAGRANGE_AHEAD];
+	const struct lagrange_cand	*cd;
 	uint8_t				*grew;
-	int64_t				*at, i, n = 0;
+	int64_t				*at;
 	int				 o, s;
 
 	grew = calloc((size_t)inst->ncustomers + 1, 1);
@@ -1164,21 +1159,7 @@ lagrange_refill(struct lagrange *lg, long *left)
 		free(at);
 		return -1;
 	}
-	while (n < LAGRANGE_AHEAD && (ring[n] = lagrange_cand_next(lg,
-	    at)) != NULL) {
-		__builtin_prefetch(&inst->pair_offer[ring[n]->pair]);
-		__builtin_prefetch(&grew[ring[n++]->customer]);
-	}
-	for (i = 0; i < n; i++) {
-		cd = ring[i % LAGRANGE_AHEAD];
-		if ((ring[i % LAGRANGE_AHEAD] = lagrange_cand_next(lg,
-		    at)) != NULL) {
-			__builtin_prefetch(&inst->pair_offer[ring[i %
-			    LAGRANGE_AHEAD]->pair]);
-			__builtin_prefetch(&grew[ring[i %
-			    LAGRANGE_AHEAD]->customer]);
-			n++;
-		}
+	while ((cd = lagrange_cand_next(lg, at)) != NULL) {
 		o = inst->pair_offer[cd->pair];
 		if (left[o] == 0 || (grew[cd->customer] &&
 		    !lagrange_fits(lg, cd->customer, cd->pair)))
