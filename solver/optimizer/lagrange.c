@@ -861,7 +861,16 @@ lagrange_cand_cmp(const void *a, const void *b)
 
 	if (x->w != y->w)
 		return x->w > y->w ? -1 : 1;
-	return x->pair < y->pair ? -1 : x->pair > y->pair;
+	if (x->customer != y->customer)
+		return x->customer < y->customer ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* A candidate's pair as a key in pair order: customer, then at. */
+static uint64_t
+lagrange_cand_pair(const struct lagrange_cand *c)
+{
+	return (uint64_t)(uint32_t)c->customer << 16 | c->at;
 }
 
 /* A candidate's value as a key whose ascending order is w's descending. */
@@ -889,8 +898,8 @@ lagrange_cand_pass(const struct lagrange_cand *from, struct lagrange_cand *to,
 
 	memset(count, 0, sizeof count);
 	for (i = 0; i < n; i++) {
-		b = pair ? (unsigned)((uint64_t)from[i].pair >> shift) & 0xff :
-		    (lagrange_cand_key(from[i].w) >> shift) & 0xff;
+		b = pair ? (unsigned)(lagrange_cand_pair(&from[i]) >> shift) &
+		    0xff : (lagrange_cand_key(from[i].w) >> shift) & 0xff;
 		count[b]++;
 	}
 	for (b = 0; b < 256; b++) {
@@ -901,8 +910,8 @@ lagrange_cand_pass(const struct lagrange_cand *from, struct lagrange_cand *to,
 		pos += i;
 	}
 	for (i = 0; i < n; i++) {
-		b = pair ? (unsigned)((uint64_t)from[i].pair >> shift) & 0xff :
-		    (lagrange_cand_key(from[i].w) >> shift) & 0xff;
+		b = pair ? (unsigned)(lagrange_cand_pair(&from[i]) >> shift) &
+		    0xff : (lagrange_cand_key(from[i].w) >> shift) & 0xff;
 		to[count[b]++] = from[i];
 	}
 	return 1;
@@ -921,7 +930,7 @@ void
 lagrange_cand_sort(struct lagrange_cand *c, int64_t n)
 {
 	struct lagrange_cand	*buf, *from = c, *to, *t;
-	uint64_t		 maxpair = 0;
+	uint64_t		 maxpair = 0, key, last = 0;
 	int			 shift, ascending = 1;
 
 	if (n < 2)
@@ -932,10 +941,12 @@ lagrange_cand_sort(struct lagrange_cand *c, int64_t n)
 	}
 	to = buf;
 	for (int64_t i = 0; i < n; i++) {
-		if ((uint64_t)c[i].pair > maxpair)
-			maxpair = (uint64_t)c[i].pair;
-		if (i > 0 && c[i].pair <= c[i - 1].pair)
+		key = lagrange_cand_pair(&c[i]);
+		if (key > maxpair)
+			maxpair = key;
+		if (i > 0 && key <= last)
 			ascending = 0;
+		last = key;
 	}
 	if (ascending)
 		maxpair = 0;
@@ -1023,7 +1034,8 @@ lagrange_queue(struct lagrange_shard *sh, int c, const long *left, int priced)
 		nc = &sh->cand[sh->ncand++];
 		nc->w = (float)w;
 		nc->customer = c;
-		nc->pair = k;
+		nc->offer = (uint16_t)o;
+		nc->at = (uint16_t)(k - inst->pair_start[c]);
 	}
 	return 0;
 }
@@ -1149,7 +1161,7 @@ lagrange_refill(struct lagrange *lg, long *left)
 	const struct solver_instance	*inst = lg->inst;
 	const struct lagrange_cand	*cd;
 	uint8_t				*grew;
-	int64_t				*at;
+	int64_t				*at, k;
 	int				 o, s;
 
 	grew = calloc((size_t)inst->ncustomers + 1, 1);
@@ -1160,13 +1172,15 @@ lagrange_refill(struct lagrange *lg, long *left)
 		return -1;
 	}
 	while ((cd = lagrange_cand_next(lg, at)) != NULL) {
-		o = inst->pair_offer[cd->pair];
-		if (left[o] == 0 || (grew[cd->customer] &&
-		    !lagrange_fits(lg, cd->customer, cd->pair)))
+		o = cd->offer;
+		if (left[o] == 0)
+			continue;
+		k = inst->pair_start[cd->customer] + cd->at;
+		if (grew[cd->customer] && !lagrange_fits(lg, cd->customer, k))
 			continue;
 		grew[cd->customer] = 1;
-		lg->plan[cd->pair] = 1;
-		lg->plan_objective += solver_pair_value(inst, cd->pair);
+		lg->plan[k] = 1;
+		lg->plan_objective += solver_pair_value(inst, k);
 		lg->usage[o]++;
 		if (left[o] > 0)
 			left[o]--;
@@ -1756,13 +1770,12 @@ lagrange_refill_quota(struct lagrange *lg, const long *left, long *quota)
 	/* Candidates' values per offer, one run each. */
 	for (s = 0, sh = lg->shard; s < lg->nshards; s++, sh++)
 		for (i = 0; i < sh->ncand; i++)
-			cnt[inst->pair_offer[sh->cand[i].pair]]++;
+			cnt[sh->cand[i].offer]++;
 	for (o = 1; o <= no; o++)
 		at[o] = at[o - 1] + cnt[o - 1];
 	for (s = 0, sh = lg->shard; s < lg->nshards; s++, sh++)
 		for (i = 0; i < sh->ncand; i++)
-			v[at[inst->pair_offer[sh->cand[i].pair]]++] =
-			    sh->cand[i].w;
+			v[at[sh->cand[i].offer]++] = sh->cand[i].w;
 	memcpy(all, cnt, no * sizeof *all);
 	if (dist_sum_long(lg->comm, all, no) != 0)
 		goto done;

@@ -180,13 +180,24 @@ int	dist_scatter(const struct solver_instance *,
 int	lagrange_run(const struct solver_instance *,
 	    const struct solver_options *, struct solver_result *,
 	    char **cause);
-/* A pair the repair's refill may add: its net value, customer and pair. */
+/*
+ * A pair the repair's refill may add: its net value, customer, offer and
+ * place among the customer's pairs (the pair is pair_start[customer] +
+ * at; a customer has a pair per offer at most, and offers are 16-bit).
+ * Twelve bytes: tens of millions are queued and sorted at 10M customers,
+ * and the refill skips those of an offer with no sends left without
+ * reading the pair's offer from the instance.
+ */
 struct lagrange_cand {
 	float		 w;
 	int		 customer;
-	int64_t		 pair;
+	uint16_t	 offer;
+	uint16_t	 at;
 };
-/* The refill's order: w descending, then pair ascending (qsort's cmp). */
+/*
+ * The refill's order: w descending, then pair ascending (customer, then
+ * at); qsort's cmp.
+ */
 int	lagrange_cand_cmp(const void *, const void *);
 /* Sort n candidates in lagrange_cand_cmp's order (a radix sort). */
 void	lagrange_cand_sort(struct lagrange_cand *, int64_t n);

@@ -625,10 +625,10 @@ test_search_node_limit(void **state)
 
 /*
  * The refill's radix sort against qsort with the order's comparator: ties
- * in w (many, as tied propensities give), negative and tiny values, pairs
- * past 2^32, in no order and in pair order (as each shard queues them:
- * the sort skips the pair's passes), and the sizes where passes are
- * skipped.
+ * in w (many, as tied propensities give), negative and tiny values,
+ * customers past 2^24 and places past 2^8 (every byte of the pair's key),
+ * in no order and in pair order (as each shard queues them: the sort
+ * skips the pair's passes), and the sizes where passes are skipped.
  */
 static void
 test_cand_sort(void **state)
@@ -650,21 +650,25 @@ test_cand_sort(void **state)
 			/* Values from 20 levels, a few negative or tiny. */
 			a[i].w = (float)((int)(x >> 59) - 4) * 0.25f +
 			    ((x >> 40) & 1 ? 1e-30f : 0);
-			a[i].customer = (int)(x >> 33) & 0xffff;
-			/* Distinct pairs, shuffled, some past 2^32. */
-			a[i].pair = (int64_t)(((uint64_t)i * 2654435761u) %
-			    1000003u) + (i % 3 == 0 ? (int64_t)1 << 33 : 0);
-			if (ascending)
-				a[i].pair = (int64_t)i * 5 + (i > n / 2 ?
-				    (int64_t)1 << 33 : 0);
+			a[i].offer = (uint16_t)(x >> 20);
+			/* Distinct pairs, shuffled, some past 2^24. */
+			a[i].customer = (int)(((uint64_t)i * 2654435761u) %
+			    1000003u) + (i % 3 == 0 ? 1 << 25 : 0);
+			a[i].at = (uint16_t)(i % 7 == 0 ? 300 + i % 5 : i % 4);
+			if (ascending) {
+				a[i].customer = i * 5 + (i > n / 2 ? 1 << 25 :
+				    0);
+				a[i].at = (uint16_t)(i % 2 ? 700 : 3);
+			}
 		}
 		memcpy(b, a, (size_t)n * sizeof *a);
 		lagrange_cand_sort(a, n);
 		qsort(b, (size_t)n, sizeof *b, lagrange_cand_cmp);
 		for (int i = 0; i < n; i++) {
 			assert_true(a[i].w == b[i].w);
-			assert_int_equal(a[i].pair, b[i].pair);
 			assert_int_equal(a[i].customer, b[i].customer);
+			assert_int_equal(a[i].at, b[i].at);
+			assert_int_equal(a[i].offer, b[i].offer);
 		}
 		free(a);
 		free(b);
