@@ -21,7 +21,8 @@
  * a_co: an exact coordinate minimizer of L. All offers move towards their
  * target together, damped per offer when the move changes direction
  * (offers are substitutes within a customer's room). Sweeps run on
- * customer shards, one thread each.
+ * customer shards, one thread each; the targets' selections run on the
+ * same threads, an offer at a time.
  *
  * Primal, after every sweep: the sweep keeps each pair's choice and
  * critical price (its switch price), so the repair solves nothing again.
@@ -33,8 +34,11 @@
  * wants, next, an offer with no sends left; an exchange step hands it the
  * send of that offer's weakest holder when that raises the plan's value
  * (this, not the prices, kept the plan short of the gap for several more
- * sweeps). A GLPK "polish" then re-solves the customers nearest their
- * thresholds with everyone else fixed, kept when it improves the plan.
+ * sweeps). The cut and the queueing and sorting of the fill's candidates
+ * run on the shards' threads; the fill itself, one walk in value order
+ * that every offer's sends left couple, and the exchange run on one. A
+ * GLPK "polish" then re-solves the customers nearest their thresholds
+ * with everyone else fixed, kept when it improves the plan.
  *
  * Fairness rows h_s = sum_c a_sc x_c >= 0 (solver.h) are dualized too,
  * with a price lambda_s >= 0 each: they add lambda . h(x) >= 0 for every
