@@ -228,6 +228,7 @@ struct lagrange_fair_cand {
 static double	 lagrange_shift(const struct lagrange *, int);
 static void	 lagrange_customer(struct lagrange_shard *, int, int);
 static void	*lagrange_worker(void *);
+static void	 lagrange_shard_run(struct lagrange_shard *);
 static void	 lagrange_hold(struct lagrange_shard *, int, int64_t, float);
 static void	 lagrange_cut(struct lagrange_shard *);
 static void	*lagrange_thread(void *);
@@ -398,18 +399,6 @@ lagrange_worker(void *arg)
 	int64_t				 k, pos;
 	double				 a;
 
-	if (sh->mode == LAGRANGE_QUEUE) {
-		/* Reads the cut's results: touched, demand stay as they are. */
-		lagrange_queue_shard(sh);
-		return NULL;
-	}
-	if (sh->mode == LAGRANGE_TARGETS) {
-		/* Offers, not customers: the bcnt of every shard is read. */
-		while ((o = atomic_fetch_add(&lg->next_offer, 1)) <
-		    inst->noffers)
-			lagrange_target_offer(lg, o);
-		return NULL;
-	}
 	si = (int)(sh - lg->shard);
 	sh->phi = 0;
 	sh->total_sends = 0;
@@ -471,6 +460,33 @@ lagrange_worker(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * Shard sh's part of the sweep that started, by its mode: its customers
+ * (lagrange_worker), its refill candidates, or offers' targets.
+ */
+static void
+lagrange_shard_run(struct lagrange_shard *sh)
+{
+	struct lagrange	*lg = sh->lg;
+	int		 o;
+
+	switch (sh->mode) {
+	case LAGRANGE_QUEUE:
+		/* Reads the cut's results: touched, demand stay as they are. */
+		lagrange_queue_shard(sh);
+		break;
+	case LAGRANGE_TARGETS:
+		/* Offers, not customers: the bcnt of every shard is read. */
+		while ((o = atomic_fetch_add(&lg->next_offer, 1)) <
+		    lg->inst->noffers)
+			lagrange_target_offer(lg, o);
+		break;
+	default:
+		lagrange_worker(sh);
+		break;
+	}
 }
 
 /* Note pair k (offer o, critical price a) if among o's weakest holders. */
@@ -575,7 +591,7 @@ lagrange_thread(void *arg)
 		if (atomic_load(&lg->quit))
 			return NULL;
 		seen = atomic_load(&lg->generation);
-		lagrange_worker(sh);
+		lagrange_shard_run(sh);
 		atomic_fetch_add(&lg->ndone, 1);
 	}
 }
@@ -642,10 +658,10 @@ lagrange_sweep(struct lagrange *lg, enum lagrange_mode mode)
 		pthread_cond_broadcast(&lg->cv);
 		pthread_mutex_unlock(&lg->mu);
 	}
-	lagrange_worker(&lg->shard[0]);
+	lagrange_shard_run(&lg->shard[0]);
 	/* A shard whose thread did not start runs here. */
 	for (i = lg->nthreads + 1; i < lg->nshards; i++)
-		lagrange_worker(&lg->shard[i]);
+		lagrange_shard_run(&lg->shard[i]);
 	while (atomic_load(&lg->ndone) < lg->nthreads)
 		sched_yield();
 	return 0;
