@@ -120,7 +120,8 @@ int		 rules_own_caps(const struct conf *, const char *text,
 #define RULES_OWN_TEXT_MAX	(RULES_MAX_OWN * (CONF_NAME_MAX + 32))
 /*
  * One of a customer's own caps as a person writes it, "email 1/7d" or
- * "all 4/30d" (a configured channel, a window of at most 400 days), added
+ * "all 4/30d" (a configured channel, a window of at most 400 days; no
+ * space after it), added
  * to field ucap's text out (len bytes, *off used) as "email 1 604800";
  * *window (may be NULL) gets its window. 0, or -1 when it is not one.
  */

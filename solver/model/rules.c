@@ -114,7 +114,7 @@ rules_own_cap_item(const struct conf *c, const char *item, char *out,
 	struct conf_cap	 cap;
 	int		 end = 0, n;
 
-	if (sscanf(item, " %63s %63s %n", chan, capt, &end) != 2 ||
+	if (sscanf(item, "%63s %63s%n", chan, capt, &end) != 2 ||
 	    item[end] != '\0' || conf_parse_cap(capt, &cap) != 0 ||
 	    cap.window > RULES_OWN_WINDOW_MAX ||
 	    (strcmp(chan, "all") != 0 && conf_channel_index(c, chan) < 0))
@@ -148,7 +148,10 @@ rules_own_caps_cell(const struct conf *c, const char *cell, char *out,
 			    RULES_MAX_OWN);
 			return -1;
 		}
+		/* A cell's items may end in spaces ("email 1/7d ; all 4/30d"). */
 		snprintf(item, sizeof item, "%.*s", (int)n, cell);
+		for (size_t e = strlen(item); e > 0 && item[e - 1] == ' '; e--)
+			item[e - 1] = '\0';
 		if (n >= sizeof item || rules_own_cap_item(c, item, out,
 		    RULES_OWN_TEXT_MAX, &off, &window) != 0) {
 			snprintf(why, len, "\"%.80s\" is not \"CHANNEL N/DURATION\" "
