@@ -36,18 +36,6 @@
 #define SCORES_PARTS_MAX 8		/* threads reading one file */
 
 void
-cmd_scores_free(struct cmd_scores *s)
-{
-	if (s == NULL)
-		return;
-	intern_free(&s->ids);
-	free(s->start);
-	free(s->offer);
-	free(s->prop);
-	memset(s, 0, sizeof *s);
-}
-
-void
 cmd_scores_drop_rows(struct cmd_scores *s)
 {
 	free(s->start);
@@ -56,6 +44,16 @@ cmd_scores_drop_rows(struct cmd_scores *s)
 	s->start = NULL;
 	s->offer = NULL;
 	s->prop = NULL;
+}
+
+void
+cmd_scores_free(struct cmd_scores *s)
+{
+	if (s == NULL)
+		return;
+	intern_free(&s->ids);
+	cmd_scores_drop_rows(s);
+	memset(s, 0, sizeof *s);
 }
 
 /* Reader state while parsing. */
