@@ -386,6 +386,29 @@ class ClusterCase(PacerTestCase):
             cls.extra_conf(), cls.CONF, extra or {}))
 
     @classmethod
+    def cli_demo(cls, load=False):
+        """
+        The pacer CLI on this cluster: cls.conf_path (cli.conf), demo data
+        of cls.N customers x cls.M offers (cls.SEED) in cls.data, loaded
+        into the cluster when load; cls.reports for run folders.
+        """
+        from pacertest import run_pacer
+        cls.conf_path = write_file(os.path.join(cls.workdir, "cli.conf"),
+                                   cls.conf_for(1))
+        cls.data = os.path.join(cls.workdir, "data")
+        cls.reports = os.path.join(cls.workdir, "reports")
+        steps = [("demo-data", "--customers", cls.N, "--offers", cls.M,
+                  "--seed", cls.SEED, "--out", cls.data)]
+        if load:
+            steps.append(("load", "-c", cls.conf_path, "--profiles",
+                          os.path.join(cls.data, "profiles.csv"),
+                          "--contacts", os.path.join(cls.data,
+                                                     "contacts.csv")))
+        for args in steps:
+            p = run_pacer(*args, timeout=300)
+            assert p.returncode == 0, p.stderr
+
+    @classmethod
     def add_daemon(cls, extra=None, start=True):
         i = len(cls.daemons)
         port = free_port()

@@ -107,14 +107,7 @@ class TestClusterCommand(ClusterCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.conf_path = os.path.join(cls.workdir, "cli.conf")
-        with open(cls.conf_path, "w") as f:
-            f.write(cls.conf_for(1))
-        cls.data = os.path.join(cls.workdir, "data")
-        cls.reports = os.path.join(cls.workdir, "reports")
-        p = run_pacer("demo-data", "--customers", cls.N, "--offers", cls.M,
-                      "--seed", cls.SEED, "--out", cls.data)
-        assert p.returncode == 0, p.stderr
+        cls.cli_demo()
 
     def pacer(self, *args, expect=0):
         p = run_pacer(*args, timeout=300)

@@ -258,19 +258,7 @@ class TestMpiCluster(ClusterCase):
     def setUpClass(cls):
         require_mpi()
         super().setUpClass()
-        from pacertest import run_pacer
-        cls.conf_path = os.path.join(cls.workdir, "cli.conf")
-        with open(cls.conf_path, "w") as f:
-            f.write(cls.conf_for(1))
-        cls.data = os.path.join(cls.workdir, "data")
-        cls.reports = os.path.join(cls.workdir, "reports")
-        for args in (("demo-data", "--customers", cls.N, "--offers", cls.M,
-                      "--seed", cls.SEED, "--out", cls.data),
-                     ("load", "-c", cls.conf_path, "--profiles",
-                      os.path.join(cls.data, "profiles.csv"), "--contacts",
-                      os.path.join(cls.data, "contacts.csv"))):
-            p = run_pacer(*args, timeout=300)
-            assert p.returncode == 0, p.stderr
+        cls.cli_demo(load=True)
 
     def run_once(self, mpi, now):
         from pacertest import run_pacer
