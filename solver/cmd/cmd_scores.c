@@ -559,13 +559,13 @@ scores_pread(struct scores_reader *r, char *buf, size_t n, off_t at)
 }
 
 /*
- * Read the reader's part block by block through buf (SCORES_BLOCK +
- * SCORES_LINE_MAX bytes), parsing as it goes; *header says whether a
+ * Read the reader's part block by block through buf (size bytes, a
+ * block and SCORES_LINE_MAX), parsing as it goes; *header says whether a
  * header line was found. 0, or -1 with r->cause set (or without, when an
  * earlier part failed: this part's result is not wanted).
  */
 static int
-scores_read(struct scores_reader *r, char *buf, int *header)
+scores_read(struct scores_reader *r, char *buf, size_t size, int *header)
 {
 	struct cmd_progress	 prog = { 0, 0 };
 	char			*p, *end;
@@ -576,8 +576,7 @@ scores_read(struct scores_reader *r, char *buf, int *header)
 
 	while (!eof || have > 0) {
 		if (!eof) {
-			if ((n = scores_pread(r, buf + have, SCORES_BLOCK +
-			    SCORES_LINE_MAX - have, at)) < 0)
+			if ((n = scores_pread(r, buf + have, size - have, at)) < 0)
 				return -1;
 			eof = n == 0;
 			have += (size_t)n;
@@ -622,14 +621,18 @@ scores_part_run(void *arg)
 {
 	struct scores_part	*pt = arg;
 	struct scores_reader	*r = &pt->r;
+	/* A block, or the whole of a smaller part, and the longest line. */
+	size_t			 size = (r->to - r->from < SCORES_BLOCK ?
+				    (size_t)(r->to - r->from) : SCORES_BLOCK) +
+				    SCORES_LINE_MAX;
 	char			*buf;
 	int			 f;
 
 	pt->rc = -1;
-	if ((buf = malloc(SCORES_BLOCK + SCORES_LINE_MAX)) == NULL)
+	if ((buf = malloc(size)) == NULL)
 		scores_fail(r, NULL, "out of memory", NULL, 0);
 	else
-		pt->rc = scores_read(r, buf, &pt->header);
+		pt->rc = scores_read(r, buf, size, &pt->header);
 	free(buf);
 	/* The first part that failed stops the parts after it. */
 	f = atomic_load(r->failed);
@@ -789,14 +792,18 @@ scores_join(struct scores_reader *r, struct scores_reader *q)
 	}
 	if (!q->sorted)
 		r->sorted = 0;
-	if (scores_reserve(r, s->npairs + t->npairs) != 0)
-		goto oom;
-	for (int64_t k = 0; k < t->npairs; k++)
-		r->cust[s->npairs + k] = (uint32_t)map[q->cust[k]];
-	memcpy(s->offer + s->npairs, t->offer, (size_t)t->npairs *
-	    sizeof *t->offer);
-	memcpy(s->prop + s->npairs, t->prop, (size_t)t->npairs * sizeof *t->prop);
-	s->npairs += t->npairs;
+	/* A part may hold no pairs (blank lines only): nothing to copy. */
+	if (t->npairs > 0) {
+		if (scores_reserve(r, s->npairs + t->npairs) != 0)
+			goto oom;
+		for (int64_t k = 0; k < t->npairs; k++)
+			r->cust[s->npairs + k] = (uint32_t)map[q->cust[k]];
+		memcpy(s->offer + s->npairs, t->offer, (size_t)t->npairs *
+		    sizeof *t->offer);
+		memcpy(s->prop + s->npairs, t->prop, (size_t)t->npairs *
+		    sizeof *t->prop);
+		s->npairs += t->npairs;
+	}
 	r->line += q->line;
 	free(map);
 	cmd_scores_free(t);

@@ -260,6 +260,26 @@ test_small_and_headless(void **state)
 	cmd_scores_free(&out);
 }
 
+/* A part holding only a blank line (cut where the customer "" starts). */
+static void
+test_part_of_blank_lines(void **state)
+{
+	const char		*text = "customer,offer,propensity\nc0,o0,0.5\n"
+				    "c1,o2,0.25\nc2,o1,1\nc3,\"o3\",0.125\n"
+				    "c2,o2,0\n\n";
+	struct cmd_scores	 whole, parts;
+	char			*cause;
+
+	(void)state;
+	assert_int_equal(read_text(text, 1, 1, &whole, &cause), 0);
+	for (int n = 2; n <= SCORES_PARTS_MAX; n++) {
+		assert_int_equal(read_text(text, n, 1, &parts, &cause), 0);
+		assert_same_scores(&whole, &parts);
+		cmd_scores_free(&parts);
+	}
+	cmd_scores_free(&whole);
+}
+
 int
 main(void)
 {
@@ -270,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_first_error_wins),
 		cmocka_unit_test(test_duplicate_across_parts),
 		cmocka_unit_test(test_small_and_headless),
+		cmocka_unit_test(test_part_of_blank_lines),
 	};
 
 	for (int i = 0; i < NOFFERS; i++)
