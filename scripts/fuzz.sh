@@ -15,7 +15,7 @@ root=$(pwd)
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 all="fuzz_conf fuzz_csv fuzz_tz_decode fuzz_http fuzz_decide fuzz_batch
-fuzz_cancel fuzz_profile fuzz_query fuzz_tokens"
+fuzz_cancel fuzz_profile fuzz_query fuzz_tokens fuzz_scores"
 targets=${*:-$all}
 build=${FUZZ_BUILD:-$root/build-fuzz}
 jobs=${FUZZ_JOBS:-$(nproc)}
