@@ -27,6 +27,14 @@ struct customer_ctx {
 	   offer is never sent to a holdout customer), -1 none */
 	struct decide_request	 ask[CONF_MAX_CHANNELS];
 	int			 holdout_channel;
+	/* explanation: the runs known when it was asked, and the one whose
+	   bucket is the script's key 3 + i */
+	struct pacerd_run	 run[PACERD_ROLES];
+	int			 bucket_role[PACERD_ROLES];
+	int			 nbucket;
+	/* erasure: the runs whose buckets may hold the customer */
+	char			**erase_run;
+	size_t			 nerase_run;
 };
 
 /* Audit entries one erasure call looks at: Redis is never held long. */
@@ -64,6 +72,9 @@ customer_ctx_free(struct customer_ctx *x)
 {
 	http_release(x->d);
 	pacerd_rules_unref(x->rules);
+	for (size_t i = 0; i < x->nerase_run; i++)
+		free(x->erase_run[i]);
+	free(x->erase_run);
 	free(x);
 }
 
@@ -930,37 +941,56 @@ customer_decisions(const struct store_value *recs)
 	return decisions;
 }
 
-/* The customer's plan entries (run -> offers) and the live one (new ref). */
+/* "o1,o2" as a JSON array (new reference). */
 static json_t *
-customer_plan(const struct customer_ctx *x, const struct store_value *plan)
+customer_offer_list(const char *offers)
 {
-	const struct pacerd	*d = x->d;
-	json_t			*pl = json_object(), *runs = json_object(), *live;
+	json_t	*list = json_array();
+	char	*copy = strdup(offers), *tok, *save;
 
-	json_object_set_new(pl, "live_run", d->live_run[0] ?
-	    json_string(d->live_run) : json_null());
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok != NULL;
+	    tok = strtok_r(NULL, ",", &save))
+		json_array_append_new(list, json_string(tok));
+	free(copy);
+	return list;
+}
+
+/*
+ * The customer's plan entries (run -> offers) and the live one (new ref):
+ * older runs' fields (older, run and offers in turn), then the entries in
+ * the buckets of the live and candidate runs.
+ */
+static json_t *
+customer_plan(const struct customer_ctx *x, const struct store_value *older,
+    const struct store_value *entries)
+{
+	const struct pacerd_run	*live = &x->run[PACERD_LIVE];
+	const struct pacerd_run	*cand = &x->run[PACERD_CANDIDATE];
+	json_t			*pl = json_object(), *runs = json_object(), *mine;
+
+	json_object_set_new(pl, "live_run", live->id[0] ? json_string(live->id) :
+	    json_null());
+	json_object_set_new(pl, "candidate_run", cand->id[0] ?
+	    json_string(cand->id) : json_null());
 	json_object_set_new(pl, "enforced",
 	    json_boolean(x->rules->conf->optimizer.enforce_plan));
-	for (size_t i = 0; i + 1 < store_count(plan); i += 2) {
-		const char *run = store_item_text(plan, i);
-		const char *offers = store_item_text(plan, i + 1);
-		json_t	*list;
-		char	*copy, *tok, *save;
+	for (size_t i = 0; i + 1 < store_count(older); i += 2) {
+		const char *run = store_item_text(older, i);
+		const char *offers = store_item_text(older, i + 1);
 
-		if (run == NULL || offers == NULL)
-			continue;
-		list = json_array();
-		copy = strdup(offers);
+		if (run != NULL && offers != NULL)
+			json_object_set_new(runs, run, customer_offer_list(offers));
+	}
+	for (int i = 0; i < x->nbucket; i++) {
+		const char *offers = store_item_text(entries, (size_t)i);
 
-		for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok != NULL;
-		    tok = strtok_r(NULL, ",", &save))
-			json_array_append_new(list, json_string(tok));
-		free(copy);
-		json_object_set_new(runs, run, list);
+		if (offers != NULL)
+			json_object_set_new(runs, x->run[x->bucket_role[i]].id,
+			    customer_offer_list(offers));
 	}
 	json_object_set_new(pl, "runs", runs);
-	live = d->live_run[0] ? json_object_get(runs, d->live_run) : NULL;
-	json_object_set_new(pl, "offers", live != NULL ? json_incref(live) :
+	mine = live->id[0] ? json_object_get(runs, live->id) : NULL;
+	json_object_set_new(pl, "offers", mine != NULL ? json_incref(mine) :
 	    json_array());
 	return pl;
 }
@@ -976,7 +1006,7 @@ customer_explain(struct customer_ctx *x, const struct store_value *rr)
 	const struct conf	*c = x->rules->conf;
 	const struct store_value *prof = store_item(rr, 0);
 	const struct store_value *recs = store_item(rr, 2);
-	const struct store_value *answers = store_item(rr, 4);
+	const struct store_value *answers = store_item(rr, 5);
 	json_t			*o, *chans, *contacts;
 	struct rules_contact	*h;
 	struct rules_customer	 cu;
@@ -1009,7 +1039,8 @@ customer_explain(struct customer_ctx *x, const struct store_value *rr)
 	json_object_set_new(o, "channels", chans);
 	json_object_set_new(o, "recent_contacts", contacts);
 	json_object_set_new(o, "recent_decisions", customer_decisions(recs));
-	json_object_set_new(o, "plan", customer_plan(x, store_item(rr, 3)));
+	json_object_set_new(o, "plan", customer_plan(x, store_item(rr, 3),
+	    store_item(rr, 4)));
 	json_object_set_new(o, "idempotency_records", json_integer(
 	    (json_int_t)(store_count(recs) / 2)));
 	free(h);
@@ -1024,7 +1055,7 @@ customer_get_done(const struct store_reply *sr, void *arg)
 	const struct store_value *rr = sr->value;
 	json_t			*o;
 
-	if (!sr->ok || store_count(rr) != 5) {
+	if (!sr->ok || store_count(rr) != 6) {
 		http_error(x->d, x->req, 503, "store unavailable: %s",
 		    sr->error ? sr->error : "unexpected reply");
 	} else {
@@ -1088,34 +1119,6 @@ customer_ctx_at(struct pacerd *d, struct http_request *req, const char *id)
 }
 
 /*
- * Run a per-customer script on the customer's first nkeys keys: the
- * profile hash, the plan entries, the send id record index.
- */
-static void
-customer_script(struct pacerd *d, struct http_request *req, const char *id,
-    enum store_script s, int nkeys, store_cb cb)
-{
-	const struct conf	*c = d->rules->conf;
-	struct customer_ctx	*x;
-	static const char *const sfx[3] = { "p", "o", "r" };
-	char			 key[3][KEYS_MAX];
-	const char		*argv[3];
-	size_t			 argvlen[3];
-
-	if ((x = customer_ctx_at(d, req, id)) == NULL)
-		return;
-	for (int i = 0; i < nkeys; i++) {
-		keys_customer(key[i], sizeof key[i], c->redis.prefix, id, sfx[i]);
-		argv[i] = key[i];
-		argvlen[i] = strlen(argv[i]);
-	}
-	if (store_script(d->store, s, nkeys, nkeys, argv, argvlen, -1, cb, x) != 0) {
-		http_error(d, req, 503, "store unavailable");
-		customer_ctx_free(x);
-	}
-}
-
-/*
  * The explanation's questions: a dry run on every channel as decide_parse
  * makes decisions (?offer= on its channel, ?campaign= on every one), at
  * the explanation's time; 0, or -1 with the cause of a 400.
@@ -1173,10 +1176,11 @@ customer_get(struct pacerd *d, struct http_request *req, const char *id)
 {
 	const struct conf	*c = d->rules->conf;
 	char			 arg[CONF_MAX_CHANNELS][DECIDE_ARG_MAX];
-	const char		*argv[4 + 2 * CONF_MAX_CHANNELS];
-	size_t			 argvlen[4 + 2 * CONF_MAX_CHANNELS];
+	const char		*argv[6 + 2 * CONF_MAX_CHANNELS];
+	size_t			 argvlen[6 + 2 * CONF_MAX_CHANNELS];
 	char			 key[2][KEYS_MAX], deadline[32], nprog[16];
-	char			 cause[256], plan[96] = "-";
+	char			 bucket[PACERD_ROLES][KEYS_PLAN_MAX];
+	char			 cause[256], plan[KEYS_PLAN_MAX];
 	struct customer_ctx	*x;
 	int			 n = 0;
 
@@ -1187,12 +1191,26 @@ customer_get(struct pacerd *d, struct http_request *req, const char *id)
 		customer_ctx_free(x);
 		return;
 	}
-	if (d->live_run[0])
-		snprintf(plan, sizeof plan, "%s", d->live_run);
+	decide_plan_arg(d, id, plan, sizeof plan);
 	for (int i = 0; i < 2; i++) {
 		argv[n] = key[i];
 		argvlen[n++] = keys_customer(key[i], sizeof key[i], c->redis.prefix,
 		    id, i == 0 ? "p" : "o");
+	}
+	/* The live and candidate runs' buckets (older runs' are in key 2). */
+	memcpy(x->run, d->run, sizeof x->run);
+	for (int role = 0; role < PACERD_ROLES; role++) {
+		const struct pacerd_run *r = &x->run[role];
+
+		if (r->id[0] == '\0' || r->legacy || (role == PACERD_CANDIDATE &&
+		    strcmp(r->id, x->run[PACERD_LIVE].id) == 0))
+			continue;
+		decide_plan_key(d, r->id, id, bucket[x->nbucket],
+		    sizeof bucket[0]);
+		argv[n] = bucket[x->nbucket];
+		argvlen[n] = strlen(argv[n]);
+		n++;
+		x->bucket_role[x->nbucket++] = role;
 	}
 	decide_deadline(d, c, decide_now_ms(d), deadline, sizeof deadline);
 	argv[n] = deadline;
@@ -1213,8 +1231,8 @@ customer_get(struct pacerd *d, struct http_request *req, const char *id)
 		argvlen[n++] = decide_pack(x->rules, &x->ask[ch], ch + 1, plan,
 		    arg[ch], sizeof arg[ch]);
 	}
-	if (store_script(d->store, STORE_EXPLAIN, 2, n, argv, argvlen, -1,
-	    customer_get_done, x) != 0) {
+	if (store_script(d->store, STORE_EXPLAIN, 2 + x->nbucket, n, argv,
+	    argvlen, -1, customer_get_done, x) != 0) {
 		http_error(d, req, 503, "store unavailable");
 		customer_ctx_free(x);
 	}
@@ -1306,8 +1324,98 @@ customer_delete_done(const struct store_reply *sr, void *arg)
 	customer_erase_audit(x);
 }
 
+/*
+ * Delete the customer's keys and remove its entry from the bucket of every
+ * run with plan entries (x->erase_run), in one call.
+ */
+static void
+customer_erase_keys(struct customer_ctx *x)
+{
+	const struct conf	*c = x->rules->conf;
+	static const char *const sfx[3] = { "p", "o", "r" };
+	struct store_reply	 sr = { 0, "out of memory", NULL };
+	size_t			 nk = 3 + x->nerase_run, n = 0;
+	char			*keys = NULL;
+	const char		**argv = NULL;
+	size_t			*argvlen = NULL;
+
+	if ((keys = malloc(nk * KEYS_PLAN_MAX)) == NULL ||
+	    (argv = calloc(nk + 1, sizeof *argv)) == NULL ||
+	    (argvlen = calloc(nk + 1, sizeof *argvlen)) == NULL) {
+		customer_erase_failed(x, &sr);
+		goto done;
+	}
+	for (; n < nk; n++) {
+		char	*k = keys + n * KEYS_PLAN_MAX;
+
+		if (n < 3)
+			keys_customer(k, KEYS_PLAN_MAX, c->redis.prefix, x->id,
+			    sfx[n]);
+		else
+			decide_plan_key(x->d, x->erase_run[n - 3], x->id, k,
+			    KEYS_PLAN_MAX);
+		argv[n] = k;
+		argvlen[n] = strlen(k);
+	}
+	argv[n] = x->id;
+	argvlen[n] = strlen(x->id);
+	if (store_script(x->d->store, STORE_ERASE, (int)nk, (int)nk + 1, argv,
+	    argvlen, -1, customer_delete_done, x) != 0) {
+		sr.error = "store unavailable";
+		customer_erase_failed(x, &sr);
+	}
+done:
+	free(keys);
+	free(argv);
+	free(argvlen);
+}
+
+/* Reply to ZRANGE PREFIX:plan:runs: the runs, then the keys. */
+static void
+customer_erase_runs_cb(const struct store_reply *sr, void *arg)
+{
+	struct customer_ctx	*x = arg;
+	struct store_reply	 oom = { 0, "out of memory", NULL };
+	size_t			 n = store_count(sr->value);
+
+	if (!sr->ok) {
+		customer_erase_failed(x, sr);
+		return;
+	}
+	if ((x->erase_run = calloc(n + 1, sizeof *x->erase_run)) == NULL) {
+		customer_erase_failed(x, &oom);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *run = store_item_text(sr->value, i);
+
+		if (run == NULL || strlen(run) > KEYS_RUN_MAX)
+			continue;
+		if ((x->erase_run[x->nerase_run] = strdup(run)) == NULL) {
+			customer_erase_failed(x, &oom);
+			return;
+		}
+		x->nerase_run++;
+	}
+	customer_erase_keys(x);
+}
+
 void
 customer_delete(struct pacerd *d, struct http_request *req, const char *id)
 {
-	customer_script(d, req, id, STORE_ERASE, 3, customer_delete_done);
+	struct customer_ctx	*x;
+	char			 key[KEYS_MAX];
+	const char		*argv[4] = { "ZRANGE", key, "0", "-1" };
+	size_t			 argvlen[4];
+
+	if ((x = customer_ctx_at(d, req, id)) == NULL)
+		return;
+	keys_global(key, sizeof key, d->rules->conf->redis.prefix, "plan:runs");
+	for (int i = 0; i < 4; i++)
+		argvlen[i] = strlen(argv[i]);
+	if (store_command(d->store, 4, argv, argvlen, customer_erase_runs_cb,
+	    x) != 0) {
+		http_error(d, req, 503, "store unavailable");
+		customer_ctx_free(x);
+	}
 }

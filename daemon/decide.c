@@ -599,6 +599,29 @@ decide_arg_text(struct str_buf *b, const char *s)
 	str_buf_cat(b, s);
 }
 
+void
+decide_plan_key(const struct pacerd *d, const char *run, const char *customer,
+    char *buf, size_t len)
+{
+	int	 slot = slot_crc16(customer, strlen(customer)) & (SLOT_COUNT - 1);
+
+	keys_plan(buf, len, d->rules->conf->redis.prefix, d->tag[slot], run);
+}
+
+void
+decide_plan_arg(const struct pacerd *d, const char *customer, char *buf,
+    size_t len)
+{
+	const struct pacerd_run *live = &d->run[PACERD_LIVE];
+
+	if (live->id[0] == '\0')
+		snprintf(buf, len, "-");
+	else if (live->legacy)
+		snprintf(buf, len, "=%s", live->id);
+	else
+		decide_plan_key(d, live->id, customer, buf, len);
+}
+
 size_t
 decide_pack(const struct pacerd_rules *rules, const struct decide_request *r,
     int prog, const char *plan, char *buf, size_t len)
@@ -714,7 +737,7 @@ decide_flush(struct pacerd *d, int force)
 	char			 key[1 + DECIDE_CALL_MAX][KEYS_MAX];
 	char			 arg[DECIDE_CALL_MAX][DECIDE_ARG_MAX];
 	char			 deadline[32], nprog[16];
-	char			 plan[96] = "-";
+	char			 plan[KEYS_PLAN_MAX];
 	int			 n = 0, np = 0, pi[DECIDE_CALL_MAX], wait_ms;
 	int64_t			 first;
 
@@ -723,8 +746,6 @@ decide_flush(struct pacerd *d, int force)
 	d->decide->pending = NULL;
 	c = k->item[0]->rules->conf;
 	k->started = clock_mono_s();
-	if (d->live_run[0])
-		snprintf(plan, sizeof plan, "%s", d->live_run);
 	/* Keys: the audit stream, then each decision's hash (ids fit KEYS_MAX). */
 	argv[n] = key[0];
 	argvlen[n++] = keys_global(key[0], sizeof key[0], c->redis.prefix, "audit");
@@ -769,9 +790,14 @@ decide_flush(struct pacerd *d, int force)
 		argvlen[n++] = prog[j]->packedlen;
 	}
 	for (int i = 0; i < k->n; i++) {
+		const struct decide_request *r = &k->item[i]->r;
+
+		plan[0] = '\0';
+		if (r->offer >= 0)
+			decide_plan_arg(d, r->customer, plan, sizeof plan);
 		argv[n] = arg[i];
-		argvlen[n++] = decide_pack(k->item[i]->rules, &k->item[i]->r,
-		    pi[i] + 1, plan, arg[i], sizeof arg[i]);
+		argvlen[n++] = decide_pack(k->item[i]->rules, r, pi[i] + 1, plan,
+		    arg[i], sizeof arg[i]);
 	}
 	d->decide->calls++;
 	if (store_script(d->store, STORE_DECIDE, 1 + k->n, n, argv, argvlen,

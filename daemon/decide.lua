@@ -13,9 +13,8 @@
 -- new string in full), and so does every argument: a decision is one key and
 -- one argument, and numbers stay strings where they are only copied.
 --
--- KEYS: 1 audit stream, then per decision the customer hash (its plan
---       entries hash, PREFIX:{C}:o, is derived from it: it has the same hash
---       tag, so it is in the same cluster slot)
+-- KEYS: 1 audit stream, then per decision the customer hash (the plan
+--       bucket its PLAN names lies in the same cluster slot)
 -- ARGV: 1 the caller's deadline (unix ms on Redis's clock: pacerd keeps
 --         an estimate of the offset between its clock and Redis's): past
 --         it the caller has already answered store_unavailable (allow if
@@ -41,8 +40,10 @@
 --         exist, 4 schedule, 8 exempt campaign, 16 exempt and not counted,
 --         32 priority low, 64 priority high)
 --         as integers, then the strings SEND_ID, CUSTOMER, CAMPAIGN and
---         OFFER (or ""), PLAN the live plan run id ("" = don't check, "-" =
---         none is live), SUPPRESS ";seg;seg;" excluding the offer's category
+--         OFFER (or ""), PLAN the live run's bucket of the customer's slot,
+--         PREFIX:plan:{TAG}:RUN, a hash CUSTOMER -> "o1,o2" ("" = don't
+--         check, "-" = none is live, "=RUN" a run written before buckets:
+--         its entries are field RUN of PREFIX:{C}:o), SUPPRESS ";seg;seg;" excluding the offer's category
 --         or "", CATEGORY the offer's category or ""
 -- Returns per decision one string, "ok" for a plain allow, else
 -- "reason|retry_after|rule|shadow_rules|duplicate 0|1|next_allowed|
@@ -488,7 +489,13 @@ local function decide_call(KEYS, ARGV)
     if reason == 'ok' and plan ~= '' then
       local planned = false
       if plan ~= '-' then
-        local offers = redis.call('HGET', string.sub(key, 1, -2) .. 'o', plan)
+        local offers
+        if string.byte(plan) == 61 then
+          offers = redis.call('HGET', string.sub(key, 1, -2) .. 'o',
+            string.sub(plan, 2))
+        else
+          offers = redis.call('HGET', plan, customer)
+        end
         if offers and string.find(',' .. offers .. ',', ',' .. offer .. ',', 1,
             true) then
           planned = true

@@ -3,10 +3,17 @@
 -- calls erase_audit on the audit stream a slice at a time until it is
 -- through (other calls run between the slices).
 
--- KEYS: 1 customer hash, 2 plan entries, 3 send id record index
--- Returns the number of keys removed.
+-- KEYS: 1 customer hash, 2 plan entries of runs written before plan
+--       buckets, 3 send id record index, then the plan bucket of the
+--       customer's slot of every run with plan entries (PREFIX:plan:runs)
+-- ARGV: 1 customer id
+-- Returns the number of keys and plan entries removed.
 local function erase(KEYS, ARGV)
-  return redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  local n = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  for i = 4, #KEYS do
+    n = n + redis.call('HDEL', KEYS[i], ARGV[1])
+  end
+  return n
 end
 register('erase', erase)
 

@@ -457,7 +457,7 @@ metrics_handle(struct pacerd *d, struct http_request *req)
 	metrics_write_store(b, d);
 	metrics_write_http(b, m, c);
 	evbuffer_add_printf(b, "# HELP pacer_plan_live Whether a plan is live.\n"
-	    "# TYPE pacer_plan_live gauge\npacer_plan_live %d\n", d->live_run[0] != 0);
+	    "# TYPE pacer_plan_live gauge\npacer_plan_live %d\n", d->run[PACERD_LIVE].id[0] != 0);
 	metrics_write_requests(b, m);
 	metrics_write_optimizer(b, m);
 	metrics_write_process(b);

@@ -119,28 +119,71 @@ pacerd_sigterm(evutil_socket_t sig, short ev, void *arg)
 	event_add(d->drain_timer, &tv);
 }
 
-/* Reply to GET PREFIX:plan:live. */
+/* A run's id known with its layout: the role's run from now on. */
 static void
-pacerd_plan_cb(const struct store_reply *sr, void *arg)
+pacerd_plan_set(struct pacerd *d, enum pacerd_role role, const char *id,
+    int legacy)
 {
-	struct pacerd		*d = arg;
-	const char		*live;
-	char			 run[sizeof d->live_run];
+	struct pacerd_run	*r = &d->run[role];
+
+	if (strcmp(r->id, id) != 0 && role == PACERD_LIVE)
+		log_info("live plan changed", "run_id=%s%s", id[0] ? id : "none",
+		    legacy ? " layout=per-customer" : "");
+	snprintf(r->id, sizeof r->id, "%s", id);
+	r->legacy = legacy;
+}
+
+/* Reply to HGET PREFIX:run:RUN layout: the run's entries are in buckets. */
+static void
+pacerd_plan_layout_cb(const struct store_reply *sr, void *arg)
+{
+	struct pacerd_poll	*p = arg;
+	const char		*v;
 
 	if (!sr->ok)
 		return;
-	live = store_text(sr->value, NULL);
-	snprintf(run, sizeof run, "%s", live != NULL ? live : "");
-	if (strcmp(run, d->live_run) != 0) {
-		log_info("live plan changed", "run_id=%s", run[0] ? run : "none");
-		memcpy(d->live_run, run, sizeof run);
-	}
+	v = store_text(sr->value, NULL);
+	pacerd_plan_set(p->d, p->role, p->id, v == NULL || strcmp(v, "slot"));
 }
 
-/* Timer: read which plan is live (pacer plan publish switches it). */
+/* Reply to GET PREFIX:plan:live (or :candidate): a new run, its layout. */
+static void
+pacerd_plan_cb(const struct store_reply *sr, void *arg)
+{
+	struct pacerd_poll	*p = arg;
+	struct pacerd		*d = p->d;
+	const char		*id, *argv[3];
+	char			 key[KEYS_MAX + KEYS_RUN_MAX];
+	size_t			 argvlen[3];
+
+	if (!sr->ok)
+		return;
+	id = store_text(sr->value, NULL);
+	if (id == NULL || *id == '\0' || strlen(id) > KEYS_RUN_MAX) {
+		pacerd_plan_set(d, p->role, "", 0);
+		return;
+	}
+	if (strcmp(id, d->run[p->role].id) == 0)
+		return;
+	snprintf(p->id, sizeof p->id, "%s", id);
+	snprintf(key, sizeof key, "%s:run:%s", d->rules->conf->redis.prefix, id);
+	argv[0] = "HGET";
+	argv[1] = key;
+	argv[2] = "layout";
+	for (int i = 0; i < 3; i++)
+		argvlen[i] = strlen(argv[i]);
+	store_command(d->store, 3, argv, argvlen, pacerd_plan_layout_cb, p);
+}
+
+/*
+ * Timer: read which plans are live and candidate (pacer plan publish
+ * switches the live one), and, for a new one, where its entries are.
+ */
 static void
 pacerd_plan_poll(evutil_socket_t fd, short ev, void *arg)
 {
+	static const char *const name[PACERD_ROLES] = { "plan:live",
+	    "plan:candidate" };
 	struct pacerd	*d = arg;
 	char		 key[KEYS_MAX];
 	const char	*argv[2] = { "GET", key };
@@ -150,10 +193,16 @@ pacerd_plan_poll(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	if (!store_ready(d->store))
 		return;
-	keys_global(key, sizeof key, d->rules->conf->redis.prefix, "plan:live");
-	argvlen[0] = 3;
-	argvlen[1] = strlen(key);
-	store_command(d->store, 2, argv, argvlen, pacerd_plan_cb, d);
+	for (int role = 0; role < PACERD_ROLES; role++) {
+		d->poll[role].d = d;
+		d->poll[role].role = (enum pacerd_role)role;
+		keys_global(key, sizeof key, d->rules->conf->redis.prefix,
+		    name[role]);
+		argvlen[0] = 3;
+		argvlen[1] = strlen(key);
+		store_command(d->store, 2, argv, argvlen, pacerd_plan_cb,
+		    &d->poll[role]);
+	}
 }
 
 /*
@@ -216,8 +265,10 @@ pacerd_start(struct pacerd *d)
 		fatalx("cannot set up the store", "error=\"%s\"", cause);
 	if (http_start(d, &cause) != 0)
 		fatalx("cannot start HTTP", "error=\"%s\"", cause);
-	if (decide_init(d) != 0)
+	if (decide_init(d) != 0 ||
+	    (d->tag = malloc(SLOT_COUNT * sizeof *d->tag)) == NULL)
 		fatalx("out of memory", NULL);
+	slot_tags(d->tag);
 	if (optimize_job_init(d) != 0)
 		fatalx("cannot start the optimizer scheduler", NULL);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, pacerd_sighup, d);
@@ -246,6 +297,7 @@ pacerd_stop(struct pacerd *d)
 	optimize_job_free_all(d);
 	decide_shutdown(d);
 	store_free(d->store);
+	free(d->tag);
 	http_free(d);
 	metrics_free(d->metrics);
 	pacerd_rules_unref(d->rules);

@@ -15,6 +15,7 @@
 #include "pacer/keys.h"
 #include "pacer/offers.h"
 #include "pacer/rules.h"
+#include "pacer/slot.h"
 
 struct store;
 struct metrics;
@@ -55,6 +56,20 @@ struct pacerd_rules {
 	int			 refs;		/* requests holding it, +1 while live */
 };
 
+/* A plan run pacerd knows of: the live one, the candidate. */
+enum pacerd_role { PACERD_LIVE, PACERD_CANDIDATE, PACERD_ROLES };
+struct pacerd_run {
+	char		 id[KEYS_RUN_MAX + 1];	/* "" none */
+	int		 legacy;	/* no layout: entries are PREFIX:{C}:o
+					   fields (include/pacer/keys.h) */
+};
+/* A poll of one role's run id (pacerd.c). */
+struct pacerd_poll {
+	struct pacerd	*d;
+	enum pacerd_role role;
+	char		 id[KEYS_RUN_MAX + 1];	/* being looked up */
+};
+
 /* The daemon. */
 struct pacerd {
 	struct event_base	*base;
@@ -63,7 +78,9 @@ struct pacerd {
 	const char		*conf_path;
 	struct store		*store;
 	struct metrics		*metrics;
-	char			 live_run[80];	/* live plan run id, "" none */
+	struct pacerd_run	 run[PACERD_ROLES]; /* read every second */
+	struct pacerd_poll	 poll[PACERD_ROLES];
+	char			(*tag)[SLOT_TAG_MAX]; /* slot_tags, per slot */
 	struct event		*plan_timer;
 	struct event		*sig_hup, *sig_term, *sig_int;
 	struct event		*drain_timer;
@@ -216,7 +233,8 @@ void	 tls_ctx_free(struct ssl_ctx_st *);
  * the suppressing segments (";seg;...;", at most every segment).
  */
 #define DECIDE_ARG_MAX (64 + KEYS_SEND_ID_MAX + KEYS_CUSTOMER_MAX + \
-	3 * CONF_NAME_MAX + 96 + 2 + CONF_MAX_SEGMENTS * (CONF_NAME_MAX + 1))
+	3 * CONF_NAME_MAX + KEYS_PLAN_MAX + 2 + \
+	CONF_MAX_SEGMENTS * (CONF_NAME_MAX + 1))
 /* A script answer: reason, retry, the rule, every shadow rule. */
 #define DECIDE_ANSWER_MAX (64 + (RULES_MAX_CHECKS + 1) * (32 + CONF_NAME_MAX))
 /* A parsed, validated decision request. */
@@ -245,10 +263,22 @@ int	 decide_parse(const struct pacerd_rules *, json_t *, int64_t now,
 /*
  * One decision's script argument (daemon/decide.lua) into buf: r (parsed
  * by decide_parse) with program prog (1-based, of the call) and plan, the
- * live run id ("-": none); its length.
+ * live run's (decide_plan_arg); its length.
  */
 size_t	 decide_pack(const struct pacerd_rules *, const struct decide_request *r,
 	     int prog, const char *plan, char *buf, size_t len);
+/*
+ * A run's plan bucket holding customer's entry, "PREFIX:plan:{TAG}:RUN",
+ * into buf (KEYS_PLAN_MAX bytes).
+ */
+void	 decide_plan_key(const struct pacerd *, const char *run,
+	     const char *customer, char *buf, size_t len);
+/*
+ * decide.lua's PLAN for a decision on customer's offer: the live run's
+ * bucket (decide_plan_key), "=RUN" for a legacy run, "-" when none is live.
+ */
+void	 decide_plan_arg(const struct pacerd *, const char *customer, char *buf,
+	     size_t len);
 /*
  * The script's deadline argument for a call whose first decision arrived
  * at first (unix ms, decide_now_ms): on Redis's clock, as text in buf.

@@ -1,9 +1,17 @@
 -- pacer read: everything stored about one customer, in one consistent view.
--- KEYS: 1 customer hash, 2 plan entries
+-- KEYS: 1 customer hash, 2 the plan entries of runs written before plan
+--       buckets (PREFIX:{C}:o), then the plan buckets to look in (those of
+--       the live and candidate runs for the customer's slot)
 -- Returns {profile fields, history (member, time...), decisions (send_id,
---          record...), plan entries (run, offers...)}; a history member is
+--          record...), older plan entries (run, offers...), the customer's
+--          entry ("o1,o2" or nil) in each bucket}; a history member is
 --          "CHANNEL|CAMPAIGN|SEND_ID" or "CHANNEL|CAMPAIGN|SEND_ID|CATEGORY".
 local function read(KEYS, ARGV)
+  local customer = string.match(KEYS[1], '{([^{}]*)}:p$')
+  local entries = {}
+  for i = 3, #KEYS do
+    entries[i - 2] = redis.call('HGET', KEYS[i], customer)
+  end
   local all = redis.call('HGETALL', KEYS[1])
   local prof, hist, recs = {}, {}, {}
   for j = 1, #all, 2 do
@@ -21,7 +29,7 @@ local function read(KEYS, ARGV)
       prof[#prof + 1] = v
     end
   end
-  return {prof, hist, recs, redis.call('HGETALL', KEYS[2])}
+  return {prof, hist, recs, redis.call('HGETALL', KEYS[2]), entries}
 end
 register('read', read)
 
@@ -29,10 +37,10 @@ register('read', read)
 -- dry run of each given decision, as one atomic step, so the explanation
 -- is the decisions' truth (suppressed, not_planned, every cap), never a
 -- second engine's guess.
--- KEYS: 1 customer hash, 2 plan entries
+-- KEYS: read's
 -- ARGV: decide's (deadline, P, P programs, one dry run per decision, each
 --       on this customer)
--- Returns read's four parts, then decide's answers.
+-- Returns read's five parts, then decide's answers.
 local function explain(KEYS, ARGV)
   local n = #ARGV - 2 - tonumber(ARGV[2])
   -- A dry run writes nothing: the audit stream's place holds the hash.
@@ -40,7 +48,7 @@ local function explain(KEYS, ARGV)
   for i = 1, n do keys[1 + i] = KEYS[1] end
   local answers = registered.decide(keys, ARGV)
   local out = read(KEYS, ARGV)
-  out[5] = answers
+  out[6] = answers
   return out
 end
 register('explain', explain)

@@ -214,23 +214,18 @@ struct cmd_state {
 	int		 ncategories;	/* the config's [category NAME] */
 	uint16_t	*room_category;	/* n * ncategories */
 	uint16_t	*contacts;	/* in (t - longest window, t] */
-	size_t		*stale;		/* plan fields to remove: offset of
-					   "RUN,RUN" in stale_arena, 0: none */
-	char		*stale_arena;
-	size_t		 stale_len, stale_cap;
 };
 
 /*
  * Read the state of every customer of scores (borrowed) in pipelined
- * batches; plan fields other than live (may be NULL) are noted as stale.
+ * batches.
  * Returns CMD_OK (release st with cmd_state_free), or with *cause
  * CMD_NO_SERVICE (Redis failed) or CMD_BAD_INPUT (a customer's stored
  * history is malformed; the message names the customer).
  */
 int		 cmd_state_read(struct cmd_redis *, const struct conf *,
 		    const struct offers *, const struct cmd_scores *,
-		    const char *live, int64_t t, struct cmd_state *st,
-		    char **cause);
+		    int64_t t, struct cmd_state *st, char **cause);
 /* Free the arrays of st (not the struct); accepts NULL. */
 void		 cmd_state_free(struct cmd_state *st);
 

@@ -165,42 +165,8 @@ cmd_state_free(struct cmd_state *st)
 	free(st->room_campaign);
 	free(st->room_category);
 	free(st->contacts);
-	free(st->stale);
-	free(st->stale_arena);
 	intern_free(&st->names);
 	memset(st, 0, sizeof *st);
-}
-
-/* Remember "f1,f2" of stale plan fields for customer c; 0 or -1. */
-static int
-state_stale_add(struct cmd_state *st, int c, const char *field, size_t n)
-{
-	size_t	 need = st->stale_len + n + 2;
-
-	if (need > st->stale_cap) {
-		size_t	 ncap = st->stale_cap ? st->stale_cap * 2 : 4096;
-		char	*p;
-
-		while (need > ncap)
-			ncap *= 2;
-		if ((p = realloc(st->stale_arena, ncap)) == NULL)
-			return -1;
-		st->stale_arena = p;
-		st->stale_cap = ncap;
-	}
-	if (st->stale[c] == 0) {
-		if (st->stale_len == 0)
-			st->stale_arena[st->stale_len++] = '\0';	/* 0: none */
-		st->stale[c] = st->stale_len;
-	} else {
-		/* Append to this customer's list: it is the arena's tail. */
-		st->stale_len--;
-		st->stale_arena[st->stale_len++] = ',';
-	}
-	memcpy(st->stale_arena + st->stale_len, field, n);
-	st->stale_len += n;
-	st->stale_arena[st->stale_len++] = '\0';
-	return 0;
 }
 
 /* What one customer's profile reply says. */
@@ -318,29 +284,6 @@ state_profile(struct cmd_state *st, const struct conf *conf,
 	    st->t, hp, hcap, &row->nh, cause);
 }
 
-/*
- * Note customer c's plan fields other than the live run's: left-overs to
- * remove. CMD_OK, or CMD_NO_SERVICE with *cause.
- */
-static int
-state_stale(struct cmd_state *st, int c, const redisReply *plan,
-    const char *live, char **cause)
-{
-	if (plan->type != REDIS_REPLY_ARRAY)
-		return CMD_OK;
-	for (size_t i = 0; i < plan->elements; i++) {
-		const char *f = cmd_reply_str(plan->element[i]);
-
-		if (f == NULL || (live != NULL && !strcmp(f, live)))
-			continue;
-		if (state_stale_add(st, c, f, strlen(f)) != 0) {
-			*cause = strdup("out of memory");
-			return CMD_NO_SERVICE;
-		}
-	}
-	return CMD_OK;
-}
-
 /* Customer c's contact count and rooms under every cap, from row and h. */
 static void
 state_rooms(struct cmd_state *st, const struct conf *conf,
@@ -382,24 +325,20 @@ state_rooms(struct cmd_state *st, const struct conf *conf,
 static int
 state_customer(struct cmd_state *st, const struct conf *conf,
     const struct offers *offers, const struct state_checks *sc, int c,
-    const char *id, const redisReply *prof, const redisReply *plan,
-    const char *live, struct rules_contact **hp, int *hcap, char **cause)
+    const char *id, const redisReply *prof, struct rules_contact **hp,
+    int *hcap, char **cause)
 {
 	struct state_row row = { .nh = 0 };
 	int		 rc;
 
-	if (prof->type == REDIS_REPLY_ERROR || plan->type == REDIS_REPLY_ERROR) {
-		const redisReply *e = prof->type == REDIS_REPLY_ERROR ? prof : plan;
-
-		*cause = str_printf("redis: %s", e->str);
+	if (prof->type == REDIS_REPLY_ERROR) {
+		*cause = str_printf("redis: %s", prof->str);
 		return CMD_NO_SERVICE;
 	}
 	if (prof->type == REDIS_REPLY_ARRAY &&
 	    prof->elements == (size_t)STATE_NFIELDS(conf->nchannels) &&
 	    (rc = state_profile(st, conf, offers, prof, id, hp, hcap, &row,
 	    cause)) != CMD_OK)
-		return rc;
-	if ((rc = state_stale(st, c, plan, live, cause)) != CMD_OK)
 		return rc;
 	st->consent[c] = row.consent;
 	st->segments[c] = row.segs;
@@ -410,8 +349,8 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 }
 
 /*
- * Append the two reads of customers b..e-1: profile fields with the
- * history, plan fields. 0, or -1 with *cause when they cannot be buffered.
+ * Append the read of customers b..e-1: profile fields with the history.
+ * 0, or -1 with *cause when they cannot be buffered.
  */
 static int
 state_append(struct cmd_redis *ctx, const struct conf *conf,
@@ -420,7 +359,7 @@ state_append(struct cmd_redis *ctx, const struct conf *conf,
 {
 	const char	*argv[CONF_MAX_CHANNELS + 10];
 	size_t		 lens[CONF_MAX_CHANNELS + 10];
-	char		 kp[KEYS_MAX], ko[KEYS_MAX];
+	char		 kp[KEYS_MAX];
 	const int	 nch = conf->nchannels;
 
 	for (int c = b; c < e; c++) {
@@ -446,12 +385,6 @@ state_append(struct cmd_redis *ctx, const struct conf *conf,
 		lens[k++] = 5;
 		if (cmd_redis_append(ctx, k, argv, lens, cause) != 0)
 			return -1;
-		argv[0] = "HKEYS";
-		lens[0] = 5;
-		argv[1] = ko;
-		lens[1] = keys_customer(ko, sizeof ko, conf->redis.prefix, id, "o");
-		if (cmd_redis_append(ctx, 2, argv, lens, cause) != 0)
-			return -1;
 	}
 	return 0;
 }
@@ -459,14 +392,14 @@ state_append(struct cmd_redis *ctx, const struct conf *conf,
 int
 cmd_state_read(struct cmd_redis *ctx, const struct conf *conf,
     const struct offers *offers, const struct cmd_scores *scores,
-    const char *live, int64_t t, struct cmd_state *st, char **cause)
+    int64_t t, struct cmd_state *st, char **cause)
 {
 	struct state_checks	*sc = NULL;
 	struct rules_contact	*h = NULL;
 	struct cmd_progress	 prog = { 0, 0 };
 	const int		 n = scores->ids.n, nch = conf->nchannels;
 	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
-	redisReply		*rep[2] = { NULL, NULL };
+	redisReply		*rep = NULL;
 	int			 rc = CMD_NO_SERVICE, r, hcap = STATE_HIST_INIT;
 
 	memset(st, 0, sizeof *st);
@@ -490,8 +423,7 @@ cmd_state_read(struct cmd_redis *ctx, const struct conf *conf,
 	    sizeof *st->room_campaign)) == NULL ||
 	    (st->room_category = calloc((size_t)n * (size_t)st->ncategories + 1,
 	    sizeof *st->room_category)) == NULL ||
-	    (st->contacts = calloc((size_t)n + 1, sizeof *st->contacts)) == NULL ||
-	    (st->stale = calloc((size_t)n + 1, sizeof *st->stale)) == NULL) {
+	    (st->contacts = calloc((size_t)n + 1, sizeof *st->contacts)) == NULL) {
 		*cause = strdup("out of memory");
 		goto done;
 	}
@@ -512,19 +444,16 @@ cmd_state_read(struct cmd_redis *ctx, const struct conf *conf,
 		    e + STATE_BATCH : n, field, cause) != 0)
 			goto done;
 		for (int c = b; c < e; c++) {
-			for (int i = 0; i < 2; i++)
-				if (cmd_redis_reply(ctx, &rep[i], cause) != 0)
-					goto done;
+			if (cmd_redis_reply(ctx, &rep, cause) != 0)
+				goto done;
 			if ((r = state_customer(st, conf, offers, sc, c,
-			    scores->ids.arena + scores->ids.off[c], rep[0], rep[1],
-			    live, &h, &hcap, cause)) != CMD_OK) {
+			    scores->ids.arena + scores->ids.off[c], rep, &h, &hcap,
+			    cause)) != CMD_OK) {
 				rc = r;
 				goto done;
 			}
-			for (int i = 0; i < 2; i++) {
-				freeReplyObject(rep[i]);
-				rep[i] = NULL;
-			}
+			freeReplyObject(rep);
+			rep = NULL;
 		}
 		if (cmd_progress_due(&prog))
 			cmd_progress_line(&prog, "optimize", "customers read from redis",
@@ -532,9 +461,8 @@ cmd_state_read(struct cmd_redis *ctx, const struct conf *conf,
 	}
 	rc = CMD_OK;
 done:
-	for (int i = 0; i < 2; i++)
-		if (rep[i] != NULL)
-			freeReplyObject(rep[i]);
+	if (rep != NULL)
+		freeReplyObject(rep);
 	free(sc);
 	free(h);
 	if (rc != CMD_OK)

@@ -30,6 +30,7 @@
 #include "pacer/offers.h"
 #include "pacer/report.h"
 #include "pacer/rules.h"
+#include "pacer/slot.h"
 #include "pacer/solver.h"
 
 #include "cmd.h"
@@ -1023,31 +1024,6 @@ opt_prices_json(const struct opt_run *r)
 	return s;
 }
 
-/* HDEL customer c's plan fields of runs neither live nor new; pipelined. */
-static int
-opt_plan_stale(struct opt_run *r, struct cmd_pipe *pipe, int c, char **cause)
-{
-	const char	*argv[64], *id = intern_str(&r->scores.ids, c);
-	char		 key[KEYS_MAX], *list, *p, *f;
-	int		 na = 2, rc;
-
-	if (r->state.stale[c] == 0)
-		return 0;
-	if ((list = strdup(r->state.stale_arena + r->state.stale[c])) == NULL) {
-		*cause = strdup("out of memory");
-		return -1;
-	}
-	keys_customer(key, sizeof key, r->conf->redis.prefix, id, "o");
-	argv[0] = "HDEL";
-	argv[1] = key;
-	p = list;
-	while ((f = strsep(&p, ",")) != NULL && na < 64)
-		argv[na++] = f;
-	rc = cmd_pipe_append(pipe, na, argv, NULL, cause);
-	free(list);
-	return rc;
-}
-
 /*
  * Customer c's planned offers as "o1,o2" into *entry (grown to *cap
  * bytes); its length (0: nothing planned), or -1 out of memory.
@@ -1083,53 +1059,244 @@ opt_plan_text(const struct opt_run *r, int c, char **entry, size_t *cap)
 	return (long)len;
 }
 
+/* Pairs per HSET of a plan bucket: no one command holds Redis long. */
+#define OPT_PLAN_CHUNK	256
+
+/* A plan bucket's HSET being built: its customers' entries, one arena. */
+struct opt_plan_chunk {
+	const char	*argv[2 + 2 * OPT_PLAN_CHUNK];
+	size_t		 argvlen[2 + 2 * OPT_PLAN_CHUNK];
+	size_t		 off[OPT_PLAN_CHUNK];	/* each entry in text */
+	int		 cust[OPT_PLAN_CHUNK];
+	int		 n;
+	char		*text, *entry;
+	size_t		 len, cap, entry_cap;
+};
+
+/* Send the chunk as one HSET of key and empty it; 0 or -1 with *cause. */
+static int
+opt_plan_chunk_send(struct opt_run *r, struct cmd_pipe *pipe,
+    struct opt_plan_chunk *k, const char *key, char **cause)
+{
+	int	 na = 2;
+
+	if (k->n == 0)
+		return 0;
+	k->argv[0] = "HSET";
+	k->argvlen[0] = 4;
+	k->argv[1] = key;
+	k->argvlen[1] = strlen(key);
+	for (int i = 0; i < k->n; i++) {
+		k->argv[na] = intern_str(&r->scores.ids, k->cust[i]);
+		k->argvlen[na] = strlen(k->argv[na]);
+		na++;
+		k->argv[na] = k->text + k->off[i];
+		k->argvlen[na] = (i + 1 < k->n ? k->off[i + 1] : k->len) -
+		    k->off[i];
+		na++;
+	}
+	k->n = 0;
+	k->len = 0;
+	return cmd_pipe_append(pipe, na, k->argv, k->argvlen, cause);
+}
+
 /*
- * This process's customers: older fields removed, and each planned one's
- * entry (PREFIX:{C}:o RUN_ID -> "o1,o2", expiring after ttl seconds);
- * *written entries. 0 or -1 with *cause.
+ * Add customer c's entry to the chunk; 1 when c is planned, 0 when not,
+ * -1 out of memory.
+ */
+static int
+opt_plan_chunk_add(struct opt_run *r, struct opt_plan_chunk *k, int c)
+{
+	long	 len = opt_plan_text(r, c, &k->entry, &k->entry_cap);
+	char	*t;
+
+	if (len <= 0)
+		return (int)len;
+	if (k->len + (size_t)len > k->cap) {
+		size_t	 ncap = (k->len + (size_t)len) * 2 + 4096;
+
+		if ((t = realloc(k->text, ncap)) == NULL)
+			return -1;
+		k->text = t;
+		k->cap = ncap;
+	}
+	memcpy(k->text + k->len, k->entry, (size_t)len);
+	k->off[k->n] = k->len;
+	k->cust[k->n++] = c;
+	k->len += (size_t)len;
+	return 1;
+}
+
+/*
+ * This process's customers in order of their slots: the first of slot s
+ * is (*order)[(*start)[s]]. 0, or -1 out of memory.
+ */
+static int
+opt_plan_by_slot(const struct opt_run *r, int **start, int **order)
+{
+	const int	 n = r->scores.ids.n;
+	uint16_t	*slot;
+	int		*st, *ord;
+
+	slot = malloc((size_t)n * sizeof *slot + 1);
+	st = calloc(SLOT_COUNT + 1, sizeof *st);
+	ord = malloc((size_t)n * sizeof *ord + 1);
+	if (slot == NULL || st == NULL || ord == NULL) {
+		free(slot);
+		free(st);
+		free(ord);
+		return -1;
+	}
+	for (int c = 0; c < n; c++) {
+		const char *id = intern_str(&r->scores.ids, c);
+
+		slot[c] = (uint16_t)cmd_world_slot(id, strlen(id));
+		st[slot[c] + 1]++;
+	}
+	for (int s = 0; s < SLOT_COUNT; s++)
+		st[s + 1] += st[s];
+	for (int c = 0; c < n; c++)
+		ord[st[slot[c]]++] = c;
+	/* Each start moved to its slot's end: move it back. */
+	memmove(st + 1, st, SLOT_COUNT * sizeof *st);
+	st[0] = 0;
+	free(slot);
+	*start = st;
+	*order = ord;
+	return 0;
+}
+
+/*
+ * This process's plan entries: for each slot of its range, the run's
+ * bucket PREFIX:plan:{TAG}:RUN (include/pacer/keys.h), emptied first (a
+ * run id given again keeps none of its earlier entries), then filled with
+ * CUSTOMER -> "o1,o2" of the slot's planned customers, a few hundred per
+ * HSET, and set to expire after ttl seconds; *written entries. 0 or -1
+ * with *cause.
  */
 static int
 opt_plan_entries(struct opt_run *r, struct cmd_pipe *pipe, const char *ttl,
     long *written, char **cause)
 {
 	struct cmd_progress	 prog = { 0, 0 };
-	const char		*argv[4];
-	char			 key[KEYS_MAX], *entry = NULL;
-	size_t			 entry_cap = 0;
-	long			 len;
-	int			 rc = -1;
+	struct opt_plan_chunk	*k = NULL;
+	char			(*tag)[SLOT_TAG_MAX] = NULL;
+	char			 key[KEYS_PLAN_MAX];
+	const char		*argv[3];
+	int			*start = NULL, *order = NULL, rc = -1, got;
 
 	*written = 0;
-	for (int c = 0; c < r->scores.ids.n; c++) {
-		if (opt_plan_stale(r, pipe, c, cause) != 0)
-			goto done;
-		if ((len = opt_plan_text(r, c, &entry, &entry_cap)) < 0) {
-			*cause = strdup("out of memory");
-			goto done;
-		}
-		if (len == 0)
-			continue;
-		keys_customer(key, sizeof key, r->conf->redis.prefix,
-		    intern_str(&r->scores.ids, c), "o");
-		argv[0] = "HSET";
+	if ((k = calloc(1, sizeof *k)) == NULL ||
+	    (tag = malloc(SLOT_COUNT * sizeof *tag)) == NULL ||
+	    opt_plan_by_slot(r, &start, &order) != 0) {
+		*cause = strdup("out of memory");
+		goto done;
+	}
+	slot_tags(tag);
+	for (int s = r->world->slot_lo; s < r->world->slot_hi; s++) {
+		int	 planned = 0;
+
+		keys_plan(key, sizeof key, r->conf->redis.prefix, tag[s],
+		    r->run_id);
+		argv[0] = "DEL";
 		argv[1] = key;
-		argv[2] = r->run_id;
-		argv[3] = entry;
-		if (cmd_pipe_append(pipe, 4, argv, NULL, cause) != 0)
+		if (cmd_pipe_append(pipe, 2, argv, NULL, cause) != 0)
 			goto done;
-		argv[0] = "EXPIRE";
-		argv[2] = ttl;
-		if (cmd_pipe_append(pipe, 3, argv, NULL, cause) != 0)
+		for (int i = start[s]; i < start[s + 1]; i++) {
+			if ((got = opt_plan_chunk_add(r, k, order[i])) < 0) {
+				*cause = strdup("out of memory");
+				goto done;
+			}
+			planned += got;
+			if (k->n == OPT_PLAN_CHUNK &&
+			    opt_plan_chunk_send(r, pipe, k, key, cause) != 0)
+				goto done;
+		}
+		if (opt_plan_chunk_send(r, pipe, k, key, cause) != 0)
 			goto done;
-		(*written)++;
-		if ((*written & 4095) == 0 && cmd_progress_due(&prog))
+		if (planned > 0) {
+			argv[0] = "EXPIRE";
+			argv[2] = ttl;
+			if (cmd_pipe_append(pipe, 3, argv, NULL, cause) != 0)
+				goto done;
+		}
+		*written += planned;
+		if (cmd_progress_due(&prog))
 			cmd_progress_line(&prog, "optimize", "plan entries written",
 			    (uint64_t)*written, (uint64_t)r->assigned_customers);
 	}
 	rc = 0;
 done:
-	free(entry);
+	if (k != NULL) {
+		free(k->text);
+		free(k->entry);
+	}
+	free(k);
+	free(tag);
+	free(start);
+	free(order);
 	return rc;
+}
+
+/* Whether the run replaces a candidate that is neither live nor itself. */
+static int
+opt_plan_old_candidate(const struct opt_run *r)
+{
+	return r->candidate != NULL && strcmp(r->candidate, r->run_id) != 0 &&
+	    (r->live == NULL || strcmp(r->candidate, r->live) != 0);
+}
+
+/*
+ * The superseded candidate's buckets removed, unless it has become live
+ * meanwhile: it was marked superseded first, and a superseded run is never
+ * published, so once the live run is read to be another, nothing can make
+ * it live. Best effort (the buckets expire with the run anyway); a failure
+ * is logged.
+ */
+static void
+opt_plan_drop_old(struct opt_run *r, struct cmd_pipe *pipe)
+{
+	char			 key[KEYS_PLAN_MAX], (*tag)[SLOT_TAG_MAX] = NULL;
+	const char		*argv[3];
+	char			*cause = NULL;
+	struct redisReply	*rep = NULL;
+	int			 gone;
+
+	if (!opt_plan_old_candidate(r))
+		return;
+	keys_global(key, sizeof key, r->conf->redis.prefix, "plan:live");
+	argv[0] = "GET";
+	argv[1] = key;
+	if ((rep = cmd_redis_command(r->ctx, 2, argv, &cause)) == NULL)
+		goto done;
+	gone = rep->type == REDIS_REPLY_NIL || (rep->type ==
+	    REDIS_REPLY_STRING && strcmp(rep->str, r->candidate) != 0);
+	if (!gone || (tag = malloc(SLOT_COUNT * sizeof *tag)) == NULL)
+		goto done;
+	slot_tags(tag);
+	argv[0] = "UNLINK";
+	for (int s = 0; s < SLOT_COUNT; s++) {
+		keys_plan(key, sizeof key, r->conf->redis.prefix, tag[s],
+		    r->candidate);
+		if (cmd_pipe_append(pipe, 2, argv, NULL, &cause) != 0)
+			goto done;
+	}
+	keys_global(key, sizeof key, r->conf->redis.prefix, "plan:runs");
+	argv[0] = "ZREM";
+	argv[2] = r->candidate;
+	if (cmd_pipe_append(pipe, 3, argv, NULL, &cause) == 0 &&
+	    cmd_pipe_flush(pipe, &cause) == 0)
+		cmd_log("optimize", "plan: the entries of %s, superseded, removed",
+		    r->candidate);
+done:
+	if (cause != NULL) {
+		cmd_log("optimize", "warning: the entries of %s, superseded, "
+		    "are left to expire: %s", r->candidate, cause);
+		free(cause);
+	}
+	if (rep != NULL)
+		freeReplyObject(rep);
+	free(tag);
 }
 
 /*
@@ -1177,8 +1344,7 @@ opt_plan_finish(struct opt_run *r, struct cmd_pipe *pipe,
 	argv[2] = r->run_id;
 	if (cmd_pipe_append(pipe, 3, argv, NULL, cause) != 0)
 		return -1;
-	if (r->candidate == NULL || (r->live != NULL &&
-	    strcmp(r->candidate, r->live) == 0))
+	if (!opt_plan_old_candidate(r))
 		return 0;
 	snprintf(okey, sizeof okey, "%s:run:%s", conf->redis.prefix,
 	    r->candidate);
@@ -1212,11 +1378,26 @@ opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name
 	if (opt_lead(r)) {
 		const char *fv[] = { "status", "writing", "created", created,
 		    "method", r->method == SOLVER_EXACT ? "exact" : "scale",
-		    "folder", r->run_dir, "expires", expires };
+		    "folder", r->run_dir, "expires", expires, "layout", "slot" };
+		char	 key[KEYS_MAX];
+		char	 now[32];
+		const char *argv[] = { "ZADD", key, expires, r->run_id };
+		const char *prune[] = { "ZREMRANGEBYSCORE", key, "-inf", now };
 
-		if (opt_run_hash(&pipe, r, fv, 5, cause) != 0)
+		/*
+		 * Registered before any entry: an erasure finds every bucket.
+		 * Runs whose entries have expired leave the set.
+		 */
+		keys_global(key, sizeof key, r->conf->redis.prefix, "plan:runs");
+		snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+		if (opt_run_hash(&pipe, r, fv, 6, cause) != 0 ||
+		    cmd_pipe_append(&pipe, 4, prune, NULL, cause) != 0 ||
+		    cmd_pipe_append(&pipe, 4, argv, NULL, cause) != 0 ||
+		    cmd_pipe_flush(&pipe, cause) != 0)
 			rc = CMD_NO_SERVICE;
 	}
+	if (opt_agree(r, rc, cause) != CMD_OK)
+		return -1;
 	if (rc == CMD_OK && (opt_plan_entries(r, &pipe, ttl, &written,
 	    cause) != 0 || cmd_pipe_flush(&pipe, cause) != 0))
 		rc = CMD_NO_SERVICE;
@@ -1227,6 +1408,8 @@ opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name
 	if (opt_lead(r) && (opt_plan_finish(r, &pipe, status_name,
 	    cause) != 0 || cmd_pipe_flush(&pipe, cause) != 0))
 		return -1;
+	if (opt_lead(r))
+		opt_plan_drop_old(r, &pipe);
 	cmd_log("optimize", "plan: %ld entries (%ld assignments) written to redis "
 	    "in %.2fs (%.0f assignments/s); candidate is %s", written,
 	    r->assignments, clock_mono_s() - t0, (double)r->assignments /
@@ -1455,8 +1638,8 @@ opt_read_state(struct opt_run *r, struct cmd_redis *ctx, char **cause)
 	opt_status(r, fv, 4);
 	r->hash_started = 1;
 	t1 = clock_mono_s();
-	if ((st = cmd_state_read(ctx, r->conf, r->offers, &r->scores, r->live,
-	    r->t, &r->state, cause)) != CMD_OK)
+	if ((st = cmd_state_read(ctx, r->conf, r->offers, &r->scores, r->t,
+	    &r->state, cause)) != CMD_OK)
 		return st;
 	cmd_log("optimize", "redis: state of %d customers read in %.2fs%s",
 	    r->scores.ids.n, clock_mono_s() - t1, r->world->size > 1 ?

@@ -47,6 +47,22 @@ keys_global(char *buf, size_t len, const char *prefix, const char *name)
 }
 
 size_t
+keys_plan(char *buf, size_t len, const char *prefix, const char *tag,
+    const char *run)
+{
+	struct str_buf	 b;
+
+	str_buf_init(&b, buf, len);
+	str_buf_cat(&b, prefix);
+	str_buf_lit(&b, ":plan:{");
+	str_buf_cat(&b, tag);
+	str_buf_lit(&b, "}:");
+	str_buf_cat(&b, run);
+	str_buf_end(&b);
+	return b.len;
+}
+
+size_t
 keys_contact_entry(char *buf, size_t len, int64_t time, const char *channel,
     const char *campaign, const char *send_id, const char *category)
 {

@@ -19,26 +19,15 @@ import os
 import subprocess
 import time
 
-from pacertest import (PREFIX, START_TIMEOUT, PacerTestCase, Pacerd,
+from pacertest import (PREFIX, SLOTS, START_TIMEOUT, PacerTestCase, Pacerd,
                        HttpClient, Redis, RedisError, RedisServer,
                        base_overrides, free_port, make_config,
                        merge_overrides, require_binary, require_redis,
-                       pacerd_path, read_text, write_file, _register)
+                       pacerd_path, read_text, write_file, _register,
+                       crc16)
 import tempfile
 
-SLOTS = 16384
 NODE_TIMEOUT_MS = 1000     # cluster-node-timeout: how soon a dead master fails over
-
-
-def crc16(data):
-    """CRC16/XMODEM, as Redis Cluster hashes keys."""
-    crc = 0
-    for b in data:
-        crc ^= b << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xffff
-    return crc
 
 
 def key_slot(key):

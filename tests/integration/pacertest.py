@@ -36,6 +36,7 @@ import atexit
 import calendar
 import datetime
 import http.client
+import itertools
 import json
 import os
 import shutil
@@ -391,6 +392,61 @@ def scan_keys(r, match="*"):
         keys.update(batch)
         if cursor == "0":
             return sorted(keys)
+
+
+SLOTS = 16384
+
+
+def crc16(data):
+    """CRC16/XMODEM, as Redis Cluster hashes keys."""
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xffff
+    return crc
+
+
+_slot_tags = []
+
+
+def slot_tag(slot):
+    """slot_tags() of solver/model/slot.c: the first string of 1 to 4 of
+    [0-9a-z] (shortest first, in order) whose CRC16 falls in the slot."""
+    if not _slot_tags:
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+        tags, left = [None] * SLOTS, SLOTS
+        for n in range(1, 5):
+            for t in itertools.product(digits, repeat=n):
+                s = "".join(t)
+                k = crc16(s.encode()) % SLOTS
+                if tags[k] is None:
+                    tags[k] = s
+                    left -= 1
+                    if left == 0:
+                        break
+            if left == 0:
+                break
+        _slot_tags.extend(tags)
+    return _slot_tags[slot]
+
+
+def plan_bucket(run, customer, prefix="pacer"):
+    """The key of run's plan bucket that holds customer's entry
+    (include/pacer/keys.h): PREFIX:plan:{TAG}:RUN, TAG of its slot."""
+    return "%s:plan:{%s}:%s" % (prefix, slot_tag(crc16(customer.encode()) %
+                                                  SLOTS), run)
+
+
+def plan_entries(r, run, prefix="pacer"):
+    """customer -> set of offers of run's plan buckets in Redis r."""
+    out = {}
+    for k in scan_keys(r, "%s:plan:{*}:%s" % (prefix, run)):
+        flat = r.call("HGETALL", k) or []
+        for c, v in zip(flat[0::2], flat[1::2]):
+            out[c] = set(v.split(","))
+    return out
 
 
 def in_holdout(customer, share):

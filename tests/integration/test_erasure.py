@@ -9,7 +9,7 @@ idempotency record).
 Skipped when the endpoint does not exist yet (404/405).
 """
 
-from pacertest import PacerTestCase, customer_pattern, main
+from pacertest import PacerTestCase, customer_pattern, main, plan_bucket
 
 
 class TestErasure(PacerTestCase):
@@ -26,8 +26,13 @@ class TestErasure(PacerTestCase):
         self.decide(c, "push", send_id="s1", time=self.T0)
         self.decide(c, "email", send_id="s2", time=self.T0 + 60)   # cap
         self.decide(c, "push", send_id="s3", time=self.T0 + 61, dry_run=True)
-        # A plan entry, as the optimizer writes it (include/pacer/keys.h).
-        self.redis.cli("HSET", "pacer:{%s}:o" % c, "run-test", "newsletter")
+        # Plan entries as the optimizer writes them (include/pacer/keys.h):
+        # in a run's bucket of the customer's slot, the run registered in
+        # pacer:plan:runs; and a field of pacer:{C}:o, where a run without
+        # a layout keeps them.
+        self.redis.cli("ZADD", "pacer:plan:runs", "4000000000", "run-test")
+        self.redis.cli("HSET", plan_bucket("run-test", c), c, "newsletter")
+        self.redis.cli("HSET", "pacer:{%s}:o" % c, "run-old", "newsletter")
         return c
 
     def mentions(self, c):
@@ -55,6 +60,8 @@ class TestErasure(PacerTestCase):
         self.assertEqual(st, 200, body)
         self.assertEqual(self.dump(customer_pattern(b)), before_b)
         self.assertTrue(self.mentions(b))
+        self.assertEqual(self.redis.cli("HGET", plan_bucket("run-test", b), b),
+                         "newsletter")
         # b's history still counts: the segment's 1/7d is used up.
         st, body = self.decide(b, "push", time=self.T0 + 100)
         self.assertDecision(st, body, False, "cap",

@@ -289,13 +289,20 @@ class TestMpiCluster(ClusterCase):
                 smap[s] for s in range(r * 16384 // 3, (r + 1) * 16384 // 3))
             self.assertGreater(owners.most_common(1)[0][1],
                                0.999 * sum(owners.values()), owners)
-        entries = self.cluster.keys("pacer:{*}:o")
+        entries = self.cluster.keys("pacer:plan:{*}:" + run_id)
         self.assertEqual(len([p for p in entries if entries[p]]), 3)
         rows = read_csv(os.path.join(self.reports, run_id, "assignments.csv"))
         self.assertEqual(two["assignments"], len(rows))
+        got, want = {}, collections.defaultdict(set)
         for port, keys in entries.items():
             for k in keys:
                 self.assertEqual(smap[key_slot(k)], port)
+                flat = self.rc.call("HGETALL", k)
+                for c, v in zip(flat[0::2], flat[1::2]):
+                    got[c] = set(v.split(","))
+        for r in rows:
+            want[r["customer"]].add(r["offer"])
+        self.assertEqual(got, dict(want))
 
 
 class TestMpiBadInput(MpiCase):

@@ -11,7 +11,7 @@ import os
 import time
 from collections import defaultdict
 
-from pacertest import in_holdout, main
+from pacertest import in_holdout, main, plan_bucket
 from test_load import RedisCase
 
 DAY = 86400
@@ -86,16 +86,10 @@ class OptimizeCase(RedisCase):
         return dict(zip(flat[0::2], flat[1::2]))
 
     def plan_entries(self, run_id):
-        """customer -> set of offers of run_id's field in Redis."""
-        out = {}
-        from pacertest import Redis, scan_keys
+        """customer -> set of offers of run_id's plan buckets in Redis."""
+        from pacertest import Redis, plan_entries
         with Redis(self.redis.port) as r:
-            keys = scan_keys(r, "pacer:*:o")
-            vals = r.pipeline([("HGET", k, run_id) for k in keys])
-        for k, v in zip(keys, vals):
-            if v is not None:
-                out[k[len("pacer:{"):-len("}:o")]] = set(v.split(","))
-        return out
+            return plan_entries(r, run_id)
 
 
 class TestOptimize(OptimizeCase):
@@ -153,8 +147,12 @@ class TestOptimize(OptimizeCase):
         self.assertEqual(self.plan_entries(self.run_id), dict(want))
         self.assertEqual(int(h["assignments"]), len(rows))
         some = next(iter(want))
-        ttl = self.r("TTL", "pacer:{%s}:o" % some)
+        ttl = self.r("TTL", plan_bucket(self.run_id, some))
         self.assertTrue(2 * DAY - 60 <= ttl <= 2 * DAY, ttl)  # horizon + 1d
+        # Registered, with its expiry, for an erasure to find.
+        self.assertEqual(int(self.r("ZSCORE", "pacer:plan:runs", self.run_id)),
+                         int(h["expires"]))
+        self.assertEqual(h["layout"], "slot")
 
     def test_plan_is_feasible(self):
         """Every rule of SPEC section 4, checked from the CSVs alone."""

@@ -14,7 +14,7 @@ import tempfile
 import time
 
 from pacertest import (PacerTestCase, Redis, customer_history, in_holdout,
-                       main, run_pacer)
+                       main, plan_bucket, plan_entries, run_pacer)
 
 HOLDOUT = 0.2
 PUBLISH_BOUND = 3.0       # seconds for pacerd to see a published plan
@@ -97,6 +97,22 @@ class TestPlanEnforce(PacerTestCase):
         rows = read_csv(os.path.join(self.reports, run_id, "assignments.csv"))
         self.assertTrue(rows, "the plan is empty")
         return [(r["customer"], r["offer"]) for r in rows]
+
+    def publish(self, run):
+        p = run_pacer("plan", "publish", run, "-c", self.conf_path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def explain_when(self, c, ready):
+        """The explanation of c once ready(expl) (pacerd reads the live and
+        candidate runs every second)."""
+        deadline = time.monotonic() + PUBLISH_BOUND + 10
+        while True:
+            st, expl = self.http.get("/v1/customers/" + c)
+            self.assertEqual(st, 200, expl)
+            if ready(expl):
+                return expl
+            self.assertLess(time.monotonic(), deadline, expl)
+            time.sleep(0.05)
 
     # -- tests -------------------------------------------------------------
 
@@ -218,6 +234,68 @@ class TestPlanEnforce(PacerTestCase):
                 body = self.ask(c, o)
                 self.assertEqual(body.get("reason"), "not_planned", body)
                 break
+
+    def test_erase_removes_plan_entries(self):
+        """An erasure removes the customer from the plan buckets of the
+        live run and the candidate; the explanation showed both."""
+        self.r("DEL", "pacer:plan:live")
+        run1 = self.optimize()
+        self.publish(run1)
+        run2 = self.optimize()
+        with Redis(self.redis.port) as r:
+            e1, e2 = plan_entries(r, run1), plan_entries(r, run2)
+        both = sorted(set(e1) & set(e2))
+        self.assertGreater(len(both), 1, "no customer planned in both runs")
+        c, other = both[0], both[1]
+        expl = self.explain_when(c, lambda e: e["plan"]["candidate_run"] ==
+                                 run2 and e["plan"]["live_run"] == run1)
+        self.assertEqual({k: set(v) for k, v in expl["plan"]["runs"].items()},
+                         {run1: e1[c], run2: e2[c]})
+        self.assertEqual(set(expl["plan"]["offers"]), e1[c])
+
+        st, body = self.http.delete("/v1/customers/" + c)
+        self.assertEqual(st, 200, body)
+        with Redis(self.redis.port) as r:
+            for run in (run1, run2):
+                self.assertIsNone(r.call("HGET", plan_bucket(run, c), c), run)
+                self.assertEqual(set(r.call("HGET", plan_bucket(run, other),
+                                            other).split(",")),
+                                 (e1 if run == run1 else e2)[other])
+        # The customer back as loaded, for the other tests.
+        path = os.path.join(self.workdir, "one-profile.csv")
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(self.profiles[c]))
+            w.writeheader()
+            w.writerow(self.profiles[c])
+        p = run_pacer("load", "-c", self.conf_path, "--profiles", path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_live_run_without_layout(self):
+        """A live run whose hash has no layout keeps its entries as fields
+        of pacer:{C}:o (include/pacer/keys.h); pacerd reads them there."""
+        def fits(c, o):
+            return (self.consents(c, self.offers[o]["channel"]) and
+                    not self.excluded(c, o))
+        c = next(c for c in sorted(self.profiles)
+                 if not in_holdout(c, HOLDOUT) and
+                 sum(fits(c, o) for o in self.offers) >= 2)
+        yes, no = [o for o in sorted(self.offers) if fits(c, o)][:2]
+        run = "older-run"
+        self.r("HSET", "pacer:run:" + run, "status", "complete", "expires",
+               str(int(time.time()) + 86400))
+        self.r("HSET", "pacer:{%s}:o" % c, run, yes)
+        live = self.r("GET", "pacer:plan:live")
+        self.r("SET", "pacer:plan:live", run)
+        try:
+            expl = self.explain_when(c, lambda e: e["plan"]["live_run"] == run)
+            self.assertEqual(expl["plan"]["offers"], [yes])
+            self.assertNotEqual(self.ask(c, yes).get("reason"), "not_planned")
+            self.assertEqual(self.ask(c, no).get("reason"), "not_planned")
+        finally:
+            if live is None:
+                self.r("DEL", "pacer:plan:live")
+            else:
+                self.r("SET", "pacer:plan:live", live)
 
     def test_optimize_api(self):
         live_before = self.r("GET", "pacer:plan:live")

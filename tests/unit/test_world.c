@@ -61,7 +61,7 @@ test_slot_of_customer(void **state)
 		snprintf(id, sizeof id, "c%06d", i);
 		s = cmd_world_slot(id, strlen(id));
 		assert_true(s >= 0 && s < SLOT_COUNT);
-		keys_customer(key, sizeof key, "pacer", id, "o");
+		keys_customer(key, sizeof key, "pacer", id, "p");
 		assert_int_equal(s, slot_of_key(key, strlen(key)));
 		n[s >= lo && s < hi ? 0 : 1]++;
 	}
