@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -75,6 +76,13 @@ struct opt_run {
 	long			 pairs_all;
 	int64_t			 kept_pairs;	/* of those, in the instance */
 	int			 others_failed;	/* another process failed */
+	/* report.html and summary.json, written on a thread of their own
+	   while the plan goes to Redis (rank 0) */
+	pthread_t		 report_thread;
+	int			 report_running;
+	const struct report_run	*report_rep;
+	char			*report_cause;
+	double			 report_s;
 };
 
 /*
@@ -1355,6 +1363,8 @@ opt_plan_finish(struct opt_run *r, struct cmd_pipe *pipe,
 	return cmd_pipe_append(pipe, 4, argv, NULL, cause);
 }
 
+static void	opt_report_join(struct opt_run *);
+
 /*
  * Write the plan to Redis as a candidate: the run's hash (status
  * writing), every planned customer's entry with left-over fields of older
@@ -1402,6 +1412,7 @@ opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name
 	    cause) != 0 || cmd_pipe_flush(&pipe, cause) != 0))
 		rc = CMD_NO_SERVICE;
 	/* Every process's entries are in before the run is complete. */
+	opt_report_join(r);
 	if (opt_agree(r, rc, cause) != CMD_OK ||
 	    opt_sum_long(r, &written, 1) != 0)
 		return -1;
@@ -1736,6 +1747,56 @@ opt_solve(struct opt_run *r, char **cause)
 	return 0;
 }
 
+/* The report thread: summary.json and report.html into the run folder. */
+static void *
+opt_report_thread(void *arg)
+{
+	struct opt_run	*r = arg;
+	double		 t = clock_mono_s();
+
+	if (report_write(r->report_rep, r->run_dir, &r->report_cause) != 0 &&
+	    r->report_cause == NULL)
+		r->report_cause = strdup("cannot write the report");
+	r->report_s = clock_mono_s() - t;
+	return NULL;
+}
+
+/*
+ * Start writing the report (rep, which nothing changes until it is
+ * joined): it reads this run's and the previous run's assignments.csv, so
+ * it takes seconds at millions of customers, which the plan's write to
+ * Redis (Redis's CPU, not ours) overlaps. Written here when no thread
+ * can start.
+ */
+static void
+opt_report_start(struct opt_run *r, const struct report_run *rep)
+{
+	r->report_rep = rep;
+	if (pthread_create(&r->report_thread, NULL, opt_report_thread, r) == 0)
+		r->report_running = 1;
+	else
+		opt_report_thread(r);
+}
+
+/* Wait for the report; a failure is logged (the run goes on). */
+static void
+opt_report_join(struct opt_run *r)
+{
+	if (r->report_running) {
+		pthread_join(r->report_thread, NULL);
+		r->report_running = 0;
+	} else if (r->report_rep == NULL)
+		return;
+	if (r->report_cause != NULL)
+		cmd_log("optimize", "report: %s", r->report_cause);
+	else
+		cmd_log("optimize", "report: summary.json and report.html written "
+		    "in %.2fs", r->report_s);
+	free(r->report_cause);
+	r->report_cause = NULL;
+	r->report_rep = NULL;
+}
+
 /*
  * The run folder out_dir/RUN_ID: assignments, summary and report; *blocked
  * says whether publishing needs --force (rep says why). 0, or -1 with
@@ -1789,14 +1850,11 @@ opt_folder(struct opt_run *r, struct report_run *rep, const char *out_dir,
 	rep->iterations = r->iter;	/* the report owns them from here */
 	rep->niterations = r->niter;
 	r->iter = NULL;
-	if (opt_lead(r) && report_write(rep, r->run_dir, cause) != 0) {
-		cmd_log("optimize", "report: %s", *cause);
-		free(*cause);
-		*cause = NULL;
-	}
 	cmd_log("optimize", "run folder: %s (%ld assignments to %ld customers) "
 	    "written in %.2fs", r->run_dir, r->assignments, r->assigned_customers,
 	    clock_mono_s() - t1);
+	if (opt_lead(r))
+		opt_report_start(r, rep);
 	return 0;
 }
 
@@ -1914,8 +1972,10 @@ cmd_optimize(int argc, char **argv)
 	cmd_log("optimize", "done in %.2fs", clock_mono_s() - r.t0);
 	goto done;
 fail:
+	opt_report_join(&r);
 	opt_fail(&r, rc, cause);
 done:
+	opt_report_join(&r);
 	free(cause);
 	report_free(&rep);
 	opt_free(&r);
