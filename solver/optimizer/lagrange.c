@@ -308,7 +308,7 @@ static double	 lagrange_elapsed(const struct lagrange *);
 static int	 lagrange_start(struct lagrange *);
 static int	 lagrange_dual_value(struct lagrange *, double *);
 static void	 lagrange_move(struct lagrange *);
-static int	 lagrange_want_repair(const struct lagrange *, int);
+static int	 lagrange_want_repair(const struct lagrange *);
 static int	 lagrange_dual(struct lagrange *, struct solver_result *,
 		    char **);
 static int	 lagrange_rebuild(struct lagrange *, struct solver_result *);
@@ -2688,10 +2688,13 @@ lagrange_move(struct lagrange *lg)
  * Whether to repair at this sweep's prices. The repair reuses the sweep's
  * choices, so it costs a pass over the pairs and a refill as large as the
  * over-demand. While that is more than a few percent of all limited sends
- * the plan cannot be near the bound, so only the first is repaired.
+ * the plan cannot be near the bound: the first sweeps, at prices still far
+ * from the targets, are not repaired (at millions of customers the refill
+ * of the first one's over-demand cost three sweeps); the loop repairs once
+ * after the last sweep when none was (lagrange_dual).
  */
 static int
-lagrange_want_repair(const struct lagrange *lg, int repaired)
+lagrange_want_repair(const struct lagrange *lg)
 {
 	int64_t	over = 0;
 	int	o;
@@ -2699,7 +2702,7 @@ lagrange_want_repair(const struct lagrange *lg, int repaired)
 	for (o = 0; o < lg->inst->noffers; o++)
 		if (lg->over[o] > 0)
 			over += lg->over[o];
-	return !repaired || over <= LAGRANGE_REPAIR_OVER * lg->limited;
+	return over <= LAGRANGE_REPAIR_OVER * lg->limited;
 }
 
 /*
@@ -2732,7 +2735,7 @@ lagrange_dual(struct lagrange *lg, struct solver_result *res, char **cause)
 			stall++;
 		if (lagrange_targets(lg) != 0)
 			goto nomem;
-		if (lagrange_want_repair(lg, repaired)) {
+		if (lagrange_want_repair(lg)) {
 			if (lagrange_repair(lg) != 0)
 				goto nomem;
 			repaired = 1;
@@ -2762,6 +2765,15 @@ lagrange_dual(struct lagrange *lg, struct solver_result *res, char **cause)
 	}
 	if (lg->it > LAGRANGE_MAX_ITER)
 		lg->it = LAGRANGE_MAX_ITER;
+	/* No sweep came near enough: the plan of the last prices. */
+	if (!repaired) {
+		if (lagrange_repair(lg) != 0)
+			goto nomem;
+		lagrange_keep(lg, res, "repaired");
+		lg->gap = lg->best > 0 ? (lg->best - res->objective) /
+		    lg->best : 0;
+		lagrange_progress(lg, "dual", lg->it, res->objective, lg->best);
+	}
 	res->iterations = lg->it;
 	return 0;
 

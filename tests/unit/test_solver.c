@@ -656,6 +656,39 @@ make_single_offer(uint64_t seed, int ncust)
 }
 
 /* Scale mode returns the best plan it found, not an older one. */
+/*
+ * A run stopped by its time limit at the first sweep, whose prices are far
+ * from the targets (no sweep is repaired in the loop then), still returns a
+ * plan: the one repaired at the last prices, feasible and not empty.
+ */
+static void
+test_time_limit_still_plans(void **state)
+{
+	struct solver_instance	*inst;
+	struct solver_options	 opts;
+	struct solver_result	 res;
+	char			*cause = NULL;
+	double			 obj;
+
+	(void)state;
+	inst = make_demo(3, 20000);
+	solver_options_init(&opts);
+	opts.threads = 2;
+	opts.gap = 1e-6;
+	opts.time_limit_s = 1e-6;
+	if (solver_solve(inst, &opts, &res, &cause) != 0)
+		fail_msg("solve: %s", cause);
+	assert_int_equal(res.status, SOLVER_TIME_LIMIT);
+	assert_true(res.iterations <= 2);
+	assert_int_equal(solver_check_feasible(inst, res.selected, &obj, &cause),
+	    0);
+	assert_true(res.nselected > 1000);
+	assert_true(obj > 0 && fabs(obj - res.objective) < 1e-6 * obj);
+	assert_true(res.bound >= res.objective);
+	solver_result_free(&res);
+	solver_instance_free(inst);
+}
+
 static void
 test_keeps_best_plan(void **state)
 {
@@ -1757,6 +1790,7 @@ main(void)
 		cmocka_unit_test(test_threads_repeat),
 		cmocka_unit_test(test_wide_room),
 		cmocka_unit_test(test_keeps_best_plan),
+		cmocka_unit_test(test_time_limit_still_plans),
 		cmocka_unit_test(test_round_up),
 		cmocka_unit_test(test_ties_reach_gap),
 		cmocka_unit_test(test_fairness_oracle),
