@@ -214,18 +214,20 @@ struct cmd_state {
 	int		 ncategories;	/* the config's [category NAME] */
 	uint16_t	*room_category;	/* n * ncategories */
 	uint16_t	*contacts;	/* in (t - longest window, t] */
+	int		 parts;		/* readers (threads, connections) */
 };
 
 /*
  * Read the state of every customer of scores (borrowed) in pipelined
- * batches.
+ * batches, in parts on threads CPUs (0: every one), each part on a
+ * connection of its own (ctx the first's).
  * Returns CMD_OK (release st with cmd_state_free), or with *cause
  * CMD_NO_SERVICE (Redis failed) or CMD_BAD_INPUT (a customer's stored
  * history is malformed; the message names the customer).
  */
 int		 cmd_state_read(struct cmd_redis *, const struct conf *,
 		    const struct offers *, const struct cmd_scores *,
-		    int64_t t, struct cmd_state *st, char **cause);
+		    int64_t t, int threads, struct cmd_state *st, char **cause);
 /* Free the arrays of st (not the struct); accepts NULL. */
 void		 cmd_state_free(struct cmd_state *st);
 

@@ -1,13 +1,18 @@
 /*
  * What the optimizer needs of each customer, read from Redis in one
  * pipelined pass (one HMGET of the profile hash for consent, segments and
- * the packed contact history; one HKEYS of the plan entries) and turned
- * into remaining room under every cap at the run's start t (SPEC section
- * 4), with the same rule engine the daemon uses.
+ * the packed contact history) and turned into remaining room under every
+ * cap at the run's start t (SPEC section 4), with the same rule engine the
+ * daemon uses. The customers are read in parts, one thread and connection
+ * each: Redis serves one command at a time, but turning its replies into
+ * rooms is ours, and one thread of it kept Redis a third idle.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -21,6 +26,7 @@
 #include "pacer/str.h"
 
 #define STATE_BATCH	1024	/* customers per pipelined round trip */
+#define STATE_PARTS_MAX	8	/* readers, each on a connection of its own */
 #define STATE_HIST_INIT	4096	/* contacts buffer, grown as needed */
 #define STATE_OWN_MAX	RULES_MAX_OWN	/* the customer's own caps */
 #define STATE_NFIELDS(nch) ((nch) + 4)	/* c:CH..., seg, h, ucap, pause */
@@ -196,9 +202,12 @@ state_consent(const struct conf *conf, const redisReply *prof)
 	return consent;
 }
 
-/* seg = "a;b": config segments as rule bits, all as names, into row. */
+/*
+ * seg = "a;b": config segments as rule bits, all as bits of names (the
+ * first 64 seen), into row.
+ */
 static void
-state_segments(struct cmd_state *st, const struct conf *conf,
+state_segments(struct intern *names, const struct conf *conf,
     const char *seg, struct state_row *row)
 {
 	while (seg != NULL && *seg != '\0') {
@@ -212,9 +221,9 @@ state_segments(struct cmd_state *st, const struct conf *conf,
 			name[n] = '\0';
 			if ((i = conf_segment_index(conf, name)) >= 0 && i < 32)
 				row->segs |= 1u << i;
-			if ((i = intern_find(&st->names, name, n)) < 0 &&
-			    st->names.n < 64)
-				i = intern_add(&st->names, name, n, NULL);
+			if ((i = intern_find(names, name, n)) < 0 &&
+			    names->n < 64)
+				i = intern_add(names, name, n, NULL);
 			if (i >= 0 && i < 64)
 				row->names |= 1ULL << i;
 		}
@@ -261,10 +270,10 @@ state_history(const struct conf *conf, const struct offers *offers,
  * contacts into *hp as state_history does. CMD_OK or as state_history.
  */
 static int
-state_profile(struct cmd_state *st, const struct conf *conf,
-    const struct offers *offers, const redisReply *prof, const char *id,
-    struct rules_contact **hp, int *hcap, struct state_row *row,
-    char **cause)
+state_profile(struct cmd_state *st, struct intern *names,
+    const struct conf *conf, const struct offers *offers,
+    const redisReply *prof, const char *id, struct rules_contact **hp,
+    int *hcap, struct state_row *row, char **cause)
 {
 	int		 nch = conf->nchannels;
 	const char	*pause = cmd_reply_str(prof->element[nch + 3]);
@@ -278,7 +287,7 @@ state_profile(struct cmd_state *st, const struct conf *conf,
 	if (pause != NULL)
 		row->pause_until = strtoll(pause, NULL, 10);
 	row->consent = state_consent(conf, prof);
-	state_segments(st, conf, cmd_reply_str(prof->element[nch]), row);
+	state_segments(names, conf, cmd_reply_str(prof->element[nch]), row);
 	/* Contacts in (t - longest window, t]: what counts at t. */
 	return state_history(conf, offers, prof->element[nch + 1], id, from,
 	    st->t, hp, hcap, &row->nh, cause);
@@ -323,10 +332,11 @@ state_rooms(struct cmd_state *st, const struct conf *conf,
  * buffer, grown to hold every contact in the longest window.
  */
 static int
-state_customer(struct cmd_state *st, const struct conf *conf,
-    const struct offers *offers, const struct state_checks *sc, int c,
-    const char *id, const redisReply *prof, struct rules_contact **hp,
-    int *hcap, char **cause)
+state_customer(struct cmd_state *st, struct intern *names,
+    const struct conf *conf, const struct offers *offers,
+    const struct state_checks *sc, int c, const char *id,
+    const redisReply *prof, struct rules_contact **hp, int *hcap,
+    char **cause)
 {
 	struct state_row row = { .nh = 0 };
 	int		 rc;
@@ -337,8 +347,8 @@ state_customer(struct cmd_state *st, const struct conf *conf,
 	}
 	if (prof->type == REDIS_REPLY_ARRAY &&
 	    prof->elements == (size_t)STATE_NFIELDS(conf->nchannels) &&
-	    (rc = state_profile(st, conf, offers, prof, id, hp, hcap, &row,
-	    cause)) != CMD_OK)
+	    (rc = state_profile(st, names, conf, offers, prof, id, hp, hcap,
+	    &row, cause)) != CMD_OK)
 		return rc;
 	st->consent[c] = row.consent;
 	st->segments[c] = row.segs;
@@ -389,27 +399,164 @@ state_append(struct cmd_redis *ctx, const struct conf *conf,
 	return 0;
 }
 
+/*
+ * One reader of the state: customers [b, e) on a connection of its own
+ * (the first part on the caller's), writing their rows of the shared
+ * arrays and no others.
+ */
+struct state_part {
+	struct cmd_redis	*ctx;
+	int			 own_ctx;	/* connected by the part */
+	const struct conf	*conf;
+	const struct offers	*offers;
+	const struct cmd_scores	*scores;
+	const struct state_checks *sc;
+	struct cmd_state	*st;
+	struct intern		 names;		/* segment names it saw */
+	int			 b, e;
+	int			 lead;		/* prints the progress */
+	atomic_long		*done;		/* customers read, all parts */
+	int			 rc;
+	char			*cause;
+	pthread_t		 thread;
+	int			 started;
+};
+
+/* Read the part's customers, two batches in flight. */
+static void *
+state_part_run(void *arg)
+{
+	struct state_part	*p = arg;
+	const struct conf	*conf = p->conf;
+	struct cmd_progress	 prog = { 0, 0 };
+	struct rules_contact	*h = NULL;
+	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
+	redisReply		*rep = NULL;
+	int			 hcap = STATE_HIST_INIT, r;
+	const int		 n = p->e, nall = p->scores->ids.n;
+
+	p->rc = CMD_NO_SERVICE;
+	if (p->ctx == NULL) {
+		if ((p->ctx = cmd_redis_connect(conf, &p->cause)) == NULL)
+			return NULL;
+		p->own_ctx = 1;
+	}
+	if ((h = malloc((size_t)hcap * sizeof *h)) == NULL) {
+		p->cause = strdup("out of memory");
+		return NULL;
+	}
+	for (int ch = 0; ch < conf->nchannels; ch++)
+		snprintf(field[ch], sizeof field[ch], "c:%s", conf->channels[ch].name);
+	/*
+	 * Two batches in flight: append batch b+1 before reading the replies
+	 * of batch b, so Redis answers while we compute rooms.
+	 */
+	if (p->b < n && state_append(p->ctx, conf, p->scores, p->b,
+	    p->b + STATE_BATCH < n ? p->b + STATE_BATCH : n, field,
+	    &p->cause) != 0)
+		goto done;
+	for (int b = p->b; b < n; b += STATE_BATCH) {
+		int	 e = b + STATE_BATCH < n ? b + STATE_BATCH : n;
+
+		if (e < n && state_append(p->ctx, conf, p->scores, e,
+		    e + STATE_BATCH < n ? e + STATE_BATCH : n, field,
+		    &p->cause) != 0)
+			goto done;
+		for (int c = b; c < e; c++) {
+			if (cmd_redis_reply(p->ctx, &rep, &p->cause) != 0)
+				goto done;
+			if ((r = state_customer(p->st, &p->names, conf, p->offers,
+			    p->sc, c, intern_str(&p->scores->ids, c), rep, &h,
+			    &hcap, &p->cause)) != CMD_OK) {
+				p->rc = r;
+				goto done;
+			}
+			freeReplyObject(rep);
+			rep = NULL;
+		}
+		atomic_fetch_add(p->done, e - b);
+		if (p->lead && cmd_progress_due(&prog))
+			cmd_progress_line(&prog, "optimize", "customers read from redis",
+			    (uint64_t)atomic_load(p->done), (uint64_t)nall);
+	}
+	p->rc = CMD_OK;
+done:
+	if (rep != NULL)
+		freeReplyObject(rep);
+	free(h);
+	return NULL;
+}
+
+/*
+ * The parts' segment names as one list, in part order (what one reader
+ * would have seen first: a part's first 64 hold every name of its that
+ * the joined first 64 take), and each part's customers' name bits
+ * renumbered to it. 0, or -1 out of memory.
+ */
+static int
+state_names_join(struct cmd_state *st, struct state_part *part, int nparts)
+{
+	int32_t	 map[64];
+
+	st->names = part[0].names;
+	memset(&part[0].names, 0, sizeof part[0].names);
+	for (int i = 1; i < nparts; i++) {
+		struct state_part *p = &part[i];
+
+		for (int g = 0; g < p->names.n && g < 64; g++) {
+			const char	*name = intern_str(&p->names, g);
+			size_t		 len = strlen(name);
+
+			if ((map[g] = intern_find(&st->names, name, len)) < 0 &&
+			    st->names.n < 64 && (map[g] = intern_add(&st->names,
+			    name, len, NULL)) < 0)
+				return -1;
+		}
+		for (int c = p->b; c < p->e; c++) {
+			uint64_t	 bits = 0;
+
+			for (int g = 0; g < p->names.n && g < 64; g++)
+				if ((st->segment_names[c] >> g) & 1 && map[g] >= 0)
+					bits |= 1ULL << map[g];
+			st->segment_names[c] = bits;
+		}
+	}
+	return 0;
+}
+
+/* Parts for n customers on threads CPUs (0: every one). */
+static int
+state_nparts(int n, int threads)
+{
+	int	 k = threads > 0 ? threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (k > STATE_PARTS_MAX)
+		k = STATE_PARTS_MAX;
+	if (k > n / STATE_BATCH)
+		k = n / STATE_BATCH;
+	return k < 1 ? 1 : k;
+}
+
 int
 cmd_state_read(struct cmd_redis *ctx, const struct conf *conf,
     const struct offers *offers, const struct cmd_scores *scores,
-    int64_t t, struct cmd_state *st, char **cause)
+    int64_t t, int threads, struct cmd_state *st, char **cause)
 {
 	struct state_checks	*sc = NULL;
-	struct rules_contact	*h = NULL;
-	struct cmd_progress	 prog = { 0, 0 };
+	struct state_part	 part[STATE_PARTS_MAX];
+	atomic_long		 done = 0;
 	const int		 n = scores->ids.n, nch = conf->nchannels;
-	char			 field[CONF_MAX_CHANNELS][CONF_NAME_MAX + 4];
-	redisReply		*rep = NULL;
-	int			 rc = CMD_NO_SERVICE, r, hcap = STATE_HIST_INIT;
+	int			 rc = CMD_NO_SERVICE, nparts = state_nparts(n, threads);
 
 	memset(st, 0, sizeof *st);
+	memset(part, 0, sizeof part);
 	st->n = n;
 	st->nchannels = nch;
 	st->ncampaigns = offers->ncampaigns;
 	st->ncategories = conf->ncategories;
 	st->t = t;
+	st->parts = nparts;
 	if ((sc = malloc(sizeof *sc)) == NULL ||
-	    (h = malloc((size_t)hcap * sizeof *h)) == NULL ||
 	    (st->consent = calloc((size_t)n + 1, sizeof *st->consent)) == NULL ||
 	    (st->segments = calloc((size_t)n + 1, sizeof *st->segments)) == NULL ||
 	    (st->segment_names = calloc((size_t)n + 1,
@@ -428,43 +575,49 @@ cmd_state_read(struct cmd_redis *ctx, const struct conf *conf,
 		goto done;
 	}
 	state_checks_build(conf, sc);
-	for (int ch = 0; ch < nch; ch++)
-		snprintf(field[ch], sizeof field[ch], "c:%s", conf->channels[ch].name);
-	/*
-	 * Two batches in flight: append batch b+1 before reading the replies
-	 * of batch b, so Redis answers while we compute rooms.
-	 */
-	if (n > 0 && state_append(ctx, conf, scores, 0, n < STATE_BATCH ? n :
-	    STATE_BATCH, field, cause) != 0)
-		goto done;
-	for (int b = 0; b < n; b += STATE_BATCH) {
-		int	 e = b + STATE_BATCH < n ? b + STATE_BATCH : n;
+	/* Redis answers one connection at a time, but the rooms are ours. */
+	for (int i = 0; i < nparts; i++) {
+		struct state_part *p = &part[i];
 
-		if (e < n && state_append(ctx, conf, scores, e, e + STATE_BATCH < n ?
-		    e + STATE_BATCH : n, field, cause) != 0)
-			goto done;
-		for (int c = b; c < e; c++) {
-			if (cmd_redis_reply(ctx, &rep, cause) != 0)
-				goto done;
-			if ((r = state_customer(st, conf, offers, sc, c,
-			    scores->ids.arena + scores->ids.off[c], rep, &h, &hcap,
-			    cause)) != CMD_OK) {
-				rc = r;
-				goto done;
-			}
-			freeReplyObject(rep);
-			rep = NULL;
-		}
-		if (cmd_progress_due(&prog))
-			cmd_progress_line(&prog, "optimize", "customers read from redis",
-			    (uint64_t)e, (uint64_t)n);
+		p->ctx = i == 0 ? ctx : NULL;
+		p->conf = conf;
+		p->offers = offers;
+		p->scores = scores;
+		p->sc = sc;
+		p->st = st;
+		p->b = (int)((int64_t)n * i / nparts);
+		p->e = (int)((int64_t)n * (i + 1) / nparts);
+		p->lead = i == 0;
+		p->done = &done;
+		if (i > 0 && pthread_create(&p->thread, NULL, state_part_run,
+		    p) == 0)
+			p->started = 1;
 	}
+	for (int i = 0; i < nparts; i++) {
+		if (part[i].started)
+			pthread_join(part[i].thread, NULL);
+		else
+			state_part_run(&part[i]);
+	}
+	/* The first failure in customer order is the one one reader meets. */
 	rc = CMD_OK;
+	for (int i = 0; i < nparts && rc == CMD_OK; i++)
+		if ((rc = part[i].rc) != CMD_OK) {
+			*cause = part[i].cause;
+			part[i].cause = NULL;
+		}
+	if (rc == CMD_OK && state_names_join(st, part, nparts) != 0) {
+		*cause = strdup("out of memory");
+		rc = CMD_NO_SERVICE;
+	}
 done:
-	if (rep != NULL)
-		freeReplyObject(rep);
+	for (int i = 0; i < nparts; i++) {
+		free(part[i].cause);
+		intern_free(&part[i].names);
+		if (part[i].own_ctx)
+			cmd_redis_free(part[i].ctx);
+	}
 	free(sc);
-	free(h);
 	if (rc != CMD_OK)
 		cmd_state_free(st);
 	return rc;

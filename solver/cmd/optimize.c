@@ -1650,10 +1650,11 @@ opt_read_state(struct opt_run *r, struct cmd_redis *ctx, char **cause)
 	r->hash_started = 1;
 	t1 = clock_mono_s();
 	if ((st = cmd_state_read(ctx, r->conf, r->offers, &r->scores, r->t,
-	    &r->state, cause)) != CMD_OK)
+	    r->world->threads, &r->state, cause)) != CMD_OK)
 		return st;
-	cmd_log("optimize", "redis: state of %d customers read in %.2fs%s",
-	    r->scores.ids.n, clock_mono_s() - t1, r->world->size > 1 ?
+	cmd_log("optimize", "redis: state of %d customers read in %.2fs (%d "
+	    "connection%s)%s", r->scores.ids.n, clock_mono_s() - t1,
+	    r->state.parts, r->state.parts > 1 ? "s" : "", r->world->size > 1 ?
 	    " (rank 0's shard; each process reads its own)" : "");
 	return CMD_OK;
 }
