@@ -1070,107 +1070,64 @@ opt_plan_text(const struct opt_run *r, int c, char **entry, size_t *cap)
 /* Pairs per HSET of a plan bucket: no one command holds Redis long. */
 #define OPT_PLAN_CHUNK	256
 
-/* A plan bucket's HSET being built: its customers' entries, one arena. */
-struct opt_plan_chunk {
-	const char	*argv[2 + 2 * OPT_PLAN_CHUNK];
-	size_t		 argvlen[2 + 2 * OPT_PLAN_CHUNK];
-	size_t		 off[OPT_PLAN_CHUNK];	/* each entry in text */
-	int		 cust[OPT_PLAN_CHUNK];
-	int		 n;
-	char		*text, *entry;
-	size_t		 len, cap, entry_cap;
+/*
+ * This process's planned customers grouped by slot in one arena: slot s
+ * holds count[s] records "CUSTOMER\0o1,o2\0" from at[s] on. Built in two
+ * walks in customer order (the instance's arrays read in order: a walk in
+ * slot order missed the cache at every customer), then written out in
+ * order of the arena.
+ */
+struct opt_plan_slots {
+	char		*arena;
+	size_t		 at[SLOT_COUNT + 1];
+	size_t		 fill[SLOT_COUNT];
+	int		 count[SLOT_COUNT];
+	uint16_t	*slot;		/* per customer */
+	char		*entry;		/* one customer's text */
+	size_t		 entry_cap;
 };
 
-/* Send the chunk as one HSET of key and empty it; 0 or -1 with *cause. */
+/* Build ps; 0, or -1 out of memory. */
 static int
-opt_plan_chunk_send(struct opt_run *r, struct cmd_pipe *pipe,
-    struct opt_plan_chunk *k, const char *key, char **cause)
-{
-	int	 na = 2;
-
-	if (k->n == 0)
-		return 0;
-	k->argv[0] = "HSET";
-	k->argvlen[0] = 4;
-	k->argv[1] = key;
-	k->argvlen[1] = strlen(key);
-	for (int i = 0; i < k->n; i++) {
-		k->argv[na] = intern_str(&r->scores.ids, k->cust[i]);
-		k->argvlen[na] = strlen(k->argv[na]);
-		na++;
-		k->argv[na] = k->text + k->off[i];
-		k->argvlen[na] = (i + 1 < k->n ? k->off[i + 1] : k->len) -
-		    k->off[i];
-		na++;
-	}
-	k->n = 0;
-	k->len = 0;
-	return cmd_pipe_append(pipe, na, k->argv, k->argvlen, cause);
-}
-
-/*
- * Add customer c's entry to the chunk; 1 when c is planned, 0 when not,
- * -1 out of memory.
- */
-static int
-opt_plan_chunk_add(struct opt_run *r, struct opt_plan_chunk *k, int c)
-{
-	long	 len = opt_plan_text(r, c, &k->entry, &k->entry_cap);
-	char	*t;
-
-	if (len <= 0)
-		return (int)len;
-	if (k->len + (size_t)len > k->cap) {
-		size_t	 ncap = (k->len + (size_t)len) * 2 + 4096;
-
-		if ((t = realloc(k->text, ncap)) == NULL)
-			return -1;
-		k->text = t;
-		k->cap = ncap;
-	}
-	memcpy(k->text + k->len, k->entry, (size_t)len);
-	k->off[k->n] = k->len;
-	k->cust[k->n++] = c;
-	k->len += (size_t)len;
-	return 1;
-}
-
-/*
- * This process's customers in order of their slots: the first of slot s
- * is (*order)[(*start)[s]]. 0, or -1 out of memory.
- */
-static int
-opt_plan_by_slot(const struct opt_run *r, int **start, int **order)
+opt_plan_slots(const struct opt_run *r, struct opt_plan_slots *ps)
 {
 	const int	 n = r->scores.ids.n;
-	uint16_t	*slot;
-	int		*st, *ord;
+	long		 len;
 
-	slot = malloc((size_t)n * sizeof *slot + 1);
-	st = calloc(SLOT_COUNT + 1, sizeof *st);
-	ord = malloc((size_t)n * sizeof *ord + 1);
-	if (slot == NULL || st == NULL || ord == NULL) {
-		free(slot);
-		free(st);
-		free(ord);
+	if ((ps->slot = malloc((size_t)n * sizeof *ps->slot + 1)) == NULL)
 		return -1;
-	}
 	for (int c = 0; c < n; c++) {
-		const char *id = intern_str(&r->scores.ids, c);
+		const char	*id = intern_str(&r->scores.ids, c);
+		size_t		 idn = strlen(id);
 
-		slot[c] = (uint16_t)cmd_world_slot(id, strlen(id));
-		st[slot[c] + 1]++;
+		if ((len = opt_plan_text(r, c, &ps->entry, &ps->entry_cap)) < 0)
+			return -1;
+		if (len == 0)
+			continue;
+		ps->slot[c] = (uint16_t)cmd_world_slot(id, idn);
+		ps->at[ps->slot[c] + 1] += idn + (size_t)len + 2;
+		ps->count[ps->slot[c]]++;
 	}
 	for (int s = 0; s < SLOT_COUNT; s++)
-		st[s + 1] += st[s];
-	for (int c = 0; c < n; c++)
-		ord[st[slot[c]]++] = c;
-	/* Each start moved to its slot's end: move it back. */
-	memmove(st + 1, st, SLOT_COUNT * sizeof *st);
-	st[0] = 0;
-	free(slot);
-	*start = st;
-	*order = ord;
+		ps->at[s + 1] += ps->at[s];
+	memcpy(ps->fill, ps->at, sizeof ps->fill);
+	if ((ps->arena = malloc(ps->at[SLOT_COUNT] + 1)) == NULL)
+		return -1;
+	for (int c = 0; c < n; c++) {
+		const char	*id = intern_str(&r->scores.ids, c);
+		size_t		 idn = strlen(id), *f;
+
+		if ((len = opt_plan_text(r, c, &ps->entry, &ps->entry_cap)) < 0)
+			return -1;
+		if (len == 0)
+			continue;
+		f = &ps->fill[ps->slot[c]];
+		memcpy(ps->arena + *f, id, idn + 1);
+		*f += idn + 1;
+		memcpy(ps->arena + *f, ps->entry, (size_t)len);
+		*f += (size_t)len;
+		ps->arena[(*f)++] = '\0';
+	}
 	return 0;
 }
 
@@ -1187,62 +1144,69 @@ opt_plan_entries(struct opt_run *r, struct cmd_pipe *pipe, const char *ttl,
     long *written, char **cause)
 {
 	struct cmd_progress	 prog = { 0, 0 };
-	struct opt_plan_chunk	*k = NULL;
+	struct opt_plan_slots	*ps = NULL;
 	char			(*tag)[SLOT_TAG_MAX] = NULL;
 	char			 key[KEYS_PLAN_MAX];
-	const char		*argv[3];
-	int			*start = NULL, *order = NULL, rc = -1, got;
+	const char		*argv[2 + 2 * OPT_PLAN_CHUNK];
+	size_t			 argvlen[2 + 2 * OPT_PLAN_CHUNK];
+	int			 rc = -1;
 
 	*written = 0;
-	if ((k = calloc(1, sizeof *k)) == NULL ||
+	if ((ps = calloc(1, sizeof *ps)) == NULL ||
 	    (tag = malloc(SLOT_COUNT * sizeof *tag)) == NULL ||
-	    opt_plan_by_slot(r, &start, &order) != 0) {
+	    opt_plan_slots(r, ps) != 0) {
 		*cause = strdup("out of memory");
 		goto done;
 	}
 	slot_tags(tag);
 	for (int s = r->world->slot_lo; s < r->world->slot_hi; s++) {
-		int	 planned = 0;
+		const char	*p = ps->arena + ps->at[s];
+		int		 na;
 
 		keys_plan(key, sizeof key, r->conf->redis.prefix, tag[s],
 		    r->run_id);
 		argv[0] = "DEL";
 		argv[1] = key;
-		if (cmd_pipe_append(pipe, 2, argv, NULL, cause) != 0)
+		argvlen[0] = 3;
+		argvlen[1] = strlen(key);
+		if (cmd_pipe_append(pipe, 2, argv, argvlen, cause) != 0)
 			goto done;
-		for (int i = start[s]; i < start[s + 1]; i++) {
-			if ((got = opt_plan_chunk_add(r, k, order[i])) < 0) {
-				*cause = strdup("out of memory");
-				goto done;
+		argv[0] = "HSET";
+		argvlen[0] = 4;
+		na = 2;
+		for (int i = 0; i < ps->count[s]; i++) {
+			for (int k = 0; k < 2; k++) {
+				argv[na] = p;
+				argvlen[na] = strlen(p);
+				p += argvlen[na++] + 1;
 			}
-			planned += got;
-			if (k->n == OPT_PLAN_CHUNK &&
-			    opt_plan_chunk_send(r, pipe, k, key, cause) != 0)
+			if ((na == 2 + 2 * OPT_PLAN_CHUNK || i + 1 ==
+			    ps->count[s]) && cmd_pipe_append(pipe, na, argv,
+			    argvlen, cause) != 0)
 				goto done;
+			if (na == 2 + 2 * OPT_PLAN_CHUNK)
+				na = 2;
 		}
-		if (opt_plan_chunk_send(r, pipe, k, key, cause) != 0)
-			goto done;
-		if (planned > 0) {
+		if (ps->count[s] > 0) {
 			argv[0] = "EXPIRE";
 			argv[2] = ttl;
 			if (cmd_pipe_append(pipe, 3, argv, NULL, cause) != 0)
 				goto done;
 		}
-		*written += planned;
+		*written += ps->count[s];
 		if (cmd_progress_due(&prog))
 			cmd_progress_line(&prog, "optimize", "plan entries written",
 			    (uint64_t)*written, (uint64_t)r->assigned_customers);
 	}
 	rc = 0;
 done:
-	if (k != NULL) {
-		free(k->text);
-		free(k->entry);
+	if (ps != NULL) {
+		free(ps->arena);
+		free(ps->slot);
+		free(ps->entry);
 	}
-	free(k);
+	free(ps);
 	free(tag);
-	free(start);
-	free(order);
 	return rc;
 }
 

@@ -586,6 +586,19 @@ test_bound_rounded_up(void **state)
 	free(parent);
 }
 
+/* Free two runs and their folders under parent. */
+static void
+two_runs_free(struct report_run *prev, struct report_run *run, char *parent,
+    char *d1, char *d2)
+{
+	report_free(prev);
+	report_free(run);
+	rm_tree(parent);
+	free(d1);
+	free(d2);
+	free(parent);
+}
+
 /* The run before the tiny run: r1, with its plan. */
 static void
 previous_run(struct report_run *run)
@@ -718,12 +731,7 @@ test_changes(void **state)
 	    "changes_note")), "gone"));
 	json_decref(j);
 
-	report_free(&prev);
-	report_free(&run);
-	rm_tree(parent);
-	free(d1);
-	free(d2);
-	free(parent);
+	two_runs_free(&prev, &run, parent, d1, d2);
 }
 
 /* The four-fifths rule: exactly 4/5 is not flagged; empty segments never. */
@@ -850,6 +858,60 @@ write_sample(const char *parent)
 	return 0;
 }
 
+/*
+ * assignments.csv of customers lo..hi-1 (offer card), in a scrambled
+ * order (caller frees).
+ */
+static char *
+many_assignments(int lo, int hi)
+{
+	size_t	 cap = 64 + (size_t)(hi - lo) * 40, len;
+	char	*t = malloc(cap);
+	int	 n = hi - lo;
+
+	assert_non_null(t);
+	len = (size_t)snprintf(t, cap, "customer,offer,channel,expected_value\n");
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(t + len, cap - len, "c%07d,card,email,1\n",
+		    lo + (int)(((int64_t)i * 7919) % n));
+	return t;
+}
+
+/*
+ * New and dropped assignments over thousands of rows (each run's pairs
+ * sorted before they are merged): r1 plans c0..c2999, r2 c1000..c4999,
+ * each in a scrambled order: 2000 new, 1000 dropped.
+ */
+static void
+test_changes_many(void **state)
+{
+	struct report_run prev, run;
+	char	*parent = tmp_parent(), *d1 = run_dir(parent, "r1");
+	char	*d2 = run_dir(parent, "r2"), *cause = NULL, *text, path[512];
+	json_t	*j, *c;
+
+	(void)state;
+	previous_run(&prev);
+	text = many_assignments(0, 3000);
+	write_text(d1, "assignments.csv", text);
+	free(text);
+	assert_int_equal(report_write(&prev, d1, &cause), 0);
+	tiny_run(&run);
+	snprintf(run.previous_run_id, sizeof run.previous_run_id, "r1");
+	text = many_assignments(1000, 5000);
+	write_text(d2, "assignments.csv", text);
+	free(text);
+	assert_int_equal(report_write(&run, d2, &cause), 0);
+	snprintf(path, sizeof path, "%s/summary.json", d2);
+	j = json_load_file(path, 0, NULL);
+	assert_non_null(j);
+	c = json_object_get(j, "changes");
+	assert_int_equal((long)jnum(c, "new_assignments"), 2000);
+	assert_int_equal((long)jnum(c, "dropped_assignments"), 1000);
+	json_decref(j);
+	two_runs_free(&prev, &run, parent, d1, d2);
+}
+
 int
 main(void)
 {
@@ -859,6 +921,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_changes),
+		cmocka_unit_test(test_changes_many),
 		cmocka_unit_test(test_flag_boundary),
 		cmocka_unit_test(test_bound_rounded_up),
 		cmocka_unit_test(test_load_errors),
