@@ -32,7 +32,7 @@ struct customer_ctx {
 	struct pacerd_run	 run[PACERD_ROLES];
 	int			 bucket_role[PACERD_ROLES];
 	int			 nbucket;
-	/* erasure: the runs whose buckets may hold the customer */
+	/* erasure: the plans (stems) whose buckets may hold the customer */
 	char			**erase_run;
 	size_t			 nerase_run;
 };
@@ -1205,7 +1205,7 @@ customer_get(struct pacerd *d, struct http_request *req, const char *id)
 		if (r->id[0] == '\0' || r->legacy || (role == PACERD_CANDIDATE &&
 		    strcmp(r->id, x->run[PACERD_LIVE].id) == 0))
 			continue;
-		decide_plan_key(d, r->id, id, bucket[x->nbucket],
+		decide_plan_key(d, r->stem, id, bucket[x->nbucket],
 		    sizeof bucket[0]);
 		argv[n] = bucket[x->nbucket];
 		argvlen[n] = strlen(argv[n]);
@@ -1389,7 +1389,7 @@ customer_erase_runs_cb(const struct store_reply *sr, void *arg)
 	for (size_t i = 0; i < n; i++) {
 		const char *run = store_item_text(sr->value, i);
 
-		if (run == NULL || strlen(run) > KEYS_RUN_MAX)
+		if (run == NULL || strlen(run) >= KEYS_STEM_MAX)
 			continue;
 		if ((x->erase_run[x->nerase_run] = strdup(run)) == NULL) {
 			customer_erase_failed(x, &oom);

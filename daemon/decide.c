@@ -600,12 +600,13 @@ decide_arg_text(struct str_buf *b, const char *s)
 }
 
 void
-decide_plan_key(const struct pacerd *d, const char *run, const char *customer,
+decide_plan_key(const struct pacerd *d, const char *stem, const char *customer,
     char *buf, size_t len)
 {
 	int	 slot = slot_crc16(customer, strlen(customer)) & (SLOT_COUNT - 1);
 
-	keys_plan(buf, len, d->rules->conf->redis.prefix, d->tag[slot], run);
+	keys_plan(buf, len, d->rules->conf->redis.prefix, d->tag[slot], stem,
+	    keys_plan_part(customer));
 }
 
 void
@@ -619,7 +620,7 @@ decide_plan_arg(const struct pacerd *d, const char *customer, char *buf,
 	else if (live->legacy)
 		snprintf(buf, len, "=%s", live->id);
 	else
-		decide_plan_key(d, live->id, customer, buf, len);
+		decide_plan_key(d, live->stem, customer, buf, len);
 }
 
 size_t

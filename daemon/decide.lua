@@ -40,10 +40,11 @@
 --         exist, 4 schedule, 8 exempt campaign, 16 exempt and not counted,
 --         32 priority low, 64 priority high)
 --         as integers, then the strings SEND_ID, CUSTOMER, CAMPAIGN and
---         OFFER (or ""), PLAN the live run's bucket of the customer's slot,
---         PREFIX:plan:{TAG}:RUN, a hash CUSTOMER -> "o1,o2" ("" = don't
---         check, "-" = none is live, "=RUN" a run written before buckets:
---         its entries are field RUN of PREFIX:{C}:o), SUPPRESS ";seg;seg;" excluding the offer's category
+--         OFFER (or ""), PLAN the live run's bucket of the customer,
+--         PREFIX:plan:{TAG}:STEM:K, a string "\nCUSTOMER\to1,o2" per
+--         customer ("" = don't check, "-" = none is live, "=RUN" a run
+--         written before buckets: its entries are field RUN of
+--         PREFIX:{C}:o), SUPPRESS ";seg;seg;" excluding the offer's category
 --         or "", CATEGORY the offer's category or ""
 -- Returns per decision one string, "ok" for a plain allow, else
 -- "reason|retry_after|rule|shadow_rules|duplicate 0|1|next_allowed|
@@ -68,6 +69,17 @@
 -- (never all of them read at once); kept KEEP seconds, at most
 -- RECORDS_MAX per customer (a retry of an allowed send
 -- whose record went still finds its history entry).
+
+-- The offers "o1,o2" of customer in a plan bucket (a string of
+-- "\nCUSTOMER\tOFFERS" records, include/pacer/keys.h), or nil.
+local function plan_offers(bucket, customer)
+  local b = redis.call('GET', bucket)
+  if not b then return nil end
+  local at = string.find(b, '\n' .. customer .. '\t', 1, true)
+  if not at then return nil end
+  return string.match(b, '^[^\n]*', at + #customer + 2)
+end
+registered.plan_offers = plan_offers
 
 -- A function returning parse(text), parsing each text once: the library
 -- keeps the results (emptied when it holds max of them) across calls.
@@ -494,7 +506,7 @@ local function decide_call(KEYS, ARGV)
           offers = redis.call('HGET', string.sub(key, 1, -2) .. 'o',
             string.sub(plan, 2))
         else
-          offers = redis.call('HGET', plan, customer)
+          offers = plan_offers(plan, customer)
         end
         if offers and string.find(',' .. offers .. ',', ',' .. offer .. ',', 1,
             true) then

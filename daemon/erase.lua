@@ -4,14 +4,27 @@
 -- through (other calls run between the slices).
 
 -- KEYS: 1 customer hash, 2 plan entries of runs written before plan
---       buckets, 3 send id record index, then the plan bucket of the
---       customer's slot of every run with plan entries (PREFIX:plan:runs)
+--       buckets, 3 send id record index, then the plan bucket holding the
+--       customer of every plan written (PREFIX:plan:runs)
 -- ARGV: 1 customer id
 -- Returns the number of keys and plan entries removed.
 local function erase(KEYS, ARGV)
   local n = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  local mark = '\n' .. ARGV[1] .. '\t'
   for i = 4, #KEYS do
-    n = n + redis.call('HDEL', KEYS[i], ARGV[1])
+    local b = redis.call('GET', KEYS[i])
+    local at = b and string.find(b, mark, 1, true)
+    if at then
+      -- The record runs to the next one's newline, or the end.
+      local stop = string.find(b, '\n', at + 1, true) or #b + 1
+      local rest = string.sub(b, 1, at - 1) .. string.sub(b, stop)
+      if rest == '' then
+        redis.call('DEL', KEYS[i])
+      else
+        redis.call('SET', KEYS[i], rest, 'KEEPTTL')
+      end
+      n = n + 1
+    end
   end
   return n
 end

@@ -119,34 +119,40 @@ pacerd_sigterm(evutil_socket_t sig, short ev, void *arg)
 	event_add(d->drain_timer, &tv);
 }
 
-/* A run's id known with its layout: the role's run from now on. */
+/*
+ * A run's id known with where its entries are (stem, or NULL: fields of
+ * PREFIX:{C}:o): the role's run from now on.
+ */
 static void
 pacerd_plan_set(struct pacerd *d, enum pacerd_role role, const char *id,
-    int legacy)
+    const char *stem)
 {
 	struct pacerd_run	*r = &d->run[role];
 
 	if (strcmp(r->id, id) != 0 && role == PACERD_LIVE)
 		log_info("live plan changed", "run_id=%s%s", id[0] ? id : "none",
-		    legacy ? " layout=per-customer" : "");
+		    id[0] && stem == NULL ? " entries=per-customer" : "");
 	snprintf(r->id, sizeof r->id, "%s", id);
-	r->legacy = legacy;
+	snprintf(r->stem, sizeof r->stem, "%s", stem != NULL ? stem : "");
+	r->legacy = stem == NULL;
 }
 
-/* Reply to HGET PREFIX:run:RUN layout: the run's entries are in buckets. */
+/* Reply to HGET PREFIX:run:RUN plan: where the run's entries are. */
 static void
-pacerd_plan_layout_cb(const struct store_reply *sr, void *arg)
+pacerd_plan_stem_cb(const struct store_reply *sr, void *arg)
 {
 	struct pacerd_poll	*p = arg;
 	const char		*v;
+	size_t			 n = 0;
 
 	if (!sr->ok)
 		return;
-	v = store_text(sr->value, NULL);
-	pacerd_plan_set(p->d, p->role, p->id, v == NULL || strcmp(v, "slot"));
+	v = store_text(sr->value, &n);
+	pacerd_plan_set(p->d, p->role, p->id, v != NULL && n > 0 &&
+	    n < KEYS_STEM_MAX ? v : NULL);
 }
 
-/* Reply to GET PREFIX:plan:live (or :candidate): a new run, its layout. */
+/* Reply to GET PREFIX:plan:live (or :candidate): a new run, its stem. */
 static void
 pacerd_plan_cb(const struct store_reply *sr, void *arg)
 {
@@ -160,7 +166,7 @@ pacerd_plan_cb(const struct store_reply *sr, void *arg)
 		return;
 	id = store_text(sr->value, NULL);
 	if (id == NULL || *id == '\0' || strlen(id) > KEYS_RUN_MAX) {
-		pacerd_plan_set(d, p->role, "", 0);
+		pacerd_plan_set(d, p->role, "", NULL);
 		return;
 	}
 	if (strcmp(id, d->run[p->role].id) == 0)
@@ -169,10 +175,10 @@ pacerd_plan_cb(const struct store_reply *sr, void *arg)
 	snprintf(key, sizeof key, "%s:run:%s", d->rules->conf->redis.prefix, id);
 	argv[0] = "HGET";
 	argv[1] = key;
-	argv[2] = "layout";
+	argv[2] = "plan";
 	for (int i = 0; i < 3; i++)
 		argvlen[i] = strlen(argv[i]);
-	store_command(d->store, 3, argv, argvlen, pacerd_plan_layout_cb, p);
+	store_command(d->store, 3, argv, argvlen, pacerd_plan_stem_cb, p);
 }
 
 /*

@@ -60,8 +60,9 @@ struct pacerd_rules {
 enum pacerd_role { PACERD_LIVE, PACERD_CANDIDATE, PACERD_ROLES };
 struct pacerd_run {
 	char		 id[KEYS_RUN_MAX + 1];	/* "" none */
-	int		 legacy;	/* no layout: entries are PREFIX:{C}:o
-					   fields (include/pacer/keys.h) */
+	char		 stem[KEYS_STEM_MAX];	/* its plan's keys */
+	int		 legacy;	/* no plan field: entries are
+					   PREFIX:{C}:o fields (keys.h) */
 };
 /* A poll of one role's run id (pacerd.c). */
 struct pacerd_poll {
@@ -268,10 +269,10 @@ int	 decide_parse(const struct pacerd_rules *, json_t *, int64_t now,
 size_t	 decide_pack(const struct pacerd_rules *, const struct decide_request *r,
 	     int prog, const char *plan, char *buf, size_t len);
 /*
- * A run's plan bucket holding customer's entry, "PREFIX:plan:{TAG}:RUN",
- * into buf (KEYS_PLAN_MAX bytes).
+ * The plan bucket of stem (a run's) holding customer's entry,
+ * "PREFIX:plan:{TAG}:STEM:K", into buf (KEYS_PLAN_MAX bytes).
  */
-void	 decide_plan_key(const struct pacerd *, const char *run,
+void	 decide_plan_key(const struct pacerd *, const char *stem,
 	     const char *customer, char *buf, size_t len);
 /*
  * decide.lua's PLAN for a decision on customer's offer: the live run's

@@ -1,7 +1,7 @@
 -- pacer read: everything stored about one customer, in one consistent view.
 -- KEYS: 1 customer hash, 2 the plan entries of runs written before plan
 --       buckets (PREFIX:{C}:o), then the plan buckets to look in (those of
---       the live and candidate runs for the customer's slot)
+--       the live and candidate runs holding the customer)
 -- Returns {profile fields, history (member, time...), decisions (send_id,
 --          record...), older plan entries (run, offers...), the customer's
 --          entry ("o1,o2" or nil) in each bucket}; a history member is
@@ -10,7 +10,7 @@ local function read(KEYS, ARGV)
   local customer = string.match(KEYS[1], '{([^{}]*)}:p$')
   local entries = {}
   for i = 3, #KEYS do
-    entries[i - 2] = redis.call('HGET', KEYS[i], customer)
+    entries[i - 2] = registered.plan_offers(KEYS[i], customer) or false
   end
   local all = redis.call('HGETALL', KEYS[1])
   local prof, hist, recs = {}, {}, {}

@@ -21,23 +21,27 @@
  *       n = "COUNT OLDEST"    number of d: fields and the oldest one's time
  *                             (records are pruned past the retention, newest
  *                             256 kept once there are more than 512)
- *   PREFIX:plan:{TAG}:RUN_ID  hash  a run's plan entries of the customers of
- *                             one cluster slot: CUSTOMER -> "offer1,offer2";
- *                             TAG is the slot's tag (slot_tags), so the
- *                             bucket lies in its customers' slot. One key
- *                             per slot and run, not per customer: a plan is
- *                             written by one HSET per few hundred customers
- *                             and expires with its run
+ *   PREFIX:plan:{TAG}:STEM:K  string  a run's plan entries of the customers
+ *                             of one cluster slot and part K (0-f,
+ *                             keys_plan_part): "\nCUSTOMER\toffer1,offer2"
+ *                             per customer. TAG is the slot's tag
+ *                             (slot_tags), so the bucket lies in its
+ *                             customers' slot; STEM is the run's field
+ *                             plan, "RUN_ID:NONCE", new at each write of
+ *                             the run. Keys per slot and run, not per
+ *                             customer: a plan of millions is a few
+ *                             hundred thousand SETs, each with its expiry,
+ *                             and a decision reads one short string
  *   PREFIX:{C}:o       hash   plan entries RUN_ID -> "offer1,offer2" of runs
- *                             whose hash has no field layout (written by a
+ *                             whose hash has no field plan (written by a
  *                             pacer before the buckets); still read for them
  *   PREFIX:plan:live       string  the live run id
  *   PREFIX:plan:candidate  string  the newest candidate run id
- *   PREFIX:plan:runs       sorted set  every run with plan entries, scored
- *                                      by their expiry (an erasure removes
- *                                      the customer from each one's bucket)
+ *   PREFIX:plan:runs       sorted set  the STEM of every plan written,
+ *                                      scored by its expiry (an erasure
+ *                                      removes the customer from each)
  *   PREFIX:run:RUN_ID      hash    run metadata (status, objective, gap,
- *                                  layout = "slot", ...)
+ *                                  plan = STEM, ...)
  *   PREFIX:audit           stream  global decision audit, bounded
  */
 #ifndef PACER_KEYS_H
@@ -50,7 +54,9 @@
 #define KEYS_SEND_ID_MAX  128	/* bytes in a send id */
 #define KEYS_MAX	  (KEYS_CUSTOMER_MAX + 96)
 #define KEYS_RUN_MAX	  100	/* bytes in a run id */
-#define KEYS_PLAN_MAX	  (KEYS_MAX + KEYS_RUN_MAX)	/* a plan bucket */
+#define KEYS_STEM_MAX	  (128 + 10)	/* RUN_ID:NONCE */
+#define KEYS_PLAN_MAX	  (KEYS_MAX + KEYS_STEM_MAX + 4)	/* a bucket */
+#define KEYS_PLAN_PARTS	  16	/* buckets per slot and run */
 
 /* keys.c */
 /* Whether s is a valid customer id: 1-128 bytes of [A-Za-z0-9_.:@-]. */
@@ -63,9 +69,14 @@ size_t		 keys_customer(char *buf, size_t len, const char *prefix,
 /* Write "PREFIX:NAME" into buf; returns its length. */
 size_t		 keys_global(char *buf, size_t len, const char *prefix,
 		    const char *name);
-/* Write "PREFIX:plan:{TAG}:RUN" (a run's bucket of a slot); its length. */
+/*
+ * Write "PREFIX:plan:{TAG}:STEM:K" (a run's bucket of a slot and part K);
+ * its length.
+ */
 size_t		 keys_plan(char *buf, size_t len, const char *prefix,
-		    const char *tag, const char *run);
+		    const char *tag, const char *stem, int part);
+/* The part (0 .. KEYS_PLAN_PARTS - 1) of a run's slot holding customer. */
+int		 keys_plan_part(const char *customer);
 /* One contact of a packed history (field h); pointers into the history. */
 struct keys_contact {
 	int64_t		 time;

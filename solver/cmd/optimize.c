@@ -54,6 +54,7 @@ struct opt_run {
 	int8_t			*nothing;	/* scores index -> reason, -1 */
 	uint32_t		*excluded;	/* per offer: segments excluding it */
 	char			 run_id[REPORT_ID_MAX];
+	char			 stem[KEYS_STEM_MAX];	/* its plan's keys */
 	char			*run_dir;
 	enum solver_method	 method;
 	int64_t			 t;
@@ -1067,24 +1068,24 @@ opt_plan_text(const struct opt_run *r, int c, char **entry, size_t *cap)
 	return (long)len;
 }
 
-/* Pairs per HSET of a plan bucket: no one command holds Redis long. */
-#define OPT_PLAN_CHUNK	256
+/* Buckets of the plan: a slot's parts, every slot. */
+#define OPT_PLAN_BUCKETS	(SLOT_COUNT * KEYS_PLAN_PARTS)
 
 /*
- * This process's planned customers grouped by slot in one arena: slot s
- * holds count[s] records "CUSTOMER\0o1,o2\0" from at[s] on. Built in two
- * walks in customer order (the instance's arrays read in order: a walk in
- * slot order missed the cache at every customer), then written out in
- * order of the arena.
+ * This process's planned customers grouped by bucket (slot, part) in one
+ * arena: bucket g is "\nCUSTOMER\to1,o2..." from at[g] to at[g + 1], the
+ * string it is stored as. Built in two walks in customer order (the
+ * instance's arrays read in order: a walk in slot order missed the cache
+ * at every customer).
  */
 struct opt_plan_slots {
 	char		*arena;
-	size_t		 at[SLOT_COUNT + 1];
-	size_t		 fill[SLOT_COUNT];
-	int		 count[SLOT_COUNT];
-	uint16_t	*slot;		/* per customer */
+	size_t		*at;		/* OPT_PLAN_BUCKETS + 1 */
+	size_t		*fill;
+	int32_t		*bucket;	/* per customer */
 	char		*entry;		/* one customer's text */
 	size_t		 entry_cap;
+	long		 planned;
 };
 
 /* Build ps; 0, or -1 out of memory. */
@@ -1094,7 +1095,9 @@ opt_plan_slots(const struct opt_run *r, struct opt_plan_slots *ps)
 	const int	 n = r->scores.ids.n;
 	long		 len;
 
-	if ((ps->slot = malloc((size_t)n * sizeof *ps->slot + 1)) == NULL)
+	if ((ps->bucket = malloc((size_t)n * sizeof *ps->bucket + 1)) == NULL ||
+	    (ps->at = calloc(OPT_PLAN_BUCKETS + 1, sizeof *ps->at)) == NULL ||
+	    (ps->fill = malloc(OPT_PLAN_BUCKETS * sizeof *ps->fill)) == NULL)
 		return -1;
 	for (int c = 0; c < n; c++) {
 		const char	*id = intern_str(&r->scores.ids, c);
@@ -1104,14 +1107,15 @@ opt_plan_slots(const struct opt_run *r, struct opt_plan_slots *ps)
 			return -1;
 		if (len == 0)
 			continue;
-		ps->slot[c] = (uint16_t)cmd_world_slot(id, idn);
-		ps->at[ps->slot[c] + 1] += idn + (size_t)len + 2;
-		ps->count[ps->slot[c]]++;
+		ps->bucket[c] = cmd_world_slot(id, idn) * KEYS_PLAN_PARTS +
+		    keys_plan_part(id);
+		ps->at[ps->bucket[c] + 1] += idn + (size_t)len + 2;
+		ps->planned++;
 	}
-	for (int s = 0; s < SLOT_COUNT; s++)
-		ps->at[s + 1] += ps->at[s];
-	memcpy(ps->fill, ps->at, sizeof ps->fill);
-	if ((ps->arena = malloc(ps->at[SLOT_COUNT] + 1)) == NULL)
+	for (int g = 0; g < OPT_PLAN_BUCKETS; g++)
+		ps->at[g + 1] += ps->at[g];
+	memcpy(ps->fill, ps->at, OPT_PLAN_BUCKETS * sizeof *ps->fill);
+	if ((ps->arena = malloc(ps->at[OPT_PLAN_BUCKETS] + 1)) == NULL)
 		return -1;
 	for (int c = 0; c < n; c++) {
 		const char	*id = intern_str(&r->scores.ids, c);
@@ -1121,23 +1125,21 @@ opt_plan_slots(const struct opt_run *r, struct opt_plan_slots *ps)
 			return -1;
 		if (len == 0)
 			continue;
-		f = &ps->fill[ps->slot[c]];
-		memcpy(ps->arena + *f, id, idn + 1);
-		*f += idn + 1;
+		f = &ps->fill[ps->bucket[c]];
+		ps->arena[(*f)++] = '\n';
+		memcpy(ps->arena + *f, id, idn);
+		*f += idn;
+		ps->arena[(*f)++] = '\t';
 		memcpy(ps->arena + *f, ps->entry, (size_t)len);
 		*f += (size_t)len;
-		ps->arena[(*f)++] = '\0';
 	}
 	return 0;
 }
 
 /*
- * This process's plan entries: for each slot of its range, the run's
- * bucket PREFIX:plan:{TAG}:RUN (include/pacer/keys.h), emptied first (a
- * run id given again keeps none of its earlier entries), then filled with
- * CUSTOMER -> "o1,o2" of the slot's planned customers, a few hundred per
- * HSET, and set to expire after ttl seconds; *written entries. 0 or -1
- * with *cause.
+ * This process's plan entries: each non-empty bucket of its slots as one
+ * string, PREFIX:plan:{TAG}:STEM:K (include/pacer/keys.h), expiring after
+ * ttl seconds, in one SET; *written entries. 0 or -1 with *cause.
  */
 static int
 opt_plan_entries(struct opt_run *r, struct cmd_pipe *pipe, const char *ttl,
@@ -1147,8 +1149,8 @@ opt_plan_entries(struct opt_run *r, struct cmd_pipe *pipe, const char *ttl,
 	struct opt_plan_slots	*ps = NULL;
 	char			(*tag)[SLOT_TAG_MAX] = NULL;
 	char			 key[KEYS_PLAN_MAX];
-	const char		*argv[2 + 2 * OPT_PLAN_CHUNK];
-	size_t			 argvlen[2 + 2 * OPT_PLAN_CHUNK];
+	const char		*argv[5];
+	size_t			 argvlen[5];
 	int			 rc = -1;
 
 	*written = 0;
@@ -1159,50 +1161,39 @@ opt_plan_entries(struct opt_run *r, struct cmd_pipe *pipe, const char *ttl,
 		goto done;
 	}
 	slot_tags(tag);
+	argv[0] = "SET";
+	argv[1] = key;
+	argv[3] = "EX";
+	argv[4] = ttl;
 	for (int s = r->world->slot_lo; s < r->world->slot_hi; s++) {
-		const char	*p = ps->arena + ps->at[s];
-		int		 na;
+		for (int k = 0; k < KEYS_PLAN_PARTS; k++) {
+			int	 g = s * KEYS_PLAN_PARTS + k;
 
-		keys_plan(key, sizeof key, r->conf->redis.prefix, tag[s],
-		    r->run_id);
-		argv[0] = "DEL";
-		argv[1] = key;
-		argvlen[0] = 3;
-		argvlen[1] = strlen(key);
-		if (cmd_pipe_append(pipe, 2, argv, argvlen, cause) != 0)
-			goto done;
-		argv[0] = "HSET";
-		argvlen[0] = 4;
-		na = 2;
-		for (int i = 0; i < ps->count[s]; i++) {
-			for (int k = 0; k < 2; k++) {
-				argv[na] = p;
-				argvlen[na] = strlen(p);
-				p += argvlen[na++] + 1;
-			}
-			if ((na == 2 + 2 * OPT_PLAN_CHUNK || i + 1 ==
-			    ps->count[s]) && cmd_pipe_append(pipe, na, argv,
-			    argvlen, cause) != 0)
-				goto done;
-			if (na == 2 + 2 * OPT_PLAN_CHUNK)
-				na = 2;
-		}
-		if (ps->count[s] > 0) {
-			argv[0] = "EXPIRE";
-			argv[2] = ttl;
-			if (cmd_pipe_append(pipe, 3, argv, NULL, cause) != 0)
+			if (ps->at[g + 1] == ps->at[g])
+				continue;
+			argvlen[1] = keys_plan(key, sizeof key,
+			    r->conf->redis.prefix, tag[s], r->stem, k);
+			argv[2] = ps->arena + ps->at[g];
+			argvlen[2] = ps->at[g + 1] - ps->at[g];
+			argvlen[0] = 3;
+			argvlen[3] = 2;
+			argvlen[4] = strlen(ttl);
+			if (cmd_pipe_append(pipe, 5, argv, argvlen, cause) != 0)
 				goto done;
 		}
-		*written += ps->count[s];
 		if (cmd_progress_due(&prog))
-			cmd_progress_line(&prog, "optimize", "plan entries written",
-			    (uint64_t)*written, (uint64_t)r->assigned_customers);
+			cmd_progress_line(&prog, "optimize", "plan: slots written",
+			    (uint64_t)(s - r->world->slot_lo + 1),
+			    (uint64_t)(r->world->slot_hi - r->world->slot_lo));
 	}
+	*written = ps->planned;
 	rc = 0;
 done:
 	if (ps != NULL) {
 		free(ps->arena);
-		free(ps->slot);
+		free(ps->at);
+		free(ps->fill);
+		free(ps->bucket);
 		free(ps->entry);
 	}
 	free(ps);
@@ -1229,6 +1220,7 @@ static void
 opt_plan_drop_old(struct opt_run *r, struct cmd_pipe *pipe)
 {
 	char			 key[KEYS_PLAN_MAX], (*tag)[SLOT_TAG_MAX] = NULL;
+	char			 stem[KEYS_STEM_MAX];
 	const char		*argv[3];
 	char			*cause = NULL;
 	struct redisReply	*rep = NULL;
@@ -1243,19 +1235,33 @@ opt_plan_drop_old(struct opt_run *r, struct cmd_pipe *pipe)
 		goto done;
 	gone = rep->type == REDIS_REPLY_NIL || (rep->type ==
 	    REDIS_REPLY_STRING && strcmp(rep->str, r->candidate) != 0);
-	if (!gone || (tag = malloc(SLOT_COUNT * sizeof *tag)) == NULL)
+	freeReplyObject(rep);
+	rep = NULL;
+	if (!gone)
 		goto done;
+	snprintf(key, sizeof key, "%s:run:%s", r->conf->redis.prefix,
+	    r->candidate);
+	argv[0] = "HGET";
+	argv[2] = "plan";
+	if ((rep = cmd_redis_command(r->ctx, 3, argv, &cause)) == NULL)
+		goto done;
+	/* A run of an older pacer (no plan field) keeps its entries. */
+	if (rep->type != REDIS_REPLY_STRING || rep->len >= sizeof stem ||
+	    (tag = malloc(SLOT_COUNT * sizeof *tag)) == NULL)
+		goto done;
+	memcpy(stem, rep->str, rep->len + 1);
 	slot_tags(tag);
 	argv[0] = "UNLINK";
-	for (int s = 0; s < SLOT_COUNT; s++) {
-		keys_plan(key, sizeof key, r->conf->redis.prefix, tag[s],
-		    r->candidate);
-		if (cmd_pipe_append(pipe, 2, argv, NULL, &cause) != 0)
-			goto done;
-	}
+	for (int s = 0; s < SLOT_COUNT; s++)
+		for (int k = 0; k < KEYS_PLAN_PARTS; k++) {
+			keys_plan(key, sizeof key, r->conf->redis.prefix, tag[s],
+			    stem, k);
+			if (cmd_pipe_append(pipe, 2, argv, NULL, &cause) != 0)
+				goto done;
+		}
 	keys_global(key, sizeof key, r->conf->redis.prefix, "plan:runs");
 	argv[0] = "ZREM";
-	argv[2] = r->candidate;
+	argv[2] = stem;
 	if (cmd_pipe_append(pipe, 3, argv, NULL, &cause) == 0 &&
 	    cmd_pipe_flush(pipe, &cause) == 0)
 		cmd_log("optimize", "plan: the entries of %s, superseded, removed",
@@ -1352,10 +1358,10 @@ opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name
 	if (opt_lead(r)) {
 		const char *fv[] = { "status", "writing", "created", created,
 		    "method", r->method == SOLVER_EXACT ? "exact" : "scale",
-		    "folder", r->run_dir, "expires", expires, "layout", "slot" };
+		    "folder", r->run_dir, "expires", expires, "plan", r->stem };
 		char	 key[KEYS_MAX];
 		char	 now[32];
-		const char *argv[] = { "ZADD", key, expires, r->run_id };
+		const char *argv[] = { "ZADD", key, expires, r->stem };
 		const char *prune[] = { "ZREMRANGEBYSCORE", key, "-inf", now };
 
 		/*
@@ -1537,11 +1543,16 @@ opt_inputs(struct opt_run *r, struct opt_args *a, char **cause)
 		snprintf(r->run_id, sizeof r->run_id, "%s", a->run_id);
 	else
 		cmd_run_id(r->t, r->run_id, sizeof r->run_id);
-	/* One run: rank 0's id and time for every process. */
+	/* New at each write of a run id: keys of an earlier write are not. */
+	snprintf(r->stem, sizeof r->stem, "%s:%08x", r->run_id,
+	    (unsigned)(cmd_random64() & 0xffffffffu));
+	/* One run: rank 0's id, plan stem and time for every process. */
 	if (r->world->solver != NULL &&
 	    (r->world->comm.bcast(r->world->comm.arg, r->run_id,
 	    sizeof r->run_id, 0) != 0 || r->world->comm.bcast(
-	    r->world->comm.arg, &r->t, sizeof r->t, 0) != 0)) {
+	    r->world->comm.arg, r->stem, sizeof r->stem, 0) != 0 ||
+	    r->world->comm.bcast(r->world->comm.arg, &r->t, sizeof r->t,
+	    0) != 0)) {
 		*cause = strdup("cannot share the run id");
 		return -1;
 	}

@@ -46,9 +46,28 @@ keys_global(char *buf, size_t len, const char *prefix, const char *name)
 	return n < 0 ? 0 : (size_t)n;
 }
 
+/*
+ * FNV-1a of a customer id, its high bits mixed down (FNV's low bits are
+ * weak for similar ids): every process and every run agree.
+ */
+static uint64_t
+keys_hash(const char *customer)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+
+	for (const unsigned char *p = (const unsigned char *)customer; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
 size_t
 keys_plan(char *buf, size_t len, const char *prefix, const char *tag,
-    const char *run)
+    const char *stem, int part)
 {
 	struct str_buf	 b;
 
@@ -57,7 +76,9 @@ keys_plan(char *buf, size_t len, const char *prefix, const char *tag,
 	str_buf_lit(&b, ":plan:{");
 	str_buf_cat(&b, tag);
 	str_buf_lit(&b, "}:");
-	str_buf_cat(&b, run);
+	str_buf_cat(&b, stem);
+	str_buf_lit(&b, ":");
+	str_buf_hex(&b, (unsigned long long)part, 1);
 	str_buf_end(&b);
 	return b.len;
 }
@@ -137,17 +158,13 @@ keys_history_next(const char *h, size_t len, size_t *pos, struct keys_contact *c
 int
 keys_in_holdout(const char *customer, double share)
 {
-	uint64_t	 h = 1469598103934665603ULL;
-
 	if (share <= 0)
 		return 0;
-	for (const unsigned char *p = (const unsigned char *)customer; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ULL;
-	}
-	/* Mix the high bits down: FNV's low bits are weak for similar ids. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return (double)(h % 1000000ULL) < share * 1000000.0;
+	return (double)(keys_hash(customer) % 1000000ULL) < share * 1000000.0;
+}
+
+int
+keys_plan_part(const char *customer)
+{
+	return (int)(keys_hash(customer) >> 60);
 }

@@ -432,27 +432,8 @@ def slot_tag(slot):
     return _slot_tags[slot]
 
 
-def plan_bucket(run, customer, prefix="pacer"):
-    """The key of run's plan bucket that holds customer's entry
-    (include/pacer/keys.h): PREFIX:plan:{TAG}:RUN, TAG of its slot."""
-    return "%s:plan:{%s}:%s" % (prefix, slot_tag(crc16(customer.encode()) %
-                                                  SLOTS), run)
-
-
-def plan_entries(r, run, prefix="pacer"):
-    """customer -> set of offers of run's plan buckets in Redis r."""
-    out = {}
-    for k in scan_keys(r, "%s:plan:{*}:%s" % (prefix, run)):
-        flat = r.call("HGETALL", k) or []
-        for c, v in zip(flat[0::2], flat[1::2]):
-            out[c] = set(v.split(","))
-    return out
-
-
-def in_holdout(customer, share):
-    """keys_in_holdout() of solver/model/keys.c: FNV-1a 64, then a mix."""
-    if share <= 0:
-        return False
+def customer_hash(customer):
+    """keys_hash() of solver/model/keys.c: FNV-1a 64, then a mix."""
     m = (1 << 64) - 1
     h = 1469598103934665603
     for b in customer.encode():
@@ -461,7 +442,55 @@ def in_holdout(customer, share):
     h ^= h >> 33
     h = (h * 0xff51afd7ed558ccd) & m
     h ^= h >> 33
-    return (h % 1000000) < share * 1000000.0
+    return h
+
+
+def plan_bucket(stem, customer, prefix="pacer"):
+    """The key of the plan bucket of stem (a run's field plan) holding
+    customer's entry (include/pacer/keys.h): PREFIX:plan:{TAG}:STEM:K, TAG
+    of its slot, K its part."""
+    return "%s:plan:{%s}:%s:%x" % (
+        prefix, slot_tag(crc16(customer.encode()) % SLOTS), stem,
+        customer_hash(customer) >> 60)
+
+
+def plan_records(blob):
+    """customer -> set of offers of a bucket ("\nCUSTOMER\tOFFERS"...)."""
+    out = {}
+    for rec in (blob or "").split("\n")[1:]:
+        c, offers = rec.split("\t")
+        out[c] = set(offers.split(","))
+    return out
+
+
+def plan_stem(call, run, prefix="pacer"):
+    """Where run's plan entries are (its hash's field plan), or None."""
+    return call("HGET", "%s:run:%s" % (prefix, run), "plan")
+
+
+def plan_entry(call, run, customer, prefix="pacer"):
+    """The set of offers run plans for customer, or None."""
+    stem = plan_stem(call, run, prefix)
+    blob = stem and call("GET", plan_bucket(stem, customer, prefix))
+    return plan_records(blob).get(customer)
+
+
+def plan_entries(r, run, prefix="pacer"):
+    """customer -> set of offers of run's plan buckets in Redis r."""
+    out = {}
+    stem = plan_stem(r.call, run, prefix)
+    if stem is None:
+        return out
+    for k in scan_keys(r, "%s:plan:{*}:%s:?" % (prefix, stem)):
+        out.update(plan_records(r.call("GET", k)))
+    return out
+
+
+def in_holdout(customer, share):
+    """keys_in_holdout() of solver/model/keys.c."""
+    if share <= 0:
+        return False
+    return customer_hash(customer) % 1000000 < share * 1000000.0
 
 
 def parse_history(h, categories=False):

@@ -152,7 +152,8 @@ class TestClusterCommand(ClusterCase):
                                           "%s:run:%s" % (PREFIX, run1)))] * 2))
         self.assertEqual(st["status"], "complete")
         self.assertEqual(self.rc.call("GET", PREFIX + ":plan:candidate"), run1)
-        entries = self.cluster.keys(PREFIX + ":plan:{*}:" + run1)
+        stem = self.rc.call("HGET", "%s:run:%s" % (PREFIX, run1), "plan")
+        entries = self.cluster.keys(PREFIX + ":plan:{*}:" + stem + ":?")
         self.assertTrue(all(entries[p] for p in entries),
                         "plan entries on every master: %r" %
                         {p: len(v) for p, v in entries.items()})

@@ -9,7 +9,10 @@ idempotency record).
 Skipped when the endpoint does not exist yet (404/405).
 """
 
-from pacertest import PacerTestCase, customer_pattern, main, plan_bucket
+from pacertest import (PacerTestCase, customer_pattern, main, plan_bucket,
+                       plan_records)
+
+STEM = "run-test:0000abcd"   # a run's plan (its field plan)
 
 
 class TestErasure(PacerTestCase):
@@ -29,9 +32,9 @@ class TestErasure(PacerTestCase):
         # Plan entries as the optimizer writes them (include/pacer/keys.h):
         # in a run's bucket of the customer's slot, the run registered in
         # pacer:plan:runs; and a field of pacer:{C}:o, where a run without
-        # a layout keeps them.
-        self.redis.cli("ZADD", "pacer:plan:runs", "4000000000", "run-test")
-        self.redis.cli("HSET", plan_bucket("run-test", c), c, "newsletter")
+        # a field plan keeps them.
+        self.redis.cli("ZADD", "pacer:plan:runs", "4000000000", STEM)
+        self.redis.cli("APPEND", plan_bucket(STEM, c), "\n%s\tnewsletter" % c)
         self.redis.cli("HSET", "pacer:{%s}:o" % c, "run-old", "newsletter")
         return c
 
@@ -56,12 +59,16 @@ class TestErasure(PacerTestCase):
         a = self.full_customer("a")
         b = self.full_customer("b")
         before_b = self.dump(customer_pattern(b))
+        # b's entry also in a's bucket: the bucket keeps it.
+        self.redis.cli("APPEND", plan_bucket(STEM, a), "\n%s\tsms-promo" % b)
         st, body = self.http.delete("/v1/customers/" + a)
         self.assertEqual(st, 200, body)
         self.assertEqual(self.dump(customer_pattern(b)), before_b)
         self.assertTrue(self.mentions(b))
-        self.assertEqual(self.redis.cli("HGET", plan_bucket("run-test", b), b),
-                         "newsletter")
+        self.assertEqual(plan_records(self.redis.cli(
+            "GET", plan_bucket(STEM, b))), {b: {"newsletter"}})
+        self.assertEqual(plan_records(self.redis.cli(
+            "GET", plan_bucket(STEM, a))), {b: {"sms-promo"}})
         # b's history still counts: the segment's 1/7d is used up.
         st, body = self.decide(b, "push", time=self.T0 + 100)
         self.assertDecision(st, body, False, "cap",

@@ -35,7 +35,8 @@ from collections import defaultdict
 
 import test_optimize
 from clusterkit import ClusterCase, key_slot
-from pacertest import BUILD_DIR, main, pacer_path, require_binary
+from pacertest import (BUILD_DIR, main, pacer_path, plan_records,
+                       require_binary)
 from test_optimize import OptimizeCase, load_json, read_csv
 
 RANKS = 2
@@ -289,7 +290,8 @@ class TestMpiCluster(ClusterCase):
                 smap[s] for s in range(r * 16384 // 3, (r + 1) * 16384 // 3))
             self.assertGreater(owners.most_common(1)[0][1],
                                0.999 * sum(owners.values()), owners)
-        entries = self.cluster.keys("pacer:plan:{*}:" + run_id)
+        stem = self.rc.call("HGET", "pacer:run:" + run_id, "plan")
+        entries = self.cluster.keys("pacer:plan:{*}:" + stem + ":?")
         self.assertEqual(len([p for p in entries if entries[p]]), 3)
         rows = read_csv(os.path.join(self.reports, run_id, "assignments.csv"))
         self.assertEqual(two["assignments"], len(rows))
@@ -297,9 +299,7 @@ class TestMpiCluster(ClusterCase):
         for port, keys in entries.items():
             for k in keys:
                 self.assertEqual(smap[key_slot(k)], port)
-                flat = self.rc.call("HGETALL", k)
-                for c, v in zip(flat[0::2], flat[1::2]):
-                    got[c] = set(v.split(","))
+                got.update(plan_records(self.rc.call("GET", k)))
         for r in rows:
             want[r["customer"]].add(r["offer"])
         self.assertEqual(got, dict(want))

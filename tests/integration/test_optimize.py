@@ -155,12 +155,12 @@ class TestOptimize(OptimizeCase):
         self.assertEqual(self.plan_entries(self.run_id), dict(want))
         self.assertEqual(int(h["assignments"]), len(rows))
         some = next(iter(want))
-        ttl = self.r("TTL", plan_bucket(self.run_id, some))
+        ttl = self.r("TTL", plan_bucket(h["plan"], some))
         self.assertTrue(2 * DAY - 60 <= ttl <= 2 * DAY, ttl)  # horizon + 1d
         # Registered, with its expiry, for an erasure to find.
-        self.assertEqual(int(self.r("ZSCORE", "pacer:plan:runs", self.run_id)),
+        self.assertEqual(int(self.r("ZSCORE", "pacer:plan:runs", h["plan"])),
                          int(h["expires"]))
-        self.assertEqual(h["layout"], "slot")
+        self.assertTrue(h["plan"].startswith(self.run_id + ":"), h["plan"])
 
     def test_plan_is_feasible(self):
         """Every rule of SPEC section 4, checked from the CSVs alone."""

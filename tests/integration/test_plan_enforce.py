@@ -14,7 +14,7 @@ import tempfile
 import time
 
 from pacertest import (PacerTestCase, Redis, customer_history, in_holdout,
-                       main, plan_bucket, plan_entries, run_pacer)
+                       main, plan_entries, plan_entry, run_pacer)
 
 HOLDOUT = 0.2
 PUBLISH_BOUND = 3.0       # seconds for pacerd to see a published plan
@@ -257,9 +257,8 @@ class TestPlanEnforce(PacerTestCase):
         self.assertEqual(st, 200, body)
         with Redis(self.redis.port) as r:
             for run in (run1, run2):
-                self.assertIsNone(r.call("HGET", plan_bucket(run, c), c), run)
-                self.assertEqual(set(r.call("HGET", plan_bucket(run, other),
-                                            other).split(",")),
+                self.assertIsNone(plan_entry(r.call, run, c), run)
+                self.assertEqual(plan_entry(r.call, run, other),
                                  (e1 if run == run1 else e2)[other])
         # The customer back as loaded, for the other tests.
         path = os.path.join(self.workdir, "one-profile.csv")
@@ -270,8 +269,8 @@ class TestPlanEnforce(PacerTestCase):
         p = run_pacer("load", "-c", self.conf_path, "--profiles", path)
         self.assertEqual(p.returncode, 0, p.stderr)
 
-    def test_live_run_without_layout(self):
-        """A live run whose hash has no layout keeps its entries as fields
+    def test_live_run_without_plan_field(self):
+        """A live run whose hash has no field plan keeps its entries as fields
         of pacer:{C}:o (include/pacer/keys.h); pacerd reads them there."""
         def fits(c, o):
             return (self.consents(c, self.offers[o]["channel"]) and
