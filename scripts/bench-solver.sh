@@ -26,8 +26,9 @@
 # loaded into a private redis-server: as one process, then under
 # mpirun -np 1 and -np 2 (when pacer is built with MPI), each column one
 # phase of the run as rank 0 logs it: scores_s (scores read, since the
-# start), redis_s (state read), solve_s, folder_s (run folder: assignments,
-# summary, report), plan_s (plan entries and run hash to Redis), total_s;
+# start), redis_s (state read), solve_s, folder_s (run folder:
+# assignments), report_s (summary and report.html, on a thread while the
+# plan is written), plan_s (plan entries and run hash to Redis), total_s;
 # rss_MiB is the largest process's peak.
 # Prints a table; never fails for being slow.
 #   BENCH_SIZES ("2000 20000 200000 1000000")  BENCH_SEED (1)
@@ -161,18 +162,20 @@ e2e() {
 	rd=$(since "redis: state of")
 	so=$(since "solved: status=")
 	fo=$(since "run folder:")
+	re=$(since "report: summary.json")
 	pl=$(since "plan: ")
 	to=$(sed -n 's/.*done in \([0-9.]*\)s.*/\1/p' "$log")
 	st=$(sed -n 's/.*solved: status=\([a-z_]*\) objective=\([0-9.]*\) bound=\([0-9.]*\).*/\1 \2 \3/p' "$log")
 	# shellcheck disable=SC2086
 	printf "$efmt" "$n" "$how" "$(wall "$log")" "$(rss "$log")" \
-		"${sc:--}" "${rd:--}" "${so:--}" "${fo:--}" "${pl:--}" "${to:--}" \
+		"${sc:--}" "${rd:--}" "${so:--}" "${fo:--}" "${re:--}" "${pl:--}" \
+		"${to:--}" \
 		${st:-- - -}
 }
-efmt='%-9s %-5s %8s %7s %8s %8s %8s %8s %8s %8s %-11s %16s %16s\n'
+efmt='%-9s %-5s %8s %7s %8s %8s %8s %8s %8s %8s %8s %-11s %16s %16s\n'
 echo
 printf "$efmt" customers ranks wall_s rss_MiB scores_s redis_s solve_s \
-	folder_s plan_s total_s status objective bound
+	folder_s report_s plan_s total_s status objective bound
 for n in $MPI_SIZES; do
 	redis-cli -p "$PORT" FLUSHALL >/dev/null 2>&1 || sleep 1
 	redis-cli -p "$PORT" FLUSHALL >/dev/null
