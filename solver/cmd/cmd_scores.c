@@ -68,6 +68,7 @@ struct scores_reader {
 	int			 nheader;
 	int			 col[3];	/* customer, offer, propensity */
 	int			 last_customer;
+	size_t			 last_len;	/* its id's bytes */
 	int			 sorted;	/* rows grouped by customer so far */
 	uint32_t		*offer_seen;	/* last customer per offer + 1 */
 	size_t			*offer_len;	/* name lengths */
@@ -276,7 +277,7 @@ scores_customer(struct scores_reader *r, const char *id, size_t idn)
 	int			 c, added;
 
 	/* Most files group rows by customer, so try the last. */
-	if (last != NULL && strncmp(last, id, idn) == 0 && last[idn] == '\0')
+	if (last != NULL && idn == r->last_len && memcmp(last, id, idn) == 0)
 		c = r->last_customer;
 	else if ((c = intern_add(&s->ids, id, idn, &added)) < 0) {
 		scores_fail(r, NULL, "out of memory", NULL, 0);
@@ -285,7 +286,8 @@ scores_customer(struct scores_reader *r, const char *id, size_t idn)
 		r->sorted = 0;
 	} else {
 		/* New: a bad id fails the whole read (it stays interned). */
-		if (idn == 0 || idn > KEYS_CUSTOMER_MAX) {
+		if (idn == 0 || idn > KEYS_CUSTOMER_MAX ||
+		    memchr(id, '\0', idn) != NULL) {
 			scores_fail(r, "customer", "not a valid customer id",
 			    id, idn);
 			return -1;
@@ -299,6 +301,7 @@ scores_customer(struct scores_reader *r, const char *id, size_t idn)
 		}
 	}
 	r->last_customer = c;
+	r->last_len = idn;
 	return c;
 }
 

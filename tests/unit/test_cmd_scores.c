@@ -261,6 +261,40 @@ test_small_and_headless(void **state)
 }
 
 /* A part holding only a blank line (cut where the customer "" starts). */
+/*
+ * A customer id holding a NUL byte is refused, read whole or in parts: it
+ * was taken for the id before it ("x") when that one was the last, so the
+ * reads disagreed (found by fuzz_scores).
+ */
+static void
+test_nul_in_customer(void **state)
+{
+	static const char	 text[] = "customer,offer,propensity\n"
+				    "x,o0,0.5\nx\0\0,o0,0.5\ny,o1,0.5\n";
+	char			 path[64], *c1 = NULL, *c2 = NULL;
+	struct cmd_scores	 out;
+	int			 fd;
+
+	(void)state;
+	snprintf(path, sizeof path, "/tmp/test_cmd_scores.XXXXXX");
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_int_equal(write(fd, text, sizeof text - 1),
+	    (ssize_t)(sizeof text - 1));
+	close(fd);
+	assert_int_equal(scores_load(path, &offers, 0, SLOT_COUNT, 1, 1, &out,
+	    &c1), -1);
+	assert_non_null(strstr(c1, ":3: field customer: not a valid customer"));
+	for (int n = 2; n <= 3; n++) {
+		assert_int_equal(scores_load(path, &offers, 0, SLOT_COUNT, n, 1,
+		    &out, &c2), -1);
+		assert_string_equal(c1, c2);
+		free(c2);
+		c2 = NULL;
+	}
+	unlink(path);
+	free(c1);
+}
+
 static void
 test_part_of_blank_lines(void **state)
 {
@@ -291,6 +325,7 @@ main(void)
 		cmocka_unit_test(test_duplicate_across_parts),
 		cmocka_unit_test(test_small_and_headless),
 		cmocka_unit_test(test_part_of_blank_lines),
+		cmocka_unit_test(test_nul_in_customer),
 	};
 
 	for (int i = 0; i < NOFFERS; i++)
