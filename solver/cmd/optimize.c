@@ -1360,16 +1360,20 @@ opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name
 		    "method", r->method == SOLVER_EXACT ? "exact" : "scale",
 		    "folder", r->run_dir, "expires", expires, "plan", r->stem };
 		char	 key[KEYS_MAX];
-		char	 now[32];
-		const char *argv[] = { "ZADD", key, expires, r->stem };
+		char	 now[32], gone[32];
+		const char *argv[] = { "ZADD", key, gone, r->stem };
 		const char *prune[] = { "ZREMRANGEBYSCORE", key, "-inf", now };
 
 		/*
 		 * Registered before any entry: an erasure finds every bucket.
-		 * Runs whose entries have expired leave the set.
+		 * Scored by when the keys are gone, on this clock (not the
+		 * run's --now, which may be past), with an hour to spare for
+		 * clocks that differ: plans gone by now leave the set.
 		 */
 		keys_global(key, sizeof key, r->conf->redis.prefix, "plan:runs");
 		snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+		snprintf(gone, sizeof gone, "%lld", (long long)(time(NULL) +
+		    ttl_s + 3600));
 		if (opt_run_hash(&pipe, r, fv, 6, cause) != 0 ||
 		    cmd_pipe_append(&pipe, 4, prune, NULL, cause) != 0 ||
 		    cmd_pipe_append(&pipe, 4, argv, NULL, cause) != 0 ||

@@ -157,9 +157,10 @@ class TestOptimize(OptimizeCase):
         some = next(iter(want))
         ttl = self.r("TTL", plan_bucket(h["plan"], some))
         self.assertTrue(2 * DAY - 60 <= ttl <= 2 * DAY, ttl)  # horizon + 1d
-        # Registered, with its expiry, for an erasure to find.
-        self.assertEqual(int(self.r("ZSCORE", "pacer:plan:runs", h["plan"])),
-                         int(h["expires"]))
+        # Registered for an erasure to find, scored by when its keys are
+        # gone (with an hour to spare), on the real clock.
+        gone = int(self.r("ZSCORE", "pacer:plan:runs", h["plan"]))
+        self.assertAlmostEqual(gone, time.time() + 2 * DAY + 3600, delta=300)
         self.assertTrue(h["plan"].startswith(self.run_id + ":"), h["plan"])
 
     def test_plan_is_feasible(self):
