@@ -794,7 +794,8 @@ decide_flush(struct pacerd *d, int force)
 		const struct decide_request *r = &k->item[i]->r;
 
 		plan[0] = '\0';
-		if (r->offer >= 0)
+		if (r->offer >= 0 &&
+		    k->item[i]->rules->conf->optimizer.enforce_plan)
 			decide_plan_arg(d, r->customer, plan, sizeof plan);
 		argv[n] = arg[i];
 		argvlen[n++] = decide_pack(k->item[i]->rules, r, pi[i] + 1, plan,
