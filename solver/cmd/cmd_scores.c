@@ -69,6 +69,9 @@ struct scores_reader {
 	int			 col[3];	/* customer, offer, propensity */
 	int			 last_customer;
 	size_t			 last_len;	/* its id's bytes */
+	char			 skip_id[KEYS_CUSTOMER_MAX + 1]; /* the last
+						   line's, another process's */
+	size_t			 skip_len;	/* 0: none */
 	int			 sorted;	/* rows grouped by customer so far */
 	uint32_t		*offer_seen;	/* last customer per offer + 1 */
 	size_t			*offer_len;	/* name lengths */
@@ -374,6 +377,10 @@ scores_line(struct scores_reader *r, char *line, size_t n)
 	struct cmd_scores	*s = r->out;
 	float			 p;
 
+	/* The same other process's customer as the line before: not ours. */
+	if (r->skip_len > 0 && n > r->skip_len && line[r->skip_len] == ',' &&
+	    memcmp(line, r->skip_id, r->skip_len) == 0)
+		return 0;
 	if ((nf = scores_fields(r, line, n, f, len)) < 0)
 		return -1;
 	if (nf != r->nheader) {
@@ -388,8 +395,19 @@ scores_line(struct scores_reader *r, char *line, size_t n)
 	if (r->slot_hi - r->slot_lo < SLOT_COUNT) {
 		int	 slot = cmd_world_slot(f[r->col[0]], len[r->col[0]]);
 
-		if (slot < r->slot_lo || slot >= r->slot_hi)
+		if (slot < r->slot_lo || slot >= r->slot_hi) {
+			/*
+			 * Its next lines are skipped unread when the id leads
+			 * the line unquoted: its owner reads and checks them.
+			 */
+			if (r->col[0] == 0 && f[0] == line &&
+			    len[0] < sizeof r->skip_id) {
+				memcpy(r->skip_id, line, len[0]);
+				r->skip_len = len[0];
+			}
 			return 0;
+		}
+		r->skip_len = 0;
 	}
 	if ((c = scores_customer(r, f[r->col[0]], len[r->col[0]])) < 0 ||
 	    (o = scores_offer(r, f[r->col[1]], len[r->col[1]])) < 0)

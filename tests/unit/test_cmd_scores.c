@@ -70,9 +70,9 @@ make_scores(int n, int grouped)
 	return s;
 }
 
-/* Read text in nparts parts of at least part_min bytes. */
+/* Read the customers of slots [lo, hi) of text in nparts parts. */
 static int
-read_text(const char *text, int nparts, off_t part_min,
+read_shard(const char *text, int lo, int hi, int nparts, off_t part_min,
     struct cmd_scores *out, char **cause)
 {
 	char	 path[64];
@@ -80,10 +80,17 @@ read_text(const char *text, int nparts, off_t part_min,
 
 	write_file(path, sizeof path, text);
 	*cause = NULL;
-	rc = scores_load(path, &offers, 0, SLOT_COUNT, nparts, part_min, out,
-	    cause);
+	rc = scores_load(path, &offers, lo, hi, nparts, part_min, out, cause);
 	unlink(path);
 	return rc;
+}
+
+/* Read text in nparts parts of at least part_min bytes. */
+static int
+read_text(const char *text, int nparts, off_t part_min,
+    struct cmd_scores *out, char **cause)
+{
+	return read_shard(text, 0, SLOT_COUNT, nparts, part_min, out, cause);
 }
 
 static void
@@ -119,6 +126,58 @@ test_parts_read_as_whole(void **state)
 			assert_same_scores(&whole, &parts);
 			cmd_scores_free(&parts);
 		}
+		cmd_scores_free(&whole);
+		free(text);
+	}
+}
+
+/*
+ * Two processes' shards (slots halves), grouped or not, in one part or
+ * three: each holds its customers alone, with the rows the whole read
+ * gives them (a process skips another's lines unread when the customer
+ * repeats), and together every customer.
+ */
+static void
+test_shards_split_whole(void **state)
+{
+	(void)state;
+	for (int grouped = 0; grouped < 2; grouped++) {
+		char			*text = make_scores(3000, grouped), *cause;
+		struct cmd_scores	 whole, half;
+		int64_t			 pairs = 0;
+		int			 customers = 0;
+
+		assert_int_equal(read_text(text, 1, 1, &whole, &cause), 0);
+		for (int h = 0; h < 4; h++) {
+			int	 lo = (h % 2) * SLOT_COUNT / 2;
+			int	 hi = lo + SLOT_COUNT / 2;
+
+			assert_int_equal(read_shard(text, lo, hi, 1 + 2 * (h / 2), 1,
+			    &half, &cause), 0);
+			for (int c = 0; c < half.ids.n; c++) {
+				const char *id = intern_str(&half.ids, c);
+				int	 w = intern_find(&whole.ids, id, strlen(id));
+				int	 s = cmd_world_slot(id, strlen(id));
+				int64_t	 n = half.start[c + 1] - half.start[c];
+
+				assert_true(s >= lo && s < hi && w >= 0);
+				assert_int_equal(n, whole.start[w + 1] -
+				    whole.start[w]);
+				assert_memory_equal(half.offer + half.start[c],
+				    whole.offer + whole.start[w],
+				    (size_t)n * sizeof *half.offer);
+				assert_memory_equal(half.prop + half.start[c],
+				    whole.prop + whole.start[w],
+				    (size_t)n * sizeof *half.prop);
+			}
+			if (h < 2) {
+				customers += half.ids.n;
+				pairs += half.npairs;
+			}
+			cmd_scores_free(&half);
+		}
+		assert_int_equal(customers, whole.ids.n);
+		assert_int_equal(pairs, whole.npairs);
 		cmd_scores_free(&whole);
 		free(text);
 	}
@@ -319,6 +378,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parts_read_as_whole),
+		cmocka_unit_test(test_shards_split_whole),
 		cmocka_unit_test(test_cuts_at_customer_changes),
 		cmocka_unit_test(test_error_line_over_parts),
 		cmocka_unit_test(test_first_error_wins),
