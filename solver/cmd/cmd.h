@@ -230,6 +230,12 @@ int		 cmd_state_read(struct cmd_redis *, const struct conf *,
 		    int64_t t, int threads, struct cmd_state *st, char **cause);
 /* Free the arrays of st (not the struct); accepts NULL. */
 void		 cmd_state_free(struct cmd_state *st);
+/*
+ * Renumber the segment name bits of customers [b, e): bit g (of the first
+ * n names) becomes bit map[g], or goes when map[g] is not 0-63.
+ */
+void		 cmd_state_renumber(struct cmd_state *st, int b, int e,
+		    const int32_t *map, int n);
 
 /* world.c and mpi.c */
 #include "pacer/solver.h"

@@ -487,6 +487,23 @@ done:
 	return NULL;
 }
 
+void
+cmd_state_renumber(struct cmd_state *st, int b, int e, const int32_t *map,
+    int n)
+{
+	if (n > 64)
+		n = 64;
+	for (int c = b; c < e; c++) {
+		uint64_t	 bits = 0;
+
+		for (int g = 0; g < n; g++)
+			if ((st->segment_names[c] >> g) & 1 && map[g] >= 0 &&
+			    map[g] < 64)
+				bits |= 1ULL << map[g];
+		st->segment_names[c] = bits;
+	}
+}
+
 /*
  * The parts' segment names as one list, in part order (what one reader
  * would have seen first: a part's first 64 hold every name of its that
@@ -512,14 +529,7 @@ state_names_join(struct cmd_state *st, struct state_part *part, int nparts)
 			    name, len, NULL)) < 0)
 				return -1;
 		}
-		for (int c = p->b; c < p->e; c++) {
-			uint64_t	 bits = 0;
-
-			for (int g = 0; g < p->names.n && g < 64; g++)
-				if ((st->segment_names[c] >> g) & 1 && map[g] >= 0)
-					bits |= 1ULL << map[g];
-			st->segment_names[c] = bits;
-		}
+		cmd_state_renumber(st, p->b, p->e, map, p->names.n);
 	}
 	return 0;
 }

@@ -759,15 +759,7 @@ opt_segments_union(struct opt_run *r)
 	for (g = 0; g < n; g++)
 		map[g] = intern_find(&all, intern_str(&st->names, g),
 		    strlen(intern_str(&st->names, g)));
-	for (int c = 0; c < st->n; c++) {
-		uint64_t	 bits = 0;
-
-		for (g = 0; g < n; g++)
-			if ((st->segment_names[c] >> g) & 1 && map[g] >= 0 &&
-			    map[g] < 64)
-				bits |= 1ULL << map[g];
-		st->segment_names[c] = bits;
-	}
+	cmd_state_renumber(st, 0, st->n, map, n);
 	intern_free(&st->names);
 	st->names = all;
 	memset(&all, 0, sizeof all);
