@@ -39,7 +39,6 @@
 
 struct cluster {
 	char			*prefix;
-	char			(*tag)[SLOT_TAG_MAX];		/* per slot */
 	struct store_link	*slot[SLOT_COUNT];		/* its master */
 	int			 audit_slot[STORE_LINKS_MAX];	/* per link, -1 */
 	int			 audit_alt[STORE_LINKS_MAX];	/* its last slot */
@@ -80,12 +79,10 @@ cluster_new(const char *prefix)
 
 	if ((cl = calloc(1, sizeof *cl)) == NULL)
 		return NULL;
-	if ((cl->prefix = strdup(prefix)) == NULL ||
-	    (cl->tag = calloc(SLOT_COUNT, sizeof *cl->tag)) == NULL) {
+	if ((cl->prefix = strdup(prefix)) == NULL) {
 		cluster_free(cl);
 		return NULL;
 	}
-	slot_tags(cl->tag);
 	for (int i = 0; i < STORE_LINKS_MAX; i++)
 		cl->audit_slot[i] = cl->audit_alt[i] = -1;
 	return cl;
@@ -97,7 +94,6 @@ cluster_free(struct cluster *cl)
 	if (cl == NULL)
 		return;
 	free(cl->prefix);
-	free(cl->tag);
 	free(cl);
 }
 
@@ -111,7 +107,7 @@ cluster_link(const struct cluster *cl, int slot)
 static void
 cluster_audit_name(const struct cluster *cl, int s, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s:audit:{%s}", cl->prefix, cl->tag[s]);
+	snprintf(buf, len, "%s:audit:{%s}", cl->prefix, slot_tag(s));
 }
 
 /*

@@ -605,7 +605,7 @@ decide_plan_key(const struct pacerd *d, const char *stem, const char *customer,
 {
 	int	 slot = slot_crc16(customer, strlen(customer)) & (SLOT_COUNT - 1);
 
-	keys_plan(buf, len, d->rules->conf->redis.prefix, d->tag[slot], stem,
+	keys_plan(buf, len, d->rules->conf->redis.prefix, slot, stem,
 	    keys_plan_part(customer));
 }
 

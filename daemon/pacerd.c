@@ -271,10 +271,8 @@ pacerd_start(struct pacerd *d)
 		fatalx("cannot set up the store", "error=\"%s\"", cause);
 	if (http_start(d, &cause) != 0)
 		fatalx("cannot start HTTP", "error=\"%s\"", cause);
-	if (decide_init(d) != 0 ||
-	    (d->tag = malloc(SLOT_COUNT * sizeof *d->tag)) == NULL)
+	if (decide_init(d) != 0)
 		fatalx("out of memory", NULL);
-	slot_tags(d->tag);
 	if (optimize_job_init(d) != 0)
 		fatalx("cannot start the optimizer scheduler", NULL);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, pacerd_sighup, d);
@@ -303,7 +301,6 @@ pacerd_stop(struct pacerd *d)
 	optimize_job_free_all(d);
 	decide_shutdown(d);
 	store_free(d->store);
-	free(d->tag);
 	http_free(d);
 	metrics_free(d->metrics);
 	pacerd_rules_unref(d->rules);

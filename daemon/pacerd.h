@@ -81,7 +81,6 @@ struct pacerd {
 	struct metrics		*metrics;
 	struct pacerd_run	 run[PACERD_ROLES]; /* read every second */
 	struct pacerd_poll	 poll[PACERD_ROLES];
-	char			(*tag)[SLOT_TAG_MAX]; /* slot_tags, per slot */
 	struct event		*plan_timer;
 	struct event		*sig_hup, *sig_term, *sig_int;
 	struct event		*drain_timer;

@@ -25,7 +25,7 @@
  *                             of one cluster slot and part K (0-f,
  *                             keys_plan_part): "\nCUSTOMER\toffer1,offer2"
  *                             per customer. TAG is the slot's tag
- *                             (slot_tags), so the bucket lies in its
+ *                             (slot_tag), so the bucket lies in its
  *                             customers' slot; STEM is the run's field
  *                             plan, "RUN_ID:NONCE", new at each write of
  *                             the run. Keys per slot and run, not per
@@ -70,11 +70,11 @@ size_t		 keys_customer(char *buf, size_t len, const char *prefix,
 size_t		 keys_global(char *buf, size_t len, const char *prefix,
 		    const char *name);
 /*
- * Write "PREFIX:plan:{TAG}:STEM:K" (a run's bucket of a slot and part K);
- * its length.
+ * Write "PREFIX:plan:{TAG}:STEM:K", the bucket of stem (a run's plan) for
+ * slot (TAG its slot_tag) and part K; its length.
  */
 size_t		 keys_plan(char *buf, size_t len, const char *prefix,
-		    const char *tag, const char *stem, int part);
+		    int slot, const char *stem, int part);
 /* The part (0 .. KEYS_PLAN_PARTS - 1) of a run's slot holding customer. */
 int		 keys_plan_part(const char *customer);
 /* One contact of a packed history (field h); pointers into the history. */

@@ -22,11 +22,12 @@ uint16_t	 slot_crc16(const char *buf, size_t len);
  */
 int		 slot_of_key(const char *key, size_t len);
 /*
- * A short tag for every slot: tag[s] is a string of at most 4 bytes whose
- * CRC16 falls in slot s, so "PREFIX:audit:{TAG}" lives in slot s. Found by
- * trying strings in order (a few hundred thousand CRCs, once).
+ * A short tag of slot s: a string of at most 4 bytes whose CRC16 falls in
+ * slot s, so "PREFIX:audit:{TAG}" lives in slot s. The table of every
+ * slot's is found once per process (trying strings in order, a few
+ * hundred thousand CRCs), on the first call, from any thread.
  */
-void		 slot_tags(char (*tag)[SLOT_TAG_MAX]);
+const char	*slot_tag(int s);
 /*
  * Read the next "host:port" of a comma-separated list at *pos into host
  * (SLOT_HOST_MAX bytes) and *port, and move *pos past it: 1 when one was

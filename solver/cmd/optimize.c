@@ -1139,7 +1139,6 @@ opt_plan_entries(struct opt_run *r, struct cmd_pipe *pipe, const char *ttl,
 {
 	struct cmd_progress	 prog = { 0, 0 };
 	struct opt_plan_slots	*ps = NULL;
-	char			(*tag)[SLOT_TAG_MAX] = NULL;
 	char			 key[KEYS_PLAN_MAX];
 	const char		*argv[5];
 	size_t			 argvlen[5];
@@ -1147,12 +1146,10 @@ opt_plan_entries(struct opt_run *r, struct cmd_pipe *pipe, const char *ttl,
 
 	*written = 0;
 	if ((ps = calloc(1, sizeof *ps)) == NULL ||
-	    (tag = malloc(SLOT_COUNT * sizeof *tag)) == NULL ||
 	    opt_plan_slots(r, ps) != 0) {
 		*cause = strdup("out of memory");
 		goto done;
 	}
-	slot_tags(tag);
 	argv[0] = "SET";
 	argv[1] = key;
 	argv[3] = "EX";
@@ -1164,7 +1161,7 @@ opt_plan_entries(struct opt_run *r, struct cmd_pipe *pipe, const char *ttl,
 			if (ps->at[g + 1] == ps->at[g])
 				continue;
 			argvlen[1] = keys_plan(key, sizeof key,
-			    r->conf->redis.prefix, tag[s], r->stem, k);
+			    r->conf->redis.prefix, s, r->stem, k);
 			argv[2] = ps->arena + ps->at[g];
 			argvlen[2] = ps->at[g + 1] - ps->at[g];
 			argvlen[0] = 3;
@@ -1189,7 +1186,6 @@ done:
 		free(ps->entry);
 	}
 	free(ps);
-	free(tag);
 	return rc;
 }
 
@@ -1211,8 +1207,7 @@ opt_plan_old_candidate(const struct opt_run *r)
 static void
 opt_plan_drop_old(struct opt_run *r, struct cmd_pipe *pipe)
 {
-	char			 key[KEYS_PLAN_MAX], (*tag)[SLOT_TAG_MAX] = NULL;
-	char			 stem[KEYS_STEM_MAX];
+	char			 key[KEYS_PLAN_MAX], stem[KEYS_STEM_MAX];
 	const char		*argv[3];
 	char			*cause = NULL;
 	struct redisReply	*rep = NULL;
@@ -1238,16 +1233,14 @@ opt_plan_drop_old(struct opt_run *r, struct cmd_pipe *pipe)
 	if ((rep = cmd_redis_command(r->ctx, 3, argv, &cause)) == NULL)
 		goto done;
 	/* A run of an older pacer (no plan field) keeps its entries. */
-	if (rep->type != REDIS_REPLY_STRING || rep->len >= sizeof stem ||
-	    (tag = malloc(SLOT_COUNT * sizeof *tag)) == NULL)
+	if (rep->type != REDIS_REPLY_STRING || rep->len >= sizeof stem)
 		goto done;
 	memcpy(stem, rep->str, rep->len + 1);
-	slot_tags(tag);
 	argv[0] = "UNLINK";
 	for (int s = 0; s < SLOT_COUNT; s++)
 		for (int k = 0; k < KEYS_PLAN_PARTS; k++) {
-			keys_plan(key, sizeof key, r->conf->redis.prefix, tag[s],
-			    stem, k);
+			keys_plan(key, sizeof key, r->conf->redis.prefix, s, stem,
+			    k);
 			if (cmd_pipe_append(pipe, 2, argv, NULL, &cause) != 0)
 				goto done;
 		}
@@ -1266,7 +1259,6 @@ done:
 	}
 	if (rep != NULL)
 		freeReplyObject(rep);
-	free(tag);
 }
 
 /*

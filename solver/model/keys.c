@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pacer/keys.h"
+#include "pacer/slot.h"
 #include "pacer/str.h"
 
 int
@@ -66,7 +67,7 @@ keys_hash(const char *customer)
 }
 
 size_t
-keys_plan(char *buf, size_t len, const char *prefix, const char *tag,
+keys_plan(char *buf, size_t len, const char *prefix, int slot,
     const char *stem, int part)
 {
 	struct str_buf	 b;
@@ -74,7 +75,7 @@ keys_plan(char *buf, size_t len, const char *prefix, const char *tag,
 	str_buf_init(&b, buf, len);
 	str_buf_cat(&b, prefix);
 	str_buf_lit(&b, ":plan:{");
-	str_buf_cat(&b, tag);
+	str_buf_cat(&b, slot_tag(slot));
 	str_buf_lit(&b, "}:");
 	str_buf_cat(&b, stem);
 	str_buf_lit(&b, ":");

@@ -2,6 +2,7 @@
  * Redis Cluster slots: CRC16 of a key's hash tag, a tag per slot, seed
  * node lists (pacer/slot.h).
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,9 +74,14 @@ slot_of_key(const char *key, size_t len)
 	return slot_crc16(key, len) & (SLOT_COUNT - 1);
 }
 
-void
-slot_tags(char (*tag)[SLOT_TAG_MAX])
+static char		 slot_tag_table[SLOT_COUNT][SLOT_TAG_MAX];
+static pthread_once_t	 slot_tag_once = PTHREAD_ONCE_INIT;
+
+/* Fill slot_tag_table. */
+static void
+slot_tags(void)
 {
+	char		(*tag)[SLOT_TAG_MAX] = slot_tag_table;
 	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 	char		 s[SLOT_TAG_MAX];
 	int		 left = SLOT_COUNT, len, idx[4];
@@ -104,6 +110,13 @@ slot_tags(char (*tag)[SLOT_TAG_MAX])
 				break;
 		}
 	}
+}
+
+const char *
+slot_tag(int s)
+{
+	pthread_once(&slot_tag_once, slot_tags);
+	return slot_tag_table[s & (SLOT_COUNT - 1)];
 }
 
 int

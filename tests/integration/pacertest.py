@@ -412,7 +412,7 @@ _slot_tags = []
 
 
 def slot_tag(slot):
-    """slot_tags() of solver/model/slot.c: the first string of 1 to 4 of
+    """slot_tag() of solver/model/slot.c: the first string of 1 to 4 of
     [0-9a-z] (shortest first, in order) whose CRC16 falls in the slot."""
     if not _slot_tags:
         digits = "0123456789abcdefghijklmnopqrstuvwxyz"
