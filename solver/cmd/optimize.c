@@ -1321,9 +1321,10 @@ static void	opt_report_join(struct opt_run *);
 
 /*
  * Write the plan to Redis as a candidate: the run's hash (status
- * writing), every planned customer's entry with left-over fields of older
- * runs removed (each process its own customers, at once), then, once all
- * are in, the hash's figures (status complete) and PREFIX:plan:candidate.
+ * writing) and its stem in PREFIX:plan:runs, every process's plan buckets
+ * (at once, while rank 0's report is written), then, once all are in, the
+ * hash's figures (status complete), PREFIX:plan:candidate, and the buckets
+ * of the candidate it supersedes removed.
  */
 static int
 opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name,
@@ -1345,6 +1346,7 @@ opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name
 		    "folder", r->run_dir, "expires", expires, "plan", r->stem };
 		char	 key[KEYS_MAX];
 		char	 now[32], gone[32];
+		time_t	 t = time(NULL);
 		const char *argv[] = { "ZADD", key, gone, r->stem };
 		const char *prune[] = { "ZREMRANGEBYSCORE", key, "-inf", now };
 
@@ -1355,9 +1357,8 @@ opt_write_plan(struct opt_run *r, struct cmd_redis *ctx, const char *status_name
 		 * clocks that differ: plans gone by now leave the set.
 		 */
 		keys_global(key, sizeof key, r->conf->redis.prefix, "plan:runs");
-		snprintf(now, sizeof now, "%lld", (long long)time(NULL));
-		snprintf(gone, sizeof gone, "%lld", (long long)(time(NULL) +
-		    ttl_s + 3600));
+		snprintf(now, sizeof now, "%lld", (long long)t);
+		snprintf(gone, sizeof gone, "%lld", (long long)(t + ttl_s + 3600));
 		if (opt_run_hash(&pipe, r, fv, 6, cause) != 0 ||
 		    cmd_pipe_append(&pipe, 4, prune, NULL, cause) != 0 ||
 		    cmd_pipe_append(&pipe, 4, argv, NULL, cause) != 0 ||
