@@ -1202,7 +1202,7 @@ customer_get(struct pacerd *d, struct http_request *req, const char *id)
 	for (int role = 0; role < PACERD_ROLES; role++) {
 		const struct pacerd_run *r = &x->run[role];
 
-		if (r->id[0] == '\0' || r->legacy || (role == PACERD_CANDIDATE &&
+		if (r->stem[0] == '\0' || (role == PACERD_CANDIDATE &&
 		    strcmp(r->id, x->run[PACERD_LIVE].id) == 0))
 			continue;
 		decide_plan_key(d, r->stem, id, bucket[x->nbucket],

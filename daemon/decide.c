@@ -617,7 +617,7 @@ decide_plan_arg(const struct pacerd *d, const char *customer, char *buf,
 
 	if (live->id[0] == '\0')
 		snprintf(buf, len, "-");
-	else if (live->legacy)
+	else if (live->stem[0] == '\0')
 		snprintf(buf, len, "=%s", live->id);
 	else
 		decide_plan_key(d, live->stem, customer, buf, len);

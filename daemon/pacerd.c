@@ -134,7 +134,6 @@ pacerd_plan_set(struct pacerd *d, enum pacerd_role role, const char *id,
 		    id[0] && stem == NULL ? " entries=per-customer" : "");
 	snprintf(r->id, sizeof r->id, "%s", id);
 	snprintf(r->stem, sizeof r->stem, "%s", stem != NULL ? stem : "");
-	r->legacy = stem == NULL;
 }
 
 /* Reply to HGET PREFIX:run:RUN plan: where the run's entries are. */
@@ -200,8 +199,6 @@ pacerd_plan_poll(evutil_socket_t fd, short ev, void *arg)
 	if (!store_ready(d->store))
 		return;
 	for (int role = 0; role < PACERD_ROLES; role++) {
-		d->poll[role].d = d;
-		d->poll[role].role = (enum pacerd_role)role;
 		keys_global(key, sizeof key, d->rules->conf->redis.prefix,
 		    name[role]);
 		argvlen[0] = 3;
@@ -278,6 +275,10 @@ pacerd_start(struct pacerd *d)
 	d->sig_hup = evsignal_new(d->base, SIGHUP, pacerd_sighup, d);
 	d->sig_term = evsignal_new(d->base, SIGTERM, pacerd_sigterm, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, pacerd_sigterm, d);
+	for (int role = 0; role < PACERD_ROLES; role++) {
+		d->poll[role].d = d;
+		d->poll[role].role = (enum pacerd_role)role;
+	}
 	d->plan_timer = event_new(d->base, -1, EV_PERSIST, pacerd_plan_poll, d);
 	if (d->sig_hup == NULL || d->sig_term == NULL || d->sig_int == NULL ||
 	    d->plan_timer == NULL)

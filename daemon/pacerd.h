@@ -60,9 +60,9 @@ struct pacerd_rules {
 enum pacerd_role { PACERD_LIVE, PACERD_CANDIDATE, PACERD_ROLES };
 struct pacerd_run {
 	char		 id[KEYS_RUN_MAX + 1];	/* "" none */
-	char		 stem[KEYS_STEM_MAX];	/* its plan's keys */
-	int		 legacy;	/* no plan field: entries are
-					   PREFIX:{C}:o fields (keys.h) */
+	char		 stem[KEYS_STEM_MAX];	/* its plan's keys; "" for a
+						   run without (its entries
+						   are PREFIX:{C}:o fields) */
 };
 /* A poll of one role's run id (pacerd.c). */
 struct pacerd_poll {
