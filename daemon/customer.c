@@ -32,9 +32,6 @@ struct customer_ctx {
 	struct pacerd_run	 run[PACERD_ROLES];
 	int			 bucket_role[PACERD_ROLES];
 	int			 nbucket;
-	/* erasure: the plans (stems) whose buckets may hold the customer */
-	char			**erase_run;
-	size_t			 nerase_run;
 };
 
 /* Audit entries one erasure call looks at: Redis is never held long. */
@@ -72,9 +69,6 @@ customer_ctx_free(struct customer_ctx *x)
 {
 	http_release(x->d);
 	pacerd_rules_unref(x->rules);
-	for (size_t i = 0; i < x->nerase_run; i++)
-		free(x->erase_run[i]);
-	free(x->erase_run);
 	free(x);
 }
 
@@ -1325,79 +1319,60 @@ customer_delete_done(const struct store_reply *sr, void *arg)
 }
 
 /*
- * Delete the customer's keys and remove its entry from the bucket of every
- * run with plan entries (x->erase_run), in one call.
+ * Reply to ZRANGE PREFIX:plan:runs, the stem of every plan written: delete
+ * the customer's keys and remove its entry from each plan's bucket, in one
+ * call.
  */
 static void
-customer_erase_keys(struct customer_ctx *x)
+customer_erase_keys(const struct store_reply *sr, void *arg)
 {
+	struct customer_ctx	*x = arg;
 	const struct conf	*c = x->rules->conf;
 	static const char *const sfx[3] = { "p", "o", "r" };
-	struct store_reply	 sr = { 0, "out of memory", NULL };
-	size_t			 nk = 3 + x->nerase_run, n = 0;
+	struct store_reply	 oom = { 0, "out of memory", NULL };
+	size_t			 nk, n = 0;
 	char			*keys = NULL;
 	const char		**argv = NULL;
 	size_t			*argvlen = NULL;
-
-	if ((keys = malloc(nk * KEYS_PLAN_MAX)) == NULL ||
-	    (argv = calloc(nk + 1, sizeof *argv)) == NULL ||
-	    (argvlen = calloc(nk + 1, sizeof *argvlen)) == NULL) {
-		customer_erase_failed(x, &sr);
-		goto done;
-	}
-	for (; n < nk; n++) {
-		char	*k = keys + n * KEYS_PLAN_MAX;
-
-		if (n < 3)
-			keys_customer(k, KEYS_PLAN_MAX, c->redis.prefix, x->id,
-			    sfx[n]);
-		else
-			decide_plan_key(x->d, x->erase_run[n - 3], x->id, k,
-			    KEYS_PLAN_MAX);
-		argv[n] = k;
-		argvlen[n] = strlen(k);
-	}
-	argv[n] = x->id;
-	argvlen[n] = strlen(x->id);
-	if (store_script(x->d->store, STORE_ERASE, (int)nk, (int)nk + 1, argv,
-	    argvlen, -1, customer_delete_done, x) != 0) {
-		sr.error = "store unavailable";
-		customer_erase_failed(x, &sr);
-	}
-done:
-	free(keys);
-	free(argv);
-	free(argvlen);
-}
-
-/* Reply to ZRANGE PREFIX:plan:runs: the runs, then the keys. */
-static void
-customer_erase_runs_cb(const struct store_reply *sr, void *arg)
-{
-	struct customer_ctx	*x = arg;
-	struct store_reply	 oom = { 0, "out of memory", NULL };
-	size_t			 n = store_count(sr->value);
 
 	if (!sr->ok) {
 		customer_erase_failed(x, sr);
 		return;
 	}
-	if ((x->erase_run = calloc(n + 1, sizeof *x->erase_run)) == NULL) {
+	nk = 3 + store_count(sr->value);
+	if ((keys = malloc(nk * KEYS_PLAN_MAX)) == NULL ||
+	    (argv = calloc(nk + 1, sizeof *argv)) == NULL ||
+	    (argvlen = calloc(nk + 1, sizeof *argvlen)) == NULL) {
 		customer_erase_failed(x, &oom);
-		return;
+		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const char *run = store_item_text(sr->value, i);
+	for (size_t i = 0; i < nk; i++) {
+		char		*k = keys + n * KEYS_PLAN_MAX;
+		const char	*stem = i < 3 ? NULL :
+				    store_item_text(sr->value, i - 3);
 
-		if (run == NULL || strlen(run) >= KEYS_STEM_MAX)
+		if (i < 3)
+			keys_customer(k, KEYS_PLAN_MAX, c->redis.prefix, x->id,
+			    sfx[i]);
+		else if (stem != NULL && strlen(stem) < KEYS_STEM_MAX)
+			decide_plan_key(x->d, stem, x->id, k, KEYS_PLAN_MAX);
+		else
 			continue;
-		if ((x->erase_run[x->nerase_run] = strdup(run)) == NULL) {
-			customer_erase_failed(x, &oom);
-			return;
-		}
-		x->nerase_run++;
+		argv[n] = k;
+		argvlen[n++] = strlen(k);
 	}
-	customer_erase_keys(x);
+	argv[n] = x->id;
+	argvlen[n] = strlen(x->id);
+	/* The arguments are copied by the store before it returns. */
+	if (store_script(x->d->store, STORE_ERASE, (int)n, (int)n + 1, argv,
+	    argvlen, -1, customer_delete_done, x) != 0) {
+		oom.error = "store unavailable";
+		customer_erase_failed(x, &oom);
+	}
+done:
+	free(keys);
+	free(argv);
+	free(argvlen);
 }
 
 void
@@ -1413,7 +1388,7 @@ customer_delete(struct pacerd *d, struct http_request *req, const char *id)
 	keys_global(key, sizeof key, d->rules->conf->redis.prefix, "plan:runs");
 	for (int i = 0; i < 4; i++)
 		argvlen[i] = strlen(argv[i]);
-	if (store_command(d->store, 4, argv, argvlen, customer_erase_runs_cb,
+	if (store_command(d->store, 4, argv, argvlen, customer_erase_keys,
 	    x) != 0) {
 		http_error(d, req, 503, "store unavailable");
 		customer_ctx_free(x);
